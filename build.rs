@@ -1,0 +1,199 @@
+//! Generates the typed client from `openapi/livedesk.yaml` into `OUT_DIR` with progenitor.
+//!
+//! Editing the spec and running `cargo build` is the whole regeneration workflow. Besides
+//! running progenitor, this script adapts its output to the hand-written layer in `src/`:
+//!
+//! - Error responses are dropped from the copy of the spec that progenitor sees. progenitor's
+//!   typed error responses fail on the plain-text and HTML bodies this API really sends, so
+//!   every non-2xx answer reaches `src/error.rs` untouched, which reads any body.
+//! - Each builder's generated `send` is renamed `send_generated` and made private, and a
+//!   public `send` that returns this crate's `Error` is put in its place: one error type, and
+//!   no second way to send a request that skips it.
+//! - Builder fields become `pub(crate)` so `src/` can read them (pagination needs the page).
+//! - The generated `Client::new` is removed and `Client::new_with_client` becomes `pub(crate)`:
+//!   a client is only built through `ClientBuilder`, which checks the credentials and the base
+//!   URL (and `new` would panic if the TLS backend failed to start).
+
+use std::{env, fs, path::PathBuf, process::ExitCode};
+
+use quote::quote;
+use syn::visit_mut::VisitMut;
+
+const SPEC: &str = "openapi/livedesk.yaml";
+
+/// Schemas whose values are open sets: they are replaced by hand-written enums in
+/// `src/enums.rs` that keep unknown values instead of failing the whole page.
+const REPLACEMENTS: &[(&str, &str)] = &[
+    ("AvailabilityStatus", "crate::enums::AvailabilityStatus"),
+    ("ChannelType", "crate::enums::ChannelType"),
+    ("Provider", "crate::enums::Provider"),
+];
+
+fn main() -> ExitCode {
+    println!("cargo:rerun-if-changed={SPEC}");
+    match generate() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {SPEC}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn generate() -> Result<(), String> {
+    let text = fs::read_to_string(SPEC).map_err(|e| format!("cannot read: {e}"))?;
+    let mut spec: openapiv3::OpenAPI = yaml_serde::from_str(&text)
+        .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
+    keep_only_success_responses(&mut spec);
+
+    let mut settings = progenitor::GenerationSettings::new();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_inner_type(quote!(crate::transport::Transport))
+        .with_hooks(progenitor::HooksMode::Expected)
+        .with_derive("PartialEq")
+        .with_derive("schemars::JsonSchema");
+    for (schema, rust_type) in REPLACEMENTS {
+        settings.with_replacement(schema, rust_type, std::iter::empty());
+    }
+    let tokens = progenitor::Generator::new(&settings)
+        .generate_tokens(&spec)
+        .map_err(|e| format!("progenitor cannot generate a client from it: {e}"))?;
+
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    // `src/lib.rs` re-exports what users need; the generated prelude would only repeat it.
+    file.items
+        .retain(|item| !matches!(item, syn::Item::Mod(m) if m.ident == "prelude"));
+    let mut adapt = Adapt::default();
+    adapt.visit_file_mut(&mut file);
+    if adapt.sends == 0 || adapt.constructors != 2 {
+        return Err(format!(
+            "the generated code no longer has the shape build.rs adapts (found {} `send` \
+             methods and {} `Client` constructors); update build.rs for this progenitor",
+            adapt.sends, adapt.constructors
+        ));
+    }
+
+    let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?).join("livedesk.rs");
+    fs::write(&out, prettyplease::unparse(&file)).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+fn keep_only_success_responses(spec: &mut openapiv3::OpenAPI) {
+    for (_, item) in spec.paths.paths.iter_mut() {
+        if let openapiv3::ReferenceOr::Item(item) = item {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for op in ops.into_iter().flatten() {
+                op.responses.default = None;
+                op.responses.responses.retain(|code, _| match *code {
+                    openapiv3::StatusCode::Code(n) => (200..300).contains(&n),
+                    openapiv3::StatusCode::Range(r) => r == 2,
+                });
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Adapt {
+    sends: usize,
+    constructors: usize,
+}
+
+impl VisitMut for Adapt {
+    fn visit_item_mod_mut(&mut self, module: &mut syn::ItemMod) {
+        if module.ident == "builder" {
+            for item in module.content.iter_mut().flat_map(|(_, items)| items) {
+                match item {
+                    syn::Item::Struct(s) => {
+                        for field in s.fields.iter_mut() {
+                            field.vis = syn::parse_quote!(pub(crate));
+                        }
+                    }
+                    syn::Item::Impl(imp) => self.wrap_send(imp),
+                    _ => {}
+                }
+            }
+        }
+        // Only the top-level `builder` module holds operation builders; `types::builder`
+        // holds struct builders, which stay as they are.
+    }
+
+    fn visit_item_impl_mut(&mut self, imp: &mut syn::ItemImpl) {
+        let is_client = matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"));
+        if is_client && imp.trait_.is_none() {
+            let before = imp.items.len();
+            imp.items
+                .retain(|item| !matches!(item, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
+            self.constructors += before - imp.items.len();
+            for item in &mut imp.items {
+                if let syn::ImplItem::Fn(f) = item
+                    && f.sig.ident == "new_with_client"
+                {
+                    f.vis = syn::parse_quote!(pub(crate));
+                    self.constructors += 1;
+                }
+            }
+        }
+    }
+}
+
+impl Adapt {
+    fn wrap_send(&mut self, imp: &mut syn::ItemImpl) {
+        let mut wrapper = None;
+        for item in &mut imp.items {
+            let syn::ImplItem::Fn(f) = item else { continue };
+            if f.sig.ident != "send" {
+                continue;
+            }
+            let Some(ok) = ok_type(&f.sig.output) else {
+                continue;
+            };
+            f.sig.ident = syn::parse_quote!(send_generated);
+            f.vis = syn::Visibility::Inherited;
+            let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
+            wrapper = Some(syn::parse_quote! {
+                #(#docs)*
+                ///
+                /// Arguments are checked first: an invalid one is refused with
+                /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) before any request.
+                /// Any other failure is a [`crate::Error`] that keeps the status and the
+                /// server's message.
+                pub async fn send(self) -> ::std::result::Result<#ok, crate::Error> {
+                    crate::error::from_generated(self.send_generated().await).await
+                }
+            });
+        }
+        if let Some(wrapper) = wrapper {
+            imp.items.push(wrapper);
+            self.sends += 1;
+        }
+    }
+}
+
+/// The `T` of a generated `Result<T, Error<E>>` return type.
+fn ok_type(output: &syn::ReturnType) -> Option<syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    }
+}

@@ -1,0 +1,125 @@
+//! The API key pair and the `Authorization` header built from it.
+
+use std::fmt;
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use reqwest::header::HeaderValue;
+
+use crate::Error;
+
+/// Environment variable read by [`Credentials::from_env`] for the API key.
+pub const API_KEY_VAR: &str = "LIVEDESK_API_KEY";
+/// Environment variable read by [`Credentials::from_env`] for the API secret.
+pub const API_SECRET_VAR: &str = "LIVEDESK_API_SECRET";
+
+/// An API key and secret from the LiveDesk API key page.
+///
+/// Checked when made, so a client never sends a header the server cannot parse. `Debug`
+/// shows the key but never the secret.
+///
+/// ```
+/// use livedesk::Credentials;
+///
+/// let credentials = Credentials::new("my-key", "my-secret")?;
+/// assert_eq!(credentials.api_key(), "my-key");
+/// assert!(!format!("{credentials:?}").contains("my-secret"));
+///
+/// assert!(Credentials::new("key:with-colon", "secret").is_err());
+/// # Ok::<(), livedesk::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Credentials {
+    api_key: String,
+    api_secret: String,
+}
+
+impl Credentials {
+    /// Checks and keeps a key pair.
+    ///
+    /// Refused with [`Error::Config`]: an empty key or secret, a key containing `:` (Basic
+    /// auth splits user and password at the first colon), and control characters in either.
+    ///
+    /// ```
+    /// # use livedesk::Credentials;
+    /// assert!(Credentials::new("key", "").is_err());
+    /// assert!(Credentials::new("key", "se:cret").is_ok()); // a colon in the secret is fine
+    /// ```
+    pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Result<Self, Error> {
+        let (api_key, api_secret) = (api_key.into(), api_secret.into());
+        if api_key.is_empty() {
+            return Err(Error::Config("the API key is empty".into()));
+        }
+        if api_secret.is_empty() {
+            return Err(Error::Config("the API secret is empty".into()));
+        }
+        if api_key.contains(':') {
+            return Err(Error::Config(
+                "the API key contains `:`, which Basic auth cannot carry".into(),
+            ));
+        }
+        // The messages name the field but never echo its value: it may be a secret pasted
+        // into the wrong place.
+        for (field, value) in [("key", &api_key), ("secret", &api_secret)] {
+            if value.chars().any(char::is_control) {
+                return Err(Error::Config(format!(
+                    "the API {field} contains a control character (a stray newline?)"
+                )));
+            }
+        }
+        Ok(Self {
+            api_key,
+            api_secret,
+        })
+    }
+
+    /// Reads the key pair from `LIVEDESK_API_KEY` and `LIVEDESK_API_SECRET`.
+    ///
+    /// ```no_run
+    /// let credentials = livedesk::Credentials::from_env()?;
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self, Error> {
+        Self::new(env_var(API_KEY_VAR)?, env_var(API_SECRET_VAR)?)
+    }
+
+    /// The API key (not secret: it names the account's key pair).
+    ///
+    /// ```
+    /// # let credentials = livedesk::Credentials::new("my-key", "my-secret")?;
+    /// assert_eq!(credentials.api_key(), "my-key");
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// `Basic base64(api_key:api_secret)`, marked sensitive so that `Debug` of headers and
+    /// clients prints `Sensitive` instead.
+    pub(crate) fn authorization(&self) -> HeaderValue {
+        let token = STANDARD.encode(format!("{}:{}", self.api_key, self.api_secret));
+        let mut value = HeaderValue::try_from(format!("Basic {token}"))
+            .expect("base64 output is always a valid header value");
+        value.set_sensitive(true);
+        value
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+pub(crate) fn env_var(name: &str) -> Result<String, Error> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Ok(value),
+        Ok(_) => Err(Error::Config(format!("{name} is set but empty"))),
+        Err(std::env::VarError::NotPresent) => Err(Error::Config(format!("{name} is not set"))),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Error::Config(format!("{name} is not valid UTF-8")))
+        }
+    }
+}

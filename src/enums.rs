@@ -1,0 +1,173 @@
+//! Open enums: string sets the server extends without notice.
+//!
+//! The generator's enums are closed, so one unknown value would fail a whole page. These
+//! stand in for the spec's `AvailabilityStatus`, `ChannelType` and `Provider` schemas (see
+//! `REPLACEMENTS` in `build.rs`) and keep any value they do not know in `Other`.
+
+use std::{borrow::Cow, convert::Infallible, fmt, str::FromStr};
+
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+            /// A value this version of the crate does not know, kept as the server sent it.
+            Other(String),
+        }
+
+        impl $name {
+            /// The value as it travels on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::Other(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $($wire => Self::$variant,)*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                match Self::from(value.as_str()) {
+                    Self::Other(_) => Self::Other(value),
+                    known => known,
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Infallible;
+            fn from_str(value: &str) -> Result<Self, Infallible> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                Cow::<'de, str>::deserialize(deserializer).map(|s| match s {
+                    Cow::Borrowed(s) => Self::from(s),
+                    Cow::Owned(s) => Self::from(s),
+                })
+            }
+        }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                // Any string: the known values are examples, not limits.
+                schemars::json_schema!({
+                    "type": "string",
+                    "examples": [$($wire),*]
+                })
+            }
+        }
+    };
+}
+
+open_enum! {
+    /// Presence of a contact.
+    ///
+    /// ```
+    /// use livedesk::types::AvailabilityStatus;
+    ///
+    /// let status: AvailabilityStatus = serde_json::from_str(r#""away""#)?;
+    /// assert_eq!(status, AvailabilityStatus::Other("away".into()));
+    /// assert_eq!(AvailabilityStatus::from("online"), AvailabilityStatus::Online);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    AvailabilityStatus {
+        /// `online`
+        Online = "online",
+        /// `offline`
+        Offline = "offline",
+    }
+}
+
+open_enum! {
+    /// Kind of channel behind an inbox.
+    ///
+    /// ```
+    /// use livedesk::types::ChannelType;
+    ///
+    /// assert_eq!(ChannelType::from("Channel::Email"), ChannelType::Email);
+    /// assert_eq!(ChannelType::Whatsapp.to_string(), "Channel::Whatsapp");
+    /// ```
+    ChannelType {
+        /// `Channel::WebWidget`: the website chat widget.
+        WebWidget = "Channel::WebWidget",
+        /// `Channel::Api`
+        Api = "Channel::Api",
+        /// `Channel::Email`
+        Email = "Channel::Email",
+        /// `Channel::FacebookPage`
+        FacebookPage = "Channel::FacebookPage",
+        /// `Channel::Instagram`
+        Instagram = "Channel::Instagram",
+        /// `Channel::Telegram`
+        Telegram = "Channel::Telegram",
+        /// `Channel::Line`
+        Line = "Channel::Line",
+        /// `Channel::Whatsapp`
+        Whatsapp = "Channel::Whatsapp",
+        /// `Channel::Sms`
+        Sms = "Channel::Sms",
+        /// `Channel::TwilioSms`
+        TwilioSms = "Channel::TwilioSms",
+        /// `Channel::TwitterProfile`
+        TwitterProfile = "Channel::TwitterProfile",
+        /// `Channel::Voice`
+        Voice = "Channel::Voice",
+    }
+}
+
+open_enum! {
+    /// Vendor behind a channel (an inbox without one has `provider: None`).
+    ///
+    /// ```
+    /// use livedesk::types::Provider;
+    ///
+    /// assert_eq!("twilio".parse::<Provider>(), Ok(Provider::Twilio));
+    /// assert_eq!(Provider::from("carrier_pigeon").as_str(), "carrier_pigeon");
+    /// ```
+    Provider {
+        /// `whatsapp_cloud`
+        WhatsappCloud = "whatsapp_cloud",
+        /// `default`
+        Default = "default",
+        /// `engagelab_whatsapp`
+        EngagelabWhatsapp = "engagelab_whatsapp",
+        /// `twilio`
+        Twilio = "twilio",
+        /// `google`
+        Google = "google",
+        /// `microsoft`
+        Microsoft = "microsoft",
+    }
+}

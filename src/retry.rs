@@ -1,0 +1,322 @@
+//! When to retry: a pure function of the policy and what happened, testable without a network.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+/// How failed attempts are retried.
+///
+/// Retried: `408`, `429`, `502`, `503`, `504`, connection failures and timeouts (a search is
+/// a `GET`, so repeating it is safe). Never retried: any other status, such as `400`, `401`,
+/// `403`, `404` or `422`, which would only fail again.
+///
+/// The wait before retry *n* is exponential with jitter: a random point between half and all
+/// of `initial_backoff × 2ⁿ⁻¹`, at least the server's `Retry-After`, and never more than
+/// `max_backoff`. No retry starts once `deadline` would pass during its wait.
+///
+/// | setting | default |
+/// |---|---|
+/// | `max_attempts` | 4 (the first try and 3 retries) |
+/// | `initial_backoff` | 500 ms |
+/// | `max_backoff` | 30 s |
+/// | `deadline` | 120 s from the first attempt |
+///
+/// ```
+/// use std::time::Duration;
+/// use livedesk::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .max_attempts(8)
+///     .initial_backoff(Duration::from_secs(1))
+///     .deadline(Some(Duration::from_secs(300)));
+/// let never = RetryPolicy::disabled();
+/// # let _ = (patient, never);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    deadline: Option<Duration>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            deadline: Some(Duration::from_secs(120)),
+        }
+    }
+}
+
+/// What one attempt ended with, as far as retrying is concerned.
+///
+/// ```
+/// use livedesk::Outcome;
+/// let outcome = Outcome::Response { status: reqwest::StatusCode::OK, retry_after: None };
+/// # let _ = outcome;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server answered with this status.
+    Response {
+        /// The status.
+        status: StatusCode,
+        /// The server's `Retry-After`, if any.
+        retry_after: Option<Duration>,
+    },
+    /// The attempt timed out (connecting, or waiting for the answer).
+    Timeout,
+    /// The connection failed or broke before an answer arrived.
+    Connection,
+}
+
+/// What to do after an attempt.
+///
+/// ```
+/// use livedesk::{Decision, Outcome, RetryPolicy};
+/// use std::time::Duration;
+///
+/// let decision = RetryPolicy::default().decide(1, Outcome::Timeout, Duration::ZERO, 0.5);
+/// assert!(matches!(decision, Decision::Retry(_)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Keep this result: it succeeded, cannot be cured by retrying, or the budget is spent.
+    Done,
+    /// Wait this long, then try again.
+    Retry(Duration),
+}
+
+impl RetryPolicy {
+    /// No retries: every attempt's result is final.
+    ///
+    /// ```
+    /// # use livedesk::{Decision, Outcome, RetryPolicy};
+    /// # use std::time::Duration;
+    /// let policy = RetryPolicy::disabled();
+    /// assert_eq!(policy.decide(1, Outcome::Timeout, Duration::ZERO, 0.0), Decision::Done);
+    /// ```
+    pub fn disabled() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Attempts in all, the first included (at least 1).
+    ///
+    /// ```
+    /// let policy = livedesk::RetryPolicy::default().max_attempts(6);
+    /// # let _ = policy;
+    /// ```
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The base of the exponential backoff: the wait before the first retry is between half
+    /// of it and all of it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let policy = livedesk::RetryPolicy::default().initial_backoff(Duration::from_millis(100));
+    /// # let _ = policy;
+    /// ```
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The longest single wait, even when `Retry-After` asks for more.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let policy = livedesk::RetryPolicy::default().max_backoff(Duration::from_secs(10));
+    /// # let _ = policy;
+    /// ```
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// Time from the first attempt after which no retry starts; `None` for no limit.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let policy = livedesk::RetryPolicy::default().deadline(Some(Duration::from_secs(30)));
+    /// # let _ = policy;
+    /// ```
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Decides after attempt number `attempt` (1 for the first) ended with `outcome`,
+    /// `elapsed` after the first attempt started. `jitter` is a random number in `[0, 1]`,
+    /// passed in so that the decision is a pure function.
+    ///
+    /// ```
+    /// use livedesk::{Decision, Outcome, RetryPolicy};
+    /// use reqwest::StatusCode;
+    /// use std::time::Duration;
+    ///
+    /// let policy = RetryPolicy::default();
+    /// let limited = Outcome::Response {
+    ///     status: StatusCode::TOO_MANY_REQUESTS,
+    ///     retry_after: Some(Duration::from_secs(2)),
+    /// };
+    /// assert_eq!(
+    ///     policy.decide(1, limited, Duration::ZERO, 0.0),
+    ///     Decision::Retry(Duration::from_secs(2))
+    /// );
+    /// let refused = Outcome::Response { status: StatusCode::UNAUTHORIZED, retry_after: None };
+    /// assert_eq!(policy.decide(1, refused, Duration::ZERO, 0.0), Decision::Done);
+    /// ```
+    pub fn decide(
+        &self,
+        attempt: u32,
+        outcome: Outcome,
+        elapsed: Duration,
+        jitter: f64,
+    ) -> Decision {
+        let retry_after = match outcome {
+            Outcome::Response {
+                status,
+                retry_after,
+            } if is_retryable(status) => retry_after,
+            Outcome::Response { .. } => return Decision::Done,
+            Outcome::Timeout | Outcome::Connection => None,
+        };
+        if attempt >= self.max_attempts {
+            return Decision::Done;
+        }
+        let exponential = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+            .min(self.max_backoff);
+        let jittered = exponential.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0));
+        let wait = retry_after
+            .map_or(jittered, |asked| asked.max(jittered))
+            .min(self.max_backoff);
+        match self.deadline {
+            Some(deadline) if elapsed.saturating_add(wait) >= deadline => Decision::Done,
+            _ => Decision::Retry(wait),
+        }
+    }
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn status(code: u16) -> Outcome {
+        Outcome::Response {
+            status: StatusCode::from_u16(code).unwrap(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn retries_only_what_is_safe_and_useful() {
+        let policy = RetryPolicy::default();
+        for code in [408, 429, 502, 503, 504] {
+            assert!(
+                matches!(
+                    policy.decide(1, status(code), Duration::ZERO, 0.0),
+                    Decision::Retry(_)
+                ),
+                "{code}"
+            );
+        }
+        for code in [200, 400, 401, 403, 404, 422, 500, 501] {
+            assert_eq!(
+                policy.decide(1, status(code), Duration::ZERO, 0.0),
+                Decision::Done,
+                "{code}"
+            );
+        }
+        assert!(matches!(
+            policy.decide(1, Outcome::Connection, Duration::ZERO, 0.0),
+            Decision::Retry(_)
+        ));
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(100 * MS)
+            .max_backoff(350 * MS);
+        let wait =
+            |attempt, jitter| policy.decide(attempt, Outcome::Timeout, Duration::ZERO, jitter);
+        assert_eq!(wait(1, 0.0), Decision::Retry(50 * MS));
+        assert_eq!(wait(1, 1.0), Decision::Retry(100 * MS));
+        assert_eq!(wait(2, 1.0), Decision::Retry(200 * MS));
+        assert_eq!(wait(3, 1.0), Decision::Retry(350 * MS));
+        assert_eq!(wait(3, 0.0), Decision::Retry(175 * MS));
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_under_the_cap() {
+        let policy = RetryPolicy::default()
+            .initial_backoff(100 * MS)
+            .max_backoff(Duration::from_secs(5));
+        let limited = |secs| Outcome::Response {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        assert_eq!(
+            policy.decide(1, limited(1), Duration::ZERO, 1.0),
+            Decision::Retry(Duration::from_secs(1))
+        );
+        assert_eq!(
+            policy.decide(1, limited(0), Duration::ZERO, 1.0),
+            Decision::Retry(100 * MS)
+        );
+        assert_eq!(
+            policy.decide(1, limited(60), Duration::ZERO, 1.0),
+            Decision::Retry(Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn attempts_and_deadline_end_the_retries() {
+        let policy = RetryPolicy::default()
+            .max_attempts(3)
+            .deadline(Some(Duration::from_secs(1)));
+        assert!(matches!(
+            policy.decide(2, Outcome::Timeout, Duration::ZERO, 0.0),
+            Decision::Retry(_)
+        ));
+        assert_eq!(
+            policy.decide(3, Outcome::Timeout, Duration::ZERO, 0.0),
+            Decision::Done
+        );
+        assert_eq!(
+            policy.decide(1, Outcome::Timeout, 900 * MS, 0.0),
+            Decision::Done
+        );
+        assert_eq!(
+            RetryPolicy::disabled().decide(1, status(503), Duration::ZERO, 0.0),
+            Decision::Done
+        );
+        assert_eq!(RetryPolicy::default().max_attempts(0).max_attempts, 1);
+    }
+
+    #[test]
+    fn huge_attempt_numbers_do_not_overflow() {
+        let policy = RetryPolicy::default().max_attempts(u32::MAX).deadline(None);
+        assert_eq!(
+            policy.decide(u32::MAX - 1, Outcome::Timeout, Duration::MAX, 1.0),
+            Decision::Retry(Duration::from_secs(30))
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! What happens to every request the generated client sends: header clean-up, rate limiting,
+//! retries and tracing, through progenitor's `ClientHooks`.
+
+use std::{sync::Arc, time::Instant};
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+
+use crate::{
+    Client,
+    rate_limit::Limiter,
+    retry::{Decision, Outcome, RetryPolicy},
+};
+
+/// The hand-written state a generated [`Client`] carries (its `inner`).
+#[derive(Clone, Debug)]
+pub struct Transport {
+    pub(crate) retry: RetryPolicy,
+    /// Shared, so that all clones of a client count against one limit.
+    pub(crate) limiter: Option<Arc<Limiter>>,
+}
+
+impl ClientHooks<Transport> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        // progenitor sends the spec's `info.version`; the server has no use for it.
+        request.headers_mut().remove("api-version");
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        mut request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let transport = self.inner();
+        let first_start = Instant::now();
+        let method = request.method().clone();
+        // The path only: the query may carry personal data (an email, a phone number).
+        let path = request.url().path().to_owned();
+        for attempt in 1.. {
+            let spare = request.try_clone();
+            if let Some(limiter) = &transport.limiter {
+                limiter.acquire().await;
+            }
+            let start = Instant::now();
+            let result = self.client().execute(request).await;
+            let outcome = outcome(&result);
+            tracing::debug!(
+                operation = info.operation_id,
+                %method,
+                path,
+                attempt,
+                status = result.as_ref().ok().map(|r| r.status().as_u16()),
+                error = result.as_ref().err().map(tracing::field::display),
+                elapsed_ms = start.elapsed().as_millis() as u64,
+                "livedesk request attempt"
+            );
+            let (Some(spare), Decision::Retry(wait)) = (
+                spare,
+                transport
+                    .retry
+                    .decide(attempt, outcome, first_start.elapsed(), fastrand::f64()),
+            ) else {
+                return result;
+            };
+            tracing::info!(
+                operation = info.operation_id,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                ?outcome,
+                "livedesk retrying"
+            );
+            drop(result);
+            tokio::time::sleep(wait).await;
+            request = spare;
+        }
+        unreachable!("`1..` does not end")
+    }
+}
+
+fn outcome(result: &reqwest::Result<reqwest::Response>) -> Outcome {
+    match result {
+        Ok(response) => Outcome::Response {
+            status: response.status(),
+            retry_after: crate::error::retry_after(response.headers()),
+        },
+        Err(e) if e.is_timeout() => Outcome::Timeout,
+        Err(_) => Outcome::Connection,
+    }
+}

@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests: clients pointed at loopback servers.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::time::Duration;
+
+use livedesk::{Client, Credentials, RetryPolicy};
+
+/// RFC 7617's example pair and its header, computed by the RFC's authors, not by this crate.
+pub const KEY: &str = "Aladdin";
+pub const SECRET: &str = "open sesame";
+pub const AUTHORIZATION: &str = "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==";
+pub const PATH: &str = "/api/v2/accounts/contacts";
+
+/// Retries as in production but with millisecond waits, so tests stay fast.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(20))
+}
+
+pub fn client(base_url: &str) -> Client {
+    client_with(base_url, fast_retries())
+}
+
+pub fn client_with(base_url: &str, retry: RetryPolicy) -> Client {
+    Client::builder(Credentials::new(KEY, SECRET).unwrap())
+        .base_url(base_url)
+        .retry(retry)
+        .build()
+        .unwrap()
+}
+
+/// A contact as the server sends it, with the given id.
+pub fn contact(id: i64) -> serde_json::Value {
+    serde_json::json!({
+        "additional_attributes": {},
+        "availability_status": "offline",
+        "email": format!("user{id}@example.com"),
+        "id": id,
+        "name": format!("User {id}"),
+        "phone_number": null,
+        "blocked": false,
+        "identifier": null,
+        "thumbnail": "",
+        "custom_attributes": {},
+        "created_at": 1_700_000_000 + id,
+        "contact_inboxes": []
+    })
+}
+
+/// A page of contacts `ids` with `count` as the total.
+pub fn page(
+    ids: impl IntoIterator<Item = i64>,
+    count: u64,
+    current_page: u32,
+) -> serde_json::Value {
+    serde_json::json!({
+        "meta": {"count": count, "current_page": current_page},
+        "payload": ids.into_iter().map(contact).collect::<Vec<_>>(),
+    })
+}

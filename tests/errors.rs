@@ -1,0 +1,282 @@
+//! Every error the server can send becomes a typed error with its status and message; bad
+//! arguments and bad settings never reach the server; nothing leaks the secret.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{AUTHORIZATION, KEY, PATH, SECRET, client, client_with, page};
+use httpmock::prelude::*;
+use livedesk::{Client, Credentials, Error, RetryPolicy};
+
+/// Serves one response to every search and returns the client's error (retries off, so the
+/// retryable statuses come back as they are).
+async fn error_for(
+    status: u16,
+    content_type: &str,
+    body: &str,
+    retry_after: Option<&str>,
+) -> Error {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(PATH);
+            let then = then
+                .status(status)
+                .header("content-type", content_type)
+                .body(body);
+            if let Some(value) = retry_after {
+                then.header("retry-after", value);
+            }
+        })
+        .await;
+    client_with(&server.base_url(), RetryPolicy::disabled())
+        .search_contacts()
+        .q("x")
+        .send()
+        .await
+        .unwrap_err()
+}
+
+fn api(error: &Error) -> (u16, &str, Option<Duration>) {
+    match error {
+        Error::Api {
+            status,
+            message,
+            retry_after,
+        } => (status.as_u16(), message.as_str(), *retry_after),
+        other => panic!("expected Error::Api, got {other:?}"),
+    }
+}
+
+const JSON: &str = "application/json";
+
+#[tokio::test]
+async fn every_documented_error_body_gives_status_and_message() {
+    let cases = [
+        (
+            401,
+            JSON,
+            r#"{"error":"Invalid Access Token"}"#,
+            "Invalid Access Token",
+        ),
+        (
+            401,
+            JSON,
+            r#"{"error":"Account is suspended"}"#,
+            "Account is suspended",
+        ),
+        (
+            401,
+            JSON,
+            r#"{"error":"You are not authorized to do this action"}"#,
+            "You are not authorized to do this action",
+        ),
+        (
+            401,
+            JSON,
+            r#"{"errors":["You need to sign in or sign up before continuing."]}"#,
+            "You need to sign in or sign up before continuing.",
+        ),
+        (
+            404,
+            JSON,
+            r#"{"error":"Resource could not be found"}"#,
+            "Resource could not be found",
+        ),
+        (
+            422,
+            JSON,
+            r#"{"error":"Specify search string with parameter q"}"#,
+            "Specify search string with parameter q",
+        ),
+        (
+            422,
+            JSON,
+            r#"{"message":"Invalid sort parameter","attributes":["sort"]}"#,
+            "Invalid sort parameter (sort)",
+        ),
+        (429, "text/plain", "Retry later", "Retry later"),
+        (
+            502,
+            "text/html",
+            "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+            "502 Bad Gateway",
+        ),
+        (
+            503,
+            "text/html",
+            "<!DOCTYPE html><html><body><h1>Maintenance</h1><p>Back soon</p></body></html>",
+            "Maintenance Back soon",
+        ),
+        (500, JSON, "", "Internal Server Error"),
+        (
+            500,
+            JSON,
+            r#"{"error": {"code": 1}}"#,
+            r#"{"error": {"code": 1}}"#,
+        ),
+        (
+            418,
+            "application/octet-stream",
+            "\u{0}\u{1}binary",
+            "\u{0}\u{1}binary",
+        ),
+    ];
+    for (status, content_type, body, message) in cases {
+        let error = error_for(status, content_type, body, None).await;
+        assert_eq!(api(&error), (status, message, None), "{status} {body}");
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert!(error.to_string().contains(message), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn retry_after_is_kept_in_seconds_or_as_a_date() {
+    let error = error_for(429, "text/plain", "Retry later", Some("30")).await;
+    assert_eq!(
+        api(&error),
+        (429, "Retry later", Some(Duration::from_secs(30)))
+    );
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
+
+    let error = error_for(503, "text/plain", "", Some("Wed, 21 Oct 2015 07:28:00 GMT")).await;
+    assert_eq!(
+        api(&error),
+        (503, "Service Unavailable", Some(Duration::ZERO))
+    );
+}
+
+#[tokio::test]
+async fn a_success_body_that_does_not_decode_says_where() {
+    let mut bad = page([1, 2], 2, 1);
+    bad["payload"][1]["blocked"] = "no".into();
+    let error = error_for(200, JSON, &bad.to_string(), None).await;
+    let Error::Decode {
+        status,
+        path,
+        message,
+        excerpt,
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(path, "payload[1].blocked");
+    assert!(message.contains("expected a boolean"), "{message}");
+    assert!(excerpt.starts_with("{\"meta\""), "{excerpt}");
+
+    for body in ["", "<html>oops</html>", "{\"meta\":", "null", "[]"] {
+        let error = error_for(200, JSON, body, None).await;
+        assert!(
+            matches!(&error, Error::Decode { status, .. } if status.as_u16() == 200),
+            "{body:?}: {error:?}"
+        );
+    }
+
+    let error = error_for(204, JSON, "", None).await;
+    assert!(
+        matches!(&error, Error::Decode { status, .. } if status.as_u16() == 204),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_arguments_are_refused_before_any_request() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).json_body(page([], 0, 1));
+        })
+        .await;
+    let client = client(&server.base_url());
+
+    let attempts = [
+        client.search_contacts().q("x").page(0),
+        client.search_contacts().q(""),
+        client.search_contacts().q(" \t\n"),
+        client.search_contacts().q("x".repeat(256)),
+        client.search_contacts(),
+        client.search_contacts().q("x").sort("favourite_colour"),
+        client.search_contacts().q("x").direction("sideways"),
+    ];
+    for builder in attempts {
+        let error = builder.send().await.unwrap_err();
+        assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
+    }
+    assert_eq!(any.calls_async().await, 0);
+
+    // The messages say which argument was wrong.
+    let error = client
+        .search_contacts()
+        .q("x")
+        .sort("favourite_colour")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("sort"), "{error}");
+    let error = client.search_contacts().send().await.unwrap_err();
+    assert!(error.to_string().contains("q"), "{error}");
+}
+
+#[test]
+fn bad_credentials_and_base_urls_are_refused_when_the_client_is_built() {
+    for (key, secret) in [
+        ("", "s"),
+        ("k", ""),
+        ("k:ey", "s"),
+        ("k\n", "s"),
+        ("k", "s\r\n"),
+        ("k", "s\0"),
+    ] {
+        let error = Credentials::new(key, secret).unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{key:?} {secret:?}");
+    }
+    let credentials = Credentials::new(KEY, SECRET).unwrap();
+    for url in [
+        "http://livedesk-api.engagelab.com",
+        "http://192.168.1.10:8080",
+        "not a url",
+        "https://u:p@example.com",
+    ] {
+        let error = Client::builder(credentials.clone())
+            .base_url(url)
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{url}");
+        assert!(!error.to_string().contains(SECRET));
+    }
+}
+
+#[tokio::test]
+async fn debug_and_display_never_show_the_secret() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(401)
+                .json_body(serde_json::json!({"error": "Invalid Access Token"}));
+        })
+        .await;
+    let credentials = Credentials::new(KEY, SECRET).unwrap();
+    let builder = Client::builder(credentials.clone()).base_url(server.base_url());
+    let client = builder.clone().build().unwrap();
+    let error = client.search_contacts().q("x").send().await.unwrap_err();
+    let search = client.search_contacts().q("x");
+
+    let token = AUTHORIZATION.trim_start_matches("Basic ");
+    for shown in [
+        format!("{credentials:?}"),
+        format!("{builder:?}"),
+        format!("{client:?}"),
+        format!("{search:?}"),
+        format!("{error:?}"),
+        error.to_string(),
+        format!("{:?}", Credentials::new(KEY, "k\n").unwrap_err()),
+    ] {
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(!shown.contains(token), "{shown}");
+    }
+    assert!(format!("{credentials:?}").contains(KEY));
+}
