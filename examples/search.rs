@@ -1,4 +1,5 @@
-//! Searches contacts and prints one line per contact: id, name, email, phone.
+//! Searches contacts and prints one line per matching contact (all pages): id, name, email,
+//! phone.
 //!
 //! ```sh
 //! LIVEDESK_API_KEY=... LIVEDESK_API_SECRET=... cargo run --example search -- support@engagelab.com
@@ -6,9 +7,10 @@
 //!
 //! `LIVEDESK_BASE_URL` points it at another server (https, or plain http on loopback).
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
-use livedesk::{Client, Error};
+use futures::TryStreamExt;
+use livedesk::{Client, Contact, Error, SortField};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -32,22 +34,38 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match client.search_contacts().q(query).send().await {
-        Ok(page) => {
-            for contact in &page.payload {
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    contact.id,
-                    contact.name.as_deref().unwrap_or(""),
-                    contact.email.as_deref().unwrap_or("-"),
-                    contact.phone_number.as_deref().unwrap_or("-"),
-                );
+    let contacts = client
+        .search_contacts()
+        .q(query)
+        .sort(SortField::CreatedAt)
+        .paginate()
+        .contacts();
+    let mut contacts = std::pin::pin!(contacts);
+    let mut out = std::io::stdout().lock();
+    loop {
+        match contacts.try_next().await {
+            Ok(Some(contact)) => {
+                // A closed pipe (`| head`) means the reader has what it wants.
+                if print(&mut out, &contact).is_err() {
+                    return ExitCode::SUCCESS;
+                }
             }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
+            Ok(None) => return ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
         }
     }
+}
+
+fn print(out: &mut impl Write, contact: &Contact) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{}\t{}\t{}\t{}",
+        contact.id,
+        contact.name.as_deref().unwrap_or(""),
+        contact.email.as_deref().unwrap_or("-"),
+        contact.phone_number.as_deref().unwrap_or("-"),
+    )
 }

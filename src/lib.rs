@@ -17,6 +17,7 @@ pub use auth::Credentials;
 pub use client::{ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{Error, Result};
 pub use generated::{Client, ResponseValue, builder};
+pub use paginate::{DEFAULT_CONCURRENCY, PAGE_SIZE, Paginate};
 pub use rate_limit::RateLimit;
 pub use retry::{Decision, Outcome, RetryPolicy};
 

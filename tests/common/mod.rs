@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: clients pointed at loopback servers.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod server;
+
 use std::time::Duration;
 
 use livedesk::{Client, Credentials, RetryPolicy};

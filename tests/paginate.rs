@@ -1,0 +1,357 @@
+//! Walking all pages: filters on every page, every stop rule, limits, concurrency, cancel.
+
+mod common;
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use common::{
+    client, page,
+    server::{Reply, TestServer, contacts_api},
+};
+use futures::{StreamExt, TryStreamExt};
+use livedesk::{Error, SortDirection, SortField};
+use serde_json::json;
+
+fn ids(contacts: &[livedesk::Contact]) -> Vec<i64> {
+    contacts.iter().map(|c| c.id).collect()
+}
+
+fn pages_requested(server: &TestServer) -> Vec<u32> {
+    let mut pages: Vec<u32> = server.stats.requests().iter().map(|r| r.page()).collect();
+    pages.sort();
+    pages
+}
+
+#[tokio::test]
+async fn every_filter_goes_out_on_every_page() {
+    let server = TestServer::start(contacts_api(40)).await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("+1 a&b")
+        .label("vip")
+        .label("new customer")
+        .sort(SortField::Name)
+        .direction(SortDirection::Asc)
+        .include_contact_inboxes(false)
+        .paginate()
+        .collect()
+        .await
+        .unwrap();
+
+    assert_eq!(ids(&contacts), (1..=40).collect::<Vec<_>>());
+    let mut queries: Vec<String> = server
+        .stats
+        .requests()
+        .iter()
+        .map(|r| r.raw_query().to_owned())
+        .collect();
+    queries.sort();
+    let expected: Vec<String> = (1..=3)
+        .map(|page| {
+            format!(
+                "direction=asc&include_contact_inboxes=false&labels%5B%5D=vip&labels%5B%5D=new+customer\
+                 &page={page}&q=%2B1+a%26b&sort=name"
+            )
+        })
+        .collect();
+    assert_eq!(queries, expected);
+}
+
+#[tokio::test]
+async fn the_walk_starts_at_the_page_the_search_names() {
+    let server = TestServer::start(contacts_api(40)).await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .page(2)
+        .paginate()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(&contacts), (16..=40).collect::<Vec<_>>());
+    assert_eq!(pages_requested(&server), [2, 3]);
+}
+
+#[tokio::test]
+async fn pages_keep_their_meta_and_arrive_in_order_even_when_later_pages_answer_first() {
+    let server = TestServer::start(|request| {
+        let fast_later = Duration::from_millis(u64::from(10 - request.page()) * 15);
+        contacts_api(150)(request).delay(fast_later)
+    })
+    .await;
+    let pages: Vec<_> = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .concurrency(4)
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    let numbers: Vec<_> = pages
+        .iter()
+        .map(|p| p.meta.current_page.number().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=10).collect::<Vec<_>>());
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.meta.count == 150 && p.payload.len() == 15)
+    );
+    assert_eq!(server.stats.max_in_flight.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn concurrency_one_is_strictly_sequential() {
+    let server = TestServer::start(|r| contacts_api(150)(r).delay(Duration::from_millis(5))).await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .concurrency(1)
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(contacts.len(), 150);
+    assert_eq!(server.stats.max_in_flight.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn stops_at_the_last_page_that_count_implies() {
+    // This server would answer any page with 15 more contacts; count says there are 30.
+    let server = TestServer::start(|request| {
+        let first = i64::from(request.page() - 1) * 15 + 1;
+        Reply::json(&page(first..first + 15, 30, request.page()))
+    })
+    .await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .concurrency(8)
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(contacts.len(), 30);
+    assert_eq!(pages_requested(&server), [1, 2]);
+}
+
+#[tokio::test]
+async fn stops_at_the_first_empty_page() {
+    // count claims 100, but the data ends after page 2.
+    let server = TestServer::start(|request| {
+        let p = request.page();
+        let first = (i64::from(p) - 1) * 15 + 1;
+        let ids: Vec<i64> = if p <= 2 {
+            (first..first + 15).collect()
+        } else {
+            vec![]
+        };
+        Reply::json(&page(ids, 100, p))
+    })
+    .await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .concurrency(1)
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(&contacts), (1..=30).collect::<Vec<_>>());
+    assert_eq!(pages_requested(&server), [1, 2, 3]);
+}
+
+#[tokio::test]
+async fn newer_servers_are_followed_by_has_more() {
+    // `count` is the page's own size here; `has_more` turns false on page 3.
+    let server = TestServer::start(|request| {
+        let p = request.page();
+        let first = i64::from(p - 1) * 15 + 1;
+        Reply::json(&json!({
+            "meta": {"count": 15, "current_page": p.to_string(), "has_more": p < 3},
+            "payload": page(first..first + 15, 15, p)["payload"],
+        }))
+    })
+    .await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .concurrency(8)
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(&contacts), (1..=45).collect::<Vec<_>>());
+    assert_eq!(pages_requested(&server), [1, 2, 3]);
+}
+
+#[tokio::test]
+async fn a_server_that_repeats_a_page_does_not_loop_forever() {
+    let server = TestServer::start(|request| {
+        Reply::json(&json!({
+            "meta": {"count": 15, "current_page": 1, "has_more": true},
+            "payload": page(1..=15, 15, request.page())["payload"],
+        }))
+    })
+    .await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(&contacts), (1..=15).collect::<Vec<_>>());
+    assert_eq!(pages_requested(&server), [1, 2]);
+}
+
+#[tokio::test]
+async fn each_contact_id_is_yielded_once() {
+    // Contacts moved between requests: page 2 repeats five contacts from page 1.
+    let server = TestServer::start(|request| {
+        let ids: Vec<i64> = match request.page() {
+            1 => (1..=15).collect(),
+            2 => (11..=25).collect(),
+            _ => (26..=30).collect(),
+        };
+        Reply::json(&page(ids, 35, request.page()))
+    })
+    .await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(ids(&contacts), (1..=30).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn empty_results_and_pages_past_the_last() {
+    let server = TestServer::start(contacts_api(0)).await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .collect()
+        .await
+        .unwrap();
+    assert!(contacts.is_empty());
+    assert_eq!(pages_requested(&server), [1]);
+
+    let server = TestServer::start(contacts_api(31)).await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .page(10)
+        .paginate()
+        .collect()
+        .await
+        .unwrap();
+    assert!(contacts.is_empty());
+    assert_eq!(pages_requested(&server), [10]);
+}
+
+#[tokio::test]
+async fn an_error_on_page_three_of_five_ends_the_walk_after_two_pages() {
+    for concurrency in [1, 4] {
+        let server = TestServer::start(|request| match request.page() {
+            3 => Reply::status(
+                500,
+                "text/html",
+                "<html><title>Internal Server Error</title></html>",
+            ),
+            _ => contacts_api(75)(request),
+        })
+        .await;
+        let items: Vec<_> = client(&server.base_url)
+            .search_contacts()
+            .q("x")
+            .paginate()
+            .concurrency(concurrency)
+            .pages()
+            .collect()
+            .await;
+        assert_eq!(items.len(), 3, "concurrency {concurrency}");
+        assert_eq!(
+            items[0].as_ref().unwrap().meta.current_page.number(),
+            Some(1)
+        );
+        assert_eq!(
+            items[1].as_ref().unwrap().meta.current_page.number(),
+            Some(2)
+        );
+        match &items[2] {
+            Err(Error::Api {
+                status, message, ..
+            }) => {
+                assert_eq!(status.as_u16(), 500);
+                assert_eq!(message, "Internal Server Error");
+            }
+            other => panic!("expected the page 3 error, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_limit_fetches_only_the_pages_it_needs() {
+    let server = TestServer::start(contacts_api(3000)).await;
+    let client = client(&server.base_url);
+    for (limit, pages) in [
+        (0, vec![]),
+        (1, vec![1]),
+        (15, vec![1]),
+        (20, vec![1, 2]),
+        (45, vec![1, 2, 3]),
+    ] {
+        server.stats.requests.lock().unwrap().clear();
+        let contacts = client
+            .search_contacts()
+            .q("x")
+            .paginate()
+            .concurrency(8)
+            .limit(limit)
+            .collect()
+            .await
+            .unwrap();
+        assert_eq!(ids(&contacts), (1..=limit as i64).collect::<Vec<_>>());
+        assert_eq!(pages_requested(&server), pages, "limit {limit}");
+    }
+}
+
+#[tokio::test]
+async fn dropping_the_stream_cancels_every_request_in_flight() {
+    let server = TestServer::start(|request| match request.page() {
+        1 => contacts_api(3000)(request),
+        _ => contacts_api(3000)(request).delay(Duration::from_secs(30)),
+    })
+    .await;
+    let client = client(&server.base_url);
+    let mut contacts = Box::pin(
+        client
+            .search_contacts()
+            .q("x")
+            .paginate()
+            .concurrency(4)
+            .contacts(),
+    );
+    for id in 1..=15 {
+        assert_eq!(contacts.next().await.unwrap().unwrap().id, id);
+    }
+    // Streams are lazy: asking for contact 16 sends pages 2 to 5, which never answer.
+    let waiting = tokio::time::timeout(Duration::from_millis(500), contacts.next()).await;
+    assert!(waiting.is_err(), "page 2 cannot have arrived");
+    assert_eq!(server.stats.in_flight.load(Ordering::SeqCst), 4);
+
+    drop(contacts);
+
+    assert_eq!(
+        server.settle(Duration::from_secs(5)).await,
+        0,
+        "requests still in flight"
+    );
+    assert_eq!(server.stats.abandoned.load(Ordering::SeqCst), 4);
+    assert_eq!(server.stats.count(), 5);
+}
