@@ -250,19 +250,20 @@ fn draw_chart(path: &str, sweep: &[(usize, Duration)]) -> Result<(), Box<dyn std
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d((1f64..16f64).log_scale(), (10f64..top).log_scale())?;
+        .build_cartesian_2d(-0.2f64..4.2f64, (ms(bound(16)) * 0.7..top).log_scale())?;
     chart
         .configure_mesh()
-        .x_desc("concurrency")
-        .y_desc("wall time (ms)")
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_desc("concurrency (log scale)")
+        .y_desc("wall time (ms, log scale)")
+        .x_labels(5)
+        .x_label_formatter(&|x| format!("{:.0}", 2f64.powf(*x)))
+        .y_labels(12)
         .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
-    let measured: Vec<(f64, f64)> = sweep.iter().map(|(c, t)| (*c as f64, ms(*t))).collect();
-    let ideal: Vec<(f64, f64)> = sweep
-        .iter()
-        .map(|(c, _)| (*c as f64, ms(bound(*c))))
-        .collect();
+    // x is log2(concurrency), so that 1, 2, 4, 8, 16 are evenly spaced.
+    let x = |c: usize| (c as f64).log2();
+    let measured: Vec<(f64, f64)> = sweep.iter().map(|(c, t)| (x(*c), ms(*t))).collect();
+    let ideal: Vec<(f64, f64)> = sweep.iter().map(|(c, _)| (x(*c), ms(bound(*c)))).collect();
     chart
         .draw_series(LineSeries::new(measured.clone(), BLUE.stroke_width(2)))?
         .label("paginate() measured")
@@ -274,6 +275,7 @@ fn draw_chart(path: &str, sweep: &[(usize, Duration)]) -> Result<(), Box<dyn std
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;

@@ -46,7 +46,10 @@ impl ClientHooks<Transport> for Client {
                 limiter.acquire().await;
             }
             let start = Instant::now();
-            let result = self.client().execute(request).await;
+            let result = match self.client().execute(request).await {
+                Ok(response) => buffered(response).await,
+                Err(e) => Err(e),
+            };
             let outcome = outcome(&result);
             tracing::debug!(
                 operation = info.operation_id,
@@ -79,6 +82,21 @@ impl ClientHooks<Transport> for Client {
         }
         unreachable!("`1..` does not end")
     }
+}
+
+/// Reads the whole body within the attempt, so that a connection cut mid-body, or a body
+/// slower than the timeout, is retried like any other transport failure.
+async fn buffered(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let (status, version, headers) = (
+        response.status(),
+        response.version(),
+        response.headers().clone(),
+    );
+    let mut rebuilt = http::Response::new(response.bytes().await?);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 fn outcome(result: &reqwest::Result<reqwest::Response>) -> Outcome {

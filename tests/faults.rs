@@ -1,0 +1,125 @@
+//! Broken and odd responses: each gives a clear typed error, or a correct decode.
+
+mod common;
+
+use common::{
+    client_with, fast_retries, page,
+    server::{Reply, TestServer},
+};
+use livedesk::{Error, RetryPolicy};
+use serde_json::json;
+
+async fn result_of(
+    reply: fn() -> Reply,
+    retry: RetryPolicy,
+) -> livedesk::Result<livedesk::ContactList> {
+    let server = TestServer::start(move |_| reply()).await;
+    client_with(&server.base_url, retry)
+        .search_contacts()
+        .q("x")
+        .send()
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn a_connection_closed_mid_body_is_a_transport_error_after_the_retries() {
+    let cut = || Reply::CloseMidBody {
+        declared_len: 1000,
+        sent: br#"{"meta":{"count":1,"#.to_vec(),
+    };
+    let error = result_of(cut, fast_retries().max_attempts(2))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+    assert!(error.to_string().starts_with("request failed"), "{error}");
+}
+
+#[tokio::test]
+async fn a_connection_closed_before_any_answer_is_a_transport_error() {
+    let error = result_of(|| Reply::Close, RetryPolicy::disabled())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn truncated_json_is_a_decode_error() {
+    let truncated = || {
+        let full = page([1, 2], 2, 1).to_string();
+        Reply::status(200, "application/json", &full[..full.len() / 2])
+    };
+    match result_of(truncated, RetryPolicy::disabled()).await {
+        Err(Error::Decode {
+            status,
+            message,
+            excerpt,
+            ..
+        }) => {
+            assert_eq!(status.as_u16(), 200);
+            assert!(message.contains("EOF"), "{message}");
+            assert!(excerpt.starts_with("{\"meta\""));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_200_with_html_or_nothing_is_a_decode_error() {
+    let html = || {
+        Reply::status(
+            200,
+            "text/html",
+            "<html><body>Welcome to nginx!</body></html>",
+        )
+    };
+    match result_of(html, RetryPolicy::disabled()).await {
+        Err(Error::Decode {
+            status, excerpt, ..
+        }) => {
+            assert_eq!(status.as_u16(), 200);
+            assert!(excerpt.contains("Welcome to nginx!"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let empty = || Reply::status(200, "application/json", "");
+    assert!(matches!(
+        result_of(empty, RetryPolicy::disabled()).await,
+        Err(Error::Decode { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_5_mb_page_decodes() {
+    let huge = || {
+        let mut body = page(1..=15, 15, 1);
+        for contact in body["payload"].as_array_mut().unwrap() {
+            contact["custom_attributes"] =
+                json!({"notes": "x".repeat(350_000), "list": vec![1; 1000]});
+        }
+        Reply::json(&body)
+    };
+    let list = result_of(huge, RetryPolicy::disabled()).await.unwrap();
+    assert_eq!(list.payload.len(), 15);
+    assert_eq!(
+        list.payload[14].custom_attributes["notes"]
+            .as_str()
+            .unwrap()
+            .len(),
+        350_000
+    );
+}
+
+#[tokio::test]
+async fn a_huge_error_page_is_cut_to_an_excerpt() {
+    let huge = || Reply::status(500, "text/plain", "e".repeat(5_000_000));
+    match result_of(huge, RetryPolicy::disabled()).await {
+        Err(Error::Api {
+            status, message, ..
+        }) => {
+            assert_eq!(status.as_u16(), 500);
+            assert!(message.len() < 1000, "{} bytes", message.len());
+        }
+        other => panic!("{other:?}"),
+    }
+}

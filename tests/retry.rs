@@ -1,0 +1,245 @@
+//! Retries, rate limits and timeouts, driven through real loopback servers.
+
+mod common;
+
+use std::{
+    num::NonZeroU32,
+    sync::atomic::{AtomicUsize, Ordering},
+    time::{Duration, Instant},
+};
+
+use common::{
+    client, client_with, fast_retries,
+    server::{Reply, TestServer, contacts_api},
+};
+use livedesk::{Client, Credentials, Error, RateLimit, RetryPolicy};
+
+/// A server that answers the first `failures` requests with `failure()`, then with a page.
+async fn failing_then_ok(
+    failures: usize,
+    failure: impl Fn() -> Reply + Send + Sync + 'static,
+) -> TestServer {
+    let calls = AtomicUsize::new(0);
+    TestServer::start(move |request| {
+        if calls.fetch_add(1, Ordering::SeqCst) < failures {
+            failure()
+        } else {
+            contacts_api(3)(request)
+        }
+    })
+    .await
+}
+
+async fn search(client: &Client) -> livedesk::Result<usize> {
+    Ok(client.search_contacts().q("x").send().await?.payload.len())
+}
+
+#[tokio::test]
+async fn a_plain_text_429_without_retry_after_is_retried() {
+    let server = failing_then_ok(1, || Reply::status(429, "text/plain", "Retry later")).await;
+    assert_eq!(search(&client(&server.base_url)).await.unwrap(), 3);
+    assert_eq!(server.stats.count(), 2);
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let server = failing_then_ok(1, || {
+        Reply::status(429, "text/plain", "Retry later").header("retry-after", "1")
+    })
+    .await;
+    let client = client_with(
+        &server.base_url,
+        fast_retries().max_backoff(Duration::from_secs(5)),
+    );
+    let start = Instant::now();
+    assert_eq!(search(&client).await.unwrap(), 3);
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "waited only {:?}",
+        start.elapsed()
+    );
+    assert_eq!(server.stats.count(), 2);
+}
+
+#[tokio::test]
+async fn gateway_pages_are_retried_until_the_answer_comes() {
+    let server = failing_then_ok(3, || {
+        Reply::status(
+            503,
+            "text/html",
+            "<html><head><title>503 Service Unavailable</title></head></html>",
+        )
+    })
+    .await;
+    assert_eq!(search(&client(&server.base_url)).await.unwrap(), 3);
+    assert_eq!(server.stats.count(), 4);
+}
+
+#[tokio::test]
+async fn exhausted_attempts_give_the_last_error() {
+    let server = failing_then_ok(usize::MAX, || {
+        Reply::status(
+            502,
+            "text/html",
+            "<html><head><title>502 Bad Gateway</title></head></html>",
+        )
+    })
+    .await;
+    let client = client_with(&server.base_url, fast_retries().max_attempts(3));
+    match search(&client).await {
+        Err(Error::Api {
+            status, message, ..
+        }) => {
+            assert_eq!(status.as_u16(), 502);
+            assert_eq!(message, "502 Bad Gateway");
+        }
+        other => panic!("expected the 502, got {other:?}"),
+    }
+    assert_eq!(server.stats.count(), 3);
+}
+
+#[tokio::test]
+async fn errors_that_would_fail_again_are_not_retried() {
+    for status in [400, 401, 403, 404, 422, 500] {
+        let server = failing_then_ok(usize::MAX, move || {
+            Reply::status(status, "application/json", r#"{"error":"no"}"#)
+        })
+        .await;
+        let error = search(&client(&server.base_url)).await.unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(server.stats.count(), 1, "status {status}");
+    }
+}
+
+#[tokio::test]
+async fn retries_can_be_turned_off() {
+    let server = failing_then_ok(1, || Reply::status(503, "text/plain", "busy")).await;
+    let client = client_with(&server.base_url, RetryPolicy::disabled());
+    assert_eq!(
+        search(&client)
+            .await
+            .unwrap_err()
+            .status()
+            .map(|s| s.as_u16()),
+        Some(503)
+    );
+    assert_eq!(server.stats.count(), 1);
+}
+
+#[tokio::test]
+async fn dropped_connections_are_retried() {
+    let server = failing_then_ok(2, || Reply::Close).await;
+    assert_eq!(search(&client(&server.base_url)).await.unwrap(), 3);
+    assert_eq!(server.stats.count(), 3);
+
+    let server = failing_then_ok(1, || Reply::CloseMidBody {
+        declared_len: 500,
+        sent: b"{\"meta\":".to_vec(),
+    })
+    .await;
+    assert_eq!(search(&client(&server.base_url)).await.unwrap(), 3);
+    assert_eq!(server.stats.count(), 2);
+}
+
+#[tokio::test]
+async fn a_429_in_the_middle_of_a_walk_costs_a_wait_not_the_walk() {
+    let limited = AtomicUsize::new(0);
+    let server = TestServer::start(move |request| {
+        if request.page() == 7 && limited.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::status(429, "text/plain", "Retry later")
+        } else {
+            contacts_api(300)(request)
+        }
+    })
+    .await;
+    let contacts = client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(contacts.len(), 300);
+    assert_eq!(server.stats.count(), 21);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_within_the_configured_time() {
+    let server = TestServer::start(|_| Reply::Hang).await;
+    let client = Client::builder(Credentials::new("k", "s").unwrap())
+        .base_url(&server.base_url)
+        .timeout(Duration::from_millis(200))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let error = search(&client).await.unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+
+    // With retries, each attempt times out and the last error is the timeout.
+    let client = Client::builder(Credentials::new("k", "s").unwrap())
+        .base_url(&server.base_url)
+        .timeout(Duration::from_millis(100))
+        .retry(fast_retries().max_attempts(3))
+        .build()
+        .unwrap();
+    assert!(search(&client).await.unwrap_err().is_timeout());
+    assert_eq!(server.stats.count(), 4);
+}
+
+#[tokio::test]
+async fn the_deadline_stops_retries() {
+    let server = failing_then_ok(usize::MAX, || Reply::status(503, "text/plain", "busy")).await;
+    let retry = RetryPolicy::default()
+        .max_attempts(100)
+        .initial_backoff(Duration::from_millis(40))
+        .max_backoff(Duration::from_millis(40))
+        .deadline(Some(Duration::from_millis(300)));
+    let error = search(&client_with(&server.base_url, retry))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
+    // Waits of 20 to 40 ms within 300 ms: between 6 and 16 attempts, far from 100.
+    let attempts = server.stats.count();
+    assert!((6..=16).contains(&attempts), "{attempts} attempts");
+}
+
+#[tokio::test]
+async fn the_rate_limit_is_shared_by_clones() {
+    let server = TestServer::start(contacts_api(3)).await;
+    let client = Client::builder(Credentials::new("k", "s").unwrap())
+        .base_url(&server.base_url)
+        .rate_limit(RateLimit::new(
+            NonZeroU32::new(20).unwrap(),
+            Duration::from_secs(1),
+        ))
+        .build()
+        .unwrap();
+    let other = client.clone();
+    let start = Instant::now();
+    let (a, b) = tokio::join!(
+        async {
+            for _ in 0..3 {
+                search(&client).await.unwrap();
+            }
+        },
+        async {
+            for _ in 0..3 {
+                search(&other).await.unwrap();
+            }
+        },
+    );
+    let _ = (a, b);
+    // Six requests 50 ms apart: the last starts 250 ms after the first, at the earliest.
+    assert!(
+        start.elapsed() >= Duration::from_millis(250),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(server.stats.count(), 6);
+}
