@@ -9,6 +9,8 @@
 //! - Each builder's generated `send` is renamed `send_generated` and made private, and a
 //!   public `send` that returns this crate's `Error` is put in its place: one error type, and
 //!   no second way to send a request that skips it.
+//! - The `api-version` header progenitor sends with every request is taken out: the server
+//!   has no use for it, and removing it at build time costs nothing per request.
 //! - Builder fields become `pub(crate)` so `src/` can read them (pagination needs the page).
 //! - The generated `Client::new` is removed and `Client::new_with_client` becomes `pub(crate)`:
 //!   a client is only built through `ClientBuilder`, which checks the credentials and the base
@@ -67,11 +69,12 @@ fn generate() -> Result<(), String> {
         .retain(|item| !matches!(item, syn::Item::Mod(m) if m.ident == "prelude"));
     let mut adapt = Adapt::default();
     adapt.visit_file_mut(&mut file);
-    if adapt.sends == 0 || adapt.constructors != 2 {
+    if adapt.sends == 0 || adapt.constructors != 2 || adapt.api_version_headers != adapt.sends {
         return Err(format!(
             "the generated code no longer has the shape build.rs adapts (found {} `send` \
-             methods and {} `Client` constructors); update build.rs for this progenitor",
-            adapt.sends, adapt.constructors
+             methods, {} `Client` constructors, {} `api-version` headers); update build.rs for \
+             this progenitor",
+            adapt.sends, adapt.constructors, adapt.api_version_headers
         ));
     }
 
@@ -107,6 +110,7 @@ fn keep_only_success_responses(spec: &mut openapiv3::OpenAPI) {
 struct Adapt {
     sends: usize,
     constructors: usize,
+    api_version_headers: usize,
 }
 
 impl VisitMut for Adapt {
@@ -158,6 +162,7 @@ impl Adapt {
             let Some(ok) = ok_type(&f.sig.output) else {
                 continue;
             };
+            self.api_version_headers += drop_api_version_header(&mut f.block);
             f.sig.ident = syn::parse_quote!(send_generated);
             f.vis = syn::Visibility::Inherited;
             let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
@@ -176,6 +181,44 @@ impl Adapt {
         if let Some(wrapper) = wrapper {
             imp.items.push(wrapper);
             self.sends += 1;
+        }
+    }
+}
+
+/// Removes the `api-version` header progenitor adds to every request (the server has no use
+/// for it), and the header map built for it when nothing else goes in. Returns 1 if found.
+fn drop_api_version_header(block: &mut syn::Block) -> usize {
+    let text = |stmt: &syn::Stmt| quote!(#stmt).to_string();
+    let before = block.stmts.len();
+    block
+        .stmts
+        .retain(|stmt| !text(stmt).contains("\"api-version\""));
+    let found = before - block.stmts.len();
+    if !block
+        .stmts
+        .iter()
+        .any(|stmt| text(stmt).contains("header_map . append"))
+    {
+        block
+            .stmts
+            .retain(|stmt| !text(stmt).starts_with("let mut header_map"));
+        StripHeaders.visit_block_mut(block);
+    }
+    found
+}
+
+/// Turns `request_builder.headers(header_map)` into `request_builder`.
+struct StripHeaders;
+
+impl VisitMut for StripHeaders {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.len() == 1
+            && matches!(&call.args[0], syn::Expr::Path(p) if p.path.is_ident("header_map"))
+        {
+            *expr = (*call.receiver).clone();
         }
     }
 }

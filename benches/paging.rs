@@ -4,7 +4,7 @@
 //! sequential loop over the 200 pages of 3,000 contacts, the `paginate()` helper at
 //! concurrency 8, and the ideal bound `latency × (1 + ceil(199 / 8))` (the first page alone,
 //! then the other 199 eight at a time). Then a sweep over concurrency (written as an SVG
-//! chart to `docs/paging.svg`) and the peak memory of streaming 3,000 and 30,000 contacts,
+//! chart to `benches/paging.svg`) and the peak memory of streaming 3,000 and 30,000 contacts,
 //! each in a fresh process.
 
 #[path = "../tests/common/mod.rs"]
@@ -75,7 +75,7 @@ fn main() {
         "peak resident memory streaming {} contacts: {memory_30k} KiB",
         CONTACTS * 10
     );
-    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/paging.svg");
+    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/paging.svg");
     match draw_chart(chart, &report.sweep) {
         Ok(()) => println!("chart: {chart}"),
         Err(e) => println!("chart not written: {e}"),

@@ -154,6 +154,11 @@ impl RetryPolicy {
         self
     }
 
+    /// Whether this policy ever retries.
+    pub(crate) fn retries(&self) -> bool {
+        self.max_attempts > 1
+    }
+
     /// Decides after attempt number `attempt` (1 for the first) ended with `outcome`,
     /// `elapsed` after the first attempt started. `jitter` is a random number in `[0, 1]`,
     /// passed in so that the decision is a pure function.

@@ -1,9 +1,11 @@
-//! What happens to every request the generated client sends: header clean-up, rate limiting,
-//! retries and tracing, through progenitor's `ClientHooks`.
+//! What happens to every request the generated client sends: rate limiting, retries and
+//! tracing, through progenitor's `ClientHooks`.
 
 use std::{sync::Arc, time::Instant};
 
+use http_body_util::BodyExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::ResponseBuilderExt;
 
 use crate::{
     Client,
@@ -20,16 +22,6 @@ pub struct Transport {
 }
 
 impl ClientHooks<Transport> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        // progenitor sends the spec's `info.version`; the server has no use for it.
-        request.headers_mut().remove("api-version");
-        Ok(())
-    }
-
     async fn exec(
         &self,
         mut request: reqwest::Request,
@@ -41,7 +33,12 @@ impl ClientHooks<Transport> for Client {
         // The path only: the query may carry personal data (an email, a phone number).
         let path = request.url().path().to_owned();
         for attempt in 1.. {
-            let spare = request.try_clone();
+            // Cloning costs a little on every request; only a policy that retries needs it.
+            let spare = if transport.retry.retries() {
+                request.try_clone()
+            } else {
+                None
+            };
             if let Some(limiter) = &transport.limiter {
                 limiter.acquire().await;
             }
@@ -87,15 +84,17 @@ impl ClientHooks<Transport> for Client {
 /// Reads the whole body within the attempt, so that a connection cut mid-body, or a body
 /// slower than the timeout, is retried like any other transport failure.
 async fn buffered(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-    let (status, version, headers) = (
-        response.status(),
-        response.version(),
-        response.headers().clone(),
-    );
-    let mut rebuilt = http::Response::new(response.bytes().await?);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
+    let url = response.url().clone();
+    let (parts, body) = http::Response::from(response).into_parts();
+    let body = body.collect().await?.to_bytes();
+    // Carrying the URL over spares reqwest parsing a placeholder one for every response.
+    let mut rebuilt = http::Response::builder()
+        .url(url)
+        .body(body.clone())
+        .unwrap_or_else(|_| http::Response::new(body));
+    *rebuilt.status_mut() = parts.status;
+    *rebuilt.version_mut() = parts.version;
+    *rebuilt.headers_mut() = parts.headers;
     Ok(reqwest::Response::from(rebuilt))
 }
 
