@@ -302,6 +302,9 @@ fn copy_crate(from: &Path, to: &Path) {
         "LICENSE",
         "src",
         "openapi",
+        "benches",
+        "tests",
+        "examples",
     ] {
         let status = Command::new("cp")
             .arg("-r")
