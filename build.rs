@@ -78,8 +78,95 @@ fn generate() -> Result<(), String> {
         ));
     }
 
-    let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?).join("livedesk.rs");
-    fs::write(&out, prettyplease::unparse(&file)).map_err(|e| format!("{}: {e}", out.display()))
+    let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
+    let write = |name: &str, code: String| {
+        let path = out_dir.join(name);
+        fs::write(&path, code).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    write("livedesk.rs", prettyplease::unparse(&file))?;
+    write("parameters.rs", parameter_rules(&spec))
+}
+
+/// What each query parameter accepts, in words, from its schema: `src/error.rs` puts it in
+/// the message when a setter's value is refused (the generated message only names the type).
+fn parameter_rules(spec: &openapiv3::OpenAPI) -> String {
+    use openapiv3::{ParameterSchemaOrContent, ReferenceOr, SchemaKind, Type};
+    let resolve = |schema: &ReferenceOr<openapiv3::Schema>| -> Option<openapiv3::Schema> {
+        match schema {
+            ReferenceOr::Item(schema) => Some(schema.clone()),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.rsplit('/').next()?;
+                spec.components
+                    .as_ref()?
+                    .schemas
+                    .get(name)?
+                    .as_item()
+                    .cloned()
+            }
+        }
+    };
+    let mut rules = Vec::new();
+    for (_, item) in spec.paths.iter() {
+        let Some(item) = item.as_item() else { continue };
+        for (_, op) in item.iter() {
+            for param in op.parameters.iter().filter_map(ReferenceOr::as_item) {
+                let data = param.parameter_data_ref();
+                let ParameterSchemaOrContent::Schema(schema) = &data.format else {
+                    continue;
+                };
+                let Some(schema) = resolve(schema) else {
+                    continue;
+                };
+                let rule = match &schema.schema_kind {
+                    SchemaKind::Type(Type::String(s)) if !s.enumeration.is_empty() => {
+                        let values: Vec<String> = s
+                            .enumeration
+                            .iter()
+                            .flatten()
+                            .map(|v| format!("`{v}`"))
+                            .collect();
+                        format!("one of {}", values.join(", "))
+                    }
+                    SchemaKind::Type(Type::String(s)) => {
+                        let mut rule = match (s.min_length, s.max_length) {
+                            (Some(min), Some(max)) => format!("{min} to {max} characters"),
+                            (Some(min), None) => format!("at least {min} characters"),
+                            (None, Some(max)) => format!("at most {max} characters"),
+                            (None, None) => "a string".to_owned(),
+                        };
+                        match s.pattern.as_deref() {
+                            Some(r"\S") => rule.push_str(", not only whitespace"),
+                            Some(pattern) => rule.push_str(&format!(" matching `{pattern}`")),
+                            None => {}
+                        }
+                        rule
+                    }
+                    SchemaKind::Type(Type::Integer(i)) => match (i.minimum, i.maximum) {
+                        (Some(min), Some(max)) => format!("an integer from {min} to {max}"),
+                        (Some(min), None) => format!("an integer of at least {min}"),
+                        (None, Some(max)) => format!("an integer of at most {max}"),
+                        (None, None) => "an integer".to_owned(),
+                    },
+                    SchemaKind::Type(Type::Boolean(_)) => "`true` or `false`".to_owned(),
+                    SchemaKind::Type(Type::Array(_)) => "a list of strings".to_owned(),
+                    _ => continue,
+                };
+                // The builder's setter is the parameter's name without `[]` and the like.
+                let setter: String = data
+                    .name
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                let required = data.required;
+                rules.push(quote!((#setter, #rule, #required)));
+            }
+        }
+    }
+    quote!(
+        /// Each query parameter's setter, what it accepts, and whether it is required.
+        const PARAMETER_RULES: &[(&str, &str, bool)] = &[#(#rules),*];
+    )
+    .to_string()
 }
 
 fn keep_only_success_responses(spec: &mut openapiv3::OpenAPI) {

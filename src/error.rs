@@ -127,7 +127,7 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
         Err(error) => error,
     };
     Err(match error {
-        E::InvalidRequest(message) | E::Custom(message) => Error::InvalidArgument(message),
+        E::InvalidRequest(message) | E::Custom(message) => invalid_argument(message),
         E::CommunicationError(e) | E::InvalidUpgrade(e) | E::ResponseBodyError(e) => {
             Error::Transport(e)
         }
@@ -149,6 +149,23 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
             }
         }
     })
+}
+
+include!(concat!(env!("OUT_DIR"), "/parameters.rs"));
+
+/// Says which argument was refused and what it accepts; the generated message
+/// (`conversion to `SortField` for sort failed`, `q was not initialized`) names only a type.
+fn invalid_argument(generated: String) -> Error {
+    let rule = PARAMETER_RULES.iter().find_map(|&(name, rule, required)| {
+        if generated.ends_with(&format!(" for {name} failed")) {
+            Some(format!("`{name}` was refused: it must be {rule}"))
+        } else if required && generated == format!("{name} was not initialized") {
+            Some(format!("`{name}` is missing: it is required ({rule})"))
+        } else {
+            None
+        }
+    });
+    Error::InvalidArgument(rule.unwrap_or(generated))
 }
 
 /// Decodes again, tracking the path, to say where the body went wrong; only runs on failure.

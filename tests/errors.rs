@@ -207,17 +207,28 @@ async fn bad_arguments_are_refused_before_any_request() {
     }
     assert_eq!(any.calls_async().await, 0);
 
-    // The messages say which argument was wrong.
-    let error = client
-        .search_contacts()
-        .q("x")
-        .sort("favourite_colour")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("sort"), "{error}");
-    let error = client.search_contacts().send().await.unwrap_err();
-    assert!(error.to_string().contains("q"), "{error}");
+    // The messages say which argument was wrong and what it accepts, from the spec.
+    assert_eq!(
+        refusal(client.search_contacts().q("x").sort("favourite_colour")).await,
+        "invalid argument: `sort` was refused: it must be one of `email`, `name`, `phone_number`, \
+         `last_activity_at`, `created_at`, `company`, `city`, `country`"
+    );
+    assert_eq!(
+        refusal(client.search_contacts()).await,
+        "invalid argument: `q` is missing: it is required (1 to 255 characters, not only whitespace)"
+    );
+    assert_eq!(
+        refusal(client.search_contacts().q(" ")).await,
+        "invalid argument: `q` was refused: it must be 1 to 255 characters, not only whitespace"
+    );
+    assert_eq!(
+        refusal(client.search_contacts().q("x").page(0)).await,
+        "invalid argument: `page` was refused: it must be an integer of at least 1"
+    );
+}
+
+async fn refusal(builder: livedesk::builder::SearchContacts<'_>) -> String {
+    builder.send().await.unwrap_err().to_string()
 }
 
 #[test]
