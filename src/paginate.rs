@@ -62,7 +62,8 @@ impl<'a> SearchContacts<'a> {
 /// Once the first page tells how many pages there are, the rest are fetched
 /// [`concurrency`](Self::concurrency) at a time, still yielded in page order. Newer servers
 /// (with `has_more`) do not say how many pages there are; there the walk is sequential.
-/// Dropping the stream cancels the requests in flight.
+/// Streams are lazy: requests run while the stream is polled, nothing runs in the
+/// background, and dropping the stream cancels the requests in flight.
 #[derive(Clone, Debug)]
 pub struct Paginate<'a> {
     search: SearchContacts<'a>,

@@ -16,6 +16,18 @@ fn ids(contacts: &[livedesk::Contact]) -> Vec<i64> {
     contacts.iter().map(|c| c.id).collect()
 }
 
+/// Every contact of a plain search, walked at `concurrency`.
+async fn walk(server: &TestServer, concurrency: usize) -> Vec<livedesk::Contact> {
+    client(&server.base_url)
+        .search_contacts()
+        .q("x")
+        .paginate()
+        .concurrency(concurrency)
+        .collect()
+        .await
+        .unwrap()
+}
+
 fn pages_requested(server: &TestServer) -> Vec<u32> {
     let mut pages: Vec<u32> = server.stats.requests().iter().map(|r| r.page()).collect();
     pages.sort();
@@ -104,14 +116,7 @@ async fn pages_keep_their_meta_and_arrive_in_order_even_when_later_pages_answer_
 #[tokio::test]
 async fn concurrency_one_is_strictly_sequential() {
     let server = TestServer::start(|r| contacts_api(150)(r).delay(Duration::from_millis(5))).await;
-    let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
-        .paginate()
-        .concurrency(1)
-        .collect()
-        .await
-        .unwrap();
+    let contacts = walk(&server, 1).await;
     assert_eq!(contacts.len(), 150);
     assert_eq!(server.stats.max_in_flight.load(Ordering::SeqCst), 1);
 }
@@ -124,14 +129,7 @@ async fn stops_at_the_last_page_that_count_implies() {
         Reply::json(&page(first..first + 15, 30, request.page()))
     })
     .await;
-    let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
-        .paginate()
-        .concurrency(8)
-        .collect()
-        .await
-        .unwrap();
+    let contacts = walk(&server, 8).await;
     assert_eq!(contacts.len(), 30);
     assert_eq!(pages_requested(&server), [1, 2]);
 }
@@ -150,14 +148,7 @@ async fn stops_at_the_first_empty_page() {
         Reply::json(&page(ids, 100, p))
     })
     .await;
-    let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
-        .paginate()
-        .concurrency(1)
-        .collect()
-        .await
-        .unwrap();
+    let contacts = walk(&server, 1).await;
     assert_eq!(ids(&contacts), (1..=30).collect::<Vec<_>>());
     assert_eq!(pages_requested(&server), [1, 2, 3]);
 }
@@ -174,14 +165,7 @@ async fn newer_servers_are_followed_by_has_more() {
         }))
     })
     .await;
-    let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
-        .paginate()
-        .concurrency(8)
-        .collect()
-        .await
-        .unwrap();
+    let contacts = walk(&server, 8).await;
     assert_eq!(ids(&contacts), (1..=45).collect::<Vec<_>>());
     assert_eq!(pages_requested(&server), [1, 2, 3]);
 }
@@ -195,13 +179,7 @@ async fn a_server_that_repeats_a_page_does_not_loop_forever() {
         }))
     })
     .await;
-    let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
-        .paginate()
-        .collect()
-        .await
-        .unwrap();
+    let contacts = walk(&server, livedesk::DEFAULT_CONCURRENCY).await;
     assert_eq!(ids(&contacts), (1..=15).collect::<Vec<_>>());
     assert_eq!(pages_requested(&server), [1, 2]);
 }
@@ -218,26 +196,14 @@ async fn each_contact_id_is_yielded_once() {
         Reply::json(&page(ids, 35, request.page()))
     })
     .await;
-    let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
-        .paginate()
-        .collect()
-        .await
-        .unwrap();
+    let contacts = walk(&server, livedesk::DEFAULT_CONCURRENCY).await;
     assert_eq!(ids(&contacts), (1..=30).collect::<Vec<_>>());
 }
 
 #[tokio::test]
 async fn empty_results_and_pages_past_the_last() {
     let server = TestServer::start(contacts_api(0)).await;
-    let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
-        .paginate()
-        .collect()
-        .await
-        .unwrap();
+    let contacts = walk(&server, livedesk::DEFAULT_CONCURRENCY).await;
     assert!(contacts.is_empty());
     assert_eq!(pages_requested(&server), [1]);
 
