@@ -68,7 +68,7 @@ pub enum Error {
     },
 
     /// The request did not complete: connection refused or closed, timeout, body cut off.
-    #[error("request failed: {0}")]
+    #[error("request failed: {}", cause(.0))]
     Transport(#[source] reqwest::Error),
 }
 
@@ -114,6 +114,30 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// What went wrong, from the error's causes: reqwest's own message names only the URL, whose
+/// query may carry personal data (an email, a phone number).
+pub(crate) fn cause(error: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        causes.push(e.to_string());
+        source = e.source();
+    }
+    if causes.is_empty() {
+        causes.push(
+            if error.is_timeout() {
+                "timed out"
+            } else {
+                "no answer"
+            }
+            .to_owned(),
+        );
+    } else if error.is_timeout() && !causes.iter().any(|c| c.contains("timed out")) {
+        causes.insert(0, "timed out".to_owned());
+    }
+    causes.join(": ")
 }
 
 /// Turns the generated `send`'s result into this crate's error (called from the `send` that

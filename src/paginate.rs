@@ -244,7 +244,11 @@ impl<'a> Walk<'a> {
         };
         while self.in_flight.len() < window && self.next_page <= last && self.wants_more() {
             let number = self.next_page;
-            let request = self.search.clone().page(number);
+            // An invalid `page` stays as it is, so that `send` refuses it like any argument.
+            let request = match self.search.page {
+                Ok(_) => self.search.clone().page(number),
+                Err(_) => self.search.clone(),
+            };
             self.in_flight.push_back(Box::pin(async move {
                 (
                     number,

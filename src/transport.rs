@@ -32,7 +32,9 @@ impl ClientHooks<Transport> for Client {
         let method = request.method().clone();
         // The path only: the query may carry personal data (an email, a phone number).
         let path = request.url().path().to_owned();
-        for attempt in 1.. {
+        let mut attempt: u32 = 0;
+        loop {
+            attempt = attempt.saturating_add(1);
             // Cloning costs a little on every request; only a policy that retries needs it.
             let spare = if transport.retry.retries() {
                 request.try_clone()
@@ -54,7 +56,7 @@ impl ClientHooks<Transport> for Client {
                 path,
                 attempt,
                 status = result.as_ref().ok().map(|r| r.status().as_u16()),
-                error = result.as_ref().err().map(tracing::field::display),
+                error = result.as_ref().err().map(crate::error::cause),
                 elapsed_ms = start.elapsed().as_millis() as u64,
                 "livedesk request attempt"
             );
@@ -77,7 +79,6 @@ impl ClientHooks<Transport> for Client {
             tokio::time::sleep(wait).await;
             request = spare;
         }
-        unreachable!("`1..` does not end")
     }
 }
 

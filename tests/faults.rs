@@ -123,3 +123,40 @@ async fn a_huge_error_page_is_cut_to_an_excerpt() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn transport_errors_say_what_happened_without_the_query() {
+    // A loopback port nobody listens on any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = client_with(&format!("http://127.0.0.1:{port}"), RetryPolicy::disabled());
+    let error = client
+        .search_contacts()
+        .q("someone@example.com")
+        .send()
+        .await
+        .unwrap_err();
+    let shown = error.to_string();
+    assert!(shown.contains("Connection refused"), "{shown}");
+    assert!(!shown.contains("someone"), "{shown}");
+
+    let server = TestServer::start(|_| Reply::Hang).await;
+    let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s").unwrap())
+        .base_url(&server.base_url)
+        .timeout(std::time::Duration::from_millis(100))
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let error = client
+        .search_contacts()
+        .q("someone@example.com")
+        .send()
+        .await
+        .unwrap_err();
+    let shown = error.to_string();
+    assert!(error.is_timeout() && shown.contains("timed out"), "{shown}");
+    assert!(!shown.contains("someone"), "{shown}");
+}

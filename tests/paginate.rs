@@ -321,3 +321,20 @@ async fn dropping_the_stream_cancels_every_request_in_flight() {
     assert_eq!(server.stats.abandoned.load(Ordering::SeqCst), 4);
     assert_eq!(server.stats.count(), 5);
 }
+
+#[tokio::test]
+async fn invalid_arguments_end_the_walk_before_any_request() {
+    let server = TestServer::start(contacts_api(40)).await;
+    let client = client(&server.base_url);
+    for search in [
+        client.search_contacts().q("x").page(0),
+        client.search_contacts().q(" "),
+    ] {
+        let items: Vec<_> = search.paginate().contacts().collect().await;
+        assert!(
+            matches!(items.as_slice(), [Err(Error::InvalidArgument(_))]),
+            "{items:?}"
+        );
+    }
+    assert_eq!(server.stats.count(), 0);
+}
