@@ -250,14 +250,19 @@ fn draw_chart(path: &str, sweep: &[(usize, Duration)]) -> Result<(), Box<dyn std
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(-0.2f64..4.2f64, (ms(bound(16)) * 0.7..top).log_scale())?;
+        // Labelled ticks: a log axis otherwise labels only powers of ten.
+        .build_cartesian_2d(
+            -0.2f64..4.2f64,
+            (ms(bound(16)) * 0.7..top)
+                .log_scale()
+                .with_key_points(vec![250.0, 500.0, 1000.0, 2000.0, 4000.0]),
+        )?;
     chart
         .configure_mesh()
         .x_desc("concurrency (log scale)")
         .y_desc("wall time (ms, log scale)")
         .x_labels(5)
         .x_label_formatter(&|x| format!("{:.0}", 2f64.powf(*x)))
-        .y_labels(12)
         .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
     // x is log2(concurrency), so that 1, 2, 4, 8, 16 are evenly spaced.
