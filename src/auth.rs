@@ -8,9 +8,9 @@ use reqwest::header::HeaderValue;
 use crate::Error;
 
 /// Environment variable read by [`Credentials::from_env`] for the API key.
-pub const API_KEY_VAR: &str = "LIVEDESK_API_KEY";
+pub(crate) const API_KEY_VAR: &str = "LIVEDESK_API_KEY";
 /// Environment variable read by [`Credentials::from_env`] for the API secret.
-pub const API_SECRET_VAR: &str = "LIVEDESK_API_SECRET";
+pub(crate) const API_SECRET_VAR: &str = "LIVEDESK_API_SECRET";
 
 /// An API key and secret from the LiveDesk API key page.
 ///

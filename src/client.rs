@@ -12,11 +12,15 @@ use crate::{
     transport::Transport,
 };
 
-/// Where LiveDesk's API lives.
+/// Where LiveDesk's API lives; clients use it unless told otherwise.
+///
+/// ```
+/// assert!(livedesk::DEFAULT_BASE_URL.starts_with("https://"));
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://livedesk-api.engagelab.com";
 
 /// Environment variable read by [`Client::from_env`] for another base URL.
-pub const BASE_URL_VAR: &str = "LIVEDESK_BASE_URL";
+pub(crate) const BASE_URL_VAR: &str = "LIVEDESK_BASE_URL";
 
 const USER_AGENT: &str = concat!("livedesk-rust/", env!("CARGO_PKG_VERSION"));
 
@@ -71,6 +75,18 @@ impl Client {
 /// | connect timeout | 10 s |
 /// | retries | [`RetryPolicy::default`] |
 /// | rate limit | none |
+///
+/// ```
+/// use std::time::Duration;
+/// use livedesk::{Client, Credentials};
+///
+/// let builder = Client::builder(Credentials::new("my-key", "my-secret")?)
+///     .connect_timeout(Duration::from_secs(5));
+/// // `Debug` is safe to log: it shows the key, never the secret.
+/// assert!(!format!("{builder:?}").contains("my-secret"));
+/// let client = builder.build()?;
+/// # Ok::<(), livedesk::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ClientBuilder {
     credentials: Credentials,

@@ -8,6 +8,12 @@ use serde::de::DeserializeOwned;
 use crate::{ResponseValue, types::ErrorBody};
 
 /// A `Result` whose error is this crate's [`Error`].
+///
+/// ```no_run
+/// async fn count(client: &livedesk::Client) -> livedesk::Result<i64> {
+///     Ok(client.search_contacts().q("@").send().await?.meta.count)
+/// }
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Longest excerpt of a body kept in an error, in characters.

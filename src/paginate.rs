@@ -14,9 +14,18 @@ use crate::{
 };
 
 /// Contacts per page; the API has no page-size parameter.
+///
+/// ```
+/// // 31 contacts fill three pages.
+/// assert_eq!(31_u32.div_ceil(livedesk::PAGE_SIZE), 3);
+/// ```
 pub const PAGE_SIZE: u32 = 15;
 
 /// Pages fetched at once by default once the page count is known.
+///
+/// ```
+/// assert_eq!(livedesk::DEFAULT_CONCURRENCY, 4);
+/// ```
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 impl<'a> SearchContacts<'a> {
@@ -64,6 +73,19 @@ impl<'a> SearchContacts<'a> {
 /// (with `has_more`) do not say how many pages there are; there the walk is sequential.
 /// Streams are lazy: requests run while the stream is polled, nothing runs in the
 /// background, and dropping the stream cancels the requests in flight.
+///
+/// ```no_run
+/// use futures::TryStreamExt;
+///
+/// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+/// let walk = client.search_contacts().q("@").paginate().concurrency(8).limit(1_000);
+/// let emails: Vec<String> = walk
+///     .contacts()
+///     .try_filter_map(|contact| async move { Ok(contact.email) })
+///     .try_collect()
+///     .await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Paginate<'a> {
     search: SearchContacts<'a>,
