@@ -15,6 +15,9 @@
 //! - The generated `Client::new` is removed and `Client::new_with_client` becomes `pub(crate)`:
 //!   a client is only built through `ClientBuilder`, which checks the credentials and the base
 //!   URL (and `new` would panic if the TLS backend failed to start).
+//!
+//! It also writes `parameters.rs`: what each query parameter accepts, in words, for the
+//! error a refused argument gets.
 
 use std::{env, fs, path::PathBuf, process::ExitCode};
 

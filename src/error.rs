@@ -1,11 +1,14 @@
 //! The crate's one error type, and how any response the server sends becomes one.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::{StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
 
-use crate::{ResponseValue, types::ErrorBody};
+use crate::{
+    ResponseValue,
+    response::{excerpt, retry_after, server_message},
+};
 
 /// A `Result` whose error is this crate's [`Error`].
 ///
@@ -15,9 +18,6 @@ use crate::{ResponseValue, types::ErrorBody};
 /// }
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Longest excerpt of a body kept in an error, in characters.
-const EXCERPT_CHARS: usize = 300;
 
 /// Everything that can go wrong, from a bad argument to a gateway's HTML page.
 ///
@@ -219,164 +219,5 @@ pub(crate) fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) ->
         status,
         message: server_message(status, body),
         retry_after: retry_after(headers),
-    }
-}
-
-/// The server's message from any body it sends: JSON in one of the documented shapes, plain
-/// text, or an HTML page.
-fn server_message(status: StatusCode, body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    let message = if text.starts_with('{') {
-        serde_json::from_str::<ErrorBody>(text)
-            .ok()
-            .and_then(json_message)
-    } else if looks_like_html(text) {
-        html_message(text)
-    } else {
-        None
-    };
-    let message = message.unwrap_or_else(|| excerpt(text));
-    if message.is_empty() {
-        status.canonical_reason().unwrap_or("no message").to_owned()
-    } else {
-        message
-    }
-}
-
-fn json_message(body: ErrorBody) -> Option<String> {
-    let mut parts: Vec<String> = body.error.into_iter().chain(body.errors).collect();
-    if let Some(message) = body.message {
-        if body.attributes.is_empty() {
-            parts.push(message);
-        } else {
-            parts.push(format!("{message} ({})", body.attributes.join(", ")));
-        }
-    }
-    (!parts.is_empty()).then(|| excerpt(&parts.join("; ")))
-}
-
-fn looks_like_html(text: &str) -> bool {
-    let start = text
-        .get(..text.len().min(64))
-        .unwrap_or(text)
-        .to_ascii_lowercase();
-    start.starts_with("<!doctype html") || start.starts_with("<html") || start.starts_with("<head")
-}
-
-/// An HTML page's `<title>`, or its text with the tags taken out.
-fn html_message(html: &str) -> Option<String> {
-    let lower = html.to_ascii_lowercase();
-    if let Some(start) = lower.find("<title>").map(|i| i + "<title>".len())
-        && let Some(len) = lower[start..].find("</title>")
-    {
-        let title = collapse_whitespace(&html[start..start + len]);
-        if !title.is_empty() {
-            return Some(excerpt(&title));
-        }
-    }
-    let mut text = String::with_capacity(html.len().min(4096));
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    Some(excerpt(&collapse_whitespace(&text)))
-}
-
-fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// At most [`EXCERPT_CHARS`] characters, cut on a character boundary.
-fn excerpt(text: &str) -> String {
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
-
-/// `Retry-After` as seconds or as an HTTP date; a date in the past means no wait.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn message(body: &str) -> String {
-        server_message(StatusCode::BAD_GATEWAY, body.as_bytes())
-    }
-
-    #[test]
-    fn reads_every_documented_body_shape() {
-        assert_eq!(
-            message(r#"{"error":"Invalid Access Token"}"#),
-            "Invalid Access Token"
-        );
-        assert_eq!(message(r#"{"errors":["a","b"]}"#), "a; b");
-        assert_eq!(
-            message(r#"{"message":"bad","attributes":["sort"]}"#),
-            "bad (sort)"
-        );
-        assert_eq!(message("Retry later\n"), "Retry later");
-        assert_eq!(
-            message("<html><head><title>502 Bad Gateway</title></head></html>"),
-            "502 Bad Gateway"
-        );
-        assert_eq!(
-            message("<html><body><h1>Down</h1> for now</body></html>"),
-            "Down for now"
-        );
-        assert_eq!(message(""), "Bad Gateway");
-        assert_eq!(message(r#"{"unexpected":1}"#), r#"{"unexpected":1}"#);
-    }
-
-    #[test]
-    fn long_bodies_are_cut_on_a_character_boundary() {
-        let cut = message(&"語".repeat(1000));
-        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
-        assert!(cut.ends_with('…'));
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let mut headers = HeaderMap::new();
-        headers.insert("retry-after", "7".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        headers.insert(
-            "retry-after",
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
-        let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
-        headers.insert("retry-after", soon.parse().unwrap());
-        let wait = retry_after(&headers).unwrap();
-        assert!(
-            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
-            "{wait:?}"
-        );
-        headers.insert("retry-after", "soon".parse().unwrap());
-        assert_eq!(retry_after(&headers), None);
     }
 }

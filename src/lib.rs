@@ -9,6 +9,7 @@ mod error;
 mod generated;
 mod paginate;
 mod rate_limit;
+mod response;
 mod retry;
 mod search;
 mod transport;

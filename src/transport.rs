@@ -103,7 +103,7 @@ fn outcome(result: &reqwest::Result<reqwest::Response>) -> Outcome {
     match result {
         Ok(response) => Outcome::Response {
             status: response.status(),
-            retry_after: crate::error::retry_after(response.headers()),
+            retry_after: crate::response::retry_after(response.headers()),
         },
         Err(e) if e.is_timeout() => Outcome::Timeout,
         Err(_) => Outcome::Connection,
