@@ -9,10 +9,10 @@ use std::{
 };
 
 use common::{
-    client, client_with, fast_retries,
+    builder, client, client_with, fast_retries,
     server::{Reply, TestServer, contacts_api},
 };
-use livedesk::{Client, Credentials, Error, RateLimit, RetryPolicy};
+use livedesk::{Client, Error, RateLimit, RetryPolicy};
 
 /// A server that answers the first `failures` requests with `failure()`, then with a page.
 async fn failing_then_ok(
@@ -166,8 +166,7 @@ async fn a_429_in_the_middle_of_a_walk_costs_a_wait_not_the_walk() {
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_within_the_configured_time() {
     let server = TestServer::start(|_| Reply::Hang).await;
-    let client = Client::builder(Credentials::new("k", "s").unwrap())
-        .base_url(&server.base_url)
+    let client = builder(&server.base_url)
         .timeout(Duration::from_millis(200))
         .retry(RetryPolicy::disabled())
         .build()
@@ -182,8 +181,7 @@ async fn a_server_that_never_answers_times_out_within_the_configured_time() {
     );
 
     // With retries, each attempt times out and the last error is the timeout.
-    let client = Client::builder(Credentials::new("k", "s").unwrap())
-        .base_url(&server.base_url)
+    let client = builder(&server.base_url)
         .timeout(Duration::from_millis(100))
         .retry(fast_retries().max_attempts(3))
         .build()
@@ -212,8 +210,7 @@ async fn the_deadline_stops_retries() {
 #[tokio::test]
 async fn the_rate_limit_is_shared_by_clones() {
     let server = TestServer::start(contacts_api(3)).await;
-    let client = Client::builder(Credentials::new("k", "s").unwrap())
-        .base_url(&server.base_url)
+    let client = builder(&server.base_url)
         .rate_limit(RateLimit::new(
             NonZeroU32::new(20).unwrap(),
             Duration::from_secs(1),

@@ -5,7 +5,7 @@ pub mod server;
 
 use std::time::Duration;
 
-use livedesk::{Client, Credentials, RetryPolicy};
+use livedesk::{Client, ClientBuilder, Credentials, RetryPolicy};
 
 /// RFC 7617's example pair and its header, computed by the RFC's authors, not by this crate.
 pub const KEY: &str = "Aladdin";
@@ -25,11 +25,14 @@ pub fn client(base_url: &str) -> Client {
 }
 
 pub fn client_with(base_url: &str, retry: RetryPolicy) -> Client {
+    builder(base_url).retry(retry).build().unwrap()
+}
+
+/// A client builder for `base_url` with the test key pair and fast retries.
+pub fn builder(base_url: &str) -> ClientBuilder {
     Client::builder(Credentials::new(KEY, SECRET).unwrap())
         .base_url(base_url)
-        .retry(retry)
-        .build()
-        .unwrap()
+        .retry(fast_retries())
 }
 
 /// A contact as the server sends it, with the given id.
