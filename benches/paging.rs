@@ -93,11 +93,7 @@ struct Report {
 }
 
 async fn measure_speed() -> Report {
-    let server = TestServer::start(move |r| contacts_api(CONTACTS)(r).delay(LATENCY)).await;
-    server
-        .stats
-        .forget_requests
-        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let server = paging_server(CONTACTS).await;
     let client = client(&server.base_url);
     // Warm-up: open the connections once.
     assert_eq!(helper_walk(&client, CONCURRENCY).await, CONTACTS as usize);
@@ -116,6 +112,16 @@ async fn measure_speed() -> Report {
         helper,
         sweep,
     }
+}
+
+/// `total` contacts behind the injected latency; it keeps no request log, which would grow.
+async fn paging_server(total: u64) -> TestServer {
+    let server = TestServer::start(move |r| contacts_api(total)(r).delay(LATENCY)).await;
+    server
+        .stats
+        .forget_requests
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    server
 }
 
 fn client(base_url: &str) -> Client {
@@ -184,24 +190,10 @@ fn ms(d: Duration) -> f64 {
 fn memory_child(total: u64) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let seen = runtime.block_on(async {
-        let server = TestServer::start(move |r| contacts_api(total)(r).delay(LATENCY)).await;
-        server
-            .stats
-            .forget_requests
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        let client = client(&server.base_url);
-        let contacts = client
-            .search_contacts()
-            .q("x")
-            .paginate()
-            .concurrency(CONCURRENCY)
-            .contacts();
-        contacts
-            .try_fold(0u64, |n, _| async move { Ok(n + 1) })
-            .await
-            .unwrap()
+        let server = paging_server(total).await;
+        helper_walk(&client(&server.base_url), CONCURRENCY).await
     });
-    assert_eq!(seen, total);
+    assert_eq!(seen as u64, total);
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let peak = status
         .lines()

@@ -214,7 +214,7 @@ fn decode_error<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Error {
 }
 
 /// Builds [`Error::Api`] from any error response.
-pub(crate) fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
     Error::Api {
         status,
         message: server_message(status, body),

@@ -237,7 +237,6 @@ impl<'a> Walk<'a> {
                 None => Bound::LastPage(last_page(page.meta.count)),
             };
         }
-        let arrived = page.payload.len();
         page.payload.retain(|contact| self.seen.insert(contact.id));
         if let Some(remaining) = &mut self.remaining {
             page.payload.truncate(*remaining);
@@ -247,7 +246,7 @@ impl<'a> Walk<'a> {
             Bound::LastPage(last) => number >= last,
             Bound::HasMore | Bound::Unknown => page.meta.has_more == Some(false),
         };
-        if arrived == 0 || page.payload.is_empty() {
+        if page.payload.is_empty() {
             // An empty page, or one that only repeats contacts already yielded: the end.
             self.finish();
             return None;

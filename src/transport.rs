@@ -30,8 +30,6 @@ impl ClientHooks<Transport> for Client {
         let transport = self.inner();
         let first_start = Instant::now();
         let method = request.method().clone();
-        // The path only: the query may carry personal data (an email, a phone number).
-        let path = request.url().path().to_owned();
         let mut attempt: u32 = 0;
         loop {
             attempt = attempt.saturating_add(1);
@@ -53,7 +51,9 @@ impl ClientHooks<Transport> for Client {
             tracing::debug!(
                 operation = info.operation_id,
                 %method,
-                path,
+                // The path only: the query may carry personal data (an email, a phone
+                // number). Read back from the result, so nothing is kept when not tracing.
+                path = attempted_url(&result).map(reqwest::Url::path),
                 attempt,
                 status = result.as_ref().ok().map(|r| r.status().as_u16()),
                 error = result.as_ref().err().map(crate::error::cause),
@@ -97,6 +97,13 @@ async fn buffered(response: reqwest::Response) -> reqwest::Result<reqwest::Respo
     *rebuilt.version_mut() = parts.version;
     *rebuilt.headers_mut() = parts.headers;
     Ok(reqwest::Response::from(rebuilt))
+}
+
+fn attempted_url(result: &reqwest::Result<reqwest::Response>) -> Option<&reqwest::Url> {
+    match result {
+        Ok(response) => Some(response.url()),
+        Err(e) => e.url(),
+    }
 }
 
 fn outcome(result: &reqwest::Result<reqwest::Response>) -> Outcome {
