@@ -1,28 +1,22 @@
 //! Generates the typed client from `openapi/livedesk.yaml` into `OUT_DIR` with progenitor.
 //!
-//! Editing the spec and running `cargo build` is the whole regeneration workflow. Besides
-//! running progenitor, this script adapts its output to the hand-written layer in `src/`:
+//! Editing the spec and running `cargo build` is the whole regeneration workflow. The
+//! generated client is a private engine under the hand-written surface in `src/`; this script
+//! only adapts what generation needs:
 //!
 //! - Error responses are dropped from the copy of the spec that progenitor sees. progenitor's
 //!   typed error responses fail on the plain-text and HTML bodies this API really sends, so
 //!   every non-2xx answer reaches `src/error.rs` untouched, which reads any body.
-//! - Each builder's generated `send` is renamed `send_generated` and made private, and a
-//!   public `send` that returns this crate's `Error` is put in its place: one error type, and
-//!   no second way to send a request that skips it.
-//! - The `api-version` header progenitor sends with every request is taken out: the server
-//!   has no use for it, and removing it at build time costs nothing per request.
-//! - Builder fields become `pub(crate)` so `src/` can read them (pagination needs the page).
-//! - The generated `Client::new` is removed and `Client::new_with_client` becomes `pub(crate)`:
-//!   a client is only built through `ClientBuilder`, which checks the credentials and the base
-//!   URL (and `new` would panic if the TLS backend failed to start).
+//! - The spec's data types (`types`) are marked `#[non_exhaustive]`, so that adding an
+//!   optional property or an enum value to the spec is not a breaking change for users.
 //!
-//! It also writes `parameters.rs`: what each query parameter accepts, in words, for the
-//! error a refused argument gets.
+//! It also writes `parameters.rs`: each query parameter's name and what it accepts, in words,
+//! for the error a refused argument gets and for the check that the hand-written search
+//! builder forwards every parameter.
 
 use std::{env, fs, path::PathBuf, process::ExitCode};
 
 use quote::quote;
-use syn::visit_mut::VisitMut;
 
 const SPEC: &str = "openapi/livedesk.yaml";
 
@@ -67,18 +61,13 @@ fn generate() -> Result<(), String> {
 
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    // `src/lib.rs` re-exports what users need; the generated prelude would only repeat it.
-    file.items
-        .retain(|item| !matches!(item, syn::Item::Mod(m) if m.ident == "prelude"));
-    let mut adapt = Adapt::default();
-    adapt.visit_file_mut(&mut file);
-    if adapt.sends == 0 || adapt.constructors != 2 || adapt.api_version_headers != adapt.sends {
-        return Err(format!(
-            "the generated code no longer has the shape build.rs adapts (found {} `send` \
-             methods, {} `Client` constructors, {} `api-version` headers); update build.rs for \
-             this progenitor",
-            adapt.sends, adapt.constructors, adapt.api_version_headers
-        ));
+    let marked = mark_types_non_exhaustive(&mut file);
+    if marked == 0 {
+        return Err(
+            "the generated code has no `types` module: update build.rs for this \
+                    progenitor"
+                .into(),
+        );
     }
 
     let out_dir = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
@@ -196,137 +185,26 @@ fn keep_only_success_responses(spec: &mut openapiv3::OpenAPI) {
     }
 }
 
-#[derive(Default)]
-struct Adapt {
-    sends: usize,
-    constructors: usize,
-    api_version_headers: usize,
-}
-
-impl VisitMut for Adapt {
-    fn visit_item_mod_mut(&mut self, module: &mut syn::ItemMod) {
-        if module.ident == "builder" {
-            for item in module.content.iter_mut().flat_map(|(_, items)| items) {
-                match item {
-                    syn::Item::Struct(s) => {
-                        for field in s.fields.iter_mut() {
-                            field.vis = syn::parse_quote!(pub(crate));
-                        }
-                    }
-                    syn::Item::Impl(imp) => self.wrap_send(imp),
-                    _ => {}
-                }
-            }
+/// Adds `#[non_exhaustive]` to every struct and enum of the generated `types` module, and
+/// returns how many it marked.
+fn mark_types_non_exhaustive(file: &mut syn::File) -> usize {
+    let mut marked = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "types" {
+            continue;
         }
-        // Only the top-level `builder` module holds operation builders; `types::builder`
-        // holds struct builders, which stay as they are.
-    }
-
-    fn visit_item_impl_mut(&mut self, imp: &mut syn::ItemImpl) {
-        let is_client = matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"));
-        if is_client && imp.trait_.is_none() {
-            let before = imp.items.len();
-            imp.items
-                .retain(|item| !matches!(item, syn::ImplItem::Fn(f) if f.sig.ident == "new"));
-            self.constructors += before - imp.items.len();
-            for item in &mut imp.items {
-                if let syn::ImplItem::Fn(f) = item
-                    && f.sig.ident == "new_with_client"
-                {
-                    f.vis = syn::parse_quote!(pub(crate));
-                    self.constructors += 1;
-                }
-            }
-        }
-    }
-}
-
-impl Adapt {
-    fn wrap_send(&mut self, imp: &mut syn::ItemImpl) {
-        let mut wrapper = None;
-        for item in &mut imp.items {
-            let syn::ImplItem::Fn(f) = item else { continue };
-            if f.sig.ident != "send" {
-                continue;
-            }
-            let Some(ok) = ok_type(&f.sig.output) else {
-                continue;
+        for item in module.content.iter_mut().flat_map(|(_, items)| items) {
+            let attrs = match item {
+                syn::Item::Struct(s) if matches!(s.fields, syn::Fields::Named(_)) => &mut s.attrs,
+                syn::Item::Enum(e) => &mut e.attrs,
+                _ => continue,
             };
-            self.api_version_headers += drop_api_version_header(&mut f.block);
-            f.sig.ident = syn::parse_quote!(send_generated);
-            f.vis = syn::Visibility::Inherited;
-            let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
-            wrapper = Some(syn::parse_quote! {
-                #(#docs)*
-                ///
-                /// Arguments are checked first: an invalid one is refused with
-                /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) before any request.
-                /// Any other failure is a [`crate::Error`] that keeps the status and the
-                /// server's message.
-                pub async fn send(self) -> ::std::result::Result<#ok, crate::Error> {
-                    crate::error::from_generated(self.send_generated().await).await
-                }
-            });
-        }
-        if let Some(wrapper) = wrapper {
-            imp.items.push(wrapper);
-            self.sends += 1;
+            attrs.push(syn::parse_quote!(#[non_exhaustive]));
+            marked += 1;
         }
     }
-}
-
-/// Removes the `api-version` header progenitor adds to every request (the server has no use
-/// for it), and the header map built for it when nothing else goes in. Returns 1 if found.
-fn drop_api_version_header(block: &mut syn::Block) -> usize {
-    let text = |stmt: &syn::Stmt| quote!(#stmt).to_string();
-    let before = block.stmts.len();
-    block
-        .stmts
-        .retain(|stmt| !text(stmt).contains("\"api-version\""));
-    let found = before - block.stmts.len();
-    if !block
-        .stmts
-        .iter()
-        .any(|stmt| text(stmt).contains("header_map . append"))
-    {
-        block
-            .stmts
-            .retain(|stmt| !text(stmt).starts_with("let mut header_map"));
-        StripHeaders.visit_block_mut(block);
-    }
-    found
-}
-
-/// Turns `request_builder.headers(header_map)` into `request_builder`.
-struct StripHeaders;
-
-impl VisitMut for StripHeaders {
-    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        syn::visit_mut::visit_expr_mut(self, expr);
-        if let syn::Expr::MethodCall(call) = expr
-            && call.method == "headers"
-            && call.args.len() == 1
-            && matches!(&call.args[0], syn::Expr::Path(p) if p.path.is_ident("header_map"))
-        {
-            *expr = (*call.receiver).clone();
-        }
-    }
-}
-
-/// The `T` of a generated `Result<T, Error<E>>` return type.
-fn ok_type(output: &syn::ReturnType) -> Option<syn::Type> {
-    let syn::ReturnType::Type(_, ty) = output else {
-        return None;
-    };
-    let syn::Type::Path(path) = &**ty else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    }
+    marked
 }

@@ -196,14 +196,7 @@ async fn baseline(http: &reqwest::Client, url: &str) -> usize {
 }
 
 async fn ours(client: &Client) -> usize {
-    client
-        .search_contacts()
-        .q("x")
-        .send()
-        .await
-        .unwrap()
-        .payload
-        .len()
+    client.search("x").send().await.unwrap().payload.len()
 }
 
 fn decoding(body: &[u8]) -> (Duration, Duration, f64) {

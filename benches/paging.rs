@@ -136,8 +136,7 @@ async fn sequential_walk(client: &Client) -> usize {
     let mut seen = 0;
     for page in 1..=PAGES {
         seen += client
-            .search_contacts()
-            .q("x")
+            .search("x")
             .page(page)
             .send()
             .await
@@ -150,8 +149,7 @@ async fn sequential_walk(client: &Client) -> usize {
 
 async fn helper_walk(client: &Client, concurrency: usize) -> usize {
     let contacts = client
-        .search_contacts()
-        .q("x")
+        .search("x")
         .paginate()
         .concurrency(concurrency)
         .contacts();

@@ -35,8 +35,7 @@ async fn main() -> ExitCode {
         }
     };
     let contacts = client
-        .search_contacts()
-        .q(query)
+        .search(query)
         .sort(SortField::CreatedAt)
         .paginate()
         .contacts();

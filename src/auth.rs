@@ -5,7 +5,7 @@ use std::fmt;
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use reqwest::header::HeaderValue;
 
-use crate::Error;
+use crate::{ConfigError, Error};
 
 /// Environment variable read by [`Credentials::from_env`] for the API key.
 pub(crate) const API_KEY_VAR: &str = "LIVEDESK_API_KEY";
@@ -47,23 +47,19 @@ impl Credentials {
     pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Result<Self, Error> {
         let (api_key, api_secret) = (api_key.into(), api_secret.into());
         if api_key.is_empty() {
-            return Err(Error::Config("the API key is empty".into()));
+            return Err(ConfigError::EmptyKey.into());
         }
         if api_secret.is_empty() {
-            return Err(Error::Config("the API secret is empty".into()));
+            return Err(ConfigError::EmptySecret.into());
         }
         if api_key.contains(':') {
-            return Err(Error::Config(
-                "the API key contains `:`, which Basic auth cannot carry".into(),
-            ));
+            return Err(ConfigError::ColonInKey.into());
         }
         // The messages name the field but never echo its value: it may be a secret pasted
         // into the wrong place.
         for (field, value) in [("key", &api_key), ("secret", &api_secret)] {
             if value.chars().any(char::is_control) {
-                return Err(Error::Config(format!(
-                    "the API {field} contains a control character (a stray newline?)"
-                )));
+                return Err(ConfigError::ControlCharacter(field).into());
             }
         }
         Ok(Self {
@@ -113,13 +109,11 @@ impl fmt::Debug for Credentials {
     }
 }
 
-pub(crate) fn env_var(name: &str) -> Result<String, Error> {
+pub(crate) fn env_var(name: &'static str) -> Result<String, Error> {
     match std::env::var(name) {
         Ok(value) if !value.is_empty() => Ok(value),
-        Ok(_) => Err(Error::Config(format!("{name} is set but empty"))),
-        Err(std::env::VarError::NotPresent) => Err(Error::Config(format!("{name} is not set"))),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(Error::Config(format!("{name} is not valid UTF-8")))
-        }
+        Ok(_) => Err(ConfigError::EmptyVariable(name).into()),
+        Err(std::env::VarError::NotPresent) => Err(ConfigError::MissingVariable(name).into()),
+        Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::NotUnicodeVariable(name).into()),
     }
 }

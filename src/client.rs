@@ -1,15 +1,12 @@
 //! Building a [`Client`]: credentials, base URL, HTTP settings, retries and rate limits.
 
-use std::{net::IpAddr, sync::Arc, time::Duration};
+use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
-use reqwest::{
-    Url,
-    header::{self, HeaderMap, HeaderValue},
-};
+use reqwest::{Url, header::HeaderMap};
 
 use crate::{
-    Client, Credentials, Error, RateLimit, RetryPolicy, auth::env_var, rate_limit::Limiter,
-    transport::Transport,
+    ConfigError, Credentials, Error, RateLimit, RetryPolicy, Search, auth::env_var, generated,
+    rate_limit::Limiter, transport::Transport,
 };
 
 /// Where LiveDesk's API lives; clients use it unless told otherwise.
@@ -23,6 +20,42 @@ pub const DEFAULT_BASE_URL: &str = "https://livedesk-api.engagelab.com";
 pub(crate) const BASE_URL_VAR: &str = "LIVEDESK_BASE_URL";
 
 const USER_AGENT: &str = concat!("livedesk-rust/", env!("CARGO_PKG_VERSION"));
+
+/// A LiveDesk API client: one key pair, one base URL, and the settings every request goes
+/// through (retries, rate limit, timeouts).
+///
+/// Cheap to clone: clones share one connection pool, one rate limit and one retry budget, so
+/// hand them to as many tasks as you like. `Debug` shows the base URL and the API key, never
+/// the secret.
+///
+/// ```no_run
+/// use livedesk::{Client, Credentials};
+///
+/// # async fn run() -> livedesk::Result<()> {
+/// let client = Client::builder(Credentials::new("my-key", "my-secret")?).build()?;
+/// let page = client.search("support@engagelab.com").send().await?;
+/// println!("{} contacts match", page.meta.count);
+/// # Ok(()) }
+/// ```
+///
+/// The HTTP client underneath is not reachable, so nothing can send the credentials past the
+/// base URL check:
+///
+/// ```compile_fail,E0277
+/// # let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?).build()?;
+/// let http: &reqwest::Client = progenitor_client::ClientInfo::client(&client);
+/// # Ok::<(), livedesk::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: generated::Client,
+    base_url: String,
+    api_key: String,
+}
 
 impl Client {
     /// Starts building a client for this key pair.
@@ -54,7 +87,7 @@ impl Client {
     /// ```no_run
     /// # async fn run() -> livedesk::Result<()> {
     /// let client = livedesk::Client::from_env()?;
-    /// let page = client.search_contacts().q("support").send().await?;
+    /// let page = client.search("support").send().await?;
     /// # Ok(()) }
     /// ```
     pub fn from_env() -> Result<Self, Error> {
@@ -63,6 +96,32 @@ impl Client {
             builder = builder.base_url(env_var(BASE_URL_VAR)?);
         }
         builder.build()
+    }
+
+    /// A search for contacts whose name, email, phone number or identifier contains `q`
+    /// (1 to 255 characters, not only whitespace). Set the other parameters on the returned
+    /// [`Search`], then [`send`](Search::send) it or [`paginate`](Search::paginate) it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let page = client.search("+8613800000000").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn search(&self, q: impl Into<String>) -> Search {
+        Search::new(self.clone(), q.into())
+    }
+
+    pub(crate) fn engine(&self) -> &generated::Client {
+        &self.inner.engine
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("api_key", &self.inner.api_key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -171,42 +230,51 @@ impl ClientBuilder {
     /// # Ok::<(), livedesk::Error>(())
     /// ```
     pub fn build(self) -> Result<Client, Error> {
-        let base_url = check_base_url(&self.base_url)?;
+        let (base_url, loopback) = check_base_url(&self.base_url)?;
         let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, self.credentials.authorization());
-        // The product documentation lists it as a request header; gateways may expect it.
         headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
+            reqwest::header::AUTHORIZATION,
+            self.credentials.authorization(),
         );
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .default_headers(headers)
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
+            // A redirect would hand the URL, and so the query, to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false);
+        if loopback {
+            // Plain http is allowed on loopback only because it never leaves the machine; a
+            // proxy from `HTTP_PROXY` would carry it, credentials included, elsewhere.
+            http = http.no_proxy();
+        }
+        let http = http
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| ConfigError::HttpClient(crate::error::cause(&e)))?;
         let transport = Transport {
             retry: self.retry,
             limiter: self.rate_limit.map(|limit| Arc::new(Limiter::new(limit))),
         };
-        Ok(Client::new_with_client(&base_url, http, transport))
+        Ok(Client {
+            inner: Arc::new(Inner {
+                engine: generated::Client::new_with_client(&base_url, http, transport),
+                base_url,
+                api_key: self.credentials.api_key().to_owned(),
+            }),
+        })
     }
 }
 
-/// The base URL without a trailing slash, if it is safe to send credentials to.
-fn check_base_url(base_url: &str) -> Result<String, Error> {
-    let url = Url::parse(base_url)
-        .map_err(|e| Error::Config(format!("the base URL {base_url:?} is not a URL: {e}")))?;
+/// The base URL without a trailing slash, if it is safe to send credentials to, and whether
+/// its host is loopback.
+fn check_base_url(base_url: &str) -> Result<(String, bool), ConfigError> {
+    let url = Url::parse(base_url).map_err(|e| ConfigError::InvalidBaseUrl(e.to_string()))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config(
-            "the base URL must not carry credentials".into(),
-        ));
+        return Err(ConfigError::CredentialsInBaseUrl);
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!(
-            "the base URL {base_url:?} must not have a query or fragment"
-        )));
+        return Err(ConfigError::QueryInBaseUrl);
     }
     let loopback = match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
@@ -217,19 +285,10 @@ fn check_base_url(base_url: &str) -> Result<String, Error> {
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
-        "http" => {
-            return Err(Error::Config(format!(
-                "the base URL {base_url:?} is not https: credentials must not travel in clear text \
-                 (plain http is allowed for loopback hosts only)"
-            )));
-        }
-        other => {
-            return Err(Error::Config(format!(
-                "the base URL's scheme {other:?} is not https"
-            )));
-        }
+        "http" => return Err(ConfigError::InsecureBaseUrl),
+        other => return Err(ConfigError::UnsupportedScheme(other.to_owned())),
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    Ok((url.as_str().trim_end_matches('/').to_owned(), loopback))
 }
 
 #[cfg(test)]
@@ -240,11 +299,11 @@ mod tests {
     fn base_urls() {
         assert_eq!(
             check_base_url("https://example.com/").unwrap(),
-            "https://example.com"
+            ("https://example.com".to_owned(), false)
         );
         assert_eq!(
             check_base_url("https://example.com/stem/").unwrap(),
-            "https://example.com/stem"
+            ("https://example.com/stem".to_owned(), false)
         );
         for ok in [
             "http://127.0.0.1:9",
@@ -252,7 +311,7 @@ mod tests {
             "http://[::1]:80",
             "http://LOCALHOST",
         ] {
-            assert!(check_base_url(ok).is_ok(), "{ok}");
+            assert!(check_base_url(ok).unwrap().1, "{ok}");
         }
         for bad in [
             "http://example.com",

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -15,25 +16,45 @@ mod search;
 mod transport;
 
 pub use auth::Credentials;
-pub use client::{ClientBuilder, DEFAULT_BASE_URL};
-pub use error::{Error, Result};
-pub use generated::{Client, ResponseValue, builder};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use error::{ConfigError, Error, Result, TransportError};
 pub use paginate::{DEFAULT_CONCURRENCY, PAGE_SIZE, Paginate};
 pub use rate_limit::RateLimit;
 pub use retry::{Decision, Outcome, RetryPolicy};
+pub use search::Search;
 
 /// The API's data types, generated from the spec's schemas, plus the hand-written open enums
 /// that stand in for its open string sets.
 ///
+/// Every struct and enum here is `#[non_exhaustive]`, so that a property or a value added to
+/// the spec is not a breaking change: read their fields freely, and build values for your own
+/// tests with their builders or by decoding JSON.
+///
 /// ```
-/// use livedesk::types::{AvailabilityStatus, ContactList};
+/// use livedesk::types::{AvailabilityStatus, Contact, ContactList};
 ///
 /// let page: ContactList = serde_json::from_str(
 ///     r#"{"meta":{"count":0,"current_page":"1"},"payload":[]}"#,
 /// )?;
 /// assert_eq!(page.meta.current_page.number(), Some(1));
 /// assert_eq!(AvailabilityStatus::from("busy").as_str(), "busy");
-/// # Ok::<(), serde_json::Error>(())
+///
+/// let contact = Contact::try_from(
+///     Contact::builder()
+///         .id(7)
+///         .name(Some("Ada".to_owned()))
+///         .email(None)
+///         .phone_number(None)
+///         .identifier(None)
+///         .blocked(false)
+///         .thumbnail("")
+///         .availability_status(AvailabilityStatus::Online)
+///         .additional_attributes(serde_json::Map::new())
+///         .custom_attributes(serde_json::Map::new())
+///         .created_at(1_700_000_000),
+/// )?;
+/// assert_eq!(contact.id, 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub mod types {
     pub use crate::enums::{AvailabilityStatus, ChannelType, Provider};

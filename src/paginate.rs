@@ -1,6 +1,6 @@
 //! Walking every page of a search: streams of pages and of contacts, with bounded concurrency.
 
-use std::{collections::HashSet, future::Future, num::NonZeroU32, pin::Pin};
+use std::{collections::HashSet, future::Future, pin::Pin};
 
 use futures::{
     Stream, StreamExt, TryStreamExt,
@@ -8,8 +8,7 @@ use futures::{
 };
 
 use crate::{
-    Result,
-    builder::SearchContacts,
+    Result, Search,
     types::{Contact, ContactList, CurrentPage},
 };
 
@@ -28,7 +27,7 @@ pub const PAGE_SIZE: u32 = 15;
 /// ```
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-impl<'a> SearchContacts<'a> {
+impl Search {
     /// Walks every page of this search, from the page it names (default 1), with every
     /// filter on every request. See [`Paginate`] for the settings and the streams.
     ///
@@ -38,8 +37,7 @@ impl<'a> SearchContacts<'a> {
     ///
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
     /// let vips = client
-    ///     .search_contacts()
-    ///     .q("@")
+    ///     .search("@")
     ///     .label("vip")
     ///     .sort(SortField::CreatedAt)
     ///     .paginate()
@@ -47,7 +45,7 @@ impl<'a> SearchContacts<'a> {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn paginate(self) -> Paginate<'a> {
+    pub fn paginate(self) -> Paginate {
         Paginate {
             search: self,
             concurrency: DEFAULT_CONCURRENCY,
@@ -56,7 +54,7 @@ impl<'a> SearchContacts<'a> {
     }
 }
 
-/// Settings for a walk over all pages of a search; made by [`SearchContacts::paginate`].
+/// Settings for a walk over all pages of a search; made by [`Search::paginate`].
 ///
 /// How the walk ends: at the first empty page; when `meta.has_more` is `false`; after the
 /// last page that `meta.count` implies (`count` is the total when `has_more` is absent); at
@@ -78,7 +76,7 @@ impl<'a> SearchContacts<'a> {
 /// use futures::TryStreamExt;
 ///
 /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-/// let walk = client.search_contacts().q("@").paginate().concurrency(8).limit(1_000);
+/// let walk = client.search("@").paginate().concurrency(8).limit(1_000);
 /// let emails: Vec<String> = walk
 ///     .contacts()
 ///     .try_filter_map(|contact| async move { Ok(contact.email) })
@@ -87,22 +85,22 @@ impl<'a> SearchContacts<'a> {
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
-pub struct Paginate<'a> {
-    search: SearchContacts<'a>,
+pub struct Paginate {
+    search: Search,
     concurrency: usize,
     limit: Option<usize>,
 }
 
-type PageFuture<'a> = Pin<Box<dyn Future<Output = (u32, Result<ContactList>)> + Send + 'a>>;
+type PageFuture = Pin<Box<dyn Future<Output = (u32, Result<ContactList>)> + Send>>;
 
-impl<'a> Paginate<'a> {
+impl Paginate {
     /// Pages requested at once once the page count is known (default
     /// [`DEFAULT_CONCURRENCY`]); 1 walks strictly one page after another. At most about
     /// this many pages are held in memory.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let all = client.search_contacts().q("@").paginate().concurrency(8).collect().await?;
+    /// let all = client.search("@").paginate().concurrency(8).collect().await?;
     /// # Ok(()) }
     /// ```
     pub fn concurrency(mut self, concurrency: usize) -> Self {
@@ -114,7 +112,7 @@ impl<'a> Paginate<'a> {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let first_40 = client.search_contacts().q("@").paginate().limit(40).collect().await?;
+    /// let first_40 = client.search("@").paginate().limit(40).collect().await?;
     /// assert!(first_40.len() <= 40);
     /// # Ok(()) }
     /// ```
@@ -130,13 +128,13 @@ impl<'a> Paginate<'a> {
     /// use futures::TryStreamExt;
     ///
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let mut pages = std::pin::pin!(client.search_contacts().q("@").paginate().pages());
+    /// let mut pages = std::pin::pin!(client.search("@").paginate().pages());
     /// while let Some(page) = pages.try_next().await? {
     ///     println!("page {:?}: {} contacts", page.meta.current_page.number(), page.payload.len());
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn pages(self) -> impl Stream<Item = Result<ContactList>> + Send + 'a {
+    pub fn pages(self) -> impl Stream<Item = Result<ContactList>> + Send + 'static {
         let walk = Walk::new(self);
         stream::unfold(walk, |mut walk| async move {
             walk.next().await.map(|item| (item, walk))
@@ -149,13 +147,13 @@ impl<'a> Paginate<'a> {
     /// use futures::TryStreamExt;
     ///
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let mut contacts = std::pin::pin!(client.search_contacts().q("@").paginate().contacts());
+    /// let mut contacts = std::pin::pin!(client.search("@").paginate().contacts());
     /// while let Some(contact) = contacts.try_next().await? {
     ///     println!("{} {:?}", contact.id, contact.email);
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn contacts(self) -> impl Stream<Item = Result<Contact>> + Send + 'a {
+    pub fn contacts(self) -> impl Stream<Item = Result<Contact>> + Send + 'static {
         self.pages()
             .map_ok(|page| stream::iter(page.payload.into_iter().map(Ok)))
             .try_flatten()
@@ -165,7 +163,7 @@ impl<'a> Paginate<'a> {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let contacts = client.search_contacts().q("@").paginate().collect().await?;
+    /// let contacts = client.search("@").paginate().collect().await?;
     /// # Ok(()) }
     /// ```
     pub async fn collect(self) -> Result<Vec<Contact>> {
@@ -184,28 +182,25 @@ enum Bound {
     HasMore,
 }
 
-struct Walk<'a> {
-    search: SearchContacts<'a>,
+struct Walk {
+    search: Search,
     concurrency: usize,
     /// Contacts still to yield, when limited.
     remaining: Option<usize>,
     next_page: u32,
     bound: Bound,
-    in_flight: FuturesOrdered<PageFuture<'a>>,
+    in_flight: FuturesOrdered<PageFuture>,
     seen: HashSet<i64>,
     done: bool,
 }
 
-impl<'a> Walk<'a> {
-    fn new(paginate: Paginate<'a>) -> Self {
+impl Walk {
+    fn new(paginate: Paginate) -> Self {
         // An invalid page is reported by the first request, like any other invalid argument.
-        let first = paginate
-            .search
-            .page
-            .clone()
-            .ok()
-            .flatten()
-            .map_or(1, NonZeroU32::get);
+        let first = match paginate.search.parameters.page {
+            Some(Ok(page)) => page.get(),
+            _ => 1,
+        };
         Self {
             search: paginate.search,
             concurrency: paginate.concurrency,
@@ -266,16 +261,12 @@ impl<'a> Walk<'a> {
         while self.in_flight.len() < window && self.next_page <= last && self.wants_more() {
             let number = self.next_page;
             // An invalid `page` stays as it is, so that `send` refuses it like any argument.
-            let request = match self.search.page {
-                Ok(_) => self.search.clone().page(number),
-                Err(_) => self.search.clone(),
+            let request = match self.search.parameters.page {
+                Some(Err(_)) => self.search.clone(),
+                _ => self.search.clone().page(number),
             };
-            self.in_flight.push_back(Box::pin(async move {
-                (
-                    number,
-                    request.send().await.map(|response| response.into_inner()),
-                )
-            }));
+            self.in_flight
+                .push_back(Box::pin(async move { (number, request.send().await) }));
             match self.next_page.checked_add(1) {
                 Some(next) => self.next_page = next,
                 None => break,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use http::StatusCode;
 
 /// How failed attempts are retried.
 ///
@@ -55,10 +55,11 @@ impl Default for RetryPolicy {
 ///
 /// ```
 /// use livedesk::Outcome;
-/// let outcome = Outcome::Response { status: reqwest::StatusCode::OK, retry_after: None };
+/// let outcome = Outcome::Response { status: http::StatusCode::OK, retry_after: None };
 /// # let _ = outcome;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The server answered with this status.
     Response {
@@ -83,6 +84,7 @@ pub enum Outcome {
 /// assert!(matches!(decision, Decision::Retry(_)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Keep this result: it succeeded, cannot be cured by retrying, or the budget is spent.
     Done,
@@ -165,7 +167,7 @@ impl RetryPolicy {
     ///
     /// ```
     /// use livedesk::{Decision, Outcome, RetryPolicy};
-    /// use reqwest::StatusCode;
+    /// use http::StatusCode;
     /// use std::time::Duration;
     ///
     /// let policy = RetryPolicy::default();

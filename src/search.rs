@@ -1,21 +1,196 @@
-//! Hand-written additions to the generated search builder.
+//! The search builder: the query, then the optional parameters, forwarded to the generated
+//! engine.
 
-use crate::builder::SearchContacts;
+use std::{fmt, num::NonZeroU32};
 
-impl SearchContacts<'_> {
-    /// Adds one label to the filter; contacts carrying any of the labels match. Easier than
-    /// building the `Vec<String>` that [`labels`](Self::labels) takes.
+use crate::{
+    Client, Result,
+    error::{from_generated, invalid_argument},
+    generated::builder::SearchContacts,
+    types::{ContactList, SearchContactsQ, SortDirection, SortField},
+};
+
+/// A contact search; made by [`Client::search`], which takes the required query.
+///
+/// It owns a clone of its client, so its future and its streams are `'static + Send`: spawn
+/// them, return them, keep them in a struct. It is `Clone`, to send variations of one search.
+/// Arguments are checked when the search is sent: a refused one is an
+/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming it and what it accepts, and no request goes out.
+///
+/// `Debug` never shows the query, which holds personal data (an email, a phone number).
+///
+/// ```no_run
+/// use livedesk::{SortDirection, SortField};
+///
+/// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+/// let search = client
+///     .search("engagelab.com")
+///     .label("vip")
+///     .sort(SortField::CreatedAt)
+///     .direction(SortDirection::Asc);
+/// assert!(!format!("{search:?}").contains("engagelab.com"));
+/// let first_page = tokio::spawn(search.send()).await.expect("the task ran")?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Search {
+    client: Client,
+    q: std::result::Result<SearchContactsQ, Refused>,
+    pub(crate) parameters: Parameters,
+}
+
+/// A setter's value that does not convert to the parameter's type.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Refused;
+
+/// One line per optional query parameter of the spec: its setter (named as the generated
+/// builder's) and its type. A parameter added to the spec fails the test
+/// `the_search_builder_forwards_every_spec_parameter` until it has its line here.
+macro_rules! forward {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
+        #[derive(Clone, Default)]
+        pub(crate) struct Parameters {
+            $(pub(crate) $name: Option<std::result::Result<$ty, Refused>>,)*
+        }
+
+        impl Search {
+            $(
+                $(#[$doc])*
+                pub fn $name<V: TryInto<$ty>>(mut self, value: V) -> Self {
+                    self.parameters.$name = Some(value.try_into().map_err(|_| Refused));
+                    self
+                }
+            )*
+        }
+
+        impl Parameters {
+            /// Sets every given parameter on the generated builder, or names the refused one.
+            fn apply<'a>(&self, mut builder: SearchContacts<'a>) -> Result<SearchContacts<'a>> {
+                $(
+                    if let Some(value) = &self.$name {
+                        let value = value.clone().map_err(|_| invalid_argument(stringify!($name)))?;
+                        builder = builder.$name(value);
+                    }
+                )*
+                Ok(builder)
+            }
+
+            fn fields(&self, f: &mut fmt::DebugStruct<'_, '_>) {
+                $(
+                    if let Some(value) = &self.$name {
+                        f.field(stringify!($name), value);
+                    }
+                )*
+            }
+        }
+
+        /// The setters this builder forwards.
+        #[cfg(test)]
+        pub(crate) const FORWARDED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+forward! {
+    /// The page to fetch, from 1 (the default); 15 contacts a page.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let page = client.search_contacts().q("@").label("vip").label("beta").send().await?;
+    /// let second = client.search("@").page(2_u32).send().await?;
+    /// # Ok(()) }
+    /// ```
+    page: NonZeroU32;
+    /// Only contacts carrying at least one of these labels; replaces earlier labels.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let page = client.search("@").labels(vec!["vip".to_owned(), "beta".to_owned()]).send().await?;
+    /// # Ok(()) }
+    /// ```
+    labels: Vec<String>;
+    /// Whether each contact carries its `contact_inboxes` (the server's default is `true`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let page = client.search("@").include_contact_inboxes(false).send().await?;
+    /// assert!(page.payload.iter().all(|c| c.contact_inboxes.is_empty()));
+    /// # Ok(()) }
+    /// ```
+    include_contact_inboxes: bool;
+    /// The field to sort by; setting it gives a stable order across pages.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let page = client.search("@").sort(livedesk::SortField::Name).send().await?;
+    /// # Ok(()) }
+    /// ```
+    sort: SortField;
+    /// The sort direction, with [`sort`](Self::sort).
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// use livedesk::{SortDirection, SortField};
+    /// let page = client.search("@").sort(SortField::CreatedAt).direction(SortDirection::Desc).send().await?;
+    /// # Ok(()) }
+    /// ```
+    direction: SortDirection;
+}
+
+impl Search {
+    pub(crate) fn new(client: Client, q: String) -> Self {
+        Self {
+            client,
+            q: SearchContactsQ::try_from(q).map_err(|_| Refused),
+            parameters: Parameters::default(),
+        }
+    }
+
+    /// Adds one label to the filter; contacts carrying any of the labels match.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let page = client.search("@").label("vip").label("beta").send().await?;
     /// # Ok(()) }
     /// ```
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        // An earlier invalid `labels(..)` keeps its error, reported by `send`.
-        if let Ok(labels) = &mut self.labels {
-            labels.get_or_insert_with(Vec::new).push(label.into());
+        match &mut self.parameters.labels {
+            Some(Ok(labels)) => labels.push(label.into()),
+            None => self.parameters.labels = Some(Ok(vec![label.into()])),
+            // An earlier refused `labels(..)` keeps its error, reported when sent.
+            Some(Err(Refused)) => {}
         }
         self
+    }
+
+    /// Sends the search and returns one page (the one [`page`](Self::page) names, or the
+    /// first), retried and rate-limited as the client is set up to.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let page = client.search("support").send().await?;
+    /// for contact in &page.payload {
+    ///     println!("{} {:?}", contact.id, contact.email);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<ContactList> {
+        self.fetch().await
+    }
+
+    /// Sends the search without consuming it (pagination sends one per page).
+    pub(crate) async fn fetch(&self) -> Result<ContactList> {
+        let q = self.q.clone().map_err(|_| invalid_argument("q"))?;
+        let builder = self
+            .parameters
+            .apply(self.client.engine().search_contacts().q(q))?;
+        from_generated(builder.send().await).await
+    }
+}
+
+impl fmt::Debug for Search {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Search");
+        s.field("q", &"<redacted>");
+        self.parameters.fields(&mut s);
+        s.finish_non_exhaustive()
     }
 }

@@ -8,14 +8,14 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::ResponseBuilderExt;
 
 use crate::{
-    Client,
+    generated::Client,
     rate_limit::Limiter,
     retry::{Decision, Outcome, RetryPolicy},
 };
 
-/// The hand-written state a generated [`Client`] carries (its `inner`).
+/// The hand-written state the generated client carries (its `inner`).
 #[derive(Clone, Debug)]
-pub struct Transport {
+pub(crate) struct Transport {
     pub(crate) retry: RetryPolicy,
     /// Shared, so that all clones of a client count against one limit.
     pub(crate) limiter: Option<Arc<Limiter>>,
@@ -27,6 +27,8 @@ impl ClientHooks<Transport> for Client {
         mut request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        // progenitor sends the spec's version with every request; the server has no use for it.
+        request.headers_mut().remove("api-version");
         let transport = self.inner();
         let first_start = Instant::now();
         let method = request.method().clone();

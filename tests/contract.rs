@@ -27,8 +27,7 @@ fn client(base_url: &str) -> Client {
 async fn requests_with_every_parameter_pass_prisms_validation() {
     let client = client(&prism("LIVEDESK_PRISM_URL"));
     let page = client
-        .search_contacts()
-        .q("+86 138&张")
+        .search("+86 138&张")
         .page(3)
         .label("vip")
         .label("new customer")
@@ -38,8 +37,9 @@ async fn requests_with_every_parameter_pass_prisms_validation() {
         .send()
         .await
         .unwrap();
-    assert_eq!(page.status(), 200);
-    client.search_contacts().q("x").send().await.unwrap();
+    // Prism answers 422 to a request the spec does not allow: a page back is the proof.
+    assert!(page.payload.len() <= livedesk::PAGE_SIZE as usize);
+    client.search("x").send().await.unwrap();
 }
 
 #[tokio::test]
@@ -75,8 +75,7 @@ async fn generated_responses_decode() {
     let mut contacts = 0;
     for page in 1..=60 {
         let list = client
-            .search_contacts()
-            .q("x")
+            .search("x")
             .page(page)
             .send()
             .await

@@ -5,7 +5,7 @@ mod common;
 
 use common::{AUTHORIZATION, KEY, PATH, SECRET, page};
 use httpmock::prelude::*;
-use livedesk::{Client, Error};
+use livedesk::{Client, ConfigError, Error};
 
 fn set(name: &str, value: Option<&str>) {
     // SAFETY: this binary's only test runs on one thread, before any other reads the
@@ -18,9 +18,9 @@ fn set(name: &str, value: Option<&str>) {
     }
 }
 
-fn config_error() -> String {
+fn config_error() -> ConfigError {
     match Client::from_env() {
-        Err(Error::Config(message)) => message,
+        Err(Error::Config(problem)) => problem,
         other => panic!("expected a configuration error, got {other:?}"),
     }
 }
@@ -30,14 +30,26 @@ async fn from_env_reads_the_key_pair_and_base_url_and_says_what_is_missing() {
     set("LIVEDESK_API_KEY", None);
     set("LIVEDESK_API_SECRET", None);
     set("LIVEDESK_BASE_URL", None);
-    assert_eq!(config_error(), "LIVEDESK_API_KEY is not set");
+    assert_eq!(
+        config_error(),
+        ConfigError::MissingVariable("LIVEDESK_API_KEY")
+    );
+    assert_eq!(config_error().to_string(), "LIVEDESK_API_KEY is not set");
     set("LIVEDESK_API_KEY", Some(KEY));
-    assert_eq!(config_error(), "LIVEDESK_API_SECRET is not set");
+    assert_eq!(config_error().to_string(), "LIVEDESK_API_SECRET is not set");
     set("LIVEDESK_API_SECRET", Some(""));
-    assert_eq!(config_error(), "LIVEDESK_API_SECRET is set but empty");
+    assert_eq!(
+        config_error(),
+        ConfigError::EmptyVariable("LIVEDESK_API_SECRET")
+    );
+    assert_eq!(
+        config_error().to_string(),
+        "LIVEDESK_API_SECRET is set but empty"
+    );
     set("LIVEDESK_API_SECRET", Some(SECRET));
     set("LIVEDESK_BASE_URL", Some("http://example.com"));
-    assert!(config_error().contains("not https"));
+    assert_eq!(config_error(), ConfigError::InsecureBaseUrl);
+    assert!(config_error().to_string().contains("not https"));
 
     let server = MockServer::start_async().await;
     let mock = server
@@ -50,7 +62,7 @@ async fn from_env_reads_the_key_pair_and_base_url_and_says_what_is_missing() {
         .await;
     set("LIVEDESK_BASE_URL", Some(&server.base_url()));
     let client = Client::from_env().unwrap();
-    let found = client.search_contacts().q("x").send().await.unwrap();
+    let found = client.search("x").send().await.unwrap();
     assert_eq!(found.payload[0].id, 7);
     mock.assert_async().await;
 }

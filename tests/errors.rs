@@ -31,8 +31,7 @@ async fn error_for(
         })
         .await;
     client_with(&server.base_url(), RetryPolicy::disabled())
-        .search_contacts()
-        .q("x")
+        .search("x")
         .send()
         .await
         .unwrap_err()
@@ -44,6 +43,7 @@ fn api(error: &Error) -> (u16, &str, Option<Duration>) {
             status,
             message,
             retry_after,
+            ..
         } => (status.as_u16(), message.as_str(), *retry_after),
         other => panic!("expected Error::Api, got {other:?}"),
     }
@@ -157,6 +157,7 @@ async fn a_success_body_that_does_not_decode_says_where() {
         path,
         message,
         excerpt,
+        ..
     } = &error
     else {
         panic!("{error:?}")
@@ -193,41 +194,40 @@ async fn bad_arguments_are_refused_before_any_request() {
     let client = client(&server.base_url());
 
     let attempts = [
-        client.search_contacts().q("x").page(0),
-        client.search_contacts().q(""),
-        client.search_contacts().q(" \t\n"),
-        client.search_contacts().q("x".repeat(256)),
-        client.search_contacts(),
-        client.search_contacts().q("x").sort("favourite_colour"),
-        client.search_contacts().q("x").direction("sideways"),
+        client.search("x").page(0),
+        client.search(""),
+        client.search(" \t\n"),
+        client.search("x".repeat(256)),
+        client.search("x").sort("favourite_colour"),
+        client.search("x").direction("sideways"),
     ];
+    let mut arguments = Vec::new();
     for builder in attempts {
-        let error = builder.send().await.unwrap_err();
-        assert!(matches!(error, Error::InvalidArgument(_)), "{error:?}");
+        match builder.send().await.unwrap_err() {
+            Error::InvalidArgument { argument, .. } => arguments.push(argument),
+            other => panic!("expected an argument error, got {other:?}"),
+        }
     }
+    assert_eq!(arguments, ["page", "q", "q", "q", "sort", "direction"]);
     assert_eq!(any.calls_async().await, 0);
 
     // The messages say which argument was wrong and what it accepts, from the spec.
     assert_eq!(
-        refusal(client.search_contacts().q("x").sort("favourite_colour")).await,
+        refusal(client.search("x").sort("favourite_colour")).await,
         "invalid argument: `sort` was refused: it must be one of `email`, `name`, `phone_number`, \
          `last_activity_at`, `created_at`, `company`, `city`, `country`"
     );
     assert_eq!(
-        refusal(client.search_contacts()).await,
-        "invalid argument: `q` is missing: it is required (1 to 255 characters, not only whitespace)"
-    );
-    assert_eq!(
-        refusal(client.search_contacts().q(" ")).await,
+        refusal(client.search(" ")).await,
         "invalid argument: `q` was refused: it must be 1 to 255 characters, not only whitespace"
     );
     assert_eq!(
-        refusal(client.search_contacts().q("x").page(0)).await,
+        refusal(client.search("x").page(0)).await,
         "invalid argument: `page` was refused: it must be an integer of at least 1"
     );
 }
 
-async fn refusal(builder: livedesk::builder::SearchContacts<'_>) -> String {
+async fn refusal(builder: livedesk::Search) -> String {
     builder.send().await.unwrap_err().to_string()
 }
 
@@ -273,8 +273,8 @@ async fn debug_and_display_never_show_the_secret() {
     let credentials = Credentials::new(KEY, SECRET).unwrap();
     let builder = Client::builder(credentials.clone()).base_url(server.base_url());
     let client = builder.clone().build().unwrap();
-    let error = client.search_contacts().q("x").send().await.unwrap_err();
-    let search = client.search_contacts().q("x");
+    let error = client.search("x").send().await.unwrap_err();
+    let search = client.search("x");
 
     let token = AUTHORIZATION.trim_start_matches("Basic ");
     for shown in [

@@ -15,11 +15,9 @@ async fn result_of(
 ) -> livedesk::Result<livedesk::ContactList> {
     let server = TestServer::start(move |_| reply()).await;
     client_with(&server.base_url, retry)
-        .search_contacts()
-        .q("x")
+        .search("x")
         .send()
         .await
-        .map(|r| r.into_inner())
 }
 
 #[tokio::test]
@@ -127,8 +125,7 @@ async fn a_huge_error_page_is_cut_to_an_excerpt() {
 /// The error a search for someone's email ends with, and how it is shown.
 async fn search_someone(client: livedesk::Client) -> (Error, String) {
     let error = client
-        .search_contacts()
-        .q("someone@example.com")
+        .search("someone@example.com")
         .send()
         .await
         .unwrap_err();

@@ -19,8 +19,7 @@ fn ids(contacts: &[livedesk::Contact]) -> Vec<i64> {
 /// Every contact of a plain search, walked at `concurrency`.
 async fn walk(server: &TestServer, concurrency: usize) -> Vec<livedesk::Contact> {
     client(&server.base_url)
-        .search_contacts()
-        .q("x")
+        .search("x")
         .paginate()
         .concurrency(concurrency)
         .collect()
@@ -38,8 +37,7 @@ fn pages_requested(server: &TestServer) -> Vec<u32> {
 async fn every_filter_goes_out_on_every_page() {
     let server = TestServer::start(contacts_api(40)).await;
     let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("+1 a&b")
+        .search("+1 a&b")
         .label("vip")
         .label("new customer")
         .sort(SortField::Name)
@@ -73,8 +71,7 @@ async fn every_filter_goes_out_on_every_page() {
 async fn the_walk_starts_at_the_page_the_search_names() {
     let server = TestServer::start(contacts_api(40)).await;
     let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
+        .search("x")
         .page(2)
         .paginate()
         .collect()
@@ -92,8 +89,7 @@ async fn pages_keep_their_meta_and_arrive_in_order_even_when_later_pages_answer_
     })
     .await;
     let pages: Vec<_> = client(&server.base_url)
-        .search_contacts()
-        .q("x")
+        .search("x")
         .paginate()
         .concurrency(4)
         .pages()
@@ -209,8 +205,7 @@ async fn empty_results_and_pages_past_the_last() {
 
     let server = TestServer::start(contacts_api(31)).await;
     let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
+        .search("x")
         .page(10)
         .paginate()
         .collect()
@@ -233,8 +228,7 @@ async fn an_error_on_page_three_of_five_ends_the_walk_after_two_pages() {
         })
         .await;
         let items: Vec<_> = client(&server.base_url)
-            .search_contacts()
-            .q("x")
+            .search("x")
             .paginate()
             .concurrency(concurrency)
             .pages()
@@ -274,8 +268,7 @@ async fn a_limit_fetches_only_the_pages_it_needs() {
     ] {
         server.stats.requests.lock().unwrap().clear();
         let contacts = client
-            .search_contacts()
-            .q("x")
+            .search("x")
             .paginate()
             .concurrency(8)
             .limit(limit)
@@ -295,14 +288,7 @@ async fn dropping_the_stream_cancels_every_request_in_flight() {
     })
     .await;
     let client = client(&server.base_url);
-    let mut contacts = Box::pin(
-        client
-            .search_contacts()
-            .q("x")
-            .paginate()
-            .concurrency(4)
-            .contacts(),
-    );
+    let mut contacts = Box::pin(client.search("x").paginate().concurrency(4).contacts());
     for id in 1..=15 {
         assert_eq!(contacts.next().await.unwrap().unwrap().id, id);
     }
@@ -326,15 +312,44 @@ async fn dropping_the_stream_cancels_every_request_in_flight() {
 async fn invalid_arguments_end_the_walk_before_any_request() {
     let server = TestServer::start(contacts_api(40)).await;
     let client = client(&server.base_url);
-    for search in [
-        client.search_contacts().q("x").page(0),
-        client.search_contacts().q(" "),
+    for (search, refused) in [
+        (client.search("x").page(0), "page"),
+        (client.search(" "), "q"),
     ] {
         let items: Vec<_> = search.paginate().contacts().collect().await;
         assert!(
-            matches!(items.as_slice(), [Err(Error::InvalidArgument(_))]),
+            matches!(items.as_slice(), [Err(Error::InvalidArgument { argument, .. })] if *argument == refused),
             "{items:?}"
         );
     }
     assert_eq!(server.stats.count(), 0);
+}
+
+/// A function that owns its client can hand out a stream of it.
+fn every_contact(
+    client: livedesk::Client,
+) -> impl futures::Stream<Item = livedesk::Result<livedesk::Contact>> + Send + 'static {
+    client.search("x").paginate().contacts()
+}
+
+#[tokio::test]
+async fn futures_and_streams_can_be_spawned_and_returned() {
+    let server = TestServer::start(contacts_api(40)).await;
+    let client = client(&server.base_url);
+
+    let first_page = tokio::spawn(client.search("x").send()).await.unwrap();
+    assert_eq!(first_page.unwrap().payload.len(), 15);
+
+    let all = tokio::spawn(client.search("x").paginate().collect())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(all.len(), 40);
+
+    let stream = every_contact(client);
+    let streamed: Vec<_> = tokio::spawn(stream.try_collect::<Vec<_>>())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ids(&streamed), (1..=40).collect::<Vec<i64>>());
 }

@@ -24,8 +24,7 @@ async fn every_parameter_is_encoded_as_rails_expects() {
         .await;
 
     let response = client(&server.base_url())
-        .search_contacts()
-        .q("+86 138&0=1")
+        .search("+86 138&0=1")
         .page(2)
         .labels(vec!["vip".to_owned(), "new customer".to_owned()])
         .include_contact_inboxes(false)
@@ -36,7 +35,6 @@ async fn every_parameter_is_encoded_as_rails_expects() {
         .unwrap();
 
     mock.assert_async().await;
-    assert_eq!(response.status(), 200);
     assert_eq!(response.payload[0].id, 1);
 }
 
@@ -53,18 +51,15 @@ async fn headers_carry_basic_auth_and_user_agent_and_nothing_stray() {
                     concat!("livedesk-rust/", env!("CARGO_PKG_VERSION")),
                 )
                 .header("accept", "application/json")
-                .header("content-type", "application/json")
-                .header_missing("api-version");
+                // A GET has no body, so nothing to describe.
+                .header_missing("content-type")
+                .header_missing("api-version")
+                .header_missing("referer");
             then.status(200).json_body(page([], 0, 1));
         })
         .await;
 
-    client(&server.base_url())
-        .search_contacts()
-        .q("x")
-        .send()
-        .await
-        .unwrap();
+    client(&server.base_url()).search("x").send().await.unwrap();
 
     mock.assert_async().await;
 }
@@ -85,12 +80,7 @@ async fn unicode_and_reserved_characters_in_q_arrive_intact() {
                 then.status(200).json_body(page([], 0, 1));
             })
             .await;
-        client(&server.base_url())
-            .search_contacts()
-            .q(q)
-            .send()
-            .await
-            .unwrap();
+        client(&server.base_url()).search(q).send().await.unwrap();
         mock.assert_async().await;
         mock.delete_async().await;
     }
@@ -106,7 +96,7 @@ async fn a_base_url_with_a_path_stem_and_trailing_slash_is_joined_once() {
         })
         .await;
     let base = format!("{}/proxy/", server.base_url());
-    client(&base).search_contacts().q("x").send().await.unwrap();
+    client(&base).search("x").send().await.unwrap();
     mock.assert_async().await;
 }
 
@@ -122,8 +112,7 @@ async fn label_helpers_accept_plain_strings() {
         })
         .await;
     client(&server.base_url())
-        .search_contacts()
-        .q("x")
+        .search("x")
         .label("vip")
         .label("beta")
         .send()

@@ -31,7 +31,7 @@ async fn failing_then_ok(
 }
 
 async fn search(client: &Client) -> livedesk::Result<usize> {
-    Ok(client.search_contacts().q("x").send().await?.payload.len())
+    Ok(client.search("x").send().await?.payload.len())
 }
 
 #[tokio::test]
@@ -153,8 +153,7 @@ async fn a_429_in_the_middle_of_a_walk_costs_a_wait_not_the_walk() {
     })
     .await;
     let contacts = client(&server.base_url)
-        .search_contacts()
-        .q("x")
+        .search("x")
         .paginate()
         .collect()
         .await

@@ -52,8 +52,8 @@ async fn trace_level_output_names_each_attempt_and_never_the_credentials() {
     })
     .await;
     let client = client(&server.base_url);
-    client.search_contacts().q("x").send().await.unwrap();
-    let error = client.search_contacts().q("x").send().await.unwrap_err();
+    client.search("x").send().await.unwrap();
+    let error = client.search("x").send().await.unwrap_err();
     tracing::error!(%error, ?error, "what an application would log");
 
     let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
