@@ -150,13 +150,24 @@ fn parameter_rules(spec: &openapiv3::OpenAPI) -> String {
                     .filter(|c| c.is_alphanumeric() || *c == '_')
                     .collect();
                 let required = data.required;
-                rules.push(quote!((#setter, #rule, #required)));
+                // typify types an integer parameter by its minimum only (`NonZeroU32` for
+                // `minimum: 1`); the maximum is checked by the hand-written builder.
+                let maximum = match &schema.schema_kind {
+                    SchemaKind::Type(Type::Integer(i)) => i.maximum,
+                    _ => None,
+                };
+                let maximum = match maximum {
+                    Some(max) => quote!(Some(#max)),
+                    None => quote!(None),
+                };
+                rules.push(quote!((#setter, #rule, #required, #maximum)));
             }
         }
     }
     quote!(
-        /// Each query parameter's setter, what it accepts, and whether it is required.
-        const PARAMETER_RULES: &[(&str, &str, bool)] = &[#(#rules),*];
+        /// Each query parameter's setter, what it accepts, whether it is required, and its
+        /// maximum if it is an integer that has one.
+        const PARAMETER_RULES: &[(&str, &str, bool, Option<i64>)] = &[#(#rules),*];
     )
     .to_string()
 }

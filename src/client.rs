@@ -19,6 +19,10 @@ pub const DEFAULT_BASE_URL: &str = "https://livedesk-api.engagelab.com";
 /// Environment variable read by [`Client::from_env`] for another base URL.
 pub(crate) const BASE_URL_VAR: &str = "LIVEDESK_BASE_URL";
 
+/// The default cap on a success body: far above a real page of 15 contacts (a few KiB to a
+/// few hundred KiB), far below what would hurt.
+const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
+
 const USER_AGENT: &str = concat!("livedesk-rust/", env!("CARGO_PKG_VERSION"));
 
 /// A LiveDesk API client: one key pair, one base URL, and the settings every request goes
@@ -78,6 +82,7 @@ impl Client {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             rate_limit: None,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
     }
 
@@ -134,6 +139,7 @@ impl fmt::Debug for Client {
 /// | connect timeout | 10 s |
 /// | retries | [`RetryPolicy::default`] |
 /// | rate limit | none |
+/// | largest success body | 16 MiB |
 ///
 /// ```
 /// use std::time::Duration;
@@ -154,6 +160,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
+    max_body_size: usize,
 }
 
 impl ClientBuilder {
@@ -223,6 +230,20 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest success body read, in bytes (default 16 MiB). A larger one stops being
+    /// read at the cap and is an [`Error::BodyTooLarge`], not retried. Error bodies are always
+    /// cut at 64 KiB, which holds more than any message needs.
+    ///
+    /// ```
+    /// # let builder = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?);
+    /// let builder = builder.max_body_size(1024 * 1024);
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
     /// ```
@@ -255,6 +276,7 @@ impl ClientBuilder {
         let transport = Transport {
             retry: self.retry,
             limiter: self.rate_limit.map(|limit| Arc::new(Limiter::new(limit))),
+            max_body: self.max_body_size,
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -283,6 +305,10 @@ fn check_base_url(base_url: &str) -> Result<(String, bool), ConfigError> {
         None => false,
     };
     match url.scheme() {
+        // Refused here rather than failing (and being retried) on every request.
+        "https" if !cfg!(any(feature = "rustls", feature = "native-tls")) => {
+            return Err(ConfigError::NoTls);
+        }
         "https" => {}
         "http" if loopback => {}
         "http" => return Err(ConfigError::InsecureBaseUrl),

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     generated::ResponseValue,
-    response::{excerpt, retry_after, server_message},
+    response::{retry_after, server_message},
 };
 
 /// A `Result` whose error is this crate's [`Error`].
@@ -54,7 +54,7 @@ pub enum Error {
     },
 
     /// The server answered with a non-success status.
-    #[error("LiveDesk answered {status}: {message}")]
+    #[error("LiveDesk answered {status}: {message}{}", .retry_after.map(|wait| format!(" (it asked to retry after {} s)", wait.as_secs())).unwrap_or_default())]
     #[non_exhaustive]
     Api {
         /// The HTTP status.
@@ -67,9 +67,7 @@ pub enum Error {
     },
 
     /// A success response whose body is not what the spec describes.
-    #[error(
-        "could not decode the {status} response at `{path}`: {message}; body starts: {excerpt:?}"
-    )]
+    #[error("could not decode the {status} response at `{path}`: {message} (near {excerpt:?})")]
     #[non_exhaustive]
     Decode {
         /// The HTTP status.
@@ -78,9 +76,38 @@ pub enum Error {
         path: String,
         /// What was wrong there.
         message: String,
-        /// The start of the body.
+        /// A few characters on either side of where decoding failed (not the rest of the body,
+        /// which holds other contacts' data).
         excerpt: String,
     },
+
+    /// A success body larger than [`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size)
+    /// allows; it was not read past the cap, and is not retried.
+    #[error(
+        "the {status} response's body is larger than the {limit}-byte cap (see `ClientBuilder::max_body_size`)"
+    )]
+    #[non_exhaustive]
+    BodyTooLarge {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The cap, in bytes.
+        limit: usize,
+    },
+
+    /// The server answered with a redirect, which is not followed: it would hand the URL, and
+    /// so the search query, to wherever it points.
+    #[error("LiveDesk answered {status}, a redirect{}, which is not followed", .host.as_ref().map(|h| format!(" to {h}")).unwrap_or_default())]
+    #[non_exhaustive]
+    Redirect {
+        /// The HTTP status (`301`, `302`, `307`, ...).
+        status: StatusCode,
+        /// The host the redirect points to, when its `Location` names one.
+        host: Option<String>,
+    },
+
+    /// A walk over the pages could not finish complete (see [`Paginate`](crate::Paginate)).
+    #[error("the walk is incomplete: {0}")]
+    Walk(#[from] crate::WalkError),
 
     /// The request did not complete: connection refused or closed, timeout, body cut off.
     #[error("request failed: {0}")]
@@ -139,6 +166,12 @@ pub enum ConfigError {
     /// The base URL's scheme is neither `https` nor `http`.
     #[error("the base URL's scheme {0:?} is not https")]
     UnsupportedScheme(String),
+    /// The base URL is `https`, but the crate was built without a TLS feature (`rustls` or
+    /// `native-tls`).
+    #[error(
+        "the base URL is https, but this build has no TLS: enable the `rustls` or `native-tls` feature"
+    )]
+    NoTls,
     /// The HTTP client could not be built (for example, no TLS backend could start).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
@@ -222,7 +255,10 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::Api { status, .. } | Self::Decode { status, .. } => Some(*status),
+            Self::Api { status, .. }
+            | Self::Decode { status, .. }
+            | Self::BodyTooLarge { status, .. }
+            | Self::Redirect { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -296,27 +332,54 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
             argument: "request",
             reason: message,
         },
-        E::CommunicationError(e) | E::InvalidUpgrade(e) | E::ResponseBodyError(e) => {
-            Error::Transport(TransportError::new(e))
-        }
         // Only documented success codes are decoded, and the spec documents only 200.
+        E::ResponseBodyError(e) => body_error(StatusCode::OK, e),
+        E::CommunicationError(e) | E::InvalidUpgrade(e) => Error::Transport(TransportError::new(e)),
         E::InvalidResponsePayload(body, _) => decode_error::<T>(StatusCode::OK, &body),
         E::ErrorResponse(response) => api_error(response.status(), response.headers(), b""),
         E::UnexpectedResponse(response) => {
             let status = response.status();
+            if status.is_redirection() {
+                return Err(redirect(status, response.headers()));
+            }
             let headers = response.headers().clone();
             match response.bytes().await {
-                Err(e) => Error::Transport(TransportError::new(e)),
-                Ok(body) if status.is_success() => Error::Decode {
+                Err(e) => body_error(status, e),
+                Ok(_) if status.is_success() => Error::Decode {
                     status,
                     path: ".".into(),
                     message: "a success status the spec does not document".into(),
-                    excerpt: excerpt(&String::from_utf8_lossy(&body)),
+                    excerpt: String::new(),
                 },
                 Ok(body) => api_error(status, &headers, &body),
             }
         }
     })
+}
+
+/// A body that could not be read: over the cap (see `src/transport.rs`), or cut off.
+fn body_error(status: StatusCode, error: reqwest::Error) -> Error {
+    let mut source = std::error::Error::source(&error);
+    while let Some(e) = source {
+        if let Some(too_large) = e.downcast_ref::<crate::transport::BodyTooLarge>() {
+            return Error::BodyTooLarge {
+                status,
+                limit: too_large.limit,
+            };
+        }
+        source = e.source();
+    }
+    Error::Transport(TransportError::new(error))
+}
+
+/// [`Error::Redirect`], naming the host of an absolute `Location`.
+fn redirect(status: StatusCode, headers: &HeaderMap) -> Error {
+    let host = headers
+        .get(http::header::LOCATION)
+        .and_then(|location| location.to_str().ok())
+        .and_then(|location| url::Url::parse(location).ok())
+        .and_then(|url| url.host_str().map(str::to_owned));
+    Error::Redirect { status, host }
 }
 
 include!(concat!(env!("OUT_DIR"), "/parameters.rs"));
@@ -326,27 +389,77 @@ include!(concat!(env!("OUT_DIR"), "/parameters.rs"));
 pub(crate) fn invalid_argument(argument: &'static str) -> Error {
     let accepts = PARAMETER_RULES
         .iter()
-        .find(|(name, _, _)| *name == argument)
-        .map_or("a valid value", |(_, rule, _)| rule);
+        .find(|(name, ..)| *name == argument)
+        .map_or("a valid value", |(_, rule, ..)| rule);
     Error::InvalidArgument {
         argument,
         reason: format!("it must be {accepts}"),
     }
 }
 
+/// Whether an integer argument is within the spec's `maximum` for it.
+pub(crate) fn within_maximum(argument: &str, value: i64) -> bool {
+    PARAMETER_RULES
+        .iter()
+        .find(|(name, ..)| *name == argument)
+        .and_then(|(.., maximum)| *maximum)
+        .is_none_or(|maximum| value <= maximum)
+}
+
 /// Decodes again, tracking the path, to say where the body went wrong; only runs on failure.
 fn decode_error<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Error {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let (path, message) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Err(e) => (e.path().to_string(), e.into_inner().to_string()),
-        Ok(_) => (".".into(), "trailing data after the JSON value".into()),
+    let (path, message, line, column) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let (line, column) = (inner.line(), inner.column());
+            // serde_json's message ends with the position, which the excerpt shows instead.
+            let message = inner.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(end) => message[..end].to_owned(),
+                None => message,
+            };
+            (path, message, line, column)
+        }
+        Ok(_) => (
+            ".".into(),
+            "trailing data after the JSON value".into(),
+            0,
+            0,
+        ),
     };
     Error::Decode {
         status,
         path,
         message,
-        excerpt: excerpt(&String::from_utf8_lossy(body)),
+        excerpt: excerpt_at(body, line, column),
     }
+}
+
+/// A few characters on either side of `line`:`column` (1-based, as serde_json counts): what
+/// failed, without the rest of the body, which holds other contacts' data.
+fn excerpt_at(body: &[u8], line: usize, column: usize) -> String {
+    const AROUND: usize = 24;
+    let line_start = if line <= 1 {
+        0
+    } else {
+        body.iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .nth(line - 2)
+            .map_or(body.len(), |(i, _)| i + 1)
+    };
+    let at = (line_start + column.saturating_sub(1)).min(body.len());
+    let (start, end) = (at.saturating_sub(AROUND), (at + AROUND).min(body.len()));
+    let text = String::from_utf8_lossy(&body[start..end]);
+    // Lossy decoding of a window cut mid-character shows its ends as U+FFFD; trim those.
+    let text = text.trim_matches('\u{FFFD}');
+    format!(
+        "{}{text}{}",
+        if start > 0 { "…" } else { "" },
+        if end < body.len() { "…" } else { "" }
+    )
 }
 
 /// Builds [`Error::Api`] from any error response.
@@ -368,8 +481,8 @@ mod tests {
     fn the_search_builder_forwards_every_spec_parameter() {
         let mut in_spec: Vec<&str> = PARAMETER_RULES
             .iter()
-            .filter(|(_, _, required)| !required)
-            .map(|(name, _, _)| *name)
+            .filter(|(_, _, required, _)| !required)
+            .map(|(name, ..)| *name)
             .collect();
         let mut forwarded = crate::search::FORWARDED.to_vec();
         in_spec.sort_unstable();

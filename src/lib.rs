@@ -18,7 +18,7 @@ mod transport;
 pub use auth::Credentials;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ConfigError, Error, Result, TransportError};
-pub use paginate::{DEFAULT_CONCURRENCY, PAGE_SIZE, Paginate};
+pub use paginate::{DEFAULT_CONCURRENCY, MAX_REPEATED_PAGES, PAGE_SIZE, Paginate, WalkError};
 pub use rate_limit::RateLimit;
 pub use retry::{Decision, Outcome, RetryPolicy};
 pub use search::Search;

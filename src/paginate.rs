@@ -1,14 +1,19 @@
 //! Walking every page of a search: streams of pages and of contacts, with bounded concurrency.
 
-use std::{collections::HashSet, future::Future, pin::Pin};
+use std::{
+    collections::{BTreeMap, HashSet},
+    future::Future,
+    pin::Pin,
+};
 
 use futures::{
     Stream, StreamExt, TryStreamExt,
-    stream::{self, FuturesOrdered},
+    stream::{self, FuturesUnordered},
 };
+use tokio::task::JoinSet;
 
 use crate::{
-    Result, Search,
+    Error, Result, Search,
     types::{Contact, ContactList, CurrentPage},
 };
 
@@ -20,7 +25,7 @@ use crate::{
 /// ```
 pub const PAGE_SIZE: u32 = 15;
 
-/// Pages fetched at once by default once the page count is known.
+/// Pages fetched at once by default.
 ///
 /// ```
 /// assert_eq!(livedesk::DEFAULT_CONCURRENCY, 4);
@@ -29,17 +34,19 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 
 impl Search {
     /// Walks every page of this search, from the page it names (default 1), with every
-    /// filter on every request. See [`Paginate`] for the settings and the streams.
+    /// filter on every request. See [`Paginate`] for the settings, the streams and the rules
+    /// that make a walk complete or fail.
     ///
     /// ```no_run
     /// use futures::TryStreamExt;
-    /// use livedesk::SortField;
+    /// use livedesk::{SortDirection, SortField};
     ///
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
     /// let vips = client
     ///     .search("@")
     ///     .label("vip")
     ///     .sort(SortField::CreatedAt)
+    ///     .direction(SortDirection::Asc)
     ///     .paginate()
     ///     .collect()
     ///     .await?;
@@ -50,27 +57,48 @@ impl Search {
             search: self,
             concurrency: DEFAULT_CONCURRENCY,
             limit: None,
+            max_pages: None,
         }
     }
 }
 
 /// Settings for a walk over all pages of a search; made by [`Search::paginate`].
 ///
-/// How the walk ends: at the first empty page; when `meta.has_more` is `false`; after the
-/// last page that `meta.count` implies (`count` is the total when `has_more` is absent); at
-/// the first error (yielded as the last item, after retries could not cure it); or at a
-/// page that holds only contacts already yielded, which is how a server that repeats a
-/// page shows itself. It never loops forever.
+/// A walk yields every contact that matches exactly once, or ends with an error: it never
+/// ends with success and contacts missing that it could have noticed. The rules:
 ///
-/// Each contact id is yielded at most once. Without `sort` the server's order is not stable
-/// between pages, so while contacts change a contact can move from one page to another and
-/// be missed or seen twice (the second time is dropped); set `sort` for the most stable walk.
+/// - **It ends only when the data says so**: at an empty page, at a page of fewer than 15
+///   contacts, or at `meta.has_more: false` (newer servers). `meta.count` (the total, on
+///   servers without `has_more`) only plans how many pages to fetch ahead: when the page it
+///   names as the last one comes back full, the next one is fetched to confirm the end, and a
+///   later page's larger count widens the plan.
+/// - **It checks the total.** When the walk ends, a server that gave a total must have
+///   delivered that many contacts; otherwise the walk ends with [`WalkError::CountMismatch`]:
+///   contacts moved between pages while it ran. See below for the order that avoids it.
+/// - **Repeats are dropped.** A contact already yielded is not yielded again. A full page
+///   that holds only repeats (contacts shifted by others added before them) is skipped, up
+///   to [`MAX_REPEATED_PAGES`] in a row ([`WalkError::RepeatedPages`] past that); a page of
+///   repeats whose `meta.current_page` is not the page asked for means the server ignores
+///   `page`, and ends the walk with [`WalkError::PageIgnored`].
+/// - **Errors end it**: the first error that retries could not cure is the stream's last
+///   item, after every page before it.
+/// - **It can be capped**: [`max_pages`](Self::max_pages) ends a walk that has not ended by
+///   itself with [`WalkError::PageCap`]; no cap by default, so a server that says there is
+///   always more (`has_more: true` forever) is walked until it stops or the stream is
+///   dropped. Page 2,147,483,647, the largest the API accepts, is always the last one asked.
+/// - [`limit`](Self::limit) stops after that many contacts, with success.
 ///
-/// Once the first page tells how many pages there are, the rest are fetched
-/// [`concurrency`](Self::concurrency) at a time, still yielded in page order. Newer servers
-/// (with `has_more`) do not say how many pages there are; there the walk is sequential.
-/// Streams are lazy: requests run while the stream is polled, nothing runs in the
-/// background, and dropping the stream cancels the requests in flight.
+/// **Exporting while contacts are added:** sort by [`SortField::CreatedAt`](crate::SortField)
+/// in [`SortDirection::Asc`](crate::SortDirection) order (oldest first). New contacts then
+/// join the end of the walk instead of pushing the others onto pages already fetched. Newest
+/// first, or without `sort` (whose order is not stable between pages), contacts added during
+/// the walk push others onto pages already fetched, and the count check ends the walk with an
+/// error rather than let them go missing.
+///
+/// Pages are fetched [`concurrency`](Self::concurrency) at a time (once the first page has
+/// told the server's shape), on tasks of their own, so they keep arriving while the consumer
+/// works on earlier ones; at most `concurrency` pages are held, and they are yielded in page
+/// order. Dropping the stream cancels the requests in flight.
 ///
 /// ```no_run
 /// use futures::TryStreamExt;
@@ -89,14 +117,73 @@ pub struct Paginate {
     search: Search,
     concurrency: usize,
     limit: Option<usize>,
+    max_pages: Option<u32>,
 }
 
-type PageFuture = Pin<Box<dyn Future<Output = (u32, Result<ContactList>)> + Send>>;
+/// Full pages of repeats skipped in a row before a walk gives up.
+///
+/// ```
+/// assert_eq!(livedesk::MAX_REPEATED_PAGES, 4);
+/// ```
+pub const MAX_REPEATED_PAGES: u32 = 4;
+
+/// The largest page the API accepts (`page` is an `int32`).
+const LAST_POSSIBLE_PAGE: u32 = i32::MAX as u32;
+
+/// Why a walk could not finish complete.
+///
+/// ```no_run
+/// use livedesk::{Error, WalkError};
+///
+/// # async fn run(client: livedesk::Client) {
+/// match client.search("@").paginate().collect().await {
+///     Ok(contacts) => println!("all {} of them", contacts.len()),
+///     Err(Error::Walk(WalkError::CountMismatch { count, yielded })) => {
+///         eprintln!("{yielded} of {count}: contacts moved during the walk, run it again")
+///     }
+///     Err(other) => eprintln!("{other}"),
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WalkError {
+    /// The walk ended with fewer contacts than the server's total.
+    #[error(
+        "the server counted {count} matching contacts but its pages held {yielded}: contacts \
+         moved between pages during the walk (sort by `created_at` ascending to export while \
+         contacts are added)"
+    )]
+    CountMismatch {
+        /// The server's total, from the last page.
+        count: u64,
+        /// Distinct contacts the walk yielded.
+        yielded: u64,
+    },
+    /// A page repeated contacts already yielded and named another page than the one asked.
+    #[error(
+        "asked for page {requested}, the server answered page {answered} again: it ignores `page`"
+    )]
+    PageIgnored {
+        /// The page asked for.
+        requested: u32,
+        /// The page the server said it answered.
+        answered: u32,
+    },
+    /// Too many full pages in a row held only contacts already yielded.
+    #[error(
+        "{0} pages in a row held only contacts already yielded: the results shift faster than \
+         the walk, or the server ignores `page`"
+    )]
+    RepeatedPages(u32),
+    /// The walk reached its page cap before the server said it ended.
+    #[error("the walk reached its cap of {0} pages before the server said it ended")]
+    PageCap(u32),
+}
 
 impl Paginate {
-    /// Pages requested at once once the page count is known (default
-    /// [`DEFAULT_CONCURRENCY`]); 1 walks strictly one page after another. At most about
-    /// this many pages are held in memory.
+    /// Pages requested at once (default [`DEFAULT_CONCURRENCY`]); 1 walks strictly one page
+    /// after another. At most this many pages are held in memory.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -118,6 +205,19 @@ impl Paginate {
     /// ```
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = Some(limit);
+        self
+    }
+
+    /// Ends a walk that has not ended by itself after `pages` pages with
+    /// [`WalkError::PageCap`] (no cap by default).
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let at_most_10_000 = client.search("@").paginate().max_pages(667).collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn max_pages(mut self, pages: u32) -> Self {
+        self.max_pages = Some(pages.max(1));
         self
     }
 
@@ -171,15 +271,62 @@ impl Paginate {
     }
 }
 
-/// How far the walk may go, as learnt from the first page.
+/// How far ahead pages may be requested.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Bound {
-    /// Before the first page answers.
-    Unknown,
-    /// `meta.count` is the total, so this is the last page.
-    LastPage(u32),
-    /// A newer server: follow `has_more` one page at a time.
-    HasMore,
+enum Plan {
+    /// Before the first page answers: one request.
+    FirstPage,
+    /// `meta.count` is the total: up to this page, the first one expected short or empty.
+    UpTo(u32),
+    /// Newer servers (`has_more`), or a count that cannot be trusted: `concurrency` pages
+    /// ahead; a page past the end comes back empty and costs one request.
+    Ahead,
+}
+
+type PageResult = (u32, Result<ContactList>);
+
+/// Requests in flight: on tasks of their own when a tokio runtime is running (they progress
+/// while the consumer works, and are aborted when the walk is dropped), polled in place
+/// otherwise.
+enum InFlight {
+    Tasks(JoinSet<PageResult>),
+    Local(FuturesUnordered<Pin<Box<dyn Future<Output = PageResult> + Send>>>),
+}
+
+impl InFlight {
+    fn new() -> Self {
+        match tokio::runtime::Handle::try_current() {
+            Ok(_) => Self::Tasks(JoinSet::new()),
+            Err(_) => Self::Local(FuturesUnordered::new()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Tasks(tasks) => tasks.len(),
+            Self::Local(futures) => futures.len(),
+        }
+    }
+
+    fn push(&mut self, request: impl Future<Output = PageResult> + Send + 'static) {
+        match self {
+            Self::Tasks(tasks) => {
+                tasks.spawn(request);
+            }
+            Self::Local(futures) => futures.push(Box::pin(request)),
+        }
+    }
+
+    async fn next(&mut self) -> Option<PageResult> {
+        match self {
+            Self::Tasks(tasks) => match tasks.join_next().await? {
+                Ok(result) => Some(result),
+                // Tasks are only aborted by dropping the set, so this is a panic: pass it on.
+                Err(error) => std::panic::resume_unwind(error.into_panic()),
+            },
+            Self::Local(futures) => futures.next().await,
+        }
+    }
 }
 
 struct Walk {
@@ -187,112 +334,230 @@ struct Walk {
     concurrency: usize,
     /// Contacts still to yield, when limited.
     remaining: Option<usize>,
-    next_page: u32,
-    bound: Bound,
-    in_flight: FuturesOrdered<PageFuture>,
+    /// The last page the cap allows.
+    cap: Option<u32>,
+    first_page: u32,
+    /// The next page to request, and the next to yield.
+    next_request: u32,
+    next_yield: u32,
+    plan: Plan,
+    in_flight: InFlight,
+    /// Pages that arrived before the ones before them.
+    arrived: BTreeMap<u32, Result<ContactList>>,
     seen: HashSet<i64>,
+    /// Full pages of repeats in a row.
+    repeats: u32,
+    /// The last total the server gave, if it gives totals.
+    count: Option<u64>,
+    /// What the walk ends with after the page it just yielded.
+    ending: Option<Ending>,
     done: bool,
+}
+
+enum Ending {
+    Complete,
+    Failed(Error),
 }
 
 impl Walk {
     fn new(paginate: Paginate) -> Self {
         // An invalid page is reported by the first request, like any other invalid argument.
-        let first = match paginate.search.parameters.page {
+        let first_page = match paginate.search.parameters.page {
             Some(Ok(page)) => page.get(),
             _ => 1,
         };
+        let cap = paginate
+            .max_pages
+            .map(|pages| first_page.saturating_add(pages - 1));
         Self {
             search: paginate.search,
             concurrency: paginate.concurrency,
             remaining: paginate.limit,
-            next_page: first,
-            bound: Bound::Unknown,
-            in_flight: FuturesOrdered::new(),
+            cap,
+            first_page,
+            next_request: first_page,
+            next_yield: first_page,
+            plan: Plan::FirstPage,
+            in_flight: InFlight::new(),
+            arrived: BTreeMap::new(),
             seen: HashSet::new(),
+            repeats: 0,
+            count: None,
+            ending: None,
             done: paginate.limit == Some(0),
         }
     }
 
     async fn next(&mut self) -> Option<Result<ContactList>> {
-        if self.done {
-            return None;
+        loop {
+            if self.done {
+                return None;
+            }
+            match self.ending.take() {
+                Some(Ending::Complete) => return self.finish(None),
+                Some(Ending::Failed(error)) => return self.finish(Some(error)),
+                None => {}
+            }
+            self.refill();
+            let number = self.next_yield;
+            let result = match self.arrived.remove(&number) {
+                Some(result) => result,
+                None => {
+                    let (arrived, result) = self.in_flight.next().await?;
+                    self.arrived.insert(arrived, result);
+                    continue;
+                }
+            };
+            self.next_yield = number.saturating_add(1);
+            match result {
+                Err(error) => return self.finish(Some(error)),
+                Ok(page) => {
+                    if let Some(page) = self.accept(number, page) {
+                        return Some(Ok(page));
+                    }
+                }
+            }
         }
-        self.refill();
-        let (number, result) = self.in_flight.next().await?;
-        let mut page = match result {
-            Ok(page) => page,
-            Err(error) => {
-                self.finish();
-                return Some(Err(error));
+    }
+
+    /// Takes page `number` in: decides whether the walk goes on, and what of the page to
+    /// yield (`None` for nothing).
+    fn accept(&mut self, number: u32, mut page: ContactList) -> Option<ContactList> {
+        let received = page.payload.len();
+        let full = received >= PAGE_SIZE as usize;
+        let has_more = page.meta.has_more;
+        // `count` is the total only on servers without `has_more`.
+        let total = match has_more {
+            None => u64::try_from(page.meta.count).ok(),
+            Some(_) => None,
+        };
+        if total.is_some() {
+            self.count = total;
+        }
+        self.plan = match (self.plan, total) {
+            (Plan::Ahead, _) | (_, None) => Plan::Ahead,
+            // A full page where the plan expected the end: the count was low; go on ahead.
+            (Plan::UpTo(last), _) if number >= last && full => Plan::Ahead,
+            (plan, Some(total)) => {
+                let last = expected_last_page(self.first_page, total);
+                match plan {
+                    Plan::UpTo(planned) => Plan::UpTo(planned.max(last)),
+                    _ => Plan::UpTo(last),
+                }
             }
         };
-        if self.bound == Bound::Unknown {
-            self.bound = match page.meta.has_more {
-                Some(_) => Bound::HasMore,
-                None => Bound::LastPage(last_page(page.meta.count)),
-            };
-        }
+
         page.payload.retain(|contact| self.seen.insert(contact.id));
+        let ends = received == 0 || has_more == Some(false) || (has_more.is_none() && !full);
+        if page.payload.is_empty() && !ends {
+            // A full page of contacts already yielded.
+            let answered = page.meta.current_page.number();
+            if let Some(answered) = answered.filter(|&answered| answered != number) {
+                self.ending = Some(Ending::Failed(
+                    WalkError::PageIgnored {
+                        requested: number,
+                        answered,
+                    }
+                    .into(),
+                ));
+                return None;
+            }
+            self.repeats += 1;
+            if self.repeats > MAX_REPEATED_PAGES {
+                self.ending = Some(Ending::Failed(
+                    WalkError::RepeatedPages(self.repeats).into(),
+                ));
+            }
+            return None;
+        }
+        self.repeats = 0;
+
         if let Some(remaining) = &mut self.remaining {
             page.payload.truncate(*remaining);
             *remaining -= page.payload.len();
+            if *remaining == 0 {
+                // What was asked for, complete whatever the count says.
+                self.ending = Some(Ending::Complete);
+                return Some(page);
+            }
         }
-        let last = match self.bound {
-            Bound::LastPage(last) => number >= last,
-            Bound::HasMore | Bound::Unknown => page.meta.has_more == Some(false),
+        self.ending = if ends {
+            Some(self.completeness())
+        } else if number >= LAST_POSSIBLE_PAGE {
+            Some(Ending::Failed(WalkError::PageCap(number).into()))
+        } else if self.cap.is_some_and(|cap| number >= cap) {
+            let pages = number - self.first_page + 1;
+            Some(Ending::Failed(WalkError::PageCap(pages).into()))
+        } else {
+            None
         };
-        if page.payload.is_empty() {
-            // An empty page, or one that only repeats contacts already yielded: the end.
-            self.finish();
-            return None;
-        }
-        if last || self.remaining == Some(0) {
-            self.finish();
-        }
-        Some(Ok(page))
+        (!page.payload.is_empty()).then_some(page)
     }
 
-    /// Requests pages up to the window the bound allows and the limit needs.
+    /// At the end the data announced: complete, unless the server's total says otherwise.
+    fn completeness(&self) -> Ending {
+        let skipped = u64::from(self.first_page - 1) * u64::from(PAGE_SIZE);
+        let yielded = self.seen.len() as u64;
+        match self.count {
+            Some(count) if yielded + skipped < count => Ending::Failed(
+                WalkError::CountMismatch {
+                    count: count.saturating_sub(skipped),
+                    yielded,
+                }
+                .into(),
+            ),
+            _ => Ending::Complete,
+        }
+    }
+
+    /// Requests pages up to the window the plan allows and the limit needs.
     fn refill(&mut self) {
-        let (window, last) = match self.bound {
-            Bound::Unknown | Bound::HasMore => (1, u32::MAX),
-            Bound::LastPage(last) => (self.concurrency, last),
+        let (window, last) = match self.plan {
+            Plan::FirstPage => (1, self.first_page),
+            Plan::UpTo(last) => (self.concurrency, last),
+            Plan::Ahead => (self.concurrency, LAST_POSSIBLE_PAGE),
         };
-        while self.in_flight.len() < window && self.next_page <= last && self.wants_more() {
-            let number = self.next_page;
-            // An invalid `page` stays as it is, so that `send` refuses it like any argument.
-            let request = match self.search.parameters.page {
+        let last = self.cap.map_or(last, |cap| cap.min(last));
+        while self.in_flight.len() + self.arrived.len() < window
+            && self.next_request <= last
+            && self.wants_more()
+        {
+            let number = self.next_request;
+            // An invalid `page` stays as it is, so that the request refuses it.
+            let search = match self.search.parameters.page {
                 Some(Err(_)) => self.search.clone(),
                 _ => self.search.clone().page(number),
             };
             self.in_flight
-                .push_back(Box::pin(async move { (number, request.send().await) }));
-            match self.next_page.checked_add(1) {
-                Some(next) => self.next_page = next,
-                None => break,
-            }
+                .push(async move { (number, search.fetch().await) });
+            self.next_request = number.saturating_add(1);
         }
     }
 
     /// Whether the pages in flight may not be enough for the limit (assuming full pages).
     fn wants_more(&self) -> bool {
+        let pending = self.in_flight.len() + self.arrived.len();
         self.remaining
-            .is_none_or(|remaining| self.in_flight.len() * (PAGE_SIZE as usize) < remaining)
+            .is_none_or(|remaining| pending * (PAGE_SIZE as usize) < remaining)
     }
 
-    /// Ends the walk and cancels what is in flight.
-    fn finish(&mut self) {
+    /// Ends the walk, cancelling what is in flight, with `error` as its last item if any.
+    fn finish(&mut self, error: Option<Error>) -> Option<Result<ContactList>> {
         self.done = true;
-        self.in_flight = FuturesOrdered::new();
+        self.in_flight = InFlight::new();
+        self.arrived.clear();
+        error.map(Err)
     }
 }
 
-/// The last page when `count` contacts match in all.
-fn last_page(count: i64) -> u32 {
-    let pages = u64::try_from(count)
-        .unwrap_or(0)
-        .div_ceil(u64::from(PAGE_SIZE));
-    u32::try_from(pages).unwrap_or(u32::MAX)
+/// The first page expected to be short or empty when `total` contacts match and the walk
+/// started at `first_page`.
+fn expected_last_page(first_page: u32, total: u64) -> u32 {
+    let skipped = u64::from(first_page - 1);
+    let full_pages = total / u64::from(PAGE_SIZE);
+    u32::try_from(full_pages.saturating_sub(skipped) + u64::from(first_page))
+        .unwrap_or(u32::MAX)
+        .min(LAST_POSSIBLE_PAGE)
 }
 
 impl CurrentPage {
@@ -317,16 +582,17 @@ impl CurrentPage {
 
 #[cfg(test)]
 mod tests {
-    use super::last_page;
+    use super::expected_last_page;
 
     #[test]
-    fn last_page_from_count() {
-        assert_eq!(last_page(0), 0);
-        assert_eq!(last_page(1), 1);
-        assert_eq!(last_page(15), 1);
-        assert_eq!(last_page(16), 2);
-        assert_eq!(last_page(3000), 200);
-        assert_eq!(last_page(-5), 0);
-        assert_eq!(last_page(i64::MAX), u32::MAX);
+    fn the_page_expected_short_or_empty() {
+        assert_eq!(expected_last_page(1, 0), 1);
+        assert_eq!(expected_last_page(1, 1), 1);
+        assert_eq!(expected_last_page(1, 14), 1);
+        assert_eq!(expected_last_page(1, 15), 2);
+        assert_eq!(expected_last_page(1, 16), 2);
+        assert_eq!(expected_last_page(1, 3000), 201);
+        assert_eq!(expected_last_page(3, 40), 3);
+        assert_eq!(expected_last_page(1, u64::MAX), i32::MAX as u32);
     }
 }

@@ -1,6 +1,6 @@
 //! Client-side rate limiting, shared by every clone of a client.
 
-use std::{num::NonZeroU32, sync::Mutex, time::Duration};
+use std::{num::NonZeroU32, time::Duration};
 
 use tokio::time::Instant;
 
@@ -58,32 +58,30 @@ impl RateLimit {
     }
 }
 
-/// Hands out evenly spaced start times; the lock is held only to take a slot, never across
-/// an await.
+/// Hands out evenly spaced start times.
+///
+/// Waiters queue on an async lock (tokio's is fair) and the holder sleeps until its start
+/// time with the lock held, so a request cancelled while it waits leaves the queue without
+/// having reserved anything: the next waiter takes the time it would have had.
 #[derive(Debug)]
 pub(crate) struct Limiter {
     interval: Duration,
-    next_slot: Mutex<Option<Instant>>,
+    next_start: tokio::sync::Mutex<Option<Instant>>,
 }
 
 impl Limiter {
     pub(crate) fn new(limit: RateLimit) -> Self {
         Self {
             interval: limit.interval,
-            next_slot: Mutex::new(None),
+            next_start: tokio::sync::Mutex::new(None),
         }
     }
 
-    /// Waits for this caller's slot.
+    /// Waits for this caller's turn.
     pub(crate) async fn acquire(&self) {
-        let now = Instant::now();
-        let slot = {
-            // A poisoned lock still holds a valid instant: keep going rather than panic.
-            let mut next = self.next_slot.lock().unwrap_or_else(|p| p.into_inner());
-            let slot = next.map_or(now, |next| next.max(now));
-            *next = Some(slot + self.interval);
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+        let mut next = self.next_start.lock().await;
+        let start = next.map_or_else(Instant::now, |start| start.max(Instant::now()));
+        tokio::time::sleep_until(start).await;
+        *next = Some(start + self.interval);
     }
 }

@@ -5,7 +5,7 @@ use std::{fmt, num::NonZeroU32};
 
 use crate::{
     Client, Result,
-    error::{from_generated, invalid_argument},
+    error::{from_generated, invalid_argument, within_maximum},
     generated::builder::SearchContacts,
     types::{ContactList, SearchContactsQ, SortDirection, SortField},
 };
@@ -68,7 +68,15 @@ macro_rules! forward {
             fn apply<'a>(&self, mut builder: SearchContacts<'a>) -> Result<SearchContacts<'a>> {
                 $(
                     if let Some(value) = &self.$name {
-                        let value = value.clone().map_err(|_| invalid_argument(stringify!($name)))?;
+                        let value = value
+                            .clone()
+                            .ok()
+                            .filter(|value| {
+                                value
+                                    .as_integer()
+                                    .is_none_or(|n| within_maximum(stringify!($name), n))
+                            })
+                            .ok_or_else(|| invalid_argument(stringify!($name)))?;
                         builder = builder.$name(value);
                     }
                 )*
@@ -89,6 +97,25 @@ macro_rules! forward {
         pub(crate) const FORWARDED: &[&str] = &[$(stringify!($name)),*];
     };
 }
+
+/// An argument's value as an integer, for the spec's `maximum`, which the generated types do
+/// not check.
+trait AsInteger {
+    fn as_integer(&self) -> Option<i64> {
+        None
+    }
+}
+
+impl AsInteger for NonZeroU32 {
+    fn as_integer(&self) -> Option<i64> {
+        Some(self.get().into())
+    }
+}
+
+impl AsInteger for Vec<String> {}
+impl AsInteger for bool {}
+impl AsInteger for SortField {}
+impl AsInteger for SortDirection {}
 
 forward! {
     /// The page to fetch, from 1 (the default); 15 contacts a page.

@@ -1,8 +1,14 @@
-//! What happens to every request the generated client sends: rate limiting, retries and
-//! tracing, through progenitor's `ClientHooks`.
+//! What happens to every request the generated engine sends: rate limiting, retries, bodies
+//! read within a size cap, and tracing, through progenitor's `ClientHooks`.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Instant,
+};
 
+use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::ResponseBuilderExt;
@@ -13,12 +19,25 @@ use crate::{
     retry::{Decision, Outcome, RetryPolicy},
 };
 
+/// Longest error body kept: enough for any message a server or gateway puts in one.
+pub(crate) const ERROR_BODY_CAP: usize = 64 * 1024;
+
 /// The hand-written state the generated client carries (its `inner`).
 #[derive(Clone, Debug)]
 pub(crate) struct Transport {
     pub(crate) retry: RetryPolicy,
     /// Shared, so that all clones of a client count against one limit.
     pub(crate) limiter: Option<Arc<Limiter>>,
+    /// Largest success body read, in bytes.
+    pub(crate) max_body: usize,
+}
+
+/// A success body over the cap. It travels to `src/error.rs` as the source of the body
+/// error the generated code sees, and is never retried.
+#[derive(Clone, Copy, Debug, thiserror::Error)]
+#[error("the body is larger than the {limit}-byte cap")]
+pub(crate) struct BodyTooLarge {
+    pub(crate) limit: usize,
 }
 
 impl ClientHooks<Transport> for Client {
@@ -46,10 +65,21 @@ impl ClientHooks<Transport> for Client {
             }
             let start = Instant::now();
             let result = match self.client().execute(request).await {
-                Ok(response) => buffered(response).await,
+                Ok(response) => buffered(response, transport.max_body).await,
                 Err(e) => Err(e),
             };
-            let outcome = outcome(&result);
+            let (result, outcome) = match result {
+                Ok(Read::Whole(response)) => {
+                    let outcome = outcome(&Ok(&response));
+                    (Ok(response), outcome)
+                }
+                // Over the cap: the same body would be too large again.
+                Ok(Read::TooLarge(response)) => (Ok(response), None),
+                Err(e) => {
+                    let outcome = outcome(&Err(&e));
+                    (Err(e), outcome)
+                }
+            };
             tracing::debug!(
                 operation = info.operation_id,
                 %method,
@@ -62,12 +92,16 @@ impl ClientHooks<Transport> for Client {
                 elapsed_ms = start.elapsed().as_millis() as u64,
                 "livedesk request attempt"
             );
-            let (Some(spare), Decision::Retry(wait)) = (
-                spare,
-                transport
-                    .retry
-                    .decide(attempt, outcome, first_start.elapsed(), fastrand::f64()),
-            ) else {
+            let decision = outcome.map(|outcome| {
+                let decision = transport.retry.decide(
+                    attempt,
+                    outcome,
+                    first_start.elapsed(),
+                    fastrand::f64(),
+                );
+                (outcome, decision)
+            });
+            let (Some(spare), Some((outcome, Decision::Retry(wait)))) = (spare, decision) else {
                 return result;
             };
             tracing::info!(
@@ -84,21 +118,77 @@ impl ClientHooks<Transport> for Client {
     }
 }
 
-/// Reads the whole body within the attempt, so that a connection cut mid-body, or a body
-/// slower than the timeout, is retried like any other transport failure.
-async fn buffered(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+/// A response whose body has been read within its cap.
+enum Read {
+    Whole(reqwest::Response),
+    /// A success body over the cap: its body now fails with [`BodyTooLarge`].
+    TooLarge(reqwest::Response),
+}
+
+/// Reads the body within the attempt, so that a connection cut mid-body, or a body slower
+/// than the timeout, is retried like any other transport failure.
+///
+/// A success body over `max_body` stops being read at the cap (or at once, when its
+/// `Content-Length` says so); an error body is cut at [`ERROR_BODY_CAP`], which keeps more
+/// than any message needs. Either way no more than the cap is ever held, whatever the server
+/// sends, and the body is never copied.
+async fn buffered(response: reqwest::Response, max_body: usize) -> reqwest::Result<Read> {
     let url = response.url().clone();
-    let (parts, body) = http::Response::from(response).into_parts();
-    let body = body.collect().await?.to_bytes();
+    let success = response.status().is_success();
+    let cap = if success { max_body } else { ERROR_BODY_CAP };
+    let declared = response.content_length();
+    let (parts, mut body) = http::Response::from(response).into_parts();
+    let mut kept = BytesMut::new();
+    let mut too_large = declared.is_some_and(|len| success && len > cap as u64);
+    while !too_large && let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue; // trailers
+        };
+        let room = cap - kept.len();
+        if data.len() > room {
+            kept.extend_from_slice(&data[..room]);
+            too_large = success;
+            if !too_large {
+                break; // an error body keeps its first part
+            }
+        } else {
+            kept.extend_from_slice(&data);
+        }
+    }
+    let body = if too_large {
+        reqwest::Body::wrap(Failing(Some(BodyTooLarge { limit: max_body })))
+    } else {
+        reqwest::Body::from(kept.freeze())
+    };
     // Carrying the URL over spares reqwest parsing a placeholder one for every response.
     let mut rebuilt = http::Response::builder()
         .url(url)
-        .body(body.clone())
-        .unwrap_or_else(|_| http::Response::new(body));
+        .body(body)
+        .unwrap_or_else(|_| unreachable!("an empty builder with a URL extension is valid"));
     *rebuilt.status_mut() = parts.status;
     *rebuilt.version_mut() = parts.version;
     *rebuilt.headers_mut() = parts.headers;
-    Ok(reqwest::Response::from(rebuilt))
+    let response = reqwest::Response::from(rebuilt);
+    Ok(if too_large {
+        Read::TooLarge(response)
+    } else {
+        Read::Whole(response)
+    })
+}
+
+/// A body whose first frame is an error.
+struct Failing(Option<BodyTooLarge>);
+
+impl http_body::Body for Failing {
+    type Data = Bytes;
+    type Error = BodyTooLarge;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BodyTooLarge>>> {
+        Poll::Ready(self.0.take().map(Err))
+    }
 }
 
 fn attempted_url(result: &reqwest::Result<reqwest::Response>) -> Option<&reqwest::Url> {
@@ -108,13 +198,17 @@ fn attempted_url(result: &reqwest::Result<reqwest::Response>) -> Option<&reqwest
     }
 }
 
-fn outcome(result: &reqwest::Result<reqwest::Response>) -> Outcome {
-    match result {
+/// What an attempt ended with, for the retry decision; `None` when nothing could cure it.
+fn outcome(result: &Result<&reqwest::Response, &reqwest::Error>) -> Option<Outcome> {
+    Some(match result {
         Ok(response) => Outcome::Response {
             status: response.status(),
             retry_after: crate::response::retry_after(response.headers()),
         },
         Err(e) if e.is_timeout() => Outcome::Timeout,
+        // A request reqwest could not even build (a bad URL, a scheme it cannot speak) or a
+        // redirect it refused would fail the same way again.
+        Err(e) if e.is_builder() || e.is_redirect() => return None,
         Err(_) => Outcome::Connection,
-    }
+    })
 }

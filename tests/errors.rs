@@ -165,7 +165,10 @@ async fn a_success_body_that_does_not_decode_says_where() {
     assert_eq!(status.as_u16(), 200);
     assert_eq!(path, "payload[1].blocked");
     assert!(message.contains("expected a boolean"), "{message}");
-    assert!(excerpt.starts_with("{\"meta\""), "{excerpt}");
+    // Around the failing value only: not the other contacts of the page.
+    assert!(excerpt.contains(r#""blocked":"no""#), "{excerpt}");
+    assert!(!excerpt.contains("user1@example.com"), "{excerpt}");
+    assert!(excerpt.chars().count() <= 50, "{excerpt}");
 
     for body in ["", "<html>oops</html>", "{\"meta\":", "null", "[]"] {
         let error = error_for(200, JSON, body, None).await;
@@ -195,6 +198,7 @@ async fn bad_arguments_are_refused_before_any_request() {
 
     let attempts = [
         client.search("x").page(0),
+        client.search("x").page(u32::MAX),
         client.search(""),
         client.search(" \t\n"),
         client.search("x".repeat(256)),
@@ -208,7 +212,10 @@ async fn bad_arguments_are_refused_before_any_request() {
             other => panic!("expected an argument error, got {other:?}"),
         }
     }
-    assert_eq!(arguments, ["page", "q", "q", "q", "sort", "direction"]);
+    assert_eq!(
+        arguments,
+        ["page", "page", "q", "q", "q", "sort", "direction"]
+    );
     assert_eq!(any.calls_async().await, 0);
 
     // The messages say which argument was wrong and what it accepts, from the spec.
@@ -223,7 +230,7 @@ async fn bad_arguments_are_refused_before_any_request() {
     );
     assert_eq!(
         refusal(client.search("x").page(0)).await,
-        "invalid argument: `page` was refused: it must be an integer of at least 1"
+        "invalid argument: `page` was refused: it must be an integer from 1 to 2147483647"
     );
 }
 

@@ -56,7 +56,9 @@ async fn truncated_json_is_a_decode_error() {
         }) => {
             assert_eq!(status.as_u16(), 200);
             assert!(message.contains("EOF"), "{message}");
-            assert!(excerpt.starts_with("{\"meta\""));
+            // The end of the body, where decoding stopped, and not the contacts before it.
+            assert!(excerpt.starts_with('…'), "{excerpt}");
+            assert!(!excerpt.contains("user1@"), "{excerpt}");
         }
         other => panic!("{other:?}"),
     }
@@ -76,7 +78,7 @@ async fn a_200_with_html_or_nothing_is_a_decode_error() {
             status, excerpt, ..
         }) => {
             assert_eq!(status.as_u16(), 200);
-            assert!(excerpt.contains("Welcome to nginx!"));
+            assert!(excerpt.starts_with("<html><body>Welcome"), "{excerpt}");
         }
         other => panic!("{other:?}"),
     }

@@ -9,7 +9,7 @@ use common::{
     server::{Reply, TestServer, contacts_api},
 };
 use futures::{StreamExt, TryStreamExt};
-use livedesk::{Error, SortDirection, SortField};
+use livedesk::{Error, SortDirection, SortField, WalkError};
 use serde_json::json;
 
 fn ids(contacts: &[livedesk::Contact]) -> Vec<i64> {
@@ -84,7 +84,8 @@ async fn the_walk_starts_at_the_page_the_search_names() {
 #[tokio::test]
 async fn pages_keep_their_meta_and_arrive_in_order_even_when_later_pages_answer_first() {
     let server = TestServer::start(|request| {
-        let fast_later = Duration::from_millis(u64::from(10 - request.page()) * 15);
+        let fast_later =
+            Duration::from_millis(u64::from(10_u32.saturating_sub(request.page())) * 15);
         contacts_api(150)(request).delay(fast_later)
     })
     .await;
@@ -118,20 +119,41 @@ async fn concurrency_one_is_strictly_sequential() {
 }
 
 #[tokio::test]
-async fn stops_at_the_last_page_that_count_implies() {
-    // This server would answer any page with 15 more contacts; count says there are 30.
-    let server = TestServer::start(|request| {
-        let first = i64::from(request.page() - 1) * 15 + 1;
-        Reply::json(&page(first..first + 15, 30, request.page()))
-    })
-    .await;
-    let contacts = walk(&server, 8).await;
-    assert_eq!(contacts.len(), 30);
-    assert_eq!(pages_requested(&server), [1, 2]);
+async fn a_count_is_a_plan_and_a_full_last_page_is_confirmed() {
+    // 30 contacts: page 2 is the last by count, and full, so page 3 confirms the end.
+    let server = TestServer::start(contacts_api(30)).await;
+    assert_eq!(walk(&server, 8).await.len(), 30);
+    assert_eq!(pages_requested(&server), [1, 2, 3]);
+
+    // 31: page 3 holds the last one, short, so nothing past it is asked.
+    let server = TestServer::start(contacts_api(31)).await;
+    assert_eq!(walk(&server, 8).await.len(), 31);
+    assert_eq!(pages_requested(&server), [1, 2, 3]);
 }
 
 #[tokio::test]
-async fn stops_at_the_first_empty_page() {
+async fn a_count_too_low_does_not_cut_the_walk() {
+    // count says 30, the data holds 50: the walk goes on until a short page.
+    let server = TestServer::start(|request| {
+        let p = request.page();
+        let first = i64::from(p - 1) * 15 + 1;
+        Reply::json(&page(first..=(first + 14).min(50), 30, p))
+    })
+    .await;
+    for concurrency in [1, 4] {
+        let contacts = client(&server.base_url)
+            .search("x")
+            .paginate()
+            .concurrency(concurrency)
+            .collect()
+            .await
+            .unwrap();
+        assert_eq!(ids(&contacts), (1..=50).collect::<Vec<_>>());
+    }
+}
+
+#[tokio::test]
+async fn a_count_the_pages_do_not_deliver_is_an_error() {
     // count claims 100, but the data ends after page 2.
     let server = TestServer::start(|request| {
         let p = request.page();
@@ -144,9 +166,53 @@ async fn stops_at_the_first_empty_page() {
         Reply::json(&page(ids, 100, p))
     })
     .await;
-    let contacts = walk(&server, 1).await;
-    assert_eq!(ids(&contacts), (1..=30).collect::<Vec<_>>());
-    assert_eq!(pages_requested(&server), [1, 2, 3]);
+    let items: Vec<_> = client(&server.base_url)
+        .search("x")
+        .paginate()
+        .contacts()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 31);
+    assert!(items[..30].iter().all(Result::is_ok));
+    assert!(
+        matches!(
+            items[30],
+            Err(Error::Walk(WalkError::CountMismatch {
+                count: 100,
+                yielded: 30
+            }))
+        ),
+        "{:?}",
+        items[30]
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_ends_is_stopped_by_max_pages() {
+    // `has_more: true` and new contacts on every page, forever.
+    let server = TestServer::start(|request| {
+        let p = request.page();
+        let first = i64::from(p - 1) * 15 + 1;
+        Reply::json(&json!({
+            "meta": {"count": 15, "current_page": p, "has_more": true},
+            "payload": page(first..first + 15, 15, p)["payload"],
+        }))
+    })
+    .await;
+    let items: Vec<_> = client(&server.base_url)
+        .search("x")
+        .paginate()
+        .max_pages(20)
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 21);
+    assert!(
+        matches!(items[20], Err(Error::Walk(WalkError::PageCap(20)))),
+        "{:?}",
+        items[20]
+    );
+    assert!(pages_requested(&server).iter().all(|&p| p <= 20));
 }
 
 #[tokio::test]
@@ -163,11 +229,15 @@ async fn newer_servers_are_followed_by_has_more() {
     .await;
     let contacts = walk(&server, 8).await;
     assert_eq!(ids(&contacts), (1..=45).collect::<Vec<_>>());
-    assert_eq!(pages_requested(&server), [1, 2, 3]);
+    // Pages are fetched ahead speculatively: at most one wasted request per slot.
+    let requested = pages_requested(&server);
+    assert!(requested.starts_with(&[1, 2, 3]), "{requested:?}");
+    assert!(requested.iter().all(|&p| p <= 1 + 8), "{requested:?}");
 }
 
 #[tokio::test]
-async fn a_server_that_repeats_a_page_does_not_loop_forever() {
+async fn a_server_that_ignores_page_ends_the_walk_with_an_error() {
+    // Page 1 whatever is asked, saying so in `current_page`.
     let server = TestServer::start(|request| {
         Reply::json(&json!({
             "meta": {"count": 15, "current_page": 1, "has_more": true},
@@ -175,9 +245,54 @@ async fn a_server_that_repeats_a_page_does_not_loop_forever() {
         }))
     })
     .await;
-    let contacts = walk(&server, livedesk::DEFAULT_CONCURRENCY).await;
-    assert_eq!(ids(&contacts), (1..=15).collect::<Vec<_>>());
-    assert_eq!(pages_requested(&server), [1, 2]);
+    let items: Vec<_> = client(&server.base_url)
+        .search("x")
+        .paginate()
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        ids(&items[0].as_ref().unwrap().payload),
+        (1..=15).collect::<Vec<_>>()
+    );
+    assert!(
+        matches!(
+            items[1],
+            Err(Error::Walk(WalkError::PageIgnored {
+                requested: 2,
+                answered: 1
+            }))
+        ),
+        "{:?}",
+        items[1]
+    );
+
+    // The same, echoing the page asked for: caught by the repeats.
+    let server = TestServer::start(|request| {
+        Reply::json(&json!({
+            "meta": {"count": 15, "current_page": request.page(), "has_more": true},
+            "payload": page(1..=15, 15, request.page())["payload"],
+        }))
+    })
+    .await;
+    let items: Vec<_> = client(&server.base_url)
+        .search("x")
+        .paginate()
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2);
+    assert!(
+        matches!(
+            items[1],
+            Err(Error::Walk(WalkError::RepeatedPages(n))) if n == livedesk::MAX_REPEATED_PAGES + 1
+        ),
+        "{:?}",
+        items[1]
+    );
+    let bound = 1 + livedesk::MAX_REPEATED_PAGES + livedesk::DEFAULT_CONCURRENCY as u32;
+    assert!(server.stats.count() as u32 <= bound);
 }
 
 #[tokio::test]
@@ -189,7 +304,7 @@ async fn each_contact_id_is_yielded_once() {
             2 => (11..=25).collect(),
             _ => (26..=30).collect(),
         };
-        Reply::json(&page(ids, 35, request.page()))
+        Reply::json(&page(ids, 30, request.page()))
     })
     .await;
     let contacts = walk(&server, livedesk::DEFAULT_CONCURRENCY).await;
