@@ -77,9 +77,14 @@ impl Search {
 ///   contacts moved between pages while it ran. See below for the order that avoids it.
 /// - **Repeats are dropped.** A contact already yielded is not yielded again. A full page
 ///   that holds only repeats (contacts shifted by others added before them) is skipped, up
-///   to [`MAX_REPEATED_PAGES`] in a row ([`WalkError::RepeatedPages`] past that); a page of
-///   repeats whose `meta.current_page` is not the page asked for means the server ignores
-///   `page`, and ends the walk with [`WalkError::PageIgnored`].
+///   to [`MAX_REPEATED_PAGES`] in a row ([`WalkError::RepeatedPages`] past that), on servers
+///   that give a total, which then tells whether the skipped page hid anything; on servers
+///   without one (`has_more`) such a page ends the walk with that error. A page of repeats
+///   whose `meta.current_page` is not the page asked for means the server ignores `page`, and
+///   ends the walk with [`WalkError::PageIgnored`].
+/// - **Without a total, trust is all there is.** A `has_more` server gives no total, so a
+///   walk there cannot notice contacts that moved onto pages it had already fetched; export
+///   oldest first (below) on such servers too.
 /// - **Errors end it**: the first error that retries could not cure is the stream's last
 ///   item, after every page before it.
 /// - **It can be capped**: [`max_pages`](Self::max_pages) ends a walk that has not ended by
@@ -170,10 +175,11 @@ pub enum WalkError {
         /// The page the server said it answered.
         answered: u32,
     },
-    /// Too many full pages in a row held only contacts already yielded.
+    /// Too many full pages in a row held only contacts already yielded (or one, on a server
+    /// that gives no total to check the walk against).
     #[error(
-        "{0} pages in a row held only contacts already yielded: the results shift faster than \
-         the walk, or the server ignores `page`"
+        "{0} page(s) in a row held only contacts already yielded: the results shift under the \
+         walk, or the server ignores `page`"
     )]
     RepeatedPages(u32),
     /// The walk reached its page cap before the server said it ended.
@@ -403,7 +409,13 @@ impl Walk {
             let result = match self.arrived.remove(&number) {
                 Some(result) => result,
                 None => {
-                    let (arrived, result) = self.in_flight.next().await?;
+                    let Some((arrived, result)) = self.in_flight.next().await else {
+                        // Nothing asked and no end in sight cannot happen (every page that
+                        // does not end the walk plans the next); were it to, the total says
+                        // whether the walk is complete, never silence.
+                        self.ending = Some(self.completeness());
+                        continue;
+                    };
                     self.arrived.insert(arrived, result);
                     continue;
                 }
@@ -436,8 +448,6 @@ impl Walk {
         }
         self.plan = match (self.plan, total) {
             (Plan::Ahead, _) | (_, None) => Plan::Ahead,
-            // A full page where the plan expected the end: the count was low; go on ahead.
-            (Plan::UpTo(last), _) if number >= last && full => Plan::Ahead,
             (plan, Some(total)) => {
                 let last = expected_last_page(self.first_page, total);
                 match plan {
@@ -446,6 +456,11 @@ impl Walk {
                 }
             }
         };
+
+        // A full page where the plan expected the end: the count was low; go on ahead.
+        if matches!(self.plan, Plan::UpTo(last) if number >= last) && full {
+            self.plan = Plan::Ahead;
+        }
 
         page.payload.retain(|contact| self.seen.insert(contact.id));
         let ends = received == 0 || has_more == Some(false) || (has_more.is_none() && !full);
@@ -463,7 +478,9 @@ impl Walk {
                 return None;
             }
             self.repeats += 1;
-            if self.repeats > MAX_REPEATED_PAGES {
+            // Skipping is safe only where the total will tell whether the skipped page hid
+            // contacts; without one (`has_more` servers), a page of repeats ends the walk.
+            if self.repeats > MAX_REPEATED_PAGES || self.count.is_none() {
                 self.ending = Some(Ending::Failed(
                     WalkError::RepeatedPages(self.repeats).into(),
                 ));

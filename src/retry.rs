@@ -11,8 +11,10 @@ use http::StatusCode;
 /// `403`, `404` or `422`, which would only fail again.
 ///
 /// The wait before retry *n* is exponential with jitter: a random point between half and all
-/// of `initial_backoff × 2ⁿ⁻¹`, at least the server's `Retry-After`, and never more than
-/// `max_backoff`. No retry starts once `deadline` would pass during its wait.
+/// of `initial_backoff × 2ⁿ⁻¹`, capped by `max_backoff`, and at least the server's
+/// `Retry-After`. A `Retry-After` longer than `max_backoff` ends the request at once, with the
+/// wait in the error ([`Error::retry_after`](crate::Error::retry_after)). No retry starts once
+/// `deadline` would pass during its wait.
 ///
 /// | setting | default |
 /// |---|---|
@@ -132,7 +134,7 @@ impl RetryPolicy {
         self
     }
 
-    /// The longest single wait, even when `Retry-After` asks for more.
+    /// The longest single wait; a `Retry-After` asking for more ends the request at once.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -205,9 +207,12 @@ impl RetryPolicy {
             .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
             .min(self.max_backoff);
         let jittered = exponential.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0));
-        let wait = retry_after
-            .map_or(jittered, |asked| asked.max(jittered))
-            .min(self.max_backoff);
+        // A server that asks for a longer pause than the policy allows would refuse an
+        // earlier retry too: give its answer back at once, with the wait it asked for.
+        if retry_after.is_some_and(|asked| asked > self.max_backoff) {
+            return Decision::Done;
+        }
+        let wait = retry_after.map_or(jittered, |asked| asked.max(jittered));
         match self.deadline {
             Some(deadline) if elapsed.saturating_add(wait) >= deadline => Decision::Done,
             _ => Decision::Retry(wait),
@@ -290,7 +295,7 @@ mod tests {
         );
         assert_eq!(
             policy.decide(1, limited(60), Duration::ZERO, 1.0),
-            Decision::Retry(Duration::from_secs(5))
+            Decision::Done
         );
     }
 

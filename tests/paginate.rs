@@ -284,6 +284,21 @@ async fn a_server_that_ignores_page_ends_the_walk_with_an_error() {
         .await;
     assert_eq!(items.len(), 2);
     assert!(
+        matches!(items[1], Err(Error::Walk(WalkError::RepeatedPages(1)))),
+        "without a total, one page of repeats ends the walk: {:?}",
+        items[1]
+    );
+
+    // With a total to check against, a few pages of repeats are skipped, then it gives up.
+    let server = TestServer::start(|request| Reply::json(&page(1..=15, 100, request.page()))).await;
+    let items: Vec<_> = client(&server.base_url)
+        .search("x")
+        .paginate()
+        .pages()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2);
+    assert!(
         matches!(
             items[1],
             Err(Error::Walk(WalkError::RepeatedPages(n))) if n == livedesk::MAX_REPEATED_PAGES + 1

@@ -52,9 +52,18 @@ async fn trace_level_output_names_each_attempt_and_never_the_credentials() {
     })
     .await;
     let client = client(&server.base_url);
-    client.search("x").send().await.unwrap();
-    let error = client.search("x").send().await.unwrap_err();
+    // The query holds personal data: it must not reach the log either.
+    let query = "grace.hopper@example.com";
+    client.search(query).send().await.unwrap();
+    let error = client.search(query).send().await.unwrap_err();
     tracing::error!(%error, ?error, "what an application would log");
+    // A transport error, whose HTTP library error knows the URL.
+    let refused = common::client("http://127.0.0.1:9")
+        .search(query)
+        .send()
+        .await
+        .unwrap_err();
+    tracing::error!(%refused, ?refused, "a connection error as an application would log it");
 
     let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     for expected in [
@@ -72,6 +81,11 @@ async fn trace_level_output_names_each_attempt_and_never_the_credentials() {
             "{expected:?} missing from:\n{output}"
         );
     }
+    assert!(
+        !output.contains("grace.hopper"),
+        "the query leaked:\n{output}"
+    );
+    assert!(output.contains("refused"), "{output}");
     let token = AUTHORIZATION.trim_start_matches("Basic ");
     assert!(!output.contains(SECRET), "the secret leaked:\n{output}");
     assert!(

@@ -57,6 +57,14 @@ pub enum Reply {
     },
     /// Send the head and part of the body, then close the connection.
     CloseMidBody { declared_len: usize, sent: Vec<u8> },
+    /// A body of `chunk` repeated `repeat` times (forever if `None`), sent chunked, without
+    /// ever holding more than one chunk: for bodies far larger than memory should allow.
+    Stream {
+        status: u16,
+        content_type: String,
+        chunk: Vec<u8>,
+        repeat: Option<usize>,
+    },
     /// Close the connection without answering.
     Close,
     /// Keep the connection open and never answer.
@@ -219,6 +227,32 @@ async fn answer(stream: &mut TcpStream, reply: Reply, stats: &Stats) -> bool {
             let _ = stream.write_all(head.as_bytes()).await;
             let _ = stream.write_all(&sent).await;
             false
+        }
+        Reply::Stream {
+            status,
+            content_type,
+            chunk,
+            repeat,
+        } => {
+            let head = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\n\r\n"
+            );
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                return false;
+            }
+            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+            framed.extend_from_slice(&chunk);
+            framed.extend_from_slice(b"\r\n");
+            let mut sent = 0;
+            while repeat.is_none_or(|repeat| sent < repeat) {
+                if stream.write_all(&framed).await.is_err() {
+                    // The client stopped reading: what a cap is for.
+                    stats.abandoned.fetch_add(1, Ordering::SeqCst);
+                    return false;
+                }
+                sent += 1;
+            }
+            stream.write_all(b"0\r\n\r\n").await.is_ok()
         }
         Reply::Close => false,
         Reply::Hang => {

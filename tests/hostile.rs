@@ -1,0 +1,551 @@
+//! Servers that lie, shift, redirect, flood and stall: a walk returns every contact once or
+//! fails loudly, memory stays bounded, and the query never leaks.
+
+mod common;
+
+use std::{
+    collections::HashSet,
+    error::Error as _,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use common::{
+    builder, client, contact, page,
+    server::{Reply, TestServer, contacts_api},
+};
+use futures::StreamExt;
+use livedesk::{Error, RetryPolicy, SortDirection, SortField, WalkError};
+use serde_json::json;
+
+/// A query holding personal data, which must appear nowhere but on the wire.
+const PRIVATE: &str = "ada.lovelace@example.com";
+
+fn ids(contacts: &[livedesk::Contact]) -> Vec<i64> {
+    contacts.iter().map(|c| c.id).collect()
+}
+
+/// Walks with `concurrency`, returning what came out and the error it ended with, if any.
+async fn walk(
+    search: livedesk::Search,
+    concurrency: usize,
+) -> (Vec<livedesk::Contact>, Option<Error>) {
+    let items: Vec<_> = search
+        .paginate()
+        .concurrency(concurrency)
+        .contacts()
+        .collect()
+        .await;
+    let mut contacts = Vec::new();
+    let mut error = None;
+    for item in items {
+        match item {
+            Ok(contact) => contacts.push(contact),
+            Err(e) => error = Some(e),
+        }
+    }
+    (contacts, error)
+}
+
+/// 75 contacts sorted by id; once page 1 has been served, 15 newer ones (76 to 90) appear,
+/// first in descending order and last in ascending order.
+fn growing_server(descending: bool) -> impl Fn(&common::server::Request) -> Reply + Send + Sync {
+    let grown = AtomicBool::new(false);
+    move |request| {
+        let total = if grown.load(Ordering::SeqCst) { 90 } else { 75 };
+        let mut all: Vec<i64> = (1..=total).collect();
+        if descending {
+            all.reverse();
+        }
+        let p = request.page() as usize;
+        let ids: Vec<i64> = all.iter().skip((p - 1) * 15).take(15).copied().collect();
+        if p == 1 {
+            grown.store(true, Ordering::SeqCst);
+        }
+        Reply::json(&page(ids, total as u64, p as u32))
+    }
+}
+
+#[tokio::test]
+async fn contacts_added_at_the_front_during_a_walk_fail_it_instead_of_going_missing() {
+    for concurrency in [1, 4] {
+        let server = TestServer::start(growing_server(true)).await;
+        let search = client(&server.base_url)
+            .search("x")
+            .sort(SortField::CreatedAt)
+            .direction(SortDirection::Desc);
+        let (contacts, error) = walk(search, concurrency).await;
+        // Every contact that existed all along came out once; the walk then says it missed
+        // the ones added meanwhile rather than end with success.
+        let mut got = ids(&contacts);
+        got.sort();
+        assert_eq!(
+            got,
+            (1..=75).collect::<Vec<_>>(),
+            "concurrency {concurrency}"
+        );
+        assert!(
+            matches!(
+                error,
+                Some(Error::Walk(WalkError::CountMismatch {
+                    count: 90,
+                    yielded: 75
+                }))
+            ),
+            "{error:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn oldest_first_exports_take_in_contacts_added_during_the_walk() {
+    for concurrency in [1, 4] {
+        let server = TestServer::start(growing_server(false)).await;
+        let search = client(&server.base_url)
+            .search("x")
+            .sort(SortField::CreatedAt)
+            .direction(SortDirection::Asc);
+        let (contacts, error) = walk(search, concurrency).await;
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(ids(&contacts), (1..=90).collect::<Vec<_>>());
+    }
+}
+
+#[tokio::test]
+async fn lying_counts_do_not_cut_a_walk() {
+    // (count on page 1, count later, contacts really there)
+    for (first, later, total) in [(-1, -1, 45), (30, 30, 45), (30, 60, 60), (0, 0, 20)] {
+        let server = TestServer::start(move |request| {
+            let p = request.page();
+            let count = if p == 1 { first } else { later };
+            let start = i64::from(p - 1) * 15 + 1;
+            let ids = start..=(start + 14).min(total);
+            Reply::json(&json!({
+                "meta": {"count": count, "current_page": p},
+                "payload": ids.map(contact).collect::<Vec<_>>(),
+            }))
+        })
+        .await;
+        for concurrency in [1, 4] {
+            let (contacts, error) = walk(client(&server.base_url).search("x"), concurrency).await;
+            assert!(error.is_none(), "{first}/{later}: {error:?}");
+            assert_eq!(
+                ids(&contacts),
+                (1..=total).collect::<Vec<_>>(),
+                "{first}/{later}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_slow_consumer_does_not_break_a_healthy_walk() {
+    // Each page takes the consumer longer than the per-attempt timeout.
+    let server = TestServer::start(contacts_api(75)).await;
+    for retry in [common::fast_retries(), RetryPolicy::disabled()] {
+        let before = server.stats.count();
+        let client = builder(&server.base_url)
+            .retry(retry)
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let mut pages = std::pin::pin!(client.search("x").paginate().concurrency(3).pages());
+        let mut seen = 0;
+        while let Some(page) = pages.next().await {
+            seen += page.unwrap().payload.len();
+            tokio::time::sleep(Duration::from_millis(450)).await;
+        }
+        assert_eq!(seen, 75);
+        // Pages 1 to 5 and page 6 confirming the end: nothing asked twice.
+        assert_eq!(server.stats.count() - before, 6);
+    }
+}
+
+/// Peak resident memory of this process so far, in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024.0
+}
+
+/// Huge, endless and oversized bodies: each is refused at its cap, never read whole. One test
+/// so that the peak memory it measures is its own.
+#[tokio::test]
+async fn bodies_are_read_within_their_caps_and_memory_stays_bounded() {
+    let mib = |n: usize| n * 1024 * 1024;
+    let start_peak = peak_rss_mib();
+
+    // A 200 MiB success page and an endless one, against a 1 MiB cap.
+    for repeat in [Some(200), None] {
+        let server = TestServer::start(move |_| Reply::Stream {
+            status: 200,
+            content_type: "application/json".into(),
+            chunk: vec![b' '; mib(1)],
+            repeat,
+        })
+        .await;
+        let client = builder(&server.base_url)
+            .max_body_size(mib(1))
+            .build()
+            .unwrap();
+        let error = client.search("x").send().await.unwrap_err();
+        assert!(
+            matches!(error, Error::BodyTooLarge { limit, .. } if limit == mib(1)),
+            "{error:?}"
+        );
+        assert_eq!(server.stats.count(), 1, "an over-cap body is not retried");
+        assert!(error.to_string().contains("1048576-byte cap"), "{error}");
+    }
+
+    // A 100 MiB `429` body and a 256 MiB HTML `500`: only the start is kept for the message.
+    for (status, content_type, chunk) in [
+        (429, "text/plain", b"Retry later ".repeat(mib(1) / 12)),
+        (500, "text/html", b"<html><title>Boom</title>".to_vec()),
+    ] {
+        let server = TestServer::start(move |_| Reply::Stream {
+            status,
+            content_type: content_type.into(),
+            chunk: chunk.clone(),
+            repeat: Some(if status == 429 { 100 } else { mib(256) / 25 }),
+        })
+        .await;
+        let error = client(&server.base_url)
+            .search("x")
+            .send()
+            .await
+            .unwrap_err();
+        let Error::Api { message, .. } = &error else {
+            panic!("{error:?}")
+        };
+        assert!(message.chars().count() <= 301, "{}", message.len());
+    }
+
+    // Four oversized pages in flight at once, at the default cap of 16 MiB.
+    let server = TestServer::start(|request| {
+        if request.page() == 1 {
+            contacts_api(300)(request)
+        } else {
+            Reply::Stream {
+                status: 200,
+                content_type: "application/json".into(),
+                chunk: vec![b' '; 1024 * 1024],
+                repeat: Some(200),
+            }
+        }
+    })
+    .await;
+    let (contacts, error) = walk(client(&server.base_url).search("x"), 4).await;
+    assert_eq!(contacts.len(), 15);
+    assert!(
+        matches!(error, Some(Error::BodyTooLarge { .. })),
+        "{error:?}"
+    );
+
+    let grown = peak_rss_mib() - start_peak;
+    println!("peak resident memory grew by {grown:.0} MiB");
+    // Four pages at a 16 MiB cap, with the reading buffer's growth: well under 4 × 3 × 16.
+    assert!(grown < 192.0, "peak memory grew by {grown:.0} MiB");
+}
+
+#[tokio::test]
+async fn redirects_are_errors_that_name_the_host_and_carry_nothing_away() {
+    let elsewhere = TestServer::start(contacts_api(15)).await;
+    let target = format!("{}/api/v2/accounts/contacts?q=stolen", elsewhere.base_url);
+    let server = TestServer::start(move |_| {
+        Reply::status(302, "text/html", "moved").header("location", &target)
+    })
+    .await;
+    let error = client(&server.base_url)
+        .search(PRIVATE)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Redirect { status, host: Some(host), .. } if status.as_u16() == 302 && host == "127.0.0.1"),
+        "{error:?}"
+    );
+    assert_eq!(
+        elsewhere.stats.count(),
+        0,
+        "the other origin got the request"
+    );
+    assert_eq!(server.stats.count(), 1, "a redirect is not retried");
+    assert!(error.to_string().contains("302"), "{error}");
+
+    // A redirect loop costs one request, not dozens.
+    let looping = TestServer::start(|request| {
+        Reply::status(307, "text/plain", "").header("location", &request.target)
+    })
+    .await;
+    let error = client(&looping.base_url)
+        .search("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Redirect { host: None, .. }),
+        "{error:?}"
+    );
+    assert_eq!(looping.stats.count(), 1);
+}
+
+/// Every way an error can be shown, down its `source()` chain.
+fn renderings(error: &Error) -> Vec<String> {
+    let mut shown = vec![error.to_string(), format!("{error:?}")];
+    let mut source = error.source();
+    while let Some(e) = source {
+        shown.push(e.to_string());
+        shown.push(format!("{e:?}"));
+        source = e.source();
+    }
+    shown
+}
+
+#[tokio::test]
+async fn the_query_never_shows_in_errors_builders_or_traces() {
+    // Refused, timed out, cut mid-body, undecodable: the query is nowhere.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        format!("http://127.0.0.1:{port}")
+    };
+    let hanging = TestServer::start(|_| Reply::Hang).await;
+    let cut = TestServer::start(|_| Reply::CloseMidBody {
+        declared_len: 100,
+        sent: b"{".to_vec(),
+    })
+    .await;
+    let garbled = TestServer::start(|_| {
+        let mut body = page([1, 2], 2, 1);
+        body["payload"][1]["created_at"] = "yesterday".into();
+        Reply::json(&body)
+    })
+    .await;
+    let fast = RetryPolicy::disabled();
+    for base_url in [
+        closed.as_str(),
+        &hanging.base_url,
+        &cut.base_url,
+        &garbled.base_url,
+    ] {
+        let client = builder(base_url)
+            .retry(fast.clone())
+            .timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let search = client.search(PRIVATE).label("vip");
+        let debug = format!("{search:?}");
+        assert!(!debug.contains(PRIVATE), "{debug}");
+        assert!(debug.contains("vip"), "{debug}");
+        let error = search.send().await.unwrap_err();
+        for shown in renderings(&error) {
+            assert!(!shown.contains("ada.lovelace"), "{shown}");
+            assert!(!shown.contains("q="), "{shown}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_policy_ends_the_request_at_once_with_the_wait() {
+    let server = TestServer::start(|_| {
+        Reply::status(429, "text/plain", "Retry later\n").header("retry-after", "86400")
+    })
+    .await;
+    let started = Instant::now();
+    let error = client(&server.base_url)
+        .search("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(server.stats.count(), 1);
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(86_400)));
+    assert!(error.to_string().contains("retry after 86400 s"), "{error}");
+}
+
+#[tokio::test]
+async fn cancelled_requests_leave_nothing_reserved_in_the_rate_limit() {
+    let server = TestServer::start(contacts_api(15)).await;
+    let client = builder(&server.base_url)
+        .rate_limit(livedesk::RateLimit::new(
+            10.try_into().unwrap(),
+            Duration::from_secs(1),
+        ))
+        .build()
+        .unwrap();
+    client.search("x").send().await.unwrap();
+    // Ten requests queue for the limit, and are all given up on.
+    let queued: Vec<_> = (0..10)
+        .map(|_| tokio::spawn(client.search("x").send()))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    for request in &queued {
+        request.abort();
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The next request waits for one interval at most, not for ten cancelled ones.
+    let started = Instant::now();
+    client.search("x").send().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn repeated_contacts_and_duplicate_ids_come_out_once() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let server = TestServer::start(move |request| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let ids: Vec<i64> = match request.page() {
+            1 => (1..=15).collect(),
+            2 => (1..=15).collect(), // a full page of repeats, answering for page 2
+            3 => (16..=30).collect(),
+            _ => vec![31, 31, 32],
+        };
+        Reply::json(&page(ids, 32, request.page()))
+    })
+    .await;
+    let (contacts, error) = walk(client(&server.base_url).search("x"), 1).await;
+    assert!(error.is_none(), "{error:?}");
+    let got = ids(&contacts);
+    assert_eq!(got, (1..=32).collect::<Vec<_>>());
+    assert_eq!(got.iter().collect::<HashSet<_>>().len(), got.len());
+}
+
+/// A server's misbehaviour, drawn at random.
+#[derive(Clone, Debug)]
+struct Behaviour {
+    /// Contacts that exist from start to end.
+    total: usize,
+    /// Newer servers: `has_more`, and `count` the page's size.
+    has_more: bool,
+    /// Added to the true total in `meta.count` (count servers): too low, too high.
+    count_error: i64,
+    /// `meta.count` only from page 2 on (page 1 says -1).
+    count_late: bool,
+    /// Every answer is page 1.
+    ignores_page: bool,
+    /// This page answers with the page before it.
+    repeats: Option<usize>,
+    /// This many contacts appear at the front once page 1 has been served (count servers:
+    /// without a total nothing can notice).
+    added_at_front: usize,
+    concurrency: usize,
+}
+
+fn behaviours() -> impl proptest::strategy::Strategy<Value = Behaviour> {
+    use proptest::prelude::*;
+    (
+        0usize..80,
+        any::<bool>(),
+        prop_oneof![Just(0i64), -40i64..40],
+        any::<bool>(),
+        proptest::bool::weighted(0.1),
+        proptest::option::weighted(0.3, 2usize..7),
+        prop_oneof![Just(0usize), 1usize..35],
+        1usize..6,
+    )
+        .prop_map(
+            |(
+                total,
+                has_more,
+                count_error,
+                count_late,
+                ignores_page,
+                repeats,
+                added,
+                concurrency,
+            )| {
+                Behaviour {
+                    total,
+                    has_more,
+                    count_error,
+                    count_late,
+                    ignores_page,
+                    repeats,
+                    added_at_front: if has_more { 0 } else { added },
+                    concurrency,
+                }
+            },
+        )
+}
+
+fn serve(behaviour: &Behaviour, served_first: &AtomicBool, page_asked: usize) -> Reply {
+    let grown = served_first.load(Ordering::SeqCst);
+    let added = if grown { behaviour.added_at_front } else { 0 };
+    // Newest first: the added contacts (ids from 1,000) come before the others.
+    let data: Vec<i64> = (0..added as i64)
+        .map(|i| 1_000 + i)
+        .chain((1..=behaviour.total as i64).rev())
+        .collect();
+    let mut p = if behaviour.ignores_page {
+        1
+    } else {
+        page_asked
+    };
+    if behaviour.repeats == Some(p) {
+        p -= 1;
+    }
+    let ids: Vec<i64> = data.iter().skip((p - 1) * 15).take(15).copied().collect();
+    if page_asked == 1 {
+        served_first.store(true, Ordering::SeqCst);
+    }
+    let meta = if behaviour.has_more {
+        json!({"count": ids.len(), "current_page": p, "has_more": data.len() > p * 15})
+    } else {
+        let count = if behaviour.count_late && page_asked == 1 {
+            -1
+        } else {
+            data.len() as i64 + behaviour.count_error
+        };
+        json!({"count": count, "current_page": p})
+    };
+    Reply::json(&json!({"meta": meta, "payload": ids.into_iter().map(contact).collect::<Vec<_>>()}))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
+
+    /// Whatever the server does from that list, a walk that ends with success returned every
+    /// contact that existed throughout, each once.
+    #[test]
+    fn a_walk_is_complete_or_fails(behaviour in behaviours()) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (result, requests) = runtime.block_on(async {
+            let served_first = Arc::new(AtomicBool::new(false));
+            let server = TestServer::start({
+                let behaviour = behaviour.clone();
+                move |request| serve(&behaviour, &served_first, request.page() as usize)
+            })
+            .await;
+            let result = client(&server.base_url)
+                .search("x")
+                .paginate()
+                .concurrency(behaviour.concurrency)
+                .collect()
+                .await;
+            (result, server.stats.count())
+        });
+        // Bounded: no walk here needs more than its pages, the repeats and a window ahead.
+        proptest::prop_assert!(requests <= 8 + MAX_WALK_PAGES, "{requests} requests");
+        if let Ok(contacts) = result {
+            let got = ids(&contacts);
+            let unique: HashSet<i64> = got.iter().copied().collect();
+            proptest::prop_assert_eq!(unique.len(), got.len(), "a contact came out twice");
+            for id in 1..=behaviour.total as i64 {
+                proptest::prop_assert!(unique.contains(&id), "contact {} missing, with success", id);
+            }
+        }
+    }
+}
+
+/// Pages of the largest data set above (80 + 35 contacts) plus the repeats allowed.
+const MAX_WALK_PAGES: usize = 8 + livedesk::MAX_REPEATED_PAGES as usize + 1;
