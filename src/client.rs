@@ -6,7 +6,7 @@ use reqwest::{Url, header::HeaderMap};
 
 use crate::{
     ConfigError, Credentials, Error, RateLimit, RetryPolicy, Search, auth::env_var, generated,
-    rate_limit::Limiter, transport::Transport,
+    pacer::Pacer, transport::Transport,
 };
 
 /// Where LiveDesk's API lives; clients use it unless told otherwise.
@@ -116,6 +116,30 @@ impl Client {
         Search::new(self.clone(), q.into())
     }
 
+    /// The pace the client keeps now, shared by its clones: the [`RateLimit`] set on the
+    /// builder, or the one it learnt from the server's throttling (`None` until a first
+    /// `429` has lifted).
+    ///
+    /// How it learns: at the first `429` every request waits, one probe at a time, for the
+    /// throttle to lift; the requests that got through before it, over the time until it
+    /// lifted, is the account's allowance, of which it keeps 97%. From then on each success
+    /// speeds it up by 0.3% and each run of `429`s slows it to 97% of the lesser of its pace
+    /// and the pace sustained since the first throttle, so a long export runs at the limit
+    /// with few `429`s. A `Retry-After` pauses every request for as long as it says, and ends
+    /// the probing upward.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let everyone = client.search("@").paginate().collect().await?;
+    /// if let Some(pace) = client.pacing() {
+    ///     println!("the account allows about {:.0} searches a minute", pace.per_minute_rate());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn pacing(&self) -> Option<RateLimit> {
+        self.inner.engine.inner.pacer.pace()
+    }
+
     pub(crate) fn engine(&self) -> &generated::Client {
         &self.inner.engine
     }
@@ -217,7 +241,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Spaces requests to stay under a rate, across all clones of the built client.
+    /// Spaces requests to stay under a rate you know, across all clones of the built client;
+    /// the client then never changes its pace (see [`Client::pacing`] for what it does
+    /// without one).
     ///
     /// ```
     /// # use std::num::NonZeroU32;
@@ -275,7 +301,7 @@ impl ClientBuilder {
             .map_err(|e| ConfigError::HttpClient(crate::error::cause(&e)))?;
         let transport = Transport {
             retry: self.retry,
-            limiter: self.rate_limit.map(|limit| Arc::new(Limiter::new(limit))),
+            pacer: Arc::new(Pacer::new(self.rate_limit)),
             max_body: self.max_body_size,
         };
         Ok(Client {

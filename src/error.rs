@@ -105,6 +105,15 @@ pub enum Error {
         host: Option<String>,
     },
 
+    /// A failure that was not retried because the client's retry budget is spent: many
+    /// requests failed lately (an outage), and retrying them would only add load. The budget
+    /// refills as requests succeed.
+    #[error(
+        "{0} (not retried: the client's retry budget is spent after repeated failures; it \
+         refills as requests succeed)"
+    )]
+    RetryBudgetSpent(Box<Error>),
+
     /// A walk over the pages could not finish complete (see [`Paginate`](crate::Paginate)).
     #[error("the walk is incomplete: {0}")]
     Walk(#[from] crate::WalkError),
@@ -255,6 +264,7 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<StatusCode> {
         match self {
+            Self::RetryBudgetSpent(error) => error.status(),
             Self::Api { status, .. }
             | Self::Decode { status, .. }
             | Self::BodyTooLarge { status, .. }
@@ -271,7 +281,11 @@ impl Error {
     /// assert!(!error.is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::Transport(e) if e.is_timeout())
+        match self {
+            Self::Transport(e) => e.is_timeout(),
+            Self::RetryBudgetSpent(error) => error.is_timeout(),
+            _ => false,
+        }
     }
 
     /// The server's `Retry-After`, when it sent one.
@@ -288,6 +302,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Api { retry_after, .. } => *retry_after,
+            Self::RetryBudgetSpent(error) => error.retry_after(),
             _ => None,
         }
     }

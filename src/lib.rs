@@ -8,6 +8,7 @@ mod client;
 mod enums;
 mod error;
 mod generated;
+mod pacer;
 mod paginate;
 mod rate_limit;
 mod response;

@@ -2,12 +2,12 @@
 
 use std::{num::NonZeroU32, time::Duration};
 
-use tokio::time::Instant;
 
 /// At most `requests` requests every `per`, spaced evenly, across all clones of a client.
 ///
-/// LiveDesk allows about 100 searches a minute per account; a bulk export that stays under
-/// that never meets a `429`. Every attempt counts, retries included.
+/// Without one, a client learns the account's pace from its first throttle (see
+/// [`Client::pacing`](crate::Client::pacing)); set one when you know the limit, and it is kept
+/// as it is. Every attempt counts, retries included.
 ///
 /// ```
 /// use std::num::NonZeroU32;
@@ -46,6 +46,21 @@ impl RateLimit {
         Self::new(requests, Duration::from_secs(60))
     }
 
+    pub(crate) fn from_interval(interval: Duration) -> Self {
+        Self { interval }
+    }
+
+    /// Requests a minute at this pace.
+    ///
+    /// ```
+    /// # use std::{num::NonZeroU32, time::Duration};
+    /// let limit = livedesk::RateLimit::new(NonZeroU32::new(5).unwrap(), Duration::from_secs(1));
+    /// assert_eq!(limit.per_minute_rate(), 300.0);
+    /// ```
+    pub fn per_minute_rate(&self) -> f64 {
+        60.0 / self.interval.as_secs_f64()
+    }
+
     /// The time between two requests.
     ///
     /// ```
@@ -55,33 +70,5 @@ impl RateLimit {
     /// ```
     pub fn interval(&self) -> Duration {
         self.interval
-    }
-}
-
-/// Hands out evenly spaced start times.
-///
-/// Waiters queue on an async lock (tokio's is fair) and the holder sleeps until its start
-/// time with the lock held, so a request cancelled while it waits leaves the queue without
-/// having reserved anything: the next waiter takes the time it would have had.
-#[derive(Debug)]
-pub(crate) struct Limiter {
-    interval: Duration,
-    next_start: tokio::sync::Mutex<Option<Instant>>,
-}
-
-impl Limiter {
-    pub(crate) fn new(limit: RateLimit) -> Self {
-        Self {
-            interval: limit.interval,
-            next_start: tokio::sync::Mutex::new(None),
-        }
-    }
-
-    /// Waits for this caller's turn.
-    pub(crate) async fn acquire(&self) {
-        let mut next = self.next_start.lock().await;
-        let start = next.map_or_else(Instant::now, |start| start.max(Instant::now()));
-        tokio::time::sleep_until(start).await;
-        *next = Some(start + self.interval);
     }
 }

@@ -4,11 +4,19 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-/// How failed attempts are retried.
+/// How failed and throttled attempts are retried.
 ///
-/// Retried: `408`, `429`, `502`, `503`, `504`, connection failures and timeouts (a search is
-/// a `GET`, so repeating it is safe). Never retried: any other status, such as `400`, `401`,
-/// `403`, `404` or `422`, which would only fail again.
+/// Two kinds of trouble, two bounds:
+///
+/// - **Throttling** (`429`) means "not now": it is waited out, for as long as
+///   `throttle_deadline` allows (3 minutes by default, enough for a one-minute window twice
+///   over). How long each wait is, the client's pace decides (see
+///   [`Client::pacing`](crate::Client::pacing)); a `Retry-After` pauses every request of the
+///   client.
+/// - **Failures** (`408`, `502`, `503`, `504`, connection failures and timeouts; a search is a
+///   `GET`, so repeating it is safe) get `max_attempts` attempts, with backoff, within
+///   `deadline`, and each retry spends from the client's retry budget. Never retried: any
+///   other status, such as `400`, `401`, `403`, `404` or `422`, which would only fail again.
 ///
 /// The wait before retry *n* is exponential with jitter: a random point between half and all
 /// of `initial_backoff × 2ⁿ⁻¹`, capped by `max_backoff`, and at least the server's
@@ -22,6 +30,7 @@ use http::StatusCode;
 /// | `initial_backoff` | 500 ms |
 /// | `max_backoff` | 30 s |
 /// | `deadline` | 120 s from the first attempt |
+/// | `throttle_deadline` | 180 s from the first attempt |
 ///
 /// ```
 /// use std::time::Duration;
@@ -40,6 +49,7 @@ pub struct RetryPolicy {
     initial_backoff: Duration,
     max_backoff: Duration,
     deadline: Option<Duration>,
+    throttle_deadline: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -49,6 +59,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             deadline: Some(Duration::from_secs(120)),
+            throttle_deadline: Duration::from_secs(180),
         }
     }
 }
@@ -158,14 +169,36 @@ impl RetryPolicy {
         self
     }
 
+    /// How long `429`s are waited out, from the first attempt, before the last one is
+    /// returned.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// // An overnight export can afford to wait out a long throttle.
+    /// let policy = livedesk::RetryPolicy::default().throttle_deadline(Duration::from_secs(600));
+    /// # let _ = policy;
+    /// ```
+    pub fn throttle_deadline(mut self, deadline: Duration) -> Self {
+        self.throttle_deadline = deadline;
+        self
+    }
+
+    pub(crate) fn throttle_deadline_from(&self, start: std::time::Instant) -> Option<std::time::Instant> {
+        self.retries().then(|| start + self.throttle_deadline)
+    }
+
     /// Whether this policy ever retries.
     pub(crate) fn retries(&self) -> bool {
         self.max_attempts > 1
     }
 
-    /// Decides after attempt number `attempt` (1 for the first) ended with `outcome`,
-    /// `elapsed` after the first attempt started. `jitter` is a random number in `[0, 1]`,
-    /// passed in so that the decision is a pure function.
+    /// Decides after an attempt ended with `outcome`, `elapsed` after the first attempt
+    /// started, when `failures` attempts (this one included, `429`s not counted) have failed.
+    /// `jitter` is a random number in `[0, 1]`, passed in so that the decision is a pure
+    /// function.
+    ///
+    /// A `429` is retried until `throttle_deadline`, after the `Retry-After` it names (or
+    /// `Retry(0)`: the client's pace then says when), unless that is beyond `max_backoff`.
     ///
     /// ```
     /// use livedesk::{Decision, Outcome, RetryPolicy};
@@ -186,12 +219,28 @@ impl RetryPolicy {
     /// ```
     pub fn decide(
         &self,
-        attempt: u32,
+        failures: u32,
         outcome: Outcome,
         elapsed: Duration,
         jitter: f64,
     ) -> Decision {
         let retry_after = match outcome {
+            Outcome::Response {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                retry_after,
+            } => {
+                let asked = retry_after.unwrap_or(Duration::ZERO);
+                // A server that asks for a longer pause than the policy allows would refuse
+                // an earlier retry too: its answer goes back at once, with the wait it asked.
+                return if !self.retries()
+                    || asked > self.max_backoff
+                    || elapsed.saturating_add(asked) >= self.throttle_deadline
+                {
+                    Decision::Done
+                } else {
+                    Decision::Retry(asked)
+                };
+            }
             Outcome::Response {
                 status,
                 retry_after,
@@ -199,6 +248,7 @@ impl RetryPolicy {
             Outcome::Response { .. } => return Decision::Done,
             Outcome::Timeout | Outcome::Connection => None,
         };
+        let attempt = failures.max(1);
         if attempt >= self.max_attempts {
             return Decision::Done;
         }
@@ -221,7 +271,7 @@ impl RetryPolicy {
 }
 
 fn is_retryable(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 502 | 503 | 504)
+    matches!(status.as_u16(), 408 | 502 | 503 | 504)
 }
 
 #[cfg(test)]
@@ -291,7 +341,7 @@ mod tests {
         );
         assert_eq!(
             policy.decide(1, limited(0), Duration::ZERO, 1.0),
-            Decision::Retry(100 * MS)
+            Decision::Retry(Duration::ZERO)
         );
         assert_eq!(
             policy.decide(1, limited(60), Duration::ZERO, 1.0),
@@ -329,6 +379,25 @@ mod tests {
         assert_eq!(
             policy.decide(u32::MAX - 1, Outcome::Timeout, Duration::MAX, 1.0),
             Decision::Retry(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn throttles_are_bounded_by_time_not_attempts() {
+        let policy = RetryPolicy::default().throttle_deadline(Duration::from_secs(60));
+        let limited = status(429);
+        // However many 429s came before (they do not count as failures).
+        assert_eq!(
+            policy.decide(1, limited, Duration::from_secs(59), 0.5),
+            Decision::Retry(Duration::ZERO)
+        );
+        assert_eq!(
+            policy.decide(1, limited, Duration::from_secs(60), 0.5),
+            Decision::Done
+        );
+        assert_eq!(
+            RetryPolicy::disabled().decide(1, limited, Duration::ZERO, 0.5),
+            Decision::Done
         );
     }
 }

@@ -4,9 +4,10 @@
 use std::{fmt, num::NonZeroU32};
 
 use crate::{
-    Client, Result,
+    Client, Error, Result,
     error::{from_generated, invalid_argument, within_maximum},
     generated::builder::SearchContacts,
+    transport::{Note, noted},
     types::{ContactList, SearchContactsQ, SortDirection, SortField},
 };
 
@@ -209,7 +210,13 @@ impl Search {
         let builder = self
             .parameters
             .apply(self.client.engine().search_contacts().q(q))?;
-        from_generated(builder.send().await).await
+        let (result, note) = noted(async { from_generated(builder.send().await).await }).await;
+        match (result, note) {
+            (Err(error), Some(Note::RetryBudgetSpent)) => {
+                Err(Error::RetryBudgetSpent(Box::new(error)))
+            }
+            (result, _) => result,
+        }
     }
 }
 

@@ -2,10 +2,11 @@
 //! read within a size cap, and tracing, through progenitor's `ClientHooks`.
 
 use std::{
+    cell::Cell,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use bytes::{Bytes, BytesMut};
@@ -15,7 +16,7 @@ use reqwest::ResponseBuilderExt;
 
 use crate::{
     generated::Client,
-    rate_limit::Limiter,
+    pacer::{Pacer, RETRY_COST, Report, TIMEOUT_COST},
     retry::{Decision, Outcome, RetryPolicy},
 };
 
@@ -26,8 +27,8 @@ pub(crate) const ERROR_BODY_CAP: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub(crate) struct Transport {
     pub(crate) retry: RetryPolicy,
-    /// Shared, so that all clones of a client count against one limit.
-    pub(crate) limiter: Option<Arc<Limiter>>,
+    /// Shared, so that all clones of a client keep one pace and one retry budget.
+    pub(crate) pacer: Arc<Pacer>,
     /// Largest success body read, in bytes.
     pub(crate) max_body: usize,
 }
@@ -50,8 +51,9 @@ impl ClientHooks<Transport> for Client {
         request.headers_mut().remove("api-version");
         let transport = self.inner();
         let first_start = Instant::now();
+        let give_up = transport.retry.throttle_deadline_from(first_start);
         let method = request.method().clone();
-        let mut attempt: u32 = 0;
+        let (mut attempt, mut failures) = (0_u32, 0_u32);
         loop {
             attempt = attempt.saturating_add(1);
             // Cloning costs a little on every request; only a policy that retries needs it.
@@ -60,9 +62,7 @@ impl ClientHooks<Transport> for Client {
             } else {
                 None
             };
-            if let Some(limiter) = &transport.limiter {
-                limiter.acquire().await;
-            }
+            let permit = transport.pacer.acquire(give_up).await;
             let start = Instant::now();
             let result = match self.client().execute(request).await {
                 Ok(response) => buffered(response, transport.max_body).await,
@@ -92,17 +92,51 @@ impl ClientHooks<Transport> for Client {
                 elapsed_ms = start.elapsed().as_millis() as u64,
                 "livedesk request attempt"
             );
+            let throttled = match outcome {
+                Some(Outcome::Response {
+                    status: http::StatusCode::TOO_MANY_REQUESTS,
+                    retry_after,
+                }) => Some(retry_after),
+                _ => None,
+            };
+            transport.pacer.report(
+                permit,
+                match (&result, throttled) {
+                    (_, Some(retry_after)) => Report::Throttled(retry_after),
+                    (Ok(r), None) if !r.status().is_server_error() && r.status() != 408 => {
+                        Report::Answered
+                    }
+                    _ => Report::Failed,
+                },
+            );
+            if throttled.is_none() && !matches!(&result, Ok(r) if r.status().is_success()) {
+                failures = failures.saturating_add(1);
+            }
             let decision = outcome.map(|outcome| {
-                let decision = transport.retry.decide(
-                    attempt,
-                    outcome,
-                    first_start.elapsed(),
-                    fastrand::f64(),
-                );
+                let decision =
+                    transport
+                        .retry
+                        .decide(failures, outcome, first_start.elapsed(), fastrand::f64());
                 (outcome, decision)
             });
             let (Some(spare), Some((outcome, Decision::Retry(wait)))) = (spare, decision) else {
                 return result;
+            };
+            // Throttles are waited out in the pace (which knows when they lift); failures
+            // spend from the budget that keeps an outage from being multiplied.
+            let wait = if throttled.is_some() {
+                Duration::ZERO
+            } else {
+                let cost = if outcome == Outcome::Timeout {
+                    TIMEOUT_COST
+                } else {
+                    RETRY_COST
+                };
+                if !transport.pacer.spend(cost) {
+                    note(Note::RetryBudgetSpent);
+                    return result;
+                }
+                wait
             };
             tracing::info!(
                 operation = info.operation_id,
@@ -112,10 +146,38 @@ impl ClientHooks<Transport> for Client {
                 "livedesk retrying"
             );
             drop(result);
-            tokio::time::sleep(wait).await;
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             request = spare;
         }
     }
+}
+
+/// What the engine learnt about a request that its result cannot carry, read back by
+/// [`Search`](crate::Search) when the request is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Note {
+    /// A failure was not retried because the client's retry budget was spent.
+    RetryBudgetSpent,
+}
+
+tokio::task_local! {
+    static NOTE: Cell<Option<Note>>;
+}
+
+fn note(note: Note) {
+    // Outside `noted` (no one to read it) there is nothing to do.
+    let _ = NOTE.try_with(|cell| cell.set(Some(note)));
+}
+
+/// Runs a request, returning its result and what the engine noted about it.
+pub(crate) async fn noted<T>(request: impl Future<Output = T>) -> (T, Option<Note>) {
+    NOTE.scope(Cell::new(None), async {
+        let result = request.await;
+        (result, NOTE.with(Cell::take))
+    })
+    .await
 }
 
 /// A response whose body has been read within its cap.

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: clients pointed at loopback servers.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod limits;
 pub mod server;
 
 use std::time::Duration;

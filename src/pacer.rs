@@ -1,0 +1,309 @@
+//! The pace a client keeps, shared by its clones: throttles waited out, the account's rate
+//! learnt from them, `Retry-After` pausing every request, and the retry budget.
+//!
+//! What LiveDesk's limiter looks like from outside (see `API-NOTES.md`): a fixed window that
+//! counts every request, `429` with no `Retry-After`, a lift at the window's end; a gateway in
+//! front may use a token bucket or send `Retry-After`. The pacer makes no assumption on the
+//! window's length, so it behaves the same at a minute or a second:
+//!
+//! 1. Unpaced until the first `429`. Then one probe at a time, at gaps that double from a
+//!    quarter of the time the client had been running (so the gaps scale with the window),
+//!    until one succeeds: the throttle has lifted.
+//! 2. At that lift it paces: the requests that succeeded before the throttle, over the time
+//!    from the first request to the lift, is what the account allowed; it keeps 97% of it.
+//! 3. Paced, each success raises the rate by 0.3% (probing upward), and a `429` lowers it to
+//!    97% of the lesser of the current rate and the rate sustained since the first throttle,
+//!    once per run of `429`s. A fixed window then sees about one `429` in every 60 requests.
+//! 4. A `Retry-After` pauses every request of the client for that long, and stops the upward
+//!    probing: a server that says when to come back is not to be probed.
+//!
+//! An explicit [`RateLimit`](crate::RateLimit) fixes the pace instead, and is never changed.
+
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use crate::RateLimit;
+
+/// Retry budget, as in AWS's retry quota: a retry of a failure costs [`RETRY_COST`] (a
+/// timeout [`TIMEOUT_COST`]), a success gives one back, and no retry is made without enough.
+pub(crate) const RETRY_BUDGET: u32 = 500;
+pub(crate) const RETRY_COST: u32 = 5;
+pub(crate) const TIMEOUT_COST: u32 = 10;
+
+/// Share of a measured rate kept, and the steps of the adaptive pace.
+const MARGIN: f64 = 0.97;
+const GROWTH: f64 = 1.003;
+
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    /// Waiters queue here; the holder sleeps with it held, so a cancelled waiter leaves
+    /// without having reserved anything.
+    queue: tokio::sync::Mutex<()>,
+    state: Mutex<State>,
+    /// Wakes the waiter at the head of the queue when a throttle lifts or a probe ends.
+    wake: tokio::sync::Notify,
+    /// An explicit rate: never learnt, never changed.
+    fixed: bool,
+}
+
+#[derive(Debug)]
+struct State {
+    interval: Option<Duration>,
+    next_slot: Option<Instant>,
+    first_request: Option<Instant>,
+    ok_before_throttle: u64,
+    first_throttle: Option<Instant>,
+    ok_since_throttle: u64,
+    episode: Option<Episode>,
+    /// Lowered already in this run of `429`s.
+    lowered: bool,
+    retry_after_seen: bool,
+    budget: u32,
+}
+
+/// A throttle in progress: requests wait; one probe at a time finds when it lifts.
+#[derive(Debug)]
+struct Episode {
+    next_probe: Instant,
+    gap: Duration,
+    probe_out: bool,
+}
+
+/// What an attempt ended with, as far as pacing is concerned.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Report {
+    /// An answer that is neither a `429` nor a failure (`5xx`, `408`).
+    Answered,
+    /// A `429`, with the server's `Retry-After`, if any.
+    Throttled(Option<Duration>),
+    /// A failure: no answer (connection failure, timeout), a `5xx` or a `408`.
+    Failed,
+}
+
+/// A caller's turn to send; report what came of it. Dropped unreported (the request was
+/// cancelled), a probe's turn goes to the next waiter.
+pub(crate) struct Permit<'a> {
+    pacer: &'a Pacer,
+    probe: bool,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if self.probe {
+            let mut state = self.pacer.lock();
+            if let Some(episode) = &mut state.episode {
+                episode.probe_out = false;
+            }
+            drop(state);
+            self.pacer.wake.notify_one();
+        }
+    }
+}
+
+impl Pacer {
+    pub(crate) fn new(limit: Option<RateLimit>) -> Self {
+        Self {
+            queue: tokio::sync::Mutex::new(()),
+            state: Mutex::new(State {
+                interval: limit.map(|limit| limit.interval()),
+                next_slot: None,
+                first_request: None,
+                ok_before_throttle: 0,
+                first_throttle: None,
+                ok_since_throttle: 0,
+                episode: None,
+                lowered: false,
+                retry_after_seen: false,
+                budget: RETRY_BUDGET,
+            }),
+            wake: tokio::sync::Notify::new(),
+            fixed: limit.is_some(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Every update leaves the state valid: a panic elsewhere does not poison the pace.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The pace kept now: `None` while unpaced.
+    pub(crate) fn pace(&self) -> Option<RateLimit> {
+        self.lock().interval.map(RateLimit::from_interval)
+    }
+
+    /// Waits for this caller's turn, or until `give_up` (then goes anyway: its answer will
+    /// tell the caller what it needs to know).
+    pub(crate) async fn acquire(&self, give_up: Option<Instant>) -> Permit<'_> {
+        let _turn = self.queue.lock().await;
+        loop {
+            let now = Instant::now();
+            if give_up.is_some_and(|at| now >= at) {
+                return Permit {
+                    pacer: self,
+                    probe: false,
+                };
+            }
+            let wait = {
+                let mut state = self.lock();
+                state.first_request.get_or_insert(now);
+                if let Some(episode) = &mut state.episode {
+                    if episode.probe_out {
+                        None
+                    } else if episode.next_probe > now {
+                        Some(episode.next_probe - now)
+                    } else {
+                        episode.probe_out = true;
+                        episode.next_probe = now + episode.gap;
+                        episode.gap = episode.gap.saturating_mul(2);
+                        return Permit {
+                            pacer: self,
+                            probe: true,
+                        };
+                    }
+                } else if let Some(interval) = state.interval {
+                    let slot = state.next_slot.map_or(now, |slot| slot.max(now));
+                    if slot > now {
+                        Some(slot - now)
+                    } else {
+                        state.next_slot = Some(now + interval);
+                        return Permit {
+                            pacer: self,
+                            probe: false,
+                        };
+                    }
+                } else {
+                    return Permit {
+                        pacer: self,
+                        probe: false,
+                    };
+                }
+            };
+            let wait = match (wait, give_up) {
+                (Some(wait), Some(at)) => Some(wait.min(at - now)),
+                (None, Some(at)) => Some(at - now),
+                (wait, None) => wait,
+            };
+            match wait {
+                Some(wait) => {
+                    // Woken early when a throttle lifts or a probe ends.
+                    let _ = tokio::time::timeout(wait, self.wake.notified()).await;
+                }
+                None => self.wake.notified().await,
+            }
+        }
+    }
+
+    /// Takes what an attempt ended with into the pace.
+    pub(crate) fn report(&self, mut permit: Permit<'_>, report: Report) {
+        let was_probe = std::mem::take(&mut permit.probe);
+        drop(permit);
+        let now = Instant::now();
+        let mut state = self.lock();
+        match report {
+            Report::Answered => {
+                if state.first_throttle.is_some() {
+                    state.ok_since_throttle += 1;
+                } else {
+                    state.ok_before_throttle += 1;
+                }
+                state.budget = (state.budget + 1).min(RETRY_BUDGET);
+                state.lowered = false;
+                if state.episode.take().is_some() {
+                    self.lifted(&mut state, now);
+                    drop(state);
+                    self.wake.notify_one();
+                } else if let Some(interval) = state.interval
+                    && !self.fixed
+                    && !state.retry_after_seen
+                {
+                    state.interval = Some(interval.div_f64(GROWTH));
+                }
+            }
+            Report::Throttled(retry_after) => {
+                state.first_throttle.get_or_insert(now);
+                if let Some(wait) = retry_after {
+                    state.retry_after_seen = true;
+                    // Every request of the client waits for it: one probe when it is over.
+                    state.episode = Some(Episode {
+                        next_probe: now + wait,
+                        gap: wait.max(Duration::from_millis(1)),
+                        probe_out: false,
+                    });
+                    tracing::info!(
+                        wait_ms = wait.as_millis() as u64,
+                        "livedesk throttled: pausing every request as the server asked"
+                    );
+                } else if state.interval.is_none() {
+                    if state.episode.is_none() {
+                        // The gaps start at a quarter of the time the client has run, so
+                        // that they scale with whatever the window is.
+                        let ran = now - state.first_request.unwrap_or(now);
+                        let gap = (ran / 4).max(Duration::from_millis(1));
+                        state.episode = Some(Episode {
+                            next_probe: now + gap,
+                            gap,
+                            probe_out: false,
+                        });
+                        tracing::info!(
+                            first_probe_ms = gap.as_millis() as u64,
+                            "livedesk throttled: waiting for the limit to lift"
+                        );
+                    }
+                } else if !state.lowered && !self.fixed {
+                    state.lowered = true;
+                    let current = 1.0 / state.interval.unwrap_or(Duration::MAX).as_secs_f64();
+                    let since = state.first_throttle.map_or(Duration::ZERO, |t| now - t);
+                    let sustained = state.ok_since_throttle as f64 / since.as_secs_f64();
+                    let rate = MARGIN * current.min(sustained.max(current / 2.0));
+                    state.interval = Some(Duration::from_secs_f64(1.0 / rate));
+                    tracing::info!(
+                        requests_per_minute = rate * 60.0,
+                        "livedesk throttled: slowing down"
+                    );
+                }
+                if was_probe && let Some(episode) = &mut state.episode {
+                    episode.probe_out = false;
+                }
+                drop(state);
+                self.wake.notify_one();
+            }
+            Report::Failed => {
+                if was_probe && let Some(episode) = &mut state.episode {
+                    episode.probe_out = false;
+                    drop(state);
+                    self.wake.notify_one();
+                }
+            }
+        }
+    }
+
+    /// A throttle lifted: a first one sets the pace from what the account allowed.
+    fn lifted(&self, state: &mut State, now: Instant) {
+        if self.fixed || state.interval.is_some() {
+            return;
+        }
+        let ran = now - state.first_request.unwrap_or(now);
+        let allowed = state.ok_before_throttle.max(1) as f64;
+        let rate = MARGIN * allowed / ran.as_secs_f64().max(1e-3);
+        state.interval = Some(Duration::from_secs_f64(1.0 / rate));
+        tracing::info!(
+            requests_per_minute = rate * 60.0,
+            after_ms = ran.as_millis() as u64,
+            "livedesk settled on a pace"
+        );
+    }
+
+    /// Takes `cost` from the retry budget; false when there is not enough.
+    pub(crate) fn spend(&self, cost: u32) -> bool {
+        let mut state = self.lock();
+        match state.budget.checked_sub(cost) {
+            Some(left) => {
+                state.budget = left;
+                true
+            }
+            None => false,
+        }
+    }
+}
