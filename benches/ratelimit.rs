@@ -60,7 +60,11 @@ async fn export(limit: Limit) -> Run {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len() as u64, PAGES * 15, "every contact exactly once");
-    assert_eq!(contacts.len() as u64, PAGES * 15, "every contact exactly once");
+    assert_eq!(
+        contacts.len() as u64,
+        PAGES * 15,
+        "every contact exactly once"
+    );
     Run {
         wall,
         share_429: limited.share_refused(),
@@ -77,7 +81,11 @@ async fn has_more_walk() -> (Duration, Duration) {
     let server = TestServer::start(|request| {
         let p = request.page();
         let first = i64::from(p - 1) * 15 + 1;
-        let ids = if p <= HAS_MORE_PAGES { first..first + 15 } else { 0..0 };
+        let ids = if p <= HAS_MORE_PAGES {
+            first..first + 15
+        } else {
+            0..0
+        };
         Reply::json(&json!({
             "meta": {"count": 15, "current_page": p, "has_more": p < HAS_MORE_PAGES},
             "payload": ids.map(common::contact).collect::<Vec<_>>(),
@@ -119,11 +127,17 @@ async fn main() {
     // The requests that count: the pages and the one confirming the end.
     let requests = PAGES as f64 + 1.0;
     let ideal = |limit: Limit| match limit {
-        Limit::FixedWindow { limit, window, .. } => window.as_secs_f64() * requests / f64::from(limit),
+        Limit::FixedWindow { limit, window, .. } => {
+            window.as_secs_f64() * requests / f64::from(limit)
+        }
         Limit::TokenBucket { burst, per_second } => (requests - f64::from(burst)) / per_second,
     };
     let mut window_log = Vec::new();
-    for (name, limit) in [("window", window), ("bucket", bucket), ("retry_after", retry_after)] {
+    for (name, limit) in [
+        ("window", window),
+        ("bucket", bucket),
+        ("retry_after", retry_after),
+    ] {
         let run = export(limit).await;
         let efficiency = ideal(limit) / run.wall.as_secs_f64();
         println!(
@@ -169,7 +183,11 @@ fn draw_chart(path: &str, log: &[(Duration, bool)]) -> Result<(), Box<dyn std::e
             passed[bin] += 1.0 / BIN;
         }
     }
-    let top = passed.iter().chain(&refused).fold(40.0f64, |a, &b| a.max(b)) * 1.1;
+    let top = passed
+        .iter()
+        .chain(&refused)
+        .fold(40.0f64, |a, &b| a.max(b))
+        * 1.1;
     let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)

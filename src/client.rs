@@ -123,9 +123,9 @@ impl Client {
     /// How it learns: at the first `429` every request waits, one probe at a time, for the
     /// throttle to lift; the requests that got through before it, over the time until it
     /// lifted, is the account's allowance, of which it keeps 97%. From then on each success
-    /// speeds it up by 0.3% and each run of `429`s slows it to 97% of the lesser of its pace
-    /// and the pace sustained since the first throttle, so a long export runs at the limit
-    /// with few `429`s. A `Retry-After` pauses every request for as long as it says, and ends
+    /// speeds it up a little (0.06%, or 1% when far below where it was last throttled) and
+    /// each run of `429`s slows it by 3%, so a long export runs at the limit with about one
+    /// `429` in 50 requests. A `Retry-After` pauses every request for as long as it says, and ends
     /// the probing upward.
     ///
     /// ```no_run

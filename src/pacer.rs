@@ -11,9 +11,12 @@
 //!    until one succeeds: the throttle has lifted.
 //! 2. At that lift it paces: the requests that succeeded before the throttle, over the time
 //!    from the first request to the lift, is what the account allowed; it keeps 97% of it.
-//! 3. Paced, each success raises the rate by 0.3% (probing upward), and a `429` lowers it to
-//!    97% of the lesser of the current rate and the rate sustained since the first throttle,
-//!    once per run of `429`s. A fixed window then sees about one `429` in every 60 requests.
+//! 3. Paced, each success raises the rate (probing upward): by 0.06% near the rate of the last
+//!    throttle, by 1% when far below it (CUBIC's idea: careful where the limit was, quick
+//!    where it was not). A `429` lowers it to 97%, once per run of `429`s, or to 97% of the
+//!    rate sustained since the first throttle when that shows the pace was far off (a token
+//!    bucket's burst inflates the first estimate). A limit then sees about one `429` in 50
+//!    requests.
 //! 4. A `Retry-After` pauses every request of the client for that long, and stops the upward
 //!    probing: a server that says when to come back is not to be probed.
 //!
@@ -32,9 +35,11 @@ pub(crate) const RETRY_BUDGET: u32 = 500;
 pub(crate) const RETRY_COST: u32 = 5;
 pub(crate) const TIMEOUT_COST: u32 = 10;
 
-/// Share of a measured rate kept, and the steps of the adaptive pace.
+/// Share of a measured rate kept, and the steps of the adaptive pace: slow near the rate of
+/// the last throttle (about one `429` in 50 requests), fast when far below it.
 const MARGIN: f64 = 0.97;
-const GROWTH: f64 = 1.003;
+const GROWTH: f64 = 1.0006;
+const FAST_GROWTH: f64 = 1.01;
 
 #[derive(Debug)]
 pub(crate) struct Pacer {
@@ -59,6 +64,10 @@ struct State {
     episode: Option<Episode>,
     /// Lowered already in this run of `429`s.
     lowered: bool,
+    /// The rate (requests a second) at the last throttle while paced.
+    ceiling: Option<f64>,
+    /// Successes since the pace was last lowered.
+    ok_since_lowered: u64,
     retry_after_seen: bool,
     budget: u32,
 }
@@ -115,6 +124,8 @@ impl Pacer {
                 ok_since_throttle: 0,
                 episode: None,
                 lowered: false,
+                ceiling: None,
+                ok_since_lowered: 0,
                 retry_after_seen: false,
                 budget: RETRY_BUDGET,
             }),
@@ -210,7 +221,10 @@ impl Pacer {
                 }
                 state.budget = (state.budget + 1).min(RETRY_BUDGET);
                 state.lowered = false;
-                if state.episode.take().is_some() {
+                state.ok_since_lowered += 1;
+                // Only a probe's success says the throttle lifted: an answer to a request sent
+                // before it began says nothing.
+                if was_probe && state.episode.take().is_some() {
                     self.lifted(&mut state, now);
                     drop(state);
                     self.wake.notify_one();
@@ -218,7 +232,10 @@ impl Pacer {
                     && !self.fixed
                     && !state.retry_after_seen
                 {
-                    state.interval = Some(interval.div_f64(GROWTH));
+                    let rate = 1.0 / interval.as_secs_f64();
+                    let far_below = state.ceiling.is_some_and(|ceiling| rate < 0.95 * ceiling);
+                    let growth = if far_below { FAST_GROWTH } else { GROWTH };
+                    state.interval = Some(interval.div_f64(growth));
                 }
             }
             Report::Throttled(retry_after) => {
@@ -256,7 +273,22 @@ impl Pacer {
                     let current = 1.0 / state.interval.unwrap_or(Duration::MAX).as_secs_f64();
                     let since = state.first_throttle.map_or(Duration::ZERO, |t| now - t);
                     let sustained = state.ok_since_throttle as f64 / since.as_secs_f64();
-                    let rate = MARGIN * current.min(sustained.max(current / 2.0));
+                    state.ceiling = Some(current);
+                    // The current rate, unless what got through since the first throttle
+                    // shows it is far off (a token bucket's burst inflated the first guess).
+                    // Throttled again within a few requests: still well above the limit.
+                    let margin = if state.ok_since_lowered < 8 {
+                        0.85
+                    } else {
+                        MARGIN
+                    };
+                    state.ok_since_lowered = 0;
+                    let rate = margin
+                        * if sustained < current / 2.0 {
+                            sustained
+                        } else {
+                            current
+                        };
                     state.interval = Some(Duration::from_secs_f64(1.0 / rate));
                     tracing::info!(
                         requests_per_minute = rate * 60.0,

@@ -2,7 +2,6 @@
 
 use std::{num::NonZeroU32, time::Duration};
 
-
 /// At most `requests` requests every `per`, spaced evenly, across all clones of a client.
 ///
 /// Without one, a client learns the account's pace from its first throttle (see

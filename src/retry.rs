@@ -183,7 +183,10 @@ impl RetryPolicy {
         self
     }
 
-    pub(crate) fn throttle_deadline_from(&self, start: std::time::Instant) -> Option<std::time::Instant> {
+    pub(crate) fn throttle_deadline_from(
+        &self,
+        start: std::time::Instant,
+    ) -> Option<std::time::Instant> {
         self.retries().then(|| start + self.throttle_deadline)
     }
 

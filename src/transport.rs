@@ -113,10 +113,12 @@ impl ClientHooks<Transport> for Client {
                 failures = failures.saturating_add(1);
             }
             let decision = outcome.map(|outcome| {
-                let decision =
-                    transport
-                        .retry
-                        .decide(failures, outcome, first_start.elapsed(), fastrand::f64());
+                let decision = transport.retry.decide(
+                    failures,
+                    outcome,
+                    first_start.elapsed(),
+                    fastrand::f64(),
+                );
                 (outcome, decision)
             });
             let (Some(spare), Some((outcome, Decision::Retry(wait)))) = (spare, decision) else {

@@ -26,7 +26,13 @@ fn default_client(base_url: &str) -> Client {
         .unwrap()
 }
 
-async fn limited_contacts(total: u64, limit: Limit) -> (TestServer, Arc<Limited<impl Fn(&common::server::Request) -> Reply>>) {
+async fn limited_contacts(
+    total: u64,
+    limit: Limit,
+) -> (
+    TestServer,
+    Arc<Limited<impl Fn(&common::server::Request) -> Reply>>,
+) {
     let limited = Arc::new(Limited::new(limit, contacts_api(total)));
     let server = TestServer::start({
         let limited = limited.clone();
@@ -61,7 +67,11 @@ async fn a_long_walk_rides_out_a_fixed_window_with_default_settings() {
         "61 pages in {took:?}, {:.1}% of requests throttled, pace {per_minute:.0}/min",
         100.0 * limited.share_refused()
     );
-    assert!(limited.share_refused() < 0.25, "{}", limited.share_refused());
+    assert!(
+        limited.share_refused() < 0.25,
+        "{}",
+        limited.share_refused()
+    );
 }
 
 #[tokio::test]
@@ -82,8 +92,12 @@ async fn clones_walking_at_once_share_one_pace() {
     // One pace for both: after the first throttle, together they keep under the limit most
     // of the time; two independent paces would each take the whole allowance.
     let log = limited.log.lock().unwrap().clone();
-    let late = log.iter().filter(|(at, _)| *at > Duration::from_millis(900));
-    let (requests, refused) = late.fold((0, 0), |(n, r), (_, refused)| (n + 1, r + usize::from(*refused)));
+    let late = log
+        .iter()
+        .filter(|(at, _)| *at > Duration::from_millis(900));
+    let (requests, refused) = late.fold((0, 0), |(n, r), (_, refused)| {
+        (n + 1, r + usize::from(*refused))
+    });
     assert!(requests > 30, "{requests}");
     assert!(
         (refused as f64) / (requests as f64) < 0.2,
@@ -122,13 +136,17 @@ async fn a_retry_after_pauses_every_request_of_the_client() {
     let arrivals = arrivals.lock().unwrap().clone();
     assert_eq!(arrivals.len(), 5);
     for at in &arrivals[1..] {
-        assert!(*at >= Duration::from_millis(950), "a request went at {at:?}");
+        assert!(
+            *at >= Duration::from_millis(950),
+            "a request went at {at:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn an_outage_is_not_multiplied_by_retries() {
-    let server = TestServer::start(|_| Reply::status(503, "text/html", "<title>Down</title>")).await;
+    let server =
+        TestServer::start(|_| Reply::status(503, "text/html", "<title>Down</title>")).await;
     let client = builder(&server.base_url)
         .retry(
             RetryPolicy::default()
@@ -153,6 +171,9 @@ async fn an_outage_is_not_multiplied_by_retries() {
     assert!(sent <= 80 + 100, "{sent} requests sent");
     assert!(spent >= 40, "{spent}");
     let error = client.search("x").send().await.unwrap_err();
-    assert!(error.to_string().contains("retry budget is spent"), "{error}");
+    assert!(
+        error.to_string().contains("retry budget is spent"),
+        "{error}"
+    );
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
 }
