@@ -41,6 +41,17 @@ const MARGIN: f64 = 0.97;
 const GROWTH: f64 = 1.0006;
 const FAST_GROWTH: f64 = 1.01;
 
+/// The longest gap between two probes of a throttle (a window is a minute at most).
+const MAX_PROBE_GAP: Duration = Duration::from_secs(15);
+/// An idle gap after which, before any throttle, the allowance is measured anew.
+const IDLE_RESET: Duration = Duration::from_secs(60);
+
+/// `at + wait`, or far in the future where that overflows.
+fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait)
+        .unwrap_or_else(|| at + Duration::from_secs(365 * 24 * 3600))
+}
+
 #[derive(Debug)]
 pub(crate) struct Pacer {
     /// Waiters queue here; the holder sleeps with it held, so a cancelled waiter leaves
@@ -62,6 +73,8 @@ struct State {
     first_throttle: Option<Instant>,
     ok_since_throttle: u64,
     episode: Option<Episode>,
+    /// The last request's start: a long idle gap restarts the measure of the allowance.
+    last_request: Option<Instant>,
     /// Lowered already in this run of `429`s.
     lowered: bool,
     /// The rate (requests a second) at the last throttle while paced.
@@ -75,6 +88,7 @@ struct State {
 /// A throttle in progress: requests wait; one probe at a time finds when it lifts.
 #[derive(Debug)]
 struct Episode {
+    started: Instant,
     next_probe: Instant,
     gap: Duration,
     probe_out: bool,
@@ -96,6 +110,7 @@ pub(crate) enum Report {
 pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
     probe: bool,
+    sent: Instant,
 }
 
 impl Drop for Permit<'_> {
@@ -123,6 +138,7 @@ impl Pacer {
                 first_throttle: None,
                 ok_since_throttle: 0,
                 episode: None,
+                last_request: None,
                 lowered: false,
                 ceiling: None,
                 ok_since_lowered: 0,
@@ -151,14 +167,20 @@ impl Pacer {
         loop {
             let now = Instant::now();
             if give_up.is_some_and(|at| now >= at) {
-                return Permit {
-                    pacer: self,
-                    probe: false,
-                };
+                return self.permit(false);
             }
             let wait = {
                 let mut state = self.lock();
-                state.first_request.get_or_insert(now);
+                // Before any throttle, an idle minute starts the measure of the allowance
+                // anew: what a long-lived client did hours ago says nothing of the window.
+                let idle = state
+                    .last_request
+                    .is_some_and(|last| now.saturating_duration_since(last) > IDLE_RESET);
+                if state.first_request.is_none() || idle && state.first_throttle.is_none() {
+                    state.first_request = Some(now);
+                    state.ok_before_throttle = 0;
+                }
+                state.last_request = Some(now);
                 if let Some(episode) = &mut state.episode {
                     if episode.probe_out {
                         None
@@ -166,34 +188,25 @@ impl Pacer {
                         Some(episode.next_probe - now)
                     } else {
                         episode.probe_out = true;
-                        episode.next_probe = now + episode.gap;
-                        episode.gap = episode.gap.saturating_mul(2);
-                        return Permit {
-                            pacer: self,
-                            probe: true,
-                        };
+                        episode.next_probe = later(now, episode.gap);
+                        episode.gap = episode.gap.saturating_mul(2).min(MAX_PROBE_GAP);
+                        return self.permit(true);
                     }
                 } else if let Some(interval) = state.interval {
                     let slot = state.next_slot.map_or(now, |slot| slot.max(now));
                     if slot > now {
                         Some(slot - now)
                     } else {
-                        state.next_slot = Some(now + interval);
-                        return Permit {
-                            pacer: self,
-                            probe: false,
-                        };
+                        state.next_slot = Some(later(now, interval));
+                        return self.permit(false);
                     }
                 } else {
-                    return Permit {
-                        pacer: self,
-                        probe: false,
-                    };
+                    return self.permit(false);
                 }
             };
             let wait = match (wait, give_up) {
-                (Some(wait), Some(at)) => Some(wait.min(at - now)),
-                (None, Some(at)) => Some(at - now),
+                (Some(wait), Some(at)) => Some(wait.min(at.saturating_duration_since(now))),
+                (None, Some(at)) => Some(at.saturating_duration_since(now)),
                 (wait, None) => wait,
             };
             match wait {
@@ -206,9 +219,18 @@ impl Pacer {
         }
     }
 
+    fn permit(&self, probe: bool) -> Permit<'_> {
+        Permit {
+            pacer: self,
+            probe,
+            sent: Instant::now(),
+        }
+    }
+
     /// Takes what an attempt ended with into the pace.
     pub(crate) fn report(&self, mut permit: Permit<'_>, report: Report) {
         let was_probe = std::mem::take(&mut permit.probe);
+        let sent = permit.sent;
         drop(permit);
         let now = Instant::now();
         let mut state = self.lock();
@@ -224,7 +246,12 @@ impl Pacer {
                 state.ok_since_lowered += 1;
                 // Only a probe's success says the throttle lifted: an answer to a request sent
                 // before it began says nothing.
-                if was_probe && state.episode.take().is_some() {
+                let lifted = state
+                    .episode
+                    .as_ref()
+                    .is_some_and(|episode| was_probe || sent > episode.started);
+                if lifted {
+                    state.episode = None;
                     self.lifted(&mut state, now);
                     drop(state);
                     self.wake.notify_one();
@@ -240,12 +267,14 @@ impl Pacer {
             }
             Report::Throttled(retry_after) => {
                 state.first_throttle.get_or_insert(now);
-                if let Some(wait) = retry_after {
+                // `Retry-After: 0` (or a date already past) says nothing of when: probe.
+                if let Some(wait) = retry_after.filter(|wait| !wait.is_zero()) {
                     state.retry_after_seen = true;
                     // Every request of the client waits for it: one probe when it is over.
                     state.episode = Some(Episode {
-                        next_probe: now + wait,
-                        gap: wait.max(Duration::from_millis(1)),
+                        started: now,
+                        next_probe: later(now, wait),
+                        gap: wait.min(MAX_PROBE_GAP),
                         probe_out: false,
                     });
                     tracing::info!(
@@ -256,10 +285,11 @@ impl Pacer {
                     if state.episode.is_none() {
                         // The gaps start at a quarter of the time the client has run, so
                         // that they scale with whatever the window is.
-                        let ran = now - state.first_request.unwrap_or(now);
-                        let gap = (ran / 4).max(Duration::from_millis(1));
+                        let ran = now.saturating_duration_since(state.first_request.unwrap_or(now));
+                        let gap = (ran / 4).clamp(Duration::from_millis(1), MAX_PROBE_GAP);
                         state.episode = Some(Episode {
-                            next_probe: now + gap,
+                            started: now,
+                            next_probe: later(now, gap),
                             gap,
                             probe_out: false,
                         });
@@ -271,7 +301,9 @@ impl Pacer {
                 } else if !state.lowered && !self.fixed {
                     state.lowered = true;
                     let current = 1.0 / state.interval.unwrap_or(Duration::MAX).as_secs_f64();
-                    let since = state.first_throttle.map_or(Duration::ZERO, |t| now - t);
+                    let since = state
+                        .first_throttle
+                        .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
                     let sustained = state.ok_since_throttle as f64 / since.as_secs_f64();
                     state.ceiling = Some(current);
                     // The current rate, unless what got through since the first throttle
@@ -316,7 +348,7 @@ impl Pacer {
         if self.fixed || state.interval.is_some() {
             return;
         }
-        let ran = now - state.first_request.unwrap_or(now);
+        let ran = now.saturating_duration_since(state.first_request.unwrap_or(now));
         let allowed = state.ok_before_throttle.max(1) as f64;
         let rate = MARGIN * allowed / ran.as_secs_f64().max(1e-3);
         state.interval = Some(Duration::from_secs_f64(1.0 / rate));

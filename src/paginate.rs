@@ -73,15 +73,17 @@ impl Search {
 ///   names as the last one comes back full, the next one is fetched to confirm the end, and a
 ///   later page's larger count widens the plan.
 /// - **It checks the total.** When the walk ends, a server that gave a total must have
-///   delivered that many contacts; otherwise the walk ends with [`WalkError::CountMismatch`]:
-///   contacts moved between pages while it ran. See below for the order that avoids it.
+///   delivered as many contacts as the largest total it gave; otherwise the walk ends with
+///   [`WalkError::CountMismatch`]: contacts moved between pages while it ran (a contact
+///   deleted during the walk fails it too, as it may have shifted others onto pages already
+///   fetched). See below for the order that avoids it.
 /// - **Repeats are dropped.** A contact already yielded is not yielded again. A full page
 ///   that holds only repeats (contacts shifted by others added before them) is skipped, up
 ///   to [`MAX_REPEATED_PAGES`] in a row ([`WalkError::RepeatedPages`] past that), on servers
 ///   that give a total, which then tells whether the skipped page hid anything; on servers
-///   without one (`has_more`) such a page ends the walk with that error. A page of repeats
-///   whose `meta.current_page` is not the page asked for means the server ignores `page`, and
-///   ends the walk with [`WalkError::PageIgnored`].
+///   without one (`has_more`) such a page ends the walk with that error. A page whose
+///   `meta.current_page` is not the page asked for means the server ignores `page`, and ends
+///   the walk with [`WalkError::PageIgnored`].
 /// - **Without a total, trust is all there is.** A `has_more` server gives no total, so a
 ///   walk there cannot notice contacts that moved onto pages it had already fetched; export
 ///   oldest first (below) on such servers too.
@@ -165,10 +167,8 @@ pub enum WalkError {
         /// Distinct contacts the walk yielded.
         yielded: u64,
     },
-    /// A page repeated contacts already yielded and named another page than the one asked.
-    #[error(
-        "asked for page {requested}, the server answered page {answered} again: it ignores `page`"
-    )]
+    /// A page named another page than the one asked for.
+    #[error("asked for page {requested}, the server answered page {answered}: it ignores `page`")]
     PageIgnored {
         /// The page asked for.
         requested: u32,
@@ -327,8 +327,10 @@ impl InFlight {
         match self {
             Self::Tasks(tasks) => match tasks.join_next().await? {
                 Ok(result) => Some(result),
-                // Tasks are only aborted by dropping the set, so this is a panic: pass it on.
-                Err(error) => std::panic::resume_unwind(error.into_panic()),
+                // A panic in a request is passed on; a cancelled task means the runtime is
+                // shutting down, and nobody is left to read the walk.
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(_) => None,
             },
             Self::Local(futures) => futures.next().await,
         }
@@ -443,8 +445,10 @@ impl Walk {
             None => u64::try_from(page.meta.count).ok(),
             Some(_) => None,
         };
+        // The largest total seen: a contact deleted during the walk lowers later counts,
+        // and the contacts it shifted onto pages already fetched would go missing unseen.
         if total.is_some() {
-            self.count = total;
+            self.count = self.count.max(total);
         }
         self.plan = match (self.plan, total) {
             (Plan::Ahead, _) | (_, None) => Plan::Ahead,
@@ -462,22 +466,27 @@ impl Walk {
             self.plan = Plan::Ahead;
         }
 
+        // A page that says it is another page than the one asked: the server ignores `page`
+        // (or answered from a cache), and what it hides cannot be known.
+        if let Some(answered) = page.meta.current_page.number().filter(|&n| n != number) {
+            self.ending = Some(Ending::Failed(
+                WalkError::PageIgnored {
+                    requested: number,
+                    answered,
+                }
+                .into(),
+            ));
+            return None;
+        }
         page.payload.retain(|contact| self.seen.insert(contact.id));
         let ends = received == 0 || has_more == Some(false) || (has_more.is_none() && !full);
         if page.payload.is_empty() && !ends {
             // A full page of contacts already yielded.
-            let answered = page.meta.current_page.number();
-            if let Some(answered) = answered.filter(|&answered| answered != number) {
-                self.ending = Some(Ending::Failed(
-                    WalkError::PageIgnored {
-                        requested: number,
-                        answered,
-                    }
-                    .into(),
-                ));
+            self.repeats += 1;
+            if let Some(cap) = self.page_cap(number) {
+                self.ending = Some(cap);
                 return None;
             }
-            self.repeats += 1;
             // Skipping is safe only where the total will tell whether the skipped page hid
             // contacts; without one (`has_more` servers), a page of repeats ends the walk.
             if self.repeats > MAX_REPEATED_PAGES || self.count.is_none() {
@@ -500,15 +509,22 @@ impl Walk {
         }
         self.ending = if ends {
             Some(self.completeness())
-        } else if number >= LAST_POSSIBLE_PAGE {
+        } else {
+            self.page_cap(number)
+        };
+        (!page.payload.is_empty()).then_some(page)
+    }
+
+    /// The end of a walk that reached its cap, or the last page the API accepts, at `number`.
+    fn page_cap(&self, number: u32) -> Option<Ending> {
+        if number >= LAST_POSSIBLE_PAGE {
             Some(Ending::Failed(WalkError::PageCap(number).into()))
         } else if self.cap.is_some_and(|cap| number >= cap) {
             let pages = number - self.first_page + 1;
             Some(Ending::Failed(WalkError::PageCap(pages).into()))
         } else {
             None
-        };
-        (!page.payload.is_empty()).then_some(page)
+        }
     }
 
     /// At the end the data announced: complete, unless the server's total says otherwise.

@@ -187,7 +187,15 @@ impl RetryPolicy {
         &self,
         start: std::time::Instant,
     ) -> Option<std::time::Instant> {
-        self.retries().then(|| start + self.throttle_deadline)
+        // A deadline past what an `Instant` can hold is no deadline.
+        self.retries()
+            .then(|| start.checked_add(self.throttle_deadline))
+            .flatten()
+    }
+
+    /// The longest `Retry-After` honoured.
+    pub(crate) fn longest_pause(&self) -> Duration {
+        self.max_backoff
     }
 
     /// Whether this policy ever retries.

@@ -102,7 +102,11 @@ impl ClientHooks<Transport> for Client {
             transport.pacer.report(
                 permit,
                 match (&result, throttled) {
-                    (_, Some(retry_after)) => Report::Throttled(retry_after),
+                    // A pause longer than the policy waits ends this request; the client goes
+                    // on probing rather than stop for as long as the server asked.
+                    (_, Some(retry_after)) => Report::Throttled(
+                        retry_after.filter(|wait| *wait <= transport.retry.longest_pause()),
+                    ),
                     (Ok(r), None) if !r.status().is_server_error() && r.status() != 408 => {
                         Report::Answered
                     }
