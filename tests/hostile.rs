@@ -69,15 +69,23 @@ fn growing_server(descending: bool) -> impl Fn(&common::server::Request) -> Repl
     }
 }
 
+/// A walk by `created_at` in `direction` over [`growing_server`].
+async fn walk_growing(
+    direction: SortDirection,
+    concurrency: usize,
+) -> (Vec<livedesk::Contact>, Option<Error>) {
+    let server = TestServer::start(growing_server(direction == SortDirection::Desc)).await;
+    let search = client(&server.base_url)
+        .search("x")
+        .sort(SortField::CreatedAt)
+        .direction(direction);
+    walk(search, concurrency).await
+}
+
 #[tokio::test]
 async fn contacts_added_at_the_front_during_a_walk_fail_it_instead_of_going_missing() {
     for concurrency in [1, 4] {
-        let server = TestServer::start(growing_server(true)).await;
-        let search = client(&server.base_url)
-            .search("x")
-            .sort(SortField::CreatedAt)
-            .direction(SortDirection::Desc);
-        let (contacts, error) = walk(search, concurrency).await;
+        let (contacts, error) = walk_growing(SortDirection::Desc, concurrency).await;
         // Every contact that existed all along came out once; the walk then says it missed
         // the ones added meanwhile rather than end with success.
         let mut got = ids(&contacts);
@@ -103,12 +111,7 @@ async fn contacts_added_at_the_front_during_a_walk_fail_it_instead_of_going_miss
 #[tokio::test]
 async fn oldest_first_exports_take_in_contacts_added_during_the_walk() {
     for concurrency in [1, 4] {
-        let server = TestServer::start(growing_server(false)).await;
-        let search = client(&server.base_url)
-            .search("x")
-            .sort(SortField::CreatedAt)
-            .direction(SortDirection::Asc);
-        let (contacts, error) = walk(search, concurrency).await;
+        let (contacts, error) = walk_growing(SortDirection::Asc, concurrency).await;
         assert!(error.is_none(), "{error:?}");
         assert_eq!(ids(&contacts), (1..=90).collect::<Vec<_>>());
     }

@@ -27,6 +27,16 @@ async fn walk(server: &TestServer, concurrency: usize) -> Vec<livedesk::Contact>
         .unwrap()
 }
 
+/// Every item of a plain search's page stream, errors included.
+async fn walk_pages(server: &TestServer) -> Vec<livedesk::Result<livedesk::ContactList>> {
+    client(&server.base_url)
+        .search("x")
+        .paginate()
+        .pages()
+        .collect()
+        .await
+}
+
 fn pages_requested(server: &TestServer) -> Vec<u32> {
     let mut pages: Vec<u32> = server.stats.requests().iter().map(|r| r.page()).collect();
     pages.sort();
@@ -245,12 +255,7 @@ async fn a_server_that_ignores_page_ends_the_walk_with_an_error() {
         }))
     })
     .await;
-    let items: Vec<_> = client(&server.base_url)
-        .search("x")
-        .paginate()
-        .pages()
-        .collect()
-        .await;
+    let items = walk_pages(&server).await;
     assert_eq!(items.len(), 2);
     assert_eq!(
         ids(&items[0].as_ref().unwrap().payload),
@@ -276,12 +281,7 @@ async fn a_server_that_ignores_page_ends_the_walk_with_an_error() {
         }))
     })
     .await;
-    let items: Vec<_> = client(&server.base_url)
-        .search("x")
-        .paginate()
-        .pages()
-        .collect()
-        .await;
+    let items = walk_pages(&server).await;
     assert_eq!(items.len(), 2);
     assert!(
         matches!(items[1], Err(Error::Walk(WalkError::RepeatedPages(1)))),
@@ -291,12 +291,7 @@ async fn a_server_that_ignores_page_ends_the_walk_with_an_error() {
 
     // With a total to check against, a few pages of repeats are skipped, then it gives up.
     let server = TestServer::start(|request| Reply::json(&page(1..=15, 100, request.page()))).await;
-    let items: Vec<_> = client(&server.base_url)
-        .search("x")
-        .paginate()
-        .pages()
-        .collect()
-        .await;
+    let items = walk_pages(&server).await;
     assert_eq!(items.len(), 2);
     assert!(
         matches!(
