@@ -124,9 +124,10 @@ impl Client {
     /// throttle to lift; the requests that got through before it, over the time until it
     /// lifted, is the account's allowance, of which it keeps 97%. From then on each success
     /// speeds it up a little (0.06%, or 1% when far below where it was last throttled) and
-    /// each run of `429`s slows it by 3%, so a long export runs at the limit with about one
-    /// `429` in 50 requests. A `Retry-After` pauses every request for as long as it says, and ends
-    /// the probing upward.
+    /// each run of `429`s slows it by 3% (15% when throttled again right away), so a long
+    /// export runs near the limit with few `429`s (`cargo bench --bench ratelimit` measures
+    /// how near, and how few). A `Retry-After` pauses every request for as long as it says,
+    /// and ends the probing upward.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {

@@ -13,10 +13,10 @@
 //!    from the first request to the lift, is what the account allowed; it keeps 97% of it.
 //! 3. Paced, each success raises the rate (probing upward): by 0.06% near the rate of the last
 //!    throttle, by 1% when far below it (CUBIC's idea: careful where the limit was, quick
-//!    where it was not). A `429` lowers it to 97%, once per run of `429`s, or to 97% of the
-//!    rate sustained since the first throttle when that shows the pace was far off (a token
-//!    bucket's burst inflates the first estimate). A limit then sees about one `429` in 50
-//!    requests.
+//!    where it was not). A `429` lowers it to 97% (85% when it comes right after the last
+//!    cut), once per run of `429`s, and starts from the rate sustained since the first
+//!    throttle when that shows the pace was far off (a token bucket's burst inflates the
+//!    first estimate). `benches/ratelimit.rs` measures the `429`s this costs.
 //! 4. A `Retry-After` pauses every request of the client for that long, and stops the upward
 //!    probing: a server that says when to come back is not to be probed.
 //!
@@ -36,7 +36,7 @@ pub(crate) const RETRY_COST: u32 = 5;
 pub(crate) const TIMEOUT_COST: u32 = 10;
 
 /// Share of a measured rate kept, and the steps of the adaptive pace: slow near the rate of
-/// the last throttle (about one `429` in 50 requests), fast when far below it.
+/// the last throttle, fast when far below it.
 const MARGIN: f64 = 0.97;
 const GROWTH: f64 = 1.0006;
 const FAST_GROWTH: f64 = 1.01;
