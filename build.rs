@@ -55,7 +55,8 @@ fn generate() -> Result<(), String> {
     for (schema, rust_type) in REPLACEMENTS {
         settings.with_replacement(schema, rust_type, std::iter::empty());
     }
-    let tokens = progenitor::Generator::new(&settings)
+    let mut generator = progenitor::Generator::new(&settings);
+    let tokens = generator
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor cannot generate a client from it: {e}"))?;
 
@@ -76,7 +77,41 @@ fn generate() -> Result<(), String> {
         fs::write(&path, code).map_err(|e| format!("{}: {e}", path.display()))
     };
     write("livedesk.rs", prettyplease::unparse(&file))?;
-    write("parameters.rs", parameter_rules(&spec))
+    write("parameters.rs", parameter_rules(&spec))?;
+    if env::var_os("CARGO_FEATURE_MOCK").is_some() {
+        write("mock.rs", mock_helpers(&mut generator, &spec)?)?;
+    }
+    Ok(())
+}
+
+/// progenitor's typed httpmock helpers (feature `mock`), with its array-parameter bug
+/// patched: it matches a `Vec` parameter as one `to_string()` value, which does not compile
+/// (progenitor issue #1260). Each element becomes its own `labels[]` match instead.
+fn mock_helpers(
+    generator: &mut progenitor::Generator,
+    spec: &openapiv3::OpenAPI,
+) -> Result<String, String> {
+    const BUGGY: &str = r#"Self(self.0.query_param("labels[]", value.to_string()))"#;
+    const FIXED: &str = r#"Self(value.iter().fold(self.0, |when, label| when.query_param("labels[]", label.as_str())))"#;
+    let tokens = generator
+        .httpmock(spec, "crate::generated")
+        .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("the httpmock helpers do not parse: {e}"))?;
+    let code = prettyplease::unparse(&file);
+    let arrays = code.matches("::std::vec::Vec<").count();
+    match (code.matches(BUGGY).count(), arrays) {
+        (1, 1) => Ok(code.replace(BUGGY, FIXED)),
+        (0, 1) => Err(
+            "progenitor no longer generates `value.to_string()` for the `labels[]` \
+                       mock parameter (issue #1260 fixed?): remove the patch in build.rs"
+                .into(),
+        ),
+        (found, arrays) => Err(format!(
+            "the httpmock helpers have {arrays} array parameters and {found} known \
+             `to_string()` bugs: extend the patch in build.rs to every array parameter"
+        )),
+    }
 }
 
 /// What each query parameter accepts, in words, from its schema: `src/error.rs` puts it in

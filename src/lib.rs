@@ -8,11 +8,17 @@ mod client;
 mod enums;
 mod error;
 mod generated;
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub mod mock;
 mod pacer;
 mod paginate;
 mod rate_limit;
 mod response;
 mod retry;
+#[cfg(feature = "sandbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
+mod sandbox;
 mod search;
 mod transport;
 
@@ -22,6 +28,8 @@ pub use error::{ConfigError, Error, Result, TransportError};
 pub use paginate::{DEFAULT_CONCURRENCY, MAX_REPEATED_PAGES, PAGE_SIZE, Paginate, WalkError};
 pub use rate_limit::RateLimit;
 pub use retry::{Decision, Outcome, RetryPolicy};
+#[cfg(feature = "sandbox")]
+pub use sandbox::{Sandbox, SandboxBuilder};
 pub use search::Search;
 
 /// The API's data types, generated from the spec's schemas, plus the hand-written open enums

@@ -1,0 +1,367 @@
+//! A local LiveDesk server for tests, demos and offline work (feature `sandbox`).
+
+mod data;
+mod query;
+mod server;
+
+use std::{
+    fmt, io,
+    net::{Ipv4Addr, SocketAddr},
+    sync::{Arc, Mutex, atomic::AtomicU64},
+    time::Duration,
+};
+
+use tokio::{net::TcpListener, task::AbortHandle};
+
+use crate::{Client, ClientBuilder, Credentials};
+
+/// A LiveDesk server on loopback, serving a seeded data set as the real API does.
+///
+/// It checks Basic auth against its key pair and answers wrong or missing credentials with
+/// the real `401` bodies; it matches `q` as a substring of name, email, phone number, company
+/// name (ignoring case) and identifier (case-sensitively); it filters by any of `labels[]`,
+/// sorts by every sort field in both directions with nulls last, serves 15 contacts a page
+/// with `meta.count` and `current_page`, and answers a blank `q` with the real `422`. It
+/// throttles as the real server does: a fixed window per account (100 searches a minute by
+/// default), every request counted, `429` with the text `Retry later`. Faults can be
+/// injected: latency, gateway errors, bodies cut short.
+///
+/// The data set is deterministic: the same seed and size give the same contacts. Its first
+/// contacts are the awkward ones (CJK and emoji names, a name with a comma, quotes and a
+/// newline, a contact with no name, a null email, `+` phones, a contact in every channel).
+///
+/// The server runs until the `Sandbox` is dropped.
+///
+/// ```
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use livedesk::Sandbox;
+///
+/// let sandbox = Sandbox::builder().contacts(40).start().await?;
+/// let client = sandbox.client().build()?;
+///
+/// let page = client.search("ada").send().await?;
+/// assert!(page.payload.iter().any(|c| c.name.as_deref() == Some("Ada Lovelace")));
+/// # Ok(()) }
+/// ```
+pub struct Sandbox {
+    base_url: String,
+    credentials: Credentials,
+    shared: Arc<server::Shared>,
+    server: AbortHandle,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Aborting, not a graceful shutdown: a client's idle keep-alive connection must not
+        // keep the server running.
+        self.server.abort();
+    }
+}
+
+impl Sandbox {
+    /// Settings for a sandbox: see [`SandboxBuilder`] for each and its default.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let sandbox = livedesk::Sandbox::builder().contacts(1_000).seed(7).start().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// The base URL to give [`ClientBuilder::base_url`], such as `http://127.0.0.1:40123`.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let sandbox = livedesk::Sandbox::builder().start().await?;
+    /// assert!(sandbox.base_url().starts_with("http://127.0.0.1:"));
+    /// # Ok(()) }
+    /// ```
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The key pair the sandbox accepts.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let sandbox = livedesk::Sandbox::builder().start().await?;
+    /// assert_eq!(sandbox.credentials().api_key(), "sandbox-key");
+    /// # Ok(()) }
+    /// ```
+    pub fn credentials(&self) -> Credentials {
+        self.credentials.clone()
+    }
+
+    /// A client builder with this sandbox's base URL and key pair, for further settings.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = livedesk::Sandbox::builder().start().await?;
+    /// let client = sandbox.client().retry(livedesk::RetryPolicy::disabled()).build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn client(&self) -> ClientBuilder {
+        Client::builder(self.credentials()).base_url(&self.base_url)
+    }
+
+    /// How many requests reached the search endpoint, throttled and failed ones included.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sandbox = livedesk::Sandbox::builder().start().await?;
+    /// sandbox.client().build()?.search("ada").send().await?;
+    /// assert_eq!(sandbox.requests(), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn requests(&self) -> u64 {
+        self.shared
+            .served
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url)
+            .field("credentials", &self.credentials)
+            .field("settings", &self.shared.settings)
+            .finish()
+    }
+}
+
+/// Settings for a [`Sandbox`]; made by [`Sandbox::builder`].
+///
+/// | setting | default |
+/// |---|---|
+/// | [`contacts`](Self::contacts) | 250 |
+/// | [`seed`](Self::seed) | 1 |
+/// | [`credentials`](Self::credentials) | `sandbox-key` / `sandbox-secret` |
+/// | [`rate_limit`](Self::rate_limit) | 100 searches a minute |
+/// | [`retry_after`](Self::retry_after) | off |
+/// | [`has_more`](Self::has_more) | off (the documented shape: `count` is the total) |
+/// | [`latency`](Self::latency), [`gateway_errors`](Self::gateway_errors), [`cut_bodies`](Self::cut_bodies) | none |
+/// | [`port`](Self::port) | any free port on 127.0.0.1 |
+#[derive(Debug)]
+pub struct SandboxBuilder {
+    contacts: usize,
+    seed: u64,
+    credentials: Option<Credentials>,
+    port: u16,
+    settings: Settings,
+}
+
+/// How the running server behaves.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Requests a window allows, and the window's length.
+    pub(crate) rate_limit: Option<(u32, Duration)>,
+    pub(crate) retry_after: bool,
+    pub(crate) has_more: bool,
+    pub(crate) latency: Duration,
+    pub(crate) gateway_errors: f64,
+    pub(crate) cut_bodies: f64,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        SandboxBuilder {
+            contacts: 250,
+            seed: 1,
+            credentials: None,
+            port: 0,
+            settings: Settings {
+                rate_limit: Some((100, Duration::from_secs(60))),
+                retry_after: false,
+                has_more: false,
+                latency: Duration::ZERO,
+                gateway_errors: 0.0,
+                cut_bodies: 0.0,
+            },
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// How many contacts the data set holds.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().contacts(100_000);
+    /// ```
+    pub fn contacts(mut self, count: usize) -> Self {
+        self.contacts = count;
+        self
+    }
+
+    /// The seed of the data set: the same seed and size give the same contacts.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().seed(42);
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The key pair the sandbox accepts.
+    ///
+    /// ```
+    /// # fn main() -> livedesk::Result<()> {
+    /// let builder = livedesk::Sandbox::builder()
+    ///     .credentials(livedesk::Credentials::new("test-key", "test-secret")?);
+    /// # Ok(()) }
+    /// ```
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The fixed window of the rate limit: `requests` searches in each `window`, counted
+    /// from the epoch (a minute's windows start on the minute), every request counted,
+    /// throttled ones included.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// // A minute's limit, a thousand times faster, for a test.
+    /// let builder = livedesk::Sandbox::builder().rate_limit(100, Duration::from_millis(60));
+    /// ```
+    pub fn rate_limit(mut self, requests: u32, window: Duration) -> Self {
+        self.settings.rate_limit = Some((requests, window));
+        self
+    }
+
+    /// Turns the rate limit off.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().no_rate_limit();
+    /// ```
+    pub fn no_rate_limit(mut self) -> Self {
+        self.settings.rate_limit = None;
+        self
+    }
+
+    /// Whether a `429` carries `Retry-After` with the seconds left in the window (the real
+    /// server sends none; a gateway in front may).
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().retry_after(true);
+    /// ```
+    pub fn retry_after(mut self, on: bool) -> Self {
+        self.settings.retry_after = on;
+        self
+    }
+
+    /// Answers in the newer servers' shape: `meta.has_more`, with `count` the number of
+    /// contacts on the page.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().has_more(true);
+    /// ```
+    pub fn has_more(mut self, on: bool) -> Self {
+        self.settings.has_more = on;
+        self
+    }
+
+    /// A delay before every answer.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().latency(std::time::Duration::from_millis(20));
+    /// ```
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.settings.latency = latency;
+        self
+    }
+
+    /// The share of requests (0 to 1) a gateway answers with a `502` HTML page.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().gateway_errors(0.1);
+    /// ```
+    pub fn gateway_errors(mut self, share: f64) -> Self {
+        self.settings.gateway_errors = share;
+        self
+    }
+
+    /// The share of successful answers (0 to 1) whose connection is cut halfway through the
+    /// body.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().cut_bodies(0.1);
+    /// ```
+    pub fn cut_bodies(mut self, share: f64) -> Self {
+        self.settings.cut_bodies = share;
+        self
+    }
+
+    /// The port on 127.0.0.1 (0, the default, takes any free one).
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().port(8080);
+    /// ```
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Builds the data set and starts serving it on a task of the current tokio runtime.
+    ///
+    /// Fails with [`io::ErrorKind::InvalidInput`] for a share outside 0 to 1 or an empty
+    /// rate-limit window, and when the port cannot be bound.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let sandbox = livedesk::Sandbox::builder().start().await?;
+    /// println!("serving on {}", sandbox.base_url());
+    /// # Ok(()) }
+    /// ```
+    pub async fn start(self) -> io::Result<Sandbox> {
+        let invalid = |message: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+        for (name, share) in [
+            ("gateway_errors", self.settings.gateway_errors),
+            ("cut_bodies", self.settings.cut_bodies),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return invalid(&format!("{name} is a share: from 0 to 1, not {share}"));
+            }
+        }
+        if self
+            .settings
+            .rate_limit
+            .is_some_and(|(_, window)| window.is_zero())
+        {
+            return invalid("the rate-limit window must be longer than zero");
+        }
+        let credentials = match self.credentials {
+            Some(credentials) => credentials,
+            None => Credentials::new("sandbox-key", "sandbox-secret").expect("a valid pair"),
+        };
+
+        let listener =
+            TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let (seed, contacts) = (self.seed, self.contacts);
+        let records = tokio::task::spawn_blocking(move || data::generate(seed, contacts))
+            .await
+            .map_err(io::Error::other)?;
+        let shared = Arc::new(server::Shared {
+            index: query::Index::new(records),
+            authorization: credentials.authorization(),
+            faults: Mutex::new(fastrand::Rng::with_seed(seed)),
+            window: Mutex::default(),
+            served: AtomicU64::new(0),
+            settings: self.settings,
+        });
+        let app = server::router(shared.clone());
+        // axum retries failed accepts: serving ends only when the task is aborted.
+        let server = tokio::spawn(async move { axum::serve(listener, app).await }).abort_handle();
+        Ok(Sandbox {
+            base_url,
+            credentials,
+            shared,
+            server,
+        })
+    }
+}

@@ -1,0 +1,241 @@
+//! The sandbox's HTTP side: Basic auth, the fixed-window rate limit, injected faults, and
+//! the response bodies the real server sends.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::{RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use super::{
+    Settings,
+    query::{Field, Index, Params},
+};
+use crate::PAGE_SIZE;
+
+pub(crate) const PATH: &str = "/api/v2/accounts/contacts";
+
+/// What every request handler shares.
+pub(crate) struct Shared {
+    pub(crate) index: Index,
+    pub(crate) settings: Settings,
+    /// `Basic base64(key:secret)` of the account.
+    pub(crate) authorization: HeaderValue,
+    pub(crate) window: Mutex<Window>,
+    pub(crate) faults: Mutex<fastrand::Rng>,
+    pub(crate) served: AtomicU64,
+}
+
+/// The current window of the rate limit and the requests counted in it.
+#[derive(Default)]
+pub(crate) struct Window {
+    number: u128,
+    count: u64,
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(PATH, get(search))
+        .fallback(|| async {
+            json(
+                StatusCode::NOT_FOUND,
+                r#"{"error":"Resource could not be found"}"#,
+            )
+        })
+        .with_state(shared)
+}
+
+async fn search(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    shared.served.fetch_add(1, Ordering::Relaxed);
+    let settings = &shared.settings;
+    if !settings.latency.is_zero() {
+        tokio::time::sleep(settings.latency).await;
+    }
+    let (gateway_error, cut) = {
+        let mut rng = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        (
+            rng.f64() < settings.gateway_errors,
+            rng.f64() < settings.cut_bodies,
+        )
+    };
+    if gateway_error {
+        // A gateway in front answered: the request never reached the server.
+        return (
+            StatusCode::BAD_GATEWAY,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n",
+        )
+            .into_response();
+    }
+
+    match headers.get(header::AUTHORIZATION) {
+        None => {
+            return json(
+                StatusCode::UNAUTHORIZED,
+                r#"{"errors":["You need to sign in or sign up before continuing."]}"#,
+            );
+        }
+        Some(value) if *value != shared.authorization => {
+            return json(
+                StatusCode::UNAUTHORIZED,
+                r#"{"error":"Invalid Access Token"}"#,
+            );
+        }
+        Some(_) => {}
+    }
+    if let Some(retry_after) = shared.throttle() {
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::CONTENT_TYPE, "text/plain")],
+            "Retry later\n",
+        )
+            .into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        return response;
+    }
+
+    let params = Params::parse(query.as_deref().unwrap_or(""));
+    let q = params.q.as_deref().map(str::trim).unwrap_or("");
+    if q.is_empty() {
+        return json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            r#"{"error":"Specify search string with parameter q"}"#,
+        );
+    }
+    let order = match &params.sort {
+        None => None,
+        Some(sort) => match Field::parse(sort) {
+            Some(field) => Some((field, params.direction.as_deref() == Some("desc"))),
+            None => {
+                return json(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    r#"{"message":"Invalid sort parameter","attributes":["sort"]}"#,
+                );
+            }
+        },
+    };
+    let body = shared.page(q, &params, order);
+    if cut {
+        return cut_short(body);
+    }
+    json(StatusCode::OK, body)
+}
+
+impl Shared {
+    /// Counts the request in the current window: `None` when it may pass, else whether to
+    /// send a `Retry-After` and with how many seconds.
+    fn throttle(&self) -> Option<Option<u64>> {
+        let (limit, length) = self.settings.rate_limit?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let number = now.as_nanos() / length.as_nanos().max(1);
+        let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        if window.number != number {
+            *window = Window { number, count: 0 };
+        }
+        // Every request counts, throttled ones too, as with Rack::Attack.
+        window.count += 1;
+        if window.count <= u64::from(limit) {
+            return None;
+        }
+        let ends =
+            Duration::from_nanos(((number + 1) * length.as_nanos()).min(u64::MAX as u128) as u64);
+        let left = ends.saturating_sub(now);
+        Some(
+            self.settings
+                .retry_after
+                .then(|| left.as_secs() + u64::from(left.subsec_nanos() > 0)),
+        )
+    }
+
+    fn page(&self, q: &str, params: &Params, order: Option<(Field, bool)>) -> String {
+        let matches = self.index.search(q, &params.labels, order);
+        let size = PAGE_SIZE as usize;
+        let start = (params.page_number() - 1)
+            .saturating_mul(size)
+            .min(matches.len());
+        let on_page = &matches[start..(start + size).min(matches.len())];
+
+        let current_page = match &params.page {
+            // Rails parameters are strings, echoed as they came.
+            Some(page) => serde_json::to_string(page).expect("a string serializes"),
+            None => "1".to_owned(),
+        };
+        let meta = if self.settings.has_more {
+            let more = start + on_page.len() < matches.len();
+            format!(
+                r#"{{"count":{},"current_page":{current_page},"has_more":{more}}}"#,
+                on_page.len()
+            )
+        } else {
+            format!(
+                r#"{{"count":{},"current_page":{current_page}}}"#,
+                matches.len()
+            )
+        };
+        let mut body = String::with_capacity(64 + on_page.len() * 1024);
+        body.push_str(r#"{"meta":"#);
+        body.push_str(&meta);
+        body.push_str(r#","payload":["#);
+        for (n, &i) in on_page.iter().enumerate() {
+            let record = self.index.record(i);
+            if n > 0 {
+                body.push(',');
+            }
+            body.push_str(&record.json_head);
+            if params.include_contact_inboxes {
+                body.push_str(&record.json_inboxes);
+            }
+            body.push('}');
+        }
+        body.push_str("]}");
+        body
+    }
+}
+
+fn json(status: StatusCode, body: impl Into<Body>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
+}
+
+/// A response that announces its whole length, sends half and drops the connection.
+fn cut_short(body: String) -> Response {
+    let full = Bytes::from(body);
+    let half = full.slice(..full.len() / 2);
+    let chunks: [Result<Bytes, std::io::Error>; 2] = [
+        Ok(half),
+        Err(std::io::Error::other("the sandbox cuts this body short")),
+    ];
+    let mut response = json(
+        StatusCode::OK,
+        Body::from_stream(futures::stream::iter(chunks)),
+    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(full.len()));
+    response
+}
