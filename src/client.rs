@@ -141,6 +141,20 @@ impl Client {
         self.inner.engine.inner.pacer.pace()
     }
 
+    /// Whether the client is waiting for a throttle to lift right now: after a `429`, until a
+    /// request gets through (or for as long as a `Retry-After` said). For progress displays.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) {
+    /// if client.throttled() {
+    ///     eprintln!("rate limited, waiting…");
+    /// }
+    /// # }
+    /// ```
+    pub fn throttled(&self) -> bool {
+        self.inner.engine.inner.pacer.throttled()
+    }
+
     pub(crate) fn engine(&self) -> &generated::Client {
         &self.inner.engine
     }

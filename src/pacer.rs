@@ -155,6 +155,11 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether requests are waiting for a throttle to lift.
+    pub(crate) fn throttled(&self) -> bool {
+        self.lock().episode.is_some()
+    }
+
     /// The pace kept now: `None` while unpaced.
     pub(crate) fn pace(&self) -> Option<RateLimit> {
         self.lock().interval.map(RateLimit::from_interval)

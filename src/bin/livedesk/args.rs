@@ -1,0 +1,208 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit;
+
+/// Search and export LiveDesk contacts, or serve a local sandbox of them.
+///
+/// Credentials come from the environment only (a secret in the arguments would show in
+/// `ps`): LIVEDESK_API_KEY and LIVEDESK_API_SECRET. `--sandbox` needs none.
+#[derive(Debug, Parser)]
+#[command(name = "livedesk", version, after_help = exit::HELP)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Contacts of the account.
+    #[command(subcommand)]
+    Contacts(Contacts),
+    /// Serve a sandbox: a local LiveDesk API with a seeded data set, until interrupted.
+    Sandbox(SandboxArgs),
+    /// Print the OpenAPI document this binary was built from.
+    Spec,
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Contacts {
+    /// Search contacts by name, email, phone number, company name or identifier.
+    #[command(after_help = exit::HELP)]
+    Search(SearchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SearchArgs {
+    /// What to look for: a part of a name, email, phone number (`+` included), company name
+    /// or identifier. The API requires one.
+    pub(crate) query: String,
+
+    /// Only contacts with this label (repeat for any of several).
+    #[arg(long = "label", value_name = "LABEL")]
+    pub(crate) labels: Vec<String>,
+
+    /// Sort by this field (without it, the server's order may change between pages).
+    #[arg(long, value_enum)]
+    pub(crate) sort: Option<Sort>,
+
+    /// The sort direction.
+    #[arg(long, value_enum, requires = "sort")]
+    pub(crate) direction: Option<Direction>,
+
+    /// Fetch this page (15 contacts a page) [default: 1].
+    #[arg(long, value_name = "N", conflicts_with = "all", value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
+    pub(crate) page: Option<u32>,
+
+    /// Fetch every page, streaming the contacts as they come.
+    #[arg(long)]
+    pub(crate) all: bool,
+
+    /// Stop after this many contacts.
+    #[arg(long, value_name = "N")]
+    pub(crate) limit: Option<usize>,
+
+    /// Leave out each contact's channels (`contact_inboxes`).
+    #[arg(long)]
+    pub(crate) no_inboxes: bool,
+
+    /// Pages fetched at once with --all.
+    #[arg(long, value_name = "N", default_value_t = livedesk::DEFAULT_CONCURRENCY, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub(crate) concurrency: usize,
+
+    /// The output format [default: table on a terminal, else jsonl; with --output, from the
+    /// file's extension].
+    #[arg(long, value_enum)]
+    pub(crate) format: Option<Format>,
+
+    /// Write to this file instead of standard output; it appears only once the export has
+    /// completed (an existing file is replaced only then).
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// How long to wait out rate limiting (429) before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    pub(crate) max_wait: u64,
+
+    #[command(flatten)]
+    pub(crate) target: Target,
+}
+
+/// Which server to ask.
+#[derive(Debug, Args)]
+pub(crate) struct Target {
+    /// The API's base URL.
+    #[arg(long, env = "LIVEDESK_BASE_URL", value_name = "URL", default_value = livedesk::DEFAULT_BASE_URL)]
+    pub(crate) base_url: String,
+
+    /// Ask an in-process sandbox (a seeded data set of 250 contacts) instead of the API.
+    #[arg(long, conflicts_with = "base_url")]
+    pub(crate) sandbox: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Aligned columns for reading: id, name, email, phone, identifier.
+    Table,
+    /// One JSON array of contacts, as the API sends them.
+    Json,
+    /// One JSON contact a line.
+    Jsonl,
+    /// The columns listed in the README, one contact a row.
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub(crate) enum Sort {
+    Email,
+    Name,
+    PhoneNumber,
+    LastActivityAt,
+    CreatedAt,
+    Company,
+    City,
+    Country,
+}
+
+impl From<Sort> for livedesk::SortField {
+    fn from(sort: Sort) -> Self {
+        use livedesk::SortField as F;
+        match sort {
+            Sort::Email => F::Email,
+            Sort::Name => F::Name,
+            Sort::PhoneNumber => F::PhoneNumber,
+            Sort::LastActivityAt => F::LastActivityAt,
+            Sort::CreatedAt => F::CreatedAt,
+            Sort::Company => F::Company,
+            Sort::City => F::City,
+            Sort::Country => F::Country,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Direction {
+    Asc,
+    Desc,
+}
+
+impl From<Direction> for livedesk::SortDirection {
+    fn from(direction: Direction) -> Self {
+        match direction {
+            Direction::Asc => livedesk::SortDirection::Asc,
+            Direction::Desc => livedesk::SortDirection::Desc,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SandboxArgs {
+    /// The port on 127.0.0.1 (0: any free one).
+    #[arg(long, default_value_t = 8025)]
+    pub(crate) port: u16,
+
+    /// How many contacts the data set holds.
+    #[arg(long, default_value_t = 250)]
+    pub(crate) contacts: usize,
+
+    /// The seed of the data set.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+
+    /// Searches allowed in each window (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub(crate) rate_limit: u32,
+
+    /// The window's length in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub(crate) window: f64,
+
+    /// Send `Retry-After` with each 429.
+    #[arg(long)]
+    pub(crate) retry_after: bool,
+
+    /// Answer in the newer servers' shape (`has_more`, count of the page).
+    #[arg(long)]
+    pub(crate) has_more: bool,
+
+    /// Delay every answer by this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub(crate) latency_ms: u64,
+
+    /// The share of requests (0 to 1) answered with a gateway's 502 page.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub(crate) gateway_errors: f64,
+
+    /// The share of answers (0 to 1) cut off halfway through the body.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub(crate) cut_bodies: f64,
+}

@@ -1,0 +1,241 @@
+//! `livedesk`: search and export LiveDesk contacts from a terminal, or serve a sandbox.
+
+mod args;
+mod exit;
+mod output;
+mod progress;
+
+use std::{
+    io::{self, BufWriter, IsTerminal, Write},
+    path::Path,
+    process::ExitCode,
+    time::Duration,
+};
+
+use clap::{CommandFactory, Parser};
+use futures::StreamExt;
+use livedesk::{Client, Credentials, Error, RetryPolicy, Sandbox};
+
+use args::{Cli, Command, Contacts, Format, SandboxArgs, SearchArgs};
+use output::Writer;
+use progress::Progress;
+
+/// The sandbox's key pair, printed for the user of `livedesk sandbox`.
+const SANDBOX_KEY: &str = "sandbox-key";
+const SANDBOX_SECRET: &str = "sandbox-secret";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Contacts(Contacts::Search(args)) => search(args).await,
+        Command::Sandbox(args) => sandbox(args).await,
+        Command::Spec => print(include_str!("../../../openapi/livedesk.yaml")),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "livedesk", &mut io::stdout());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // `livedesk ... | head`: the reader has all it wanted.
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("livedesk: error: {failure}");
+            failure.code()
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Api(#[from] Error),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Failure {
+    fn code(&self) -> ExitCode {
+        match self {
+            Failure::Api(error) => exit::code(error),
+            Failure::Io(_) => ExitCode::from(exit::OTHER),
+            Failure::Usage(_) => ExitCode::from(exit::USAGE),
+        }
+    }
+}
+
+fn print(text: &str) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    Ok(stdout.flush()?)
+}
+
+async fn search(args: SearchArgs) -> Result<(), Failure> {
+    let format = match (args.format, &args.output) {
+        (Some(format), _) => format,
+        (None, Some(path)) => format_of(path),
+        (None, None) if io::stdout().is_terminal() => Format::Table,
+        (None, None) => Format::Jsonl,
+    };
+    // The sandbox lives as long as the search.
+    let (builder, _sandbox) = if args.target.sandbox {
+        let sandbox = Sandbox::builder()
+            .credentials(Credentials::new(SANDBOX_KEY, SANDBOX_SECRET)?)
+            .start()
+            .await?;
+        (sandbox.client(), Some(sandbox))
+    } else {
+        (
+            Client::builder(Credentials::from_env()?).base_url(&args.target.base_url),
+            None,
+        )
+    };
+    let retry = RetryPolicy::default().throttle_deadline(Duration::from_secs(args.max_wait));
+    let client = builder.retry(retry).build()?;
+
+    let mut search = client.search(&args.query);
+    for label in &args.labels {
+        search = search.label(label);
+    }
+    if let Some(sort) = args.sort {
+        search = search.sort(livedesk::SortField::from(sort));
+    }
+    if let Some(direction) = args.direction {
+        search = search.direction(livedesk::SortDirection::from(direction));
+    }
+    if args.no_inboxes {
+        search = search.include_contact_inboxes(false);
+    }
+
+    // An export to a file goes to a temporary file beside it, renamed into place only once
+    // complete: a failed export never leaves a file that looks whole.
+    let (out, temp): (Box<dyn Write>, _) = match &args.output {
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let temp = tempfile::Builder::new()
+                .prefix(".livedesk-")
+                .suffix(".partial")
+                .tempfile_in(dir)?;
+            (Box::new(BufWriter::new(temp.reopen()?)), Some(temp))
+        }
+        None => (Box::new(BufWriter::new(io::stdout().lock())), None),
+    };
+    let mut writer = Writer::new(format, out)?;
+    let limit = args.limit.unwrap_or(usize::MAX);
+    // How many contacts match, when a single page shows only some of them.
+    let mut more = None;
+
+    if args.all {
+        let mut walk = search.paginate().concurrency(args.concurrency);
+        if let Some(limit) = args.limit {
+            walk = walk.limit(limit);
+        }
+        let progress = Progress::start(&client);
+        let pages = walk.pages();
+        futures::pin_mut!(pages);
+        let mut written = 0;
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            let before = written;
+            for contact in page.payload.iter().take(limit - written) {
+                writer.contact(contact)?;
+                written += 1;
+            }
+            // Each page reaches the reader as it comes.
+            writer.flush()?;
+            if let Some(progress) = &progress {
+                progress.page(&page, written - before);
+            }
+            if written == limit {
+                break;
+            }
+        }
+        if let Some(progress) = progress {
+            progress.finish();
+        }
+    } else {
+        if let Some(page) = args.page {
+            search = search.page(page);
+        }
+        let page = search.send().await?;
+        for contact in page.payload.iter().take(limit) {
+            writer.contact(contact)?;
+        }
+        more = (page.meta.has_more.is_none() && page.meta.count > page.payload.len() as i64)
+            .then_some(page.meta.count);
+    }
+
+    let (out, written) = writer.finish()?;
+    drop(out);
+    if let Some(count) = more.filter(|_| io::stderr().is_terminal() && args.output.is_none()) {
+        eprintln!("{written} of {count} contacts; --all for every page");
+    }
+    if let (Some(temp), Some(path)) = (temp, &args.output) {
+        temp.persist(path).map_err(|e| e.error)?;
+        if io::stderr().is_terminal() {
+            eprintln!("{written} contacts written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// The format a file's extension names, JSON lines otherwise.
+fn format_of(path: &Path) -> Format {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => Format::Csv,
+        Some("json") => Format::Json,
+        Some("txt") => Format::Table,
+        _ => Format::Jsonl,
+    }
+}
+
+async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
+    let mut builder = Sandbox::builder()
+        .port(args.port)
+        .contacts(args.contacts)
+        .seed(args.seed)
+        .credentials(Credentials::new(SANDBOX_KEY, SANDBOX_SECRET)?)
+        .retry_after(args.retry_after)
+        .has_more(args.has_more)
+        .latency(Duration::from_millis(args.latency_ms))
+        .gateway_errors(args.gateway_errors)
+        .cut_bodies(args.cut_bodies);
+    builder = match args.rate_limit {
+        0 => builder.no_rate_limit(),
+        limit => {
+            let window = Duration::try_from_secs_f64(args.window).map_err(|_| {
+                Failure::Usage(format!("--window {}: not a number of seconds", args.window))
+            })?;
+            builder.rate_limit(limit, window)
+        }
+    };
+    let sandbox = builder.start().await.map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidInput => Failure::Usage(e.to_string()),
+        _ => Failure::Io(e),
+    })?;
+    let limit = match args.rate_limit {
+        0 => "no rate limit".to_owned(),
+        limit => format!("{limit} searches every {} s", args.window),
+    };
+    print(&format!(
+        "LiveDesk sandbox: {} contacts on {}, {limit}; Ctrl-C stops it.\n\
+         export LIVEDESK_BASE_URL={} LIVEDESK_API_KEY={SANDBOX_KEY} LIVEDESK_API_SECRET={SANDBOX_SECRET}\n",
+        args.contacts,
+        sandbox.base_url(),
+        sandbox.base_url(),
+    ))?;
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

@@ -1,0 +1,609 @@
+//! The `livedesk` binary end to end, against sandboxes this test starts: each format read
+//! back and compared with the library's own walk, the exit codes, `--output` on failure, a
+//! rate limit ridden out, the progress bar on a terminal only, flat memory on a long export.
+//!
+//! The sandboxes run on the test's runtime while the binary runs: multi-threaded runtimes,
+//! since waiting for the binary blocks a thread.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
+
+use livedesk::{Contact, Sandbox, SortField, types::ContactInbox};
+use serde_json::{Map, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_livedesk");
+
+/// The binary with the environment pointing at `sandbox` (and nothing else of ours).
+fn livedesk(sandbox: &Sandbox) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .env("LIVEDESK_BASE_URL", sandbox.base_url())
+        .env("LIVEDESK_API_KEY", "sandbox-key")
+        .env("LIVEDESK_API_SECRET", "sandbox-secret")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> &str {
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::str::from_utf8(&output.stdout).unwrap()
+}
+
+async fn unlimited(contacts: usize) -> Sandbox {
+    Sandbox::builder()
+        .contacts(contacts)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap()
+}
+
+/// The library's walk of `q` sorted by creation: what every export must equal.
+async fn library_walk(sandbox: &Sandbox, q: &str) -> Vec<Contact> {
+    let client = sandbox.client().build().unwrap();
+    client
+        .search(q)
+        .sort(SortField::CreatedAt)
+        .paginate()
+        .collect()
+        .await
+        .unwrap()
+}
+
+fn export(sandbox: &Sandbox, format: &str) -> Output {
+    run(livedesk(sandbox).args([
+        "contacts",
+        "search",
+        "e",
+        "--all",
+        "--sort",
+        "created_at",
+        "--format",
+        format,
+    ]))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_and_json_lines_read_back_as_the_librarys_contacts() {
+    let sandbox = unlimited(100).await;
+    let expected = library_walk(&sandbox, "e").await;
+    assert!(expected.len() > 30);
+
+    let json: Vec<Contact> = serde_json::from_str(stdout(&export(&sandbox, "json"))).unwrap();
+    assert_eq!(json, expected);
+
+    let lines: Vec<Contact> = stdout(&export(&sandbox, "jsonl"))
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines, expected);
+
+    // Piped, the default is JSON lines.
+    let default =
+        run(livedesk(&sandbox).args(["contacts", "search", "e", "--all", "--sort", "created_at"]));
+    assert_eq!(stdout(&default), stdout(&export(&sandbox, "jsonl")));
+    let empty: Vec<Contact> = serde_json::from_str(stdout(&run(livedesk(&sandbox).args([
+        "contacts",
+        "search",
+        "no such contact",
+        "--format",
+        "json",
+    ]))))
+    .unwrap();
+    assert!(empty.is_empty());
+}
+
+fn time(text: &str) -> Option<i64> {
+    (!text.is_empty()).then(|| {
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .unix_timestamp()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_reads_back_exactly_whatever_the_names_hold() {
+    let sandbox = unlimited(150).await;
+    let expected = library_walk(&sandbox, "e").await;
+    let output = export(&sandbox, "csv");
+    let mut reader = csv::Reader::from_reader(stdout(&output).as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "id",
+            "name",
+            "email",
+            "phone_number",
+            "identifier",
+            "blocked",
+            "availability_status",
+            "created_at",
+            "last_activity_at",
+            "company_name",
+            "city",
+            "country",
+            "thumbnail",
+            "contact_inboxes",
+            "additional_attributes",
+            "custom_attributes",
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), expected.len());
+    let text = |s: &Option<String>| s.clone().unwrap_or_default();
+    let mut awkward = 0;
+    for (row, contact) in rows.iter().zip(&expected) {
+        let attribute = |key: &str| {
+            contact
+                .additional_attributes
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        assert_eq!(row[0].parse::<i64>().unwrap(), contact.id);
+        assert_eq!(row[1], text(&contact.name));
+        assert_eq!(row[2], text(&contact.email));
+        assert_eq!(row[3], text(&contact.phone_number));
+        assert_eq!(row[4], text(&contact.identifier));
+        assert_eq!(row[5].parse::<bool>().unwrap(), contact.blocked);
+        assert_eq!(&row[6], contact.availability_status.as_str());
+        assert_eq!(time(&row[7]), Some(contact.created_at));
+        assert_eq!(time(&row[8]), contact.last_activity_at);
+        assert_eq!(
+            (&row[9], &row[10], &row[11]),
+            (
+                &*attribute("company_name"),
+                &*attribute("city"),
+                &*attribute("country")
+            )
+        );
+        assert_eq!(row[12], contact.thumbnail);
+        assert_eq!(
+            serde_json::from_str::<Vec<ContactInbox>>(&row[13]).unwrap(),
+            contact.contact_inboxes
+        );
+        assert_eq!(
+            serde_json::from_str::<Map<String, Value>>(&row[14]).unwrap(),
+            contact.additional_attributes
+        );
+        assert_eq!(
+            serde_json::from_str::<Map<String, Value>>(&row[15]).unwrap(),
+            contact.custom_attributes
+        );
+        awkward += usize::from(row[1].contains([',', '"', '\n']));
+    }
+    assert!(
+        awkward > 0,
+        "names with commas, quotes or newlines were part of the check"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_table_has_a_row_a_contact_with_control_characters_escaped() {
+    let sandbox = unlimited(60).await;
+    let expected = library_walk(&sandbox, "e").await;
+    let output = export(&sandbox, "table");
+    let lines: Vec<&str> = stdout(&output).lines().collect();
+    assert!(lines[0].starts_with("ID") && lines[0].contains("NAME"));
+    assert_eq!(lines.len(), expected.len() + 1);
+    for (line, contact) in lines[1..].iter().zip(&expected) {
+        assert!(line.starts_with(&contact.id.to_string()), "{line}");
+    }
+    assert!(
+        stdout(&output).contains("O'Brien, \"Ada\"\\nsecond"),
+        "a newline in a name is shown as \\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_a_limit_and_every_parameter_reach_the_server() {
+    let sandbox = unlimited(200).await;
+    let client = sandbox.client().build().unwrap();
+    let expected = client
+        .search("a")
+        .page(2)
+        .label("vip")
+        .label("lead")
+        .sort(SortField::Name)
+        .direction(livedesk::SortDirection::Desc)
+        .include_contact_inboxes(false)
+        .send()
+        .await
+        .unwrap();
+    let output = run(livedesk(&sandbox).args([
+        "contacts",
+        "search",
+        "a",
+        "--page",
+        "2",
+        "--label",
+        "vip",
+        "--label",
+        "lead",
+        "--sort",
+        "name",
+        "--direction",
+        "desc",
+        "--no-inboxes",
+        "--format",
+        "json",
+    ]));
+    let got: Vec<Contact> = serde_json::from_str(stdout(&output)).unwrap();
+    assert_eq!(got, expected.payload);
+    assert!(!stdout(&output).contains("contact_inboxes"));
+
+    let limited =
+        run(livedesk(&sandbox).args(["contacts", "search", "e", "--all", "--limit", "20"]));
+    assert_eq!(stdout(&limited).lines().count(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn all_walks_many_pages_and_writes_the_output_file_only_when_complete() {
+    let sandbox = unlimited(1_000).await;
+    let expected = library_walk(&sandbox, "e").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.csv");
+    let output = run(livedesk(&sandbox)
+        .args([
+            "contacts",
+            "search",
+            "e",
+            "--all",
+            "--sort",
+            "created_at",
+            "--output",
+        ])
+        .arg(&path));
+    assert!(stdout(&output).is_empty());
+    let rows = csv::Reader::from_path(&path).unwrap().records().count();
+    assert_eq!(rows, expected.len());
+    assert!(
+        expected.len() > 30 * 15,
+        "{} contacts: more than 30 pages",
+        expected.len()
+    );
+    assert_eq!(files(dir.path()), ["contacts.csv"]);
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_export_leaves_the_output_untouched() {
+    // Three searches a minute: the walk gets some pages, then stays throttled.
+    let sandbox = Sandbox::builder()
+        .contacts(300)
+        .rate_limit(3, Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.jsonl");
+    std::fs::write(&path, "the previous export\n").unwrap();
+    let output = run(livedesk(&sandbox)
+        .args([
+            "contacts",
+            "search",
+            "e",
+            "--all",
+            "--max-wait",
+            "1",
+            "--output",
+        ])
+        .arg(&path));
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "the previous export\n"
+    );
+    assert_eq!(
+        files(dir.path()),
+        ["contacts.jsonl"],
+        "no partial file is left behind"
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("429"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limit_window_mid_export_is_ridden_out() {
+    let sandbox = Sandbox::builder()
+        .contacts(150)
+        .rate_limit(4, Duration::from_millis(500))
+        .start()
+        .await
+        .unwrap();
+    let reference = unlimited(150).await;
+    let output = export(&sandbox, "jsonl");
+    let got: Vec<Contact> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got, library_walk(&reference, "e").await);
+    let pages = got.len().div_ceil(15) as u64;
+    assert!(
+        sandbox.requests() > pages,
+        "{} requests for {pages} pages: some were throttled",
+        sandbox.requests()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_codes_tell_the_failures_apart() {
+    let sandbox = unlimited(20).await;
+    let code = |command: &mut Command| run(command).status.code();
+    let search = ["contacts", "search", "ada"];
+
+    assert_eq!(code(livedesk(&sandbox).args(search)), Some(0));
+    assert_eq!(
+        code(livedesk(&sandbox).args(["contacts", "search", "ada", "--page", "0"])),
+        Some(2)
+    );
+    assert_eq!(
+        code(livedesk(&sandbox).args(["contacts", "search", "ada", "--bogus"])),
+        Some(2)
+    );
+    assert_eq!(
+        code(livedesk(&sandbox).args(["contacts", "search", "ada", "--all", "--page", "2"])),
+        Some(2)
+    );
+    assert_eq!(
+        code(livedesk(&sandbox).args(["contacts", "search", "   "])),
+        Some(2),
+        "a blank query is refused before any request"
+    );
+    assert_eq!(
+        code(
+            livedesk(&sandbox)
+                .args(search)
+                .env("LIVEDESK_BASE_URL", "not a url")
+        ),
+        Some(2)
+    );
+    assert_eq!(sandbox.requests(), 1);
+
+    assert_eq!(
+        code(
+            livedesk(&sandbox)
+                .args(search)
+                .env("LIVEDESK_API_SECRET", "wrong")
+        ),
+        Some(3)
+    );
+    assert_eq!(
+        code(
+            livedesk(&sandbox)
+                .args(search)
+                .env_remove("LIVEDESK_API_KEY")
+        ),
+        Some(3)
+    );
+
+    let throttled = Sandbox::builder()
+        .rate_limit(0, Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(livedesk(&throttled).args(["contacts", "search", "ada", "--max-wait", "1"])),
+        Some(4)
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    assert_eq!(
+        code(
+            livedesk(&sandbox)
+                .args(search)
+                .env("LIVEDESK_BASE_URL", &url)
+        ),
+        Some(5)
+    );
+
+    let broken = Sandbox::builder()
+        .gateway_errors(1.0)
+        .start()
+        .await
+        .unwrap();
+    let output = run(livedesk(&broken).args(search));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("livedesk: error: ") && stderr.contains("502"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sandbox-secret"));
+
+    let help = stdout(&run(
+        Command::new(BIN).args(["contacts", "search", "--help"])
+    ))
+    .to_owned();
+    for line in [
+        "2  usage",
+        "3  authentication",
+        "4  rate limited",
+        "5  network",
+    ] {
+        assert!(help.contains(line), "--help lists {line:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_progress_bar_shows_on_a_terminal_only() {
+    let sandbox = unlimited(300).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.jsonl");
+    let command = format!("{BIN} contacts search e --all --output {}", file.display());
+
+    // `script` runs the command on a pseudo-terminal.
+    let on_terminal = Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .env("LIVEDESK_BASE_URL", sandbox.base_url())
+        .env("LIVEDESK_API_KEY", "sandbox-key")
+        .env("LIVEDESK_API_SECRET", "sandbox-secret")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs the binary on a pseudo-terminal");
+    let terminal = String::from_utf8_lossy(&on_terminal.stdout);
+    assert!(on_terminal.status.success(), "{terminal}");
+    assert!(
+        terminal.contains("pages") && terminal.contains("contacts"),
+        "{terminal}"
+    );
+
+    let piped = run(livedesk(&sandbox)
+        .args(["contacts", "search", "e", "--all", "--output"])
+        .arg(&file));
+    assert!(piped.status.success());
+    assert!(
+        piped.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+}
+
+#[test]
+fn spec_and_completions_print() {
+    let spec = run(Command::new(BIN).arg("spec"));
+    assert_eq!(stdout(&spec), include_str!("../openapi/livedesk.yaml"));
+    for shell in ["bash", "zsh", "fish"] {
+        let script = run(Command::new(BIN).args(["completions", shell]));
+        assert!(
+            stdout(&script).contains("livedesk") && stdout(&script).contains("format"),
+            "{shell}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_standalone_sandbox_prints_how_to_reach_it() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(BIN)
+        .args([
+            "sandbox",
+            "--port",
+            "0",
+            "--contacts",
+            "40",
+            "--rate-limit",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let export = lines.next().unwrap().unwrap();
+    assert!(banner.contains("40 contacts"), "{banner}");
+    let url = export
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("LIVEDESK_BASE_URL="))
+        .unwrap()
+        .to_owned();
+
+    let client = livedesk::Client::builder(
+        livedesk::Credentials::new("sandbox-key", "sandbox-secret").unwrap(),
+    )
+    .base_url(&url)
+    .build()
+    .unwrap();
+    let result = client.search("ada").send().await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        result
+            .unwrap()
+            .payload
+            .iter()
+            .any(|c| c.name.as_deref() == Some("Ada Lovelace"))
+    );
+}
+
+/// Peak resident memory of the binary exporting `contacts`, in KiB (VmHWM, read until exit).
+fn peak_kib(sandbox: &Sandbox, out: &PathBuf) -> u64 {
+    let mut child = livedesk(sandbox)
+        .args(["contacts", "search", "e", "--all", "--output"])
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak = peak.max(line.split_whitespace().nth(1).unwrap().parse().unwrap());
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(exit.success());
+            return peak;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_stays_flat_on_a_100_000_contact_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let small = Sandbox::builder()
+        .contacts(10_000)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let small_peak = peak_kib(&small, &out);
+    drop(small);
+    let large = Sandbox::builder()
+        .contacts(100_000)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let large_peak = peak_kib(&large, &out);
+    let lines = std::fs::read_to_string(&out).unwrap().lines().count();
+    assert!(lines > 50_000, "{lines} contacts exported");
+    let ratio = large_peak as f64 / small_peak as f64;
+    eprintln!(
+        "peak {small_peak} KiB for 10,000 contacts, {large_peak} KiB for 100,000: ratio {ratio:.2}"
+    );
+    assert!(
+        ratio < 1.5,
+        "ten times the contacts took {ratio:.2} times the memory"
+    );
+}
