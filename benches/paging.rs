@@ -1,11 +1,13 @@
 //! Pagination speed and memory: `cargo bench --bench paging`.
 //!
-//! A loopback server answers every page after 20 ms. Measured in the same run: a plain
-//! sequential loop over the 200 pages of 3,000 contacts, the `paginate()` helper at
-//! concurrency 8, and the ideal bound `latency × (1 + ceil(199 / 8))` (the first page alone,
-//! then the other 199 eight at a time). Then a sweep over concurrency (written as an SVG
-//! chart to `benches/paging.svg`) and the peak memory of streaming 3,000 and 30,000 contacts,
-//! each in a fresh process.
+//! The sandbox (3,000 contacts, no rate limit) answers every page after 20 ms; the search
+//! `e` matches most of them. Measured in the same run: a plain sequential loop over its
+//! pages, the `paginate()` helper at concurrency 8, and the ideal bound `latency × (1 +
+//! ceil((pages - 1) / 8))` (the first page alone, then the others eight at a time). Then a
+//! sweep over concurrency (written as an SVG chart to `benches/paging.svg`) and the peak
+//! memory of streaming 3,000 and 30,000 contacts, each in a fresh process; that part uses a
+//! server generating contacts on the fly (`tests/common/server.rs`), since the sandbox's data
+//! set would live in the measured process.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -14,11 +16,10 @@ use std::{process::Command, time::Duration};
 
 use common::server::{TestServer, contacts_api};
 use futures::TryStreamExt;
-use livedesk::{Client, Credentials};
+use livedesk::{Client, Credentials, Sandbox};
 
 const LATENCY: Duration = Duration::from_millis(20);
 const CONTACTS: u64 = 3_000;
-const PAGES: u32 = 200;
 const CONCURRENCY: usize = 8;
 const SWEEP: [usize; 5] = [1, 2, 4, 8, 16];
 const RUNS: usize = 3;
@@ -33,13 +34,14 @@ fn main() {
     let memory_3k = memory_in_child(CONTACTS);
     let memory_30k = memory_in_child(CONTACTS * 10);
 
-    let ideal = bound(CONCURRENCY);
+    let ideal = bound(CONCURRENCY, report.pages);
     let ratio_to_ideal = report.helper.as_secs_f64() / ideal.as_secs_f64();
     let speedup = report.sequential.as_secs_f64() / report.helper.as_secs_f64();
     let memory_ratio = memory_30k as f64 / memory_3k as f64;
 
     println!(
-        "pagination over {CONTACTS} contacts ({PAGES} pages), {LATENCY:?} latency per page, median of {RUNS} runs"
+        "pagination over {} matches ({} pages) of the sandbox's {CONTACTS} contacts, {LATENCY:?} latency per page, median of {RUNS} runs",
+        report.matches, report.pages
     );
     println!("{:<34} {:>10} {:>10}", "walk", "wall", "vs ideal");
     let row = |name: &str, time: Duration| {
@@ -61,7 +63,7 @@ fn main() {
         "concurrency", "wall", "bound", "ratio"
     );
     for (concurrency, time) in &report.sweep {
-        let bound = bound(*concurrency);
+        let bound = bound(*concurrency, report.pages);
         println!(
             "{concurrency:<12} {:>8.0}ms {:>8.0}ms {:>7.2}x",
             ms(*time),
@@ -76,7 +78,7 @@ fn main() {
         CONTACTS * 10
     );
     let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/paging.svg");
-    match draw_chart(chart, &report.sweep) {
+    match draw_chart(chart, &report.sweep, report.pages) {
         Ok(()) => println!("chart: {chart}"),
         Err(e) => println!("chart not written: {e}"),
     }
@@ -87,27 +89,38 @@ fn main() {
 }
 
 struct Report {
+    matches: usize,
+    pages: usize,
     sequential: Duration,
     helper: Duration,
     sweep: Vec<(usize, Duration)>,
 }
 
 async fn measure_speed() -> Report {
-    let server = paging_server(CONTACTS).await;
-    let client = client(&server.base_url);
-    // Warm-up: open the connections once.
-    assert_eq!(helper_walk(&client, CONCURRENCY).await, CONTACTS as usize);
+    let sandbox = Sandbox::builder()
+        .contacts(CONTACTS as usize)
+        .no_rate_limit()
+        .latency(LATENCY)
+        .start()
+        .await
+        .unwrap();
+    let client = sandbox.client().build().unwrap();
+    // Warm-up: open the connections once, and count the matches.
+    let matches = helper_walk(&client, "e", CONCURRENCY).await;
+    let pages = matches.div_ceil(15);
 
-    let sequential = median(RUNS, || sequential_walk(&client)).await;
-    let helper = median(RUNS, || helper_walk(&client, CONCURRENCY)).await;
+    let sequential = median(RUNS, matches, || sequential_walk(&client, pages)).await;
+    let helper = median(RUNS, matches, || helper_walk(&client, "e", CONCURRENCY)).await;
     let mut sweep = Vec::new();
     for concurrency in SWEEP {
         sweep.push((
             concurrency,
-            median(RUNS, || helper_walk(&client, concurrency)).await,
+            median(RUNS, matches, || helper_walk(&client, "e", concurrency)).await,
         ));
     }
     Report {
+        matches,
+        pages,
         sequential,
         helper,
         sweep,
@@ -132,11 +145,11 @@ fn client(base_url: &str) -> Client {
 }
 
 /// What a user writes without the helper: one page after another.
-async fn sequential_walk(client: &Client) -> usize {
+async fn sequential_walk(client: &Client, pages: usize) -> usize {
     let mut seen = 0;
-    for page in 1..=PAGES {
+    for page in 1..=pages as u32 {
         seen += client
-            .search("x")
+            .search("e")
             .page(page)
             .send()
             .await
@@ -147,9 +160,9 @@ async fn sequential_walk(client: &Client) -> usize {
     seen
 }
 
-async fn helper_walk(client: &Client, concurrency: usize) -> usize {
+async fn helper_walk(client: &Client, q: &str, concurrency: usize) -> usize {
     let contacts = client
-        .search("x")
+        .search(q)
         .paginate()
         .concurrency(concurrency)
         .contacts();
@@ -160,7 +173,7 @@ async fn helper_walk(client: &Client, concurrency: usize) -> usize {
 }
 
 /// Median wall time of `runs` runs, each checked to see every contact.
-async fn median<F, Fut>(runs: usize, mut walk: F) -> Duration
+async fn median<F, Fut>(runs: usize, expected: usize, mut walk: F) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = usize>,
@@ -168,7 +181,7 @@ where
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let start = std::time::Instant::now();
-        assert_eq!(walk().await, CONTACTS as usize);
+        assert_eq!(walk().await, expected);
         times.push(start.elapsed());
     }
     times.sort();
@@ -176,8 +189,8 @@ where
 }
 
 /// The first page alone, then the other pages `concurrency` at a time.
-fn bound(concurrency: usize) -> Duration {
-    LATENCY * (1 + (PAGES as usize - 1).div_ceil(concurrency)) as u32
+fn bound(concurrency: usize, pages: usize) -> Duration {
+    LATENCY * (1 + (pages - 1).div_ceil(concurrency)) as u32
 }
 
 fn ms(d: Duration) -> f64 {
@@ -189,7 +202,7 @@ fn memory_child(total: u64) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let seen = runtime.block_on(async {
         let server = paging_server(total).await;
-        helper_walk(&client(&server.base_url), CONCURRENCY).await
+        helper_walk(&client(&server.base_url), "x", CONCURRENCY).await
     });
     assert_eq!(seen as u64, total);
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -218,7 +231,12 @@ fn memory_in_child(total: u64) -> u64 {
         .expect("the child prints its peak")
 }
 
-fn draw_chart(path: &str, sweep: &[(usize, Duration)]) -> Result<(), Box<dyn std::error::Error>> {
+fn draw_chart(
+    path: &str,
+    sweep: &[(usize, Duration)],
+    pages: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let bound = |concurrency| bound(concurrency, pages);
     use plotters::prelude::*;
 
     std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap())?;
@@ -232,7 +250,7 @@ fn draw_chart(path: &str, sweep: &[(usize, Duration)]) -> Result<(), Box<dyn std
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!(
-                "Walking {PAGES} pages at {} ms latency: wall time against concurrency",
+                "Walking {pages} pages at {} ms latency: wall time against concurrency",
                 LATENCY.as_millis()
             ),
             ("sans-serif", 18),
