@@ -462,12 +462,19 @@ async fn exit_codes_tell_the_failures_apart() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_progress_bar_shows_on_a_terminal_only() {
-    let sandbox = unlimited(300).await;
+    // Throttled now and then, so that the bar has to say so.
+    let sandbox = Sandbox::builder()
+        .contacts(300)
+        .rate_limit(6, Duration::from_millis(1_500))
+        .start()
+        .await
+        .unwrap();
+    let pages = library_walk(&unlimited(300).await, "e").await.len().div_ceil(15);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.jsonl");
     let command = format!("{BIN} contacts search e --all --output {}", file.display());
 
-    // `script` runs the command on a pseudo-terminal.
+    // `script` (util-linux, on every Debian) runs the command on a pseudo-terminal.
     let on_terminal = Command::new("script")
         .args(["-qefc", &command, "/dev/null"])
         .env("LIVEDESK_BASE_URL", sandbox.base_url())
@@ -479,10 +486,9 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
         .expect("`script` (util-linux) runs the binary on a pseudo-terminal");
     let terminal = String::from_utf8_lossy(&on_terminal.stdout);
     assert!(on_terminal.status.success(), "{terminal}");
-    assert!(
-        terminal.contains("pages") && terminal.contains("contacts"),
-        "{terminal}"
-    );
+    for shown in [format!("{pages}/{pages} pages"), "contacts".to_owned(), "rate limited, waiting…".to_owned()] {
+        assert!(terminal.contains(&shown), "{shown:?} is not in {terminal}");
+    }
 
     let piped = run(livedesk(&sandbox)
         .args(["contacts", "search", "e", "--all", "--output"])
@@ -493,6 +499,30 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
         "{}",
         String::from_utf8_lossy(&piped.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn all_streams_the_first_page_before_the_walk_ends() {
+    let sandbox = Sandbox::builder()
+        .contacts(300)
+        .latency(Duration::from_millis(100))
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let mut child = livedesk(&sandbox)
+        .args(["contacts", "search", "e", "--all", "--concurrency", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let first: Contact = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    // 20 pages one at a time take two seconds: the first contact came long before the end.
+    assert!(child.try_wait().unwrap().is_none(), "the walk was still running");
+    let rest = lines.count();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(1 + rest, library_walk(&sandbox, "e").await.len());
+    assert!(first.id > 0);
 }
 
 #[test]
