@@ -86,13 +86,15 @@ fn generate() -> Result<(), String> {
 
 /// progenitor's typed httpmock helpers (feature `mock`), with its array-parameter bug
 /// patched: it matches a `Vec` parameter as one `to_string()` value, which does not compile
-/// (progenitor issue #1260). Each element becomes its own `labels[]` match instead.
+/// (progenitor issue #1260). Each element becomes its own `labels[]` match instead, and
+/// their number must match too, so that a mock pins the exact list.
 fn mock_helpers(
     generator: &mut progenitor::Generator,
     spec: &openapiv3::OpenAPI,
 ) -> Result<String, String> {
     const BUGGY: &str = r#"Self(self.0.query_param("labels[]", value.to_string()))"#;
-    const FIXED: &str = r#"Self(value.iter().fold(self.0, |when, label| when.query_param("labels[]", label.as_str())))"#;
+    // Exactly these labels: each one present, and no other.
+    const FIXED: &str = r#"Self(value.iter().fold(self.0.query_param_count("^labels\\[\\]$", ".*", value.len()), |when, label| when.query_param("labels[]", label.as_str())))"#;
     let tokens = generator
         .httpmock(spec, "crate::generated")
         .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;

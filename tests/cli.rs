@@ -90,9 +90,8 @@ async fn json_and_json_lines_read_back_as_the_librarys_contacts() {
         .collect();
     assert_eq!(lines, expected);
 
-    // Piped, the default is JSON lines.
-    let default =
-        run(livedesk(&sandbox).args(["contacts", "search", "e", "--all", "--sort", "created_at"]));
+    // Piped, the default is JSON lines; and a walk without --sort is oldest first.
+    let default = run(livedesk(&sandbox).args(["contacts", "search", "e", "--all"]));
     assert_eq!(stdout(&default), stdout(&export(&sandbox, "jsonl")));
     let empty: Vec<Contact> = serde_json::from_str(stdout(&run(livedesk(&sandbox).args([
         "contacts",
@@ -469,12 +468,15 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
         .start()
         .await
         .unwrap();
-    let pages = library_walk(&unlimited(300).await, "e").await.len().div_ceil(15);
+    let pages = library_walk(&unlimited(300).await, "e")
+        .await
+        .len()
+        .div_ceil(15);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.jsonl");
     let command = format!("{BIN} contacts search e --all --output {}", file.display());
 
-    // `script` (util-linux, on every Debian) runs the command on a pseudo-terminal.
+    // `script` (from bsdutils, essential on every Debian) runs it on a pseudo-terminal.
     let on_terminal = Command::new("script")
         .args(["-qefc", &command, "/dev/null"])
         .env("LIVEDESK_BASE_URL", sandbox.base_url())
@@ -483,10 +485,14 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
         .env("TERM", "xterm")
         .stdin(Stdio::null())
         .output()
-        .expect("`script` (util-linux) runs the binary on a pseudo-terminal");
+        .expect("`script` (bsdutils) runs the binary on a pseudo-terminal");
     let terminal = String::from_utf8_lossy(&on_terminal.stdout);
     assert!(on_terminal.status.success(), "{terminal}");
-    for shown in [format!("{pages}/{pages} pages"), "contacts".to_owned(), "rate limited, waiting…".to_owned()] {
+    for shown in [
+        format!("{pages}/{pages} pages"),
+        "contacts".to_owned(),
+        "rate limited, waiting…".to_owned(),
+    ] {
         assert!(terminal.contains(&shown), "{shown:?} is not in {terminal}");
     }
 
@@ -518,7 +524,10 @@ async fn all_streams_the_first_page_before_the_walk_ends() {
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
     let first: Contact = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     // 20 pages one at a time take two seconds: the first contact came long before the end.
-    assert!(child.try_wait().unwrap().is_none(), "the walk was still running");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the walk was still running"
+    );
     let rest = lines.count();
     assert!(child.wait().unwrap().success());
     assert_eq!(1 + rest, library_walk(&sandbox, "e").await.len());
@@ -541,20 +550,22 @@ fn spec_and_completions_print() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_standalone_sandbox_prints_how_to_reach_it() {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(BIN)
-        .args([
-            "sandbox",
-            "--port",
-            "0",
-            "--contacts",
-            "40",
-            "--rate-limit",
-            "0",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = Killed(
+        Command::new(BIN)
+            .args([
+                "sandbox",
+                "--port",
+                "0",
+                "--contacts",
+                "40",
+                "--rate-limit",
+                "0",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let banner = lines.next().unwrap().unwrap();
     let export = lines.next().unwrap().unwrap();
     assert!(banner.contains("40 contacts"), "{banner}");
@@ -571,8 +582,6 @@ async fn the_standalone_sandbox_prints_how_to_reach_it() {
     .build()
     .unwrap();
     let result = client.search("ada").send().await;
-    child.kill().unwrap();
-    child.wait().unwrap();
     assert!(
         result
             .unwrap()
@@ -583,6 +592,7 @@ async fn the_standalone_sandbox_prints_how_to_reach_it() {
 }
 
 /// Peak resident memory of the binary exporting `contacts`, in KiB (VmHWM, read until exit).
+#[cfg(target_os = "linux")]
 fn peak_kib(sandbox: &Sandbox, out: &PathBuf) -> u64 {
     let mut child = livedesk(sandbox)
         .args(["contacts", "search", "e", "--all", "--output"])
@@ -607,6 +617,7 @@ fn peak_kib(sandbox: &Sandbox, out: &PathBuf) -> u64 {
     }
 }
 
+#[cfg(target_os = "linux")] // VmHWM is read from /proc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_stays_flat_on_a_100_000_contact_export() {
     let dir = tempfile::tempdir().unwrap();
@@ -636,4 +647,126 @@ async fn memory_stays_flat_on_a_100_000_contact_export() {
         ratio < 1.5,
         "ten times the contacts took {ratio:.2} times the memory"
     );
+}
+
+/// A child process killed when the test ends, passing or failing.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readmes_first_command_needs_no_account() {
+    for base_url in [None, Some("http://127.0.0.1:9")] {
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "contacts",
+                "search",
+                "ada",
+                "--sandbox",
+                "--all",
+                "--format",
+                "json",
+            ])
+            .env_remove("LIVEDESK_API_KEY")
+            .env_remove("LIVEDESK_API_SECRET")
+            .env_remove("LIVEDESK_BASE_URL");
+        if let Some(url) = base_url {
+            command.env("LIVEDESK_BASE_URL", url);
+        }
+        let contacts: Vec<Contact> = serde_json::from_str(stdout(&run(&mut command))).unwrap();
+        assert!(
+            contacts
+                .iter()
+                .any(|c| c.name.as_deref() == Some("Ada Lovelace")),
+            "{base_url:?}"
+        );
+    }
+    let table = run(Command::new(BIN).args([
+        "contacts",
+        "search",
+        "ada",
+        "--sandbox",
+        "--format",
+        "table",
+    ]));
+    let lines: Vec<&str> = stdout(&table).lines().collect();
+    assert!(
+        lines[0].starts_with("ID") && lines.len() == 16,
+        "a header and a page of 15"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_pipe_ends_the_export_quietly() {
+    let sandbox = unlimited(1_000).await;
+    for format in ["csv", "jsonl", "json", "table"] {
+        let mut child = Killed(
+            livedesk(&sandbox)
+                .args(["contacts", "search", "e", "--all", "--format", format])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut head = [0; 100];
+        std::io::Read::read_exact(child.0.stdout.as_mut().unwrap(), &mut head).unwrap();
+        drop(child.0.stdout.take());
+        let status = child.0.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert!(
+            status.success() && stderr.is_empty(),
+            "{format}: {status:?} {stderr}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_export_leaves_no_file() {
+    let sandbox = Sandbox::builder()
+        .contacts(300)
+        .latency(Duration::from_millis(200))
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.csv");
+    let mut child = Killed(
+        livedesk(&sandbox)
+            .args([
+                "contacts",
+                "search",
+                "e",
+                "--all",
+                "--concurrency",
+                "1",
+                "--output",
+            ])
+            .arg(&path)
+            .spawn()
+            .unwrap(),
+    );
+    // The export is under way once its temporary file exists.
+    for _ in 0..100 {
+        if !files(dir.path()).is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(files(dir.path()).len(), 1, "the temporary file");
+    let kill = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(child.0.wait().unwrap().code(), Some(130));
+    assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
 }

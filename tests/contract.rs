@@ -70,8 +70,12 @@ async fn requests_with_every_parameter_are_answered_by_the_sandbox() {
     for sort in [
         SortField::Email,
         SortField::Name,
-        SortField::Company,
+        SortField::PhoneNumber,
         SortField::LastActivityAt,
+        SortField::CreatedAt,
+        SortField::Company,
+        SortField::City,
+        SortField::Country,
     ] {
         for direction in [SortDirection::Asc, SortDirection::Desc] {
             for inboxes in [true, false] {

@@ -74,3 +74,29 @@ async fn parameters_left_unset_are_not_sent() {
     assert!(matches!(sorted, Err(livedesk::Error::Api { status, .. }) if status == 404));
     assert_eq!(mock.calls_async().await, 1);
 }
+
+#[tokio::test]
+async fn a_mock_pins_the_exact_list_of_labels() {
+    let server = MockServer::start_async().await;
+    let mock = server.search_contacts(|when, then| {
+        when.q(&"ada".parse().unwrap())
+            .labels(&vec!["vip".to_owned()]);
+        then.ok(&page(0));
+    });
+    let more = client(&server)
+        .search("ada")
+        .label("vip")
+        .label("lead")
+        .send()
+        .await;
+    assert!(matches!(more, Err(livedesk::Error::Api { status, .. }) if status == 404));
+    let fewer = client(&server).search("ada").send().await;
+    assert!(matches!(fewer, Err(livedesk::Error::Api { status, .. }) if status == 404));
+    client(&server)
+        .search("ada")
+        .label("vip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mock.calls_async().await, 1);
+}

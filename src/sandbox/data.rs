@@ -25,7 +25,7 @@ pub(crate) struct Record {
 
 /// Values a search can be sorted by; `None` sorts last in both directions.
 pub(crate) struct SortKeys {
-    pub(crate) name: String,
+    pub(crate) name: Option<String>,
     pub(crate) email: Option<String>,
     pub(crate) phone_number: Option<String>,
     pub(crate) last_activity_at: Option<i64>,
@@ -146,7 +146,8 @@ pub(crate) fn generate(seed: u64, count: usize) -> Vec<Record> {
 /// What a contact holds before it becomes JSON.
 #[derive(Default)]
 struct Draft {
-    name: String,
+    /// `None` is a null name, which the notes say to expect.
+    name: Option<String>,
     email: Option<String>,
     phone: Option<String>,
     identifier: Option<String>,
@@ -162,10 +163,11 @@ fn contact(seed: u64, index: usize) -> Record {
     let mut rng = Rng::with_seed(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let id = FIRST_ID + index as i64;
     let draft = showcase(index, id).unwrap_or_else(|| random_draft(&mut rng, id));
-    let created_at = EPOCH + index as i64 * 3_000 + rng.i64(0..3_000);
+    // Five minutes apart: 100,000 contacts span a year, all in the past.
+    let created_at = EPOCH + index as i64 * 300 + rng.i64(0..300);
     let last_activity_at = draft
         .last_activity
-        .then(|| created_at + rng.i64(60..20_000_000));
+        .then(|| created_at + rng.i64(60..2_000_000));
 
     let mut additional = Map::new();
     if let Some((company, city, country, code)) = draft.company {
@@ -233,7 +235,7 @@ fn contact(seed: u64, index: usize) -> Record {
     Record {
         id,
         folded: [
-            draft.name.to_lowercase(),
+            draft.name.as_deref().unwrap_or_default().to_lowercase(),
             draft.email.clone().unwrap_or_default(),
             draft.phone.clone().unwrap_or_default().to_lowercase(),
             company.clone().unwrap_or_default(),
@@ -241,7 +243,7 @@ fn contact(seed: u64, index: usize) -> Record {
         identifier: draft.identifier,
         labels: draft.labels,
         sort_keys: SortKeys {
-            name: draft.name.to_lowercase(),
+            name: draft.name.as_deref().map(str::to_lowercase),
             email: draft.email,
             phone_number: draft.phone,
             last_activity_at,
@@ -259,7 +261,7 @@ fn contact(seed: u64, index: usize) -> Record {
 fn showcase(index: usize, id: i64) -> Option<Draft> {
     let draft = match index {
         0 => Draft {
-            name: "Ada Lovelace".into(),
+            name: Some("Ada Lovelace".into()),
             email: Some("ada@example.com".into()),
             phone: Some("+442071234567".into()),
             identifier: Some("ADA-1815".into()),
@@ -271,7 +273,7 @@ fn showcase(index: usize, id: i64) -> Option<Draft> {
             ..Draft::default()
         },
         1 => Draft {
-            name: "李小龙 🐉".into(),
+            name: Some("李小龙 🐉".into()),
             phone: Some("+8613800138000".into()),
             company: Some(COMPANIES[6]),
             last_activity: true,
@@ -280,7 +282,7 @@ fn showcase(index: usize, id: i64) -> Option<Draft> {
             ..Draft::default()
         },
         2 => Draft {
-            name: "O'Brien, \"Ada\"\nsecond line".into(),
+            name: Some("O'Brien, \"Ada\"\nsecond line".into()),
             email: Some("obrien+ada@example.org".into()),
             company: Some(COMPANIES[1]),
             last_activity: true,
@@ -288,12 +290,13 @@ fn showcase(index: usize, id: i64) -> Option<Draft> {
             ..Draft::default()
         },
         3 => Draft {
+            name: Some(String::new()),
             email: Some(format!("no-name-{id}@example.net")),
             identifier: Some("ada-lowercase".into()),
             ..Draft::default()
         },
         4 => Draft {
-            name: "山田 太郎".into(),
+            name: Some("山田 太郎".into()),
             email: Some("yamada@example.jp".into()),
             phone: Some("+81312345678".into()),
             company: Some(COMPANIES[3]),
@@ -302,15 +305,22 @@ fn showcase(index: usize, id: i64) -> Option<Draft> {
             ..Draft::default()
         },
         5 => Draft {
-            name: "🚀 Rocket Team 🎉".into(),
+            name: Some("🚀 Rocket Team 🎉".into()),
             email: Some("rocket@example.com".into()),
             inboxes: CHANNELS.len(),
             last_activity: true,
             labels: vec!["beta", "vip", "lead"],
             ..Draft::default()
         },
+        7 => Draft {
+            name: None,
+            phone: Some("+33142685300".into()),
+            identifier: Some("null-name".into()),
+            last_activity: true,
+            ..Draft::default()
+        },
         6 => Draft {
-            name: "Adaeze Okafor".into(),
+            name: Some("Adaeze Okafor".into()),
             email: Some("adaeze.okafor@example.com".into()),
             phone: Some("+2348031234567".into()),
             company: Some(COMPANIES[7]),
@@ -367,7 +377,7 @@ fn random_draft(rng: &mut Rng, id: i64) -> Draft {
         .collect();
     labels.truncate(3);
     Draft {
-        name,
+        name: Some(name),
         email,
         phone,
         identifier,

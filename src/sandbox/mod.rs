@@ -11,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use tokio::{net::TcpListener, task::AbortHandle};
+use tokio::{net::TcpListener, sync::oneshot};
 
 use crate::{Client, ClientBuilder, Credentials};
 
@@ -23,14 +23,20 @@ use crate::{Client, ClientBuilder, Credentials};
 /// sorts by every sort field in both directions with nulls last, serves 15 contacts a page
 /// with `meta.count` and `current_page`, and answers a blank `q` with the real `422`. It
 /// throttles as the real server does: a fixed window per account (100 searches a minute by
-/// default), every request counted, `429` with the text `Retry later`. Faults can be
-/// injected: latency, gateway errors, bodies cut short.
+/// default), every request with the account's credentials counted (throttled ones too),
+/// `429` with the text `Retry later`. Faults can be injected: latency, gateway errors,
+/// bodies cut short.
 ///
 /// The data set is deterministic: the same seed and size give the same contacts. Its first
 /// contacts are the awkward ones (CJK and emoji names, a name with a comma, quotes and a
-/// newline, a contact with no name, a null email, `+` phones, a contact in every channel).
+/// newline, an empty and a null name, a null email, `+` phones, a contact in every channel).
 ///
-/// The server runs until the `Sandbox` is dropped.
+/// Where it differs from the real server: without `sort` its order is stable (the real
+/// one's is not: sort a walk); `%` and `_` in `q` are plain characters (the real server's
+/// `ILIKE` makes them wildcards); requests with a wrong key pair are not counted.
+///
+/// The server runs until the `Sandbox` is dropped; then it stops accepting connections and
+/// closes each open one once its request in flight is answered.
 ///
 /// ```
 /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,15 +53,9 @@ pub struct Sandbox {
     base_url: String,
     credentials: Credentials,
     shared: Arc<server::Shared>,
-    server: AbortHandle,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        // Aborting, not a graceful shutdown: a client's idle keep-alive connection must not
-        // keep the server running.
-        self.server.abort();
-    }
+    /// Dropped with the sandbox, it stops the server: no new connections, and open ones
+    /// closed once their request in flight is answered.
+    _stop: oneshot::Sender<()>,
 }
 
 impl Sandbox {
@@ -219,8 +219,9 @@ impl SandboxBuilder {
     }
 
     /// The fixed window of the rate limit: `requests` searches in each `window`, counted
-    /// from the epoch (a minute's windows start on the minute), every request counted,
-    /// throttled ones included.
+    /// from the epoch (a minute's windows start on the minute). Every request with the
+    /// account's credentials counts, throttled ones included; a wrong key pair gets its `401`
+    /// uncounted.
     ///
     /// ```
     /// use std::time::Duration;
@@ -355,13 +356,21 @@ impl SandboxBuilder {
             settings: self.settings,
         });
         let app = server::router(shared.clone());
-        // axum retries failed accepts: serving ends only when the task is aborted.
-        let server = tokio::spawn(async move { axum::serve(listener, app).await }).abort_handle();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            // The sender is never used: its drop is the signal.
+            let stopped = async move {
+                let _ = stopped.await;
+            };
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+        });
         Ok(Sandbox {
             base_url,
             credentials,
             shared,
-            server,
+            _stop: stop,
         })
     }
 }

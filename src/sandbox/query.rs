@@ -121,7 +121,7 @@ impl Field {
         let (a, b) = (&a.sort_keys, &b.sort_keys);
         match self {
             Field::Email => nulls_last(&a.email, &b.email),
-            Field::Name => a.name.cmp(&b.name),
+            Field::Name => nulls_last(&a.name, &b.name),
             Field::PhoneNumber => nulls_last(&a.phone_number, &b.phone_number),
             Field::LastActivityAt => nulls_last(&a.last_activity_at, &b.last_activity_at),
             Field::CreatedAt => a.created_at.cmp(&b.created_at),
@@ -140,7 +140,8 @@ impl Field {
             Field::Company => keys.company.is_none(),
             Field::City => keys.city.is_none(),
             Field::Country => keys.country.is_none(),
-            Field::Name | Field::CreatedAt => false,
+            Field::Name => keys.name.is_none(),
+            Field::CreatedAt => false,
         }
     }
 }
@@ -163,11 +164,24 @@ pub(crate) struct Index {
     recent: Mutex<VecDeque<(Key, Arc<[u32]>)>>,
 }
 
+/// A search: what decides its matches and their order.
 #[derive(PartialEq, Eq)]
-struct Key {
+pub(crate) struct Key {
     q: String,
+    /// Lowercased: tags match ignoring case.
     labels: Vec<String>,
     order: Order,
+}
+
+impl Key {
+    /// `q` trimmed and non-blank.
+    pub(crate) fn new(q: &str, labels: &[String], order: Option<Order>) -> Key {
+        Key {
+            q: q.to_owned(),
+            labels: labels.iter().map(|l| l.to_lowercase()).collect(),
+            order: order.unwrap_or(DEFAULT_ORDER),
+        }
+    }
 }
 
 impl Index {
@@ -183,24 +197,21 @@ impl Index {
         &self.records[index as usize]
     }
 
-    /// The indexes of the contacts matching `q` (already trimmed and non-blank) and any of
-    /// `labels`, in `order`.
-    pub(crate) fn search(&self, q: &str, labels: &[String], order: Option<Order>) -> Arc<[u32]> {
-        let key = Key {
-            q: q.to_owned(),
-            labels: labels.to_vec(),
-            order: order.unwrap_or(DEFAULT_ORDER),
-        };
+    /// The matches of a recent search, in its order.
+    pub(crate) fn cached(&self, key: &Key) -> Option<Arc<[u32]>> {
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(position) = recent.iter().position(|(k, _)| *k == key) {
-            let entry = recent.remove(position).expect("the position is in range");
-            let matches = entry.1.clone();
-            recent.push_front(entry);
-            return matches;
-        }
-        drop(recent);
+        let position = recent.iter().position(|(k, _)| k == key)?;
+        let entry = recent.remove(position).expect("the position is in range");
+        let matches = entry.1.clone();
+        recent.push_front(entry);
+        Some(matches)
+    }
 
-        let folded = q.to_lowercase();
+    /// The indexes of the contacts matching the search, in its order: a pass over the whole
+    /// data set (and a sort, the first time an order is used), so callers run it off the
+    /// async workers.
+    pub(crate) fn search(&self, key: Key) -> Arc<[u32]> {
+        let folded = key.q.to_lowercase();
         let matches: Arc<[u32]> = self
             .sorted(key.order)
             .iter()
@@ -211,11 +222,14 @@ impl Index {
                     || record
                         .identifier
                         .as_deref()
-                        .is_some_and(|id| id.contains(q));
-                text && (labels.is_empty() || labels.iter().any(|l| record.labels.contains(&&**l)))
+                        .is_some_and(|id| id.contains(&key.q));
+                text && (key.labels.is_empty()
+                    || key
+                        .labels
+                        .iter()
+                        .any(|l| record.labels.contains(&l.as_str())))
             })
             .collect();
-
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         recent.push_front((key, matches.clone()));
         recent.truncate(CACHED_SEARCHES);

@@ -20,7 +20,7 @@ use axum::{
 
 use super::{
     Settings,
-    query::{Field, Index, Params},
+    query::{Field, Index, Key, Params},
 };
 use crate::PAGE_SIZE;
 
@@ -35,6 +35,15 @@ pub(crate) struct Shared {
     pub(crate) window: Mutex<Window>,
     pub(crate) faults: Mutex<fastrand::Rng>,
     pub(crate) served: AtomicU64,
+}
+
+/// What the rate limit says of a request.
+enum Throttle {
+    Pass,
+    /// A `429`, with the seconds left in the window when `Retry-After` is on.
+    Refuse {
+        retry_after: Option<u64>,
+    },
 }
 
 /// The current window of the rate limit and the requests counted in it.
@@ -90,7 +99,7 @@ async fn search(
                 r#"{"errors":["You need to sign in or sign up before continuing."]}"#,
             );
         }
-        Some(value) if *value != shared.authorization => {
+        Some(value) if !same_credentials(value, &shared.authorization) => {
             return json(
                 StatusCode::UNAUTHORIZED,
                 r#"{"error":"Invalid Access Token"}"#,
@@ -98,7 +107,7 @@ async fn search(
         }
         Some(_) => {}
     }
-    if let Some(retry_after) = shared.throttle() {
+    if let Throttle::Refuse { retry_after } = shared.throttle() {
         let mut response = (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::CONTENT_TYPE, "text/plain")],
@@ -133,7 +142,23 @@ async fn search(
             }
         },
     };
-    let body = shared.page(q, &params, order);
+    let key = Key::new(q, &params.labels, order);
+    let matches = match shared.index.cached(&key) {
+        Some(matches) => matches,
+        None => {
+            let searching = shared.clone();
+            match tokio::task::spawn_blocking(move || searching.index.search(key)).await {
+                Ok(matches) => matches,
+                Err(_) => {
+                    return json(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        r#"{"error":"Internal error"}"#,
+                    );
+                }
+            }
+        }
+    };
+    let body = shared.page(&matches, &params);
     if cut {
         return cut_short(body);
     }
@@ -143,8 +168,10 @@ async fn search(
 impl Shared {
     /// Counts the request in the current window: `None` when it may pass, else whether to
     /// send a `Retry-After` and with how many seconds.
-    fn throttle(&self) -> Option<Option<u64>> {
-        let (limit, length) = self.settings.rate_limit?;
+    fn throttle(&self) -> Throttle {
+        let Some((limit, length)) = self.settings.rate_limit else {
+            return Throttle::Pass;
+        };
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
@@ -156,20 +183,20 @@ impl Shared {
         // Every request counts, throttled ones too, as with Rack::Attack.
         window.count += 1;
         if window.count <= u64::from(limit) {
-            return None;
+            return Throttle::Pass;
         }
         let ends =
             Duration::from_nanos(((number + 1) * length.as_nanos()).min(u64::MAX as u128) as u64);
         let left = ends.saturating_sub(now);
-        Some(
-            self.settings
+        Throttle::Refuse {
+            retry_after: self
+                .settings
                 .retry_after
                 .then(|| left.as_secs() + u64::from(left.subsec_nanos() > 0)),
-        )
+        }
     }
 
-    fn page(&self, q: &str, params: &Params, order: Option<(Field, bool)>) -> String {
-        let matches = self.index.search(q, &params.labels, order);
+    fn page(&self, matches: &[u32], params: &Params) -> String {
         let size = PAGE_SIZE as usize;
         let start = (params.page_number() - 1)
             .saturating_mul(size)
@@ -211,6 +238,15 @@ impl Shared {
         body.push_str("]}");
         body
     }
+}
+
+/// The account's `Basic` credentials, with the scheme's name in any case (RFC 7617).
+fn same_credentials(sent: &HeaderValue, expected: &HeaderValue) -> bool {
+    let (sent, expected) = (sent.as_bytes(), expected.as_bytes());
+    let scheme = "Basic ".len();
+    sent.len() == expected.len()
+        && sent[..scheme].eq_ignore_ascii_case(&expected[..scheme])
+        && sent[scheme..] == expected[scheme..]
 }
 
 fn json(status: StatusCode, body: impl Into<Body>) -> Response {

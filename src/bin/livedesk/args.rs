@@ -43,14 +43,16 @@ pub(crate) enum Contacts {
 #[derive(Debug, Args)]
 pub(crate) struct SearchArgs {
     /// What to look for: a part of a name, email, phone number (`+` included), company name
-    /// or identifier. The API requires one.
+    /// or identifier. The API requires one and has no way to list every contact of an
+    /// account; `@` finds every contact with an email.
     pub(crate) query: String,
 
     /// Only contacts with this label (repeat for any of several).
     #[arg(long = "label", value_name = "LABEL")]
     pub(crate) labels: Vec<String>,
 
-    /// Sort by this field (without it, the server's order may change between pages).
+    /// Sort by this field [default with --all: created_at, ascending, the one order that
+    /// holds still while contacts are added; without --all, the server's order].
     #[arg(long, value_enum)]
     pub(crate) sort: Option<Sort>,
 
@@ -66,7 +68,7 @@ pub(crate) struct SearchArgs {
     #[arg(long)]
     pub(crate) all: bool,
 
-    /// Stop after this many contacts.
+    /// Stop after this many contacts (fetching only the pages they need).
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
 
@@ -103,8 +105,9 @@ pub(crate) struct Target {
     #[arg(long, env = "LIVEDESK_BASE_URL", value_name = "URL", default_value = livedesk::DEFAULT_BASE_URL)]
     pub(crate) base_url: String,
 
-    /// Ask an in-process sandbox (a seeded data set of 250 contacts) instead of the API.
-    #[arg(long, conflicts_with = "base_url")]
+    /// Ask an in-process sandbox (a seeded data set of 250 contacts) instead of the API;
+    /// no credentials needed, and the base URL is ignored.
+    #[arg(long)]
     pub(crate) sandbox: bool,
 }
 

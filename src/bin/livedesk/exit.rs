@@ -12,13 +12,15 @@ Exit codes:
   2  usage: bad arguments or settings
   3  authentication: credentials missing or refused (401, 403)
   4  rate limited: still throttled (429) after waiting
-  5  network: no connection, timeout, or a connection cut";
+  5  network: no connection, timeout, or a connection cut
+  130  interrupted (Ctrl-C or SIGTERM); an --output file is left as it was";
 
 pub(crate) const OTHER: u8 = 1;
 pub(crate) const USAGE: u8 = 2;
 pub(crate) const AUTH: u8 = 3;
 pub(crate) const RATE_LIMITED: u8 = 4;
 pub(crate) const NETWORK: u8 = 5;
+pub(crate) const INTERRUPTED: u8 = 130;
 
 /// The exit code for an error of the library.
 pub(crate) fn code(error: &Error) -> ExitCode {
@@ -26,6 +28,7 @@ pub(crate) fn code(error: &Error) -> ExitCode {
         Error::Config(
             ConfigError::MissingVariable(_)
             | ConfigError::EmptyVariable(_)
+            | ConfigError::NotUnicodeVariable(_)
             | ConfigError::EmptyKey
             | ConfigError::EmptySecret
             | ConfigError::ColonInKey

@@ -16,7 +16,7 @@ use clap::{CommandFactory, Parser};
 use futures::StreamExt;
 use livedesk::{Client, Credentials, Error, RetryPolicy, Sandbox};
 
-use args::{Cli, Command, Contacts, Format, SandboxArgs, SearchArgs};
+use args::{Cli, Command, Contacts, Direction, Format, SandboxArgs, SearchArgs, Sort};
 use output::Writer;
 use progress::Progress;
 
@@ -28,12 +28,17 @@ const SANDBOX_SECRET: &str = "sandbox-secret";
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Contacts(Contacts::Search(args)) => search(args).await,
+        // Interrupted, the search is dropped, and with it the temporary file of an export.
+        Command::Contacts(Contacts::Search(args)) => tokio::select! {
+            result = search(args) => result,
+            signal = interrupted() => Err(signal),
+        },
         Command::Sandbox(args) => sandbox(args).await,
-        Command::Spec => print(include_str!("../../../openapi/livedesk.yaml")),
+        Command::Spec => print(include_str!("../../../openapi/livedesk.yaml").as_bytes()),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "livedesk", &mut io::stdout());
-            Ok(())
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "livedesk", &mut script);
+            print(&script)
         }
     };
     match result {
@@ -56,6 +61,8 @@ enum Failure {
     Io(#[from] io::Error),
     #[error("{0}")]
     Usage(String),
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl Failure {
@@ -64,13 +71,31 @@ impl Failure {
             Failure::Api(error) => exit::code(error),
             Failure::Io(_) => ExitCode::from(exit::OTHER),
             Failure::Usage(_) => ExitCode::from(exit::USAGE),
+            Failure::Interrupted => ExitCode::from(exit::INTERRUPTED),
         }
     }
 }
 
-fn print(text: &str) -> Result<(), Failure> {
+/// Resolves at Ctrl-C or, on Unix, SIGTERM.
+async fn interrupted() -> Failure {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return Failure::Interrupted;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    Failure::Interrupted
+}
+
+fn print(bytes: &[u8]) -> Result<(), Failure> {
     let mut stdout = io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
+    stdout.write_all(bytes)?;
     Ok(stdout.flush()?)
 }
 
@@ -98,14 +123,20 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     let client = builder.retry(retry).build()?;
 
     let mut search = client.search(&args.query);
+    // A walk without a sort meets pages whose order changed in between; the oldest first
+    // is the order that holds still while contacts are added.
+    let sort = match (args.sort, args.all) {
+        (None, true) => Some((Sort::CreatedAt, args.direction.or(Some(Direction::Asc)))),
+        (sort, _) => sort.map(|sort| (sort, args.direction)),
+    };
     for label in &args.labels {
         search = search.label(label);
     }
-    if let Some(sort) = args.sort {
+    if let Some((sort, direction)) = sort {
         search = search.sort(livedesk::SortField::from(sort));
-    }
-    if let Some(direction) = args.direction {
-        search = search.direction(livedesk::SortDirection::from(direction));
+        if let Some(direction) = direction {
+            search = search.direction(livedesk::SortDirection::from(direction));
+        }
     }
     if args.no_inboxes {
         search = search.include_contact_inboxes(false);
@@ -127,7 +158,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         }
         None => (Box::new(BufWriter::new(io::stdout().lock())), None),
     };
-    let mut writer = Writer::new(format, out)?;
+    let mut writer = Writer::new(format, !args.no_inboxes, out)?;
     let limit = args.limit.unwrap_or(usize::MAX);
     // How many contacts match, when a single page shows only some of them.
     let mut more = None;
@@ -137,24 +168,21 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         if let Some(limit) = args.limit {
             walk = walk.limit(limit);
         }
-        let progress = Progress::start(&client);
+        // On a terminal showing the contacts themselves, the rows are the progress.
+        let progress = (!io::stdout().is_terminal() || args.output.is_some())
+            .then(|| Progress::start(&client, args.limit))
+            .flatten();
         let pages = walk.pages();
         futures::pin_mut!(pages);
-        let mut written = 0;
         while let Some(page) = pages.next().await {
             let page = page?;
-            let before = written;
-            for contact in page.payload.iter().take(limit - written) {
+            for contact in &page.payload {
                 writer.contact(contact)?;
-                written += 1;
             }
             // Each page reaches the reader as it comes.
             writer.flush()?;
             if let Some(progress) = &progress {
-                progress.page(&page, written - before);
-            }
-            if written == limit {
-                break;
+                progress.page(&page);
             }
         }
         if let Some(progress) = progress {
@@ -174,6 +202,10 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
 
     let (out, written) = writer.finish()?;
     drop(out);
+    if let Some(temp) = &temp {
+        // On disk before the rename, so that a crash cannot leave a short file under the name.
+        temp.as_file().sync_all()?;
+    }
     if let Some(count) = more.filter(|_| io::stderr().is_terminal() && args.output.is_none()) {
         eprintln!("{written} of {count} contacts; --all for every page");
     }
@@ -229,13 +261,13 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
         0 => "no rate limit".to_owned(),
         limit => format!("{limit} searches every {} s", args.window),
     };
-    print(&format!(
+    print(format!(
         "LiveDesk sandbox: {} contacts on {}, {limit}; Ctrl-C stops it.\n\
          export LIVEDESK_BASE_URL={} LIVEDESK_API_KEY={SANDBOX_KEY} LIVEDESK_API_SECRET={SANDBOX_SECRET}\n",
         args.contacts,
         sandbox.base_url(),
         sandbox.base_url(),
-    ))?;
+    ).as_bytes())?;
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

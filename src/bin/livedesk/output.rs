@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use livedesk::Contact;
 use serde_json::Value;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use crate::args::Format;
 
@@ -28,9 +28,10 @@ pub(crate) const CSV_COLUMNS: &[&str] = &[
     "custom_attributes",
 ];
 
-/// The table's columns and their widths in terminal cells.
+/// The table's columns and their widths in terminal cells. An ID is never cut: a longer one
+/// widens its row.
 const TABLE: &[(&str, usize)] = &[
-    ("ID", 9),
+    ("ID", 10),
     ("NAME", 26),
     ("EMAIL", 32),
     ("PHONE", 16),
@@ -39,6 +40,8 @@ const TABLE: &[(&str, usize)] = &[
 
 pub(crate) struct Writer<W: Write> {
     format: Format,
+    /// Whether contacts carry their channels: without, the CSV cell is empty, not `[]`.
+    inboxes: bool,
     out: Out<W>,
     written: usize,
 }
@@ -49,7 +52,7 @@ enum Out<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
-    pub(crate) fn new(format: Format, mut out: W) -> io::Result<Self> {
+    pub(crate) fn new(format: Format, inboxes: bool, mut out: W) -> io::Result<Self> {
         let out = match format {
             Format::Table => {
                 let header: Vec<String> = TABLE
@@ -66,12 +69,13 @@ impl<W: Write> Writer<W> {
             Format::Jsonl => Out::Plain(out),
             Format::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
-                csv.write_record(CSV_COLUMNS)?;
+                csv.write_record(CSV_COLUMNS).map_err(io_error)?;
                 Out::Csv(Box::new(csv))
             }
         };
         Ok(Writer {
             format,
+            inboxes,
             out,
             written: 0,
         })
@@ -79,22 +83,24 @@ impl<W: Write> Writer<W> {
 
     pub(crate) fn contact(&mut self, contact: &Contact) -> io::Result<()> {
         match &mut self.out {
-            Out::Csv(csv) => csv.write_record(csv_row(contact))?,
+            Out::Csv(csv) => csv
+                .write_record(csv_row(contact, self.inboxes))
+                .map_err(io_error)?,
             Out::Plain(out) => match self.format {
                 Format::Table => {
-                    let id = contact.id.to_string();
                     let cells = [
-                        Some(id.as_str()),
                         contact.name.as_deref(),
                         contact.email.as_deref(),
                         contact.phone_number.as_deref(),
                         contact.identifier.as_deref(),
                     ];
-                    let row: Vec<String> = cells
-                        .iter()
-                        .zip(TABLE)
-                        .map(|(cell, (_, width))| fit(cell.unwrap_or(""), *width))
-                        .collect();
+                    let mut row = vec![format!("{:<width$}", contact.id, width = TABLE[0].1)];
+                    row.extend(
+                        cells
+                            .iter()
+                            .zip(&TABLE[1..])
+                            .map(|(cell, (_, width))| fit(cell.unwrap_or(""), *width)),
+                    );
                     writeln!(out, "{}", row.join("  ").trim_end())?;
                 }
                 Format::Json => {
@@ -132,7 +138,15 @@ impl<W: Write> Writer<W> {
     }
 }
 
-fn csv_row(contact: &Contact) -> Vec<String> {
+/// A CSV error as the I/O error it may be, so that a closed pipe stays a closed pipe.
+fn io_error(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(error) => error,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+fn csv_row(contact: &Contact, inboxes: bool) -> Vec<String> {
     let attribute = |key: &str| match contact.additional_attributes.get(key) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
@@ -152,7 +166,11 @@ fn csv_row(contact: &Contact) -> Vec<String> {
         attribute("city"),
         attribute("country"),
         contact.thumbnail.clone(),
-        json(&contact.contact_inboxes),
+        if inboxes {
+            json(&contact.contact_inboxes)
+        } else {
+            String::new()
+        },
         json(&contact.additional_attributes),
         json(&contact.custom_attributes),
     ]
@@ -172,35 +190,35 @@ pub(crate) fn iso8601(seconds: i64) -> String {
         .unwrap_or_else(|| seconds.to_string())
 }
 
-/// A cell of exactly `width` terminal cells: control characters escaped (a name's newline
-/// or terminal escape must not break the table), cut with `…`.
+/// A cell of exactly `width` terminal cells: control and bidirectional-override characters
+/// escaped (a name's newline, terminal escape or right-to-left override must not break the
+/// table), cut with `…`.
 fn fit(text: &str, width: usize) -> String {
     let escaped: String = text
         .chars()
-        .map(|ch| {
-            if ch.is_control() {
-                ch.escape_debug().to_string()
-            } else {
-                ch.to_string()
+        .map(|ch| match ch {
+            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                ch.escape_unicode().to_string()
             }
+            _ if ch.is_control() => ch.escape_debug().to_string(),
+            _ => ch.to_string(),
         })
         .collect();
-    let fits = escaped.width() <= width;
-    let room = if fits { width } else { width - 1 };
-    let mut cell = String::new();
-    let mut used = 0;
-    for ch in escaped.chars() {
-        let w = ch.width().unwrap_or(0);
-        if used + w > room {
-            break;
+    let mut cell = if escaped.width() <= width {
+        escaped
+    } else {
+        // Whole strings are measured, not characters: emoji sequences (ZWJ, skin tones,
+        // presentation selectors) are narrower than their parts.
+        let mut end = 0;
+        for (i, ch) in escaped.char_indices() {
+            if escaped[..i + ch.len_utf8()].width() >= width {
+                break;
+            }
+            end = i + ch.len_utf8();
         }
-        cell.push(ch);
-        used += w;
-    }
-    if !fits {
-        cell.push('…');
-        used += 1;
-    }
+        format!("{}…", &escaped[..end])
+    };
+    let used = cell.width();
     cell.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
     cell
 }
@@ -220,6 +238,13 @@ mod tests {
         );
         assert_eq!(fit("a\nb", 6), "a\\nb  ");
         assert_eq!(fit("\u{1b}[31m", 10).trim_end(), "\\u{1b}[31m");
+        assert_eq!(fit("a\u{202e}b", 12).trim_end(), "a\\u{202e}b");
+        for name in ["👨‍👩‍👧 family", "❤️ heart", "👍🏽 thumbs", "👨‍👩‍👧👨‍👩‍👧👨‍👩‍👧👨‍👩‍👧"]
+        {
+            for width in [3, 5, 8, 30] {
+                assert_eq!(fit(name, width).width(), width, "{name:?} in {width} cells");
+            }
+        }
     }
 
     #[test]

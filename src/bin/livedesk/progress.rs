@@ -15,12 +15,25 @@ use livedesk::{Client, ContactList, PAGE_SIZE};
 pub(crate) struct Progress {
     bar: ProgressBar,
     contacts: Arc<AtomicU64>,
-    ticker: tokio::task::JoinHandle<()>,
+    /// The pages `--limit` needs, when it has one.
+    limit_pages: Option<u64>,
+    ticker: tokio::task::AbortHandle,
+}
+
+impl Drop for Progress {
+    /// A walk that failed leaves no bar behind its one-line error.
+    fn drop(&mut self) {
+        self.ticker.abort();
+        if !self.bar.is_finished() {
+            self.bar.finish_and_clear();
+        }
+    }
 }
 
 impl Progress {
-    /// A bar for a walk with `client`; `None` when standard error is not a terminal.
-    pub(crate) fn start(client: &Client) -> Option<Progress> {
+    /// A bar for a walk with `client` of at most `limit` contacts; `None` when standard error
+    /// is not a terminal.
+    pub(crate) fn start(client: &Client, limit: Option<usize>) -> Option<Progress> {
         if !std::io::stderr().is_terminal() {
             return None;
         }
@@ -47,30 +60,43 @@ impl Progress {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
-        });
+        })
+        .abort_handle();
+        let limit_pages = limit.map(|n| (n as u64).div_ceil(u64::from(PAGE_SIZE)).max(1));
         Some(Progress {
             bar,
             contacts,
+            limit_pages,
             ticker,
         })
     }
 
-    /// One more page done, with `written` of its contacts written.
-    pub(crate) fn page(&self, page: &ContactList, written: usize) {
-        if page.meta.has_more.is_none() && self.bar.length().is_none() {
-            let pages = (page.meta.count.max(0) as u64).div_ceil(u64::from(PAGE_SIZE));
-            self.bar.set_length(pages.max(1));
+    /// One more page written.
+    pub(crate) fn page(&self, page: &ContactList) {
+        if self.bar.length().is_none() {
+            // The documented shape counts every match; `has_more` servers do not say.
+            let total = page.meta.has_more.is_none().then(|| {
+                (page.meta.count.max(0) as u64)
+                    .div_ceil(u64::from(PAGE_SIZE))
+                    .max(1)
+            });
+            let pages = match (total, self.limit_pages) {
+                (Some(total), Some(limit)) => Some(total.min(limit)),
+                (total, limit) => total.or(limit),
+            };
+            if let Some(pages) = pages {
+                self.bar.set_length(pages);
+            }
         }
-        self.contacts.fetch_add(written as u64, Ordering::Relaxed);
+        self.contacts
+            .fetch_add(page.payload.len() as u64, Ordering::Relaxed);
         self.bar.inc(1);
     }
 
+    /// The walk completed: the bar stays, with the final counts.
     pub(crate) fn finish(self) {
-        self.ticker.abort();
         let done = self.contacts.load(Ordering::Relaxed);
-        if self.bar.length().is_none() {
-            self.bar.set_length(self.bar.position());
-        }
+        self.bar.set_length(self.bar.position());
         self.bar.finish_with_message(format!("{done} contacts"));
     }
 }
