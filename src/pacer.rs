@@ -83,11 +83,16 @@ struct State {
     ok_since_lowered: u64,
     retry_after_seen: bool,
     budget: u32,
+    /// Episodes begun so far: the last one's generation.
+    episodes: u64,
 }
 
 /// A throttle in progress: requests wait; one probe at a time finds when it lifts.
 #[derive(Debug)]
 struct Episode {
+    /// Tells this episode from a later one: a probe of an episode that a `Retry-After`
+    /// replaced says nothing of the new one.
+    generation: u64,
     started: Instant,
     next_probe: Instant,
     gap: Duration,
@@ -109,15 +114,20 @@ pub(crate) enum Report {
 /// cancelled), a probe's turn goes to the next waiter.
 pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
-    probe: bool,
+    /// The generation of the episode this permit probes, if it is a probe.
+    probe: Option<u64>,
     sent: Instant,
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        if self.probe {
+        if let Some(generation) = self.probe {
             let mut state = self.pacer.lock();
-            if let Some(episode) = &mut state.episode {
+            if let Some(episode) = state
+                .episode
+                .as_mut()
+                .filter(|e| e.generation == generation)
+            {
                 episode.probe_out = false;
             }
             drop(state);
@@ -144,6 +154,7 @@ impl Pacer {
                 ok_since_lowered: 0,
                 retry_after_seen: false,
                 budget: RETRY_BUDGET,
+                episodes: 0,
             }),
             wake: tokio::sync::Notify::new(),
             fixed: limit.is_some(),
@@ -172,7 +183,7 @@ impl Pacer {
         loop {
             let now = Instant::now();
             if give_up.is_some_and(|at| now >= at) {
-                return self.permit(false);
+                return self.permit(None);
             }
             let wait = {
                 let mut state = self.lock();
@@ -195,7 +206,7 @@ impl Pacer {
                         episode.probe_out = true;
                         episode.next_probe = later(now, episode.gap);
                         episode.gap = episode.gap.saturating_mul(2).min(MAX_PROBE_GAP);
-                        return self.permit(true);
+                        return self.permit(Some(episode.generation));
                     }
                 } else if let Some(interval) = state.interval {
                     let slot = state.next_slot.map_or(now, |slot| slot.max(now));
@@ -203,10 +214,10 @@ impl Pacer {
                         Some(slot - now)
                     } else {
                         state.next_slot = Some(later(now, interval));
-                        return self.permit(false);
+                        return self.permit(None);
                     }
                 } else {
-                    return self.permit(false);
+                    return self.permit(None);
                 }
             };
             let wait = match (wait, give_up) {
@@ -224,7 +235,7 @@ impl Pacer {
         }
     }
 
-    fn permit(&self, probe: bool) -> Permit<'_> {
+    fn permit(&self, probe: Option<u64>) -> Permit<'_> {
         Permit {
             pacer: self,
             probe,
@@ -234,11 +245,18 @@ impl Pacer {
 
     /// Takes what an attempt ended with into the pace.
     pub(crate) fn report(&self, mut permit: Permit<'_>, report: Report) {
-        let was_probe = std::mem::take(&mut permit.probe);
+        let probe = permit.probe.take();
         let sent = permit.sent;
         drop(permit);
         let now = Instant::now();
         let mut state = self.lock();
+        // A probe of the episode in progress, not of one it replaced.
+        let was_probe = probe.is_some_and(|generation| {
+            state
+                .episode
+                .as_ref()
+                .is_some_and(|e| e.generation == generation)
+        });
         match report {
             Report::Answered => {
                 if state.first_throttle.is_some() {
@@ -276,7 +294,9 @@ impl Pacer {
                 if let Some(wait) = retry_after.filter(|wait| !wait.is_zero()) {
                     state.retry_after_seen = true;
                     // Every request of the client waits for it: one probe when it is over.
+                    state.episodes += 1;
                     state.episode = Some(Episode {
+                        generation: state.episodes,
                         started: now,
                         next_probe: later(now, wait),
                         gap: wait.min(MAX_PROBE_GAP),
@@ -292,7 +312,9 @@ impl Pacer {
                         // that they scale with whatever the window is.
                         let ran = now.saturating_duration_since(state.first_request.unwrap_or(now));
                         let gap = (ran / 4).clamp(Duration::from_millis(1), MAX_PROBE_GAP);
+                        state.episodes += 1;
                         state.episode = Some(Episode {
+                            generation: state.episodes,
                             started: now,
                             next_probe: later(now, gap),
                             gap,
@@ -374,5 +396,29 @@ impl Pacer {
             }
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A probe of a throttle that a `Retry-After` has since replaced: its success must not
+    /// lift the pause the server asked for, nor free the new episode's probe.
+    #[tokio::test]
+    async fn a_stale_probe_does_not_end_a_newer_pause() {
+        let pacer = Pacer::new(None);
+        let (first, second) = (pacer.acquire(None).await, pacer.acquire(None).await);
+        pacer.report(first, Report::Throttled(None));
+        let probe = pacer.acquire(None).await;
+        assert!(probe.probe.is_some(), "the first throttle's probe");
+        pacer.report(second, Report::Throttled(Some(Duration::from_secs(3600))));
+        pacer.report(probe, Report::Answered);
+        assert!(
+            pacer.throttled(),
+            "the server's hour-long pause still holds"
+        );
+        let waiting = tokio::time::timeout(Duration::from_millis(50), pacer.acquire(None)).await;
+        assert!(waiting.is_err(), "and no request goes out during it");
     }
 }
