@@ -182,6 +182,10 @@ pub enum WalkError {
          walk, or the server ignores `page`"
     )]
     RepeatedPages(u32),
+    /// A page came back empty while the server said more contacts follow (`has_more:
+    /// true`): whatever it was to hold is unknown.
+    #[error("page {0} was empty, but the server said more contacts follow it")]
+    EmptyPage(u32),
     /// The walk reached its page cap before the server said it ended.
     #[error("the walk reached its cap of {0} pages before the server said it ended")]
     PageCap(u32),
@@ -476,6 +480,10 @@ impl Walk {
                 }
                 .into(),
             ));
+            return None;
+        }
+        if received == 0 && has_more == Some(true) {
+            self.ending = Some(Ending::Failed(WalkError::EmptyPage(number).into()));
             return None;
         }
         page.payload.retain(|contact| self.seen.insert(contact.id));

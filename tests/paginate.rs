@@ -246,6 +246,28 @@ async fn newer_servers_are_followed_by_has_more() {
 }
 
 #[tokio::test]
+async fn an_empty_page_that_says_more_follow_ends_the_walk_with_an_error() {
+    // Two full pages, then an empty one that still says `has_more: true`.
+    let server = TestServer::start(|request| {
+        let p = request.page();
+        let first = i64::from(p - 1) * 15 + 1;
+        let payload = if p <= 2 { page(first..first + 15, 15, p)["payload"].clone() } else { json!([]) };
+        Reply::json(&json!({
+            "meta": {"count": payload.as_array().unwrap().len(), "current_page": p, "has_more": true},
+            "payload": payload,
+        }))
+    })
+    .await;
+    let items = walk_pages(&server).await;
+    assert_eq!(items.len(), 3);
+    assert!(
+        matches!(items[2], Err(Error::Walk(WalkError::EmptyPage(3)))),
+        "{:?}",
+        items[2]
+    );
+}
+
+#[tokio::test]
 async fn a_server_that_ignores_page_ends_the_walk_with_an_error() {
     // Page 1 whatever is asked, saying so in `current_page`.
     let server = TestServer::start(|request| {
