@@ -122,44 +122,9 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     let retry = RetryPolicy::default().throttle_deadline(Duration::from_secs(args.max_wait));
     let client = builder.retry(retry).build()?;
 
-    let mut search = client.search(&args.query);
-    // A walk without a sort meets pages whose order changed in between; the oldest first
-    // is the order that holds still while contacts are added.
-    let sort = match (args.sort, args.all) {
-        (None, true) => Some((Sort::CreatedAt, args.direction.or(Some(Direction::Asc)))),
-        (sort, _) => sort.map(|sort| (sort, args.direction)),
-    };
-    for label in &args.labels {
-        search = search.label(label);
-    }
-    if let Some((sort, direction)) = sort {
-        search = search.sort(livedesk::SortField::from(sort));
-        if let Some(direction) = direction {
-            search = search.direction(livedesk::SortDirection::from(direction));
-        }
-    }
-    if args.no_inboxes {
-        search = search.include_contact_inboxes(false);
-    }
-
-    // An export to a file goes to a temporary file beside it, renamed into place only once
-    // complete: a failed export never leaves a file that looks whole.
-    let (out, temp): (Box<dyn Write>, _) = match &args.output {
-        Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|dir| !dir.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let temp = tempfile::Builder::new()
-                .prefix(".livedesk-")
-                .suffix(".partial")
-                .tempfile_in(dir)?;
-            (Box::new(BufWriter::new(temp.reopen()?)), Some(temp))
-        }
-        None => (Box::new(BufWriter::new(io::stdout().lock())), None),
-    };
+    let mut search = search_for(&client, &args);
+    let (out, temp) = output(args.output.as_deref())?;
     let mut writer = Writer::new(format, !args.no_inboxes, out)?;
-    let limit = args.limit.unwrap_or(usize::MAX);
     // How many contacts match, when a single page shows only some of them.
     let mut more = None;
 
@@ -193,7 +158,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
             search = search.page(page);
         }
         let page = search.send().await?;
-        for contact in page.payload.iter().take(limit) {
+        for contact in page.payload.iter().take(args.limit.unwrap_or(usize::MAX)) {
             writer.contact(contact)?;
         }
         more = (page.meta.has_more.is_none() && page.meta.count > page.payload.len() as i64)
@@ -216,6 +181,48 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// The search the arguments describe.
+fn search_for(client: &Client, args: &SearchArgs) -> livedesk::Search {
+    let mut search = client.search(&args.query);
+    for label in &args.labels {
+        search = search.label(label);
+    }
+    // A walk without a sort meets pages whose order changed in between; oldest first is
+    // the order that holds still while contacts are added.
+    let sort = match (args.sort, args.all) {
+        (None, true) => Some((Sort::CreatedAt, args.direction.or(Some(Direction::Asc)))),
+        (sort, _) => sort.map(|sort| (sort, args.direction)),
+    };
+    if let Some((sort, direction)) = sort {
+        search = search.sort(livedesk::SortField::from(sort));
+        if let Some(direction) = direction {
+            search = search.direction(livedesk::SortDirection::from(direction));
+        }
+    }
+    if args.no_inboxes {
+        search = search.include_contact_inboxes(false);
+    }
+    search
+}
+
+/// Standard output, or for `--output` a temporary file beside the target, renamed into
+/// place only once the export is complete: a failed export never leaves a file that looks
+/// whole. (Dropped unpersisted, the temporary file is removed.)
+fn output(path: Option<&Path>) -> io::Result<(Box<dyn Write>, Option<tempfile::NamedTempFile>)> {
+    let Some(path) = path else {
+        return Ok((Box::new(BufWriter::new(io::stdout().lock())), None));
+    };
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temp = tempfile::Builder::new()
+        .prefix(".livedesk-")
+        .suffix(".partial")
+        .tempfile_in(dir)?;
+    Ok((Box::new(BufWriter::new(temp.reopen()?)), Some(temp)))
 }
 
 /// The format a file's extension names, JSON lines otherwise.
