@@ -284,7 +284,10 @@ fn draw_chart(
     chart.draw_series(measured.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))?;
     chart
         .draw_series(LineSeries::new(ideal, RED.stroke_width(1)))?
-        .label("latency bound: latency × (1 + ceil(199 / c))")
+        .label(format!(
+            "latency bound: latency × (1 + ceil({} / c))",
+            pages - 1
+        ))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
     chart
         .configure_series_labels()

@@ -84,11 +84,31 @@ async fn json_and_json_lines_read_back_as_the_librarys_contacts() {
     let json: Vec<Contact> = serde_json::from_str(stdout(&export(&sandbox, "json"))).unwrap();
     assert_eq!(json, expected);
 
-    let lines: Vec<Contact> = stdout(&export(&sandbox, "jsonl"))
+    let jsonl = export(&sandbox, "jsonl");
+    let lines: Vec<Contact> = stdout(&jsonl)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(lines, expected);
+    // As the API sends them: a contact in no channel has `"contact_inboxes":[]`, which
+    // `--no-inboxes` leaves out.
+    assert!(expected.iter().any(|c| c.contact_inboxes.is_empty()));
+    assert!(
+        stdout(&jsonl)
+            .lines()
+            .all(|l| l.contains(r#""contact_inboxes":["#))
+    );
+
+    // The extension picks the format of an --output file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.json");
+    let output = run(livedesk(&sandbox)
+        .args(["contacts", "search", "e", "--all", "--output"])
+        .arg(&path));
+    assert!(stdout(&output).is_empty());
+    let from_file: Vec<Contact> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(from_file, expected);
 
     // Piped, the default is JSON lines; and a walk without --sort is oldest first.
     let default = run(livedesk(&sandbox).args(["contacts", "search", "e", "--all"]));
@@ -253,6 +273,26 @@ async fn a_page_a_limit_and_every_parameter_reach_the_server() {
     let limited =
         run(livedesk(&sandbox).args(["contacts", "search", "e", "--all", "--limit", "20"]));
     assert_eq!(stdout(&limited).lines().count(), 20);
+
+    // Without inboxes, the CSV's `contact_inboxes` cell is empty, not `[]`.
+    let csv = run(livedesk(&sandbox).args([
+        "contacts",
+        "search",
+        "e",
+        "--all",
+        "--no-inboxes",
+        "--format",
+        "csv",
+    ]));
+    let mut reader = csv::Reader::from_reader(stdout(&csv).as_bytes());
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "contact_inboxes")
+        .unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(rows.len() > 15 && rows.iter().all(|row| row[column].is_empty()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -438,8 +478,9 @@ async fn exit_codes_tell_the_failures_apart() {
         .unwrap();
     // The query is personal data, like the secret: neither is in the error.
     let private = "ada.private+1@example.com";
-    let output = run(livedesk(&broken).args(["contacts", "search", private]));
+    let output = run(livedesk(&broken).args(["contacts", "search", private, "--format", "json"]));
     assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "a failed search writes no `[`");
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
         stderr.starts_with("livedesk: error: ") && stderr.contains("502"),
@@ -501,6 +542,24 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
     ] {
         assert!(terminal.contains(&shown), "{shown:?} is not in {terminal}");
     }
+
+    // With the contacts on the terminal: a table by default, and no bar over it.
+    let table = Command::new("script")
+        .args([
+            "-qefc",
+            &format!("{BIN} contacts search e --all --limit 20"),
+            "/dev/null",
+        ])
+        .env("LIVEDESK_BASE_URL", sandbox.base_url())
+        .env("LIVEDESK_API_KEY", "sandbox-key")
+        .env("LIVEDESK_API_SECRET", "sandbox-secret")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.starts_with("ID") && table.contains("NAME"), "{table}");
+    assert!(!table.contains("pages"), "{table}");
 
     let piped = run(livedesk(&sandbox)
         .args(["contacts", "search", "e", "--all", "--output"])
@@ -735,7 +794,7 @@ async fn a_closed_pipe_ends_the_export_quietly() {
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
-async fn an_interrupted_export_leaves_no_file() {
+async fn an_interrupted_export_leaves_the_output_as_it_was() {
     let sandbox = Sandbox::builder()
         .contacts(300)
         .latency(Duration::from_millis(200))
@@ -745,34 +804,42 @@ async fn an_interrupted_export_leaves_no_file() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.csv");
-    let mut child = Killed(
-        livedesk(&sandbox)
-            .args([
-                "contacts",
-                "search",
-                "e",
-                "--all",
-                "--concurrency",
-                "1",
-                "--output",
-            ])
-            .arg(&path)
-            .spawn()
-            .unwrap(),
-    );
-    // The export is under way once its temporary file exists.
-    for _ in 0..100 {
-        if !files(dir.path()).is_empty() {
-            break;
+    std::fs::write(&path, "the previous export\n").unwrap();
+    for signal in ["-INT", "-TERM"] {
+        let mut child = Killed(
+            livedesk(&sandbox)
+                .args([
+                    "contacts",
+                    "search",
+                    "e",
+                    "--all",
+                    "--concurrency",
+                    "1",
+                    "--output",
+                ])
+                .arg(&path)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        // The export is under way once its temporary file exists.
+        for _ in 0..100 {
+            if files(dir.path()).len() > 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(files(dir.path()).len(), 2, "{signal}: the temporary file");
+        let kill = Command::new("kill")
+            .args([signal, &child.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        assert_eq!(child.0.wait().unwrap().code(), Some(130), "{signal}");
+        assert_eq!(files(dir.path()), ["contacts.csv"], "{signal}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "the previous export\n"
+        );
     }
-    assert_eq!(files(dir.path()).len(), 1, "the temporary file");
-    let kill = Command::new("kill")
-        .args(["-INT", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    assert_eq!(child.0.wait().unwrap().code(), Some(130));
-    assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
 }

@@ -464,6 +464,30 @@ async fn burst(
 }
 
 #[tokio::test]
+async fn the_default_limit_is_100_searches_a_minute() {
+    let minute = Duration::from_secs(60);
+    for _ in 0..3 {
+        // A fresh sandbox each try: a try that crossed a minute left counts behind.
+        let sandbox = Sandbox::builder().contacts(20).start().await.unwrap();
+        let number = window_number(minute);
+        let mut statuses = Vec::new();
+        for _ in 0..101 {
+            statuses.push(
+                get(&sandbox, "q=e", Some(("sandbox-key", "sandbox-secret")))
+                    .await
+                    .0,
+            );
+        }
+        if window_number(minute) == number {
+            assert!(statuses[..100].iter().all(|&s| s == 200), "{statuses:?}");
+            assert_eq!(statuses[100], 429);
+            return;
+        }
+    }
+    panic!("no 101 requests fit in one minute");
+}
+
+#[tokio::test]
 async fn the_rate_limit_is_a_fixed_window_per_account() {
     let window = Duration::from_secs(1);
     let sandbox = Sandbox::builder()

@@ -29,10 +29,13 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         // Interrupted, the search is dropped, and with it the temporary file of an export.
-        Command::Contacts(Contacts::Search(args)) => tokio::select! {
-            result = search(args) => result,
-            signal = interrupted() => Err(signal),
-        },
+        Command::Contacts(Contacts::Search(args)) => {
+            let interrupted = interruption();
+            tokio::select! {
+                result = search(args) => result,
+                () = interrupted => Err(Failure::Interrupted),
+            }
+        }
         Command::Sandbox(args) => sandbox(args).await,
         Command::Spec => print(include_str!("../../../openapi/livedesk.yaml").as_bytes()),
         Command::Completions { shell } => {
@@ -47,6 +50,10 @@ async fn main() -> ExitCode {
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("livedesk: error: {failure}");
+            if let Failure::Interrupted = failure {
+                // At once: the runtime's shutdown would wait for a DNS lookup in flight.
+                std::process::exit(exit::INTERRUPTED.into());
+            }
             failure.code()
         }
     }
@@ -76,21 +83,34 @@ impl Failure {
     }
 }
 
-/// Resolves at Ctrl-C or, on Unix, SIGTERM.
-async fn interrupted() -> Failure {
+/// Resolves at Ctrl-C or, on Unix, SIGTERM. It listens from the call on, not from its first
+/// poll, so that no signal between the two kills the process with a temporary file left.
+fn interruption() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+        let listening = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        );
+        async move {
+            match listening {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            return Failure::Interrupted;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
-    Failure::Interrupted
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn print(bytes: &[u8]) -> Result<(), Failure> {
@@ -124,7 +144,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
 
     let mut search = search_for(&client, &args);
     let (out, temp) = output(args.output.as_deref())?;
-    let mut writer = Writer::new(format, !args.no_inboxes, out)?;
+    let mut writer = Writer::new(format, !args.no_inboxes, out);
     // How many contacts match, when a single page shows only some of them.
     let mut more = None;
 

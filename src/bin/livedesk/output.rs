@@ -44,6 +44,7 @@ pub(crate) struct Writer<W: Write> {
     inboxes: bool,
     out: Out<W>,
     written: usize,
+    begun: bool,
 }
 
 enum Out<W: Write> {
@@ -52,36 +53,42 @@ enum Out<W: Write> {
 }
 
 impl<W: Write> Writer<W> {
-    pub(crate) fn new(format: Format, inboxes: bool, mut out: W) -> io::Result<Self> {
+    pub(crate) fn new(format: Format, inboxes: bool, out: W) -> Self {
         let out = match format {
-            Format::Table => {
-                let header: Vec<String> = TABLE
-                    .iter()
-                    .map(|(name, width)| fit(name, *width))
-                    .collect();
-                writeln!(out, "{}", header.join("  ").trim_end())?;
-                Out::Plain(out)
-            }
-            Format::Json => {
-                out.write_all(b"[")?;
-                Out::Plain(out)
-            }
-            Format::Jsonl => Out::Plain(out),
-            Format::Csv => {
-                let mut csv = csv::Writer::from_writer(out);
-                csv.write_record(CSV_COLUMNS).map_err(io_error)?;
-                Out::Csv(Box::new(csv))
-            }
+            Format::Csv => Out::Csv(Box::new(csv::Writer::from_writer(out))),
+            _ => Out::Plain(out),
         };
-        Ok(Writer {
+        Writer {
             format,
             inboxes,
             out,
             written: 0,
-        })
+            begun: false,
+        }
+    }
+
+    /// The header or opening bracket, written with the first contact (or at the end), so
+    /// that a search that fails at once writes nothing.
+    fn begin(&mut self) -> io::Result<()> {
+        if std::mem::replace(&mut self.begun, true) {
+            return Ok(());
+        }
+        match (&mut self.out, self.format) {
+            (Out::Csv(csv), _) => csv.write_record(CSV_COLUMNS).map_err(io_error),
+            (Out::Plain(out), Format::Table) => {
+                let header: Vec<String> = TABLE
+                    .iter()
+                    .map(|(name, width)| fit(name, *width))
+                    .collect();
+                writeln!(out, "{}", header.join("  ").trim_end())
+            }
+            (Out::Plain(out), Format::Json) => out.write_all(b"["),
+            (Out::Plain(_), _) => Ok(()),
+        }
     }
 
     pub(crate) fn contact(&mut self, contact: &Contact) -> io::Result<()> {
+        self.begin()?;
         match &mut self.out {
             Out::Csv(csv) => csv
                 .write_record(csv_row(contact, self.inboxes))
@@ -105,10 +112,10 @@ impl<W: Write> Writer<W> {
                 }
                 Format::Json => {
                     out.write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
-                    serde_json::to_writer(&mut *out, contact)?;
+                    serde_json::to_writer(&mut *out, &wire(contact, self.inboxes))?;
                 }
                 _ => {
-                    serde_json::to_writer(&mut *out, contact)?;
+                    serde_json::to_writer(&mut *out, &wire(contact, self.inboxes))?;
                     out.write_all(b"\n")?;
                 }
             },
@@ -125,7 +132,8 @@ impl<W: Write> Writer<W> {
     }
 
     /// Ends the document and flushes; returns the output and how many contacts it holds.
-    pub(crate) fn finish(self) -> io::Result<(W, usize)> {
+    pub(crate) fn finish(mut self) -> io::Result<(W, usize)> {
+        self.begin()?;
         let mut out = match self.out {
             Out::Csv(csv) => csv.into_inner().map_err(|e| e.into_error())?,
             Out::Plain(out) => out,
@@ -136,6 +144,18 @@ impl<W: Write> Writer<W> {
         out.flush()?;
         Ok((out, self.written))
     }
+}
+
+/// A contact as the API sent it: the generated type leaves out an empty `contact_inboxes`,
+/// which would read as "not asked for" (`--no-inboxes`).
+fn wire(contact: &Contact, inboxes: bool) -> Value {
+    let mut value = serde_json::to_value(contact).expect("a contact serializes");
+    if let (true, Some(object)) = (inboxes, value.as_object_mut()) {
+        object
+            .entry("contact_inboxes")
+            .or_insert_with(|| Value::Array(Vec::new()));
+    }
+    value
 }
 
 /// A CSV error as the I/O error it may be, so that a closed pipe stays a closed pipe.

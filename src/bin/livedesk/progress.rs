@@ -95,6 +95,7 @@ impl Progress {
 
     /// The walk completed: the bar stays, with the final counts.
     pub(crate) fn finish(self) {
+        self.ticker.abort();
         let done = self.contacts.load(Ordering::Relaxed);
         self.bar.set_length(self.bar.position());
         self.bar.finish_with_message(format!("{done} contacts"));
