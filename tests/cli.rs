@@ -14,6 +14,9 @@ use std::{
 use livedesk::{Contact, Sandbox, SortField, types::ContactInbox};
 use serde_json::{Map, Value};
 
+mod common;
+use common::server::{Reply, TestServer};
+
 const BIN: &str = env!("CARGO_BIN_EXE_livedesk");
 
 /// The binary with the environment pointing at `sandbox` (and nothing else of ours).
@@ -506,6 +509,58 @@ async fn exit_codes_tell_the_failures_apart() {
     }
 }
 
+/// The codes a sandbox cannot provoke: a `403`, a timeout, a server whose count promises
+/// contacts its pages never deliver.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refusal_a_timeout_and_an_incomplete_walk_have_their_codes() {
+    let against = |server: &TestServer, args: &[&str]| {
+        let output = run(Command::new(BIN)
+            .args(["contacts", "search", "ada"])
+            .args(args)
+            .env("LIVEDESK_BASE_URL", &server.base_url)
+            .env("LIVEDESK_API_KEY", "key")
+            .env("LIVEDESK_API_SECRET", "secret")
+            .stdin(Stdio::null()));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        (output.status.code(), stderr)
+    };
+
+    let forbidden = TestServer::start(|_| {
+        Reply::status(
+            403,
+            "application/json",
+            r#"{"error":"This account is suspended"}"#,
+        )
+    })
+    .await;
+    let (code, stderr) = against(&forbidden, &[]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("403") && stderr.contains("suspended"),
+        "{stderr}"
+    );
+
+    let slow = Sandbox::builder()
+        .latency(Duration::from_secs(5))
+        .start()
+        .await
+        .unwrap();
+    let output = run(livedesk(&slow).args(["contacts", "search", "ada", "--timeout", "1"]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+
+    // Page 1 says 30 contacts; page 2 is empty.
+    let short = TestServer::start(|request| {
+        let last = if request.page() == 1 { 15 } else { 0 };
+        Reply::json(&common::page(1..=last, 30, request.page()))
+    })
+    .await;
+    let (code, stderr) = against(&short, &["--all", "--format", "jsonl"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("incomplete"), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_progress_bar_shows_on_a_terminal_only() {
     // Throttled now and then, so that the bar has to say so.
@@ -612,20 +667,13 @@ fn spec_and_completions_print() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_standalone_sandbox_prints_how_to_reach_it() {
+/// `livedesk sandbox ARGS` on a free port: the running child, its banner, and its base URL.
+fn standalone(args: &[&str]) -> (Killed, String, String) {
     use std::io::{BufRead, BufReader};
     let mut child = Killed(
         Command::new(BIN)
-            .args([
-                "sandbox",
-                "--port",
-                "0",
-                "--contacts",
-                "40",
-                "--rate-limit",
-                "0",
-            ])
+            .args(["sandbox", "--port", "0"])
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap(),
@@ -633,27 +681,82 @@ async fn the_standalone_sandbox_prints_how_to_reach_it() {
     let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let banner = lines.next().unwrap().unwrap();
     let export = lines.next().unwrap().unwrap();
-    assert!(banner.contains("40 contacts"), "{banner}");
     let url = export
         .split_whitespace()
         .find_map(|w| w.strip_prefix("LIVEDESK_BASE_URL="))
         .unwrap()
         .to_owned();
+    (child, banner, url)
+}
 
-    let client = livedesk::Client::builder(
-        livedesk::Credentials::new("sandbox-key", "sandbox-secret").unwrap(),
-    )
-    .base_url(&url)
-    .build()
-    .unwrap();
-    let result = client.search("ada").send().await;
+fn sandbox_client(url: &str) -> livedesk::Client {
+    livedesk::Client::builder(livedesk::Credentials::new("sandbox-key", "sandbox-secret").unwrap())
+        .base_url(url)
+        .retry(livedesk::RetryPolicy::disabled())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_standalone_sandbox_prints_how_to_reach_it() {
+    let (_child, banner, url) = standalone(&["--contacts", "40", "--rate-limit", "0"]);
     assert!(
-        result
-            .unwrap()
-            .payload
+        banner.contains("40 contacts") && banner.contains("no rate limit"),
+        "{banner}"
+    );
+    let page = sandbox_client(&url).search("ada").send().await.unwrap();
+    assert!(
+        page.payload
             .iter()
             .any(|c| c.name.as_deref() == Some("Ada Lovelace"))
     );
+}
+
+/// The standalone sandbox's switches reach the server it runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_standalone_sandboxs_switches_take_effect() {
+    let (_child, banner, url) = standalone(&[
+        "--contacts",
+        "100",
+        "--rate-limit",
+        "2",
+        "--window",
+        "3600",
+        "--retry-after",
+        "--has-more",
+    ]);
+    assert!(banner.contains("2 searches every 3600 s"), "{banner}");
+    let client = sandbox_client(&url);
+    let page = client.search("e").send().await.unwrap();
+    assert_eq!(
+        page.meta.has_more,
+        Some(true),
+        "--has-more: the newer shape"
+    );
+    assert_eq!(page.meta.count, 15, "--has-more: count is the page's size");
+    client.search("e").send().await.unwrap();
+    match client.search("e").send().await {
+        Err(livedesk::Error::Api {
+            status,
+            retry_after: Some(wait),
+            ..
+        }) => assert!(status == 429 && wait > Duration::ZERO && wait <= Duration::from_secs(3600)),
+        other => panic!("the third search in the window: {other:?}"),
+    }
+
+    let (_child, _, url) = standalone(&["--rate-limit", "0", "--gateway-errors", "1"]);
+    match sandbox_client(&url).search("e").send().await {
+        Err(livedesk::Error::Api { status, .. }) => assert_eq!(status, 502),
+        other => panic!("--gateway-errors 1: {other:?}"),
+    }
+
+    // Refused by the sandbox's own checks, not by the argument parser.
+    for bad in ["--gateway-errors=1.5", "--window=-1", "--cut-bodies=NaN"] {
+        let output = run(Command::new(BIN).args(["sandbox", "--port", "0", bad]));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+    }
 }
 
 /// Peak resident memory of the binary exporting `contacts`, in KiB (VmHWM, read until exit).

@@ -94,6 +94,10 @@ pub(crate) struct SearchArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 180)]
     pub(crate) max_wait: u64,
 
+    /// How long one request may take before it is given up (and retried).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) timeout: u64,
+
     #[command(flatten)]
     pub(crate) target: Target,
 }

@@ -140,7 +140,10 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         )
     };
     let retry = RetryPolicy::default().throttle_deadline(Duration::from_secs(args.max_wait));
-    let client = builder.retry(retry).build()?;
+    let client = builder
+        .retry(retry)
+        .timeout(Duration::from_secs(args.timeout))
+        .build()?;
 
     let mut search = search_for(&client, &args);
     let (out, temp) = output(args.output.as_deref())?;
