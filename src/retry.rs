@@ -20,9 +20,10 @@ use http::StatusCode;
 ///
 /// The wait before retry *n* is exponential with jitter: a random point between half and all
 /// of `initial_backoff × 2ⁿ⁻¹`, capped by `max_backoff`, and at least the server's
-/// `Retry-After`. A `Retry-After` longer than `max_backoff` ends the request at once, with the
-/// wait in the error ([`Error::retry_after`](crate::Error::retry_after)). No retry starts once
-/// `deadline` would pass during its wait.
+/// `Retry-After`. A `Retry-After` longer than `max_backoff` on a failure, or on a `429` one
+/// that would end past `throttle_deadline`, ends the request at once, with the wait in the
+/// error ([`Error::retry_after`](crate::Error::retry_after)). No retry starts once `deadline`
+/// would pass during its wait.
 ///
 /// | setting | default |
 /// |---|---|
@@ -193,9 +194,9 @@ impl RetryPolicy {
             .flatten()
     }
 
-    /// The longest `Retry-After` honoured.
+    /// The longest `Retry-After` of a `429` honoured.
     pub(crate) fn longest_pause(&self) -> Duration {
-        self.max_backoff
+        self.throttle_deadline
     }
 
     /// Whether this policy ever retries.
@@ -208,8 +209,8 @@ impl RetryPolicy {
     /// `jitter` is a random number in `[0, 1]`, passed in so that the decision is a pure
     /// function.
     ///
-    /// A `429` is retried until `throttle_deadline`, after the `Retry-After` it names (or
-    /// `Retry(0)`: the client's pace then says when), unless that is beyond `max_backoff`.
+    /// A `429` is retried after the `Retry-After` it names (or `Retry(0)`: the client's pace
+    /// then says when), unless that wait would end past `throttle_deadline`.
     ///
     /// ```
     /// use livedesk::{Decision, Outcome, RetryPolicy};
@@ -241,11 +242,11 @@ impl RetryPolicy {
                 retry_after,
             } => {
                 let asked = retry_after.unwrap_or(Duration::ZERO);
-                // A server that asks for a longer pause than the policy allows would refuse
-                // an earlier retry too: its answer goes back at once, with the wait it asked.
-                return if !self.retries()
-                    || asked > self.max_backoff
-                    || elapsed.saturating_add(asked) >= self.throttle_deadline
+                // A throttle is waited out for as long as `throttle_deadline` allows (a
+                // gateway in front of a one-minute window asks for up to a minute). A server
+                // that asks for a longer pause would refuse an earlier retry too: its answer
+                // goes back at once, with the wait it asked for.
+                return if !self.retries() || elapsed.saturating_add(asked) >= self.throttle_deadline
                 {
                     Decision::Done
                 } else {
@@ -354,8 +355,25 @@ mod tests {
             policy.decide(1, limited(0), Duration::ZERO, 1.0),
             Decision::Retry(Duration::ZERO)
         );
+        // A throttle's pause is bounded by the throttle deadline (180 s), not the backoff's cap.
         assert_eq!(
             policy.decide(1, limited(60), Duration::ZERO, 1.0),
+            Decision::Retry(Duration::from_secs(60))
+        );
+        assert_eq!(
+            policy.decide(1, limited(60), Duration::from_secs(130), 1.0),
+            Decision::Done
+        );
+        assert_eq!(
+            policy.decide(1, limited(200), Duration::ZERO, 1.0),
+            Decision::Done
+        );
+        let unavailable = Outcome::Response {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            retry_after: Some(Duration::from_secs(60)),
+        };
+        assert_eq!(
+            policy.decide(1, unavailable, Duration::ZERO, 1.0),
             Decision::Done
         );
     }

@@ -61,6 +61,33 @@ async fn retry_after_is_honoured() {
     assert_eq!(server.stats.count(), 2);
 }
 
+/// A throttle's `Retry-After` is bounded by the throttle deadline, not the backoff's cap (a
+/// gateway in front of a one-minute window asks for up to a minute); a failure's by the cap.
+#[tokio::test]
+async fn a_429s_retry_after_beyond_the_backoff_cap_is_waited_out_a_503s_is_not() {
+    let policy = fast_retries().max_backoff(Duration::from_millis(100));
+    let throttled = failing_then_ok(1, || {
+        Reply::status(429, "text/plain", "Retry later").header("retry-after", "1")
+    })
+    .await;
+    let start = Instant::now();
+    let found = search(&client_with(&throttled.base_url, policy.clone())).await;
+    assert_eq!(found.unwrap(), 3);
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert_eq!(throttled.stats.count(), 2);
+
+    let unavailable = failing_then_ok(1, || {
+        Reply::status(503, "text/plain", "Service Unavailable").header("retry-after", "1")
+    })
+    .await;
+    let error = search(&client_with(&unavailable.base_url, policy))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
+    assert_eq!(unavailable.stats.count(), 1);
+}
+
 #[tokio::test]
 async fn gateway_pages_are_retried_until_the_answer_comes() {
     let server = failing_then_ok(3, || {
