@@ -509,6 +509,43 @@ async fn exit_codes_tell_the_failures_apart() {
     }
 }
 
+/// A single page that is not the whole result says so, wherever the contacts go; an
+/// `--output` naming a directory is refused before any request.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_page_of_many_says_so_and_a_directory_is_no_output() {
+    let sandbox = unlimited(250).await;
+    let output = run(livedesk(&sandbox).args(["contacts", "search", "e"]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let shown = stdout(&output).lines().count();
+    assert!(
+        stderr.contains(&format!("{shown} of ")) && stderr.contains("--all"),
+        "{stderr}"
+    );
+    let everything = run(livedesk(&sandbox).args(["contacts", "search", "e", "--all"]));
+    assert!(everything.status.success() && everything.stderr.is_empty());
+
+    let newer = Sandbox::builder()
+        .has_more(true)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let output = run(livedesk(&newer).args(["contacts", "search", "e"]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("more on later pages"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let before = sandbox.requests();
+    let output = run(livedesk(&sandbox)
+        .args(["contacts", "search", "e", "--all", "--output"])
+        .arg(dir.path()));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is a directory"), "{stderr}");
+    assert_eq!(sandbox.requests(), before, "refused before any request");
+}
+
 /// The codes a sandbox cannot provoke: a `403`, a timeout, a server whose count promises
 /// contacts its pages never deliver.
 #[tokio::test(flavor = "multi_thread")]
@@ -751,8 +788,21 @@ async fn the_standalone_sandboxs_switches_take_effect() {
     }
 
     // Refused by the sandbox's own checks, not by the argument parser.
-    for bad in ["--gateway-errors=1.5", "--window=-1", "--cut-bodies=NaN"] {
-        let output = run(Command::new(BIN).args(["sandbox", "--port", "0", bad]));
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = format!("--port={}", taken.local_addr().unwrap().port());
+    for bad in [
+        "--gateway-errors=1.5",
+        "--window=-1",
+        "--cut-bodies=NaN",
+        "--contacts=10000001",
+        &port,
+    ] {
+        let args = if bad.starts_with("--port") {
+            vec![bad]
+        } else {
+            vec!["--port=0", bad]
+        };
+        let output = run(Command::new(BIN).arg("sandbox").args(args));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{bad:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
@@ -908,7 +958,7 @@ async fn an_interrupted_export_leaves_the_output_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.csv");
     std::fs::write(&path, "the previous export\n").unwrap();
-    for signal in ["-INT", "-TERM"] {
+    for signal in ["-INT", "-TERM", "-HUP", "-QUIT"] {
         let mut child = Killed(
             livedesk(&sandbox)
                 .args([

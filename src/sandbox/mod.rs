@@ -59,6 +59,13 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// The largest data set a sandbox serves: ten million contacts.
+    ///
+    /// ```
+    /// assert_eq!(livedesk::Sandbox::MAX_CONTACTS, 10_000_000);
+    /// ```
+    pub const MAX_CONTACTS: usize = 10_000_000;
+
     /// Settings for a sandbox: see [`SandboxBuilder`] for each and its default.
     ///
     /// ```
@@ -185,7 +192,7 @@ impl Default for SandboxBuilder {
 }
 
 impl SandboxBuilder {
-    /// How many contacts the data set holds.
+    /// How many contacts the data set holds (in memory): at most [`Sandbox::MAX_CONTACTS`].
     ///
     /// ```
     /// let builder = livedesk::Sandbox::builder().contacts(100_000);
@@ -309,8 +316,9 @@ impl SandboxBuilder {
 
     /// Builds the data set and starts serving it on a task of the current tokio runtime.
     ///
-    /// Fails with [`io::ErrorKind::InvalidInput`] for a share outside 0 to 1 or an empty
-    /// rate-limit window, and when the port cannot be bound.
+    /// Fails with [`io::ErrorKind::InvalidInput`] for a share outside 0 to 1, an empty
+    /// rate-limit window or more than [`Sandbox::MAX_CONTACTS`] contacts, and when the port
+    /// cannot be bound (the error names the address).
     ///
     /// ```
     /// # #[tokio::main] async fn main() -> std::io::Result<()> {
@@ -335,13 +343,22 @@ impl SandboxBuilder {
         {
             return invalid("the rate-limit window must be longer than zero");
         }
+        if self.contacts > Sandbox::MAX_CONTACTS {
+            return invalid(&format!(
+                "{} contacts: the sandbox holds at most {}",
+                self.contacts,
+                Sandbox::MAX_CONTACTS
+            ));
+        }
         let credentials = match self.credentials {
             Some(credentials) => credentials,
             None => Credentials::new("sandbox-key", "sandbox-secret").expect("a valid pair"),
         };
 
-        let listener =
-            TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))).await?;
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {address}: {e}")))?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let (seed, contacts) = (self.seed, self.contacts);
         let records = tokio::task::spawn_blocking(move || data::generate(seed, contacts))

@@ -13,7 +13,7 @@ Exit codes:
   3  authentication: credentials missing or refused (401, 403)
   4  rate limited: still throttled (429) after waiting
   5  network: no connection, timeout, or a connection cut
-  130  interrupted (Ctrl-C or SIGTERM); an --output file is left as it was";
+  130  interrupted (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT); an --output file is left as it was";
 
 pub(crate) const OTHER: u8 = 1;
 pub(crate) const USAGE: u8 = 2;
@@ -34,6 +34,8 @@ pub(crate) fn code(error: &Error) -> ExitCode {
             | ConfigError::ColonInKey
             | ConfigError::ControlCharacter(_),
         ) => AUTH,
+        // Not the user's arguments: how the binary was built, or the system's TLS.
+        Error::Config(ConfigError::NoTls | ConfigError::HttpClient(_)) => OTHER,
         Error::Config(_) | Error::InvalidArgument { .. } => USAGE,
         Error::Api { status, .. } if matches!(status.as_u16(), 401 | 403) => AUTH,
         Error::Api { status, .. } if status.as_u16() == 429 => RATE_LIMITED,

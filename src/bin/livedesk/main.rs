@@ -83,25 +83,29 @@ impl Failure {
     }
 }
 
-/// Resolves at Ctrl-C or, on Unix, SIGTERM. It listens from the call on, not from its first
-/// poll, so that no signal between the two kills the process with a temporary file left.
+/// Resolves at Ctrl-C or, on Unix, SIGTERM, SIGHUP (the terminal closed) or SIGQUIT. It
+/// listens from the call on, not from its first poll, so that no signal between the two kills
+/// the process with a temporary file left.
 fn interruption() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let listening = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        );
+        let listening: io::Result<Vec<_>> = [
+            SignalKind::interrupt(),
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+            SignalKind::quit(),
+        ]
+        .into_iter()
+        .map(signal)
+        .collect();
         async move {
             match listening {
-                (Ok(mut interrupt), Ok(mut terminate)) => {
-                    tokio::select! {
-                        _ = interrupt.recv() => {}
-                        _ = terminate.recv() => {}
-                    }
+                Ok(mut signals) => {
+                    let received = signals.iter_mut().map(|s| Box::pin(s.recv()));
+                    futures::future::select_all(received).await;
                 }
-                _ => {
+                Err(_) => {
                     let _ = tokio::signal::ctrl_c().await;
                 }
             }
@@ -148,8 +152,8 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     let mut search = search_for(&client, &args);
     let (out, temp) = output(args.output.as_deref())?;
     let mut writer = Writer::new(format, !args.no_inboxes, out);
-    // How many contacts match, when a single page shows only some of them.
-    let mut more = None;
+    // When a single page shows only some of the matches: how many match, if the server says.
+    let mut more: Option<Option<i64>> = None;
 
     if args.all {
         let mut walk = search.paginate().concurrency(args.concurrency);
@@ -184,8 +188,11 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         for contact in page.payload.iter().take(args.limit.unwrap_or(usize::MAX)) {
             writer.contact(contact)?;
         }
-        more = (page.meta.has_more.is_none() && page.meta.count > page.payload.len() as i64)
-            .then_some(page.meta.count);
+        more = match page.meta.has_more {
+            Some(true) => Some(None),
+            Some(false) => None,
+            None => (page.meta.count > page.payload.len() as i64).then_some(Some(page.meta.count)),
+        };
     }
 
     let (out, written) = writer.finish()?;
@@ -194,11 +201,23 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         // On disk before the rename, so that a crash cannot leave a short file under the name.
         temp.as_file().sync_all()?;
     }
-    if let Some(count) = more.filter(|_| io::stderr().is_terminal() && args.output.is_none()) {
-        eprintln!("{written} of {count} contacts; --all for every page");
+    // Said wherever the output goes: an export of one page must not pass for a whole one.
+    match more {
+        Some(Some(count)) => {
+            eprintln!("livedesk: {written} of {count} contacts; --all for every page")
+        }
+        Some(None) => {
+            eprintln!("livedesk: {written} contacts, and more on later pages; --all for every page")
+        }
+        None => {}
     }
     if let (Some(temp), Some(path)) = (temp, &args.output) {
-        temp.persist(path).map_err(|e| e.error)?;
+        temp.persist(path).map_err(|e| {
+            io::Error::new(
+                e.error.kind(),
+                format!("cannot write {}: {}", path.display(), e.error),
+            )
+        })?;
         if io::stderr().is_terminal() {
             eprintln!("{written} contacts written to {}", path.display());
         }
@@ -233,10 +252,24 @@ fn search_for(client: &Client, args: &SearchArgs) -> livedesk::Search {
 /// Standard output, or for `--output` a temporary file beside the target, renamed into
 /// place only once the export is complete: a failed export never leaves a file that looks
 /// whole. (Dropped unpersisted, the temporary file is removed.)
-fn output(path: Option<&Path>) -> io::Result<(Box<dyn Write>, Option<tempfile::NamedTempFile>)> {
+fn output(
+    path: Option<&Path>,
+) -> Result<(Box<dyn Write>, Option<tempfile::NamedTempFile>), Failure> {
     let Some(path) = path else {
         return Ok((Box::new(BufWriter::new(io::stdout().lock())), None));
     };
+    // Refused before any request, not after a whole export that could not be put there.
+    if path.is_dir()
+        || path
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::MAIN_SEPARATOR)
+    {
+        return Err(Failure::Usage(format!(
+            "--output {}: is a directory; name a file",
+            path.display()
+        )));
+    }
     let dir = path
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())
@@ -244,7 +277,8 @@ fn output(path: Option<&Path>) -> io::Result<(Box<dyn Write>, Option<tempfile::N
     let temp = tempfile::Builder::new()
         .prefix(".livedesk-")
         .suffix(".partial")
-        .tempfile_in(dir)?;
+        .tempfile_in(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot write in {}: {e}", dir.display())))?;
     Ok((Box::new(BufWriter::new(temp.reopen()?)), Some(temp)))
 }
 
@@ -285,6 +319,7 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
     };
     let sandbox = builder.start().await.map_err(|e| match e.kind() {
         io::ErrorKind::InvalidInput => Failure::Usage(e.to_string()),
+        io::ErrorKind::AddrInUse => Failure::Usage(format!("{e} (--port 0 takes a free one)")),
         _ => Failure::Io(e),
     })?;
     let limit = match args.rate_limit {
