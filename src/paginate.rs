@@ -74,9 +74,11 @@ impl Search {
 ///   later page's larger count widens the plan.
 /// - **It checks the total.** When the walk ends, a server that gave a total must have
 ///   delivered as many contacts as the largest total it gave; otherwise the walk ends with
-///   [`WalkError::CountMismatch`]: contacts moved between pages while it ran (a contact
-///   deleted during the walk fails it too, as it may have shifted others onto pages already
-///   fetched). See below for the order that avoids it.
+///   [`WalkError::CountMismatch`]: contacts moved between pages while it ran. See below for
+///   the order that avoids it. A total lower than an earlier answer's ends the walk with
+///   [`WalkError::CountFell`]: a contact was deleted, and may have shifted others onto pages
+///   already fetched. What no total can show is a deletion and an addition both between two
+///   answers: run an export again if contacts may be deleted while it runs.
 /// - **Repeats are dropped.** A contact already yielded is not yielded again. A full page
 ///   that holds only repeats (contacts shifted by others added before them) is skipped, up
 ///   to [`MAX_REPEATED_PAGES`] in a row ([`WalkError::RepeatedPages`] past that), on servers
@@ -182,6 +184,20 @@ pub enum WalkError {
          walk, or the server ignores `page`"
     )]
     RepeatedPages(u32),
+    /// A page's total was lower than one an earlier answer gave: contacts were deleted during
+    /// the walk, and the contacts after them may have shifted onto pages already fetched.
+    #[error(
+        "the server's total fell from {from} to {to} at page {page}: contacts were deleted \
+         during the walk, and others may have shifted onto pages already fetched; run it again"
+    )]
+    CountFell {
+        /// The page whose answer gave the lower total.
+        page: u32,
+        /// The largest total an earlier answer gave.
+        from: u64,
+        /// The total this page gave.
+        to: u64,
+    },
     /// A page came back empty while the server said more contacts follow (`has_more:
     /// true`): whatever it was to hold is unknown.
     #[error("page {0} was empty, but the server said more contacts follow it")]
@@ -359,8 +375,10 @@ struct Walk {
     seen: HashSet<i64>,
     /// Full pages of repeats in a row.
     repeats: u32,
-    /// The last total the server gave, if it gives totals.
+    /// The largest total the server gave, if it gives totals, in page order.
     count: Option<u64>,
+    /// The largest total in the order the answers arrived.
+    largest_arrived: Option<u64>,
     /// What the walk ends with after the page it just yielded.
     ending: Option<Ending>,
     done: bool,
@@ -395,6 +413,7 @@ impl Walk {
             seen: HashSet::new(),
             repeats: 0,
             count: None,
+            largest_arrived: None,
             ending: None,
             done: paginate.limit == Some(0),
         }
@@ -422,6 +441,7 @@ impl Walk {
                         self.ending = Some(self.completeness());
                         continue;
                     };
+                    let result = result.and_then(|page| self.total_held(arrived, page));
                     self.arrived.insert(arrived, result);
                     continue;
                 }
@@ -434,6 +454,29 @@ impl Walk {
                         return Some(Ok(page));
                     }
                 }
+            }
+        }
+    }
+
+    /// Checks a page's total, as answers arrive (the order the server counted in, near
+    /// enough), against the largest an earlier answer gave: a lower one is a deletion, which
+    /// may have shifted contacts onto pages already fetched; an addition after it could bring
+    /// the total back by the end, so it is caught here or not at all.
+    fn total_held(&mut self, number: u32, page: ContactList) -> Result<ContactList> {
+        let total = match page.meta.has_more {
+            None => u64::try_from(page.meta.count).ok(),
+            Some(_) => None,
+        };
+        match (self.largest_arrived, total) {
+            (Some(from), Some(to)) if to < from => Err(WalkError::CountFell {
+                page: number,
+                from,
+                to,
+            }
+            .into()),
+            _ => {
+                self.largest_arrived = self.largest_arrived.max(total);
+                Ok(page)
             }
         }
     }

@@ -117,6 +117,46 @@ async fn oldest_first_exports_take_in_contacts_added_during_the_walk() {
     }
 }
 
+/// Oldest first, 40 contacts: once page 1 is served, contact 2 is deleted (16 slides onto
+/// page 1, already fetched), and once page 2 is, contact 41 is added. The final total is 40
+/// again and 40 distinct contacts come out, but 16 is not among them: only the total that
+/// fell in between (39, on page 2) shows it.
+#[tokio::test]
+async fn a_deletion_hidden_by_a_later_addition_fails_the_walk() {
+    let server = TestServer::start(|request| {
+        let p = request.page();
+        let data: Vec<i64> = match p {
+            1 => (1..=40).collect(),
+            2 => (1..=40).filter(|&id| id != 2).collect(),
+            _ => (1..=41).filter(|&id| id != 2).collect(),
+        };
+        let start = (p as usize - 1) * 15;
+        let ids = data.iter().skip(start).take(15).copied();
+        Reply::json(&json!({
+            "meta": {"count": data.len(), "current_page": p},
+            "payload": ids.map(contact).collect::<Vec<_>>(),
+        }))
+    })
+    .await;
+    let (contacts, error) = walk(client(&server.base_url).search("x"), 1).await;
+    assert!(
+        matches!(
+            error,
+            Some(Error::Walk(WalkError::CountFell {
+                page: 2,
+                from: 40,
+                to: 39
+            }))
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        ids(&contacts),
+        (1..=15).collect::<Vec<_>>(),
+        "page 1, then the error"
+    );
+}
+
 #[tokio::test]
 async fn lying_counts_do_not_cut_a_walk() {
     // (count on page 1, count later, contacts really there)
