@@ -324,6 +324,12 @@ async fn all_walks_many_pages_and_writes_the_output_file_only_when_complete() {
         expected.len()
     );
     assert_eq!(files(dir.path()), ["contacts.csv"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "personal data: the owner's only");
+    }
 }
 
 fn files(dir: &Path) -> Vec<String> {
@@ -507,6 +513,38 @@ async fn exit_codes_tell_the_failures_apart() {
     ] {
         assert!(help.contains(line), "--help lists {line:?}");
     }
+}
+
+/// `-` reads the query from standard input, keeping it out of `ps`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_of_dash_is_read_from_standard_input() {
+    use std::io::Write;
+    let sandbox = unlimited(250).await;
+    let direct =
+        run(livedesk(&sandbox).args(["contacts", "search", "Lovelace", "--format", "jsonl"]));
+    let mut child = livedesk(&sandbox)
+        .args(["contacts", "search", "-", "--format", "jsonl"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Lovelace\r\nignored\n")
+        .unwrap();
+    let piped = child.wait_with_output().unwrap();
+    assert!(!stdout(&direct).is_empty());
+    assert_eq!(stdout(&piped), stdout(&direct));
+
+    let empty = run(livedesk(&sandbox).args(["contacts", "search", "-"]));
+    assert_eq!(
+        empty.status.code(),
+        Some(2),
+        "an empty line is a blank query"
+    );
 }
 
 /// A single page that is not the whole result says so, wherever the contacts go; an

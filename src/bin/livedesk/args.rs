@@ -44,7 +44,9 @@ pub(crate) enum Contacts {
 pub(crate) struct SearchArgs {
     /// What to look for: a part of a name, email, phone number (`+` included), company name
     /// or identifier. The API requires one and has no way to list every contact of an
-    /// account; `@` finds every contact with an email.
+    /// account; `@` finds every contact with an email. `-` reads it from the first line of
+    /// standard input, out of `ps` and the shell's history (an email or a phone number is
+    /// personal data).
     pub(crate) query: String,
 
     /// Only contacts with this label (repeat for any of several).

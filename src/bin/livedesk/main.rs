@@ -149,7 +149,15 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         .timeout(Duration::from_secs(args.timeout))
         .build()?;
 
-    let mut search = search_for(&client, &args);
+    let query = match args.query.as_str() {
+        "-" => {
+            let mut line = String::new();
+            io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+        query => query.to_owned(),
+    };
+    let mut search = search_for(&client, &query, &args);
     let (out, temp) = output(args.output.as_deref())?;
     let mut writer = Writer::new(format, !args.no_inboxes, out);
     // When a single page shows only some of the matches: how many match, if the server says.
@@ -226,8 +234,8 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
 }
 
 /// The search the arguments describe.
-fn search_for(client: &Client, args: &SearchArgs) -> livedesk::Search {
-    let mut search = client.search(&args.query);
+fn search_for(client: &Client, query: &str, args: &SearchArgs) -> livedesk::Search {
+    let mut search = client.search(query);
     for label in &args.labels {
         search = search.label(label);
     }
