@@ -1,7 +1,7 @@
 //! Walking every page of a search: streams of pages and of contacts, with bounded concurrency.
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     future::Future,
     pin::Pin,
 };
@@ -77,8 +77,10 @@ impl Search {
 ///   [`WalkError::CountMismatch`]: contacts moved between pages while it ran. See below for
 ///   the order that avoids it. A total lower than an earlier answer's ends the walk with
 ///   [`WalkError::CountFell`]: a contact was deleted, and may have shifted others onto pages
-///   already fetched. What no total can show is a deletion and an addition both between two
-///   answers: run an export again if contacts may be deleted while it runs.
+///   already fetched (a server whose totals go backwards for another reason, such as a
+///   stale cache, fails walks this way too). What no total can show is a deletion that an
+///   addition hides before the next answer the walk compares with, nor one that pages in
+///   flight together straddle: run an export again if contacts may be deleted while it runs.
 /// - **Repeats are dropped.** A contact already yielded is not yielded again. A full page
 ///   that holds only repeats (contacts shifted by others added before them) is skipped, up
 ///   to [`MAX_REPEATED_PAGES`] in a row ([`WalkError::RepeatedPages`] past that), on servers
@@ -377,8 +379,11 @@ struct Walk {
     repeats: u32,
     /// The largest total the server gave, if it gives totals, in page order.
     count: Option<u64>,
-    /// The largest total in the order the answers arrived.
+    /// The largest total of the answers arrived so far.
     largest_arrived: Option<u64>,
+    /// For each page in flight, the largest total arrived before it was sent: the server
+    /// counted those first, so an honest answer to it cannot give less.
+    sent_after: HashMap<u32, u64>,
     /// What the walk ends with after the page it just yielded.
     ending: Option<Ending>,
     done: bool,
@@ -414,6 +419,7 @@ impl Walk {
             repeats: 0,
             count: None,
             largest_arrived: None,
+            sent_after: HashMap::new(),
             ending: None,
             done: paginate.limit == Some(0),
         }
@@ -458,16 +464,17 @@ impl Walk {
         }
     }
 
-    /// Checks a page's total, as answers arrive (the order the server counted in, near
-    /// enough), against the largest an earlier answer gave: a lower one is a deletion, which
-    /// may have shifted contacts onto pages already fetched; an addition after it could bring
-    /// the total back by the end, so it is caught here or not at all.
+    /// Checks a page's total against the largest one that had arrived when the page was
+    /// sent (answers to pages in flight together may have been counted in either order): a
+    /// lower one is a deletion, which may have shifted contacts onto pages already fetched;
+    /// an addition after it could bring the total back by the end, so it is caught here or
+    /// not at all.
     fn total_held(&mut self, number: u32, page: ContactList) -> Result<ContactList> {
         let total = match page.meta.has_more {
             None => u64::try_from(page.meta.count).ok(),
             Some(_) => None,
         };
-        match (self.largest_arrived, total) {
+        match (self.sent_after.remove(&number), total) {
             (Some(from), Some(to)) if to < from => Err(WalkError::CountFell {
                 page: number,
                 from,
@@ -612,6 +619,9 @@ impl Walk {
                 Some(Err(_)) => self.search.clone(),
                 _ => self.search.clone().page(number),
             };
+            if let Some(largest) = self.largest_arrived {
+                self.sent_after.insert(number, largest);
+            }
             self.in_flight
                 .push(async move { (number, search.fetch().await) });
             self.next_request = number.saturating_add(1);
@@ -630,6 +640,7 @@ impl Walk {
         self.done = true;
         self.in_flight = InFlight::new();
         self.arrived.clear();
+        self.sent_after.clear();
         error.map(Err)
     }
 }

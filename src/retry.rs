@@ -194,9 +194,14 @@ impl RetryPolicy {
             .flatten()
     }
 
-    /// The longest `Retry-After` of a `429` honoured.
+    /// The longest `Retry-After` of a `429` that pauses the client: none for a policy that
+    /// never retries, whose callers want every answer at once.
     pub(crate) fn longest_pause(&self) -> Duration {
-        self.throttle_deadline
+        if self.retries() {
+            self.throttle_deadline
+        } else {
+            Duration::ZERO
+        }
     }
 
     /// Whether this policy ever retries.

@@ -102,8 +102,8 @@ impl ClientHooks<Transport> for Client {
             transport.pacer.report(
                 permit,
                 match (&result, throttled) {
-                    // A pause longer than the policy waits ends this request; the client goes
-                    // on probing rather than stop for as long as the server asked.
+                    // A pause longer than the policy waits (or any, when it never retries) is
+                    // not kept: the client goes on probing rather than stop for that long.
                     (_, Some(retry_after)) => Report::Throttled(
                         retry_after.filter(|wait| *wait <= transport.retry.longest_pause()),
                     ),

@@ -157,6 +157,31 @@ async fn a_deletion_hidden_by_a_later_addition_fails_the_walk() {
     );
 }
 
+/// Contacts only added, oldest first, four pages in flight: page 2 is counted before page 3
+/// but its answer arrives after it, with the lower total. That is no deletion.
+#[tokio::test]
+async fn totals_that_arrive_out_of_order_do_not_fail_an_honest_walk() {
+    let server = TestServer::start(move |request| {
+        // Each page counted after the one before it, a contact added in between.
+        let p = request.page();
+        let total = 40 + i64::from(p);
+        let start = i64::from(p - 1) * 15 + 1;
+        let reply = Reply::json(&json!({
+            "meta": {"count": total, "current_page": p},
+            "payload": (start..=(start + 14).min(total)).map(contact).collect::<Vec<_>>(),
+        }));
+        if p == 2 {
+            reply.delay(Duration::from_millis(300))
+        } else {
+            reply
+        }
+    })
+    .await;
+    let (contacts, error) = walk(client(&server.base_url).search("x"), 4).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(ids(&contacts), (1..=43).collect::<Vec<_>>());
+}
+
 #[tokio::test]
 async fn lying_counts_do_not_cut_a_walk() {
     // (count on page 1, count later, contacts really there)

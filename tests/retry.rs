@@ -65,7 +65,9 @@ async fn retry_after_is_honoured() {
 /// gateway in front of a one-minute window asks for up to a minute); a failure's by the cap.
 #[tokio::test]
 async fn a_429s_retry_after_beyond_the_backoff_cap_is_waited_out_a_503s_is_not() {
-    let policy = fast_retries().max_backoff(Duration::from_millis(100));
+    let policy = fast_retries()
+        .max_backoff(Duration::from_millis(100))
+        .throttle_deadline(Duration::from_secs(10));
     let throttled = failing_then_ok(1, || {
         Reply::status(429, "text/plain", "Retry later").header("retry-after", "1")
     })
@@ -86,6 +88,25 @@ async fn a_429s_retry_after_beyond_the_backoff_cap_is_waited_out_a_503s_is_not()
     assert_eq!(error.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(error.retry_after(), Some(Duration::from_secs(1)));
     assert_eq!(unavailable.stats.count(), 1);
+}
+
+/// A client that never retries wants every answer at once: a `Retry-After` does not hold
+/// its next request back.
+#[tokio::test]
+async fn a_client_without_retries_is_not_paused_by_a_retry_after() {
+    let server = TestServer::start(|_| {
+        Reply::status(429, "text/plain", "Retry later").header("retry-after", "60")
+    })
+    .await;
+    let client = client_with(&server.base_url, RetryPolicy::disabled());
+    for _ in 0..2 {
+        let answer = tokio::time::timeout(Duration::from_secs(5), search(&client)).await;
+        let error = answer
+            .expect("answered at once, not after the minute asked")
+            .unwrap_err();
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(60)));
+    }
+    assert_eq!(server.stats.count(), 2);
 }
 
 #[tokio::test]
