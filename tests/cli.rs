@@ -545,6 +545,23 @@ async fn a_query_of_dash_is_read_from_standard_input() {
         Some(2),
         "an empty line is a blank query"
     );
+
+    let mut child = livedesk(&sandbox)
+        .args(["contacts", "search", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"\xff\xfe\n")
+        .unwrap();
+    let binary = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&binary.stderr);
+    assert_eq!(binary.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not UTF-8"), "{stderr}");
 }
 
 /// A single page that is not the whole result says so, wherever the contacts go; an
@@ -981,6 +998,63 @@ async fn a_closed_pipe_ends_the_export_quietly() {
             "{format}: {status:?} {stderr}"
         );
     }
+}
+
+/// Under `nohup`, SIGHUP stays ignored: closing the terminal does not stop the export.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_under_nohup_outlives_a_hangup() {
+    let sandbox = Sandbox::builder()
+        .contacts(100)
+        .latency(Duration::from_millis(100))
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.jsonl");
+    std::fs::write(&path, "the previous export\n").unwrap();
+    let mut child = Killed(
+        Command::new("nohup")
+            .arg(BIN)
+            .args([
+                "contacts",
+                "search",
+                "e",
+                "--all",
+                "--concurrency",
+                "1",
+                "--output",
+            ])
+            .arg(&path)
+            .env("LIVEDESK_BASE_URL", sandbox.base_url())
+            .env("LIVEDESK_API_KEY", "sandbox-key")
+            .env("LIVEDESK_API_SECRET", "sandbox-secret")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..100 {
+        if files(dir.path()).len() > 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        files(dir.path()).len(),
+        2,
+        "the export is under way (its temporary file)"
+    );
+    let kill = Command::new("kill")
+        .args(["-HUP", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(child.0.wait().unwrap().code(), Some(0));
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    assert_eq!(lines, library_walk(&sandbox, "e").await.len());
 }
 
 #[cfg(unix)]

@@ -4,6 +4,7 @@ mod args;
 mod exit;
 mod output;
 mod progress;
+mod signals;
 
 use std::{
     io::{self, BufWriter, IsTerminal, Write},
@@ -19,6 +20,7 @@ use livedesk::{Client, Credentials, Error, RetryPolicy, Sandbox};
 use args::{Cli, Command, Contacts, Direction, Format, SandboxArgs, SearchArgs, Sort};
 use output::Writer;
 use progress::Progress;
+use signals::interruption;
 
 /// The sandbox's key pair, printed for the user of `livedesk sandbox`.
 const SANDBOX_KEY: &str = "sandbox-key";
@@ -29,11 +31,17 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         // Interrupted, the search is dropped, and with it the temporary file of an export.
-        Command::Contacts(Contacts::Search(args)) => {
-            let interrupted = interruption();
-            tokio::select! {
-                result = search(args) => result,
-                () = interrupted => Err(Failure::Interrupted),
+        Command::Contacts(Contacts::Search(mut args)) => {
+            // Read before Ctrl-C is listened for, so that it still stops a wait for input.
+            match query_from_stdin(&mut args) {
+                Ok(()) => {
+                    let interrupted = interruption();
+                    tokio::select! {
+                        result = search(args) => result,
+                        () = interrupted => Err(Failure::Interrupted),
+                    }
+                }
+                Err(failure) => Err(failure),
             }
         }
         Command::Sandbox(args) => sandbox(args).await,
@@ -83,40 +91,6 @@ impl Failure {
     }
 }
 
-/// Resolves at Ctrl-C or, on Unix, SIGTERM, SIGHUP (the terminal closed) or SIGQUIT. It
-/// listens from the call on, not from its first poll, so that no signal between the two kills
-/// the process with a temporary file left.
-fn interruption() -> impl Future<Output = ()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let listening: io::Result<Vec<_>> = [
-            SignalKind::interrupt(),
-            SignalKind::terminate(),
-            SignalKind::hangup(),
-            SignalKind::quit(),
-        ]
-        .into_iter()
-        .map(signal)
-        .collect();
-        async move {
-            match listening {
-                Ok(mut signals) => {
-                    let received = signals.iter_mut().map(|s| Box::pin(s.recv()));
-                    futures::future::select_all(received).await;
-                }
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    async {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn print(bytes: &[u8]) -> Result<(), Failure> {
     let mut stdout = io::stdout().lock();
     stdout.write_all(bytes)?;
@@ -149,15 +123,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         .timeout(Duration::from_secs(args.timeout))
         .build()?;
 
-    let query = match args.query.as_str() {
-        "-" => {
-            let mut line = String::new();
-            io::stdin().read_line(&mut line)?;
-            line.trim_end_matches(['\r', '\n']).to_owned()
-        }
-        query => query.to_owned(),
-    };
-    let mut search = search_for(&client, &query, &args);
+    let mut search = search_for(&client, &args);
     let (out, temp) = output(args.output.as_deref())?;
     let mut writer = Writer::new(format, !args.no_inboxes, out);
     // When a single page shows only some of the matches: how many match, if the server says.
@@ -233,9 +199,35 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A query of `-` becomes the first line of standard input (prompted for on a terminal).
+fn query_from_stdin(args: &mut SearchArgs) -> Result<(), Failure> {
+    use std::io::{BufRead, Read};
+    if args.query != "-" {
+        return Ok(());
+    }
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        eprint!("query: ");
+    }
+    let mut line = String::new();
+    // The API takes 255 characters; a line with no end is not read without bound.
+    stdin
+        .lock()
+        .take(64 * 1024)
+        .read_line(&mut line)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidData => {
+                Failure::Usage("the query on standard input is not UTF-8".into())
+            }
+            _ => Failure::Io(e),
+        })?;
+    args.query = line.trim_end_matches(['\r', '\n']).to_owned();
+    Ok(())
+}
+
 /// The search the arguments describe.
-fn search_for(client: &Client, query: &str, args: &SearchArgs) -> livedesk::Search {
-    let mut search = client.search(query);
+fn search_for(client: &Client, args: &SearchArgs) -> livedesk::Search {
+    let mut search = client.search(&args.query);
     for label in &args.labels {
         search = search.label(label);
     }
