@@ -614,7 +614,7 @@ async fn a_refusal_a_timeout_and_an_incomplete_walk_have_their_codes() {
             .env("LIVEDESK_API_SECRET", "secret")
             .stdin(Stdio::null()));
         let stderr = String::from_utf8(output.stderr).unwrap();
-        (output.status.code(), stderr)
+        (output.status.code(), stderr, output.stdout)
     };
 
     let forbidden = TestServer::start(|_| {
@@ -625,7 +625,7 @@ async fn a_refusal_a_timeout_and_an_incomplete_walk_have_their_codes() {
         )
     })
     .await;
-    let (code, stderr) = against(&forbidden, &[]);
+    let (code, stderr, _) = against(&forbidden, &[]);
     assert_eq!(code, Some(3), "{stderr}");
     assert!(
         stderr.contains("403") && stderr.contains("suspended"),
@@ -648,9 +648,17 @@ async fn a_refusal_a_timeout_and_an_incomplete_walk_have_their_codes() {
         Reply::json(&common::page(1..=last, 30, request.page()))
     })
     .await;
-    let (code, stderr) = against(&short, &["--all", "--format", "jsonl"]);
+    let (code, stderr, written) = against(&short, &["--all", "--format", "jsonl"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("incomplete"), "{stderr}");
+    assert_eq!(
+        written
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        15,
+        "the page written before the failure"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

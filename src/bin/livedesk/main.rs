@@ -263,7 +263,7 @@ fn output(
         || path
             .as_os_str()
             .to_string_lossy()
-            .ends_with(std::path::MAIN_SEPARATOR)
+            .ends_with(['/', std::path::MAIN_SEPARATOR])
     {
         return Err(Failure::Usage(format!(
             "--output {}: is a directory; name a file",
