@@ -9,14 +9,20 @@
 //! 1. Unpaced until the first `429`. Then one probe at a time, at gaps that double from a
 //!    quarter of the time the client had been running (so the gaps scale with the window),
 //!    until one succeeds: the throttle has lifted.
-//! 2. At that lift it paces: the requests that succeeded before the throttle, over the time
-//!    from the first request to the lift, is what the account allowed; it keeps 97% of it.
-//! 3. Paced, each success raises the rate (probing upward): by 0.06% near the rate of the last
-//!    throttle, by 1% when far below it (CUBIC's idea: careful where the limit was, quick
-//!    where it was not). A `429` lowers it to 97% (85% when it comes right after the last
-//!    cut), once per run of `429`s, and starts from the rate sustained since the first
-//!    throttle when that shows the pace was far off (a token bucket's burst inflates the
-//!    first estimate). `benches/ratelimit.rs` measures the `429`s this costs.
+//! 2. At that lift it paces: the requests sent before the throttle that succeeded, over the
+//!    time from the first request to the probe that found the lift, is what the account
+//!    allowed; it keeps 97% of it. The lift is seen late (by up to a probe's gap), so this
+//!    first pace is low.
+//! 3. Paced, each success of a request the pace held back raises the rate (a caller slower
+//!    than the pace says nothing of the limit): by 0.25% until the first throttle while
+//!    paced, then by 0.02% near the rate of the last throttle and by 1% when far below it
+//!    (CUBIC's idea: careful where the limit was, quick where it was not). A `429` lowers it
+//!    once per run of `429`s: to 90% the first time (the quick growth may have overshot by a
+//!    few steps), then to 97% (85% when it comes right after the last cut); it starts from
+//!    the rate sustained since the first throttle when that shows the pace was far off (a
+//!    token bucket's burst inflates the first estimate). A request held for its slot takes
+//!    the next slot from that slot, so that timers firing late do not slow the pace kept
+//!    below the pace set. `benches/ratelimit.rs` measures the `429`s this costs.
 //! 4. A `Retry-After` pauses every request of the client for that long, and stops the upward
 //!    probing: a server that says when to come back is not to be probed.
 //!
@@ -38,8 +44,12 @@ pub(crate) const TIMEOUT_COST: u32 = 10;
 /// Share of a measured rate kept, and the steps of the adaptive pace: slow near the rate of
 /// the last throttle, fast when far below it.
 const MARGIN: f64 = 0.97;
-const GROWTH: f64 = 1.0006;
+const GROWTH: f64 = 1.0002;
 const FAST_GROWTH: f64 = 1.01;
+/// Before any throttle while paced, the first pace is low by however late the lift was seen:
+/// quicker steps, and a deeper first cut for the steps taken past the limit.
+const FIRST_GROWTH: f64 = 1.0025;
+const FIRST_CUT: f64 = 0.9;
 
 /// The longest gap between two probes of a throttle (a window is a minute at most).
 const MAX_PROBE_GAP: Duration = Duration::from_secs(15);
@@ -116,6 +126,8 @@ pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
     /// The generation of the episode this permit probes, if it is a probe.
     probe: Option<u64>,
+    /// Whether the pace held it back (else the caller, not the pace, set the rate).
+    held: bool,
     sent: Instant,
 }
 
@@ -180,10 +192,13 @@ impl Pacer {
     /// tell the caller what it needs to know).
     pub(crate) async fn acquire(&self, give_up: Option<Instant>) -> Permit<'_> {
         let _turn = self.queue.lock().await;
+        // Whether the pace held this request back: only then does its success say the pace
+        // could be higher.
+        let mut held = false;
         loop {
             let now = Instant::now();
             if give_up.is_some_and(|at| now >= at) {
-                return self.permit(None);
+                return self.permit(None, held);
             }
             let wait = {
                 let mut state = self.lock();
@@ -206,18 +221,26 @@ impl Pacer {
                         episode.probe_out = true;
                         episode.next_probe = later(now, episode.gap);
                         episode.gap = episode.gap.saturating_mul(2).min(MAX_PROBE_GAP);
-                        return self.permit(Some(episode.generation));
+                        return self.permit(Some(episode.generation), false);
                     }
                 } else if let Some(interval) = state.interval {
                     let slot = state.next_slot.map_or(now, |slot| slot.max(now));
                     if slot > now {
+                        held = true;
                         Some(slot - now)
                     } else {
-                        state.next_slot = Some(later(now, interval));
-                        return self.permit(None);
+                        // Held for its slot, a request takes the next one from that slot, not
+                        // from when its timer fired (late by the scheduler): else every wait
+                        // would slow the pace kept below the pace set.
+                        let base = match state.next_slot {
+                            Some(scheduled) if held => scheduled.min(now),
+                            _ => now,
+                        };
+                        state.next_slot = Some(later(base, interval));
+                        return self.permit(None, held);
                     }
                 } else {
-                    return self.permit(None);
+                    return self.permit(None, false);
                 }
             };
             let wait = match (wait, give_up) {
@@ -235,10 +258,11 @@ impl Pacer {
         }
     }
 
-    fn permit(&self, probe: Option<u64>) -> Permit<'_> {
+    fn permit(&self, probe: Option<u64>, held: bool) -> Permit<'_> {
         Permit {
             pacer: self,
             probe,
+            held,
             sent: Instant::now(),
         }
     }
@@ -246,7 +270,7 @@ impl Pacer {
     /// Takes what an attempt ended with into the pace.
     pub(crate) fn report(&self, mut permit: Permit<'_>, report: Report) {
         let probe = permit.probe.take();
-        let sent = permit.sent;
+        let (sent, held) = (permit.sent, permit.held);
         drop(permit);
         let now = Instant::now();
         let mut state = self.lock();
@@ -259,7 +283,9 @@ impl Pacer {
         });
         match report {
             Report::Answered => {
-                if state.first_throttle.is_some() {
+                // By when it was sent: an answer to a request sent before the first throttle
+                // is part of what the account allowed then, however late it comes back.
+                if state.first_throttle.is_some_and(|throttle| sent > throttle) {
                     state.ok_since_throttle += 1;
                 } else {
                     state.ok_before_throttle += 1;
@@ -275,16 +301,21 @@ impl Pacer {
                     .is_some_and(|episode| was_probe || sent > episode.started);
                 if lifted {
                     state.episode = None;
-                    self.lifted(&mut state, now);
+                    // The lift came before this request was sent.
+                    self.lifted(&mut state, sent);
                     drop(state);
                     self.wake.notify_one();
                 } else if let Some(interval) = state.interval
+                    && held
                     && !self.fixed
                     && !state.retry_after_seen
                 {
                     let rate = 1.0 / interval.as_secs_f64();
-                    let far_below = state.ceiling.is_some_and(|ceiling| rate < 0.95 * ceiling);
-                    let growth = if far_below { FAST_GROWTH } else { GROWTH };
+                    let growth = match state.ceiling {
+                        Some(ceiling) if rate < 0.95 * ceiling => FAST_GROWTH,
+                        Some(_) => GROWTH,
+                        None => FIRST_GROWTH,
+                    };
                     state.interval = Some(interval.div_f64(growth));
                 }
             }
@@ -332,22 +363,30 @@ impl Pacer {
                         .first_throttle
                         .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
                     let sustained = state.ok_since_throttle as f64 / since.as_secs_f64();
-                    state.ceiling = Some(current);
                     // The current rate, unless what got through since the first throttle
                     // shows it is far off (a token bucket's burst inflated the first guess).
-                    // Throttled again within a few requests: still well above the limit.
+                    // Throttled again within a few requests: still well above the limit. The
+                    // first throttle while paced comes after growing at `FIRST_GROWTH`, which
+                    // may have overshot by a few steps before the window showed it.
+                    let far_off = sustained < current / 2.0;
+                    let first = state.ceiling.is_none();
                     let margin = if state.ok_since_lowered < 8 {
                         0.85
+                    } else if first {
+                        FIRST_CUT
                     } else {
                         MARGIN
                     };
                     state.ok_since_lowered = 0;
-                    let rate = margin
-                        * if sustained < current / 2.0 {
-                            sustained
-                        } else {
-                            current
-                        };
+                    let rate = margin * if far_off { sustained } else { current };
+                    // Far off, the limit is somewhere above the sustained rate: regrow fast.
+                    // After the first cut, the limit was just below where it struck: regrow
+                    // slowly from there, as after any other cut.
+                    state.ceiling = Some(if first && !far_off {
+                        rate / MARGIN
+                    } else {
+                        current
+                    });
                     state.interval = Some(Duration::from_secs_f64(1.0 / rate));
                     tracing::info!(
                         requests_per_minute = rate * 60.0,
@@ -420,5 +459,52 @@ mod tests {
         );
         let waiting = tokio::time::timeout(Duration::from_millis(50), pacer.acquire(None)).await;
         assert!(waiting.is_err(), "and no request goes out during it");
+    }
+
+    /// Two requests sent before the first `429` and answered after it, then a lift 200 ms
+    /// on: the pace is what the account allowed (2 in about 200 ms, less 3%).
+    async fn paced_after_a_lift() -> Pacer {
+        let pacer = Pacer::new(None);
+        let (first, second, third) = (
+            pacer.acquire(None).await,
+            pacer.acquire(None).await,
+            pacer.acquire(None).await,
+        );
+        pacer.report(first, Report::Throttled(None));
+        pacer.report(second, Report::Answered);
+        pacer.report(third, Report::Answered);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let probe = pacer.acquire(None).await;
+        assert!(probe.probe.is_some());
+        pacer.report(probe, Report::Answered);
+        pacer
+    }
+
+    #[tokio::test]
+    async fn answers_count_toward_the_allowance_by_when_they_were_sent() {
+        let per_second = paced_after_a_lift().await.pace().unwrap().per_minute_rate() / 60.0;
+        // 0.97 × 2 / 0.2 s is 9.7 a second; counted by arrival, one answer, 4.85.
+        assert!((6.5..=9.7).contains(&per_second), "{per_second}");
+    }
+
+    /// Successes raise the pace only when the pace held their requests back: a caller slower
+    /// than the pace says nothing of the limit.
+    #[tokio::test]
+    async fn only_requests_the_pace_held_back_raise_it() {
+        let pacer = paced_after_a_lift().await;
+        let pace = pacer.pace().unwrap();
+        tokio::time::sleep(pace.interval()).await;
+        for _ in 0..5 {
+            let permit = pacer.acquire(None).await;
+            assert!(!permit.held);
+            pacer.report(permit, Report::Answered);
+            tokio::time::sleep(pace.interval() * 2).await;
+        }
+        assert_eq!(pacer.pace(), Some(pace));
+        for _ in 0..5 {
+            let permit = pacer.acquire(None).await;
+            pacer.report(permit, Report::Answered);
+        }
+        assert!(pacer.pace().unwrap().per_minute_rate() > pace.per_minute_rate());
     }
 }
