@@ -4,7 +4,8 @@
 //! Limiters (scaled: the real window is a minute; nothing in the client knows either scale):
 //! (a) Rack::Attack's fixed window, 20 requests a second, every request counted, `429 Retry
 //! later` as text, no `Retry-After`; (b) a token bucket of 20 refilled at 20 a second; (c) a
-//! fixed window of 20 requests per 2 seconds that sends `Retry-After`. Plus a `has_more`
+//! fixed window of 20 requests per 2 seconds that sends `Retry-After`; (d) a fixed window of
+//! 100 requests per 5 seconds (the account's 100 a window, at (a)'s rate). Plus a `has_more`
 //! server with 20 ms latency and no limit, against the paging bench's latency bound.
 //!
 //! `cargo bench --bench ratelimit` prints machine-readable lines and writes
@@ -124,6 +125,12 @@ async fn main() {
         window: Duration::from_secs(2),
         retry_after: true,
     };
+    // The account's own shape, 100 a window, at the same rate: the steps scale with it.
+    let window_100 = Limit::FixedWindow {
+        limit: 100,
+        window: Duration::from_secs(5),
+        retry_after: false,
+    };
     // The requests that count: the pages and the one confirming the end.
     let requests = PAGES as f64 + 1.0;
     let ideal = |limit: Limit| match limit {
@@ -137,6 +144,7 @@ async fn main() {
         ("window", window),
         ("bucket", bucket),
         ("retry_after", retry_after),
+        ("window_100", window_100),
     ] {
         let run = export(limit).await;
         let efficiency = ideal(limit) / run.wall.as_secs_f64();

@@ -14,8 +14,9 @@
 //!    allowed; it keeps 97% of it. The lift is seen late (by up to a probe's gap), so this
 //!    first pace is low.
 //! 3. Paced, each success of a request the pace held back raises the rate (a caller slower
-//!    than the pace says nothing of the limit): by 0.25% until the first throttle while
-//!    paced, then by 0.02% near the rate of the last throttle and by 1% when far below it
+//!    than the pace says nothing of the limit), in steps that add up, over the requests a
+//!    window allows (as the first lift measured them), to 5% until the first throttle while
+//!    paced, then to 0.4% near the rate of the last throttle and to 20% when far below it
 //!    (CUBIC's idea: careful where the limit was, quick where it was not). A `429` lowers it
 //!    once per run of `429`s: to 90% the first time (the quick growth may have overshot by a
 //!    few steps), then to 97% (85% when it comes right after the last cut); it starts from
@@ -41,15 +42,20 @@ pub(crate) const RETRY_BUDGET: u32 = 500;
 pub(crate) const RETRY_COST: u32 = 5;
 pub(crate) const TIMEOUT_COST: u32 = 10;
 
-/// Share of a measured rate kept, and the steps of the adaptive pace: slow near the rate of
-/// the last throttle, fast when far below it.
+/// Share of a measured rate kept.
 const MARGIN: f64 = 0.97;
-const GROWTH: f64 = 1.0002;
-const FAST_GROWTH: f64 = 1.01;
+/// How much the pace grows over a window's worth of successes (the allowance the first lift
+/// measured, so that the steps are the same at 20 a second as at 100 a minute): slowly near
+/// the rate of the last throttle, fast when far below it.
+const GROWTH: f64 = 0.004;
+const FAST_GROWTH: f64 = 0.2;
 /// Before any throttle while paced, the first pace is low by however late the lift was seen:
 /// quicker steps, and a deeper first cut for the steps taken past the limit.
-const FIRST_GROWTH: f64 = 1.0025;
+const FIRST_GROWTH: f64 = 0.05;
 const FIRST_CUT: f64 = 0.9;
+/// The smallest allowance the steps are divided by: a first lift that let few requests
+/// through (the client started near a window's end) would make each step too large.
+const MIN_ALLOWANCE: u64 = 20;
 
 /// The longest gap between two probes of a throttle (a window is a minute at most).
 const MAX_PROBE_GAP: Duration = Duration::from_secs(15);
@@ -80,6 +86,8 @@ struct State {
     next_slot: Option<Instant>,
     first_request: Option<Instant>,
     ok_before_throttle: u64,
+    /// Requests a window allows, as the first lift measured them (at least `MIN_ALLOWANCE`).
+    allowance: u64,
     first_throttle: Option<Instant>,
     ok_since_throttle: u64,
     episode: Option<Episode>,
@@ -157,6 +165,7 @@ impl Pacer {
                 next_slot: None,
                 first_request: None,
                 ok_before_throttle: 0,
+                allowance: MIN_ALLOWANCE,
                 first_throttle: None,
                 ok_since_throttle: 0,
                 episode: None,
@@ -311,11 +320,12 @@ impl Pacer {
                     && !state.retry_after_seen
                 {
                     let rate = 1.0 / interval.as_secs_f64();
-                    let growth = match state.ceiling {
+                    let per_window = match state.ceiling {
                         Some(ceiling) if rate < 0.95 * ceiling => FAST_GROWTH,
                         Some(_) => GROWTH,
                         None => FIRST_GROWTH,
                     };
+                    let growth = 1.0 + per_window / state.allowance as f64;
                     state.interval = Some(interval.div_f64(growth));
                 }
             }
@@ -415,6 +425,7 @@ impl Pacer {
             return;
         }
         let ran = now.saturating_duration_since(state.first_request.unwrap_or(now));
+        state.allowance = state.ok_before_throttle.max(MIN_ALLOWANCE);
         let allowed = state.ok_before_throttle.max(1) as f64;
         let rate = MARGIN * allowed / ran.as_secs_f64().max(1e-3);
         state.interval = Some(Duration::from_secs_f64(1.0 / rate));
