@@ -515,50 +515,38 @@ async fn exit_codes_tell_the_failures_apart() {
     }
 }
 
-/// `-` reads the query from standard input, keeping it out of `ps`.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_query_of_dash_is_read_from_standard_input() {
+/// `livedesk contacts search - --format jsonl` with `input` on its standard input.
+fn with_stdin(sandbox: &Sandbox, input: &[u8]) -> Output {
     use std::io::Write;
-    let sandbox = unlimited(250).await;
-    let direct =
-        run(livedesk(&sandbox).args(["contacts", "search", "Lovelace", "--format", "jsonl"]));
-    let mut child = livedesk(&sandbox)
+    let mut child = livedesk(sandbox)
         .args(["contacts", "search", "-", "--format", "jsonl"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Lovelace\r\nignored\n")
-        .unwrap();
-    let piped = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `-` reads the query from standard input, keeping it out of `ps`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_query_of_dash_is_read_from_standard_input() {
+    let sandbox = unlimited(250).await;
+    let direct =
+        run(livedesk(&sandbox).args(["contacts", "search", "Lovelace", "--format", "jsonl"]));
+    let piped = with_stdin(&sandbox, b"Lovelace\r\nignored\n");
     assert!(!stdout(&direct).is_empty());
     assert_eq!(stdout(&piped), stdout(&direct));
 
-    let empty = run(livedesk(&sandbox).args(["contacts", "search", "-"]));
+    let empty = with_stdin(&sandbox, b"");
     assert_eq!(
         empty.status.code(),
         Some(2),
         "an empty line is a blank query"
     );
 
-    let mut child = livedesk(&sandbox)
-        .args(["contacts", "search", "-"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"\xff\xfe\n")
-        .unwrap();
-    let binary = child.wait_with_output().unwrap();
+    let binary = with_stdin(&sandbox, b"\xff\xfe\n");
     let stderr = String::from_utf8_lossy(&binary.stderr);
     assert_eq!(binary.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("not UTF-8"), "{stderr}");
@@ -1008,23 +996,28 @@ async fn a_closed_pipe_ends_the_export_quietly() {
     }
 }
 
-/// Under `nohup`, SIGHUP stays ignored: closing the terminal does not stop the export.
+/// A sandbox slow enough that an export of "e" is still running when a test signals it.
 #[cfg(unix)]
-#[tokio::test(flavor = "multi_thread")]
-async fn an_export_under_nohup_outlives_a_hangup() {
-    let sandbox = Sandbox::builder()
-        .contacts(100)
-        .latency(Duration::from_millis(100))
+async fn slow_sandbox(contacts: usize) -> Sandbox {
+    Sandbox::builder()
+        .contacts(contacts)
+        .latency(Duration::from_millis(150))
         .no_rate_limit()
         .start()
         .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("contacts.jsonl");
-    std::fs::write(&path, "the previous export\n").unwrap();
-    let mut child = Killed(
-        Command::new("nohup")
-            .arg(BIN)
+        .unwrap()
+}
+
+/// Starts `livedesk contacts search e --all --output path` (behind `wrapper`, such as
+/// `nohup`, if any) and returns once its temporary file stands beside `path`, which exists.
+#[cfg(unix)]
+fn export_under_way(sandbox: &Sandbox, path: &Path, wrapper: Option<&str>) -> Killed {
+    let mut command = Command::new(wrapper.unwrap_or(BIN));
+    if wrapper.is_some() {
+        command.arg(BIN);
+    }
+    let child = Killed(
+        command
             .args([
                 "contacts",
                 "search",
@@ -1034,7 +1027,7 @@ async fn an_export_under_nohup_outlives_a_hangup() {
                 "1",
                 "--output",
             ])
-            .arg(&path)
+            .arg(path)
             .env("LIVEDESK_BASE_URL", sandbox.base_url())
             .env("LIVEDESK_API_KEY", "sandbox-key")
             .env("LIVEDESK_API_SECRET", "sandbox-secret")
@@ -1044,22 +1037,40 @@ async fn an_export_under_nohup_outlives_a_hangup() {
             .spawn()
             .unwrap(),
     );
+    let dir = path.parent().unwrap();
     for _ in 0..100 {
-        if files(dir.path()).len() > 1 {
+        if files(dir).len() > 1 {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(
-        files(dir.path()).len(),
+        files(dir).len(),
         2,
         "the export is under way (its temporary file)"
     );
-    let kill = Command::new("kill")
-        .args(["-HUP", &child.0.id().to_string()])
+    child
+}
+
+#[cfg(unix)]
+fn kill(child: &Killed, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &child.0.id().to_string()])
         .status()
         .unwrap();
-    assert!(kill.success());
+    assert!(status.success());
+}
+
+/// Under `nohup`, SIGHUP stays ignored: closing the terminal does not stop the export.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_under_nohup_outlives_a_hangup() {
+    let sandbox = slow_sandbox(100).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.jsonl");
+    std::fs::write(&path, "the previous export\n").unwrap();
+    let mut child = export_under_way(&sandbox, &path, Some("nohup"));
+    kill(&child, "-HUP");
     assert_eq!(child.0.wait().unwrap().code(), Some(0));
     let lines = std::fs::read_to_string(&path).unwrap().lines().count();
     assert_eq!(lines, library_walk(&sandbox, "e").await.len());
@@ -1068,46 +1079,13 @@ async fn an_export_under_nohup_outlives_a_hangup() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_export_leaves_the_output_as_it_was() {
-    let sandbox = Sandbox::builder()
-        .contacts(300)
-        .latency(Duration::from_millis(200))
-        .no_rate_limit()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = slow_sandbox(300).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.csv");
     std::fs::write(&path, "the previous export\n").unwrap();
     for signal in ["-INT", "-TERM", "-HUP", "-QUIT"] {
-        let mut child = Killed(
-            livedesk(&sandbox)
-                .args([
-                    "contacts",
-                    "search",
-                    "e",
-                    "--all",
-                    "--concurrency",
-                    "1",
-                    "--output",
-                ])
-                .arg(&path)
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        // The export is under way once its temporary file exists.
-        for _ in 0..100 {
-            if files(dir.path()).len() > 1 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert_eq!(files(dir.path()).len(), 2, "{signal}: the temporary file");
-        let kill = Command::new("kill")
-            .args([signal, &child.0.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
+        let mut child = export_under_way(&sandbox, &path, None);
+        kill(&child, signal);
         assert_eq!(child.0.wait().unwrap().code(), Some(130), "{signal}");
         assert_eq!(files(dir.path()), ["contacts.csv"], "{signal}");
         assert_eq!(
