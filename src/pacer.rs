@@ -86,8 +86,6 @@ struct State {
     next_slot: Option<Instant>,
     first_request: Option<Instant>,
     ok_before_throttle: u64,
-    /// Requests a window allows, as the first lift measured them (at least `MIN_ALLOWANCE`).
-    allowance: u64,
     first_throttle: Option<Instant>,
     ok_since_throttle: u64,
     episode: Option<Episode>,
@@ -165,7 +163,6 @@ impl Pacer {
                 next_slot: None,
                 first_request: None,
                 ok_before_throttle: 0,
-                allowance: MIN_ALLOWANCE,
                 first_throttle: None,
                 ok_since_throttle: 0,
                 episode: None,
@@ -325,7 +322,9 @@ impl Pacer {
                         Some(_) => GROWTH,
                         None => FIRST_GROWTH,
                     };
-                    let growth = 1.0 + per_window / state.allowance as f64;
+                    // A window's worth of requests, as the first lift measured them.
+                    let allowance = state.ok_before_throttle.max(MIN_ALLOWANCE);
+                    let growth = 1.0 + per_window / allowance as f64;
                     state.interval = Some(interval.div_f64(growth));
                 }
             }
@@ -425,7 +424,6 @@ impl Pacer {
             return;
         }
         let ran = now.saturating_duration_since(state.first_request.unwrap_or(now));
-        state.allowance = state.ok_before_throttle.max(MIN_ALLOWANCE);
         let allowed = state.ok_before_throttle.max(1) as f64;
         let rate = MARGIN * allowed / ran.as_secs_f64().max(1e-3);
         state.interval = Some(Duration::from_secs_f64(1.0 / rate));

@@ -470,10 +470,7 @@ impl Walk {
     /// an addition after it could bring the total back by the end, so it is caught here or
     /// not at all.
     fn total_held(&mut self, number: u32, page: ContactList) -> Result<ContactList> {
-        let total = match page.meta.has_more {
-            None => u64::try_from(page.meta.count).ok(),
-            Some(_) => None,
-        };
+        let total = total_of(&page);
         match (self.sent_after.remove(&number), total) {
             (Some(from), Some(to)) if to < from => Err(WalkError::CountFell {
                 page: number,
@@ -494,11 +491,7 @@ impl Walk {
         let received = page.payload.len();
         let full = received >= PAGE_SIZE as usize;
         let has_more = page.meta.has_more;
-        // `count` is the total only on servers without `has_more`.
-        let total = match has_more {
-            None => u64::try_from(page.meta.count).ok(),
-            Some(_) => None,
-        };
+        let total = total_of(&page);
         // The largest total seen: a contact deleted during the walk lowers later counts,
         // and the contacts it shifted onto pages already fetched would go missing unseen.
         if total.is_some() {
@@ -642,6 +635,15 @@ impl Walk {
         self.arrived.clear();
         self.sent_after.clear();
         error.map(Err)
+    }
+}
+
+/// The total a page gives: `meta.count`, on servers without `has_more` (on the others it is
+/// the page's size).
+fn total_of(page: &ContactList) -> Option<u64> {
+    match page.meta.has_more {
+        None => u64::try_from(page.meta.count).ok(),
+        Some(_) => None,
     }
 }
 

@@ -317,8 +317,8 @@ impl SandboxBuilder {
     /// Builds the data set and starts serving it on a task of the current tokio runtime.
     ///
     /// Fails with [`io::ErrorKind::InvalidInput`] for a share outside 0 to 1, an empty
-    /// rate-limit window or more than [`Sandbox::MAX_CONTACTS`] contacts, and when the port
-    /// cannot be bound (the error names the address).
+    /// rate-limit window or more than [`Sandbox::MAX_CONTACTS`] contacts; when the port
+    /// cannot be bound, with the bind error's kind and a message naming the address.
     ///
     /// ```
     /// # #[tokio::main] async fn main() -> std::io::Result<()> {
