@@ -3,7 +3,8 @@
 //! Each contact is drawn from its own generator seeded by `(seed, index)`, so a larger data
 //! set with the same seed starts with the same contacts. The first few are fixed showcases of
 //! what breaks naive clients: CJK and emoji names, names with commas, quotes and newlines, `+`
-//! phones, null emails, a missing `last_activity_at`, many channels.
+//! phones, null emails, a missing `last_activity_at`, many channels, and a contact with no
+//! email, phone number or identifier, which the server never lists.
 
 use fastrand::Rng;
 use serde_json::{Map, Value, json};
@@ -16,6 +17,8 @@ pub(crate) struct Record {
     /// Matched case-sensitively, as the real server does.
     pub(crate) identifier: Option<String>,
     pub(crate) labels: Vec<&'static str>,
+    /// Whether it has a non-empty email, phone number or identifier: upstream lists no other.
+    pub(crate) resolved: bool,
     pub(crate) sort_keys: SortKeys,
     /// The contact's JSON without its closing brace, and the `contact_inboxes` member that
     /// goes before it unless `include_contact_inboxes=false`.
@@ -232,7 +235,11 @@ fn contact(seed: u64, index: usize) -> Record {
     )
     .into();
     let company = draft.company.map(|c| c.0.to_lowercase());
+    let resolved = [&draft.email, &draft.phone, &draft.identifier]
+        .iter()
+        .any(|value| value.as_deref().is_some_and(|v| !v.is_empty()));
     Record {
+        resolved,
         id,
         folded: [
             draft.name.as_deref().unwrap_or_default().to_lowercase(),
@@ -317,6 +324,14 @@ fn showcase(index: usize, id: i64) -> Option<Draft> {
             phone: Some("+33142685300".into()),
             identifier: Some("null-name".into()),
             last_activity: true,
+            ..Draft::default()
+        },
+        // A name and labels only: never listed nor found upstream, whatever the query.
+        8 => Draft {
+            name: Some("Ada Nameonly".into()),
+            company: Some(COMPANIES[0]),
+            last_activity: true,
+            labels: vec!["vip"],
             ..Draft::default()
         },
         6 => Draft {

@@ -1,6 +1,7 @@
 //! A local LiveDesk server for tests, demos and offline work (feature `sandbox`).
 
 mod data;
+mod like;
 mod query;
 mod server;
 
@@ -149,6 +150,7 @@ impl fmt::Debug for Sandbox {
 /// | [`rate_limit`](Self::rate_limit) | 100 searches a minute |
 /// | [`retry_after`](Self::retry_after) | off |
 /// | [`has_more`](Self::has_more) | off (the documented shape: `count` is the total) |
+/// | [`require_query`](Self::require_query) | off (no `q` lists every contact) |
 /// | [`latency`](Self::latency), [`gateway_errors`](Self::gateway_errors), [`cut_bodies`](Self::cut_bodies) | none |
 /// | [`port`](Self::port) | any free port on 127.0.0.1 |
 #[derive(Debug)]
@@ -167,6 +169,8 @@ pub(crate) struct Settings {
     pub(crate) rate_limit: Option<(u32, Duration)>,
     pub(crate) retry_after: bool,
     pub(crate) has_more: bool,
+    /// Answers a request without `q` with `422`, as a gateway that insists on a query would.
+    pub(crate) require_query: bool,
     pub(crate) latency: Duration,
     pub(crate) gateway_errors: f64,
     pub(crate) cut_bodies: f64,
@@ -183,6 +187,7 @@ impl Default for SandboxBuilder {
                 rate_limit: Some((100, Duration::from_secs(60))),
                 retry_after: false,
                 has_more: false,
+                require_query: false,
                 latency: Duration::ZERO,
                 gateway_errors: 0.0,
                 cut_bodies: 0.0,
@@ -270,6 +275,18 @@ impl SandboxBuilder {
     /// ```
     pub fn has_more(mut self, on: bool) -> Self {
         self.settings.has_more = on;
+        self
+    }
+
+    /// Answers a request without `q` with `422` (`Specify search string with parameter q`),
+    /// as a gateway that insists on a query might, instead of listing every contact as the
+    /// upstream server does: to test how a client copes with such a server.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().require_query(true);
+    /// ```
+    pub fn require_query(mut self, on: bool) -> Self {
+        self.settings.require_query = on;
         self
     }
 
