@@ -8,6 +8,7 @@ mod client;
 mod enums;
 mod error;
 mod generated;
+mod limiter;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
@@ -26,7 +27,7 @@ pub use auth::Credentials;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ConfigError, Error, Result, TransportError};
 pub use paginate::{DEFAULT_CONCURRENCY, MAX_REPEATED_PAGES, PAGE_SIZE, Paginate, WalkError};
-pub use rate_limit::RateLimit;
+pub use rate_limit::{LimitShape, Pacing, RateLimit};
 pub use retry::{Decision, Outcome, RetryPolicy};
 #[cfg(feature = "sandbox")]
 pub use sandbox::{Sandbox, SandboxBuilder};

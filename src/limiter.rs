@@ -145,8 +145,6 @@ pub struct Ticket {
 enum Kind {
     /// Paced or free.
     Normal,
-    /// Learning: beyond what a run is known to allow, one at a time.
-    Careful,
     /// Finding when a throttle lifts.
     Lift,
     /// Halving the uncertainty of a window boundary.
@@ -399,7 +397,7 @@ impl Model {
                 if !current {
                     return;
                 }
-                if ticket.slot == l.runs.len() as i64 && matches!(ticket.kind, Kind::Normal | Kind::Careful) {
+                if ticket.slot == l.runs.len() as i64 && ticket.kind == Kind::Normal {
                     l.run_out = l.run_out.saturating_sub(1);
                 }
                 match answer {
