@@ -147,9 +147,8 @@ impl Limiter {
                     self.window = k;
                     self.count = 0;
                     let n = (other * cap as f64).round() as usize;
-                    let mut times: Vec<f64> = (0..n)
-                        .map(|_| (k as f64 + rng.unit()) * period)
-                        .collect();
+                    let mut times: Vec<f64> =
+                        (0..n).map(|_| (k as f64 + rng.unit()) * period).collect();
                     times.sort_by(f64::total_cmp);
                     self.others = times.into();
                 }
@@ -321,9 +320,17 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
                         stalls = if at <= t { stalls + 1 } else { 0 };
                         if stalls == 9_999 {
                             let mut m = model.clone();
-                            eprintln!("now {clock:?}: {:?} / +1ms {:?}", m.try_send(clock), m.try_send(clock + Duration::from_millis(1)));
+                            eprintln!(
+                                "now {clock:?}: {:?} / +1ms {:?}",
+                                m.try_send(clock),
+                                m.try_send(clock + Duration::from_millis(1))
+                            );
                         }
-                        assert!(stalls < 10_000, "{}: the model keeps saying now at {t} ({at}): {model:#?}", s.name);
+                        assert!(
+                            stalls < 10_000,
+                            "{}: the model keeps saying now at {t} ({at}): {model:#?}",
+                            s.name
+                        );
                         push(&mut queue, at.max(t), Event::Wake(w, wake_gen[w]));
                     }
                     Err(Wait::Answer) => waiting_answer.push(w),
@@ -374,7 +381,14 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
                 };
                 model.answered(request.ticket, clock, answer);
                 if trace {
-                    eprintln!("{:9.3} w{} {:?} sent {:.3} {:?}", t - start, ((t / period).floor() as i64 - first_window), answer, request.ticket_sent(start), model.snapshot(clock).shape);
+                    eprintln!(
+                        "{:9.3} w{} {:?} sent {:.3} {:?}",
+                        t - start,
+                        ((t / period).floor() as i64 - first_window),
+                        answer,
+                        request.ticket_sent(start),
+                        model.snapshot(clock).shape
+                    );
                 }
                 let w = request.worker;
                 busy[w] = false;
@@ -433,7 +447,13 @@ fn run(s: &Scenario) -> Summary {
             .unwrap_or(0);
         summary.max_per_window = summary.max_per_window.max(per_window);
         if std::env::var("SIM_DEBUG").is_ok() && per_window > 1 {
-            let bad: Vec<_> = out.windows.iter().filter(|(k, (_, r))| **k >= skip && *r > 1).map(|(k, v)| (*k, *v)).take(8).collect();
+            let bad: Vec<_> = out
+                .windows
+                .iter()
+                .filter(|(k, (_, r))| **k >= skip && *r > 1)
+                .map(|(k, v)| (*k, *v))
+                .take(8)
+                .collect();
             eprintln!("start {i}: {bad:?}");
         }
         if let Shape::Window { limits, limit, .. } = s.shape
@@ -486,8 +506,20 @@ fn scenarios() -> Vec<Scenario> {
         base("window_20_per_2s", window(20, 2.0), full, 4, fast),
         base("window_30_per_6s", window(30, 6.0), full, 4, (0.05, 0.3)),
         base("window_100_per_60s", window(100, 60.0), full, 4, (0.1, 0.4)),
-        base("window_1000_per_hour", window(1000, 3600.0), 60_000, 16, (0.02, 2.0)),
-        base("window_100_per_60s_slow", window(100, 60.0), full, 8, (0.5, 2.0)),
+        base(
+            "window_1000_per_hour",
+            window(1000, 3600.0),
+            60_000,
+            16,
+            (0.02, 2.0),
+        ),
+        base(
+            "window_100_per_60s_slow",
+            window(100, 60.0),
+            full,
+            8,
+            (0.5, 2.0),
+        ),
         base("window_100_per_60s_c1", window(100, 60.0), full, 1, fast),
         base("window_100_per_60s_c16", window(100, 60.0), full, 16, fast),
         base(
@@ -630,11 +662,13 @@ fn simulate() {
 }
 
 /// Over real sockets: the sandbox's epoch-aligned window, started at three points of it.
-#[cfg(any())]
 async fn real_sockets() {
     use livedesk::Sandbox;
     const CONTACTS: usize = 3_200;
-    for (limit, window) in [(20u32, Duration::from_secs(1)), (30, Duration::from_secs(3))] {
+    for (limit, window) in [
+        (20u32, Duration::from_secs(1)),
+        (30, Duration::from_secs(3)),
+    ] {
         for third in 0..3 {
             let sandbox = Sandbox::builder()
                 .contacts(CONTACTS)
@@ -749,6 +783,6 @@ fn draw_chart(path: &str, log: &[(f64, bool)]) -> Result<(), Box<dyn std::error:
 async fn main() {
     simulate();
     if !std::env::args().any(|a| a == "--sim") {
-        // real_sockets().await;
+        real_sockets().await;
     }
 }

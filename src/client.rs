@@ -289,7 +289,11 @@ impl ClientBuilder {
     /// # Ok::<(), livedesk::Error>(())
     /// ```
     pub fn headroom(mut self, share: f64) -> Self {
-        self.headroom = if share.is_nan() { 0.0 } else { share.clamp(0.0, 0.9) };
+        self.headroom = if share.is_nan() {
+            0.0
+        } else {
+            share.clamp(0.0, 0.9)
+        };
         self
     }
 

@@ -163,6 +163,8 @@ pub struct Model {
     /// Smoothed round trip and its deviation.
     rtt: Option<(f64, f64)>,
     pause_until: f64,
+    /// The last request's sending.
+    last_sent: f64,
     requests: u64,
     throttles: u64,
     epoch: u64,
@@ -274,6 +276,7 @@ impl Model {
             max_pause: secs(max_pause),
             rtt: None,
             pause_until: f64::NEG_INFINITY,
+            last_sent: f64::NEG_INFINITY,
             requests: 0,
             throttles: 0,
             epoch: 0,
@@ -295,6 +298,14 @@ impl Model {
         let now = secs(now);
         if now < self.pause_until {
             return Err(Wait::Until(at(self.pause_until)));
+        }
+        if let State::Window(w) = &self.state
+            && now - self.last_sent > 2.0 * w.period().1
+            && w.phase_lost(now)
+        {
+            // Idle for long (or a clock that jumped): the period's small error, times the
+            // windows since, leaves the boundaries unknown. Learn them again.
+            self.relearn();
         }
         let rtt_hi = self.rtt_hi();
         let share = self.share;
@@ -323,8 +334,14 @@ impl Model {
                 if now < r.next {
                     return Err(Wait::Until(at(r.next)));
                 }
-                // A caller slower than the pace does not earn a burst for the slots it left.
-                r.next = r.next.max(now - interval) + interval;
+                // A slot taken late by a timer keeps the schedule, but a caller slower than the
+                // pace does not earn a burst for the slots it left: one slot of slack at most.
+                let slot = if r.next.is_finite() {
+                    r.next.max(now - interval)
+                } else {
+                    now
+                };
+                r.next = slot + interval;
                 (0, Kind::Normal)
             }
         };
@@ -343,6 +360,7 @@ impl Model {
 
     fn ticket(&mut self, now: f64, slot: i64, kind: Kind) -> Ticket {
         self.requests += 1;
+        self.last_sent = now;
         if let State::Window(w) = &mut self.state {
             if kind == Kind::Normal && slot == w.index {
                 w.sent += 1;
@@ -372,9 +390,7 @@ impl Model {
         // `Retry-After: 0`, a date already past, or a pause longer than the client waits say
         // nothing of when: a throttle like any other.
         let answer = match answer {
-            Answer::Throttled(Some(wait))
-                if wait.is_zero() || secs(wait) > self.max_pause =>
-            {
+            Answer::Throttled(Some(wait)) if wait.is_zero() || secs(wait) > self.max_pause => {
                 Answer::Throttled(None)
             }
             other => other,
@@ -403,7 +419,9 @@ impl Model {
                 match answer {
                     Answer::Passed => {
                         let lifted = ticket.kind == Kind::Lift
-                            || l.throttle.as_ref().is_some_and(|t| ticket.sent > t.first_fail);
+                            || l.throttle
+                                .as_ref()
+                                .is_some_and(|t| ticket.sent > t.first_fail);
                         if let (true, Some(t)) = (lifted, l.throttle.take()) {
                             l.lifts.push((t.last_fail, now));
                             l.runs.push(l.run_ok);
@@ -451,14 +469,15 @@ impl Model {
                 }
             }
             State::Window(w) => {
+                let before = w.allowance;
                 let relearn = w.answered(ticket, current, now, answer);
                 if relearn {
                     self.relearn();
                 } else if w.allowance < MIN_ALLOWANCE {
                     // A window of one or two is a pace, and one the boundaries can no longer
-                    // be told from: pace at the rate sustained since the first throttle.
-                    let since = self.first_throttle.unwrap_or(now);
-                    let per_second = self.ok_since_first.max(1) as f64 / (now - since).max(1e-3);
+                    // be told from: pace at the rate of the window it was.
+                    let (w_lo, w_hi) = w.period();
+                    let per_second = before as f64 / ((w_lo + w_hi) / 2.0).max(1e-3);
                     self.epoch += 1;
                     self.state = State::Rate(Rate::new(per_second, false));
                 }
@@ -668,37 +687,35 @@ impl Window {
         (lo, hi)
     }
 
-    /// The window known to have begun at `now`: the last whose boundary's upper bound is past.
+    /// The window known to have begun at `now`: the last whose boundary's upper bound is past
+    /// (upper bounds grow with the index: a search, however far the clock jumped).
     fn index_at(&self, now: f64) -> i64 {
-        let (w_lo, w_hi) = self.period();
-        // The newest bound with an upper end (the two lifts that began the model have both).
-        let last = *self
-            .bounds
-            .iter()
-            .rev()
-            .find(|b| b.hi.is_finite())
-            .unwrap_or(&self.bounds[0]);
-        let mid = if w_hi.is_finite() {
-            (w_lo + w_hi) / 2.0
-        } else {
-            w_lo
-        };
-        let mut n = if mid > 0.0 {
-            last.k + ((now - last.hi) / mid).floor().clamp(-1e12, 1e12) as i64
-        } else {
-            last.k
-        };
-        // A few steps from the estimate at most; bounded all the same.
-        for _ in 0..64 {
-            if self.boundary(n + 1).1 <= now {
-                n += 1;
-            } else if self.boundary(n).1 > now {
-                n -= 1;
-            } else {
+        let begun = |n: i64| self.boundary(n).1 <= now;
+        let mut low = self.bounds[0].k;
+        let mut step = 1_i64;
+        // Below: a window begun (or the earliest there is to know of).
+        while begun(low) && step < 1 << 40 {
+            if !begun(low.saturating_add(step)) {
                 break;
             }
+            low = low.saturating_add(step);
+            step = step.saturating_mul(2);
         }
-        n
+        while !begun(low) && step < 1 << 40 {
+            low = low.saturating_sub(step);
+            step = step.saturating_mul(2);
+        }
+        let mut high = low.saturating_add(step);
+        // `begun(low)` and `!begun(high)`: halve.
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            if begun(mid) {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        low
     }
 
     fn add_bound(&mut self, k: i64, lo: f64, hi: f64) -> bool {
@@ -730,6 +747,13 @@ impl Window {
             }
             self.bounds.remove(0);
         }
+    }
+
+    /// Whether the next boundary is known to no better than two periods.
+    fn phase_lost(&self, now: f64) -> bool {
+        let (w_lo, w_hi) = self.period();
+        let (lo, hi) = self.boundary(self.index_at(now) + 1);
+        hi - lo > w_lo + w_hi
     }
 
     /// Starts counting window `n`.
@@ -884,5 +908,213 @@ impl Window {
         }
         let _ = passed;
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RTT: f64 = 0.01;
+    const MAX_PAUSE: Duration = Duration::from_secs(180);
+
+    fn d(t: f64) -> Duration {
+        Duration::from_secs_f64(t)
+    }
+
+    /// A sequential client (one request in flight, 10 ms round trips) sending `n` requests
+    /// from `t` against `passes(arrival)`; returns the time it ended and the refused arrivals.
+    fn drive(
+        model: &mut Model,
+        mut t: f64,
+        n: usize,
+        mut passes: impl FnMut(f64) -> bool,
+    ) -> (f64, Vec<f64>) {
+        let mut refused = Vec::new();
+        for _ in 0..n {
+            loop {
+                match model.try_send(d(t)) {
+                    Ok(ticket) => {
+                        let arrival = t + RTT / 2.0;
+                        let passed = passes(arrival);
+                        if !passed {
+                            refused.push(arrival);
+                        }
+                        t += RTT;
+                        let answer = if passed {
+                            Answer::Passed
+                        } else {
+                            Answer::Throttled(None)
+                        };
+                        model.answered(ticket, d(t), answer);
+                        break;
+                    }
+                    Err(Wait::Until(at)) => {
+                        assert!(secs(at) > t, "told to wait for the past at {t}");
+                        t = secs(at);
+                    }
+                    Err(Wait::Answer) => panic!("nothing is in flight at {t}"),
+                }
+            }
+        }
+        (t, refused)
+    }
+
+    /// A fixed window of `limit` per `period`, aligned to time 0, every request counted.
+    fn window(limit: u64, period: f64) -> impl FnMut(f64) -> bool {
+        let mut current = (i64::MIN, 0);
+        move |at| {
+            let k = (at / period).floor() as i64;
+            if current.0 != k {
+                current = (k, 0);
+            }
+            current.1 += 1;
+            current.1 <= limit
+        }
+    }
+
+    fn window_of(model: &Model) -> (u64, f64) {
+        match model.snapshot(Duration::ZERO).shape {
+            Shape::Window { allowance, period } => (allowance, period.as_secs_f64()),
+            other => panic!("not a window: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_first_throttle_holds_every_request_until_a_probe_a_round_trip_later() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (t, refused) = drive(&mut model, 0.0, 6, |at| at < 0.05);
+        assert_eq!(refused.len(), 1);
+        assert!(model.snapshot(d(t)).throttled);
+        match model.try_send(d(t)) {
+            Err(Wait::Until(at)) => assert!(secs(at) - t <= 2.0 * RTT, "{at:?} at {t}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_lift_ends_the_throttle_and_sending_is_free_again() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // Refused from 0.05 s to 0.5 s.
+        let (t, refused) = drive(&mut model, 0.0, 20, |at| !(0.05..0.5).contains(&at));
+        assert!(!refused.is_empty());
+        assert!(t > 0.5, "{t}");
+        assert!(!model.snapshot(d(t)).throttled);
+        assert_eq!(model.snapshot(d(t)).shape, Shape::Unknown);
+        assert!(model.try_send(d(t)).is_ok());
+    }
+
+    #[test]
+    fn two_lifts_give_the_allowance_and_the_period_at_any_scale() {
+        for (limit, period) in [(20, 2.0), (30, 6.0), (100, 60.0)] {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            drive(&mut model, 0.0, 10 * limit as usize, window(limit, period));
+            let (allowance, learnt) = window_of(&model);
+            assert_eq!(allowance, limit);
+            assert!(
+                (learnt - period).abs() < 0.1 * period,
+                "{learnt} for {period}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_late_start_in_a_window_does_not_set_the_allowance() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // 95% into the first window: its rest lets all 20 through, but the model takes the
+        // allowance from a whole window.
+        let (_, refused) = drive(&mut model, 1.9, 200, window(20, 2.0));
+        assert_eq!(window_of(&model).0, 20);
+        // Once learnt, no more than one refusal a window.
+        let late: Vec<_> = refused.iter().filter(|at| **at > 10.0).collect();
+        assert!(
+            late.len() <= (200.0 * 2.0 / 20.0 / 2.0) as usize,
+            "{late:?}"
+        );
+    }
+
+    #[test]
+    fn a_lowered_limit_lowers_the_allowance_within_the_window() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (t, _) = drive(&mut model, 0.0, 200, window(20, 2.0));
+        let (end, refused) = drive(&mut model, t, 300, window(10, 2.0));
+        assert_eq!(window_of(&model).0, 10);
+        // Once found, each window keeps to it: one refusal a window at most over the last 10.
+        let mut per_window = std::collections::BTreeMap::new();
+        for at in refused.iter().filter(|at| **at > end - 20.0) {
+            *per_window.entry((at / 2.0).floor() as i64).or_insert(0) += 1;
+        }
+        assert!(per_window.values().all(|n| *n <= 1), "{refused:?}");
+    }
+
+    #[test]
+    fn a_retry_after_pauses_for_exactly_that_and_teaches_nothing() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let ticket = model.try_send(d(1.0)).unwrap();
+        model.answered(ticket, d(1.01), Answer::Throttled(Some(d(5.0))));
+        assert_eq!(model.try_send(d(1.02)).unwrap_err(), Wait::Until(at(6.01)));
+        assert!(model.snapshot(d(2.0)).throttled);
+        assert!(model.try_send(d(6.02)).is_ok());
+        assert_eq!(model.snapshot(d(6.02)).shape, Shape::Unknown);
+    }
+
+    #[test]
+    fn a_retry_after_date_in_the_past_or_years_ahead_is_a_throttle_without_a_pause() {
+        for wait in [Duration::ZERO, Duration::from_secs(10 * 365 * 24 * 3600)] {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            let ticket = model.try_send(d(1.0)).unwrap();
+            model.answered(ticket, d(1.01), Answer::Throttled(Some(wait)));
+            match model.try_send(d(1.01)) {
+                // Probed a round trip later, not paused for years nor sent into the throttle.
+                Err(Wait::Until(next)) => assert!(secs(next) < 1.1, "{wait:?}: {next:?}"),
+                other => panic!("{wait:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_clock_that_jumps_hours_ahead_finds_a_window_begun() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (t, _) = drive(&mut model, 0.0, 200, window(20, 2.0));
+        let later = t + 3.0 * 3600.0 + 0.7;
+        let first = model.try_send(d(later));
+        assert!(first.is_ok(), "{first:?} at {later}: {model:?}");
+        model.answered(first.unwrap(), d(later + RTT), Answer::Passed);
+        // The phase is lost: the model learns it again, as at the start.
+        let (_, refused) = drive(&mut model, later + RTT, 200, window(20, 2.0));
+        assert!(refused.len() <= 40, "{refused:?}");
+        // A window again. (A lift seen late in its window lets the run after it span two
+        // windows: the allowance may be learnt high, then corrected by a `429`.)
+        assert!(window_of(&model).0 >= 20);
+    }
+
+    #[test]
+    fn capacity_returning_gradually_is_a_rate() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // A bucket of 10, refilled at 5 a second.
+        let (mut tokens, mut last) = (10.0_f64, 0.0);
+        drive(&mut model, 0.0, 200, |at| {
+            tokens = (tokens + (at - last) * 5.0).min(10.0);
+            last = at;
+            if tokens >= 1.0 {
+                tokens -= 1.0;
+                true
+            } else {
+                false
+            }
+        });
+        match model.snapshot(Duration::ZERO).shape {
+            Shape::Rate { per_second } => {
+                assert!((4.0..=6.0).contains(&per_second), "{per_second}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_fixed_rate_is_kept() {
+        let mut model = Model::fixed(10.0, MAX_PAUSE);
+        let (t, _) = drive(&mut model, 0.0, 11, |_| true);
+        assert!((t - 1.01).abs() < 1e-6, "{t}");
     }
 }

@@ -310,7 +310,9 @@ impl RetryBudget {
     pub(crate) fn spend(&self, cost: u32) -> bool {
         use std::sync::atomic::Ordering;
         self.0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| left.checked_sub(cost))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(cost)
+            })
             .is_ok()
     }
 

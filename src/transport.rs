@@ -104,7 +104,8 @@ impl ClientHooks<Transport> for Client {
                 }) => Some(retry_after),
                 _ => None,
             };
-            let answered = matches!(&result, Ok(r) if !r.status().is_server_error() && r.status() != 408);
+            let answered =
+                matches!(&result, Ok(r) if !r.status().is_server_error() && r.status() != 408);
             transport.pacer.report(
                 permit,
                 match throttled {

@@ -70,10 +70,7 @@ async fn an_export_through_a_minute_window_from_any_phase_costs_at_most_one_429_
             retry_after: false,
         };
         let (server, limited) = limited_contacts(12_000, limit, phase).await;
-        server
-            .stats
-            .forget_requests
-            .store(true, Ordering::Relaxed);
+        server.stats.forget_requests.store(true, Ordering::Relaxed);
         let client = default_client(&server.base_url);
         let started = Instant::now();
         let contacts = client.search("x").paginate().collect().await.unwrap();
@@ -93,7 +90,10 @@ async fn an_export_through_a_minute_window_from_any_phase_costs_at_most_one_429_
         }
         let pacing = client.pacing();
         assert!(
-            matches!(pacing.shape(), LimitShape::FixedWindow { allowance: 100, .. }),
+            matches!(
+                pacing.shape(),
+                LimitShape::FixedWindow { allowance: 100, .. }
+            ),
             "{pacing:?}"
         );
         // 801 requests at 100 a window is 8 windows and a bit; learning costs about two.
@@ -127,14 +127,20 @@ async fn clones_walking_at_once_share_one_model() {
     assert_eq!(pacing, client.pacing());
     assert_eq!(pacing.requests() as usize, server.stats.count());
     assert!(
-        matches!(pacing.shape(), LimitShape::FixedWindow { allowance: 30, .. }),
+        matches!(
+            pacing.shape(),
+            LimitShape::FixedWindow { allowance: 30, .. }
+        ),
         "{pacing:?}"
     );
     // Two models would each take the whole allowance, and be refused half the time.
     let log = limited.log.lock().unwrap().clone();
     let windows = refused_per_window(&log, WINDOW);
     for (window, refused) in windows.iter().skip(3) {
-        assert!(*refused <= 1, "{refused} refused in window {window}: {windows:?}");
+        assert!(
+            *refused <= 1,
+            "{refused} refused in window {window}: {windows:?}"
+        );
     }
 }
 
