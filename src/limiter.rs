@@ -194,7 +194,6 @@ struct Learning {
 
 #[derive(Clone, Debug)]
 struct Throttle {
-    first_fail: f64,
     last_fail: f64,
     next: f64,
     gap: f64,
@@ -418,10 +417,10 @@ impl Model {
                 }
                 match answer {
                     Answer::Passed => {
-                        let lifted = ticket.kind == Kind::Lift
-                            || l.throttle
-                                .as_ref()
-                                .is_some_and(|t| ticket.sent > t.first_fail);
+                        // Only a probe shows a lift: a request in flight when the throttle
+                        // began may pass though sent after the refused one (answers overtake
+                        // each other), and say nothing of a lift.
+                        let lifted = ticket.kind == Kind::Lift && l.throttle.is_some();
                         if let (true, Some(t)) = (lifted, l.throttle.take()) {
                             l.lifts.push((t.last_fail, now));
                             l.runs.push(l.run_ok);
@@ -451,7 +450,6 @@ impl Model {
                             None if ticket.slot == l.runs.len() as i64 => {
                                 let gap = rtt.max(1e-3);
                                 l.throttle = Some(Throttle {
-                                    first_fail: ticket.sent,
                                     last_fail: ticket.sent,
                                     next: if wait.is_some() { next } else { now + gap },
                                     gap: gap * PROBE_GROWTH,
@@ -875,9 +873,9 @@ impl Window {
         match answer {
             Answer::Passed => {
                 self.ok += 1;
-                // A late answer to a request sent before the window's first `429`: part of
-                // what the window allowed.
-                if self.hit.is_some_and(|hit| ticket.sent < hit) && self.ok > self.allowance {
+                // A late answer to a request in flight at the window's first `429` (none is
+                // sent after it): part of what the window allowed.
+                if self.hit.is_some_and(f64::is_finite) && self.ok > self.allowance {
                     self.allowance = self.ok;
                     self.exact = true;
                 }
