@@ -117,8 +117,22 @@ impl Pacer {
     pub(crate) fn report(&self, mut permit: Permit<'_>, answer: Answer) {
         if let Some(ticket) = permit.ticket.take() {
             let now = self.since(Instant::now());
-            self.lock().answered(ticket, now, answer);
+            let (before, after) = {
+                let mut model = self.lock();
+                let before = model.snapshot(now);
+                model.answered(ticket, now, answer);
+                (before, model.snapshot(now))
+            };
             self.wake.notify_waiters();
+            if let Answer::Throttled(wait) = answer {
+                tracing::info!(
+                    retry_after_ms = wait.map(|w| w.as_millis() as u64),
+                    "livedesk throttled"
+                );
+            }
+            if before.shape != after.shape {
+                tracing::info!(limit = ?after.shape, requests_per_minute = after.pace.map(|p| p * 60.0), "livedesk rate limit learnt");
+            }
         }
     }
 }

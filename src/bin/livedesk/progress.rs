@@ -26,7 +26,7 @@ fn limit_found(pacing: &Pacing, pages_left: Option<u64>) -> String {
     let left = pages_left
         .and_then(|pages| pacing.time_for(pages))
         .map(|left| {
-            let minutes = (left.as_secs() + 59) / 60;
+            let minutes = left.as_secs().div_ceil(60);
             if minutes >= 60 {
                 format!(", about {} h {} min left", minutes / 60, minutes % 60)
             } else {
