@@ -28,8 +28,10 @@
 //! was lowered, or someone else shares it): the allowance becomes what passed, and nothing
 //! more is sent until the next boundary; a `429` before any success is a boundary predicted
 //! too early, kept as such. Upward probes find a raised limit: a window allows a quarter more
-//! than the allowance (the step doubling while probes find more); they run in each window after
-//! a lowering until one finds no more, and otherwise once in [`PROBE_SPACING`] requests. If
+//! than the allowance (the step doubling while probes find more), or, after a lowering, the
+//! allowance it had before (a limit lowered for a while, or a share someone else took, comes
+//! back whole); they run in each window while below that, and otherwise once in
+//! [`PROBE_SPACING`] requests. If
 //! instead the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate measured since the
 //! first throttle, then at the rate of the last [`RATE_SAMPLES`] successes, [`RATE_PROBE`]
@@ -238,6 +240,9 @@ struct Window {
     step: f64,
     /// Probe upward every window (after a lowering).
     eager: bool,
+    /// The allowance before the last lowering: while below it, each window tries it again
+    /// (a limit lowered for a while, or a share taken by someone else, comes back whole).
+    ceiling: u64,
     since_probe: u64,
 }
 
@@ -524,6 +529,7 @@ impl Model {
                 probing_up: false,
                 step: FIRST_PROBE_STEP,
                 eager: false,
+                ceiling: 0,
                 since_probe: 0,
             });
         } else {
@@ -766,7 +772,10 @@ impl Window {
                     self.allowance = self.ok;
                     self.exact = false;
                     self.step *= 2.0;
-                } else {
+                    if self.allowance >= self.ceiling {
+                        self.ceiling = 0;
+                    }
+                } else if self.ceiling <= self.allowance {
                     self.eager = false;
                     self.step = FIRST_PROBE_STEP;
                 }
@@ -794,7 +803,9 @@ impl Window {
         let (next_lo, next_hi) = self.boundary(n + 1);
         if self.hit.is_none() {
             let budget = if self.probing_up {
-                (self.allowance as f64 * (1.0 + self.step)).ceil()
+                (self.allowance as f64 * (1.0 + self.step))
+                    .ceil()
+                    .max(self.ceiling as f64)
             } else {
                 (self.allowance as f64 * share).floor().max(1.0)
             } as u64;
@@ -891,12 +902,16 @@ impl Window {
                     if found > self.allowance {
                         self.step *= 2.0;
                     } else {
-                        self.eager = false;
                         self.step = FIRST_PROBE_STEP;
                     }
+                    if found >= self.ceiling {
+                        self.ceiling = 0;
+                    }
+                    self.eager = self.ceiling > found;
                 } else if found < self.allowance {
                     // Lowered, or shared: look for the rest again in the next windows.
                     self.eager = true;
+                    self.ceiling = self.ceiling.max(self.allowance);
                     self.step = FIRST_PROBE_STEP;
                 }
                 self.allowance = found;
