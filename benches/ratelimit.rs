@@ -17,7 +17,10 @@
 //!
 //! `cargo bench --bench ratelimit` prints one `key=value` line per scenario and writes
 //! `benches/ratelimit.svg` (requests and `429`s a minute over the full-scale simulated export).
-//! `cargo bench --bench ratelimit -- --sim` skips the real sockets.
+//! `cargo bench --bench ratelimit -- --sim` skips the real sockets. For debugging:
+//! `SIM_ONLY=name` runs the scenarios whose name contains it, `SIM_DEBUG=1` prints the
+//! windows with more than one `429`, and `SIM_TRACE=n` every answer of the run whose seed's
+//! low byte is `n`.
 
 #[allow(dead_code)]
 #[path = "../src/limiter.rs"]
@@ -250,12 +253,6 @@ enum Event {
     Answer(usize),
 }
 
-impl Request {
-    fn ticket_sent(&self, _start: f64) -> f64 {
-        0.0
-    }
-}
-
 struct Request {
     page: u64,
     worker: usize,
@@ -382,11 +379,10 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
                 model.answered(request.ticket, clock, answer);
                 if trace {
                     eprintln!(
-                        "{:9.3} w{} {:?} sent {:.3} {:?}",
+                        "{:9.3} w{} {:?} {:?}",
                         t - start,
-                        ((t / period).floor() as i64 - first_window),
+                        (t / period).floor() as i64 - first_window,
                         answer,
-                        request.ticket_sent(start),
                         model.snapshot(clock).shape
                     );
                 }
