@@ -6,7 +6,8 @@
 //! nothing but `std`, so that it can be included there.
 //!
 //! **The algorithm.** Until the first `429` every request goes at once. A `429` starts a
-//! *throttle*: nothing is sent but one probe at a time, the first one a smoothed round trip
+//! *throttle* (a success of a request still in flight ends it, and the next refusal starts it
+//! again): nothing is sent but one probe at a time, the first one a smoothed round trip
 //! later and each next one twice as late (the lift is found in as many probes as the doubling
 //! needs to reach it, whatever the window's length), or, after a `Retry-After`, exactly when
 //! the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
@@ -426,7 +427,13 @@ impl Model {
                         // began may pass though sent after the refused one (answers overtake
                         // each other), and say nothing of a lift.
                         let lifted = ticket.kind == Kind::Lift && l.throttle.is_some();
-                        if let (true, Some(t)) = (lifted, l.throttle.take()) {
+                        // Any success ends a throttle: a probe's is the lift; one of a request
+                        // in flight when the throttle began only sends the client on, and the
+                        // next request's `429` begins the throttle again from a later refusal.
+                        // (Measured: keeping the throttle instead made late starts in a
+                        // window fare worse, 0.92 efficiency at 100 a minute; not understood.)
+                        let ended = l.throttle.take();
+                        if let (true, Some(t)) = (lifted, ended) {
                             l.lifts.push((t.last_fail, now));
                             l.runs.push(l.run_ok);
                             // The lift's request opens the next run.
