@@ -15,7 +15,8 @@ pub(crate) struct Record {
     pub(crate) folded: [String; 4],
     /// Matched case-sensitively, as the real server does.
     pub(crate) identifier: Option<String>,
-    pub(crate) labels: Vec<&'static str>,
+    /// Lowercased: labels match ignoring case.
+    pub(crate) labels: Box<[Box<str>]>,
     pub(crate) sort_keys: SortKeys,
     /// The contact's JSON without its closing brace, and the `contact_inboxes` member that
     /// goes before it unless `include_contact_inboxes=false`.
@@ -23,7 +24,8 @@ pub(crate) struct Record {
     pub(crate) json_inboxes: Box<str>,
 }
 
-/// Values a search can be sorted by; `None` sorts last in both directions.
+/// Values a search can be sorted by, as the server compares them: name, email and phone
+/// number lowercased, the rest as they are; `None` is a null.
 pub(crate) struct SortKeys {
     pub(crate) name: Option<String>,
     pub(crate) email: Option<String>,
@@ -231,26 +233,26 @@ fn contact(seed: u64, index: usize) -> Record {
         serde_json::to_string(&inboxes).expect("JSON serializes")
     )
     .into();
-    let company = draft.company.map(|c| c.0.to_lowercase());
     Record {
         id,
         folded: [
             draft.name.as_deref().unwrap_or_default().to_lowercase(),
             draft.email.clone().unwrap_or_default(),
             draft.phone.clone().unwrap_or_default().to_lowercase(),
-            company.clone().unwrap_or_default(),
+            draft.company.map(|c| c.0.to_lowercase()).unwrap_or_default(),
         ],
         identifier: draft.identifier,
-        labels: draft.labels,
+        labels: draft.labels.iter().map(|&label| label.into()).collect(),
         sort_keys: SortKeys {
             name: draft.name.as_deref().map(str::to_lowercase),
-            email: draft.email,
-            phone_number: draft.phone,
+            email: draft.email.as_deref().map(str::to_lowercase),
+            phone_number: draft.phone.as_deref().map(str::to_lowercase),
             last_activity_at,
             created_at,
-            company,
-            city: draft.company.map(|c| c.1.to_lowercase()),
-            country: draft.company.map(|c| c.2.to_lowercase()),
+            // Raw text: the server sorts `additional_attributes->>'company_name'` as it is.
+            company: draft.company.map(|c| c.0.to_owned()),
+            city: draft.company.map(|c| c.1.to_owned()),
+            country: draft.company.map(|c| c.2.to_owned()),
         },
         json_head,
         json_inboxes,
@@ -398,5 +400,16 @@ fn json_object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => unreachable!("called with object literals only"),
+    }
+}
+
+impl Record {
+    /// Whether the contact carries one of `labels` (lowercased); `None` is no filter.
+    pub(crate) fn has_any_label(&self, labels: Option<&[String]>) -> bool {
+        labels.is_none_or(|labels| {
+            labels
+                .iter()
+                .any(|wanted| self.labels.iter().any(|label| **label == **wanted))
+        })
     }
 }

@@ -150,6 +150,7 @@ impl fmt::Debug for Sandbox {
 /// | [`retry_after`](Self::retry_after) | off |
 /// | [`has_more`](Self::has_more) | off (the documented shape: `count` is the total) |
 /// | [`latency`](Self::latency), [`gateway_errors`](Self::gateway_errors), [`cut_bodies`](Self::cut_bodies) | none |
+/// | [`ignore_direction`](Self::ignore_direction) | off: `direction` honoured, `sort=-field` too |
 /// | [`port`](Self::port) | any free port on 127.0.0.1 |
 #[derive(Debug)]
 pub struct SandboxBuilder {
@@ -170,6 +171,8 @@ pub(crate) struct Settings {
     pub(crate) latency: Duration,
     pub(crate) gateway_errors: f64,
     pub(crate) cut_bodies: f64,
+    /// Read `direction` as the upstream server does: not at all.
+    pub(crate) ignore_direction: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -186,6 +189,7 @@ impl Default for SandboxBuilder {
                 latency: Duration::ZERO,
                 gateway_errors: 0.0,
                 cut_bodies: 0.0,
+                ignore_direction: false,
             },
         }
     }
@@ -226,9 +230,10 @@ impl SandboxBuilder {
     }
 
     /// The fixed window of the rate limit: `requests` searches in each `window`, counted
-    /// from the epoch (a minute's windows start on the minute). Every request with the
-    /// account's credentials counts, throttled ones included; a wrong key pair gets its `401`
-    /// uncounted.
+    /// from the epoch (a minute's windows start on the minute). Every request to the search
+    /// counts, throttled ones included, and as upstream the throttle comes before the
+    /// credentials are checked: requests with a wrong key pair or none count and are
+    /// throttled too.
     ///
     /// ```
     /// use std::time::Duration;
@@ -301,6 +306,20 @@ impl SandboxBuilder {
     /// ```
     pub fn cut_bodies(mut self, share: f64) -> Self {
         self.settings.cut_bodies = share;
+        self
+    }
+
+    /// Reads `direction` as the upstream server (Chatwoot) does: not at all, so that
+    /// `sort=created_at&direction=desc` comes back oldest first and only `sort=-created_at`
+    /// descends. By default the sandbox honours `direction`, as LiveDesk's documentation
+    /// says, and accepts `sort=-field` as well; this switch lets code be tested against a
+    /// server that ignores it.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().ignore_direction(true);
+    /// ```
+    pub fn ignore_direction(mut self, on: bool) -> Self {
+        self.settings.ignore_direction = on;
         self
     }
 

@@ -20,7 +20,7 @@ use axum::{
 
 use super::{
     Settings,
-    query::{Field, Index, Key, Params},
+    query::{Index, Key, Params, order},
 };
 use crate::PAGE_SIZE;
 
@@ -92,21 +92,8 @@ async fn search(
             .into_response();
     }
 
-    match headers.get(header::AUTHORIZATION) {
-        None => {
-            return json(
-                StatusCode::UNAUTHORIZED,
-                r#"{"errors":["You need to sign in or sign up before continuing."]}"#,
-            );
-        }
-        Some(value) if !same_credentials(value, &shared.authorization) => {
-            return json(
-                StatusCode::UNAUTHORIZED,
-                r#"{"error":"Invalid Access Token"}"#,
-            );
-        }
-        Some(_) => {}
-    }
+    // config/initializers/rack_attack.rb: Rack::Attack is middleware, so the throttle
+    // counts (and refuses) a request before the controller checks its credentials.
     if let Throttle::Refuse { retry_after } = shared.throttle() {
         let mut response = (
             StatusCode::TOO_MANY_REQUESTS,
@@ -122,27 +109,36 @@ async fn search(
         return response;
     }
 
+    match headers.get(header::AUTHORIZATION) {
+        None => {
+            return json(
+                StatusCode::UNAUTHORIZED,
+                r#"{"errors":["You need to sign in or sign up before continuing."]}"#,
+            );
+        }
+        Some(value) if !same_credentials(value, &shared.authorization) => {
+            return json(
+                StatusCode::UNAUTHORIZED,
+                r#"{"error":"Invalid Access Token"}"#,
+            );
+        }
+        Some(_) => {}
+    }
     let params = Params::parse(query.as_deref().unwrap_or(""));
-    let q = params.q.as_deref().map(str::trim).unwrap_or("");
-    if q.is_empty() {
+    let q = params.stripped_q().unwrap_or("");
+    // ActiveSupport's `blank?` (Unicode whitespace), though `strip` is Ruby's (ASCII).
+    if q.chars().all(char::is_whitespace) {
         return json(
             StatusCode::UNPROCESSABLE_ENTITY,
             r#"{"error":"Specify search string with parameter q"}"#,
         );
     }
-    let order = match &params.sort {
-        None => None,
-        Some(sort) => match Field::parse(sort) {
-            Some(field) => Some((field, params.direction.as_deref() == Some("desc"))),
-            None => {
-                return json(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    r#"{"message":"Invalid sort parameter","attributes":["sort"]}"#,
-                );
-            }
-        },
-    };
-    let key = Key::new(q, &params.labels, order);
+    let order = order(
+        params.sort.as_deref(),
+        params.direction.as_deref(),
+        settings.ignore_direction,
+    );
+    let key = Key::new(q, params.labels.as_deref(), order);
     let matches = match shared.index.cached(&key) {
         Some(matches) => matches,
         None => {
