@@ -29,7 +29,7 @@ pub use paginate::{DEFAULT_CONCURRENCY, MAX_REPEATED_PAGES, PAGE_SIZE, Paginate,
 pub use rate_limit::RateLimit;
 pub use retry::{Decision, Outcome, RetryPolicy};
 #[cfg(feature = "sandbox")]
-pub use sandbox::{Sandbox, SandboxBuilder};
+pub use sandbox::{Sandbox, SandboxBuilder, SandboxData};
 pub use search::Search;
 
 /// The API's data types, generated from the spec's schemas, plus the hand-written open enums

@@ -3,7 +3,8 @@
 //! Each contact is drawn from its own generator seeded by `(seed, index)`, so a larger data
 //! set with the same seed starts with the same contacts. The first few are fixed showcases of
 //! what breaks naive clients: CJK and emoji names, names with commas, quotes and newlines, `+`
-//! phones, null emails, a missing `last_activity_at`, many channels.
+//! phones, null emails, a missing `last_activity_at`, many channels; and the documentation's
+//! own example contact (id 64464046, `support@engagelab.com`).
 
 use fastrand::Rng;
 use serde_json::{Map, Value, json};
@@ -161,7 +162,17 @@ struct Draft {
     labels: Vec<&'static str>,
 }
 
+/// Where the documentation's example contact sits in every data set that reaches it.
+const DOC_EXAMPLE_INDEX: usize = 8;
+
+/// The example answer's contact in LiveDesk's documentation (the seeds), exactly as shown,
+/// so that the documentation's `curl ...?q=support@engagelab.com` answers what it shows.
+pub(crate) const DOC_EXAMPLE: &str = r#"{"additional_attributes":{"source_id":"email:ed5c8362-425c-4589-8adb-61a033d8c5fb.support@engagelab.com"},"availability_status":"offline","email":"support@engagelab.com","id":64464046,"name":"support","phone_number":null,"blocked":false,"identifier":null,"thumbnail":"","custom_attributes":{},"last_activity_at":1778572024,"created_at":1778570103,"contact_inboxes":[{"source_id":"support@engagelab.com","inbox":{"id":985,"channel_id":107,"name":"邮箱","channel_type":"Channel::Email","provider":null}}]}"#;
+
 fn contact(seed: u64, index: usize) -> Record {
+    if index == DOC_EXAMPLE_INDEX {
+        return super::load::record(DOC_EXAMPLE).expect("the documentation's example loads");
+    }
     let mut rng = Rng::with_seed(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let id = FIRST_ID + index as i64;
     let draft = showcase(index, id).unwrap_or_else(|| random_draft(&mut rng, id));
@@ -239,7 +250,10 @@ fn contact(seed: u64, index: usize) -> Record {
             draft.name.as_deref().unwrap_or_default().to_lowercase(),
             draft.email.clone().unwrap_or_default(),
             draft.phone.clone().unwrap_or_default().to_lowercase(),
-            draft.company.map(|c| c.0.to_lowercase()).unwrap_or_default(),
+            draft
+                .company
+                .map(|c| c.0.to_lowercase())
+                .unwrap_or_default(),
         ],
         identifier: draft.identifier,
         labels: draft.labels.iter().map(|&label| label.into()).collect(),

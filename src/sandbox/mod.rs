@@ -1,8 +1,11 @@
 //! A local LiveDesk server for tests, demos and offline work (feature `sandbox`).
 
 mod data;
+mod load;
 mod query;
 mod server;
+
+pub use load::SandboxData;
 
 use std::{
     fmt, io,
@@ -113,6 +116,19 @@ impl Sandbox {
         Client::builder(self.credentials()).base_url(&self.base_url)
     }
 
+    /// How many contacts it serves: the generated data set's size, or the contacts of its
+    /// [`data`](SandboxBuilder::data).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let sandbox = livedesk::Sandbox::builder().contacts(40).start().await?;
+    /// assert_eq!(sandbox.contacts(), 40);
+    /// # Ok(()) }
+    /// ```
+    pub fn contacts(&self) -> usize {
+        self.shared.index.len()
+    }
+
     /// How many requests reached the search endpoint, throttled and failed ones included.
     ///
     /// ```
@@ -156,6 +172,7 @@ impl fmt::Debug for Sandbox {
 pub struct SandboxBuilder {
     contacts: usize,
     seed: u64,
+    data: Option<SandboxData>,
     credentials: Option<Credentials>,
     port: u16,
     settings: Settings,
@@ -180,6 +197,7 @@ impl Default for SandboxBuilder {
         SandboxBuilder {
             contacts: 250,
             seed: 1,
+            data: None,
             credentials: None,
             port: 0,
             settings: Settings {
@@ -213,6 +231,24 @@ impl SandboxBuilder {
     /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Serves your own contacts instead of the generated data set ([`contacts`](Self::contacts)
+    /// and [`seed`](Self::seed) are then unused): see [`SandboxData`] for the format, the
+    /// checks and an example.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let data = livedesk::SandboxData::from_json(r#"[{"id": 1, "name": "Ada", "email": null,
+    ///   "phone_number": "+442071234567", "identifier": null, "blocked": false, "thumbnail": "",
+    ///   "availability_status": "offline", "additional_attributes": {}, "custom_attributes": {},
+    ///   "created_at": 1700000000}]"#)?;
+    /// let builder = livedesk::Sandbox::builder().data(data);
+    /// # Ok(()) }
+    /// ```
+    pub fn data(mut self, data: SandboxData) -> Self {
+        self.data = Some(data);
         self
     }
 
@@ -362,10 +398,11 @@ impl SandboxBuilder {
         {
             return invalid("the rate-limit window must be longer than zero");
         }
-        if self.contacts > Sandbox::MAX_CONTACTS {
+        let size = self.data.as_ref().map_or(self.contacts, SandboxData::len);
+        if size > Sandbox::MAX_CONTACTS {
             return invalid(&format!(
                 "{} contacts: the sandbox holds at most {}",
-                self.contacts,
+                size,
                 Sandbox::MAX_CONTACTS
             ));
         }
@@ -380,9 +417,12 @@ impl SandboxBuilder {
             .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {address}: {e}")))?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let (seed, contacts) = (self.seed, self.contacts);
-        let records = tokio::task::spawn_blocking(move || data::generate(seed, contacts))
-            .await
-            .map_err(io::Error::other)?;
+        let records = match self.data {
+            Some(data) => data.records,
+            None => tokio::task::spawn_blocking(move || data::generate(seed, contacts))
+                .await
+                .map_err(io::Error::other)?,
+        };
         let shared = Arc::new(server::Shared {
             index: query::Index::new(records),
             authorization: credentials.authorization(),

@@ -116,7 +116,10 @@ fn ruby_to_i(value: &str) -> Option<i64> {
     for byte in rest.bytes() {
         match byte {
             b'0'..=b'9' => {
-                number = match number.checked_mul(10).and_then(|n| n.checked_add(i64::from(byte - b'0'))) {
+                number = match number
+                    .checked_mul(10)
+                    .and_then(|n| n.checked_add(i64::from(byte - b'0')))
+                {
                     Some(n) => n,
                     None if negative => return Some(i64::MIN),
                     None => return None,
@@ -221,14 +224,21 @@ impl Field {
 /// (`sort_on ...`): `sort=field` ascends, `sort=-field` descends, and a key it does not list
 /// (a typo, a key in another case) is ignored: no order, no error. Upstream never reads
 /// `direction`; LiveDesk documents it, so the sandbox honours it unless `ignore_direction`.
-pub(crate) fn order(sort: Option<&str>, direction: Option<&str>, ignore_direction: bool) -> Option<Order> {
+pub(crate) fn order(
+    sort: Option<&str>,
+    direction: Option<&str>,
+    ignore_direction: bool,
+) -> Option<Order> {
     let sort = sort?;
     let (field, minus) = match sort.strip_prefix('-') {
         Some(field) => (field, true),
         None => (sort, false),
     };
     let field = Field::parse(field)?;
-    Some((field, minus || (!ignore_direction && direction == Some("desc"))))
+    Some((
+        field,
+        minus || (!ignore_direction && direction == Some("desc")),
+    ))
 }
 
 /// An order of the contacts: a field and whether it descends.
@@ -276,6 +286,10 @@ impl Index {
             orders: Default::default(),
             recent: Mutex::default(),
         }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
     }
 
     pub(crate) fn record(&self, index: u32) -> &Record {
@@ -350,7 +364,10 @@ mod tests {
             Some("x"),
             "the last of a repeated scalar wins"
         );
-        assert_eq!(params.labels.as_deref(), Some(&["vip".to_owned(), "new customer".to_owned()][..]));
+        assert_eq!(
+            params.labels.as_deref(),
+            Some(&["vip".to_owned(), "new customer".to_owned()][..])
+        );
         assert!(!params.include_contact_inboxes, "only `true` is true");
         assert_eq!(params.page_number(), 1);
         assert_eq!(Params::parse("q=%2B86+138").q.as_deref(), Some("+86 138"));
@@ -383,34 +400,63 @@ mod tests {
             ("", 1),
             ("+-2", 1),
         ] {
-            let query = format!("page={}", url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>());
+            let query = format!(
+                "page={}",
+                url::form_urlencoded::byte_serialize(page.as_bytes()).collect::<String>()
+            );
             assert_eq!(Params::parse(&query).page_number(), number, "page={page:?}");
         }
     }
 
     #[test]
     fn labels_are_split_stripped_and_lowercased() {
-        assert_eq!(Params::parse("labels=VIP,%20beta%20").labels.unwrap(), ["vip", "beta"]);
-        assert_eq!(Params::parse("labels[]=a,b&labels[]=c").labels.unwrap(), ["a", "b", "c"]);
-        assert_eq!(Params::parse("labels=").labels, None, "a blank scalar is no filter");
+        assert_eq!(
+            Params::parse("labels=VIP,%20beta%20").labels.unwrap(),
+            ["vip", "beta"]
+        );
+        assert_eq!(
+            Params::parse("labels[]=a,b&labels[]=c").labels.unwrap(),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            Params::parse("labels=").labels,
+            None,
+            "a blank scalar is no filter"
+        );
         assert_eq!(Params::parse("labels=%20").labels, None);
-        assert_eq!(Params::parse("labels[]=").labels, Some(vec![]), "an array is a filter");
+        assert_eq!(
+            Params::parse("labels[]=").labels,
+            Some(vec![]),
+            "an array is a filter"
+        );
         assert_eq!(Params::parse("labels[]=,%20").labels, Some(vec![]));
     }
 
     #[test]
     fn q_is_stripped_of_ascii_whitespace_only() {
         assert_eq!(Params::parse("q=%20%09ada%0A").stripped_q(), Some("ada"));
-        assert_eq!(Params::parse("q=%E3%80%80ada").stripped_q(), Some("\u{3000}ada"));
+        assert_eq!(
+            Params::parse("q=%E3%80%80ada").stripped_q(),
+            Some("\u{3000}ada")
+        );
     }
 
     #[test]
     fn sort_reads_minus_and_ignores_unknown_keys() {
         assert_eq!(order(Some("name"), None, false), Some((Field::Name, false)));
         assert_eq!(order(Some("-name"), None, false), Some((Field::Name, true)));
-        assert_eq!(order(Some("-name"), Some("asc"), false), Some((Field::Name, true)));
-        assert_eq!(order(Some("name"), Some("desc"), false), Some((Field::Name, true)));
-        assert_eq!(order(Some("name"), Some("desc"), true), Some((Field::Name, false)));
+        assert_eq!(
+            order(Some("-name"), Some("asc"), false),
+            Some((Field::Name, true))
+        );
+        assert_eq!(
+            order(Some("name"), Some("desc"), false),
+            Some((Field::Name, true))
+        );
+        assert_eq!(
+            order(Some("name"), Some("desc"), true),
+            Some((Field::Name, false))
+        );
         assert_eq!(order(Some("Name"), None, false), None);
         assert_eq!(order(Some("nom"), Some("desc"), false), None);
         assert_eq!(order(Some("--name"), None, false), None);

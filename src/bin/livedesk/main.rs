@@ -4,6 +4,7 @@ mod args;
 mod exit;
 mod output;
 mod progress;
+mod sandbox_data;
 mod signals;
 
 use std::{
@@ -106,10 +107,17 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     };
     // The sandbox lives as long as the search.
     let (builder, _sandbox) = if args.target.sandbox {
-        let sandbox = Sandbox::builder()
+        let builder = Sandbox::builder()
             .credentials(Credentials::new(SANDBOX_KEY, SANDBOX_SECRET)?)
-            .start()
-            .await?;
+            .ignore_direction(args.target.sandbox_ignore_direction);
+        let sandbox = sandbox_data::with_data(
+            builder,
+            "--sandbox-data",
+            args.target.sandbox_data.as_deref(),
+        )
+        .map_err(Failure::Usage)?
+        .start()
+        .await?;
         (sandbox.client(), Some(sandbox))
     } else {
         (
@@ -307,7 +315,10 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
         .has_more(args.has_more)
         .latency(Duration::from_millis(args.latency_ms))
         .gateway_errors(args.gateway_errors)
-        .cut_bodies(args.cut_bodies);
+        .cut_bodies(args.cut_bodies)
+        .ignore_direction(args.ignore_direction);
+    builder =
+        sandbox_data::with_data(builder, "--data", args.data.as_deref()).map_err(Failure::Usage)?;
     builder = match args.rate_limit {
         0 => builder.no_rate_limit(),
         limit => {
@@ -329,7 +340,7 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
     print(format!(
         "LiveDesk sandbox: {} contacts on {}, {limit}; Ctrl-C stops it.\n\
          export LIVEDESK_BASE_URL={} LIVEDESK_API_KEY={SANDBOX_KEY} LIVEDESK_API_SECRET={SANDBOX_SECRET}\n",
-        args.contacts,
+        sandbox.contacts(),
         sandbox.base_url(),
         sandbox.base_url(),
     ).as_bytes())?;
