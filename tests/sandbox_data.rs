@@ -116,9 +116,15 @@ fn bad_data_is_refused_naming_the_contact_and_the_field() {
     let cases: Vec<(String, &str)> = vec![
         ("[{\"id\": 1,".into(), "not JSON: "),
         ("".into(), "not JSON: "),
-        (r#"{"id": 1}"#.into(), "not an array: a data set is a JSON array of contacts, and this is an object"),
+        (
+            r#"{"id": 1}"#.into(),
+            "not an array: a data set is a JSON array of contacts, and this is an object",
+        ),
         ("\"contacts\"".into(), "not an array"),
-        ("[1]".into(), "contact 0: a contact is a JSON object, not a number"),
+        (
+            "[1]".into(),
+            "contact 0: a contact is a JSON object, not a number",
+        ),
         (
             json!([valid(1, json!({})), without("id")]).to_string(),
             "contact 1: missing `id`",
@@ -132,11 +138,20 @@ fn bad_data_is_refused_naming_the_contact_and_the_field() {
             "contact 0 (id 9): missing `created_at`",
         ),
         (
-            json!([valid(1, json!({})), valid(2, json!({"created_at": "2024-01-01"}))]).to_string(),
+            json!([
+                valid(1, json!({})),
+                valid(2, json!({"created_at": "2024-01-01"}))
+            ])
+            .to_string(),
             "contact 1 (id 2): `created_at` must be an integer (unix seconds), not \"2024-01-01\"",
         ),
         (
-            json!([valid(5, json!({})), valid(6, json!({})), valid(5, json!({}))]).to_string(),
+            json!([
+                valid(5, json!({})),
+                valid(6, json!({})),
+                valid(5, json!({}))
+            ])
+            .to_string(),
             "contact 2 (id 5): duplicate `id`: contact 0 has it too",
         ),
         (
@@ -168,7 +183,10 @@ fn bad_data_is_refused_naming_the_contact_and_the_field() {
         let error = SandboxData::from_json(&text).unwrap_err();
         assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
         let message = error.to_string();
-        assert!(message.starts_with(expected), "{text}\n{message}\nnot {expected}");
+        assert!(
+            message.starts_with(expected),
+            "{text}\n{message}\nnot {expected}"
+        );
     }
 }
 
@@ -240,8 +258,8 @@ async fn every_answer_of_every_data_set_decodes_as_the_crates_types() {
         let sandbox = builder.start().await.unwrap();
         for query in QUERIES {
             let page = body(&sandbox, query).await;
-            let list: ContactList = serde_json::from_str(&page)
-                .unwrap_or_else(|e| panic!("{query}: {e}: {page}"));
+            let list: ContactList =
+                serde_json::from_str(&page).unwrap_or_else(|e| panic!("{query}: {e}: {page}"));
             decoded += list.payload.len();
         }
     }
