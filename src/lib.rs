@@ -11,6 +11,7 @@ mod generated;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
+mod order;
 mod pacer;
 mod paginate;
 mod rate_limit;

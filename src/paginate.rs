@@ -387,6 +387,8 @@ struct Walk {
     /// What the walk ends with after the page it just yielded.
     ending: Option<Ending>,
     done: bool,
+    /// The forms its pages were asked in: one walk never mixes two (src/order.rs).
+    forms: std::sync::Arc<crate::order::WalkForms>,
 }
 
 enum Ending {
@@ -422,6 +424,7 @@ impl Walk {
             sent_after: HashMap::new(),
             ending: None,
             done: paginate.limit == Some(0),
+            forms: Default::default(),
         }
     }
 
@@ -615,8 +618,11 @@ impl Walk {
             if let Some(largest) = self.largest_arrived {
                 self.sent_after.insert(number, largest);
             }
-            self.in_flight
-                .push(async move { (number, search.fetch().await) });
+            let forms = self.forms.clone();
+            self.in_flight.push(async move {
+                let (result, form) = search.fetch_checked().await;
+                (number, forms.check(&search, result, form))
+            });
             self.next_request = number.saturating_add(1);
         }
     }

@@ -220,3 +220,58 @@ fn a_bad_file_is_a_usage_error_naming_the_contact_and_the_field() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("missing.json: cannot read it"), "{stderr}");
 }
+
+#[test]
+fn a_server_that_ignores_direction_is_said_once_and_the_export_still_descends() {
+    let output = Command::new(BIN)
+        .args([
+            "contacts",
+            "search",
+            "e",
+            "--sandbox",
+            "--sandbox-ignore-direction",
+        ])
+        .args([
+            "--sort",
+            "created_at",
+            "--direction",
+            "desc",
+            "--all",
+            "--format",
+            "jsonl",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let said = "the server ignores `direction`; descending sorts are asked as `sort=-FIELD`";
+    assert_eq!(stderr.matches(said).count(), 1, "{stderr}");
+    let created: Vec<i64> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["created_at"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert!(created.len() > 100);
+    assert!(created.windows(2).all(|p| p[0] >= p[1]), "newest first");
+
+    // Honoured, nothing is said.
+    let output = Command::new(BIN)
+        .args([
+            "contacts",
+            "search",
+            "e",
+            "--sandbox",
+            "--sort",
+            "created_at",
+        ])
+        .args(["--direction", "desc", "--format", "jsonl"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&output.stderr).contains(said));
+}

@@ -148,8 +148,10 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
             .flatten();
         let pages = walk.pages();
         futures::pin_mut!(pages);
+        let mut said = false;
         while let Some(page) = pages.next().await {
             let page = page?;
+            say_sort_form(&client, &mut said);
             for contact in &page.payload {
                 writer.contact(contact)?;
             }
@@ -167,6 +169,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
             search = search.page(page);
         }
         let page = search.send().await?;
+        say_sort_form(&client, &mut false);
         for contact in page.payload.iter().take(args.limit.unwrap_or(usize::MAX)) {
             writer.contact(contact)?;
         }
@@ -205,6 +208,18 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Says once, on standard error, that the server was seen to ignore `direction` and that
+/// descending sorts are asked as `sort=-FIELD` instead (the library's `INFO` trace, for a
+/// command line that installs no tracing subscriber).
+fn say_sort_form(client: &Client, said: &mut bool) {
+    if !*said && client.sorts_descending_with_minus() {
+        *said = true;
+        eprintln!(
+            "livedesk: the server ignores `direction`; descending sorts are asked as `sort=-FIELD`"
+        );
+    }
 }
 
 /// A query of `-` becomes the first line of standard input (prompted for on a terminal).
