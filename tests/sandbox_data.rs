@@ -83,7 +83,7 @@ async fn typed_contacts_and_values_load_with_their_labels() {
     let sandbox = serve(SandboxData::from_contacts([(ada.clone(), vec!["Beta"])]).unwrap()).await;
     let client = sandbox.client().build().unwrap();
     let page = client.search("ada").label("beta").send().await.unwrap();
-    assert_eq!(page.payload, [ada.clone()]);
+    assert_eq!(page.payload, std::slice::from_ref(&ada));
     let page = client.search("ada").label("vip").send().await.unwrap();
     assert!(page.payload.is_empty());
 
