@@ -135,6 +135,11 @@ fn key(field: SortField, contact: &Contact) -> Option<Key> {
     })
 }
 
+/// Whether the field's order is seen exactly (numbers), not through a collation.
+fn exact(field: SortField) -> bool {
+    matches!(field, SortField::CreatedAt | SortField::LastActivityAt)
+}
+
 /// How two texts compare in every collation, when they surely do: their first difference
 /// is between two ASCII lowercase letters or digits (so glibc's, ICU's and byte order agree).
 fn surely(a: &str, b: &str) -> Option<Ordering> {
@@ -263,6 +268,9 @@ impl Search {
         };
         match seen(field, &page.payload) {
             None => (Ok(page), form),
+            // Text in neither order may still be in the server's collation's order (one the
+            // client does not know): only numbers are sure to be unordered.
+            Some(Seen::Unordered) if !exact(field) => (Ok(page), form),
             Some(Seen::Nothing) if descending && form == Form::Direction => {
                 self.compare_forms(field, page).await
             }
@@ -280,7 +288,7 @@ impl Search {
                     Err(error) => return (Err(error), Form::Minus),
                 };
                 match seen(field, &again.payload) {
-                    Some(Seen::Ascending | Seen::Unordered) => (
+                    Some(Seen::Ascending) => (
                         Err(not_applied(
                             field,
                             direction,
@@ -337,7 +345,8 @@ impl Search {
         let minus_descends = match seen(field, &other.payload) {
             _ if same => None,
             Some(Seen::Descending) => Some(true),
-            Some(Seen::Ascending | Seen::Unordered) => Some(false),
+            Some(Seen::Ascending) => Some(false),
+            Some(Seen::Unordered) => None,
             _ => first_greater(field, &other.payload, &page.payload),
         };
         match minus_descends {

@@ -18,25 +18,34 @@ use tokio::{net::TcpListener, sync::oneshot};
 
 use crate::{Client, ClientBuilder, Credentials};
 
-/// A LiveDesk server on loopback, serving a seeded data set as the real API does.
+/// A LiveDesk server on loopback, serving a seeded data set (or [your own](SandboxBuilder::data))
+/// as the real API does.
 ///
-/// It checks Basic auth against its key pair and answers wrong or missing credentials with
-/// the real `401` bodies; it matches `q` as a substring of name, email, phone number, company
-/// name (ignoring case) and identifier (case-sensitively); it filters by any of `labels[]`,
-/// sorts by every sort field in both directions with nulls last, serves 15 contacts a page
-/// with `meta.count` and `current_page`, and answers a blank `q` with the real `422`. It
-/// throttles as the real server does: a fixed window per account (100 searches a minute by
-/// default), every request with the account's credentials counted (throttled ones too),
-/// `429` with the text `Retry later`. Faults can be injected: latency, gateway errors,
-/// bodies cut short.
+/// It reads a search as the server LiveDesk is built on (Chatwoot) does, following its
+/// source: Basic auth against its key pair, wrong or missing credentials answered with the
+/// real `401` bodies; `q` (stripped of ASCII whitespace) matched as a substring of name,
+/// email, phone number, company name (ignoring case) and identifier (case-sensitively);
+/// `labels` any-match ignoring case, comma-separated names split; `page` read as Ruby's
+/// `to_i`; 15 contacts a page with `meta.count` and `current_page` echoed as sent; a blank
+/// `q` answered with the real `422`. It sorts as the upstream scopes do: `name`, `email` and
+/// `phone_number` by their lower case with nulls last ascending and first descending, the
+/// timestamps and the raw text of `company`, `city` and `country` with nulls last both ways;
+/// an unknown sort key is ignored. `sort=-field` descends, and so does `direction=desc`
+/// unless [`ignore_direction`](SandboxBuilder::ignore_direction). It throttles as the real
+/// server does: a fixed window per account (100 searches a minute by default), every request
+/// counted before its credentials are checked (throttled ones too), `429` with the text
+/// `Retry later`. Faults can be injected: latency, gateway errors, bodies cut short.
 ///
-/// The data set is deterministic: the same seed and size give the same contacts. Its first
-/// contacts are the awkward ones (CJK and emoji names, a name with a comma, quotes and a
-/// newline, an empty and a null name, a null email, `+` phones, a contact in every channel).
+/// The generated data set is deterministic: the same seed and size give the same contacts.
+/// Its first contacts are the awkward ones (CJK and emoji names, a name with a comma, quotes
+/// and a newline, an empty and a null name, a null email, `+` phones, a contact in every
+/// channel), and its ninth is the documentation's example contact (id 64464046,
+/// `support@engagelab.com`).
 ///
-/// Where it differs from the real server: without `sort` its order is stable (the real
-/// one's is not: sort a walk); `%` and `_` in `q` are plain characters (the real server's
-/// `ILIKE` makes them wildcards); requests with a wrong key pair are not counted.
+/// Where it differs from the real server: among equal sort keys its order is stable (by
+/// id), and without `sort` it lists the most recently active first; the real server has no
+/// tie-breaker, and its order may differ between pages (sort a walk). `%` and `_` in `q` are
+/// plain characters (the real server's `ILIKE` makes them wildcards).
 ///
 /// The server runs until the `Sandbox` is dropped; then it stops accepting connections and
 /// closes each open one once its request in flight is answered.
