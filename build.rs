@@ -156,6 +156,11 @@ fn parameter_rules(spec: &openapiv3::OpenAPI) -> String {
                             .collect();
                         format!("one of {}", values.join(", "))
                     }
+                    SchemaKind::Type(Type::String(s))
+                        if s.pattern.as_deref() == Some(r"\S") && s.max_length.is_none() =>
+                    {
+                        "text that is not blank".to_owned()
+                    }
                     SchemaKind::Type(Type::String(s)) => {
                         let mut rule = match (s.min_length, s.max_length) {
                             (Some(min), Some(max)) => format!("{min} to {max} characters"),

@@ -38,7 +38,7 @@ const USER_AGENT: &str = concat!("livedesk-rust/", env!("CARGO_PKG_VERSION"));
 /// # async fn run() -> livedesk::Result<()> {
 /// let client = Client::builder(Credentials::new("my-key", "my-secret")?).build()?;
 /// let page = client.search("support@engagelab.com").send().await?;
-/// println!("{} contacts match", page.meta.count);
+/// println!("{:?} contacts match", page.meta.count);
 /// # Ok(()) }
 /// ```
 ///
@@ -105,9 +105,39 @@ impl Client {
         builder.build()
     }
 
-    /// A search for contacts whose name, email, phone number or identifier contains `q`
-    /// (1 to 255 characters, not only whitespace). Set the other parameters on the returned
-    /// [`Search`], then [`send`](Search::send) it or [`paginate`](Search::paginate) it.
+    /// Every contact of the account, with no query: filter it by label, sort it, then
+    /// [`send`](Search::send) it for one page or [`paginate`](Search::paginate) it for all.
+    /// This is how to export "everything".
+    ///
+    /// Upstream, only contacts with an email, a phone number or an identifier are ever
+    /// listed; a contact with none of the three is never returned, by any request. A server
+    /// (or gateway) that requires a query answers with [`Error::QueryRequired`], never with an
+    /// empty success.
+    ///
+    /// ```no_run
+    /// use livedesk::{SortDirection, SortField};
+    ///
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let vips = client
+    ///     .contacts()
+    ///     .label("vip")
+    ///     .sort(SortField::CreatedAt)
+    ///     .direction(SortDirection::Asc)
+    ///     .paginate()
+    ///     .collect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn contacts(&self) -> Search {
+        Search::new(self.clone(), None)
+    }
+
+    /// A search for contacts whose name, email, phone number, company name or identifier
+    /// contains `q` (not blank: a blank query is refused before any request, as it is not
+    /// the same as no query; use [`contacts`](Self::contacts) to list everyone). The server
+    /// reads `%` and `_` in `q` as wildcards; [`search_literal`](Self::search_literal)
+    /// searches for them as they are. Set the other parameters on the returned [`Search`],
+    /// then [`send`](Search::send) it or [`paginate`](Search::paginate) it.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -115,7 +145,20 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn search(&self, q: impl Into<String>) -> Search {
-        Search::new(self.clone(), q.into())
+        Search::new(self.clone(), Some(q.into()))
+    }
+
+    /// A search for `text` as it is: its `%`, `_` and `\` are escaped, so that the server
+    /// (which reads them as `LIKE` wildcards and escape) matches them literally.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// // Finds `user_42`, not `userX42`.
+    /// let page = client.search_literal("user_42").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn search_literal(&self, text: &str) -> Search {
+        self.search(crate::lookup::escape_wildcards(text))
     }
 
     /// The pace the client keeps now, shared by its clones: the [`RateLimit`] set on the
@@ -133,7 +176,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let everyone = client.search("@").paginate().collect().await?;
+    /// let everyone = client.contacts().paginate().collect().await?;
     /// if let Some(pace) = client.pacing() {
     ///     println!("the account allows about {:.0} searches a minute", pace.per_minute_rate());
     /// }
@@ -323,6 +366,12 @@ impl ClientBuilder {
         headers.insert(
             reqwest::header::AUTHORIZATION,
             self.credentials.authorization(),
+        );
+        // The documentation's header table and both its examples send it with this `GET`,
+        // although there is no body: a gateway may expect what the documentation shows.
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
         );
         let mut http = reqwest::Client::builder()
             .user_agent(USER_AGENT)

@@ -13,8 +13,8 @@ use crate::{
 /// A `Result` whose error is this crate's [`Error`].
 ///
 /// ```no_run
-/// async fn count(client: &livedesk::Client) -> livedesk::Result<i64> {
-///     Ok(client.search("@").send().await?.meta.count)
+/// async fn count(client: &livedesk::Client) -> livedesk::Result<Option<i64>> {
+///     Ok(client.contacts().send().await?.meta.count)
 /// }
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -28,7 +28,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// ```no_run
 /// # async fn run(client: livedesk::Client) {
 /// match client.search("support").send().await {
-///     Ok(page) => println!("{} contacts", page.meta.count),
+///     Ok(page) => println!("{} contacts", page.meta.count.unwrap_or_default()),
 ///     Err(livedesk::Error::Api { status, message, .. }) => eprintln!("{status}: {message}"),
 ///     Err(other) => eprintln!("{other}"),
 /// }
@@ -113,6 +113,31 @@ pub enum Error {
          refills as requests succeed)"
     )]
     RetryBudgetSpent(Box<Error>),
+
+    /// A listing without a query ([`Client::contacts`](crate::Client::contacts)) was refused
+    /// with a `400` or `422`, or answered as a blank search is upstream (an empty first page
+    /// with no count): the server, or a gateway in front of it, requires `q`. Nothing was
+    /// listed; search with a query instead.
+    #[error("the server requires a query: it answered a listing without `q` with {status}{}", .message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    #[non_exhaustive]
+    QueryRequired {
+        /// The HTTP status (`200` for an empty page with no count).
+        status: StatusCode,
+        /// The server's message, when it sent one.
+        message: Option<String>,
+    },
+
+    /// An exact lookup ([`Client::find_by_email`](crate::Client::find_by_email) and the
+    /// like) found several contacts with that value.
+    #[error("{} contacts have this {field}: {}", .ids.len(), .ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))]
+    #[non_exhaustive]
+    SeveralMatches {
+        /// What was looked up: `email`, `phone number` or `identifier`.
+        field: &'static str,
+        /// The ids of the contacts found (the value itself is not repeated: it is personal
+        /// data).
+        ids: Vec<i64>,
+    },
 
     /// A walk over the pages could not finish complete (see [`Paginate`](crate::Paginate)).
     #[error("the walk is incomplete: {0}")]
@@ -284,7 +309,8 @@ impl Error {
             Self::Api { status, .. }
             | Self::Decode { status, .. }
             | Self::BodyTooLarge { status, .. }
-            | Self::Redirect { status, .. } => Some(*status),
+            | Self::Redirect { status, .. }
+            | Self::QueryRequired { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -506,15 +532,20 @@ fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
 mod tests {
     use super::PARAMETER_RULES;
 
-    /// The hand-written search builder forwards every optional query parameter of the spec:
-    /// a parameter added to the spec fails this test until `src/search.rs` has its line.
+    /// The hand-written search builder forwards every query parameter of the spec but `q`
+    /// (which `Client::search` takes, and `Client::contacts` leaves out): a parameter added
+    /// to the spec fails this test until `src/search.rs` has its line.
     #[test]
     fn the_search_builder_forwards_every_spec_parameter() {
         let mut in_spec: Vec<&str> = PARAMETER_RULES
             .iter()
-            .filter(|(_, _, required, _)| !required)
             .map(|(name, ..)| *name)
+            .filter(|name| *name != "q")
             .collect();
+        assert!(
+            PARAMETER_RULES.iter().all(|(_, _, required, _)| !required),
+            "the documentation marks every query parameter optional"
+        );
         let mut forwarded = crate::search::FORWARDED.to_vec();
         in_spec.sort_unstable();
         forwarded.sort_unstable();

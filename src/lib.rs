@@ -8,6 +8,7 @@ mod client;
 mod enums;
 mod error;
 mod generated;
+mod lookup;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
@@ -46,24 +47,13 @@ pub use search::Search;
 /// let page: ContactList = serde_json::from_str(
 ///     r#"{"meta":{"count":0,"current_page":"1"},"payload":[]}"#,
 /// )?;
-/// assert_eq!(page.meta.current_page.number(), Some(1));
+/// assert_eq!(page.meta.page(), Some(1));
 /// assert_eq!(AvailabilityStatus::from("busy").as_str(), "busy");
 ///
-/// let contact = Contact::try_from(
-///     Contact::builder()
-///         .id(7)
-///         .name(Some("Ada".to_owned()))
-///         .email(None)
-///         .phone_number(None)
-///         .identifier(None)
-///         .blocked(false)
-///         .thumbnail("")
-///         .availability_status(AvailabilityStatus::Online)
-///         .additional_attributes(serde_json::Map::new())
-///         .custom_attributes(serde_json::Map::new())
-///         .created_at(1_700_000_000),
-/// )?;
-/// assert_eq!(contact.id, 7);
+/// // Only the id is required; every other field takes the documentation's default (or none).
+/// let contact = Contact::try_from(Contact::builder().id(7).name(Some("Ada".to_owned())))?;
+/// assert_eq!((contact.id, contact.blocked), (7, false));
+/// assert_eq!(contact.availability_status, AvailabilityStatus::Offline);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub mod types {

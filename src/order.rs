@@ -126,7 +126,7 @@ enum Key {
 fn key(field: SortField, contact: &Contact) -> Option<Key> {
     let lower = |text: &Option<String>| text.as_deref().map(str::to_lowercase);
     Some(match field {
-        SortField::CreatedAt => Key::Number(Some(contact.created_at)),
+        SortField::CreatedAt => Key::Number(contact.created_at),
         SortField::LastActivityAt => Key::Number(contact.last_activity_at),
         SortField::Name => Key::Text(lower(&contact.name)),
         SortField::Email => Key::Text(lower(&contact.email)),

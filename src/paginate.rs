@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use crate::{
     Error, Result, Search,
-    types::{Contact, ContactList, CurrentPage},
+    types::{Contact, ContactList, ContactListMeta, CurrentPage},
 };
 
 /// Contacts per page; the API has no page-size parameter.
@@ -43,7 +43,7 @@ impl Search {
     ///
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
     /// let vips = client
-    ///     .search("@")
+    ///     .contacts()
     ///     .label("vip")
     ///     .sort(SortField::CreatedAt)
     ///     .direction(SortDirection::Asc)
@@ -115,7 +115,7 @@ impl Search {
 /// use futures::TryStreamExt;
 ///
 /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-/// let walk = client.search("@").paginate().concurrency(8).limit(1_000);
+/// let walk = client.contacts().paginate().concurrency(8).limit(1_000);
 /// let emails: Vec<String> = walk
 ///     .contacts()
 ///     .try_filter_map(|contact| async move { Ok(contact.email) })
@@ -147,7 +147,7 @@ const LAST_POSSIBLE_PAGE: u32 = i32::MAX as u32;
 /// use livedesk::{Error, WalkError};
 ///
 /// # async fn run(client: livedesk::Client) {
-/// match client.search("@").paginate().collect().await {
+/// match client.contacts().paginate().collect().await {
 ///     Ok(contacts) => println!("all {} of them", contacts.len()),
 ///     Err(Error::Walk(WalkError::CountMismatch { count, yielded })) => {
 ///         eprintln!("{yielded} of {count}: contacts moved during the walk, run it again")
@@ -215,7 +215,7 @@ impl Paginate {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let all = client.search("@").paginate().concurrency(8).collect().await?;
+    /// let all = client.contacts().paginate().concurrency(8).collect().await?;
     /// # Ok(()) }
     /// ```
     pub fn concurrency(mut self, concurrency: usize) -> Self {
@@ -227,7 +227,7 @@ impl Paginate {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let first_40 = client.search("@").paginate().limit(40).collect().await?;
+    /// let first_40 = client.contacts().paginate().limit(40).collect().await?;
     /// assert!(first_40.len() <= 40);
     /// # Ok(()) }
     /// ```
@@ -241,7 +241,7 @@ impl Paginate {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let at_most_10_000 = client.search("@").paginate().max_pages(667).collect().await?;
+    /// let at_most_10_000 = client.contacts().paginate().max_pages(667).collect().await?;
     /// # Ok(()) }
     /// ```
     pub fn max_pages(mut self, pages: u32) -> Self {
@@ -256,9 +256,9 @@ impl Paginate {
     /// use futures::TryStreamExt;
     ///
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let mut pages = std::pin::pin!(client.search("@").paginate().pages());
+    /// let mut pages = std::pin::pin!(client.contacts().paginate().pages());
     /// while let Some(page) = pages.try_next().await? {
-    ///     println!("page {:?}: {} contacts", page.meta.current_page.number(), page.payload.len());
+    ///     println!("page {:?}: {} contacts", page.meta.page(), page.payload.len());
     /// }
     /// # Ok(()) }
     /// ```
@@ -275,7 +275,7 @@ impl Paginate {
     /// use futures::TryStreamExt;
     ///
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let mut contacts = std::pin::pin!(client.search("@").paginate().contacts());
+    /// let mut contacts = std::pin::pin!(client.contacts().paginate().contacts());
     /// while let Some(contact) = contacts.try_next().await? {
     ///     println!("{} {:?}", contact.id, contact.email);
     /// }
@@ -291,7 +291,7 @@ impl Paginate {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let contacts = client.search("@").paginate().collect().await?;
+    /// let contacts = client.contacts().paginate().collect().await?;
     /// # Ok(()) }
     /// ```
     pub async fn collect(self) -> Result<Vec<Contact>> {
@@ -399,10 +399,7 @@ enum Ending {
 impl Walk {
     fn new(paginate: Paginate) -> Self {
         // An invalid page is reported by the first request, like any other invalid argument.
-        let first_page = match paginate.search.parameters.page {
-            Some(Ok(page)) => page.get(),
-            _ => 1,
-        };
+        let first_page = paginate.search.first_page();
         let cap = paginate
             .max_pages
             .map(|pages| first_page.saturating_add(pages - 1));
@@ -518,7 +515,7 @@ impl Walk {
 
         // A page that says it is another page than the one asked: the server ignores `page`
         // (or answered from a cache), and what it hides cannot be known.
-        if let Some(answered) = page.meta.current_page.number().filter(|&n| n != number) {
+        if let Some(answered) = page.meta.page().filter(|&n| n != number) {
             self.ending = Some(Ending::Failed(
                 WalkError::PageIgnored {
                     requested: number,
@@ -648,7 +645,7 @@ impl Walk {
 /// the page's size).
 fn total_of(page: &ContactList) -> Option<u64> {
     match page.meta.has_more {
-        None => u64::try_from(page.meta.count).ok(),
+        None => page.meta.count.and_then(|count| u64::try_from(count).ok()),
         Some(_) => None,
     }
 }
@@ -661,6 +658,20 @@ fn expected_last_page(first_page: u32, total: u64) -> u32 {
     u32::try_from(full_pages.saturating_sub(skipped) + u64::from(first_page))
         .unwrap_or(u32::MAX)
         .min(LAST_POSSIBLE_PAGE)
+}
+
+impl ContactListMeta {
+    /// The page number the server says this is ([`CurrentPage::number`]), or `None` when it
+    /// sent none or one that is not a page number.
+    ///
+    /// ```
+    /// let page: livedesk::ContactList = serde_json::from_str(r#"{"meta":{"current_page":"2"}}"#)?;
+    /// assert_eq!(page.meta.page(), Some(2));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn page(&self) -> Option<u32> {
+        self.current_page.as_ref().and_then(CurrentPage::number)
+    }
 }
 
 impl CurrentPage {

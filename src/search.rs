@@ -1,7 +1,9 @@
-//! The search builder: the query, then the optional parameters, forwarded to the generated
-//! engine.
+//! The search builder: the query (or none, to list every contact), then the optional
+//! parameters, forwarded to the generated engine.
 
 use std::{fmt, num::NonZeroU32};
+
+use http::StatusCode;
 
 use crate::{
     Client, Error, Result,
@@ -11,7 +13,9 @@ use crate::{
     types::{ContactList, SearchContactsQ, SortDirection, SortField},
 };
 
-/// A contact search; made by [`Client::search`], which takes the required query.
+/// A listing or a search of the account's contacts: made by [`Client::contacts`] (every
+/// contact, no query) or [`Client::search`] (contacts matching a query). The other parameters
+/// are set the same way on both.
 ///
 /// It owns a clone of its client, so its future and its streams are `'static + Send`: spawn
 /// them, return them, keep them in a struct. It is `Clone`, to send variations of one search.
@@ -36,7 +40,8 @@ use crate::{
 #[derive(Clone)]
 pub struct Search {
     pub(crate) client: Client,
-    q: std::result::Result<SearchContactsQ, Refused>,
+    /// `None` lists every contact; a refused query is reported when sent.
+    q: Option<std::result::Result<SearchContactsQ, Refused>>,
     pub(crate) parameters: Parameters,
 }
 
@@ -123,7 +128,7 @@ forward! {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let second = client.search("@").page(2_u32).send().await?;
+    /// let second = client.contacts().page(2_u32).send().await?;
     /// # Ok(()) }
     /// ```
     page: NonZeroU32;
@@ -131,7 +136,7 @@ forward! {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let page = client.search("@").labels(vec!["vip".to_owned(), "beta".to_owned()]).send().await?;
+    /// let page = client.contacts().labels(vec!["vip".to_owned(), "beta".to_owned()]).send().await?;
     /// # Ok(()) }
     /// ```
     labels: Vec<String>;
@@ -139,7 +144,7 @@ forward! {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let page = client.search("@").include_contact_inboxes(false).send().await?;
+    /// let page = client.contacts().include_contact_inboxes(false).send().await?;
     /// assert!(page.payload.iter().all(|c| c.contact_inboxes.is_empty()));
     /// # Ok(()) }
     /// ```
@@ -148,7 +153,7 @@ forward! {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let page = client.search("@").sort(livedesk::SortField::Name).send().await?;
+    /// let page = client.contacts().sort(livedesk::SortField::Name).send().await?;
     /// # Ok(()) }
     /// ```
     sort: SortField;
@@ -157,26 +162,32 @@ forward! {
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
     /// use livedesk::{SortDirection, SortField};
-    /// let page = client.search("@").sort(SortField::CreatedAt).direction(SortDirection::Desc).send().await?;
+    /// let page = client.contacts().sort(SortField::CreatedAt).direction(SortDirection::Desc).send().await?;
     /// # Ok(()) }
     /// ```
     direction: SortDirection;
 }
 
 impl Search {
-    pub(crate) fn new(client: Client, q: String) -> Self {
+    /// A search for `q`, or the listing of every contact when `q` is `None`.
+    pub(crate) fn new(client: Client, q: Option<String>) -> Self {
         Self {
             client,
-            q: SearchContactsQ::try_from(q).map_err(|_| Refused),
+            q: q.map(|q| SearchContactsQ::try_from(q).map_err(|_| Refused)),
             parameters: Parameters::default(),
         }
+    }
+
+    /// Whether this lists every contact (no query).
+    pub(crate) fn is_listing(&self) -> bool {
+        self.q.is_none()
     }
 
     /// Adds one label to the filter; contacts carrying any of the labels match.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let page = client.search("@").label("vip").label("beta").send().await?;
+    /// let page = client.contacts().label("vip").label("beta").send().await?;
     /// # Ok(()) }
     /// ```
     pub fn label(mut self, label: impl Into<String>) -> Self {
@@ -212,16 +223,74 @@ impl Search {
 
     /// Sends the search once, as it is.
     pub(crate) async fn fetch_once(&self) -> Result<ContactList> {
-        let q = self.q.clone().map_err(|_| invalid_argument("q"))?;
-        let builder = self
-            .parameters
-            .apply(self.client.engine().search_contacts().q(q))?;
+        let mut builder = self.client.engine().search_contacts();
+        if let Some(q) = &self.q {
+            builder = builder.q(q.clone().map_err(|_| invalid_argument("q"))?);
+        }
+        let builder = self.parameters.apply(builder)?;
         let (result, note) = noted(async { from_generated(builder.send().await).await }).await;
-        match (result, note) {
+        let result = match (result, note) {
             (Err(error), Some(Note::RetryBudgetSpent)) => {
                 Err(Error::RetryBudgetSpent(Box::new(error)))
             }
             (result, _) => result,
+        };
+        self.checked(result)
+    }
+
+    /// The answer, unless it shows that the server did not run this request as asked:
+    ///
+    /// - a page with no contacts, no count and no `has_more` is how the upstream server
+    ///   answers a blank query, and how a gateway that passes a missing `q` on as a blank one
+    ///   would answer a listing; it says nothing of what matches, so it is never taken as
+    ///   "nothing matches";
+    /// - a listing answered `400` or `422` was refused for lacking a query (nothing else about
+    ///   it can be refused: every other argument was checked before sending).
+    ///
+    /// Both are [`Error::QueryRequired`] for a listing's first page; an empty page with no
+    /// count is [`Error::Decode`] otherwise.
+    fn checked(&self, result: Result<ContactList>) -> Result<ContactList> {
+        match result {
+            Err(Error::Api {
+                status, message, ..
+            }) if self.is_listing()
+                && (status == StatusCode::BAD_REQUEST
+                    || status == StatusCode::UNPROCESSABLE_ENTITY) =>
+            {
+                Err(Error::QueryRequired {
+                    status,
+                    message: Some(message),
+                })
+            }
+            Ok(page)
+                if page.payload.is_empty()
+                    && page.meta.count.is_none()
+                    && page.meta.has_more.is_none() =>
+            {
+                const SAID: &str = "an empty page with no count";
+                Err(if self.is_listing() && self.first_page() == 1 {
+                    Error::QueryRequired {
+                        status: StatusCode::OK,
+                        message: Some(SAID.to_owned()),
+                    }
+                } else {
+                    Error::Decode {
+                        status: StatusCode::OK,
+                        path: "meta.count".to_owned(),
+                        message: format!("{SAID}, which answers no search"),
+                        excerpt: String::new(),
+                    }
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// The page this sends for (1 unless set).
+    pub(crate) fn first_page(&self) -> u32 {
+        match self.parameters.page {
+            Some(Ok(page)) => page.get(),
+            _ => 1,
         }
     }
 }
@@ -229,7 +298,9 @@ impl Search {
 impl fmt::Debug for Search {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Search");
-        s.field("q", &"<redacted>");
+        if self.q.is_some() {
+            s.field("q", &"<redacted>");
+        }
         self.parameters.fields(&mut s);
         s.finish_non_exhaustive()
     }

@@ -188,7 +188,7 @@ async fn csv_reads_back_exactly_whatever_the_names_hold() {
         assert_eq!(row[4], text(&contact.identifier));
         assert_eq!(row[5].parse::<bool>().unwrap(), contact.blocked);
         assert_eq!(&row[6], contact.availability_status.as_str());
-        assert_eq!(time(&row[7]), Some(contact.created_at));
+        assert_eq!(time(&row[7]), contact.created_at);
         assert_eq!(time(&row[8]), contact.last_activity_at);
         assert_eq!(
             (&row[9], &row[10], &row[11]),
@@ -821,7 +821,11 @@ async fn the_standalone_sandboxs_switches_take_effect() {
         Some(true),
         "--has-more: the newer shape"
     );
-    assert_eq!(page.meta.count, 15, "--has-more: count is the page's size");
+    assert_eq!(
+        page.meta.count,
+        Some(15),
+        "--has-more: count is the page's size"
+    );
     client.search("e").send().await.unwrap();
     match client.search("e").send().await {
         Err(livedesk::Error::Api {
@@ -1093,4 +1097,78 @@ async fn an_interrupted_export_leaves_the_output_as_it_was() {
             "the previous export\n"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_contact_exports_without_a_query_in_csv_and_json_lines() {
+    let sandbox = unlimited(120).await;
+    let client = sandbox.client().build().unwrap();
+    let expected: Vec<i64> = client
+        .contacts()
+        .label("vip")
+        .sort(SortField::CreatedAt)
+        .paginate()
+        .collect()
+        .await
+        .unwrap()
+        .iter()
+        .map(|contact| contact.id)
+        .collect();
+    assert!(expected.len() > 10);
+    // More than the old advice (`@`, every contact with an email) found.
+    let with_email = library_walk(&sandbox, "@").await;
+    assert!(
+        with_email.len() < client.contacts().send().await.unwrap().meta.count.unwrap() as usize
+    );
+
+    for command in ["list", "search"] {
+        let jsonl = run(livedesk(&sandbox).args(["contacts", command, "--label", "vip", "--all"]));
+        let ids: Vec<i64> = stdout(&jsonl)
+            .lines()
+            .map(|line| serde_json::from_str::<Contact>(line).unwrap().id)
+            .collect();
+        assert_eq!(ids, expected, "{command}");
+    }
+    let csv = run(livedesk(&sandbox).args([
+        "contacts", "list", "--label", "vip", "--all", "--format", "csv",
+    ]));
+    let mut reader = csv::Reader::from_reader(stdout(&csv).as_bytes());
+    let ids: Vec<i64> = reader
+        .records()
+        .map(|row| row.unwrap()[0].parse().unwrap())
+        .collect();
+    assert_eq!(ids, expected);
+
+    // `--literal` searches for `_` as itself.
+    let literal =
+        run(livedesk(&sandbox).args(["contacts", "search", "cus_", "--literal", "--all"]));
+    assert!(stdout(&literal).lines().all(|line| {
+        serde_json::from_str::<Contact>(line)
+            .unwrap()
+            .identifier
+            .unwrap()
+            .contains("cus_")
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_requires_a_query_exits_2_and_says_so() {
+    let strict = Sandbox::builder()
+        .contacts(20)
+        .no_rate_limit()
+        .require_query(true)
+        .start()
+        .await
+        .unwrap();
+    let output = run(livedesk(&strict).args(["contacts", "list", "--all"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the server requires a query"), "{stderr}");
+    assert_eq!(
+        run(livedesk(&strict).args(["contacts", "search", "ada"]))
+            .status
+            .code(),
+        Some(0)
+    );
 }

@@ -45,6 +45,17 @@ async fn requests_with_every_parameter_pass_prisms_validation() {
     let page = every_parameter(&client).await;
     assert!(page.payload.len() <= livedesk::PAGE_SIZE as usize);
     client.search("x").send().await.unwrap();
+    // The list mode: no `q`, with every other parameter.
+    client
+        .contacts()
+        .label("vip")
+        .page(2)
+        .sort(SortField::Name)
+        .direction(SortDirection::Desc)
+        .include_contact_inboxes(false)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// The same requests against the sandbox, which answers as the real server does (its every
@@ -66,6 +77,8 @@ async fn requests_with_every_parameter_are_answered_by_the_sandbox() {
     let page = every_parameter(&client).await;
     assert!(page.payload.len() <= livedesk::PAGE_SIZE as usize);
     assert!(client.search("x").send().await.unwrap().payload.len() <= 15);
+    let listing = client.contacts().label("vip").send().await.unwrap();
+    assert_eq!(listing.payload.len(), 15);
     // Every sort, both ways, with and without inboxes: every page decodes.
     for sort in [
         SortField::Email,

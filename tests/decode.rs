@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 
 /// Serves `body` as the answer to a search and returns what the client decoded.
 async fn decode(body: Value) -> ContactList {
+    try_decode(body).await.unwrap()
+}
+
+async fn try_decode(body: Value) -> livedesk::Result<ContactList> {
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
@@ -18,7 +22,7 @@ async fn decode(body: Value) -> ContactList {
                 .json_body(body);
         })
         .await;
-    client(&server.base_url()).search("x").send().await.unwrap()
+    client(&server.base_url()).search("x").send().await
 }
 
 /// The 200 examples of the spec, so the decoding tests follow the spec's own examples.
@@ -43,8 +47,8 @@ async fn the_documentations_example_decodes_field_by_field() {
         .unwrap();
     let list = decode(documented).await;
 
-    assert_eq!(list.meta.count, 1);
-    assert_eq!(list.meta.current_page.number(), Some(1));
+    assert_eq!(list.meta.count, Some(1));
+    assert_eq!(list.meta.current_page.unwrap().number(), Some(1));
     assert_eq!(list.meta.has_more, None);
     let contact = &list.payload[0];
     assert_eq!(contact.id, 64464046);
@@ -60,14 +64,14 @@ async fn the_documentations_example_decodes_field_by_field() {
         contact.additional_attributes["source_id"],
         "email:ed5c8362-425c-4589-8adb-61a033d8c5fb.support@engagelab.com"
     );
-    assert_eq!(contact.created_at, 1778570103);
+    assert_eq!(contact.created_at, Some(1778570103));
     assert_eq!(contact.last_activity_at, Some(1778572024));
     let inbox = &contact.contact_inboxes[0];
     assert_eq!(inbox.source_id, "support@engagelab.com");
-    assert_eq!(inbox.inbox.id, 985);
-    assert_eq!(inbox.inbox.channel_id, 107);
+    assert_eq!(inbox.inbox.id, Some(985));
+    assert_eq!(inbox.inbox.channel_id, Some(107));
     assert_eq!(inbox.inbox.name, "邮箱");
-    assert_eq!(inbox.inbox.channel_type, ChannelType::Email);
+    assert_eq!(inbox.inbox.channel_type, Some(ChannelType::Email));
     assert_eq!(inbox.inbox.provider, None);
 }
 
@@ -91,13 +95,107 @@ async fn newer_servers_string_pages_and_has_more() {
         json!({"meta": {"count": 15, "current_page": "2", "has_more": true}, "payload": []}),
     )
     .await;
-    assert_eq!(list.meta.current_page.number(), Some(2));
+    assert_eq!(list.meta.current_page.unwrap().number(), Some(2));
     assert_eq!(list.meta.has_more, Some(true));
 
     for odd in [json!("0"), json!("abc"), json!(0), json!(-1)] {
         let list = decode(json!({"meta": {"count": 0, "current_page": odd}, "payload": []})).await;
-        assert_eq!(list.meta.current_page.number(), None, "{odd}");
+        assert_eq!(list.meta.current_page.unwrap().number(), None, "{odd}");
     }
+}
+
+/// The documentation marks every response field optional: a contact lacking any one of them
+/// costs that field (its documented default, or an empty value), never the page.
+#[tokio::test]
+async fn contacts_each_lacking_a_different_optional_field_all_decode() {
+    let optional = [
+        "name",
+        "email",
+        "phone_number",
+        "identifier",
+        "blocked",
+        "thumbnail",
+        "availability_status",
+        "additional_attributes",
+        "custom_attributes",
+        "created_at",
+        "last_activity_at",
+        "contact_inboxes",
+    ];
+    let mut payload: Vec<Value> = optional
+        .iter()
+        .enumerate()
+        .map(|(n, field)| {
+            let mut contact = common::contact(n as i64 + 1);
+            contact["blocked"] = json!(true);
+            contact["availability_status"] = json!("online");
+            contact["last_activity_at"] = json!(1_700_000_100);
+            contact["contact_inboxes"] = json!([{"source_id": "s", "inbox": {"id": 1, "channel_id": 2,
+                "name": "WA", "channel_type": "Channel::Whatsapp", "provider": null}}]);
+            contact.as_object_mut().unwrap().remove(*field);
+            contact
+        })
+        .collect();
+    // A channel lacking its members, and one lacking its inbox.
+    payload.push(json!({"id": 100, "contact_inboxes": [{"inbox": {}}, {"source_id": "x"}]}));
+
+    let list = decode(json!({"payload": payload})).await;
+    assert_eq!(list.payload.len(), optional.len() + 1);
+    assert_eq!(list.meta.count, None, "meta may be absent");
+    assert_eq!(list.meta.current_page, None);
+    for (contact, field) in list.payload.iter().zip(optional) {
+        let lacking = |name: &str| field == name;
+        assert_eq!(
+            contact.blocked,
+            !lacking("blocked"),
+            "{field}: the default is false"
+        );
+        assert_eq!(
+            contact.availability_status,
+            if lacking("availability_status") {
+                AvailabilityStatus::Offline
+            } else {
+                AvailabilityStatus::Online
+            },
+            "{field}: the documented default is offline"
+        );
+        assert_eq!(contact.name.is_none(), lacking("name"), "{field}");
+        assert_eq!(contact.email.is_none(), lacking("email"), "{field}");
+        assert_eq!(
+            contact.created_at.is_none(),
+            lacking("created_at"),
+            "{field}"
+        );
+        assert_eq!(
+            contact.last_activity_at.is_none(),
+            lacking("last_activity_at")
+        );
+        assert_eq!(
+            contact.contact_inboxes.is_empty(),
+            lacking("contact_inboxes")
+        );
+        if lacking("thumbnail") {
+            assert_eq!(contact.thumbnail, "");
+        }
+        if lacking("additional_attributes") {
+            assert!(contact.additional_attributes.is_empty());
+        }
+    }
+    let bare = &list.payload[optional.len()];
+    assert_eq!(bare.contact_inboxes.len(), 2);
+    assert_eq!(bare.contact_inboxes[0].source_id, "");
+    assert_eq!(bare.contact_inboxes[0].inbox.id, None);
+    assert_eq!(bare.contact_inboxes[1].inbox.channel_type, None);
+
+    // Only the id is required: without it a contact cannot be told apart.
+    let error = try_decode(json!({"payload": [{"name": "x"}]}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, livedesk::Error::Decode { path, message, .. }
+            if path == "payload[0]" && message.contains("`id`")),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -151,11 +249,11 @@ async fn optional_and_null_fields_and_open_sets() {
     let second = &list.payload[1];
     assert_eq!(second.last_activity_at, Some(1_700_000_100));
     let inboxes: Vec<_> = second.contact_inboxes.iter().map(|ci| &ci.inbox).collect();
-    assert_eq!(inboxes[0].channel_type, ChannelType::Whatsapp);
+    assert_eq!(inboxes[0].channel_type, Some(ChannelType::Whatsapp));
     assert_eq!(inboxes[0].provider, Some(Provider::WhatsappCloud));
     assert_eq!(
         inboxes[1].channel_type,
-        ChannelType::Other("Channel::Carrier".into())
+        Some(ChannelType::Other("Channel::Carrier".into()))
     );
     assert_eq!(
         inboxes[1].provider,

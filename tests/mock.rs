@@ -5,6 +5,7 @@ use std::num::NonZeroU32;
 
 use httpmock::MockServer;
 use livedesk::mock::MockServerExt;
+use livedesk::types::SearchContactsQ;
 use livedesk::{Client, ContactList, Credentials, RetryPolicy, SortDirection, SortField};
 
 fn page(count: i64) -> ContactList {
@@ -27,7 +28,7 @@ async fn every_parameter_reaches_the_mock_as_the_spec_names_it() {
     let server = MockServer::start_async().await;
     let expected = page(31);
     let mock = server.search_contacts(|when, then| {
-        when.q(&"+86 138&张".parse().unwrap())
+        when.q(&"+86 138&张".parse::<SearchContactsQ>().unwrap())
             .page(NonZeroU32::new(2))
             .labels(&vec!["vip".to_owned(), "new customer".to_owned()])
             .include_contact_inboxes(false)
@@ -54,7 +55,7 @@ async fn every_parameter_reaches_the_mock_as_the_spec_names_it() {
 async fn parameters_left_unset_are_not_sent() {
     let server = MockServer::start_async().await;
     let mock = server.search_contacts(|when, then| {
-        when.q(&"ada".parse().unwrap())
+        when.q(&"ada".parse::<SearchContactsQ>().unwrap())
             .page(None)
             .labels(None)
             .include_contact_inboxes(None)
@@ -79,7 +80,7 @@ async fn parameters_left_unset_are_not_sent() {
 async fn a_mock_pins_the_exact_list_of_labels() {
     let server = MockServer::start_async().await;
     let mock = server.search_contacts(|when, then| {
-        when.q(&"ada".parse().unwrap())
+        when.q(&"ada".parse::<SearchContactsQ>().unwrap())
             .labels(&vec!["vip".to_owned()]);
         then.ok(&page(0));
     });
@@ -98,5 +99,26 @@ async fn a_mock_pins_the_exact_list_of_labels() {
         .send()
         .await
         .unwrap();
+    assert_eq!(mock.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn a_listing_sends_no_query_and_a_mock_can_require_that() {
+    let server = MockServer::start_async().await;
+    let expected = page(31);
+    let mock = server.search_contacts(|when, then| {
+        when.q(None).labels(&vec!["vip".to_owned()]);
+        then.ok(&expected);
+    });
+    let listed = client(&server)
+        .contacts()
+        .label("vip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed, expected);
+    // A search is not a listing: the mock requires `q` absent.
+    let searched = client(&server).search("ada").label("vip").send().await;
+    assert!(matches!(searched, Err(livedesk::Error::Api { status, .. }) if status == 404));
     assert_eq!(mock.calls_async().await, 1);
 }

@@ -109,13 +109,13 @@ async fn pages_keep_their_meta_and_arrive_in_order_even_when_later_pages_answer_
         .unwrap();
     let numbers: Vec<_> = pages
         .iter()
-        .map(|p| p.meta.current_page.number().unwrap())
+        .map(|p| p.meta.current_page.as_ref().unwrap().number().unwrap())
         .collect();
     assert_eq!(numbers, (1..=10).collect::<Vec<_>>());
     assert!(
         pages
             .iter()
-            .all(|p| p.meta.count == 150 && p.payload.len() == 15)
+            .all(|p| p.meta.count == Some(150) && p.payload.len() == 15)
     );
     assert_eq!(server.stats.max_in_flight.load(Ordering::SeqCst), 4);
 }
@@ -383,11 +383,25 @@ async fn an_error_on_page_three_of_five_ends_the_walk_after_two_pages() {
             .await;
         assert_eq!(items.len(), 3, "concurrency {concurrency}");
         assert_eq!(
-            items[0].as_ref().unwrap().meta.current_page.number(),
+            items[0]
+                .as_ref()
+                .unwrap()
+                .meta
+                .current_page
+                .as_ref()
+                .unwrap()
+                .number(),
             Some(1)
         );
         assert_eq!(
-            items[1].as_ref().unwrap().meta.current_page.number(),
+            items[1]
+                .as_ref()
+                .unwrap()
+                .meta
+                .current_page
+                .as_ref()
+                .unwrap()
+                .number(),
             Some(2)
         );
         match &items[2] {

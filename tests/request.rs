@@ -39,7 +39,7 @@ async fn every_parameter_is_encoded_as_rails_expects() {
 }
 
 #[tokio::test]
-async fn headers_carry_basic_auth_and_user_agent_and_nothing_stray() {
+async fn headers_carry_basic_auth_the_documented_content_type_and_nothing_stray() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
@@ -51,8 +51,8 @@ async fn headers_carry_basic_auth_and_user_agent_and_nothing_stray() {
                     concat!("livedesk-rust/", env!("CARGO_PKG_VERSION")),
                 )
                 .header("accept", "application/json")
-                // A GET has no body, so nothing to describe.
-                .header_missing("content-type")
+                // The documentation's header table and examples send it, body or not.
+                .header("content-type", "application/json")
                 .header_missing("api-version")
                 .header_missing("referer");
             then.status(200).json_body(page([], 0, 1));

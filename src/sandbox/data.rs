@@ -3,7 +3,8 @@
 //! Each contact is drawn from its own generator seeded by `(seed, index)`, so a larger data
 //! set with the same seed starts with the same contacts. The first few are fixed showcases of
 //! what breaks naive clients: CJK and emoji names, names with commas, quotes and newlines, `+`
-//! phones, null emails, a missing `last_activity_at`, many channels; and the documentation's
+//! phones, null emails, a missing `last_activity_at`, many channels, a contact with no
+//! email, phone number or identifier, which the server never lists; and the documentation's
 //! own example contact (id 64464046, `support@engagelab.com`).
 
 use fastrand::Rng;
@@ -18,6 +19,8 @@ pub(crate) struct Record {
     pub(crate) identifier: Option<String>,
     /// Lowercased: labels match ignoring case.
     pub(crate) labels: Box<[Box<str>]>,
+    /// Whether it has a non-empty email, phone number or identifier: upstream lists no other.
+    pub(crate) resolved: bool,
     pub(crate) sort_keys: SortKeys,
     /// The contact's JSON without its closing brace, and the `contact_inboxes` member that
     /// goes before it unless `include_contact_inboxes=false`.
@@ -163,7 +166,7 @@ struct Draft {
 }
 
 /// Where the documentation's example contact sits in every data set that reaches it.
-const DOC_EXAMPLE_INDEX: usize = 8;
+const DOC_EXAMPLE_INDEX: usize = 9;
 
 /// The example answer's contact in LiveDesk's documentation (the seeds), exactly as shown,
 /// so that the documentation's `curl ...?q=support@engagelab.com` answers what it shows.
@@ -244,7 +247,11 @@ fn contact(seed: u64, index: usize) -> Record {
         serde_json::to_string(&inboxes).expect("JSON serializes")
     )
     .into();
+    let resolved = [&draft.email, &draft.phone, &draft.identifier]
+        .iter()
+        .any(|value| value.as_deref().is_some_and(|v| !v.is_empty()));
     Record {
+        resolved,
         id,
         folded: [
             draft.name.as_deref().unwrap_or_default().to_lowercase(),
@@ -333,6 +340,14 @@ fn showcase(index: usize, id: i64) -> Option<Draft> {
             phone: Some("+33142685300".into()),
             identifier: Some("null-name".into()),
             last_activity: true,
+            ..Draft::default()
+        },
+        // A name and labels only: never listed nor found upstream, whatever the query.
+        8 => Draft {
+            name: Some("Ada Nameonly".into()),
+            company: Some(COMPANIES[0]),
+            last_activity: true,
+            labels: vec!["vip"],
             ..Draft::default()
         },
         6 => Draft {

@@ -324,7 +324,13 @@ pub(crate) fn record(text: &str) -> Result<Record, (Option<i64>, String)> {
     let phone_number = text_of(value("phone_number"));
     let company = attribute("company_name");
     let lower = |text: &Option<String>| text.as_deref().map(str::to_lowercase);
+    // contact.rb's `resolved_contacts`: an email, phone number or identifier, not empty.
+    let identifier = text_of(value("identifier"));
+    let resolved = [&email, &phone_number, &identifier]
+        .iter()
+        .any(|value| value.as_deref().is_some_and(|v| !v.is_empty()));
     Ok(Record {
+        resolved,
         id,
         folded: [
             lower(&name).unwrap_or_default(),
@@ -332,7 +338,7 @@ pub(crate) fn record(text: &str) -> Result<Record, (Option<i64>, String)> {
             lower(&phone_number).unwrap_or_default(),
             lower(&company).unwrap_or_default(),
         ],
-        identifier: text_of(value("identifier")),
+        identifier,
         labels,
         sort_keys: SortKeys {
             name: lower(&name),

@@ -1,6 +1,7 @@
 //! A local LiveDesk server for tests, demos and offline work (feature `sandbox`).
 
 mod data;
+mod like;
 mod load;
 mod query;
 mod server;
@@ -39,7 +40,7 @@ use crate::{Client, ClientBuilder, Credentials};
 /// The generated data set is deterministic: the same seed and size give the same contacts.
 /// Its first contacts are the awkward ones (CJK and emoji names, a name with a comma, quotes
 /// and a newline, an empty and a null name, a null email, `+` phones, a contact in every
-/// channel), and its ninth is the documentation's example contact (id 64464046,
+/// channel), and its tenth is the documentation's example contact (id 64464046,
 /// `support@engagelab.com`).
 ///
 /// Where it differs from the real server: among equal sort keys its order is stable (by
@@ -174,6 +175,7 @@ impl fmt::Debug for Sandbox {
 /// | [`rate_limit`](Self::rate_limit) | 100 searches a minute |
 /// | [`retry_after`](Self::retry_after) | off |
 /// | [`has_more`](Self::has_more) | off (the documented shape: `count` is the total) |
+/// | [`require_query`](Self::require_query) | off (no `q` lists every contact) |
 /// | [`latency`](Self::latency), [`gateway_errors`](Self::gateway_errors), [`cut_bodies`](Self::cut_bodies) | none |
 /// | [`ignore_direction`](Self::ignore_direction) | off: `direction` honoured, `sort=-field` too |
 /// | [`port`](Self::port) | any free port on 127.0.0.1 |
@@ -194,6 +196,8 @@ pub(crate) struct Settings {
     pub(crate) rate_limit: Option<(u32, Duration)>,
     pub(crate) retry_after: bool,
     pub(crate) has_more: bool,
+    /// Answers a request without `q` with `422`, as a gateway that insists on a query would.
+    pub(crate) require_query: bool,
     pub(crate) latency: Duration,
     pub(crate) gateway_errors: f64,
     pub(crate) cut_bodies: f64,
@@ -213,6 +217,7 @@ impl Default for SandboxBuilder {
                 rate_limit: Some((100, Duration::from_secs(60))),
                 retry_after: false,
                 has_more: false,
+                require_query: false,
                 latency: Duration::ZERO,
                 gateway_errors: 0.0,
                 cut_bodies: 0.0,
@@ -320,6 +325,18 @@ impl SandboxBuilder {
     /// ```
     pub fn has_more(mut self, on: bool) -> Self {
         self.settings.has_more = on;
+        self
+    }
+
+    /// Answers a request without `q` with `422` (`Specify search string with parameter q`),
+    /// as a gateway that insists on a query might, instead of listing every contact as the
+    /// upstream server does: to test how a client copes with such a server.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().require_query(true);
+    /// ```
+    pub fn require_query(mut self, on: bool) -> Self {
+        self.settings.require_query = on;
         self
     }
 

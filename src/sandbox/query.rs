@@ -7,7 +7,7 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 
-use super::data::Record;
+use super::{data::Record, like::Like};
 
 /// A request's query string, read as Rails reads it.
 #[derive(Debug, Default, PartialEq)]
@@ -262,17 +262,18 @@ pub(crate) struct Index {
 /// A search: what decides its matches and their order.
 #[derive(PartialEq, Eq)]
 pub(crate) struct Key {
-    q: String,
+    /// `None` lists every contact (upstream's index action).
+    q: Option<String>,
     /// Lowercased: tags match ignoring case. `None`: no filter.
     labels: Option<Vec<String>>,
     order: Order,
 }
 
 impl Key {
-    /// `q` trimmed and non-blank.
-    pub(crate) fn new(q: &str, labels: Option<&[String]>, order: Option<Order>) -> Key {
+    /// `q` stripped and non-blank, or `None` to list every contact.
+    pub(crate) fn new(q: Option<&str>, labels: Option<&[String]>, order: Option<Order>) -> Key {
         Key {
-            q: q.to_owned(),
+            q: q.map(str::to_owned),
             labels: labels.map(|labels| labels.iter().map(|l| l.to_lowercase()).collect()),
             order: order.unwrap_or(DEFAULT_ORDER),
         }
@@ -310,19 +311,28 @@ impl Index {
     /// data set (and a sort, the first time an order is used), so callers run it off the
     /// async workers.
     pub(crate) fn search(&self, key: Key) -> Arc<[u32]> {
-        let folded = key.q.to_lowercase();
+        // Upstream: `ILIKE '%q%'` on name, email, phone number and company name, `LIKE` on the
+        // identifier, with `q` unescaped (contacts_controller.rb, `search`).
+        let patterns = key
+            .q
+            .as_deref()
+            .map(|q| (Like::new(&q.to_lowercase()), Like::new(q)));
         let matches: Arc<[u32]> = self
             .sorted(key.order)
             .iter()
             .copied()
             .filter(|&i| {
                 let record = &self.records[i as usize];
-                let text = record.folded.iter().any(|field| field.contains(&folded))
-                    || record
-                        .identifier
-                        .as_deref()
-                        .is_some_and(|id| id.contains(&key.q));
-                text && record.has_any_label(key.labels.as_deref())
+                let text = patterns.as_ref().is_none_or(|(folded, exact)| {
+                    record.folded.iter().any(|field| folded.finds(field))
+                        || record
+                            .identifier
+                            .as_deref()
+                            .is_some_and(|id| exact.finds(id))
+                });
+                // Only resolved contacts are ever listed or found upstream (`resolved_contacts`
+                // in contact.rb).
+                record.resolved && text && record.has_any_label(key.labels.as_deref())
             })
             .collect();
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());

@@ -125,14 +125,24 @@ async fn search(
         Some(_) => {}
     }
     let params = Params::parse(query.as_deref().unwrap_or(""));
-    let q = params.stripped_q().unwrap_or("");
-    // ActiveSupport's `blank?` (Unicode whitespace), though `strip` is Ruby's (ASCII).
-    if q.chars().all(char::is_whitespace) {
-        return json(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            r#"{"error":"Specify search string with parameter q"}"#,
-        );
-    }
+    // Upstream, no `q` is the index action (every contact); a `q` is the search action,
+    // which strips it (Ruby's `strip`: ASCII whitespace only) and answers a blank one with an
+    // empty page and a null count, before searching (contacts_controller.rb, `search`).
+    let q = match params.stripped_q() {
+        None if settings.require_query => {
+            return json(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                r#"{"error":"Specify search string with parameter q"}"#,
+            );
+        }
+        None => None,
+        // `params[:q].blank?` is ActiveSupport's: Unicode whitespace, though `strip` is
+        // Ruby's (ASCII): an ideographic space alone is blank, beside text it stays.
+        Some(q) if q.chars().all(char::is_whitespace) => {
+            return json(StatusCode::OK, Shared::blank_page(&params));
+        }
+        Some(q) => Some(q),
+    };
     let order = order(
         params.sort.as_deref(),
         params.direction.as_deref(),
@@ -192,6 +202,14 @@ impl Shared {
         }
     }
 
+    /// The upstream answer to a blank `q`: no search, an empty page and a null count.
+    fn blank_page(params: &Params) -> String {
+        format!(
+            r#"{{"meta":{{"count":null,"current_page":{}}},"payload":[]}}"#,
+            current_page(params)
+        )
+    }
+
     fn page(&self, matches: &[u32], params: &Params) -> String {
         let size = PAGE_SIZE as usize;
         let start = (params.page_number() - 1)
@@ -199,11 +217,7 @@ impl Shared {
             .min(matches.len());
         let on_page = &matches[start..(start + size).min(matches.len())];
 
-        let current_page = match &params.page {
-            // Rails parameters are strings, echoed as they came.
-            Some(page) => serde_json::to_string(page).expect("a string serializes"),
-            None => "1".to_owned(),
-        };
+        let current_page = current_page(params);
         let meta = if self.settings.has_more {
             let more = start + on_page.len() < matches.len();
             format!(
@@ -233,6 +247,14 @@ impl Shared {
         }
         body.push_str("]}");
         body
+    }
+}
+
+/// `current_page` as the server echoes it: Rails parameters are strings, echoed as they came.
+fn current_page(params: &Params) -> String {
+    match &params.page {
+        Some(page) => serde_json::to_string(page).expect("a string serializes"),
+        None => "1".to_owned(),
     }
 }
 

@@ -13,6 +13,9 @@ client = AuthenticatedClient(base_url=os.environ["LIVEDESK_PRISM_URL"], token=to
 
 page = search_contacts.sync(client=client, q="support@engagelab.com", labels=["vip"], page=1)
 assert isinstance(page, ContactList), f"expected a ContactList, got {page!r}"
+# Without `q`, the list mode: every contact of the account.
+listing = search_contacts.sync(client=client, labels=["vip"])
+assert isinstance(listing, ContactList), f"expected a ContactList, got {listing!r}"
 contact = page.payload[0]
 inbox = contact.contact_inboxes[0].inbox
 print(f"python client: contact {contact.id} {contact.name} <{contact.email}> via {inbox.channel_type}")

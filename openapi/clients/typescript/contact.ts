@@ -20,9 +20,11 @@ const contact: Contact = {
 
 const page: ContactList = { meta: { count: 1, current_page: "1", has_more: false }, payload: [contact] };
 
-const plan: unknown = page.payload[0].custom_attributes["plan"];
+const plan: unknown = page.payload?.[0]?.custom_attributes?.["plan"];
 const lastActivity: number | undefined = contact.last_activity_at;
 const inboxes = contact.contact_inboxes ?? [];
-const providers: (string | null | undefined)[] = inboxes.map((ci) => ci.inbox.provider);
+const providers: (string | null | undefined)[] = inboxes.map((ci) => ci.inbox?.provider);
+// Only the id is required: the documentation marks every other field optional.
+const minimal: Contact = { id: 7 };
 
-export { plan, lastActivity, providers };
+export { plan, lastActivity, providers, minimal };

@@ -35,19 +35,27 @@ pub(crate) enum Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Contacts {
-    /// Search contacts by name, email, phone number, company name or identifier.
-    #[command(after_help = exit::HELP)]
+    /// List every contact (no query), or search them by name, email, phone number, company
+    /// name or identifier.
+    ///
+    /// Without a query, every contact of the account: `livedesk contacts list --label vip
+    /// --all -o vips.csv` exports every `vip` contact. No request returns a contact that has
+    /// no email, phone number or identifier: the server never lists those.
+    #[command(visible_alias = "list", after_help = exit::HELP)]
     Search(SearchArgs),
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct SearchArgs {
     /// What to look for: a part of a name, email, phone number (`+` included), company name
-    /// or identifier. The API requires one and has no way to list every contact of an
-    /// account; `@` finds every contact with an email. `-` reads it from the first line of
-    /// standard input, out of `ps` and the shell's history (an email or a phone number is
-    /// personal data).
-    pub(crate) query: String,
+    /// or identifier; leave it out to list every contact. The server reads `%` and `_` as
+    /// wildcards (see --literal). `-` reads it from the first line of standard input, out
+    /// of `ps` and the shell's history (an email or a phone number is personal data).
+    pub(crate) query: Option<String>,
+
+    /// Match the query's `%`, `_` and `\` as themselves, not as wildcards.
+    #[arg(long, requires = "query")]
+    pub(crate) literal: bool,
 
     /// Only contacts with this label (repeat for any of several).
     #[arg(long = "label", value_name = "LABEL")]
@@ -222,6 +230,11 @@ pub(crate) struct SandboxArgs {
     /// Answer in the newer servers' shape (`has_more`, count of the page).
     #[arg(long)]
     pub(crate) has_more: bool,
+
+    /// Refuse a request without a query (422), as a gateway that requires `q` would,
+    /// instead of listing every contact.
+    #[arg(long)]
+    pub(crate) require_query: bool,
 
     /// Delay every answer by this many milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]

@@ -9,7 +9,8 @@ pub(crate) const HELP: &str = "\
 Exit codes:
   0  success
   1  other error (the server failed, sent something unreadable, or a walk was incomplete)
-  2  usage: bad arguments or settings
+  2  usage: bad arguments or settings, or a server that requires a query was asked for a
+     listing without one
   3  authentication: credentials missing or refused (401, 403)
   4  rate limited: still throttled (429) after waiting
   5  network: no connection, timeout, or a connection cut
@@ -36,7 +37,7 @@ pub(crate) fn code(error: &Error) -> ExitCode {
         ) => AUTH,
         // Not the user's arguments: how the binary was built, or the system's TLS.
         Error::Config(ConfigError::NoTls | ConfigError::HttpClient(_)) => OTHER,
-        Error::Config(_) | Error::InvalidArgument { .. } => USAGE,
+        Error::Config(_) | Error::InvalidArgument { .. } | Error::QueryRequired { .. } => USAGE,
         Error::Api { status, .. } if matches!(status.as_u16(), 401 | 403) => AUTH,
         Error::Api { status, .. } if status.as_u16() == 429 => RATE_LIMITED,
         Error::Transport(_) => NETWORK,

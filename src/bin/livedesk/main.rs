@@ -176,7 +176,11 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         more = match page.meta.has_more {
             Some(true) => Some(None),
             Some(false) => None,
-            None => (page.meta.count > page.payload.len() as i64).then_some(Some(page.meta.count)),
+            None => page
+                .meta
+                .count
+                .filter(|&count| count > page.payload.len() as i64)
+                .map(Some),
         };
     }
 
@@ -225,7 +229,7 @@ fn say_sort_form(client: &Client, said: &mut bool) {
 /// A query of `-` becomes the first line of standard input (prompted for on a terminal).
 fn query_from_stdin(args: &mut SearchArgs) -> Result<(), Failure> {
     use std::io::{BufRead, Read};
-    if args.query != "-" {
+    if args.query.as_deref() != Some("-") {
         return Ok(());
     }
     let stdin = io::stdin();
@@ -244,13 +248,17 @@ fn query_from_stdin(args: &mut SearchArgs) -> Result<(), Failure> {
             }
             _ => Failure::Io(e),
         })?;
-    args.query = line.trim_end_matches(['\r', '\n']).to_owned();
+    args.query = Some(line.trim_end_matches(['\r', '\n']).to_owned());
     Ok(())
 }
 
 /// The search the arguments describe.
 fn search_for(client: &Client, args: &SearchArgs) -> livedesk::Search {
-    let mut search = client.search(&args.query);
+    let mut search = match &args.query {
+        None => client.contacts(),
+        Some(query) if args.literal => client.search_literal(query),
+        Some(query) => client.search(query),
+    };
     for label in &args.labels {
         search = search.label(label);
     }
@@ -328,6 +336,7 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
         .credentials(Credentials::new(SANDBOX_KEY, SANDBOX_SECRET)?)
         .retry_after(args.retry_after)
         .has_more(args.has_more)
+        .require_query(args.require_query)
         .latency(Duration::from_millis(args.latency_ms))
         .gateway_errors(args.gateway_errors)
         .cut_bodies(args.cut_bodies)

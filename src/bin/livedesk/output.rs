@@ -180,7 +180,7 @@ fn csv_row(contact: &Contact, inboxes: bool) -> Vec<String> {
         contact.identifier.clone().unwrap_or_default(),
         contact.blocked.to_string(),
         contact.availability_status.as_str().to_owned(),
-        iso8601(contact.created_at),
+        contact.created_at.map(iso8601).unwrap_or_default(),
         contact.last_activity_at.map(iso8601).unwrap_or_default(),
         attribute("company_name"),
         attribute("city"),

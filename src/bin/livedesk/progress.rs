@@ -75,11 +75,11 @@ impl Progress {
     pub(crate) fn page(&self, page: &ContactList) {
         if self.bar.length().is_none() {
             // The documented shape counts every match; `has_more` servers do not say.
-            let total = page.meta.has_more.is_none().then(|| {
-                (page.meta.count.max(0) as u64)
-                    .div_ceil(u64::from(PAGE_SIZE))
-                    .max(1)
-            });
+            let total = page
+                .meta
+                .count
+                .filter(|_| page.meta.has_more.is_none())
+                .map(|count| (count.max(0) as u64).div_ceil(u64::from(PAGE_SIZE)).max(1));
             let pages = match (total, self.limit_pages) {
                 (Some(total), Some(limit)) => Some(total.min(limit)),
                 (total, limit) => total.or(limit),
