@@ -171,8 +171,8 @@ fn bad_data_is_refused_naming_the_contact_and_the_field() {
             "contact 0 (id 1): `labels` must be an array of strings, and holds 2",
         ),
         (
-            json!([without("thumbnail")]).to_string(),
-            "contact 0 (id 9): not a contact: missing field `thumbnail`",
+            json!([valid(9, json!({"additional_attributes": []}))]).to_string(),
+            "contact 0 (id 9): `additional_attributes`: invalid type: sequence, expected a map",
         ),
         (
             r#"[{"id": 1, "id": 2, "created_at": 1}]"#.into(),
