@@ -271,6 +271,11 @@ impl Search {
             // Text in neither order may still be in the server's collation's order (one the
             // client does not know): only numbers are sure to be unordered.
             Some(Seen::Unordered) if !exact(field) => (Ok(page), form),
+            // Nothing to compare: no contact, or the only one there is (page 1 of one or
+            // none is the same in either order); a rate-limited API spares the request.
+            Some(Seen::Nothing) if page.payload.is_empty() || self.first_page_of_one(&page) => {
+                (Ok(page), form)
+            }
             Some(Seen::Nothing) if descending && form == Form::Direction => {
                 self.compare_forms(field, page).await
             }
@@ -321,6 +326,16 @@ impl Search {
                 form,
             ),
         }
+    }
+
+    /// Whether `page` is the first page and holds the only contact that matches.
+    fn first_page_of_one(&self, page: &ContactList) -> bool {
+        let first = match &self.parameters.page {
+            Some(Ok(number)) => number.get() == 1,
+            None => true,
+            Some(Err(_)) => false,
+        };
+        first && page.payload.len() <= 1
     }
 
     /// A descending page asked with `direction` that shows no order (equal keys, nulls):

@@ -50,6 +50,23 @@ async fn a_server_that_honours_direction_is_asked_with_it() {
     );
     assert!(!client.sorts_descending_with_minus());
     assert_eq!(sandbox.requests(), 1, "no second read");
+
+    // One contact shows no order, and there is none to compare it with: one request, on a
+    // server of either kind.
+    for ignore_direction in [false, true] {
+        let sandbox = self::sandbox(ignore_direction).await;
+        let client = self::client(&sandbox);
+        let page = client
+            .search("support@engagelab.com")
+            .sort(SortField::Name)
+            .direction(SortDirection::Desc)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ids(&page.payload), [64464046]);
+        assert_eq!(sandbox.requests(), 1);
+        assert!(!client.sorts_descending_with_minus());
+    }
 }
 
 #[tokio::test]

@@ -22,31 +22,33 @@ use crate::{Client, ClientBuilder, Credentials};
 /// A LiveDesk server on loopback, serving a seeded data set (or [your own](SandboxBuilder::data))
 /// as the real API does.
 ///
-/// It reads a search as the server LiveDesk is built on (Chatwoot) does, following its
+/// It reads a request as the server LiveDesk is built on (Chatwoot) does, following its
 /// source: Basic auth against its key pair, wrong or missing credentials answered with the
-/// real `401` bodies; `q` (stripped of ASCII whitespace) matched as a substring of name,
-/// email, phone number, company name (ignoring case) and identifier (case-sensitively);
+/// real `401` bodies; no `q` lists every contact (upstream's index action); `q` (stripped of
+/// ASCII whitespace) matched as upstream's `ILIKE '%q%'` of name, email, phone number and
+/// company name (ignoring case) and `LIKE` of the identifier (case-sensitively), `%` and
+/// `_` wildcards, `\` their escape; only contacts with an email, a phone number or an
+/// identifier listed or found; a blank `q` answered with an empty page and a `null` count;
 /// `labels` any-match ignoring case, comma-separated names split; `page` read as Ruby's
-/// `to_i`; 15 contacts a page with `meta.count` and `current_page` echoed as sent; a blank
-/// `q` answered with the real `422`. It sorts as the upstream scopes do: `name`, `email` and
-/// `phone_number` by their lower case with nulls last ascending and first descending, the
-/// timestamps and the raw text of `company`, `city` and `country` with nulls last both ways;
-/// an unknown sort key is ignored. `sort=-field` descends, and so does `direction=desc`
-/// unless [`ignore_direction`](SandboxBuilder::ignore_direction). It throttles as the real
-/// server does: a fixed window per account (100 searches a minute by default), every request
+/// `to_i`; 15 contacts a page with `meta.count` and `current_page` echoed as sent. It sorts
+/// as the upstream scopes do: `name`, `email` and `phone_number` by their lower case with
+/// nulls last ascending and first descending, the timestamps and the raw text of `company`,
+/// `city` and `country` with nulls last both ways; an unknown sort key is ignored.
+/// `sort=-field` descends, and so does `direction=desc` unless
+/// [`ignore_direction`](SandboxBuilder::ignore_direction). It throttles as the real server
+/// does: a fixed window per account (100 searches a minute by default), every request
 /// counted before its credentials are checked (throttled ones too), `429` with the text
 /// `Retry later`. Faults can be injected: latency, gateway errors, bodies cut short.
 ///
 /// The generated data set is deterministic: the same seed and size give the same contacts.
 /// Its first contacts are the awkward ones (CJK and emoji names, a name with a comma, quotes
 /// and a newline, an empty and a null name, a null email, `+` phones, a contact in every
-/// channel), and its tenth is the documentation's example contact (id 64464046,
-/// `support@engagelab.com`).
+/// channel, one with neither email, phone number nor identifier, never listed), and its
+/// tenth is the documentation's example contact (id 64464046, `support@engagelab.com`).
 ///
 /// Where it differs from the real server: among equal sort keys its order is stable (by
 /// id), and without `sort` it lists the most recently active first; the real server has no
-/// tie-breaker, and its order may differ between pages (sort a walk). `%` and `_` in `q` are
-/// plain characters (the real server's `ILIKE` makes them wildcards).
+/// tie-breaker, and its order may differ between pages (sort a walk).
 ///
 /// The server runs until the `Sandbox` is dropped; then it stops accepting connections and
 /// closes each open one once its request in flight is answered.
