@@ -139,6 +139,20 @@ async fn walks_learn_it_too_and_return_every_contact_in_the_order_asked() {
         assert_eq!(ids(&got), ids(&expected), "{field:?}");
         assert!(client.sorts_descending_with_minus());
     }
+    // The listing of every contact (no `q`) too.
+    let newest = |client: Client| {
+        client
+            .contacts()
+            .sort(SortField::LastActivityAt)
+            .direction(SortDirection::Desc)
+            .paginate()
+            .collect()
+    };
+    let client = client(&upstream);
+    let expected = newest(self::client(&honest)).await.unwrap();
+    assert_eq!(ids(&newest(client.clone()).await.unwrap()), ids(&expected));
+    assert!(client.sorts_descending_with_minus());
+
     // Ascending needs nothing learnt: both servers agree.
     let ascending = |client: Client| {
         client
@@ -147,7 +161,7 @@ async fn walks_learn_it_too_and_return_every_contact_in_the_order_asked() {
             .paginate()
             .collect()
     };
-    let client = client(&upstream);
+    let client = self::client(&upstream);
     let expected = ascending(self::client(&honest)).await.unwrap();
     assert_eq!(
         ids(&ascending(client.clone()).await.unwrap()),
