@@ -44,6 +44,7 @@ fn generate() -> Result<(), String> {
     let mut spec: openapiv3::OpenAPI = yaml_serde::from_str(&text)
         .map_err(|e| format!("not a valid OpenAPI 3.0 document: {e}"))?;
     keep_only_success_responses(&mut spec);
+    default_to_empty(&mut spec)?;
 
     let mut settings = progenitor::GenerationSettings::new();
     settings
@@ -212,6 +213,39 @@ fn parameter_rules(spec: &openapiv3::OpenAPI) -> String {
         const PARAMETER_RULES: &[(&str, &str, bool, Option<i64>)] = &[#(#rules),*];
     )
     .to_string()
+}
+
+/// Object members the spec describes as "absent counts as empty": the Rust types take an
+/// empty value for them instead of an `Option`. The spec cannot say so itself: OpenAPI 3.0
+/// has no default for an object property that every generator accepts (openapi-python-client
+/// refuses one), so the default is added to the copy progenitor sees.
+const EMPTY_WHEN_ABSENT: &[(&str, &str)] = &[("ContactList", "meta"), ("ContactInbox", "inbox")];
+
+fn default_to_empty(spec: &mut openapiv3::OpenAPI) -> Result<(), String> {
+    for (schema, member) in EMPTY_WHEN_ABSENT {
+        use openapiv3::{ReferenceOr, SchemaKind, Type};
+        let property = spec
+            .components
+            .as_mut()
+            .and_then(|components| components.schemas.get_mut(*schema))
+            .and_then(|schema| match schema {
+                ReferenceOr::Item(schema) => Some(schema),
+                ReferenceOr::Reference { .. } => None,
+            })
+            .and_then(|schema| match &mut schema.schema_kind {
+                SchemaKind::Type(Type::Object(object)) => object.properties.get_mut(*member),
+                _ => None,
+            })
+            .and_then(|property| match property {
+                ReferenceOr::Item(property) => Some(property),
+                ReferenceOr::Reference { .. } => None,
+            })
+            .ok_or_else(|| {
+                format!("{schema}.{member} is not an inline property: update EMPTY_WHEN_ABSENT")
+            })?;
+        property.schema_data.default = Some(serde_json::json!({}));
+    }
+    Ok(())
 }
 
 fn keep_only_success_responses(spec: &mut openapiv3::OpenAPI) {

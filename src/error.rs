@@ -117,7 +117,7 @@ pub enum Error {
     /// A listing without a query ([`Client::contacts`](crate::Client::contacts)) was refused
     /// with a `400` or `422`, or answered as a blank search is upstream (an empty first page
     /// with no count): the server, or a gateway in front of it, requires `q`. Nothing was
-    /// listed; search with a query instead.
+    /// listed; search with a query instead (upstream, `%` matches every contact it lists).
     #[error("the server requires a query: it answered a listing without `q` with {status}{}", .message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default())]
     #[non_exhaustive]
     QueryRequired {

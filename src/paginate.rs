@@ -101,10 +101,13 @@ impl Search {
 ///
 /// **Exporting while contacts are added:** sort by [`SortField::CreatedAt`](crate::SortField)
 /// in [`SortDirection::Asc`](crate::SortDirection) order (oldest first). New contacts then
-/// join the end of the walk instead of pushing the others onto pages already fetched. Newest
-/// first, or without `sort` (whose order is not stable between pages), contacts added during
-/// the walk push others onto pages already fetched, and the count check ends the walk with an
-/// error rather than let them go missing.
+/// join the end of the walk instead of pushing the others onto pages already fetched, and a
+/// total that grew past what the walk yielded after it read its last page is settled by
+/// reading the end again, one page at a time (up to 8 times in a row), not reported as loss:
+/// such a walk yields every contact that existed when it started, and those added since that
+/// it reached. Newest first, or without `sort` (whose order is not stable between pages),
+/// contacts added during the walk push others onto pages already fetched, and the count check
+/// ends the walk with an error rather than let them go missing.
 ///
 /// Pages are fetched [`concurrency`](Self::concurrency) at a time (once the first page has
 /// told the server's shape), on tasks of their own, so they keep arriving while the consumer
@@ -141,6 +144,12 @@ pub const MAX_REPEATED_PAGES: u32 = 4;
 /// The largest page the API accepts (`page` is an `int32`).
 const LAST_POSSIBLE_PAGE: u32 = i32::MAX as u32;
 
+/// How many times in a row an oldest-first walk reads its end again when the total grew past
+/// what it yielded. Each read takes in the contacts added up to its own answer, so one is
+/// usually enough; more in a row means contacts arrive faster than the end can be read, or
+/// are missing for another reason, and the walk fails.
+const MAX_END_READS: u32 = 8;
+
 /// Why a walk could not finish complete.
 ///
 /// ```no_run
@@ -162,8 +171,8 @@ pub enum WalkError {
     /// The walk ended with fewer contacts than the server's total.
     #[error(
         "the server counted {count} matching contacts but its pages held {yielded}: contacts \
-         moved between pages during the walk (sort by `created_at` ascending to export while \
-         contacts are added)"
+         moved between pages during the walk (contacts added, unless the walk is oldest first, \
+         where they join its end; or contacts deleted); run it again"
     )]
     CountMismatch {
         /// The server's total, from the last page.
@@ -386,6 +395,10 @@ struct Walk {
     sent_after: HashMap<u32, u64>,
     /// What the walk ends with after the page it just yielded.
     ending: Option<Ending>,
+    /// Sorted by creation, oldest first: contacts added during the walk join its end.
+    oldest_first: bool,
+    /// Times the end was read again for contacts added during the walk.
+    end_reads: u32,
     done: bool,
     /// The forms its pages were asked in: one walk never mixes two (src/order.rs).
     forms: std::sync::Arc<crate::order::WalkForms>,
@@ -400,6 +413,7 @@ impl Walk {
     fn new(paginate: Paginate) -> Self {
         // An invalid page is reported by the first request, like any other invalid argument.
         let first_page = paginate.search.first_page();
+        let oldest_first = paginate.search.is_oldest_first();
         let cap = paginate
             .max_pages
             .map(|pages| first_page.saturating_add(pages - 1));
@@ -420,6 +434,8 @@ impl Walk {
             largest_arrived: None,
             sent_after: HashMap::new(),
             ending: None,
+            oldest_first,
+            end_reads: 0,
             done: paginate.limit == Some(0),
             forms: Default::default(),
         }
@@ -559,11 +575,32 @@ impl Walk {
             }
         }
         self.ending = if ends {
-            Some(self.completeness())
+            match self.completeness() {
+                Ending::Failed(_) if self.oldest_first && self.end_reads < MAX_END_READS => {
+                    self.read_end_again(number);
+                    None
+                }
+                ending => Some(ending),
+            }
         } else {
             self.page_cap(number)
         };
         (!page.payload.is_empty()).then_some(page)
+    }
+
+    /// Oldest first, contacts added during the walk join its end: a total that grew past what
+    /// the walk yielded after its last page was read is settled by reading the end again, one
+    /// page at a time, from the page that ended it (what was already yielded is dropped as a
+    /// repeat). Requests still in flight are dropped: they are re-sent in order.
+    fn read_end_again(&mut self, ended_at: u32) {
+        self.end_reads += 1;
+        self.concurrency = 1;
+        self.in_flight = InFlight::new();
+        self.arrived.clear();
+        self.sent_after.clear();
+        self.next_request = ended_at;
+        self.next_yield = ended_at;
+        self.repeats = 0;
     }
 
     /// The end of a walk that reached its cap, or the last page the API accepts, at `number`.

@@ -286,6 +286,12 @@ impl Search {
         }
     }
 
+    /// Whether this is sorted by creation, oldest first (the server's default direction).
+    pub(crate) fn is_oldest_first(&self) -> bool {
+        matches!(self.parameters.sort, Some(Ok(SortField::CreatedAt)))
+            && !matches!(self.parameters.direction, Some(Ok(SortDirection::Desc)))
+    }
+
     /// The page this sends for (1 unless set).
     pub(crate) fn first_page(&self) -> u32 {
         match self.parameters.page {

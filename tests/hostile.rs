@@ -542,3 +542,70 @@ proptest::proptest! {
 
 /// Pages of the largest data set above (80 + 35 contacts) plus the repeats allowed.
 const MAX_WALK_PAGES: usize = 8 + livedesk::MAX_REPEATED_PAGES as usize + 1;
+
+/// A living account, oldest first: before answering each request, the server takes in the
+/// contacts the schedule says arrive then (at the end: they are the newest), and answers
+/// from that moment's data after its own delay, so that answers arrive in any order and
+/// carry totals counted at different moments.
+fn arriving_server(
+    initial: i64,
+    arrivals: Vec<u8>,
+    delays: Vec<u8>,
+) -> impl Fn(&common::server::Request) -> Reply + Send + Sync {
+    let served = std::sync::Mutex::new((initial, 0_usize));
+    move |request| {
+        let mut state = served.lock().unwrap();
+        let (total, n) = &mut *state;
+        *total += i64::from(arrivals[*n % arrivals.len()]);
+        let delay = Duration::from_millis(u64::from(delays[*n % delays.len()]));
+        *n += 1;
+        let p = i64::from(request.page());
+        let ids = ((p - 1) * 15 + 1..=(p * 15).min(*total)).collect::<Vec<_>>();
+        let Reply::Respond {
+            status,
+            headers,
+            body,
+            ..
+        } = Reply::json(&page(ids, *total as u64, p as u32))
+        else {
+            unreachable!("json answers respond")
+        };
+        Reply::Respond {
+            status,
+            headers,
+            body,
+            delay,
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..Default::default() })]
+
+    /// Contacts arriving never fail a sound walk: every contact that existed when it started
+    /// comes out, none twice, at any concurrency and in any order of answers.
+    #[test]
+    fn arrivals_never_fail_an_oldest_first_walk(
+        initial in 0_i64..100,
+        arrivals in proptest::collection::vec(0_u8..3, 1..12),
+        delays in proptest::collection::vec(0_u8..8, 1..12),
+        concurrency in 1_usize..=8,
+    ) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (contacts, error) = runtime.block_on(async {
+            let server = TestServer::start(arriving_server(initial, arrivals, delays)).await;
+            let search = client(&server.base_url)
+                .contacts()
+                .sort(SortField::CreatedAt)
+                .direction(SortDirection::Asc);
+            walk(search, concurrency).await
+        });
+        proptest::prop_assert!(error.is_none(), "{:?}", error);
+        let got = ids(&contacts);
+        let unique: HashSet<i64> = got.iter().copied().collect();
+        proptest::prop_assert_eq!(unique.len(), got.len(), "a contact came out twice");
+        for id in 1..=initial {
+            proptest::prop_assert!(unique.contains(&id), "contact {} missing", id);
+        }
+    }
+}
