@@ -130,8 +130,12 @@ fn bad_data_is_refused_naming_the_contact_and_the_field() {
             "contact 1: missing `id`",
         ),
         (
+            json!([valid(1, json!({"id": 1.5}))]).to_string(),
+            "contact 0: `id` must be an integer, not 1.5",
+        ),
+        (
             json!([valid(1, json!({"id": "1"}))]).to_string(),
-            "contact 0: `id` must be an integer, not \"1\"",
+            "contact 0: `id` must be an integer, not a string",
         ),
         (
             json!([without("created_at")]).to_string(),
@@ -143,7 +147,7 @@ fn bad_data_is_refused_naming_the_contact_and_the_field() {
                 valid(2, json!({"created_at": "2024-01-01"}))
             ])
             .to_string(),
-            "contact 1 (id 2): `created_at` must be an integer (unix seconds), not \"2024-01-01\"",
+            "contact 1 (id 2): `created_at` must be an integer (unix seconds), not a string",
         ),
         (
             json!([
@@ -164,7 +168,7 @@ fn bad_data_is_refused_naming_the_contact_and_the_field() {
         ),
         (
             json!([valid(1, json!({"labels": "vip"}))]).to_string(),
-            "contact 0 (id 1): `labels` must be an array of strings, not \"vip\"",
+            "contact 0 (id 1): `labels` must be an array of strings, not a string",
         ),
         (
             json!([valid(1, json!({"labels": ["vip", 2]}))]).to_string(),

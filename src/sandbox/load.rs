@@ -183,14 +183,24 @@ fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
-/// What a JSON text is, for a message: "an object", "a string"…
+/// What a JSON text is, for a message: "an object", "a string"… (not the value itself,
+/// which may be a contact's personal data).
 fn kind(text: &str) -> &'static str {
     match text.trim_start().as_bytes().first() {
         Some(b'{') => "an object",
+        Some(b'[') => "an array",
         Some(b'"') => "a string",
         Some(b't' | b'f') => "a boolean",
         Some(b'n') => "null",
         _ => "a number",
+    }
+}
+
+/// A value for a message: a number as it is, anything else by its kind only.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Number(n) => n.to_string(),
+        other => kind(&other.to_string()).to_owned(),
     }
 }
 
@@ -238,7 +248,12 @@ pub(crate) fn record(text: &str) -> Result<Record, (Option<i64>, String)> {
     let id = match value("id") {
         None => return Err((None, "missing `id`".into())),
         Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
-        Some(other) => return Err((None, format!("`id` must be an integer, not {other}"))),
+        Some(other) => {
+            return Err((
+                None,
+                format!("`id` must be an integer, not {}", describe(&other)),
+            ));
+        }
     };
     let fail = |message: String| (Some(id), message);
     for (n, (key, _)) in members.iter().enumerate() {
@@ -251,7 +266,8 @@ pub(crate) fn record(text: &str) -> Result<Record, (Option<i64>, String)> {
         Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
         Some(other) => {
             return Err(fail(format!(
-                "`created_at` must be an integer (unix seconds), not {other}"
+                "`created_at` must be an integer (unix seconds), not {}",
+                describe(&other)
             )));
         }
     };
@@ -262,13 +278,15 @@ pub(crate) fn record(text: &str) -> Result<Record, (Option<i64>, String)> {
             .map(|label| match label {
                 Value::String(label) => Ok(label.to_lowercase().into_boxed_str()),
                 other => Err(fail(format!(
-                    "`labels` must be an array of strings, and holds {other}"
+                    "`labels` must be an array of strings, and holds {}",
+                    describe(&other)
                 ))),
             })
             .collect::<Result<_, _>>()?,
         Some(other) => {
             return Err(fail(format!(
-                "`labels` must be an array of strings, not {other}"
+                "`labels` must be an array of strings, not {}",
+                describe(&other)
             )));
         }
     };
