@@ -221,6 +221,14 @@ fn first_greater(field: SortField, a: &[Contact], b: &[Contact]) -> Option<bool>
     }
 }
 
+/// Whether two pages hold the same contacts in the same order.
+fn same_contacts(a: &ContactList, b: &ContactList) -> bool {
+    a.payload
+        .iter()
+        .map(|c| c.id)
+        .eq(b.payload.iter().map(|c| c.id))
+}
+
 fn not_applied(field: SortField, direction: SortDirection, what: String) -> Error {
     Error::SortNotApplied {
         field,
@@ -287,13 +295,20 @@ impl Search {
                 (Ok(page), form)
             }
             Some(Seen::Ascending) if descending && form == Form::Direction => {
-                learned.ignore(field);
                 let again = match self.fetch_in(true).await {
-                    Ok(page) => page,
+                    Ok(again) => again,
                     Err(error) => return (Err(error), Form::Minus),
                 };
-                match seen(field, &again.payload) {
-                    Some(Seen::Ascending) => (
+                // Learnt only once `sort=-field` is seen to give something else: a server
+                // that ignores both must not leave the client asking in a form it no longer
+                // checks.
+                let descends = match seen(field, &again.payload) {
+                    Some(Seen::Descending) => true,
+                    Some(Seen::Nothing) | None => !same_contacts(&page, &again),
+                    _ => false,
+                };
+                if !descends {
+                    return (
                         Err(not_applied(
                             field,
                             direction,
@@ -303,9 +318,10 @@ impl Search {
                             ),
                         )),
                         Form::Minus,
-                    ),
-                    _ => (Ok(again), Form::Minus),
+                    );
                 }
+                learned.ignore(field);
+                (Ok(again), Form::Minus)
             }
             Some(seen) => (
                 Err(not_applied(
@@ -352,11 +368,7 @@ impl Search {
             // No answer to `sort=-field`: keep the documented form's.
             return (Ok(page), Form::Direction);
         };
-        let same = page
-            .payload
-            .iter()
-            .map(|c| c.id)
-            .eq(other.payload.iter().map(|c| c.id));
+        let same = same_contacts(&page, &other);
         let minus_descends = match seen(field, &other.payload) {
             _ if same => None,
             Some(Seen::Descending) => Some(true),

@@ -329,6 +329,8 @@ async fn a_server_that_gives_neither_order_fails_the_search() {
         }
         let requests = server.stats.requests();
         if what.contains("sort=-") {
+            // Nothing learnt from a server that ignores both: the next search checks again.
+            assert!(!client.sorts_descending_with_minus());
             // Asked both ways: as documented, then as upstream reads it.
             assert_eq!(requests.len(), 2);
             assert_eq!(requests[0].query("direction"), ["desc"]);
