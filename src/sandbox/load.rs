@@ -279,7 +279,7 @@ pub(crate) fn record(text: &str) -> Result<Record, (Option<i64>, String)> {
                 Value::String(label) => Ok(label.to_lowercase().into_boxed_str()),
                 other => Err(fail(format!(
                     "`labels` must be an array of strings, and holds {}",
-                    describe(&other)
+                    describe(other)
                 ))),
             })
             .collect::<Result<_, _>>()?,
