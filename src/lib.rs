@@ -15,6 +15,7 @@ pub mod mock;
 mod order;
 mod pacer;
 mod paginate;
+mod position;
 mod rate_limit;
 mod response;
 mod retry;
@@ -28,6 +29,7 @@ pub use auth::Credentials;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ConfigError, Error, Result, TransportError};
 pub use paginate::{DEFAULT_CONCURRENCY, MAX_REPEATED_PAGES, PAGE_SIZE, Paginate, WalkError};
+pub use position::Position;
 pub use rate_limit::RateLimit;
 pub use retry::{Decision, Outcome, RetryPolicy};
 #[cfg(feature = "sandbox")]

@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 
 use crate::{
     Error, Result, Search,
+    position::{After, Position, find_start},
     types::{Contact, ContactList, ContactListMeta, CurrentPage},
 };
 
@@ -58,6 +59,9 @@ impl Search {
             concurrency: DEFAULT_CONCURRENCY,
             limit: None,
             max_pages: None,
+            after: None,
+            before: None,
+            refused: None,
         }
     }
 }
@@ -132,6 +136,12 @@ pub struct Paginate {
     concurrency: usize,
     limit: Option<usize>,
     max_pages: Option<u32>,
+    /// Only contacts after this (resumed, or created after a time).
+    after: Option<After>,
+    /// Only contacts created before this second.
+    before: Option<i64>,
+    /// The setter of a refused bound, reported by the walk's first item.
+    refused: Option<&'static str>,
 }
 
 /// Full pages of repeats skipped in a row before a walk gives up.
@@ -142,7 +152,7 @@ pub struct Paginate {
 pub const MAX_REPEATED_PAGES: u32 = 4;
 
 /// The largest page the API accepts (`page` is an `int32`).
-const LAST_POSSIBLE_PAGE: u32 = i32::MAX as u32;
+pub(crate) const LAST_POSSIBLE_PAGE: u32 = i32::MAX as u32;
 
 /// How many times in a row an oldest-first walk reads its end again when the total grew past
 /// what it yielded. Each read takes in the contacts added up to its own answer, so one is
@@ -209,6 +219,14 @@ pub enum WalkError {
         /// The total this page gave.
         to: u64,
     },
+    /// The page a resumed or time-bounded walk found to start from no longer began before
+    /// its start when the walk read it: contacts before it were deleted in between, and some
+    /// after it may have shifted onto earlier pages.
+    #[error(
+        "page {0} no longer began before the walk's start when it was read: contacts were \
+         deleted meanwhile; run it again"
+    )]
+    StartMoved(u32),
     /// A page came back empty while the server said more contacts follow (`has_more:
     /// true`): whatever it was to hold is unknown.
     #[error("page {0} was empty, but the server said more contacts follow it")]
@@ -256,6 +274,101 @@ impl Paginate {
     pub fn max_pages(mut self, pages: u32) -> Self {
         self.max_pages = Some(pages.max(1));
         self
+    }
+
+    /// Where this walk starts: before its first contact. Advance it with each contact the
+    /// walk yields ([`Position::advance`]), save it, and [`resume`](Self::resume) from it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) {
+    /// let walk = client.contacts().sort(livedesk::SortField::CreatedAt).paginate();
+    /// let position = walk.position();
+    /// # }
+    /// ```
+    pub fn position(&self) -> Position {
+        Position::start(&self.search)
+    }
+
+    /// Yields only the contacts after `position`, saved from an earlier walk of the same
+    /// search. The walk finds its place by binary search over the pages (about log2(pages)
+    /// requests), by creation time, so contacts deleted or added since do not make it skip or
+    /// repeat any: across both walks, every contact that existed throughout comes out exactly
+    /// once.
+    ///
+    /// Refused ([`Error::InvalidArgument`] naming `position`) for a position of another
+    /// search or format version, and for a walk not sorted by `created_at`, oldest first:
+    /// in any other order, contacts added or deleted between the walks move others across the
+    /// position, and no position can promise completeness.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client, saved: livedesk::Position) -> livedesk::Result<()> {
+    /// let walk = client.contacts().sort(livedesk::SortField::CreatedAt).paginate();
+    /// let rest = walk.resume(saved)?.collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn resume(mut self, position: Position) -> Result<Self> {
+        if !self.search.is_oldest_first() {
+            return Err(Error::InvalidArgument {
+                argument: "position",
+                reason: "a walk resumes only sorted by `created_at`, oldest first".to_owned(),
+            });
+        }
+        position.check(&self.search)?;
+        if let Some(after) = position.bound() {
+            self.after = Some(match self.after.take() {
+                Some(earlier) => earlier.max(after),
+                None => after,
+            });
+        }
+        Ok(self)
+    }
+
+    /// Yields only the contacts created after `unix_seconds`, starting where they start
+    /// (found by binary search over the pages: about log2(pages) requests, not a walk from
+    /// page 1). A daily sync asks for the contacts created since the last one.
+    ///
+    /// The walk must be sorted by `created_at`, oldest first: without a sort it is sorted so;
+    /// with another, its first item is [`Error::InvalidArgument`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let yesterday = 1_700_000_000;
+    /// let new = client.contacts().paginate().created_after(yesterday).collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn created_after(mut self, unix_seconds: i64) -> Self {
+        self.sort_by_creation("created_after");
+        let after = After::seconds(unix_seconds);
+        self.after = Some(match self.after.take() {
+            Some(earlier) => earlier.max(after),
+            None => after,
+        });
+        self
+    }
+
+    /// Yields only the contacts created before `unix_seconds`, and ends at the first contact
+    /// created at or after it. Sorted as for [`created_after`](Self::created_after).
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let (from, to) = (1_700_000_000, 1_700_086_400);
+    /// let that_day = client.contacts().paginate().created_after(from).created_before(to).collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn created_before(mut self, unix_seconds: i64) -> Self {
+        self.sort_by_creation("created_before");
+        self.before = Some(self.before.map_or(unix_seconds, |b| b.min(unix_seconds)));
+        self
+    }
+
+    /// Sorts an unsorted walk oldest first; another sort is refused when the walk starts.
+    fn sort_by_creation(&mut self, argument: &'static str) {
+        if self.search.parameters.sort.is_none() {
+            self.search = self.search.clone().sort(crate::SortField::CreatedAt);
+        }
+        if !self.search.is_oldest_first() {
+            self.refused = Some(argument);
+        }
     }
 
     /// The pages, in order, each with its `meta`. Contacts already yielded by an earlier
@@ -371,6 +484,11 @@ impl InFlight {
 struct Walk {
     search: Search,
     concurrency: usize,
+    /// Only contacts after this; its start is found by binary search before the first page.
+    after: Option<After>,
+    start_found: bool,
+    before: Option<i64>,
+    max_pages: Option<u32>,
     /// Contacts still to yield, when limited.
     remaining: Option<usize>,
     /// The last page the cap allows.
@@ -417,9 +535,21 @@ impl Walk {
         let cap = paginate
             .max_pages
             .map(|pages| first_page.saturating_add(pages - 1));
+        let ending = paginate.refused.map(|argument| {
+            Ending::Failed(Error::InvalidArgument {
+                argument,
+                reason: "a walk bounded by creation time must be sorted by `created_at`, \
+                         oldest first"
+                    .to_owned(),
+            })
+        });
         Self {
             search: paginate.search,
             concurrency: paginate.concurrency,
+            start_found: paginate.after.is_none(),
+            after: paginate.after,
+            before: paginate.before,
+            max_pages: paginate.max_pages,
             remaining: paginate.limit,
             cap,
             first_page,
@@ -433,7 +563,7 @@ impl Walk {
             count: None,
             largest_arrived: None,
             sent_after: HashMap::new(),
-            ending: None,
+            ending,
             oldest_first,
             end_reads: 0,
             done: paginate.limit == Some(0),
@@ -450,6 +580,11 @@ impl Walk {
                 Some(Ending::Complete) => return self.finish(None),
                 Some(Ending::Failed(error)) => return self.finish(Some(error)),
                 None => {}
+            }
+            if !self.start_found
+                && let Err(error) = self.find_start().await
+            {
+                return self.finish(Some(error));
             }
             self.refill();
             let number = self.next_yield;
@@ -501,6 +636,23 @@ impl Walk {
         }
     }
 
+    /// Finds the page to start from for the contacts after `self.after`, and starts there.
+    async fn find_start(&mut self) -> Result<()> {
+        let created_at = self
+            .after
+            .as_ref()
+            .map_or(i64::MIN, |after| after.created_at);
+        let (page, largest) = find_start(&self.search, created_at).await?;
+        self.start_found = true;
+        self.first_page = page;
+        self.next_request = page;
+        self.next_yield = page;
+        self.cap = self.max_pages.map(|pages| page.saturating_add(pages - 1));
+        // A total lower than the search's when the walk reads a page: a deletion.
+        self.largest_arrived = largest;
+        Ok(())
+    }
+
     /// Takes page `number` in: decides whether the walk goes on, and what of the page to
     /// yield (`None` for nothing).
     fn accept(&mut self, number: u32, mut page: ContactList) -> Option<ContactList> {
@@ -545,6 +697,20 @@ impl Walk {
             self.ending = Some(Ending::Failed(WalkError::EmptyPage(number).into()));
             return None;
         }
+        // The start was found as the page before the first to reach the bound: it must still
+        // begin before it, else contacts were deleted in between and others shifted left.
+        if let Some(after) = &self.after
+            && number == self.first_page
+            && number > 1
+            && page
+                .payload
+                .first()
+                .and_then(|contact| contact.created_at)
+                .is_some_and(|at| at >= after.created_at)
+        {
+            self.ending = Some(Ending::Failed(WalkError::StartMoved(number).into()));
+            return None;
+        }
         page.payload.retain(|contact| self.seen.insert(contact.id));
         let ends = received == 0 || has_more == Some(false) || (has_more.is_none() && !full);
         if page.payload.is_empty() && !ends {
@@ -565,6 +731,18 @@ impl Walk {
         }
         self.repeats = 0;
 
+        // Bounds by creation time (the walk is oldest first): what comes before the start is
+        // not yielded, and the first contact at or past the end ends the walk.
+        if let Some(after) = &self.after {
+            page.payload.retain(|contact| after.admits(contact));
+        }
+        let mut reached_end = false;
+        if let Some(before) = self.before {
+            let within = |contact: &Contact| contact.created_at.is_none_or(|at| at < before);
+            reached_end = !page.payload.iter().all(within);
+            page.payload.retain(within);
+        }
+
         if let Some(remaining) = &mut self.remaining {
             page.payload.truncate(*remaining);
             *remaining -= page.payload.len();
@@ -574,7 +752,9 @@ impl Walk {
                 return Some(page);
             }
         }
-        self.ending = if ends {
+        self.ending = if reached_end {
+            Some(Ending::Complete)
+        } else if ends {
             match self.completeness() {
                 Ending::Failed(_) if self.oldest_first && self.end_reads < MAX_END_READS => {
                     self.read_end_again(number);
@@ -680,7 +860,7 @@ impl Walk {
 
 /// The total a page gives: `meta.count`, on servers without `has_more` (on the others it is
 /// the page's size).
-fn total_of(page: &ContactList) -> Option<u64> {
+pub(crate) fn total_of(page: &ContactList) -> Option<u64> {
     match page.meta.has_more {
         None => page.meta.count.and_then(|count| u64::try_from(count).ok()),
         Some(_) => None,
@@ -689,7 +869,7 @@ fn total_of(page: &ContactList) -> Option<u64> {
 
 /// The first page expected to be short or empty when `total` contacts match and the walk
 /// started at `first_page`.
-fn expected_last_page(first_page: u32, total: u64) -> u32 {
+pub(crate) fn expected_last_page(first_page: u32, total: u64) -> u32 {
     let skipped = u64::from(first_page - 1);
     let full_pages = total / u64::from(PAGE_SIZE);
     u32::try_from(full_pages.saturating_sub(skipped) + u64::from(first_page))

@@ -286,6 +286,33 @@ impl Search {
         }
     }
 
+    /// What decides the contacts this finds and their order (the query, labels and sort),
+    /// as text: for telling searches apart, never for showing.
+    pub(crate) fn identity(&self) -> String {
+        let mut labels: Vec<String> = match &self.parameters.labels {
+            Some(Ok(labels)) => labels.iter().map(|l| l.trim().to_lowercase()).collect(),
+            _ => Vec::new(),
+        };
+        labels.sort_unstable();
+        let q = match &self.q {
+            Some(Ok(q)) => format!("q={}", q.as_str()),
+            Some(Err(Refused)) => "q refused".to_owned(),
+            None => "no q".to_owned(),
+        };
+        format!(
+            "{q}\u{0}labels={}\u{0}sort={:?}\u{0}direction={:?}",
+            labels.join("\u{0}"),
+            self.parameters
+                .sort
+                .as_ref()
+                .map(|s| s.as_ref().ok().map(ToString::to_string)),
+            self.parameters
+                .direction
+                .as_ref()
+                .map(|d| d.as_ref().ok().map(ToString::to_string)),
+        )
+    }
+
     /// Whether this is sorted by creation, oldest first (the server's default direction).
     pub(crate) fn is_oldest_first(&self) -> bool {
         matches!(self.parameters.sort, Some(Ok(SortField::CreatedAt)))
