@@ -297,3 +297,26 @@ async fn the_throttle_counts_bad_credentials_before_checking_them() {
     assert_eq!(status, 429);
     assert_eq!(sandbox.requests(), 5);
 }
+
+#[tokio::test]
+async fn a_sort_list_applies_in_the_controllers_order_of_keys() {
+    let sandbox = start(five(), true).await;
+    // procore-sift splits `sort` on commas and applies the controller's `sort_on`s in their
+    // declared order (name before created_at): alice (2) and alice (4) tie on the name, and
+    // the creation order breaks the tie, whichever key the list names first.
+    for sort in [
+        "created_at,-name",
+        "-name,created_at",
+        "name,created_at,-name",
+    ] {
+        let query = format!("q=id-&sort={sort}");
+        assert_eq!(ids(&sandbox, &query).await, [3, 1, 4, 2, 5], "{query}");
+    }
+    // Without the second key, the tie is the sandbox's own (by id).
+    assert_eq!(ids(&sandbox, "q=id-&sort=-name").await, [3, 1, 2, 4, 5]);
+    // Keys with spaces around them are not keys.
+    assert_eq!(
+        ids(&sandbox, "q=id-&sort=-name,%20created_at").await,
+        [3, 1, 2, 4, 5]
+    );
+}

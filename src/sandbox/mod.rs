@@ -33,7 +33,8 @@ use crate::{Client, ClientBuilder, Credentials};
 /// `to_i`; 15 contacts a page with `meta.count` and `current_page` echoed as sent. It sorts
 /// as the upstream scopes do: `name`, `email` and `phone_number` by their lower case with
 /// nulls last ascending and first descending, the timestamps and the raw text of `company`,
-/// `city` and `country` with nulls last both ways; an unknown sort key is ignored.
+/// `city` and `country` with nulls last both ways; an unknown sort key is ignored, and a
+/// comma-separated list applies each key in the order the upstream controller declares them.
 /// `sort=-field` descends, and so does `direction=desc` unless
 /// [`ignore_direction`](SandboxBuilder::ignore_direction). It throttles as the real server
 /// does: a fixed window per account (100 searches a minute by default), every request

@@ -173,6 +173,14 @@ impl Field {
         })
     }
 
+    /// Its place in [`Field::ALL`].
+    fn slot(self) -> usize {
+        Field::ALL
+            .iter()
+            .position(|&f| f == self)
+            .expect("every field is listed")
+    }
+
     /// Compares two contacts by this field in the given direction, nulls placed as the
     /// upstream server places them. Ties are left equal (the caller breaks them by id).
     fn compare(self, a: &Record, b: &Record, descending: bool) -> Ordering {
@@ -220,25 +228,37 @@ impl Field {
     }
 }
 
-/// Reads `sort` and `direction`. Chatwoot's contacts_controller.rb sorts with procore-sift
-/// (`sort_on ...`): `sort=field` ascends, `sort=-field` descends, and a key it does not list
-/// (a typo, a key in another case) is ignored: no order, no error. Upstream never reads
-/// `direction`; LiveDesk documents it, so the sandbox honours it unless `ignore_direction`.
+/// Reads `sort` and `direction` into the keys to sort by, in the order they apply.
+///
+/// Chatwoot's contacts_controller.rb sorts with procore-sift (`sort_on ...`), whose
+/// Filtrator splits `sort` on commas; `field` ascends, `-field` descends, a later mention of
+/// a field overrides an earlier one, and a key it does not list (a typo, a key in another
+/// case, one with spaces around it) is ignored: no order, no error. The keys apply in the
+/// order the controller declares its `sort_on`s (procore-sift applies each declared sort in
+/// turn), not in the order of the list. Upstream never reads `direction`; LiveDesk
+/// documents it, so the sandbox honours it (for the keys without `-`) unless
+/// `ignore_direction`.
 pub(crate) fn order(
     sort: Option<&str>,
     direction: Option<&str>,
     ignore_direction: bool,
-) -> Option<Order> {
-    let sort = sort?;
-    let (field, minus) = match sort.strip_prefix('-') {
-        Some(field) => (field, true),
-        None => (sort, false),
-    };
-    let field = Field::parse(field)?;
-    Some((
-        field,
-        minus || (!ignore_direction && direction == Some("desc")),
-    ))
+) -> Vec<Order> {
+    let desc = !ignore_direction && direction == Some("desc");
+    let mut wanted: [Option<bool>; Field::ALL.len()] = Default::default();
+    for key in sort.unwrap_or_default().split(',') {
+        let (name, minus) = match key.strip_prefix('-') {
+            Some(name) => (name, true),
+            None => (key, false),
+        };
+        if let Some(field) = Field::parse(name) {
+            wanted[field.slot()] = Some(minus || desc);
+        }
+    }
+    Field::ALL
+        .iter()
+        .zip(wanted)
+        .filter_map(|(&field, descending)| Some((field, descending?)))
+        .collect()
 }
 
 /// An order of the contacts: a field and whether it descends.
@@ -266,16 +286,21 @@ pub(crate) struct Key {
     q: Option<String>,
     /// Lowercased: tags match ignoring case. `None`: no filter.
     labels: Option<Vec<String>>,
-    order: Order,
+    /// The keys, in the order they apply (never empty).
+    order: Vec<Order>,
 }
 
 impl Key {
     /// `q` stripped and non-blank, or `None` to list every contact.
-    pub(crate) fn new(q: Option<&str>, labels: Option<&[String]>, order: Option<Order>) -> Key {
+    pub(crate) fn new(q: Option<&str>, labels: Option<&[String]>, order: Vec<Order>) -> Key {
         Key {
             q: q.map(str::to_owned),
             labels: labels.map(|labels| labels.iter().map(|l| l.to_lowercase()).collect()),
-            order: order.unwrap_or(DEFAULT_ORDER),
+            order: if order.is_empty() {
+                vec![DEFAULT_ORDER]
+            } else {
+                order
+            },
         }
     }
 }
@@ -317,8 +342,8 @@ impl Index {
             .q
             .as_deref()
             .map(|q| (Like::new(&q.to_lowercase()), Like::new(q)));
-        let matches: Arc<[u32]> = self
-            .sorted(key.order)
+        let mut matches: Vec<u32> = self
+            .sorted(key.order[0])
             .iter()
             .copied()
             .filter(|&i| {
@@ -335,6 +360,19 @@ impl Index {
                 record.resolved && text && record.has_any_label(key.labels.as_deref())
             })
             .collect();
+        if key.order.len() > 1 {
+            // Sorted by the first key already; the others break its ties, then the id.
+            matches.sort_by(|&a, &b| {
+                let (a, b) = (&self.records[a as usize], &self.records[b as usize]);
+                key.order
+                    .iter()
+                    .fold(Ordering::Equal, |order, &(field, descending)| {
+                        order.then_with(|| field.compare(a, b, descending))
+                    })
+                    .then(a.id.cmp(&b.id))
+            });
+        }
+        let matches: Arc<[u32]> = matches.into();
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         recent.push_front((key, matches.clone()));
         recent.truncate(CACHED_SEARCHES);
@@ -342,10 +380,7 @@ impl Index {
     }
 
     fn sorted(&self, (field, descending): Order) -> &[u32] {
-        let slot = Field::ALL
-            .iter()
-            .position(|&f| f == field)
-            .expect("every field is listed");
+        let slot = field.slot();
         self.orders[slot][usize::from(descending)].get_or_init(|| {
             let mut order: Vec<u32> = (0..self.records.len() as u32).collect();
             order.sort_by(|&a, &b| {
@@ -453,22 +488,22 @@ mod tests {
 
     #[test]
     fn sort_reads_minus_and_ignores_unknown_keys() {
-        assert_eq!(order(Some("name"), None, false), Some((Field::Name, false)));
-        assert_eq!(order(Some("-name"), None, false), Some((Field::Name, true)));
+        use Field::*;
+        assert_eq!(order(Some("name"), None, false), [(Name, false)]);
+        assert_eq!(order(Some("-name"), None, false), [(Name, true)]);
+        assert_eq!(order(Some("-name"), Some("asc"), false), [(Name, true)]);
+        assert_eq!(order(Some("name"), Some("desc"), false), [(Name, true)]);
+        assert_eq!(order(Some("name"), Some("desc"), true), [(Name, false)]);
+        assert_eq!(order(Some("Name"), None, false), []);
+        assert_eq!(order(Some("nom"), Some("desc"), false), []);
+        assert_eq!(order(Some("--name"), None, false), []);
+        assert_eq!(order(None, Some("desc"), false), []);
+        // A list applies in the controller's order of `sort_on`s; a later mention wins.
         assert_eq!(
-            order(Some("-name"), Some("asc"), false),
-            Some((Field::Name, true))
+            order(Some("created_at,-name,bogus, email"), None, true),
+            [(Name, true), (CreatedAt, false)]
         );
-        assert_eq!(
-            order(Some("name"), Some("desc"), false),
-            Some((Field::Name, true))
-        );
-        assert_eq!(
-            order(Some("name"), Some("desc"), true),
-            Some((Field::Name, false))
-        );
-        assert_eq!(order(Some("Name"), None, false), None);
-        assert_eq!(order(Some("nom"), Some("desc"), false), None);
-        assert_eq!(order(Some("--name"), None, false), None);
+        assert_eq!(order(Some("name,-name"), None, false), [(Name, true)]);
+        assert_eq!(order(Some(",city,"), None, false), [(City, false)]);
     }
 }
