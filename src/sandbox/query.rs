@@ -187,7 +187,10 @@ impl Field {
         /// `name`, `email`, `phone_number`: PostgreSQL's default for a plain `ORDER BY x
         /// ASC|DESC` puts NULLs last ascending and first descending, so NULL is simply the
         /// greatest value (app/models/contact.rb `order_on_name`; procore-sift's `:string`
-        /// sort for the other two).
+        /// sort, `LOWER(x)`, for the other two). `order_on_name`'s `CASE` sorts two kinds of
+        /// name as `'z'`, but its patterns are `ILIKE` ones written as regexes (`'^+\d*'`,
+        /// `'^\b*'`, which Ruby's string turns into `^+d*` and `^`, backspace, `*`): they
+        /// match only those literal names, so the sandbox leaves them out.
         fn null_greatest<T: Ord>(a: &Option<T>, b: &Option<T>, descending: bool) -> Ordering {
             let ascending = match (a, b) {
                 (Some(a), Some(b)) => a.cmp(b),
