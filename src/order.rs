@@ -441,6 +441,47 @@ impl WalkForms {
 mod tests {
     use super::*;
 
+    fn contact(name: Option<&str>, last_activity_at: Option<i64>) -> Contact {
+        let mut value = serde_json::json!({"id": 1, "name": name});
+        if let Some(at) = last_activity_at {
+            value["last_activity_at"] = at.into();
+        }
+        serde_json::from_value(value).expect("a contact")
+    }
+
+    #[test]
+    fn nulls_count_where_the_server_puts_them() {
+        let names = |names: &[Option<&str>]| -> Vec<Contact> {
+            names.iter().map(|&name| contact(name, None)).collect()
+        };
+        // Text: NULL is the greatest, first descending, last ascending.
+        let page = names(&[None, Some("zed"), Some("ada")]);
+        assert_eq!(seen(SortField::Name, &page), Some(Seen::Descending));
+        let page = names(&[Some("ada"), Some("zed"), None]);
+        assert_eq!(seen(SortField::Name, &page), Some(Seen::Ascending));
+        let page = names(&[None, Some("ada"), Some("zed")]);
+        assert_eq!(seen(SortField::Name, &page), Some(Seen::Unordered));
+        // Equal keys, or only unclear pairs, show nothing.
+        let page = names(&[Some("ada"), Some("ada"), Some("adam")]);
+        assert_eq!(seen(SortField::Name, &page), Some(Seen::Nothing));
+        // Timestamps: NULLS LAST both ways; a null before a value is neither order.
+        let at = |times: &[Option<i64>]| -> Vec<Contact> {
+            times.iter().map(|&at| contact(None, at)).collect()
+        };
+        let page = at(&[Some(3), Some(1), None]);
+        assert_eq!(
+            seen(SortField::LastActivityAt, &page),
+            Some(Seen::Descending)
+        );
+        let page = at(&[None, Some(1)]);
+        assert_eq!(
+            seen(SortField::LastActivityAt, &page),
+            Some(Seen::Unordered)
+        );
+        // Raw text sorts are not checked.
+        assert_eq!(seen(SortField::Company, &page), None);
+    }
+
     #[test]
     fn only_pairs_every_collation_orders_alike_count() {
         assert_eq!(surely("ada", "adb"), Some(Ordering::Less));
