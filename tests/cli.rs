@@ -376,12 +376,18 @@ async fn a_failed_export_leaves_the_output_untouched() {
     );
     assert_eq!(
         files(dir.path()),
-        ["contacts.jsonl"],
-        "no partial file is left behind"
+        [
+            ".contacts.jsonl.livedesk-partial",
+            ".contacts.jsonl.livedesk-state",
+            "contacts.jsonl"
+        ],
+        "the progress is kept beside the output, for --resume"
     );
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.contains("429"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].contains("--resume"), "{stderr}");
+    assert!(lines[1].contains("429"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1013,7 +1019,7 @@ async fn slow_sandbox(contacts: usize) -> Sandbox {
 }
 
 /// Starts `livedesk contacts search e --all --output path` (behind `wrapper`, such as
-/// `nohup`, if any) and returns once its temporary file stands beside `path`, which exists.
+/// `nohup`, if any) and returns once its state file stands beside `path`.
 #[cfg(unix)]
 fn export_under_way(sandbox: &Sandbox, path: &Path, wrapper: Option<&str>) -> Killed {
     let mut command = Command::new(wrapper.unwrap_or(BIN));
@@ -1041,17 +1047,17 @@ fn export_under_way(sandbox: &Sandbox, path: &Path, wrapper: Option<&str>) -> Ki
             .spawn()
             .unwrap(),
     );
-    let dir = path.parent().unwrap();
+    let name = path.file_name().unwrap().to_string_lossy();
+    let state = path.with_file_name(format!(".{name}.livedesk-state"));
     for _ in 0..100 {
-        if files(dir).len() > 1 {
+        if state.exists() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(
-        files(dir).len(),
-        2,
-        "the export is under way (its temporary file)"
+    assert!(
+        state.exists(),
+        "the export is under way (its partial and state files)"
     );
     child
 }
@@ -1091,11 +1097,31 @@ async fn an_interrupted_export_leaves_the_output_as_it_was() {
         let mut child = export_under_way(&sandbox, &path, None);
         kill(&child, signal);
         assert_eq!(child.0.wait().unwrap().code(), Some(130), "{signal}");
-        assert_eq!(files(dir.path()), ["contacts.csv"], "{signal}");
+        assert_eq!(
+            files(dir.path()),
+            [
+                ".contacts.csv.livedesk-partial",
+                ".contacts.csv.livedesk-state",
+                "contacts.csv"
+            ],
+            "{signal}: the progress is kept for --resume"
+        );
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "the previous export\n"
         );
+        // Without --resume, the kept progress is neither used nor overwritten.
+        let again = run(livedesk(&sandbox)
+            .args(["contacts", "search", "e", "--all", "--output"])
+            .arg(&path));
+        assert_eq!(again.status.code(), Some(2), "{signal}");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+        for leftover in [
+            ".contacts.csv.livedesk-partial",
+            ".contacts.csv.livedesk-state",
+        ] {
+            std::fs::remove_file(dir.path().join(leftover)).unwrap();
+        }
     }
 }
 
@@ -1171,4 +1197,192 @@ async fn a_server_that_requires_a_query_exits_2_and_says_so() {
             .code(),
         Some(0)
     );
+}
+
+/// The state kept beside an interrupted export: how many bytes of the partial file are
+/// complete and how many contacts they hold.
+#[cfg(unix)]
+fn kept_state(dir: &Path, name: &str) -> (usize, usize) {
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(dir.join(format!(".{name}.livedesk-state"))).unwrap(),
+    )
+    .unwrap();
+    (
+        state["bytes"].as_u64().unwrap() as usize,
+        state["written"].as_u64().unwrap() as usize,
+    )
+}
+
+/// Killed at several points (SIGKILL: no chance to clean up), then resumed: the file is the
+/// one an uninterrupted export writes, in CSV and in JSON lines; the state is never ahead of
+/// the data; a resume that differs is refused.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_killed_anywhere_resumes_to_the_same_file() {
+    let sandbox = slow_sandbox(200).await;
+    for name in ["contacts.csv", "contacts.jsonl", "contacts.json"] {
+        let dir = tempfile::tempdir().unwrap();
+        let reference = dir.path().join(format!("reference-{name}"));
+        let whole = run(livedesk(&sandbox)
+            .args(["contacts", "search", "e", "--all", "--output"])
+            .arg(&reference));
+        assert!(whole.status.success());
+        let expected = std::fs::read(&reference).unwrap();
+
+        let path = dir.path().join(name);
+        let mut child = export_under_way(&sandbox, &path, None);
+        for round in 0..3 {
+            // Let a page or two land, then kill it outright.
+            std::thread::sleep(Duration::from_millis(200 + 150 * round));
+            kill(&child, "-KILL");
+            child.0.wait().unwrap();
+            if !dir.path().join(format!(".{name}.livedesk-state")).exists() {
+                // It finished before the kill (a slow machine's sleep): nothing to resume.
+                break;
+            }
+            // Never ahead of the data: what the state counts is in the partial file, whole.
+            let (bytes, written) = kept_state(dir.path(), name);
+            let partial =
+                std::fs::read(dir.path().join(format!(".{name}.livedesk-partial"))).unwrap();
+            assert!(
+                partial.len() >= bytes,
+                "{name}: the state is ahead of the data"
+            );
+            assert!(
+                expected.starts_with(&partial[..bytes]),
+                "{name} round {round}"
+            );
+            let counted = match name {
+                "contacts.csv" if bytes > 0 => csv::Reader::from_reader(&partial[..bytes])
+                    .records()
+                    .count(),
+                "contacts.jsonl" => partial[..bytes].iter().filter(|&&b| b == b'\n').count(),
+                _ => written,
+            };
+            assert_eq!(counted, written, "{name} round {round}");
+            child = Killed(
+                Command::new(BIN)
+                    .args(["contacts", "search", "e", "--all", "--concurrency", "1"])
+                    .args(["--resume", "--output"])
+                    .arg(&path)
+                    .env("LIVEDESK_BASE_URL", sandbox.base_url())
+                    .env("LIVEDESK_API_KEY", "sandbox-key")
+                    .env("LIVEDESK_API_SECRET", "sandbox-secret")
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            );
+        }
+        let _ = child.0.wait();
+        assert_eq!(std::fs::read(&path).unwrap(), expected, "{name}");
+        assert_eq!(
+            files(dir.path()),
+            [name.to_owned(), format!("reference-{name}")]
+        );
+    }
+
+    // A resume whose settings differ says which, and changes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vips.csv");
+    let mut child = export_under_way(&sandbox, &path, None);
+    kill(&child, "-KILL");
+    child.0.wait().unwrap();
+    let kept = files(dir.path());
+    for (args, what) in [
+        (vec!["contacts", "search", "a"], "the query"),
+        (
+            vec!["contacts", "search", "e", "--label", "vip"],
+            "the labels",
+        ),
+        (
+            vec!["contacts", "search", "e", "--format", "jsonl"],
+            "the format",
+        ),
+        (
+            vec!["contacts", "search", "e", "--no-inboxes"],
+            "--no-inboxes",
+        ),
+    ] {
+        let output = run(livedesk(&sandbox)
+            .args(&args)
+            .args(["--all", "--resume", "--output"])
+            .arg(&path));
+        assert_eq!(output.status.code(), Some(2), "{what}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("{what} differs")),
+            "{what}: {stderr}"
+        );
+        assert_eq!(files(dir.path()), kept);
+    }
+    let nothing = run(livedesk(&sandbox)
+        .args(["contacts", "search", "e", "--all", "--resume", "--output"])
+        .arg(dir.path().join("other.csv")));
+    assert_eq!(nothing.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_sync_fetches_only_what_is_new() {
+    let sandbox = unlimited(600).await;
+    let all = library_walk(&sandbox, "e").await;
+    let time_of = |index: usize| all[index].created_at.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    // Yesterday's export held the first 400; today's since it holds the rest.
+    let yesterday = dir.path().join("yesterday.jsonl");
+    let first = run(livedesk(&sandbox)
+        .args(["contacts", "search", "e", "--all", "--created-before"])
+        .arg(time_of(400).to_string())
+        .arg("--output")
+        .arg(&yesterday));
+    assert!(first.status.success());
+    let today = dir.path().join("today.csv");
+    let before = sandbox.requests();
+    let sync = run(livedesk(&sandbox)
+        .args(["contacts", "search", "e", "--all", "--since"])
+        .arg(&yesterday)
+        .arg("--output")
+        .arg(&today));
+    assert!(
+        sync.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
+    let requests = sandbox.requests() - before;
+    let ids: Vec<i64> = csv::Reader::from_path(&today)
+        .unwrap()
+        .records()
+        .map(|row| row.unwrap()[0].parse().unwrap())
+        .collect();
+    assert_eq!(ids, all[400..].iter().map(|c| c.id).collect::<Vec<_>>());
+    // About log2(pages) to find the start, then the pages of what is new.
+    assert!(
+        requests <= 8 + (all.len() - 400).div_ceil(15) as u64 + 2,
+        "{requests}"
+    );
+
+    // The same as an RFC 3339 time, from the day before.
+    let rfc3339 = time::OffsetDateTime::from_unix_timestamp(time_of(399))
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let output = run(livedesk(&sandbox).args([
+        "contacts",
+        "search",
+        "e",
+        "--all",
+        "--format",
+        "jsonl",
+        "--created-after",
+        &rfc3339,
+    ]));
+    let ids: Vec<i64> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str::<Contact>(line).unwrap().id)
+        .collect();
+    assert_eq!(ids, all[400..].iter().map(|c| c.id).collect::<Vec<_>>());
+    let bad = run(livedesk(&sandbox).args(["contacts", "list", "--all", "--created-after", "May"]));
+    assert_eq!(bad.status.code(), Some(2));
 }

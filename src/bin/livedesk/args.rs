@@ -78,6 +78,31 @@ pub(crate) struct SearchArgs {
     #[arg(long)]
     pub(crate) all: bool,
 
+    /// Only contacts created after TIME (RFC 3339, `2024-05-01T00:00:00Z`, or unix seconds),
+    /// found by binary search over the pages rather than a walk from the first.
+    #[arg(long, value_name = "TIME", requires = "all", value_parser = unix_time)]
+    pub(crate) created_after: Option<i64>,
+
+    /// Only contacts created before TIME; the walk stops at the first one created later.
+    #[arg(long, value_name = "TIME", requires = "all", value_parser = unix_time)]
+    pub(crate) created_before: Option<i64>,
+
+    /// Only contacts created after the last contact of FILE, a previous export of the same
+    /// search (CSV, JSON or JSON lines): a daily sync fetches only what is new.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "all",
+        conflicts_with = "created_after"
+    )]
+    pub(crate) since: Option<PathBuf>,
+
+    /// Continue the interrupted export to --output from where it stopped (its progress is
+    /// kept beside the file); the result is the file an uninterrupted export would have
+    /// written.
+    #[arg(long, requires = "output")]
+    pub(crate) resume: bool,
+
     /// Stop after this many contacts (fetching only the pages they need).
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
@@ -247,4 +272,14 @@ pub(crate) struct SandboxArgs {
     /// The share of answers (0 to 1) cut off halfway through the body.
     #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
     pub(crate) cut_bodies: f64,
+}
+
+/// A time as RFC 3339 or unix seconds.
+fn unix_time(text: &str) -> Result<i64, String> {
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(seconds);
+    }
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|at| at.unix_timestamp())
+        .map_err(|_| "not an RFC 3339 time (2024-05-01T00:00:00Z) nor unix seconds".to_owned())
 }

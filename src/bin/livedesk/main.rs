@@ -2,6 +2,7 @@
 
 mod args;
 mod exit;
+mod export;
 mod output;
 mod progress;
 mod sandbox_data;
@@ -132,16 +133,23 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         .build()?;
 
     let mut search = search_for(&client, &args);
+    if let (true, Some(path)) = (args.all && oldest_first(&args), &args.output) {
+        return export_to_file(&client, &args, search, format, path).await;
+    }
+    if args.resume {
+        return Err(Failure::Usage(
+            "--resume continues an export sorted by created_at, oldest first (the default with \
+             --all)"
+                .into(),
+        ));
+    }
     let (out, temp) = output(args.output.as_deref())?;
     let mut writer = Writer::new(format, !args.no_inboxes, out);
     // When a single page shows only some of the matches: how many match, if the server says.
     let mut more: Option<Option<i64>> = None;
 
     if args.all {
-        let mut walk = search.paginate().concurrency(args.concurrency);
-        if let Some(limit) = args.limit {
-            walk = walk.limit(limit);
-        }
+        let (walk, seen) = walk_for(search, &args)?;
         // On a terminal showing the contacts themselves, the rows are the progress.
         let progress = (!io::stdout().is_terminal() || args.output.is_some())
             .then(|| Progress::start(&client, args.limit))
@@ -150,8 +158,9 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         futures::pin_mut!(pages);
         let mut said = false;
         while let Some(page) = pages.next().await {
-            let page = page?;
+            let mut page = page?;
             say_sort_form(&client, &mut said);
+            page.payload.retain(|contact| !seen.contains(&contact.id));
             for contact in &page.payload {
                 writer.contact(contact)?;
             }
@@ -224,6 +233,120 @@ fn say_sort_form(client: &Client, said: &mut bool) {
             "livedesk: the server ignores `direction`; descending sorts are asked as `sort=-FIELD`"
         );
     }
+}
+
+/// Whether the export is sorted by creation, oldest first (`--all`'s default): the order in
+/// which it can be resumed and bounded by time.
+fn oldest_first(args: &SearchArgs) -> bool {
+    matches!(args.sort, None | Some(Sort::CreatedAt))
+        && !matches!(args.direction, Some(Direction::Desc))
+}
+
+/// The walk `--all` makes: its settings, and its bounds by creation time. With `--since`,
+/// the contacts of the previous export's last second, which it already holds.
+fn walk_for(
+    search: livedesk::Search,
+    args: &SearchArgs,
+) -> Result<(livedesk::Paginate, Vec<i64>), Failure> {
+    let mut walk = search.paginate().concurrency(args.concurrency);
+    if let Some(limit) = args.limit {
+        walk = walk.limit(limit);
+    }
+    let mut seen = Vec::new();
+    let after = match &args.since {
+        None => args.created_after,
+        // From the previous export's last second: its contacts of that second are skipped,
+        // the others created then are not missed.
+        Some(path) => export::last_of(path)?.map(|(last, ids)| {
+            seen = ids;
+            last - 1
+        }),
+    };
+    if let Some(after) = after {
+        walk = walk.created_after(after);
+    }
+    if let Some(before) = args.created_before {
+        walk = walk.created_before(before);
+    }
+    Ok((walk, seen))
+}
+
+/// `--all --output FILE`, oldest first: an export that survives interruptions (see
+/// `export.rs`), continued with `--resume`.
+async fn export_to_file(
+    client: &Client,
+    args: &SearchArgs,
+    search: livedesk::Search,
+    format: Format,
+    path: &Path,
+) -> Result<(), Failure> {
+    if path.is_dir()
+        || path
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(['/', std::path::MAIN_SEPARATOR])
+    {
+        return Err(Failure::Usage(format!(
+            "--output {}: is a directory; name a file",
+            path.display()
+        )));
+    }
+    let (walk, seen) = walk_for(search, args)?;
+    let mut labels: Vec<String> = args
+        .labels
+        .iter()
+        .map(|l| l.trim().to_lowercase())
+        .collect();
+    labels.sort();
+    let settings = export::Settings {
+        query: export::query_fingerprint(args.query.as_deref()),
+        labels,
+        format: format!("{format:?}"),
+        inboxes: !args.no_inboxes,
+        created_after: args.created_after,
+        created_before: args.created_before,
+    };
+    let (mut export, mut writer) = export::Export::open(
+        path,
+        settings,
+        walk.position(),
+        args.resume,
+        format,
+        !args.no_inboxes,
+    )?;
+    let walk = walk.resume(export.position().clone())?;
+    let progress = Progress::start(client, args.limit);
+    let pages = walk.pages();
+    futures::pin_mut!(pages);
+    while let Some(page) = pages.next().await {
+        let page = page.inspect_err(|_| {
+            eprintln!(
+                "livedesk: the export can continue where it stopped: the same command with --resume"
+            );
+        })?;
+        let contacts: Vec<&livedesk::Contact> = page
+            .payload
+            .iter()
+            .filter(|contact| !seen.contains(&contact.id))
+            .collect();
+        for contact in &contacts {
+            writer.contact(contact)?;
+        }
+        export.page(&mut writer, &page.payload)?;
+        if let Some(progress) = &progress {
+            progress.page(&page);
+        }
+    }
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    let (out, written) = writer.finish()?;
+    drop(out);
+    export.complete()?;
+    if io::stderr().is_terminal() {
+        eprintln!("{written} contacts written to {}", path.display());
+    }
+    Ok(())
 }
 
 /// A query of `-` becomes the first line of standard input (prompted for on a terminal).

@@ -67,6 +67,21 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// A writer that continues a document already holding `written` contacts (the header or
+    /// bracket among them, if any).
+    pub(crate) fn resumed(format: Format, inboxes: bool, out: W, written: usize) -> Self {
+        let mut writer = Writer::new(format, inboxes, out);
+        writer.written = written;
+        // The header or bracket came with the first contact, and is in the document.
+        writer.begun = written > 0;
+        writer
+    }
+
+    /// Contacts written so far.
+    pub(crate) fn written(&self) -> usize {
+        self.written
+    }
+
     /// The header or opening bracket, written with the first contact (or at the end), so
     /// that a search that fails at once writes nothing.
     fn begin(&mut self) -> io::Result<()> {
