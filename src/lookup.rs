@@ -19,13 +19,20 @@ pub(crate) fn escape_wildcards(text: &str) -> String {
     escaped
 }
 
+/// `value` without the whitespace around it that the server strips from `q` (Ruby's `strip`):
+/// a value that keeps it could never match what the server searched for.
+fn stripped(value: &str) -> &str {
+    value.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r' | '\0'))
+}
+
 impl Client {
     /// The contact whose email is `email`, ignoring case (the server stores emails in lower
     /// case), or `None`.
     ///
     /// It walks every page of a literal search for `email` (`a@example.com` also matches
     /// `xa@example.com`) and keeps the exact match; several exact matches are
-    /// [`Error::SeveralMatches`], with their ids.
+    /// [`Error::SeveralMatches`], with their ids. Whitespace around the value is ignored, as
+    /// the server strips it from a query (so do the other lookups).
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -35,6 +42,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn find_by_email(&self, email: &str) -> Result<Option<Contact>> {
+        let email = stripped(email);
         let wanted = email.to_lowercase();
         self.find("email", email, |contact| {
             contact
@@ -54,6 +62,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn find_by_phone_number(&self, phone_number: &str) -> Result<Option<Contact>> {
+        let phone_number = stripped(phone_number);
         self.find("phone number", phone_number, |contact| {
             contact.phone_number.as_deref() == Some(phone_number)
         })
@@ -69,6 +78,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn find_by_identifier(&self, identifier: &str) -> Result<Option<Contact>> {
+        let identifier = stripped(identifier);
         self.find("identifier", identifier, |contact| {
             contact.identifier.as_deref() == Some(identifier)
         })

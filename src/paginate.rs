@@ -711,6 +711,36 @@ impl Walk {
             self.ending = Some(Ending::Failed(WalkError::StartMoved(number).into()));
             return None;
         }
+        // A walk placed by creation time cannot place a contact without one: fail, not guess.
+        if (self.after.is_some() || self.before.is_some())
+            && let Some(index) = page.payload.iter().position(|c| c.created_at.is_none())
+        {
+            self.ending = Some(Ending::Failed(Error::Decode {
+                status: http::StatusCode::OK,
+                path: format!("payload[{index}].created_at"),
+                message: "missing, and a walk resumed or bounded by creation time places every \
+                          contact by it"
+                    .to_owned(),
+                excerpt: String::new(),
+            }));
+            return None;
+        }
+        // With an end bound: where on this page the contacts at or past it begin, and how many
+        // distinct contacts the walk holds before them.
+        let before_bound = self.before.map(|before| {
+            let at = page
+                .payload
+                .iter()
+                .position(|c| c.created_at.is_some_and(|at| at >= before))
+                .unwrap_or(received);
+            let mut new = HashSet::new();
+            for contact in &page.payload[..at] {
+                if !self.seen.contains(&contact.id) {
+                    new.insert(contact.id);
+                }
+            }
+            (at, self.seen.len() + new.len())
+        });
         page.payload.retain(|contact| self.seen.insert(contact.id));
         let ends = received == 0 || has_more == Some(false) || (has_more.is_none() && !full);
         if page.payload.is_empty() && !ends {
@@ -753,7 +783,21 @@ impl Walk {
             }
         }
         self.ending = if reached_end {
-            Some(Ending::Complete)
+            // Every contact before the bound must have come out: as many as the pages before it
+            // hold, with no shift or reordered tie hiding one.
+            let (at, held) = before_bound.expect("an end bound was checked");
+            let expected = (number - self.first_page) as usize * PAGE_SIZE as usize + at;
+            Some(if held < expected {
+                Ending::Failed(
+                    WalkError::CountMismatch {
+                        count: expected as u64,
+                        yielded: held as u64,
+                    }
+                    .into(),
+                )
+            } else {
+                Ending::Complete
+            })
         } else if ends {
             match self.completeness() {
                 Ending::Failed(_) if self.oldest_first && self.end_reads < MAX_END_READS => {

@@ -163,14 +163,12 @@ impl After {
         }
     }
 
+    /// Whether `contact` comes after the bound; one with no creation time cannot be placed
+    /// (a walk by creation time fails on it before asking).
     pub(crate) fn admits(&self, contact: &Contact) -> bool {
-        match contact.created_at {
-            Some(at) => {
-                at > self.created_at || (at == self.created_at && !self.ids.contains(&contact.id))
-            }
-            // Cannot be placed: yielded rather than lost.
-            None => true,
-        }
+        contact.created_at.is_some_and(|at| {
+            at > self.created_at || (at == self.created_at && !self.ids.contains(&contact.id))
+        })
     }
 }
 
@@ -189,14 +187,14 @@ fn fingerprint(search: &Search) -> String {
 /// and the largest total the pages read gave. The page before the first that reaches
 /// `created_at` is the start: a margin for contacts deleted between the search and the walk.
 pub(crate) async fn find_start(search: &Search, created_at: i64) -> Result<(u32, Option<u64>)> {
+    // A contact with no creation time sorts last (PostgreSQL's NULLs, ascending): it is past
+    // every bound, and the walk that reaches it fails on it rather than skip what precedes.
     let reaches = |page: &ContactList| {
         page.payload.len() < crate::PAGE_SIZE as usize
             || page
                 .payload
                 .iter()
-                .rev()
-                .find_map(|contact| contact.created_at)
-                .is_some_and(|last| last >= created_at)
+                .any(|contact| contact.created_at.is_none_or(|at| at >= created_at))
     };
     let first = search.clone().page(1).fetch().await?;
     let mut largest = crate::paginate::total_of(&first);

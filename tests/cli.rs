@@ -1386,3 +1386,72 @@ async fn a_daily_sync_fetches_only_what_is_new() {
     let bad = run(livedesk(&sandbox).args(["contacts", "list", "--all", "--created-after", "May"]));
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// An export interrupted by a throttle (exit 4), for the resume edge cases below.
+async fn interrupted_export(path: &Path, extra: &[&str]) -> Output {
+    let throttled = Sandbox::builder()
+        .contacts(300)
+        .rate_limit(3, Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let output = run(livedesk(&throttled)
+        .args(["contacts", "list", "--all", "--max-wait", "1"])
+        .args(extra)
+        .arg("--output")
+        .arg(path));
+    assert_eq!(output.status.code(), Some(4));
+    output
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resumes_and_syncs_refuse_what_they_cannot_continue_without_a_panic() {
+    let sandbox = unlimited(300).await;
+    let dir = tempfile::tempdir().unwrap();
+    let code = |command: &mut Command| run(command).status.code();
+
+    // The partial file gone (or cut) under its state: refused, never padded or made up.
+    let path = dir.path().join("c.json");
+    interrupted_export(&path, &[]).await;
+    let partial = dir.path().join(".c.json.livedesk-partial");
+    std::fs::remove_file(&partial).unwrap();
+    let resume = ["contacts", "list", "--all", "--resume", "--output"];
+    assert_eq!(code(livedesk(&sandbox).args(resume).arg(&path)), Some(2));
+    std::fs::write(&partial, "[").unwrap();
+    assert_eq!(code(livedesk(&sandbox).args(resume).arg(&path)), Some(2));
+    assert!(!path.exists());
+
+    // A limit does not carry over a resume: refused together, and a limited export is not
+    // kept for one.
+    let limited = dir.path().join("limited.jsonl");
+    assert_eq!(
+        code(
+            livedesk(&sandbox)
+                .args([
+                    "contacts", "list", "--all", "--limit", "10", "--resume", "--output"
+                ])
+                .arg(&limited)
+        ),
+        Some(2)
+    );
+    let throttled_limit = dir.path().join("short.jsonl");
+    interrupted_export(&throttled_limit, &["--limit", "100"]).await;
+    assert!(!dir.path().join(".short.jsonl.livedesk-state").exists());
+
+    // `--since` files that say too little, or something out of range: usage errors.
+    for (name, text) in [
+        ("narrow.csv", "id,email\n1,a@example.com\n"),
+        (
+            "extreme.json",
+            r#"[{"id":1,"created_at":-9223372036854775808}]"#,
+        ),
+        ("not-json.jsonl", "{\n"),
+    ] {
+        let since = dir.path().join(name);
+        std::fs::write(&since, text).unwrap();
+        let output = run(livedesk(&sandbox)
+            .args(["contacts", "list", "--all", "--since"])
+            .arg(&since));
+        assert_eq!(output.status.code(), Some(2), "{name}: {output:?}");
+    }
+}

@@ -400,3 +400,19 @@ async fn several_exact_matches_are_an_error_naming_their_ids() {
     assert!(found.is_none());
     escaped.assert_async().await;
 }
+
+#[tokio::test]
+async fn lookups_ignore_the_whitespace_the_server_strips() {
+    let sandbox = sandbox(50).await;
+    let client = client(&sandbox);
+    for email in [
+        " ada@example.com",
+        "ada@example.com\t",
+        "\nADA@example.com ",
+    ] {
+        let found = client.find_by_email(email).await.unwrap();
+        assert_eq!(found.map(|c| c.id), Some(100_001), "{email:?}");
+    }
+    let found = client.find_by_identifier(" ADA-1815 ").await.unwrap();
+    assert_eq!(found.map(|c| c.id), Some(100_001));
+}

@@ -12,7 +12,7 @@ use common::{
     client, contact,
     server::{Reply, TestServer},
 };
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use livedesk::{Contact, Error, Position, Sandbox, SortDirection, SortField, WalkError};
 use proptest::prelude::*;
 use serde_json::json;
@@ -368,5 +368,87 @@ async fn a_start_that_moved_before_the_walk_read_it_fails_the_walk() {
             ))
         ),
         "{result:?}"
+    );
+}
+
+fn timed(id: i64, created_at: Option<i64>) -> serde_json::Value {
+    let mut value = contact(id);
+    value["created_at"] = created_at.map_or(serde_json::Value::Null, Into::into);
+    value
+}
+
+/// Contacts of one second (ids 14 to 17) straddle pages 1 and 2, and the server orders
+/// them differently on each page (no tie-breaker upstream): a walk that ends at a time bound
+/// counts what came before the bound, and fails rather than end short.
+#[tokio::test]
+async fn a_walk_ended_by_a_time_bound_fails_when_a_reordered_tie_hid_a_contact() {
+    let at = |id: i64| {
+        if (14..=17).contains(&id) {
+            1014
+        } else {
+            1000 + id
+        }
+    };
+    let server = TestServer::start(move |request| {
+        let page = request.page() as usize;
+        let mut order: Vec<i64> = (1..=30).collect();
+        if page >= 2 {
+            order[13..17].reverse();
+        }
+        let payload: Vec<_> = order
+            .iter()
+            .skip((page - 1) * 15)
+            .take(15)
+            .map(|&id| timed(id, Some(at(id))))
+            .collect();
+        Reply::json(&json!({"meta": {"count": 30, "current_page": page}, "payload": payload}))
+    })
+    .await;
+    let result = client(&server.base_url)
+        .contacts()
+        .paginate()
+        .created_before(1025)
+        .concurrency(1)
+        .collect()
+        .await;
+    assert!(
+        matches!(result, Err(Error::Walk(WalkError::CountMismatch { .. }))),
+        "{result:?}"
+    );
+}
+
+/// Contacts without a creation time (sorted last, as PostgreSQL sorts NULLs) cannot be placed
+/// by a walk bounded by time: it fails on them, after what precedes them, never skipping.
+#[tokio::test]
+async fn a_walk_by_time_fails_on_a_contact_without_one_and_skips_nothing_before() {
+    let all: Vec<serde_json::Value> = (1..=100)
+        .map(|id| timed(id, (id <= 40).then_some(1000 + id)))
+        .collect();
+    let server = TestServer::start(move |request| {
+        let page = request.page() as usize;
+        let payload: Vec<_> = all.iter().skip((page - 1) * 15).take(15).cloned().collect();
+        Reply::json(&json!({"meta": {"count": 100, "current_page": page}, "payload": payload}))
+    })
+    .await;
+    let items: Vec<_> = walk_of(&client(&server.base_url))
+        .created_after(1020)
+        .concurrency(1)
+        .contacts()
+        .collect::<Vec<_>>()
+        .await;
+    let ids: Vec<i64> = items
+        .iter()
+        .filter_map(|c| c.as_ref().ok())
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        ids,
+        (21..=30).collect::<Vec<_>>(),
+        "what precedes the first untimed page"
+    );
+    assert!(
+        matches!(items.last(), Some(Err(Error::Decode { path, .. })) if path.ends_with("created_at")),
+        "{:?}",
+        items.last()
     );
 }

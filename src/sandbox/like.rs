@@ -22,36 +22,26 @@ pub(crate) enum Like {
 
 impl Like {
     pub(crate) fn new(q: &str) -> Like {
-        let mut tokens = vec![Token::Any];
-        let mut chars = q.chars();
+        if !q.contains(['%', '_', '\\']) {
+            return Like::Literal(q.to_owned());
+        }
+        // The pattern upstream sends is `'%' + q + '%'`, so a `q` ending in `\` escapes the
+        // appended `%` (text ending in it), as PostgreSQL reads it.
+        let pattern = format!("%{q}%");
+        let mut tokens = Vec::new();
+        let mut chars = pattern.chars();
         while let Some(c) = chars.next() {
             tokens.push(match c {
                 '%' => Token::Any,
                 '_' => Token::One,
-                // PostgreSQL refuses a pattern that ends with the escape character; reading
-                // the lone `\` as itself keeps the sandbox answering.
                 '\\' => Token::Char(chars.next().unwrap_or('\\')),
                 c => Token::Char(c),
             });
         }
-        tokens.push(Token::Any);
-        if tokens[1..tokens.len() - 1]
-            .iter()
-            .all(|t| matches!(t, Token::Char(_)))
-        {
-            let text = tokens[1..tokens.len() - 1]
-                .iter()
-                .map(|t| match t {
-                    Token::Char(c) => *c,
-                    _ => unreachable!("checked above"),
-                })
-                .collect();
-            return Like::Literal(text);
-        }
         Like::Pattern(tokens)
     }
 
-    /// Whether `text` contains a match (the pattern is wrapped in `%`).
+    /// Whether `text` matches: contains `q`, as upstream's `'%' + q + '%'` reads.
     pub(crate) fn finds(&self, text: &str) -> bool {
         match self {
             Like::Literal(literal) => text.contains(literal.as_str()),
@@ -114,7 +104,12 @@ mod tests {
             ("ada", "lovelace", false),
             ("a%e%z", "adaeze", true),
             ("a%e%q", "adaeze", false),
-            ("\\", "a\\b", true),
+            ("\\", "a\\b", false),
+            // `a\` makes `%a\%`: text that ends in `a%`.
+            ("a\\", "xa%", true),
+            ("a\\", "xa%y", false),
+            ("a\\", "a\\b", false),
+            (r"\\", r"a\b", true),
         ];
         for (q, text, expected) in cases {
             assert_eq!(Like::new(q).finds(text), expected, "{q:?} in {text:?}");

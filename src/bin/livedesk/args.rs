@@ -100,7 +100,7 @@ pub(crate) struct SearchArgs {
     /// Continue the interrupted export to --output from where it stopped (its progress is
     /// kept beside the file); the result is the file an uninterrupted export would have
     /// written.
-    #[arg(long, requires = "output")]
+    #[arg(long, requires = "output", conflicts_with = "limit")]
     pub(crate) resume: bool,
 
     /// Stop after this many contacts (fetching only the pages they need).

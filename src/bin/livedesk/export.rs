@@ -27,8 +27,10 @@ pub(crate) struct Settings {
     /// A fingerprint of the query (never the query: it is personal data).
     pub(crate) query: String,
     pub(crate) labels: Vec<String>,
+    pub(crate) literal: bool,
     pub(crate) format: String,
     pub(crate) inboxes: bool,
+    /// The walk's start bound: `--created-after`, or where the `--since` file ends.
     pub(crate) created_after: Option<i64>,
     pub(crate) created_before: Option<i64>,
 }
@@ -38,10 +40,14 @@ impl Settings {
     fn differs(&self, other: &Settings) -> Option<&'static str> {
         [
             (self.query != other.query, "the query"),
+            (self.literal != other.literal, "--literal"),
             (self.labels != other.labels, "the labels"),
             (self.format != other.format, "the format"),
             (self.inboxes != other.inboxes, "--no-inboxes"),
-            (self.created_after != other.created_after, "--created-after"),
+            (
+                self.created_after != other.created_after,
+                "--created-after (or where the --since file ends)",
+            ),
             (
                 self.created_before != other.created_before,
                 "--created-before",
@@ -52,7 +58,10 @@ impl Settings {
     }
 }
 
-/// FNV-1a of the query: tells queries apart without keeping one.
+/// FNV-1a of the query: tells queries apart without keeping one. It is no secret: a short
+/// query (a phone number) can be found again from it by trying them all. It sits beside the
+/// partial export, with the same owner-only mode, and that file holds the contacts that match
+/// the query, the query's own data among them.
 pub(crate) fn query_fingerprint(query: Option<&str>) -> String {
     let Some(query) = query else {
         return "none".to_owned();
@@ -173,7 +182,24 @@ impl Export {
                 written: 0,
             },
         };
-        let file = create_private(&partial, !resume)?;
+        let file = if resume {
+            // The partial file must hold at least what the state counts; never made up.
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&partial)
+                .ok()
+                .filter(|file| file.metadata().is_ok_and(|m| m.len() >= state.bytes));
+            file.ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--resume: {} is missing or shorter than {} says; delete both to start over",
+                    partial.display(),
+                    state_path.display()
+                ))
+            })?
+        } else {
+            create_private(&partial, true)?
+        };
         // What a crash left past the last state is cut off: it is written again.
         file.set_len(state.bytes)?;
         let mut append = file.try_clone()?;
@@ -223,76 +249,125 @@ impl Export {
         fs::rename(&next, &self.state_path)
     }
 
-    /// The export completed: the partial file (ended and synced by the caller) becomes the
-    /// output, and the state goes.
+    /// The export completed: the state goes, then the partial file (synced) becomes the
+    /// output. In that order, a crash between the two leaves a partial file and no state,
+    /// which the next export simply overwrites; never a state whose partial file is gone.
     pub(crate) fn complete(self) -> io::Result<()> {
         self.file.sync_all()?;
+        fs::remove_file(&self.state_path)?;
         fs::rename(&self.partial, &self.path).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("cannot write {}: {e}", self.path.display()),
             )
-        })?;
-        fs::remove_file(&self.state_path)
+        })
     }
 }
 
 /// Where a previous export ended: the latest creation time it holds and the ids of its
-/// contacts created then, read from the file (CSV, JSON or JSON lines, by its extension).
+/// contacts created then, read from the file (CSV, JSON or JSON lines, by its extension) one
+/// contact at a time, keeping only those.
 pub(crate) fn last_of(path: &Path) -> Result<Option<(i64, Vec<i64>)>, Failure> {
-    let text = fs::read_to_string(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
     let bad = |what: String| Failure::Usage(format!("--since {}: {what}", path.display()));
-    let mut contacts: Vec<(i64, i64)> = Vec::new();
+    let file = File::open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
+    let reader = io::BufReader::new(file);
+    let mut last = Last::default();
     match crate::format_of(path) {
         Format::Csv => {
-            let mut reader = csv::Reader::from_reader(text.as_bytes());
-            for (n, row) in reader.records().enumerate() {
+            let mut csv = csv::Reader::from_reader(reader);
+            let headers = csv.headers().map_err(|e| bad(e.to_string()))?.clone();
+            let column = |name: &str| {
+                headers
+                    .iter()
+                    .position(|h| h == name)
+                    .ok_or_else(|| bad(format!("no {name} column")))
+            };
+            let (id, created_at) = (column("id")?, column("created_at")?);
+            for (n, row) in csv.records().enumerate() {
                 let row = row.map_err(|e| bad(format!("record {}: {e}", n + 1)))?;
-                let id = row[0]
+                let field = |i: usize, name: &str| {
+                    row.get(i)
+                        .ok_or_else(|| bad(format!("record {}: no field {name}", n + 1)))
+                };
+                let id = field(id, "id")?
                     .parse()
                     .map_err(|_| bad(format!("record {}: field id is not a number", n + 1)))?;
-                let created_at = &row[7];
-                if created_at.is_empty() {
+                let at = field(created_at, "created_at")?;
+                if at.is_empty() {
                     continue;
                 }
-                let at = time::OffsetDateTime::parse(
-                    created_at,
-                    &time::format_description::well_known::Rfc3339,
-                )
-                .map_err(|_| bad(format!("record {}: field created_at is not a time", n + 1)))?;
-                contacts.push((id, at.unix_timestamp()));
+                let at =
+                    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                        .map_err(|_| {
+                            bad(format!("record {}: field created_at is not a time", n + 1))
+                        })?;
+                last.see(id, at.unix_timestamp());
             }
         }
-        Format::Json | Format::Jsonl => {
-            let values: Vec<serde_json::Value> = if crate::format_of(path) == Format::Json {
-                serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?
-            } else {
-                text.lines()
-                    .enumerate()
-                    .map(|(n, line)| {
-                        serde_json::from_str(line).map_err(|e| bad(format!("line {}: {e}", n + 1)))
-                    })
-                    .collect::<Result<_, _>>()?
-            };
-            for (n, value) in values.iter().enumerate() {
-                let id = value["id"]
-                    .as_i64()
-                    .ok_or_else(|| bad(format!("contact {}: field id is not a number", n + 1)))?;
-                if let Some(at) = value["created_at"].as_i64() {
-                    contacts.push((id, at));
-                }
+        Format::Jsonl => {
+            for (n, line) in io::BufRead::lines(reader).enumerate() {
+                let line = line?;
+                let contact: Placed =
+                    serde_json::from_str(&line).map_err(|e| bad(format!("line {}: {e}", n + 1)))?;
+                last.see_placed(contact);
             }
+        }
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_reader(reader);
+            serde::de::Deserializer::deserialize_seq(&mut de, &mut last)
+                .map_err(|e| bad(e.to_string()))?;
         }
         Format::Table => return Err(bad("a table is no export to start from".to_owned())),
     }
-    let Some(last) = contacts.iter().map(|&(_, at)| at).max() else {
-        return Ok(None);
-    };
-    let ids = contacts
-        .iter()
-        .filter(|&&(_, at)| at == last)
-        .map(|&(id, _)| id)
-        .collect();
-    Ok(Some((last, ids)))
+    Ok(last.at.map(|at| (at, last.ids)))
+}
+
+/// What `--since` needs of a contact in a JSON export.
+#[derive(Deserialize)]
+struct Placed {
+    id: i64,
+    created_at: Option<i64>,
+}
+
+/// The latest creation time seen, and the ids created then.
+#[derive(Default)]
+struct Last {
+    at: Option<i64>,
+    ids: Vec<i64>,
+}
+
+impl Last {
+    fn see(&mut self, id: i64, at: i64) {
+        match self.at {
+            Some(last) if at < last => {}
+            Some(last) if at == last => self.ids.push(id),
+            _ => {
+                self.at = Some(at);
+                self.ids = vec![id];
+            }
+        }
+    }
+
+    fn see_placed(&mut self, contact: Placed) {
+        if let Some(at) = contact.created_at {
+            self.see(contact.id, at);
+        }
+    }
+}
+
+/// A JSON array of contacts, read element by element.
+impl<'de> serde::de::Visitor<'de> for &mut Last {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array of contacts")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(contact) = seq.next_element::<Placed>()? {
+            self.see_placed(contact);
+        }
+        Ok(())
+    }
 }

@@ -133,7 +133,11 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         .build()?;
 
     let mut search = search_for(&client, &args);
-    if let (true, Some(path)) = (args.all && oldest_first(&args), &args.output) {
+    // An export with a limit is short, and its limit does not carry over a resume.
+    if let (true, Some(path)) = (
+        args.all && oldest_first(&args) && args.limit.is_none(),
+        &args.output,
+    ) {
         return export_to_file(&client, &args, search, format, path).await;
     }
     if args.resume {
@@ -149,7 +153,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     let mut more: Option<Option<i64>> = None;
 
     if args.all {
-        let (walk, seen) = walk_for(search, &args)?;
+        let (walk, seen, _) = walk_for(search, &args)?;
         // On a terminal showing the contacts themselves, the rows are the progress.
         let progress = (!io::stdout().is_terminal() || args.output.is_some())
             .then(|| Progress::start(&client, args.limit))
@@ -247,7 +251,7 @@ fn oldest_first(args: &SearchArgs) -> bool {
 fn walk_for(
     search: livedesk::Search,
     args: &SearchArgs,
-) -> Result<(livedesk::Paginate, Vec<i64>), Failure> {
+) -> Result<(livedesk::Paginate, Vec<i64>, Option<i64>), Failure> {
     let mut walk = search.paginate().concurrency(args.concurrency);
     if let Some(limit) = args.limit {
         walk = walk.limit(limit);
@@ -257,10 +261,18 @@ fn walk_for(
         None => args.created_after,
         // From the previous export's last second: its contacts of that second are skipped,
         // the others created then are not missed.
-        Some(path) => export::last_of(path)?.map(|(last, ids)| {
-            seen = ids;
-            last - 1
-        }),
+        Some(path) => match export::last_of(path)? {
+            Some((last, ids)) => {
+                seen = ids;
+                Some(last.checked_sub(1).ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "--since {}: its last contact's creation time is out of range",
+                        path.display()
+                    ))
+                })?)
+            }
+            None => None,
+        },
     };
     if let Some(after) = after {
         walk = walk.created_after(after);
@@ -268,7 +280,7 @@ fn walk_for(
     if let Some(before) = args.created_before {
         walk = walk.created_before(before);
     }
-    Ok((walk, seen))
+    Ok((walk, seen, after))
 }
 
 /// `--all --output FILE`, oldest first: an export that survives interruptions (see
@@ -291,7 +303,7 @@ async fn export_to_file(
             path.display()
         )));
     }
-    let (walk, seen) = walk_for(search, args)?;
+    let (walk, seen, after) = walk_for(search, args)?;
     let mut labels: Vec<String> = args
         .labels
         .iter()
@@ -300,10 +312,11 @@ async fn export_to_file(
     labels.sort();
     let settings = export::Settings {
         query: export::query_fingerprint(args.query.as_deref()),
+        literal: args.literal,
         labels,
         format: format!("{format:?}"),
         inboxes: !args.no_inboxes,
-        created_after: args.created_after,
+        created_after: after,
         created_before: args.created_before,
     };
     let (mut export, mut writer) = export::Export::open(
