@@ -1,222 +1,748 @@
-//! Large exports against rate limits, with default settings: how close to each limit's
-//! sustained rate a walk of 300 pages runs, and how many of its requests are refused.
+//! Large exports against rate limits: the client's limiter model (`src/limiter.rs`, the same
+//! file, included below) run against simulated limiters in virtual time, then the whole
+//! client against the sandbox's limiter over real loopback sockets.
 //!
-//! Limiters (scaled: the real window is a minute; nothing in the client knows either scale):
-//! (a) Rack::Attack's fixed window, 20 requests a second, every request counted, `429 Retry
-//! later` as text, no `Retry-After`; (b) a token bucket of 20 refilled at 20 a second; (c) a
-//! fixed window of 20 requests per 2 seconds that sends `Retry-After`; (d) a fixed window of
-//! 100 requests per 5 seconds (the account's 100 a window, at (a)'s rate). Plus a `has_more`
-//! server with 20 ms latency and no limit, against the paging bench's latency bound.
+//! **Simulation.** Deterministic from `SEED`; a run takes milliseconds. Each scenario exports
+//! its pages through `concurrency` workers (a page refused is asked again), with round trips
+//! drawn uniformly in a range (the request's way out a random 30-70% of it), starting at 20
+//! evenly spaced points of the limiter's window (windows are aligned to the virtual clock, as
+//! Rack::Attack aligns them to the epoch). Each line gives the worst over the starting points:
+//! `efficiency` (the pages at the limiter's sustained rate, over the wall time), `share_429`
+//! (refused over sent), `max_429_per_window` after the first two windows, and for the limit
+//! that changes, the windows taken to get back within 3% of the new limit.
 //!
-//! `cargo bench --bench ratelimit` prints machine-readable lines and writes
-//! `benches/ratelimit.svg` (requests a second and `429`s over time, fixed window).
+//! **Real sockets.** The sandbox's fixed window (aligned to the epoch) at two small scales,
+//! each export started at three points of a window, with default client settings: efficiency,
+//! `429` share, and every contact exactly once.
+//!
+//! `cargo bench --bench ratelimit` prints one `key=value` line per scenario and writes
+//! `benches/ratelimit.svg` (requests and `429`s a minute over the full-scale simulated export).
+//! `cargo bench --bench ratelimit -- --sim` skips the real sockets. For debugging:
+//! `SIM_ONLY=name` runs the scenarios whose name contains it, `SIM_DEBUG=1` prints the
+//! windows with more than one `429`, and `SIM_TRACE=n` every answer of the run whose seed's
+//! low byte is `n`.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[allow(dead_code)]
+#[path = "../src/limiter.rs"]
+mod limiter;
 
 use std::{
-    sync::Arc,
+    cmp::Reverse,
+    collections::{BTreeMap, BinaryHeap, VecDeque},
     time::{Duration, Instant},
 };
 
-use common::{
-    limits::{Limit, Limited},
-    server::{Reply, TestServer, contacts_api},
-};
-use livedesk::{Client, Credentials};
-use serde_json::json;
+use limiter::{Answer, Model, Wait};
 
-const PAGES: u64 = 300;
+const SEED: u64 = 0x5EED_2026;
+/// Starting points across a window.
+const STARTS: usize = 20;
+/// The longest `Retry-After` the default client honours (its throttle deadline).
+const MAX_PAUSE: Duration = Duration::from_secs(180);
 
-fn default_client(base_url: &str) -> Client {
-    Client::builder(Credentials::new(common::KEY, common::SECRET).unwrap())
-        .base_url(base_url)
-        .build()
-        .unwrap()
-}
+/// SplitMix64: small, fast, deterministic.
+struct Rng(u64);
 
-struct Run {
-    wall: Duration,
-    share_429: f64,
-    log: Vec<(Duration, bool)>,
-    pace: Option<f64>,
-}
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 
-async fn export(limit: Limit) -> Run {
-    let limited = Arc::new(Limited::new(limit, contacts_api(PAGES * 15)));
-    let server = TestServer::start({
-        let limited = limited.clone();
-        move |request| limited.answer(request)
-    })
-    .await;
-    server
-        .stats
-        .forget_requests
-        .store(true, std::sync::atomic::Ordering::Relaxed);
-    let client = default_client(&server.base_url);
-    let started = Instant::now();
-    let contacts = client.search("x").paginate().collect().await.unwrap();
-    let wall = started.elapsed();
-    let mut ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(ids.len() as u64, PAGES * 15, "every contact exactly once");
-    assert_eq!(
-        contacts.len() as u64,
-        PAGES * 15,
-        "every contact exactly once"
-    );
-    Run {
-        wall,
-        share_429: limited.share_refused(),
-        log: limited.log.lock().unwrap().clone(),
-        pace: client.pacing().map(|p| p.per_minute_rate()),
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
-/// 20 ms a page, `has_more`, no limit: a walk at concurrency 8 against the latency bound.
-async fn has_more_walk() -> (Duration, Duration) {
-    const LATENCY: Duration = Duration::from_millis(20);
-    const HAS_MORE_PAGES: u32 = 200;
-    const CONCURRENCY: usize = 8;
-    let server = TestServer::start(|request| {
-        let p = request.page();
-        let first = i64::from(p - 1) * 15 + 1;
-        let ids = if p <= HAS_MORE_PAGES {
-            first..first + 15
-        } else {
-            0..0
+#[derive(Clone, Copy, Debug)]
+enum RetryAfter {
+    No,
+    /// Whole seconds to the window's end, rounded up.
+    Seconds,
+    /// The window's end as an HTTP date (whole seconds, rounded up), read with a client
+    /// clock off by up to this many seconds either way.
+    Date(f64),
+}
+
+#[derive(Clone, Debug)]
+enum Shape {
+    /// Windows `[k·period, (k+1)·period)` of `limits(k)`; every request counts.
+    Window {
+        period: f64,
+        limits: fn(i64, u64) -> u64,
+        limit: u64,
+        retry_after: RetryAfter,
+        /// Another consumer's share of each window, arriving at random times in it.
+        other: f64,
+    },
+    Bucket {
+        burst: f64,
+        per_second: f64,
+    },
+    /// At most `limit` accepted requests in any `period`.
+    Log {
+        limit: usize,
+        period: f64,
+    },
+}
+
+fn steady(_: i64, limit: u64) -> u64 {
+    limit
+}
+
+/// 100 a minute, then 50, then 100 again, each for 20 windows.
+fn changing(k: i64, limit: u64) -> u64 {
+    if k.rem_euclid(60) >= 20 && k.rem_euclid(60) < 40 {
+        limit / 2
+    } else {
+        limit
+    }
+}
+
+struct Limiter {
+    shape: Shape,
+    window: i64,
+    count: u64,
+    others: VecDeque<f64>,
+    tokens: f64,
+    refilled: f64,
+    log: VecDeque<f64>,
+}
+
+enum Verdict {
+    Pass,
+    /// Refused; `Retry-After` as an absolute time (server clock), if sent.
+    Refuse(Option<f64>),
+}
+
+impl Limiter {
+    fn new(shape: Shape) -> Self {
+        let tokens = match shape {
+            Shape::Bucket { burst, .. } => burst,
+            _ => 0.0,
         };
-        Reply::json(&json!({
-            "meta": {"count": 15, "current_page": p, "has_more": p < HAS_MORE_PAGES},
-            "payload": ids.map(common::contact).collect::<Vec<_>>(),
-        }))
-        .delay(LATENCY)
-    })
-    .await;
-    let client = default_client(&server.base_url);
-    let started = Instant::now();
-    let contacts = client
-        .search("x")
-        .paginate()
-        .concurrency(CONCURRENCY)
-        .collect()
-        .await
-        .unwrap();
-    let wall = started.elapsed();
-    assert_eq!(contacts.len(), HAS_MORE_PAGES as usize * 15);
-    let rounds = (HAS_MORE_PAGES as usize - 1).div_ceil(CONCURRENCY) as u32 + 1;
-    (wall, LATENCY * rounds)
-}
-
-#[tokio::main]
-async fn main() {
-    let window = Limit::FixedWindow {
-        limit: 20,
-        window: Duration::from_secs(1),
-        retry_after: false,
-    };
-    let bucket = Limit::TokenBucket {
-        burst: 20,
-        per_second: 20.0,
-    };
-    let retry_after = Limit::FixedWindow {
-        limit: 20,
-        window: Duration::from_secs(2),
-        retry_after: true,
-    };
-    // The account's own shape, 100 a window, at the same rate: the steps scale with it.
-    let window_100 = Limit::FixedWindow {
-        limit: 100,
-        window: Duration::from_secs(5),
-        retry_after: false,
-    };
-    // The requests that count: the pages and the one confirming the end.
-    let requests = PAGES as f64 + 1.0;
-    let ideal = |limit: Limit| match limit {
-        Limit::FixedWindow { limit, window, .. } => {
-            window.as_secs_f64() * requests / f64::from(limit)
-        }
-        Limit::TokenBucket { burst, per_second } => (requests - f64::from(burst)) / per_second,
-    };
-    let mut window_log = Vec::new();
-    for (name, limit) in [
-        ("window", window),
-        ("bucket", bucket),
-        ("retry_after", retry_after),
-        ("window_100", window_100),
-    ] {
-        let run = export(limit).await;
-        let efficiency = ideal(limit) / run.wall.as_secs_f64();
-        println!(
-            "# {name}: {PAGES} pages in {:.2} s (ideal {:.2} s), learnt pace {}",
-            run.wall.as_secs_f64(),
-            ideal(limit),
-            run.pace.map_or("none".into(), |p| format!("{p:.0}/min"))
-        );
-        println!("ratelimit_efficiency_{name}: {efficiency:.3}");
-        println!("share_429_{name}: {:.3}", run.share_429);
-        if name == "window" {
-            window_log = run.log;
+        Self {
+            shape,
+            window: i64::MIN,
+            count: 0,
+            others: VecDeque::new(),
+            tokens,
+            refilled: 0.0,
+            log: VecDeque::new(),
         }
     }
-    let (wall, bound) = has_more_walk().await;
+
+    fn arrive(&mut self, t: f64, rng: &mut Rng) -> Verdict {
+        match self.shape.clone() {
+            Shape::Window {
+                period,
+                limits,
+                limit,
+                retry_after,
+                other,
+            } => {
+                let k = (t / period).floor() as i64;
+                let cap = limits(k, limit);
+                if k != self.window {
+                    self.window = k;
+                    self.count = 0;
+                    let n = (other * cap as f64).round() as usize;
+                    let mut times: Vec<f64> =
+                        (0..n).map(|_| (k as f64 + rng.unit()) * period).collect();
+                    times.sort_by(f64::total_cmp);
+                    self.others = times.into();
+                }
+                while self.others.front().is_some_and(|&o| o < t) {
+                    self.others.pop_front();
+                    self.count += 1;
+                }
+                self.count += 1;
+                if self.count <= cap {
+                    return Verdict::Pass;
+                }
+                let end = (k + 1) as f64 * period;
+                Verdict::Refuse(match retry_after {
+                    RetryAfter::No => None,
+                    RetryAfter::Seconds => Some(t + (end - t).ceil()),
+                    RetryAfter::Date(_) => Some(end.ceil()),
+                })
+            }
+            Shape::Bucket { burst, per_second } => {
+                self.tokens = (self.tokens + (t - self.refilled) * per_second).min(burst);
+                self.refilled = t;
+                if self.tokens >= 1.0 {
+                    self.tokens -= 1.0;
+                    Verdict::Pass
+                } else {
+                    Verdict::Refuse(None)
+                }
+            }
+            Shape::Log { limit, period } => {
+                while self.log.front().is_some_and(|&a| a <= t - period) {
+                    self.log.pop_front();
+                }
+                if self.log.len() < limit {
+                    self.log.push_back(t);
+                    Verdict::Pass
+                } else {
+                    Verdict::Refuse(None)
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Scenario {
+    name: &'static str,
+    shape: Shape,
+    pages: u64,
+    concurrency: usize,
+    /// Round trips, seconds.
+    rtt: (f64, f64),
+    headroom: f64,
+}
+
+impl Scenario {
+    /// The limiter's window (or the time its burst takes to refill).
+    fn period(&self) -> f64 {
+        match self.shape {
+            Shape::Window { period, .. } | Shape::Log { period, .. } => period,
+            Shape::Bucket { burst, per_second } => burst / per_second,
+        }
+    }
+
+    /// Requests a second the limiter sustains for this client.
+    fn sustained(&self) -> f64 {
+        match self.shape {
+            Shape::Window {
+                period,
+                limit,
+                other,
+                limits,
+                ..
+            } => {
+                // The mean over a cycle of the limits (one value unless it changes).
+                let mean = (0..60).map(|k| limits(k, limit) as f64).sum::<f64>() / 60.0;
+                mean * (1.0 - other) / period
+            }
+            Shape::Bucket { per_second, .. } => per_second,
+            Shape::Log { limit, period } => limit as f64 / period,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Outcome {
+    wall: f64,
+    sent: u64,
+    refused: u64,
+    /// Per window of the limiter (from the export's first): passed and refused.
+    windows: BTreeMap<i64, (u64, u64)>,
+    /// (time since start, refused) of every request, for the chart.
+    log: Vec<(f64, bool)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    Wake(usize, u64),
+    Arrive(usize),
+    Answer(usize),
+}
+
+struct Request {
+    page: u64,
+    worker: usize,
+    ticket: limiter::Ticket,
+    rtt: f64,
+    verdict: Option<Verdict>,
+}
+
+/// One export from `start` (virtual seconds): every page asked until it passes.
+fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
+    let mut rng = Rng(seed);
+    let mut limiter = Limiter::new(s.shape.clone());
+    let mut model = Model::new(s.headroom, MAX_PAUSE);
+    let period = s.period();
+    let first_window = (start / period).floor() as i64;
+    let ns = |t: f64| (t * 1e9).round() as u64;
+    let mut queue: BinaryHeap<Reverse<(u64, u64, Event)>> = BinaryHeap::new();
+    let mut seq = 0u64;
+    let mut push = |queue: &mut BinaryHeap<_>, t: f64, e: Event| {
+        seq += 1;
+        queue.push(Reverse((ns(t), seq, e)));
+    };
+    let mut todo: VecDeque<u64> = (0..s.pages).collect();
+    let mut done = 0u64;
+    let mut requests: Vec<Request> = Vec::new();
+    let mut wake_gen = vec![0u64; s.concurrency];
+    let mut busy = vec![false; s.concurrency];
+    let mut waiting_answer: Vec<usize> = Vec::new();
+    let mut out = Outcome::default();
+    let mut stalls = 0u32;
+    let trace = std::env::var("SIM_TRACE").is_ok_and(|v| v.parse::<u64>() == Ok(seed & 0xff));
+    let start_ns = ns(start);
+    for w in 0..s.concurrency {
+        push(&mut queue, start, Event::Wake(w, 0));
+    }
+    while let Some(Reverse((t_ns, _, event))) = queue.pop() {
+        let t = t_ns as f64 / 1e9;
+        let clock = Duration::from_nanos(t_ns - start_ns);
+        match event {
+            Event::Wake(w, generation) => {
+                if busy[w] || generation != wake_gen[w] || todo.is_empty() {
+                    continue;
+                }
+                match model.try_send(clock) {
+                    Ok(ticket) => {
+                        let page = todo.pop_front().unwrap();
+                        busy[w] = true;
+                        let rtt = s.rtt.0 + (s.rtt.1 - s.rtt.0) * rng.unit();
+                        let out_leg = rtt * (0.3 + 0.4 * rng.unit());
+                        requests.push(Request {
+                            page,
+                            worker: w,
+                            ticket,
+                            rtt,
+                            verdict: None,
+                        });
+                        push(&mut queue, t + out_leg, Event::Arrive(requests.len() - 1));
+                    }
+                    Err(Wait::Until(at)) => {
+                        wake_gen[w] += 1;
+                        let at = (start_ns + at.as_nanos() as u64) as f64 / 1e9;
+                        stalls = if at <= t { stalls + 1 } else { 0 };
+                        if stalls == 9_999 {
+                            let mut m = model.clone();
+                            eprintln!(
+                                "now {clock:?}: {:?} / +1ms {:?}",
+                                m.try_send(clock),
+                                m.try_send(clock + Duration::from_millis(1))
+                            );
+                        }
+                        assert!(
+                            stalls < 10_000,
+                            "{}: the model keeps saying now at {t} ({at}): {model:#?}",
+                            s.name
+                        );
+                        push(&mut queue, at.max(t), Event::Wake(w, wake_gen[w]));
+                    }
+                    Err(Wait::Answer) => waiting_answer.push(w),
+                }
+            }
+            Event::Arrive(r) => {
+                let verdict = limiter.arrive(t, &mut rng);
+                let k = (t / period).floor() as i64 - first_window;
+                let entry = out.windows.entry(k).or_default();
+                out.sent += 1;
+                match verdict {
+                    Verdict::Pass => entry.0 += 1,
+                    Verdict::Refuse(_) => {
+                        entry.1 += 1;
+                        out.refused += 1;
+                    }
+                }
+                if keep_log {
+                    out.log
+                        .push((t - start, matches!(verdict, Verdict::Refuse(_))));
+                }
+                let request = &mut requests[r];
+                request.verdict = Some(verdict);
+                let back = t + request.rtt * 0.5;
+                push(&mut queue, back, Event::Answer(r));
+            }
+            Event::Answer(r) => {
+                let request = &mut requests[r];
+                let answer = match request.verdict.take() {
+                    Some(Verdict::Pass) => {
+                        done += 1;
+                        Answer::Passed
+                    }
+                    Some(Verdict::Refuse(at)) => {
+                        todo.push_front(request.page);
+                        Answer::Throttled(at.map(|at| {
+                            let skew = match &s.shape {
+                                Shape::Window {
+                                    retry_after: RetryAfter::Date(skew),
+                                    ..
+                                } => skew * (2.0 * rng.unit() - 1.0),
+                                _ => 0.0,
+                            };
+                            Duration::from_secs_f64((at - t - skew).max(0.0))
+                        }))
+                    }
+                    None => unreachable!("answered before it arrived"),
+                };
+                model.answered(request.ticket, clock, answer);
+                if trace {
+                    eprintln!(
+                        "{:9.3} w{} {:?} {:?}",
+                        t - start,
+                        (t / period).floor() as i64 - first_window,
+                        answer,
+                        model.snapshot(clock).shape
+                    );
+                }
+                let w = request.worker;
+                busy[w] = false;
+                if done == s.pages {
+                    out.wall = t - start;
+                    break;
+                }
+                wake_gen[w] += 1;
+                push(&mut queue, t, Event::Wake(w, wake_gen[w]));
+                for w in waiting_answer.drain(..) {
+                    wake_gen[w] += 1;
+                    push(&mut queue, t, Event::Wake(w, wake_gen[w]));
+                }
+            }
+        }
+    }
+    out
+}
+
+struct Summary {
+    efficiency: f64,
+    share_429: f64,
+    max_per_window: u64,
+    recover: Option<u64>,
+    worst_start: f64,
+}
+
+fn run(s: &Scenario) -> Summary {
+    let period = s.period();
+    let mut summary = Summary {
+        efficiency: f64::INFINITY,
+        share_429: 0.0,
+        max_per_window: 0,
+        recover: None,
+        worst_start: 0.0,
+    };
+    for i in 0..STARTS {
+        // Far from the virtual epoch, at an even share of a window.
+        let start = 1000.0 * period + period * i as f64 / STARTS as f64;
+        let seed = SEED ^ (i as u64).wrapping_mul(0x1234_5678_9ABC_DEF1);
+        let out = export(s, start, seed, false);
+        let efficiency = s.pages as f64 / s.sustained() / out.wall;
+        if efficiency < summary.efficiency {
+            summary.efficiency = efficiency;
+            summary.worst_start = i as f64 / STARTS as f64;
+        }
+        summary.share_429 = summary.share_429.max(out.refused as f64 / out.sent as f64);
+        // The first two whole windows: a start inside a window leaves its rest before them.
+        let skip = if i == 0 { 2 } else { 3 };
+        let per_window = out
+            .windows
+            .iter()
+            .filter(|(k, _)| **k >= skip)
+            .map(|(_, (_, refused))| *refused)
+            .max()
+            .unwrap_or(0);
+        summary.max_per_window = summary.max_per_window.max(per_window);
+        if std::env::var("SIM_DEBUG").is_ok() && per_window > 1 {
+            let bad: Vec<_> = out
+                .windows
+                .iter()
+                .filter(|(k, (_, r))| **k >= skip && *r > 1)
+                .map(|(k, v)| (*k, *v))
+                .take(8)
+                .collect();
+            eprintln!("start {i}: {bad:?}");
+        }
+        if let Shape::Window { limits, limit, .. } = s.shape
+            && s.name.starts_with("changing")
+        {
+            let first = (start / period).floor() as i64;
+            let mut worst = 0;
+            let mut changed_at = None;
+            for (&k, &(passed, _)) in &out.windows {
+                let absolute = first + k;
+                if k > 0 && limits(absolute, limit) != limits(absolute - 1, limit) {
+                    changed_at = Some(k);
+                }
+                if let Some(c) = changed_at
+                    && passed as f64 >= 0.97 * limits(absolute, limit) as f64
+                    && passed as f64 <= limits(absolute, limit) as f64
+                {
+                    worst = worst.max(k - c + 1);
+                    changed_at = None;
+                }
+            }
+            summary.recover = Some(summary.recover.unwrap_or(0).max(worst as u64));
+        }
+    }
+    summary
+}
+
+fn window(limit: u64, period: f64) -> Shape {
+    Shape::Window {
+        period,
+        limits: steady,
+        limit,
+        retry_after: RetryAfter::No,
+        other: 0.0,
+    }
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let fast = (0.02, 0.1);
+    let base = |name, shape, pages, concurrency, rtt| Scenario {
+        name,
+        shape,
+        pages,
+        concurrency,
+        rtt,
+        headroom: 0.0,
+    };
+    let full = 6_667;
+    vec![
+        base("window_20_per_2s", window(20, 2.0), full, 4, fast),
+        base("window_30_per_6s", window(30, 6.0), full, 4, (0.05, 0.3)),
+        base("window_100_per_60s", window(100, 60.0), full, 4, (0.1, 0.4)),
+        base(
+            "window_1000_per_hour",
+            window(1000, 3600.0),
+            60_000,
+            16,
+            (0.02, 2.0),
+        ),
+        base(
+            "window_100_per_60s_slow",
+            window(100, 60.0),
+            full,
+            8,
+            (0.5, 2.0),
+        ),
+        base("window_100_per_60s_c1", window(100, 60.0), full, 1, fast),
+        base("window_100_per_60s_c16", window(100, 60.0), full, 16, fast),
+        base(
+            "bucket_15_per_s_burst_15",
+            Shape::Bucket {
+                burst: 15.0,
+                per_second: 15.0,
+            },
+            full,
+            4,
+            fast,
+        ),
+        base(
+            "bucket_2_per_s_burst_60",
+            Shape::Bucket {
+                burst: 60.0,
+                per_second: 2.0,
+            },
+            2_000,
+            8,
+            fast,
+        ),
+        base(
+            "sliding_log_20_per_2s",
+            Shape::Log {
+                limit: 20,
+                period: 2.0,
+            },
+            full,
+            4,
+            fast,
+        ),
+        base(
+            "sliding_log_100_per_60s",
+            Shape::Log {
+                limit: 100,
+                period: 60.0,
+            },
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "retry_after_seconds_20_per_2s",
+            Shape::Window {
+                period: 2.0,
+                limits: steady,
+                limit: 20,
+                retry_after: RetryAfter::Seconds,
+                other: 0.0,
+            },
+            full,
+            4,
+            fast,
+        ),
+        base(
+            "retry_after_date_30_per_6s",
+            Shape::Window {
+                period: 6.0,
+                limits: steady,
+                limit: 30,
+                retry_after: RetryAfter::Date(0.2),
+                other: 0.0,
+            },
+            full,
+            4,
+            fast,
+        ),
+        base(
+            "shared_30pct_100_per_60s",
+            Shape::Window {
+                period: 60.0,
+                limits: steady,
+                limit: 100,
+                retry_after: RetryAfter::No,
+                other: 0.3,
+            },
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "changing_100_50_100_per_60s",
+            Shape::Window {
+                period: 60.0,
+                limits: changing,
+                limit: 100,
+                retry_after: RetryAfter::No,
+                other: 0.0,
+            },
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+    ]
+}
+
+fn full_scale() -> Scenario {
+    Scenario {
+        name: "full_scale_100000_contacts_100_per_60s",
+        shape: window(100, 60.0),
+        pages: 6_667,
+        concurrency: 4,
+        rtt: (0.1, 0.4),
+        headroom: 0.0,
+    }
+}
+
+fn simulate() {
+    let started = Instant::now();
+    let only = std::env::var("SIM_ONLY").ok();
+    for s in scenarios().iter().chain([full_scale()].iter()) {
+        if only.as_ref().is_some_and(|o| !s.name.contains(o.as_str())) {
+            continue;
+        }
+        let summary = run(s);
+        println!(
+            "sim scenario={} pages={} concurrency={} rtt_ms={:.0}-{:.0} starts={STARTS} efficiency={:.3} share_429={:.4} max_429_per_window={} recover_windows={} worst_start={:.2}",
+            s.name,
+            s.pages,
+            s.concurrency,
+            s.rtt.0 * 1e3,
+            s.rtt.1 * 1e3,
+            summary.efficiency,
+            summary.share_429,
+            summary.max_per_window,
+            summary.recover.map_or("-".to_owned(), |r| r.to_string()),
+            summary.worst_start,
+        );
+    }
     println!(
-        "# has_more: 200 pages in {:.0} ms, latency bound {:.0} ms",
-        wall.as_secs_f64() * 1e3,
-        bound.as_secs_f64() * 1e3
+        "# simulated in {:.0} ms of real time",
+        started.elapsed().as_secs_f64() * 1e3
     );
-    println!(
-        "has_more_ratio_to_ideal: {:.3}",
-        wall.as_secs_f64() / bound.as_secs_f64()
-    );
-    if let Err(e) = draw_chart("benches/ratelimit.svg", &window_log) {
+    let s = full_scale();
+    let out = export(&s, 1000.0 * 60.0 + 30.0, SEED, true);
+    if let Err(e) = draw_chart("benches/ratelimit.svg", &out.log) {
         eprintln!("could not draw the chart: {e}");
     }
 }
 
-/// Requests a second (passed and refused) in 250 ms bins, during the fixed-window export.
-fn draw_chart(path: &str, log: &[(Duration, bool)]) -> Result<(), Box<dyn std::error::Error>> {
-    use plotters::prelude::*;
-
-    const BIN: f64 = 0.25;
-    let end = log.last().map_or(1.0, |(at, _)| at.as_secs_f64());
-    let bins = (end / BIN).ceil() as usize + 1;
-    let (mut passed, mut refused) = (vec![0.0; bins], vec![0.0; bins]);
-    for (at, was_refused) in log {
-        let bin = (at.as_secs_f64() / BIN) as usize;
-        if *was_refused {
-            refused[bin] += 1.0 / BIN;
-        } else {
-            passed[bin] += 1.0 / BIN;
+/// Over real sockets: the sandbox's epoch-aligned window, started at three points of it.
+async fn real_sockets() {
+    use livedesk::Sandbox;
+    const CONTACTS: usize = 3_200;
+    for (limit, window) in [
+        (20u32, Duration::from_secs(1)),
+        (30, Duration::from_secs(3)),
+    ] {
+        for third in 0..3 {
+            let sandbox = Sandbox::builder()
+                .contacts(CONTACTS)
+                .rate_limit(limit, window)
+                .start()
+                .await
+                .unwrap();
+            let client = sandbox.client().build().unwrap();
+            // Start at 0, 1/3 or 2/3 of a window of the epoch-aligned limiter (plus a little,
+            // so that a late timer does not start it in the window before).
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap();
+            let w = window.as_secs_f64();
+            let phase = now.as_secs_f64() % w;
+            let target = (w * f64::from(third) / 3.0 + 0.01 + w - phase) % w;
+            tokio::time::sleep(Duration::from_secs_f64(target)).await;
+            let started = Instant::now();
+            let contacts = client.search("e").paginate().collect().await.unwrap();
+            let wall = started.elapsed().as_secs_f64();
+            let mut ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
+            let n = ids.len();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), n, "every contact exactly once");
+            let pacing = client.pacing();
+            let pages = n.div_ceil(15) as f64;
+            let ideal = pages * w / f64::from(limit);
+            println!(
+                "socket limit={limit}_per_{}s start={third}/3 contacts={n} requests={} efficiency={:.3} share_429={:.4} shape={:?}",
+                window.as_secs(),
+                pacing.requests(),
+                ideal / wall,
+                pacing.throttled_requests() as f64 / pacing.requests() as f64,
+                pacing.shape(),
+            );
         }
     }
-    let top = passed
-        .iter()
-        .chain(&refused)
-        .fold(40.0f64, |a, &b| a.max(b))
-        * 1.1;
+}
+
+/// Requests a minute (passed and refused), in one-minute bins, over the full-scale export.
+fn draw_chart(path: &str, log: &[(f64, bool)]) -> Result<(), Box<dyn std::error::Error>> {
+    use plotters::prelude::*;
+
+    const BIN: f64 = 60.0;
+    let end = log.last().map_or(1.0, |(at, _)| *at);
+    let bins = (end / BIN).ceil() as usize + 1;
+    let (mut passed, mut refused) = (vec![0.0; bins], vec![0.0; bins]);
+    for &(at, was_refused) in log {
+        let bin = (at / BIN) as usize;
+        if was_refused {
+            refused[bin] += 1.0;
+        } else {
+            passed[bin] += 1.0;
+        }
+    }
+    let minutes = end / 60.0;
     let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "Exporting 300 pages through a fixed window of 20 requests a second",
+            "100,000 contacts (6,667 pages) through 100 searches a minute, simulated",
             ("sans-serif", 18),
         )
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(56)
-        .build_cartesian_2d(0f64..end.max(1.0), 0f64..top)?;
+        .build_cartesian_2d(0f64..minutes.max(1.0), 0f64..130f64)?;
     chart
         .configure_mesh()
-        .x_desc("seconds since the export started")
-        .y_desc("requests a second (250 ms bins)")
+        .x_desc("minutes since the export started")
+        .y_desc("requests in each minute")
         .draw()?;
     let series = |counts: &[f64]| -> Vec<(f64, f64)> {
         counts
             .iter()
             .enumerate()
-            .map(|(i, &n)| (i as f64 * BIN, n))
+            .map(|(i, &n)| (i as f64 * BIN / 60.0, n))
             .collect()
     };
     chart
@@ -234,10 +760,10 @@ fn draw_chart(path: &str, log: &[(Duration, bool)]) -> Result<(), Box<dyn std::e
         .legend(|(x, y)| Circle::new((x + 10, y), 4, RED.filled()));
     chart
         .draw_series(LineSeries::new(
-            vec![(0.0, 20.0), (end.max(1.0), 20.0)],
+            vec![(0.0, 100.0), (minutes.max(1.0), 100.0)],
             BLACK.mix(0.5).stroke_width(1),
         ))?
-        .label("the limit: 20 a second")
+        .label("the limit: 100 a minute")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5)));
     chart
         .configure_series_labels()
@@ -247,4 +773,12 @@ fn draw_chart(path: &str, log: &[(Duration, bool)]) -> Result<(), Box<dyn std::e
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    simulate();
+    if !std::env::args().any(|a| a == "--sim") {
+        real_sockets().await;
+    }
 }

@@ -5,8 +5,8 @@ use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 use reqwest::{Url, header::HeaderMap};
 
 use crate::{
-    ConfigError, Credentials, Error, RateLimit, RetryPolicy, Search, auth::env_var, generated,
-    pacer::Pacer, transport::Transport,
+    ConfigError, Credentials, Error, Pacing, RateLimit, RetryPolicy, Search, auth::env_var,
+    generated, pacer::Pacer, retry::RetryBudget, transport::Transport,
 };
 
 /// Where LiveDesk's API lives; clients use it unless told otherwise.
@@ -84,6 +84,7 @@ impl Client {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             rate_limit: None,
+            headroom: 0.0,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
     }
@@ -161,29 +162,32 @@ impl Client {
         self.search(crate::lookup::escape_wildcards(text))
     }
 
-    /// The pace the client keeps now, shared by its clones: the [`RateLimit`] set on the
-    /// builder, or the one it learnt from the server's throttling (`None` until a first
-    /// `429` has lifted).
+    /// What the client has found out about the rate limit, shared by its clones: the limit's
+    /// shape and numbers, the rate it runs at, and its requests and `429`s so far.
     ///
-    /// How it learns: at the first `429` every request waits, one probe at a time, for the
-    /// throttle to lift; the requests that got through before it, over the time until it
-    /// lifted, is the account's allowance, of which it keeps 97%. From then on each success
-    /// speeds it up a little (0.06%, or 1% when far below where it was last throttled) and
-    /// each run of `429`s slows it by 3% (15% when throttled again right away), so a long
-    /// export runs near the limit with few `429`s (`cargo bench --bench ratelimit` measures
-    /// how near, and how few). A `Retry-After` pauses every request for as long as it says,
-    /// and ends the probing upward.
+    /// Without a [`RateLimit`] set on the builder, the client models the server's limiter
+    /// from its answers (the model is described in the README, "Large exports and rate
+    /// limits"): before the first `429` it sends freely; a `429` pauses it until the throttle
+    /// lifts (one probe at a time, at doubling gaps, or exactly as long as a `Retry-After`
+    /// says, for every request of the client); two lifts tell a fixed window (an allowance
+    /// each period, its boundaries placed in time) from a limiter whose capacity returns
+    /// gradually (a sustained rate). Then it spreads each window's allowance, less the
+    /// [`ClientBuilder::headroom`], between the boundaries it predicts, or paces at the rate,
+    /// and learns again when answers contradict the model. `cargo bench --bench ratelimit`
+    /// measures it against simulated limiters and over real sockets.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
     /// let everyone = client.contacts().paginate().collect().await?;
-    /// if let Some(pace) = client.pacing() {
-    ///     println!("the account allows about {:.0} searches a minute", pace.per_minute_rate());
+    /// let pacing = client.pacing();
+    /// println!("{:?}; {} of {} requests throttled", pacing.shape(), pacing.throttled_requests(), pacing.requests());
+    /// if let Some(per_minute) = pacing.requests_per_minute() {
+    ///     println!("the account allows about {per_minute:.0} searches a minute");
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn pacing(&self) -> Option<RateLimit> {
-        self.inner.engine.inner.pacer.pace()
+    pub fn pacing(&self) -> Pacing {
+        self.inner.engine.inner.pacer.pacing()
     }
 
     /// Whether the client is waiting for a throttle to lift right now: after a `429`, until a
@@ -197,7 +201,7 @@ impl Client {
     /// # }
     /// ```
     pub fn throttled(&self) -> bool {
-        self.inner.engine.inner.pacer.throttled()
+        self.pacing().throttled()
     }
 
     /// Whether this client (or a clone) saw the server ignore `direction`, and so asks for
@@ -246,7 +250,8 @@ impl fmt::Debug for Client {
 /// | timeout per attempt | 30 s |
 /// | connect timeout | 10 s |
 /// | retries | [`RetryPolicy::default`] |
-/// | rate limit | none |
+/// | rate limit | none: learnt from the server |
+/// | headroom | 0: the whole learnt limit is used |
 /// | largest success body | 16 MiB |
 ///
 /// ```
@@ -268,6 +273,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
+    headroom: f64,
     max_body_size: usize,
 }
 
@@ -340,6 +346,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Leaves this share of the learnt limit (0 to 0.9; default 0) to the account's other
+    /// users, such as agents searching in the LiveDesk dashboard: the client then sends at
+    /// most `1 - share` of what each window (or the rate) allows. It has no effect on a
+    /// [`rate_limit`](Self::rate_limit) set explicitly.
+    ///
+    /// ```
+    /// # let builder = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?);
+    /// // Leave a fifth of the account's searches to the agents.
+    /// let builder = builder.headroom(0.2);
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn headroom(mut self, share: f64) -> Self {
+        self.headroom = if share.is_nan() {
+            0.0
+        } else {
+            share.clamp(0.0, 0.9)
+        };
+        self
+    }
+
     /// The largest success body read, in bytes (default 16 MiB). A larger one stops being
     /// read at the cap and is an [`Error::BodyTooLarge`], not retried. Error bodies are always
     /// cut at 64 KiB, which holds more than any message needs.
@@ -389,9 +415,11 @@ impl ClientBuilder {
         let http = http
             .build()
             .map_err(|e| ConfigError::HttpClient(crate::error::cause(&e)))?;
+        let pacer = Pacer::new(self.rate_limit, self.headroom, self.retry.longest_pause());
         let transport = Transport {
             retry: self.retry,
-            pacer: Arc::new(Pacer::new(self.rate_limit)),
+            pacer: Arc::new(pacer),
+            budget: Arc::new(RetryBudget::new()),
             max_body: self.max_body_size,
         };
         Ok(Client {

@@ -8,6 +8,7 @@ mod client;
 mod enums;
 mod error;
 mod generated;
+mod limiter;
 mod lookup;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
@@ -30,7 +31,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ConfigError, Error, Result, TransportError};
 pub use paginate::{DEFAULT_CONCURRENCY, MAX_REPEATED_PAGES, PAGE_SIZE, Paginate, WalkError};
 pub use position::Position;
-pub use rate_limit::RateLimit;
+pub use rate_limit::{LimitShape, Pacing, RateLimit};
 pub use retry::{Decision, Outcome, RetryPolicy};
 #[cfg(feature = "sandbox")]
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxData};

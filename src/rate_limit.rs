@@ -4,7 +4,7 @@ use std::{num::NonZeroU32, time::Duration};
 
 /// At most `requests` requests every `per`, spaced evenly, across all clones of a client.
 ///
-/// Without one, a client learns the account's pace from its first throttle (see
+/// Without one, a client learns the limit from the server's throttling (see
 /// [`Client::pacing`](crate::Client::pacing)); set one when you know the limit, and it is kept
 /// as it is. Every attempt counts, retries included.
 ///
@@ -45,10 +45,6 @@ impl RateLimit {
         Self::new(requests, Duration::from_secs(60))
     }
 
-    pub(crate) fn from_interval(interval: Duration) -> Self {
-        Self { interval }
-    }
-
     /// Requests a minute at this pace.
     ///
     /// ```
@@ -69,5 +65,169 @@ impl RateLimit {
     /// ```
     pub fn interval(&self) -> Duration {
         self.interval
+    }
+}
+
+/// What a client has found out about the rate limit it meets, shared by its clones: from
+/// [`Client::pacing`](crate::Client::pacing), for logs and progress displays.
+///
+/// ```
+/// use livedesk::{Client, Credentials, LimitShape};
+///
+/// let client = Client::builder(Credentials::new("key", "secret")?).build()?;
+/// let pacing = client.pacing();
+/// // Nothing sent yet: nothing known.
+/// assert_eq!(pacing.shape(), LimitShape::Unknown);
+/// assert_eq!(pacing.requests_per_minute(), None);
+/// assert_eq!(pacing.requests(), 0);
+/// # Ok::<(), livedesk::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Pacing {
+    shape: LimitShape,
+    per_minute: Option<f64>,
+    throttled: bool,
+    requests: u64,
+    throttled_requests: u64,
+}
+
+/// The shape of a rate limit, as a client has learnt it.
+///
+/// ```
+/// use livedesk::LimitShape;
+///
+/// fn describe(shape: LimitShape) -> String {
+///     match shape {
+///         LimitShape::FixedWindow { allowance, period, .. } => {
+///             format!("{allowance} requests every {period:?}")
+///         }
+///         LimitShape::Rate { per_minute, .. } => format!("{per_minute:.0} requests a minute"),
+///         LimitShape::Set(limit) => format!("set: {:.0} a minute", limit.per_minute_rate()),
+///         _ => "not known yet".to_owned(),
+///     }
+/// }
+/// assert_eq!(describe(LimitShape::Unknown), "not known yet");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum LimitShape {
+    /// Not known yet: no `429`, or too few to tell.
+    Unknown,
+    /// A fixed window, as LiveDesk's own limiter: `allowance` requests in each `period`,
+    /// capacity returning at once at each boundary.
+    #[non_exhaustive]
+    FixedWindow {
+        /// Requests a window lets this client through.
+        allowance: u64,
+        /// The window's length, as measured.
+        period: Duration,
+    },
+    /// Capacity returning gradually (a token bucket, a sliding window): a sustained rate.
+    #[non_exhaustive]
+    Rate {
+        /// Requests a minute, as measured.
+        per_minute: f64,
+    },
+    /// The [`RateLimit`] set on the builder, kept as it is.
+    Set(RateLimit),
+}
+
+impl Pacing {
+    pub(crate) fn new(snapshot: crate::limiter::Snapshot, set: Option<RateLimit>) -> Self {
+        use crate::limiter::Shape;
+        let shape = match (set, snapshot.shape) {
+            (Some(limit), _) => LimitShape::Set(limit),
+            (None, Shape::Window { allowance, period }) => {
+                LimitShape::FixedWindow { allowance, period }
+            }
+            (None, Shape::Rate { per_second } | Shape::Fixed { per_second }) => LimitShape::Rate {
+                per_minute: per_second * 60.0,
+            },
+            (None, Shape::Unknown) => LimitShape::Unknown,
+        };
+        Self {
+            shape,
+            per_minute: snapshot.pace.map(|per_second| per_second * 60.0),
+            throttled: snapshot.throttled,
+            requests: snapshot.requests,
+            throttled_requests: snapshot.throttles,
+        }
+    }
+
+    /// The limit's shape and numbers.
+    ///
+    /// ```
+    /// # let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?).build()?;
+    /// println!("{:?}", client.pacing().shape());
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn shape(&self) -> LimitShape {
+        self.shape
+    }
+
+    /// The rate the client runs at from now on, in requests a minute (the learnt limit less
+    /// the headroom), once known.
+    ///
+    /// ```
+    /// # use std::num::NonZeroU32;
+    /// let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?)
+    ///     .rate_limit(livedesk::RateLimit::per_minute(NonZeroU32::new(90).unwrap()))
+    ///     .build()?;
+    /// assert_eq!(client.pacing().requests_per_minute().map(f64::round), Some(90.0));
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn requests_per_minute(&self) -> Option<f64> {
+        self.per_minute
+    }
+
+    /// How long `requests` more requests take at that rate, once known: an export's time
+    /// left, from its pages left.
+    ///
+    /// ```
+    /// # use std::{num::NonZeroU32, time::Duration};
+    /// let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?)
+    ///     .rate_limit(livedesk::RateLimit::per_minute(NonZeroU32::new(100).unwrap()))
+    ///     .build()?;
+    /// let left = client.pacing().time_for(6_667).unwrap();
+    /// assert_eq!(left.as_secs() / 60, 66);
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn time_for(&self, requests: u64) -> Option<Duration> {
+        let per_minute = self.per_minute.filter(|rate| *rate > 0.0)?;
+        Duration::try_from_secs_f64(requests as f64 * 60.0 / per_minute).ok()
+    }
+
+    /// Whether the client is waiting for a throttle to lift or a `Retry-After` to end.
+    ///
+    /// ```
+    /// # let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?).build()?;
+    /// assert!(!client.pacing().throttled());
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn throttled(&self) -> bool {
+        self.throttled
+    }
+
+    /// Requests sent so far by the client and its clones, retries included.
+    ///
+    /// ```
+    /// # let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?).build()?;
+    /// assert_eq!(client.pacing().requests(), 0);
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// Of those, how many were answered `429`.
+    ///
+    /// ```
+    /// # let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?).build()?;
+    /// assert_eq!(client.pacing().throttled_requests(), 0);
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn throttled_requests(&self) -> u64 {
+        self.throttled_requests
     }
 }

@@ -186,8 +186,8 @@ impl RetryPolicy {
 
     pub(crate) fn throttle_deadline_from(
         &self,
-        start: std::time::Instant,
-    ) -> Option<std::time::Instant> {
+        start: tokio::time::Instant,
+    ) -> Option<tokio::time::Instant> {
         // A deadline past what an `Instant` can hold is no deadline.
         self.retries()
             .then(|| start.checked_add(self.throttle_deadline))
@@ -284,6 +284,46 @@ impl RetryPolicy {
             Some(deadline) if elapsed.saturating_add(wait) >= deadline => Decision::Done,
             _ => Decision::Retry(wait),
         }
+    }
+}
+
+/// The retry budget, as in AWS's retry quota: shared by a client's clones, a retry of a
+/// failure costs [`RETRY_COST`] (a timeout [`TIMEOUT_COST`]), a success gives one back, and no
+/// retry is made without enough. Under a total outage it stops retries from multiplying the
+/// load; throttles (`429`) never spend from it.
+pub(crate) const RETRY_BUDGET: u32 = 500;
+/// What a retry of a failure costs.
+pub(crate) const RETRY_COST: u32 = 5;
+/// What a retry of a timeout costs: a timeout held a connection for the whole timeout.
+pub(crate) const TIMEOUT_COST: u32 = 10;
+
+/// The budget left, shared by a client's clones.
+#[derive(Debug)]
+pub(crate) struct RetryBudget(std::sync::atomic::AtomicU32);
+
+impl RetryBudget {
+    pub(crate) fn new() -> Self {
+        Self(std::sync::atomic::AtomicU32::new(RETRY_BUDGET))
+    }
+
+    /// Takes `cost` from the budget; false when there is not enough.
+    pub(crate) fn spend(&self, cost: u32) -> bool {
+        use std::sync::atomic::Ordering;
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                left.checked_sub(cost)
+            })
+            .is_ok()
+    }
+
+    /// A success gives one back, up to the full budget.
+    pub(crate) fn refill(&self) {
+        use std::sync::atomic::Ordering;
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| {
+                (left < RETRY_BUDGET).then_some(left + 1)
+            });
     }
 }
 

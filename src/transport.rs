@@ -6,8 +6,10 @@ use std::{
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
-    time::{Duration, Instant},
+    time::Duration,
 };
+
+use tokio::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
@@ -16,8 +18,9 @@ use reqwest::ResponseBuilderExt;
 
 use crate::{
     generated::Client,
-    pacer::{Pacer, RETRY_COST, Report, TIMEOUT_COST},
-    retry::{Decision, Outcome, RetryPolicy},
+    limiter::Answer,
+    pacer::Pacer,
+    retry::{Decision, Outcome, RETRY_COST, RetryBudget, RetryPolicy, TIMEOUT_COST},
 };
 
 /// Longest error body kept: enough for any message a server or gateway puts in one.
@@ -27,8 +30,10 @@ pub(crate) const ERROR_BODY_CAP: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub(crate) struct Transport {
     pub(crate) retry: RetryPolicy,
-    /// Shared, so that all clones of a client keep one pace and one retry budget.
+    /// Shared, so that all clones of a client keep one model of the limit.
     pub(crate) pacer: Arc<Pacer>,
+    /// Shared by clones too.
+    pub(crate) budget: Arc<RetryBudget>,
     /// Largest success body read, in bytes.
     pub(crate) max_body: usize,
 }
@@ -109,20 +114,21 @@ impl ClientHooks<Transport> for Client {
                 }) => Some(retry_after),
                 _ => None,
             };
+            let answered =
+                matches!(&result, Ok(r) if !r.status().is_server_error() && r.status() != 408);
             transport.pacer.report(
                 permit,
-                match (&result, throttled) {
-                    // A pause longer than the policy waits (or any, when it never retries) is
-                    // not kept: the client goes on probing rather than stop for that long.
-                    (_, Some(retry_after)) => Report::Throttled(
-                        retry_after.filter(|wait| *wait <= transport.retry.longest_pause()),
-                    ),
-                    (Ok(r), None) if !r.status().is_server_error() && r.status() != 408 => {
-                        Report::Answered
-                    }
-                    _ => Report::Failed,
+                match throttled {
+                    // The model keeps no pause longer than the policy waits (none when it
+                    // never retries): the client goes on probing rather than stop that long.
+                    Some(retry_after) => Answer::Throttled(retry_after),
+                    None if answered => Answer::Passed,
+                    None => Answer::Failed,
                 },
             );
+            if throttled.is_none() && answered {
+                transport.budget.refill();
+            }
             if throttled.is_none() && !matches!(&result, Ok(r) if r.status().is_success()) {
                 failures = failures.saturating_add(1);
             }
@@ -148,7 +154,7 @@ impl ClientHooks<Transport> for Client {
                 } else {
                     RETRY_COST
                 };
-                if !transport.pacer.spend(cost) {
+                if !transport.budget.spend(cost) {
                     note(Note::RetryBudgetSpent);
                     return result;
                 }

@@ -1,5 +1,7 @@
-//! Throttling is waited out and the pace learnt; outages are not amplified. Windows are
-//! scaled to fractions of a second; the defaults are the production ones.
+//! Rate limits through the whole client, over loopback sockets, on tokio's paused clock: the
+//! limiter's windows and the client's waits run in virtual time, so a 60-second window costs
+//! no real minute and no timing on a loaded machine can change what is checked. Outages are
+//! not amplified.
 
 mod common;
 
@@ -8,7 +10,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use common::{
@@ -16,7 +18,8 @@ use common::{
     limits::{Limit, Limited},
     server::{Reply, TestServer, contacts_api},
 };
-use livedesk::{Client, Credentials, Error, RetryPolicy};
+use livedesk::{Client, Credentials, Error, LimitShape, RetryPolicy};
+use tokio::time::Instant;
 
 /// A client with every default setting, pointed at `base_url`.
 fn default_client(base_url: &str) -> Client {
@@ -26,14 +29,15 @@ fn default_client(base_url: &str) -> Client {
         .unwrap()
 }
 
+type Handler = Box<dyn Fn(&common::server::Request) -> Reply + Send + Sync>;
+
 async fn limited_contacts(
     total: u64,
     limit: Limit,
-) -> (
-    TestServer,
-    Arc<Limited<impl Fn(&common::server::Request) -> Reply>>,
-) {
-    let limited = Arc::new(Limited::new(limit, contacts_api(total)));
+    phase: Duration,
+) -> (TestServer, Arc<Limited<Handler>>) {
+    let handler: Handler = Box::new(contacts_api(total));
+    let limited = Arc::new(Limited::at_phase(limit, handler, phase));
     let server = TestServer::start({
         let limited = limited.clone();
         move |request| limited.answer(request)
@@ -42,74 +46,105 @@ async fn limited_contacts(
     (server, limited)
 }
 
-#[tokio::test]
-async fn a_long_walk_rides_out_a_fixed_window_with_default_settings() {
-    // 60 pages through windows of 12 requests each 400 ms: a dozen throttles.
-    let window = Limit::FixedWindow {
-        limit: 12,
-        window: Duration::from_millis(400),
-        retry_after: false,
-    };
-    let (server, limited) = limited_contacts(900, window).await;
-    let client = default_client(&server.base_url);
-    let started = Instant::now();
-    let contacts = client.search("x").paginate().collect().await.unwrap();
-    let took = started.elapsed();
-
-    let ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
-    assert_eq!(
-        ids,
-        (1..=900).collect::<Vec<_>>(),
-        "every contact, once, in order"
-    );
-    let pace = client.pacing().expect("a pace was learnt");
-    // 12 per 400 ms is 1,800 a minute; the pace is learnt near it, never far above. The
-    // bounds are wide: on a loaded machine the lift is seen late, and the pace with it.
-    let per_minute = pace.per_minute_rate();
-    assert!((600.0..2400.0).contains(&per_minute), "{per_minute}");
-    println!(
-        "61 pages in {took:?}, {:.1}% of requests throttled, pace {per_minute:.0}/min",
-        100.0 * limited.share_refused()
-    );
-    assert!(
-        limited.share_refused() < 0.25,
-        "{}",
-        limited.share_refused()
-    );
+/// `429`s in each window of `window` (from the limiter's epoch), from the log.
+fn refused_per_window(log: &[(Duration, bool)], window: Duration) -> Vec<(u128, usize)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for (at, refused) in log {
+        let counted = counts.entry(at.as_nanos() / window.as_nanos()).or_insert(0);
+        *counted += usize::from(*refused);
+    }
+    counts.into_iter().collect()
 }
 
-#[tokio::test]
-async fn clones_walking_at_once_share_one_pace() {
-    let window = Limit::FixedWindow {
-        limit: 10,
-        window: Duration::from_millis(300),
+/// The account's own limit, 100 searches in each clock-aligned minute, met by an export of
+/// 12,000 contacts (800 pages, 8 windows' worth) started at three points of a window: once
+/// the model has learnt it (the first two whole windows), at most one `429` a window.
+#[tokio::test(start_paused = true)]
+async fn an_export_through_a_minute_window_from_any_phase_costs_at_most_one_429_a_window() {
+    const WINDOW: Duration = Duration::from_secs(60);
+    for phase_tenths in [0_u32, 3, 8] {
+        let phase = WINDOW * phase_tenths / 10;
+        let limit = Limit::FixedWindow {
+            limit: 100,
+            window: WINDOW,
+            retry_after: false,
+        };
+        let (server, limited) = limited_contacts(12_000, limit, phase).await;
+        server.stats.forget_requests.store(true, Ordering::Relaxed);
+        let client = default_client(&server.base_url);
+        let started = Instant::now();
+        let contacts = client.search("x").paginate().collect().await.unwrap();
+        let took = started.elapsed();
+        let ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
+        assert_eq!(ids, (1..=12_000).collect::<Vec<_>>(), "every contact, once");
+
+        let log = limited.log.lock().unwrap().clone();
+        let windows = refused_per_window(&log, WINDOW);
+        // The window the export started in (unless at its start) and the first two whole ones.
+        let learning = if phase_tenths == 0 { 2 } else { 3 };
+        for (window, refused) in windows.iter().skip(learning) {
+            assert!(
+                *refused <= 1,
+                "phase {phase_tenths}/10: {refused} refused in window {window}: {windows:?}"
+            );
+        }
+        let pacing = client.pacing();
+        assert!(
+            matches!(
+                pacing.shape(),
+                LimitShape::FixedWindow { allowance: 100, .. }
+            ),
+            "{pacing:?}"
+        );
+        // 801 requests at 100 a window is 8 windows and a bit; learning costs about two.
+        assert!(took < WINDOW * 12, "phase {phase_tenths}/10: {took:?}");
+        println!(
+            "phase {phase_tenths}/10: {took:?}, {} of {} requests refused",
+            pacing.throttled_requests(),
+            pacing.requests()
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn clones_walking_at_once_share_one_model() {
+    const WINDOW: Duration = Duration::from_secs(10);
+    let limit = Limit::FixedWindow {
+        limit: 30,
+        window: WINDOW,
         retry_after: false,
     };
-    let (server, limited) = limited_contacts(450, window).await;
+    let (server, limited) = limited_contacts(3_000, limit, Duration::from_secs(4)).await;
     let client = default_client(&server.base_url);
     let (a, b) = tokio::join!(
         tokio::spawn(client.clone().search("x").paginate().collect()),
         tokio::spawn(client.clone().search("x").paginate().collect()),
     );
-    assert_eq!(a.unwrap().unwrap().len(), 450);
-    assert_eq!(b.unwrap().unwrap().len(), 450);
-    // One pace for both: after the first throttle, together they keep under the limit most
-    // of the time; two independent paces would each take the whole allowance.
-    let log = limited.log.lock().unwrap().clone();
-    let late = log
-        .iter()
-        .filter(|(at, _)| *at > Duration::from_millis(900));
-    let (requests, refused) = late.fold((0, 0), |(n, r), (_, refused)| {
-        (n + 1, r + usize::from(*refused))
-    });
-    assert!(requests > 30, "{requests}");
+    assert_eq!(a.unwrap().unwrap().len(), 3_000);
+    assert_eq!(b.unwrap().unwrap().len(), 3_000);
+    // One model for both: it counted the requests of both walks, and found the window.
+    let pacing = client.clone().pacing();
+    assert_eq!(pacing, client.pacing());
+    assert_eq!(pacing.requests() as usize, server.stats.count());
     assert!(
-        (refused as f64) / (requests as f64) < 0.2,
-        "{refused} of {requests} refused once the pace was learnt"
+        matches!(
+            pacing.shape(),
+            LimitShape::FixedWindow { allowance: 30, .. }
+        ),
+        "{pacing:?}"
     );
+    // Two models would each take the whole allowance, and be refused half the time.
+    let log = limited.log.lock().unwrap().clone();
+    let windows = refused_per_window(&log, WINDOW);
+    for (window, refused) in windows.iter().skip(3) {
+        assert!(
+            *refused <= 1,
+            "{refused} refused in window {window}: {windows:?}"
+        );
+    }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_retry_after_pauses_every_request_of_the_client() {
     let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));
     let first = AtomicUsize::new(0);
@@ -119,7 +154,7 @@ async fn a_retry_after_pauses_every_request_of_the_client() {
         move |request| {
             arrivals.lock().unwrap().push(started.elapsed());
             if first.fetch_add(1, Ordering::SeqCst) == 0 {
-                Reply::status(429, "text/plain", "Retry later\n").header("retry-after", "1")
+                Reply::status(429, "text/plain", "Retry later\n").header("retry-after", "30")
             } else {
                 contacts_api(15)(request)
             }
@@ -128,8 +163,12 @@ async fn a_retry_after_pauses_every_request_of_the_client() {
     .await;
     let client = default_client(&server.base_url);
     let throttled = tokio::spawn(client.search("x").send());
+    // Sent after the throttle: they wait for it too, clones included.
+    while arrivals.lock().unwrap().is_empty() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    // Sent after the throttle: they wait for it too.
+    assert!(client.pacing().throttled(), "{:?}", client.pacing());
     let others: Vec<_> = (0..3)
         .map(|_| tokio::spawn(client.clone().search("x").send()))
         .collect();
@@ -140,11 +179,10 @@ async fn a_retry_after_pauses_every_request_of_the_client() {
     let arrivals = arrivals.lock().unwrap().clone();
     assert_eq!(arrivals.len(), 5);
     for at in &arrivals[1..] {
-        assert!(
-            *at >= Duration::from_millis(950),
-            "a request went at {at:?}"
-        );
+        assert!(*at >= Duration::from_secs(30), "a request went at {at:?}");
     }
+    // The pause teaches nothing about the limit's shape.
+    assert_eq!(client.pacing().shape(), LimitShape::Unknown);
 }
 
 #[tokio::test]

@@ -1,21 +1,25 @@
 //! Rate limiters as servers apply them, in front of any handler: Rack::Attack's fixed window
 //! (every request counted, `429 Retry later` as text, `Retry-After` optional) and a token
-//! bucket. Times are scaled: the tests and benchmarks use windows of a second or so.
+//! bucket. Times are scaled: the tests and benchmarks use windows of a second or so. Time is
+//! tokio's clock, so that tests can pause it; windows are aligned to a virtual epoch, as
+//! Rack::Attack aligns them to the real one, and an export can start at any phase of one.
 
 use std::{
     sync::{
         Mutex,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
+
+use tokio::time::Instant;
 
 use super::server::{Reply, Request};
 
 /// How a limiter decides.
 #[derive(Clone, Copy, Debug)]
 pub enum Limit {
-    /// `limit` requests per `window`, windows starting when the server does; `Retry-After`
+    /// `limit` requests per `window`, windows aligned to the limiter's epoch; `Retry-After`
     /// (whole seconds, rounded up) when `retry_after`.
     FixedWindow {
         limit: u32,
@@ -31,6 +35,8 @@ pub struct Limited<H> {
     limit: Limit,
     handler: H,
     start: Instant,
+    /// How far into a window the server starts.
+    phase: Duration,
     state: Mutex<(u64, u32, f64, Instant)>,
     pub passed: AtomicUsize,
     pub refused: AtomicUsize,
@@ -40,6 +46,11 @@ pub struct Limited<H> {
 
 impl<H: Fn(&Request) -> Reply> Limited<H> {
     pub fn new(limit: Limit, handler: H) -> Self {
+        Self::at_phase(limit, handler, Duration::ZERO)
+    }
+
+    /// A limiter whose clock starts `phase` into a window.
+    pub fn at_phase(limit: Limit, handler: H, phase: Duration) -> Self {
         let burst = match limit {
             Limit::TokenBucket { burst, .. } => f64::from(burst),
             Limit::FixedWindow { .. } => 0.0,
@@ -49,6 +60,7 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
             limit,
             handler,
             start: now,
+            phase,
             state: Mutex::new((0, 0, burst, now)),
             passed: AtomicUsize::new(0),
             refused: AtomicUsize::new(0),
@@ -67,7 +79,7 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
                     window,
                     retry_after,
                 } => {
-                    let elapsed = now - self.start;
+                    let elapsed = now - self.start + self.phase;
                     let index = (elapsed.as_nanos() / window.as_nanos()) as u64;
                     if index != *window_index {
                         *window_index = index;
@@ -95,7 +107,7 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
         self.log
             .lock()
             .unwrap()
-            .push((now - self.start, refusal.is_some()));
+            .push((now - self.start + self.phase, refusal.is_some()));
         match refusal {
             None => {
                 self.passed.fetch_add(1, Ordering::SeqCst);

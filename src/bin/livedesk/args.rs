@@ -129,6 +129,10 @@ pub(crate) struct SearchArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 180)]
     pub(crate) max_wait: u64,
 
+    /// Leave this share of the learnt rate limit, in percent, to the account's other users.
+    #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=90))]
+    pub(crate) headroom: u8,
+
     /// How long one request may take before it is given up (and retried).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) timeout: u64,

@@ -130,6 +130,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     let client = builder
         .retry(retry)
         .timeout(Duration::from_secs(args.timeout))
+        .headroom(f64::from(args.headroom) / 100.0)
         .build()?;
 
     let mut search = search_for(&client, &args);

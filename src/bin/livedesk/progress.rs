@@ -10,7 +10,32 @@ use std::{
 };
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use livedesk::{Client, ContactList, PAGE_SIZE};
+use livedesk::{Client, ContactList, LimitShape, PAGE_SIZE, Pacing};
+
+/// The limit the client found and the time the rest of the walk takes at it, as the model
+/// predicts: `  limit 100 / 60 s, about 1 h 7 min left`.
+fn limit_found(pacing: &Pacing, pages_left: Option<u64>) -> String {
+    let limit = match pacing.shape() {
+        LimitShape::FixedWindow {
+            allowance, period, ..
+        } => format!("limit {allowance} / {:.0} s", period.as_secs_f64()),
+        LimitShape::Rate { per_minute, .. } => format!("limit {per_minute:.0}/min"),
+        LimitShape::Set(limit) => format!("limit {:.0}/min", limit.per_minute_rate()),
+        _ => return String::new(),
+    };
+    let left = pages_left
+        .and_then(|pages| pacing.time_for(pages))
+        .map(|left| {
+            let minutes = left.as_secs().div_ceil(60);
+            if minutes >= 60 {
+                format!(", about {} h {} min left", minutes / 60, minutes % 60)
+            } else {
+                format!(", about {minutes} min left")
+            }
+        })
+        .unwrap_or_default();
+    format!("  {limit}{left}")
+}
 
 pub(crate) struct Progress {
     bar: ProgressBar,
@@ -51,11 +76,19 @@ impl Progress {
                 loop {
                     let done = contacts.load(Ordering::Relaxed);
                     let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    bar.set_message(if client.throttled() {
-                        format!("{done} contacts  rate limited, waiting…")
-                    } else {
-                        format!("{done} contacts  {rate:.0}/s")
-                    });
+                    let pacing = client.pacing();
+                    let pages_left = bar
+                        .length()
+                        .map(|length| length.saturating_sub(bar.position()));
+                    bar.set_message(format!(
+                        "{done} contacts  {}{}",
+                        if pacing.throttled() {
+                            "rate limited, waiting…".to_owned()
+                        } else {
+                            format!("{rate:.0}/s")
+                        },
+                        limit_found(&pacing, pages_left)
+                    ));
                     bar.tick();
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
