@@ -57,6 +57,8 @@ pub struct Client {
 
 struct Inner {
     engine: generated::Client,
+    /// How the server reads `direction`, once seen (src/order.rs).
+    order: crate::order::Learned,
     base_url: String,
     api_key: String,
 }
@@ -200,6 +202,30 @@ impl Client {
     /// ```
     pub fn throttled(&self) -> bool {
         self.pacing().throttled()
+    }
+
+    /// Whether this client (or a clone) saw the server ignore `direction`, and so asks for
+    /// descending orders as `sort=-field`, as the server LiveDesk is built on reads them.
+    /// The client checks the order of the first answers it gets to a sorted search, where
+    /// the order can be seen (`created_at`, `last_activity_at`, `name`, `email`,
+    /// `phone_number`), and learns this from them.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// use livedesk::{SortDirection, SortField};
+    /// let newest = client.search("@").sort(SortField::CreatedAt).direction(SortDirection::Desc);
+    /// newest.send().await?;
+    /// if client.sorts_descending_with_minus() {
+    ///     eprintln!("the server ignores `direction`; asking `sort=-created_at` instead");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn sorts_descending_with_minus(&self) -> bool {
+        self.inner.order.ignored()
+    }
+
+    pub(crate) fn learned_order(&self) -> &crate::order::Learned {
+        &self.inner.order
     }
 
     pub(crate) fn engine(&self) -> &generated::Client {
@@ -399,6 +425,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 engine: generated::Client::new_with_client(&base_url, http, transport),
+                order: crate::order::Learned::default(),
                 base_url,
                 api_key: self.credentials.api_key().to_owned(),
             }),

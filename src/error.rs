@@ -143,6 +143,22 @@ pub enum Error {
     #[error("the walk is incomplete: {0}")]
     Walk(#[from] crate::WalkError),
 
+    /// The server did not sort as the search asked, with either of the forms a descending
+    /// order can be asked in (`direction=desc`, as LiveDesk documents it, and `sort=-field`,
+    /// as the server it is built on reads it), or began to honour the other form partway
+    /// through a walk. Never retried: the client does not return an order it can see is
+    /// not the one asked for.
+    #[error("the server did not sort by `{field}` {direction}: {what}")]
+    #[non_exhaustive]
+    SortNotApplied {
+        /// The field asked for.
+        field: crate::SortField,
+        /// The direction asked for.
+        direction: crate::SortDirection,
+        /// What the server did instead.
+        what: String,
+    },
+
     /// The request did not complete: connection refused or closed, timeout, body cut off.
     #[error("request failed: {0}")]
     Transport(#[source] TransportError),

@@ -13,6 +13,7 @@ mod lookup;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
+mod order;
 mod pacer;
 mod paginate;
 mod position;
@@ -33,7 +34,7 @@ pub use position::Position;
 pub use rate_limit::{LimitShape, Pacing, RateLimit};
 pub use retry::{Decision, Outcome, RetryPolicy};
 #[cfg(feature = "sandbox")]
-pub use sandbox::{Sandbox, SandboxBuilder};
+pub use sandbox::{Sandbox, SandboxBuilder, SandboxData};
 pub use search::Search;
 
 /// The API's data types, generated from the spec's schemas, plus the hand-written open enums

@@ -518,6 +518,8 @@ struct Walk {
     /// Times the end was read again for contacts added during the walk.
     end_reads: u32,
     done: bool,
+    /// The forms its pages were asked in: one walk never mixes two (src/order.rs).
+    forms: std::sync::Arc<crate::order::WalkForms>,
 }
 
 enum Ending {
@@ -565,6 +567,7 @@ impl Walk {
             oldest_first,
             end_reads: 0,
             done: paginate.limit == Some(0),
+            forms: Default::default(),
         }
     }
 
@@ -873,8 +876,11 @@ impl Walk {
             if let Some(largest) = self.largest_arrived {
                 self.sent_after.insert(number, largest);
             }
-            self.in_flight
-                .push(async move { (number, search.fetch().await) });
+            let forms = self.forms.clone();
+            self.in_flight.push(async move {
+                let (result, form) = search.fetch_checked().await;
+                (number, forms.check(&search, result, form))
+            });
             self.next_request = number.saturating_add(1);
         }
     }

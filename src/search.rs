@@ -39,7 +39,7 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct Search {
-    client: Client,
+    pub(crate) client: Client,
     /// `None` lists every contact; a refused query is reported when sent.
     q: Option<std::result::Result<SearchContactsQ, Refused>>,
     pub(crate) parameters: Parameters,
@@ -215,8 +215,14 @@ impl Search {
         self.fetch().await
     }
 
-    /// Sends the search without consuming it (pagination sends one per page).
+    /// Sends the search without consuming it, checking the order the server applied
+    /// (src/order.rs).
     pub(crate) async fn fetch(&self) -> Result<ContactList> {
+        self.fetch_checked().await.0
+    }
+
+    /// Sends the search once, as it is.
+    pub(crate) async fn fetch_once(&self) -> Result<ContactList> {
         let mut builder = self.client.engine().search_contacts();
         if let Some(q) = &self.q {
             builder = builder.q(q.clone().map_err(|_| invalid_argument("q"))?);

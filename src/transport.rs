@@ -47,6 +47,16 @@ pub(crate) struct BodyTooLarge {
 }
 
 impl ClientHooks<Transport> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        // A descending sort asked as `sort=-field` (src/order.rs).
+        crate::order::rewrite(request);
+        Ok(())
+    }
+
     async fn exec(
         &self,
         mut request: reqwest::Request,

@@ -3,8 +3,9 @@
 //! Each contact is drawn from its own generator seeded by `(seed, index)`, so a larger data
 //! set with the same seed starts with the same contacts. The first few are fixed showcases of
 //! what breaks naive clients: CJK and emoji names, names with commas, quotes and newlines, `+`
-//! phones, null emails, a missing `last_activity_at`, many channels, and a contact with no
-//! email, phone number or identifier, which the server never lists.
+//! phones, null emails, a missing `last_activity_at`, many channels, a contact with no
+//! email, phone number or identifier, which the server never lists; and the documentation's
+//! own example contact (id 64464046, `support@engagelab.com`).
 
 use fastrand::Rng;
 use serde_json::{Map, Value, json};
@@ -16,7 +17,8 @@ pub(crate) struct Record {
     pub(crate) folded: [String; 4],
     /// Matched case-sensitively, as the real server does.
     pub(crate) identifier: Option<String>,
-    pub(crate) labels: Vec<&'static str>,
+    /// Lowercased: labels match ignoring case.
+    pub(crate) labels: Box<[Box<str>]>,
     /// Whether it has a non-empty email, phone number or identifier: upstream lists no other.
     pub(crate) resolved: bool,
     pub(crate) sort_keys: SortKeys,
@@ -26,7 +28,8 @@ pub(crate) struct Record {
     pub(crate) json_inboxes: Box<str>,
 }
 
-/// Values a search can be sorted by; `None` sorts last in both directions.
+/// Values a search can be sorted by, as the server compares them: name, email and phone
+/// number lowercased, the rest as they are; `None` is a null.
 pub(crate) struct SortKeys {
     pub(crate) name: Option<String>,
     pub(crate) email: Option<String>,
@@ -162,7 +165,17 @@ struct Draft {
     labels: Vec<&'static str>,
 }
 
+/// Where the documentation's example contact sits in every data set that reaches it.
+const DOC_EXAMPLE_INDEX: usize = 9;
+
+/// The example answer's contact in LiveDesk's documentation (the seeds), exactly as shown,
+/// so that the documentation's `curl ...?q=support@engagelab.com` answers what it shows.
+pub(crate) const DOC_EXAMPLE: &str = r#"{"additional_attributes":{"source_id":"email:ed5c8362-425c-4589-8adb-61a033d8c5fb.support@engagelab.com"},"availability_status":"offline","email":"support@engagelab.com","id":64464046,"name":"support","phone_number":null,"blocked":false,"identifier":null,"thumbnail":"","custom_attributes":{},"last_activity_at":1778572024,"created_at":1778570103,"contact_inboxes":[{"source_id":"support@engagelab.com","inbox":{"id":985,"channel_id":107,"name":"邮箱","channel_type":"Channel::Email","provider":null}}]}"#;
+
 fn contact(seed: u64, index: usize) -> Record {
+    if index == DOC_EXAMPLE_INDEX {
+        return super::load::record(DOC_EXAMPLE).expect("the documentation's example loads");
+    }
     let mut rng = Rng::with_seed(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let id = FIRST_ID + index as i64;
     let draft = showcase(index, id).unwrap_or_else(|| random_draft(&mut rng, id));
@@ -234,7 +247,6 @@ fn contact(seed: u64, index: usize) -> Record {
         serde_json::to_string(&inboxes).expect("JSON serializes")
     )
     .into();
-    let company = draft.company.map(|c| c.0.to_lowercase());
     let resolved = [&draft.email, &draft.phone, &draft.identifier]
         .iter()
         .any(|value| value.as_deref().is_some_and(|v| !v.is_empty()));
@@ -245,19 +257,23 @@ fn contact(seed: u64, index: usize) -> Record {
             draft.name.as_deref().unwrap_or_default().to_lowercase(),
             draft.email.clone().unwrap_or_default(),
             draft.phone.clone().unwrap_or_default().to_lowercase(),
-            company.clone().unwrap_or_default(),
+            draft
+                .company
+                .map(|c| c.0.to_lowercase())
+                .unwrap_or_default(),
         ],
         identifier: draft.identifier,
-        labels: draft.labels,
+        labels: draft.labels.iter().map(|&label| label.into()).collect(),
         sort_keys: SortKeys {
             name: draft.name.as_deref().map(str::to_lowercase),
-            email: draft.email,
-            phone_number: draft.phone,
+            email: draft.email.as_deref().map(str::to_lowercase),
+            phone_number: draft.phone.as_deref().map(str::to_lowercase),
             last_activity_at,
             created_at,
-            company,
-            city: draft.company.map(|c| c.1.to_lowercase()),
-            country: draft.company.map(|c| c.2.to_lowercase()),
+            // Raw text: the server sorts `additional_attributes->>'company_name'` as it is.
+            company: draft.company.map(|c| c.0.to_owned()),
+            city: draft.company.map(|c| c.1.to_owned()),
+            country: draft.company.map(|c| c.2.to_owned()),
         },
         json_head,
         json_inboxes,
@@ -413,5 +429,16 @@ fn json_object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => unreachable!("called with object literals only"),
+    }
+}
+
+impl Record {
+    /// Whether the contact carries one of `labels` (lowercased); `None` is no filter.
+    pub(crate) fn has_any_label(&self, labels: Option<&[String]>) -> bool {
+        labels.is_none_or(|labels| {
+            labels
+                .iter()
+                .any(|wanted| self.labels.iter().any(|label| **label == **wanted))
+        })
     }
 }

@@ -2,8 +2,11 @@
 
 mod data;
 mod like;
+mod load;
 mod query;
 mod server;
+
+pub use load::SandboxData;
 
 use std::{
     fmt, io,
@@ -16,25 +19,37 @@ use tokio::{net::TcpListener, sync::oneshot};
 
 use crate::{Client, ClientBuilder, Credentials};
 
-/// A LiveDesk server on loopback, serving a seeded data set as the real API does.
+/// A LiveDesk server on loopback, serving a seeded data set (or [your own](SandboxBuilder::data))
+/// as the real API does.
 ///
-/// It checks Basic auth against its key pair and answers wrong or missing credentials with
-/// the real `401` bodies; it matches `q` as a substring of name, email, phone number, company
-/// name (ignoring case) and identifier (case-sensitively); it filters by any of `labels[]`,
-/// sorts by every sort field in both directions with nulls last, serves 15 contacts a page
-/// with `meta.count` and `current_page`, and answers a blank `q` with the real `422`. It
-/// throttles as the real server does: a fixed window per account (100 searches a minute by
-/// default), every request with the account's credentials counted (throttled ones too),
-/// `429` with the text `Retry later`. Faults can be injected: latency, gateway errors,
-/// bodies cut short.
+/// It reads a request as the server LiveDesk is built on (Chatwoot) does, following its
+/// source: Basic auth against its key pair, wrong or missing credentials answered with the
+/// real `401` bodies; no `q` lists every contact (upstream's index action); `q` (stripped of
+/// ASCII whitespace) matched as upstream's `ILIKE '%q%'` of name, email, phone number and
+/// company name (ignoring case) and `LIKE` of the identifier (case-sensitively), `%` and
+/// `_` wildcards, `\` their escape; only contacts with an email, a phone number or an
+/// identifier listed or found; a blank `q` answered with an empty page and a `null` count;
+/// `labels` any-match ignoring case, comma-separated names split; `page` read as Ruby's
+/// `to_i`; 15 contacts a page with `meta.count` and `current_page` echoed as sent. It sorts
+/// as the upstream scopes do: `name`, `email` and `phone_number` by their lower case with
+/// nulls last ascending and first descending, the timestamps and the raw text of `company`,
+/// `city` and `country` with nulls last both ways; an unknown sort key is ignored, and a
+/// comma-separated list applies each key in the order the upstream controller declares them.
+/// `sort=-field` descends, and so does `direction=desc` unless
+/// [`ignore_direction`](SandboxBuilder::ignore_direction). It throttles as the real server
+/// does: a fixed window per account (100 searches a minute by default), every request
+/// counted before its credentials are checked (throttled ones too), `429` with the text
+/// `Retry later`. Faults can be injected: latency, gateway errors, bodies cut short.
 ///
-/// The data set is deterministic: the same seed and size give the same contacts. Its first
-/// contacts are the awkward ones (CJK and emoji names, a name with a comma, quotes and a
-/// newline, an empty and a null name, a null email, `+` phones, a contact in every channel).
+/// The generated data set is deterministic: the same seed and size give the same contacts.
+/// Its first contacts are the awkward ones (CJK and emoji names, a name with a comma, quotes
+/// and a newline, an empty and a null name, a null email, `+` phones, a contact in every
+/// channel, one with neither email, phone number nor identifier, never listed), and its
+/// tenth is the documentation's example contact (id 64464046, `support@engagelab.com`).
 ///
-/// Where it differs from the real server: without `sort` its order is stable (the real
-/// one's is not: sort a walk); `%` and `_` in `q` are plain characters (the real server's
-/// `ILIKE` makes them wildcards); requests with a wrong key pair are not counted.
+/// Where it differs from the real server: among equal sort keys its order is stable (by
+/// id), and without `sort` it lists the most recently active first; the real server has no
+/// tie-breaker, and its order may differ between pages (sort a walk).
 ///
 /// The server runs until the `Sandbox` is dropped; then it stops accepting connections and
 /// closes each open one once its request in flight is answered.
@@ -114,6 +129,19 @@ impl Sandbox {
         Client::builder(self.credentials()).base_url(&self.base_url)
     }
 
+    /// How many contacts it serves: the generated data set's size, or the contacts of its
+    /// [`data`](SandboxBuilder::data).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// let sandbox = livedesk::Sandbox::builder().contacts(40).start().await?;
+    /// assert_eq!(sandbox.contacts(), 40);
+    /// # Ok(()) }
+    /// ```
+    pub fn contacts(&self) -> usize {
+        self.shared.index.len()
+    }
+
     /// How many requests reached the search endpoint, throttled and failed ones included.
     ///
     /// ```
@@ -152,11 +180,13 @@ impl fmt::Debug for Sandbox {
 /// | [`has_more`](Self::has_more) | off (the documented shape: `count` is the total) |
 /// | [`require_query`](Self::require_query) | off (no `q` lists every contact) |
 /// | [`latency`](Self::latency), [`gateway_errors`](Self::gateway_errors), [`cut_bodies`](Self::cut_bodies) | none |
+/// | [`ignore_direction`](Self::ignore_direction) | off: `direction` honoured, `sort=-field` too |
 /// | [`port`](Self::port) | any free port on 127.0.0.1 |
 #[derive(Debug)]
 pub struct SandboxBuilder {
     contacts: usize,
     seed: u64,
+    data: Option<SandboxData>,
     credentials: Option<Credentials>,
     port: u16,
     settings: Settings,
@@ -174,6 +204,8 @@ pub(crate) struct Settings {
     pub(crate) latency: Duration,
     pub(crate) gateway_errors: f64,
     pub(crate) cut_bodies: f64,
+    /// Read `direction` as the upstream server does: not at all.
+    pub(crate) ignore_direction: bool,
 }
 
 impl Default for SandboxBuilder {
@@ -181,6 +213,7 @@ impl Default for SandboxBuilder {
         SandboxBuilder {
             contacts: 250,
             seed: 1,
+            data: None,
             credentials: None,
             port: 0,
             settings: Settings {
@@ -191,6 +224,7 @@ impl Default for SandboxBuilder {
                 latency: Duration::ZERO,
                 gateway_errors: 0.0,
                 cut_bodies: 0.0,
+                ignore_direction: false,
             },
         }
     }
@@ -217,6 +251,24 @@ impl SandboxBuilder {
         self
     }
 
+    /// Serves your own contacts instead of the generated data set ([`contacts`](Self::contacts)
+    /// and [`seed`](Self::seed) are then unused): see [`SandboxData`] for the format, the
+    /// checks and an example.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// let data = livedesk::SandboxData::from_json(r#"[{"id": 1, "name": "Ada", "email": null,
+    ///   "phone_number": "+442071234567", "identifier": null, "blocked": false, "thumbnail": "",
+    ///   "availability_status": "offline", "additional_attributes": {}, "custom_attributes": {},
+    ///   "created_at": 1700000000}]"#)?;
+    /// let builder = livedesk::Sandbox::builder().data(data);
+    /// # Ok(()) }
+    /// ```
+    pub fn data(mut self, data: SandboxData) -> Self {
+        self.data = Some(data);
+        self
+    }
+
     /// The key pair the sandbox accepts.
     ///
     /// ```
@@ -231,9 +283,10 @@ impl SandboxBuilder {
     }
 
     /// The fixed window of the rate limit: `requests` searches in each `window`, counted
-    /// from the epoch (a minute's windows start on the minute). Every request with the
-    /// account's credentials counts, throttled ones included; a wrong key pair gets its `401`
-    /// uncounted.
+    /// from the epoch (a minute's windows start on the minute). Every request to the search
+    /// counts, throttled ones included, and as upstream the throttle comes before the
+    /// credentials are checked: requests with a wrong key pair or none count and are
+    /// throttled too.
     ///
     /// ```
     /// use std::time::Duration;
@@ -321,6 +374,20 @@ impl SandboxBuilder {
         self
     }
 
+    /// Reads `direction` as the upstream server (Chatwoot) does: not at all, so that
+    /// `sort=created_at&direction=desc` comes back oldest first and only `sort=-created_at`
+    /// descends. By default the sandbox honours `direction`, as LiveDesk's documentation
+    /// says, and accepts `sort=-field` as well; this switch lets code be tested against a
+    /// server that ignores it.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().ignore_direction(true);
+    /// ```
+    pub fn ignore_direction(mut self, on: bool) -> Self {
+        self.settings.ignore_direction = on;
+        self
+    }
+
     /// The port on 127.0.0.1 (0, the default, takes any free one).
     ///
     /// ```
@@ -360,10 +427,11 @@ impl SandboxBuilder {
         {
             return invalid("the rate-limit window must be longer than zero");
         }
-        if self.contacts > Sandbox::MAX_CONTACTS {
+        let size = self.data.as_ref().map_or(self.contacts, SandboxData::len);
+        if size > Sandbox::MAX_CONTACTS {
             return invalid(&format!(
                 "{} contacts: the sandbox holds at most {}",
-                self.contacts,
+                size,
                 Sandbox::MAX_CONTACTS
             ));
         }
@@ -378,9 +446,12 @@ impl SandboxBuilder {
             .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {address}: {e}")))?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let (seed, contacts) = (self.seed, self.contacts);
-        let records = tokio::task::spawn_blocking(move || data::generate(seed, contacts))
-            .await
-            .map_err(io::Error::other)?;
+        let records = match self.data {
+            Some(data) => data.records,
+            None => tokio::task::spawn_blocking(move || data::generate(seed, contacts))
+                .await
+                .map_err(io::Error::other)?,
+        };
         let shared = Arc::new(server::Shared {
             index: query::Index::new(records),
             authorization: credentials.authorization(),

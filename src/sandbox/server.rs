@@ -20,7 +20,7 @@ use axum::{
 
 use super::{
     Settings,
-    query::{Field, Index, Key, Params},
+    query::{Index, Key, Params, order},
 };
 use crate::PAGE_SIZE;
 
@@ -92,21 +92,8 @@ async fn search(
             .into_response();
     }
 
-    match headers.get(header::AUTHORIZATION) {
-        None => {
-            return json(
-                StatusCode::UNAUTHORIZED,
-                r#"{"errors":["You need to sign in or sign up before continuing."]}"#,
-            );
-        }
-        Some(value) if !same_credentials(value, &shared.authorization) => {
-            return json(
-                StatusCode::UNAUTHORIZED,
-                r#"{"error":"Invalid Access Token"}"#,
-            );
-        }
-        Some(_) => {}
-    }
+    // config/initializers/rack_attack.rb: Rack::Attack is middleware, so the throttle
+    // counts (and refuses) a request before the controller checks its credentials.
     if let Throttle::Refuse { retry_after } = shared.throttle() {
         let mut response = (
             StatusCode::TOO_MANY_REQUESTS,
@@ -122,11 +109,26 @@ async fn search(
         return response;
     }
 
+    match headers.get(header::AUTHORIZATION) {
+        None => {
+            return json(
+                StatusCode::UNAUTHORIZED,
+                r#"{"errors":["You need to sign in or sign up before continuing."]}"#,
+            );
+        }
+        Some(value) if !same_credentials(value, &shared.authorization) => {
+            return json(
+                StatusCode::UNAUTHORIZED,
+                r#"{"error":"Invalid Access Token"}"#,
+            );
+        }
+        Some(_) => {}
+    }
     let params = Params::parse(query.as_deref().unwrap_or(""));
     // Upstream, no `q` is the index action (every contact); a `q` is the search action,
     // which strips it (Ruby's `strip`: ASCII whitespace only) and answers a blank one with an
     // empty page and a null count, before searching (contacts_controller.rb, `search`).
-    let q = match params.q.as_deref() {
+    let q = match params.stripped_q() {
         None if settings.require_query => {
             return json(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -134,26 +136,19 @@ async fn search(
             );
         }
         None => None,
-        Some(q) => match q
-            .trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\x0B' | '\x0C' | '\r' | '\0'))
-        {
-            "" => return json(StatusCode::OK, Shared::blank_page(&params)),
-            q => Some(q),
-        },
+        // `params[:q].blank?` is ActiveSupport's: Unicode whitespace, though `strip` is
+        // Ruby's (ASCII): an ideographic space alone is blank, beside text it stays.
+        Some(q) if q.chars().all(char::is_whitespace) => {
+            return json(StatusCode::OK, Shared::blank_page(&params));
+        }
+        Some(q) => Some(q),
     };
-    let order = match &params.sort {
-        None => None,
-        Some(sort) => match Field::parse(sort) {
-            Some(field) => Some((field, params.direction.as_deref() == Some("desc"))),
-            None => {
-                return json(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    r#"{"message":"Invalid sort parameter","attributes":["sort"]}"#,
-                );
-            }
-        },
-    };
-    let key = Key::new(q, &params.labels, order);
+    let order = order(
+        params.sort.as_deref(),
+        params.direction.as_deref(),
+        settings.ignore_direction,
+    );
+    let key = Key::new(q, params.labels.as_deref(), order);
     let matches = match shared.index.cached(&key) {
         Some(matches) => matches,
         None => {

@@ -152,6 +152,16 @@ pub(crate) struct Target {
     /// no credentials needed, and the base URL is ignored.
     #[arg(long)]
     pub(crate) sandbox: bool,
+
+    /// Serve these contacts in the sandbox: a JSON array of contacts as the API sends them,
+    /// each with an optional "labels" array.
+    #[arg(long, value_name = "FILE", requires = "sandbox")]
+    pub(crate) sandbox_data: Option<std::path::PathBuf>,
+
+    /// Make the sandbox ignore `direction`, as the upstream server does (only `sort=-field`
+    /// descends).
+    #[arg(long, requires = "sandbox")]
+    pub(crate) sandbox_ignore_direction: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -217,8 +227,18 @@ pub(crate) struct SandboxArgs {
     pub(crate) port: u16,
 
     /// How many contacts the data set holds.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 250, conflicts_with = "data")]
     pub(crate) contacts: usize,
+
+    /// Serve these contacts instead of a generated data set: a JSON array of contacts as
+    /// the API sends them, each with an optional "labels" array.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) data: Option<std::path::PathBuf>,
+
+    /// Ignore `direction`, as the upstream server does (only `sort=-field` descends); by
+    /// default it is honoured, as LiveDesk documents it.
+    #[arg(long)]
+    pub(crate) ignore_direction: bool,
 
     /// The seed of the data set.
     #[arg(long, default_value_t = 1)]

@@ -5,6 +5,7 @@ mod exit;
 mod export;
 mod output;
 mod progress;
+mod sandbox_data;
 mod signals;
 
 use std::{
@@ -107,10 +108,17 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     };
     // The sandbox lives as long as the search.
     let (builder, _sandbox) = if args.target.sandbox {
-        let sandbox = Sandbox::builder()
+        let builder = Sandbox::builder()
             .credentials(Credentials::new(SANDBOX_KEY, SANDBOX_SECRET)?)
-            .start()
-            .await?;
+            .ignore_direction(args.target.sandbox_ignore_direction);
+        let sandbox = sandbox_data::with_data(
+            builder,
+            "--sandbox-data",
+            args.target.sandbox_data.as_deref(),
+        )
+        .map_err(Failure::Usage)?
+        .start()
+        .await?;
         (sandbox.client(), Some(sandbox))
     } else {
         (
@@ -153,8 +161,10 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
             .flatten();
         let pages = walk.pages();
         futures::pin_mut!(pages);
+        let mut said = false;
         while let Some(page) = pages.next().await {
             let mut page = page?;
+            say_sort_form(&client, &mut said);
             page.payload.retain(|contact| !seen.contains(&contact.id));
             for contact in &page.payload {
                 writer.contact(contact)?;
@@ -173,6 +183,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
             search = search.page(page);
         }
         let page = search.send().await?;
+        say_sort_form(&client, &mut false);
         for contact in page.payload.iter().take(args.limit.unwrap_or(usize::MAX)) {
             writer.contact(contact)?;
         }
@@ -215,6 +226,18 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Says once, on standard error, that the server was seen to ignore `direction` and that
+/// descending sorts are asked as `sort=-FIELD` instead (the library's `INFO` trace, for a
+/// command line that installs no tracing subscriber).
+fn say_sort_form(client: &Client, said: &mut bool) {
+    if !*said && client.sorts_descending_with_minus() {
+        *said = true;
+        eprintln!(
+            "livedesk: the server ignores `direction`; descending sorts are asked as `sort=-FIELD`"
+        );
+    }
 }
 
 /// Whether the export is sorted by creation, oldest first (`--all`'s default): the order in
@@ -453,7 +476,10 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
         .require_query(args.require_query)
         .latency(Duration::from_millis(args.latency_ms))
         .gateway_errors(args.gateway_errors)
-        .cut_bodies(args.cut_bodies);
+        .cut_bodies(args.cut_bodies)
+        .ignore_direction(args.ignore_direction);
+    builder =
+        sandbox_data::with_data(builder, "--data", args.data.as_deref()).map_err(Failure::Usage)?;
     builder = match args.rate_limit {
         0 => builder.no_rate_limit(),
         limit => {
@@ -475,7 +501,7 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
     print(format!(
         "LiveDesk sandbox: {} contacts on {}, {limit}; Ctrl-C stops it.\n\
          export LIVEDESK_BASE_URL={} LIVEDESK_API_KEY={SANDBOX_KEY} LIVEDESK_API_SECRET={SANDBOX_SECRET}\n",
-        args.contacts,
+        sandbox.contacts(),
         sandbox.base_url(),
         sandbox.base_url(),
     ).as_bytes())?;
