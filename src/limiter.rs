@@ -27,8 +27,9 @@
 //! period, one probe at its middle halves it (at most one probe, so one `429`, a window).
 //! A `429` in a window that had let some requests through is a lower allowance (the limit
 //! was lowered, or someone else shares it): the allowance becomes what passed, and nothing
-//! more is sent until the next boundary; a `429` before any success is a boundary predicted
-//! too early, kept as such. Upward probes find a raised limit: a window allows a quarter more
+//! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
+//! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
+//! below); a `429` before any success is a boundary predicted too early, kept as such. Upward probes find a raised limit: a window allows a quarter more
 //! than the allowance (the step doubling while probes find more), or, after a lowering, the
 //! allowance it had before (a limit lowered for a while, or a share someone else took, comes
 //! back whole); they run in each window while below that, and otherwise once in
@@ -898,11 +899,16 @@ impl Window {
                     self.exact = true;
                 }
             }
-            Answer::Throttled(_) if self.hit.is_none() => {
+            Answer::Throttled(wait) if self.hit.is_none() => {
                 self.hit = Some(ticket.sent);
                 if self.ok == 0 {
                     // Refused before anything passed: the window had not begun.
                     return self.add_bound(ticket.slot, ticket.sent, f64::INFINITY);
+                }
+                // Spent, and the client is paused past the next boundary: its request's
+                // sending bounds that boundary from below (the lift after the pause cannot).
+                if wait.is_some() && self.add_bound(ticket.slot + 1, ticket.sent, f64::INFINITY) {
+                    return true;
                 }
                 let found = self.ok;
                 if self.probing_up {
@@ -1136,5 +1142,56 @@ mod tests {
         let mut model = Model::fixed(10.0, MAX_PAUSE);
         let (t, _) = drive(&mut model, 0.0, 11, |_| true);
         assert!((t - 1.01).abs() < 1e-6, "{t}");
+    }
+
+    /// A window's `429` after successes: with a `Retry-After` (the pause ends past the next
+    /// boundary), the refused request's sending bounds that boundary from below; without one,
+    /// the throttle's lift will bound it, and nothing is added.
+    #[test]
+    fn retry_after_in_a_spent_window_bounds_the_next_boundary() {
+        for (wait, next_lo) in [(None, 3.85), (Some(d(1.0)), 3.9)] {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            model.state = State::Window(Window {
+                allowance: 20,
+                exact: true,
+                bounds: vec![
+                    Bound {
+                        k: 0,
+                        lo: -0.05,
+                        hi: 0.05,
+                    },
+                    Bound {
+                        k: 1,
+                        lo: 1.95,
+                        hi: 2.05,
+                    },
+                ],
+                index: 1,
+                sent: 10,
+                ok: 10,
+                out: 1,
+                hit: None,
+                carry: (0, 0),
+                probed_boundary: 1,
+                probe_out: false,
+                probing_up: false,
+                step: FIRST_PROBE_STEP,
+                eager: false,
+                ceiling: 0,
+                since_probe: 0,
+            });
+            let ticket = Ticket {
+                sent: 3.9,
+                slot: 1,
+                kind: Kind::Normal,
+                epoch: model.epoch,
+            };
+            model.answered(ticket, d(3.91), Answer::Throttled(wait));
+            let State::Window(w) = &model.state else {
+                panic!("not a window");
+            };
+            let (lo, _) = w.boundary(2);
+            assert!((lo - next_lo).abs() < 1e-9, "{wait:?}: {lo}");
+        }
     }
 }
