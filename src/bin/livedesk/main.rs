@@ -284,15 +284,8 @@ fn walk_for(
     Ok((walk, seen, after))
 }
 
-/// `--all --output FILE`, oldest first: an export that survives interruptions (see
-/// `export.rs`), continued with `--resume`.
-async fn export_to_file(
-    client: &Client,
-    args: &SearchArgs,
-    search: livedesk::Search,
-    format: Format,
-    path: &Path,
-) -> Result<(), Failure> {
+/// Refused before any request, not after a whole export that could not be put there.
+fn refuse_directory(path: &Path) -> Result<(), Failure> {
     if path.is_dir()
         || path
             .as_os_str()
@@ -304,6 +297,19 @@ async fn export_to_file(
             path.display()
         )));
     }
+    Ok(())
+}
+
+/// `--all --output FILE`, oldest first: an export that survives interruptions (see
+/// `export.rs`), continued with `--resume`.
+async fn export_to_file(
+    client: &Client,
+    args: &SearchArgs,
+    search: livedesk::Search,
+    format: Format,
+    path: &Path,
+) -> Result<(), Failure> {
+    refuse_directory(path)?;
     let (walk, seen, after) = walk_for(search, args)?;
     let mut labels: Vec<String> = args
         .labels
@@ -426,18 +432,7 @@ fn output(
     let Some(path) = path else {
         return Ok((Box::new(BufWriter::new(io::stdout().lock())), None));
     };
-    // Refused before any request, not after a whole export that could not be put there.
-    if path.is_dir()
-        || path
-            .as_os_str()
-            .to_string_lossy()
-            .ends_with(['/', std::path::MAIN_SEPARATOR])
-    {
-        return Err(Failure::Usage(format!(
-            "--output {}: is a directory; name a file",
-            path.display()
-        )));
-    }
+    refuse_directory(path)?;
     let dir = path
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())
