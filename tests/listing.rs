@@ -5,28 +5,10 @@
 use std::collections::BTreeSet;
 
 use httpmock::prelude::*;
-use livedesk::{
-    Client, Contact, Error, RetryPolicy, Sandbox, SortDirection, SortField, types::ContactList,
-};
+use livedesk::{Client, Contact, Error, Sandbox, SortDirection, SortField, types::ContactList};
 
 mod common;
-
-async fn sandbox(contacts: usize) -> Sandbox {
-    Sandbox::builder()
-        .contacts(contacts)
-        .no_rate_limit()
-        .start()
-        .await
-        .unwrap()
-}
-
-fn client(sandbox: &Sandbox) -> Client {
-    sandbox
-        .client()
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap()
-}
+use common::{sandbox, sandbox_client as client};
 
 fn ids(contacts: &[Contact]) -> Vec<i64> {
     contacts.iter().map(|contact| contact.id).collect()

@@ -11,22 +11,8 @@ use serde_json::Value;
 
 const PATH: &str = "/api/v2/accounts/contacts";
 
-async fn sandbox(contacts: usize) -> Sandbox {
-    Sandbox::builder()
-        .contacts(contacts)
-        .no_rate_limit()
-        .start()
-        .await
-        .unwrap()
-}
-
-fn client(sandbox: &Sandbox) -> Client {
-    sandbox
-        .client()
-        .retry(RetryPolicy::disabled())
-        .build()
-        .unwrap()
-}
+mod common;
+use common::{sandbox, sandbox_client as client};
 
 /// A raw GET with the sandbox's credentials (or none): status, headers, body.
 async fn get(

@@ -67,3 +67,22 @@ pub fn page(
         "payload": ids.into_iter().map(contact).collect::<Vec<_>>(),
     })
 }
+
+/// A sandbox of `contacts` contacts with no rate limit.
+pub async fn sandbox(contacts: usize) -> livedesk::Sandbox {
+    livedesk::Sandbox::builder()
+        .contacts(contacts)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap()
+}
+
+/// A client of `sandbox` that never retries, so that every answer shows as it came.
+pub fn sandbox_client(sandbox: &livedesk::Sandbox) -> Client {
+    sandbox
+        .client()
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap()
+}
