@@ -79,42 +79,7 @@ fn generate() -> Result<(), String> {
     };
     write("livedesk.rs", prettyplease::unparse(&file))?;
     write("parameters.rs", parameter_rules(&spec))?;
-    if env::var_os("CARGO_FEATURE_MOCK").is_some() {
-        write("mock.rs", mock_helpers(&mut generator, &spec)?)?;
-    }
     Ok(())
-}
-
-/// progenitor's typed httpmock helpers (feature `mock`), with its array-parameter bug
-/// patched: it matches a `Vec` parameter as one `to_string()` value, which does not compile
-/// (progenitor issue #1260). Each element becomes its own `labels[]` match instead, and
-/// their number must match too, so that a mock pins the exact list.
-fn mock_helpers(
-    generator: &mut progenitor::Generator,
-    spec: &openapiv3::OpenAPI,
-) -> Result<String, String> {
-    const BUGGY: &str = r#"Self(self.0.query_param("labels[]", value.to_string()))"#;
-    // Exactly these labels: each one present, and no other.
-    const FIXED: &str = r#"Self(value.iter().fold(self.0.query_param_count("^labels\\[\\]$", ".*", value.len()), |when, label| when.query_param("labels[]", label.as_str())))"#;
-    let tokens = generator
-        .httpmock(spec, "crate::generated")
-        .map_err(|e| format!("progenitor cannot generate the httpmock helpers: {e}"))?;
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("the httpmock helpers do not parse: {e}"))?;
-    let code = prettyplease::unparse(&file);
-    let arrays = code.matches("::std::vec::Vec<").count();
-    match (code.matches(BUGGY).count(), arrays) {
-        (1, 1) => Ok(code.replace(BUGGY, FIXED)),
-        (0, 1) => Err(
-            "progenitor no longer generates `value.to_string()` for the `labels[]` \
-                       mock parameter (issue #1260 fixed?): remove the patch in build.rs"
-                .into(),
-        ),
-        (found, arrays) => Err(format!(
-            "the httpmock helpers have {arrays} array parameters and {found} known \
-             `to_string()` bugs: extend the patch in build.rs to every array parameter"
-        )),
-    }
 }
 
 /// What each query parameter accepts, in words, from its schema: `src/error.rs` puts it in
@@ -284,6 +249,25 @@ fn mark_types_non_exhaustive(file: &mut syn::File) -> usize {
             continue;
         }
         for item in module.content.iter_mut().flat_map(|(_, items)| items) {
+            // typify's builders, default functions and conversion error are how the
+            // generator works, not a promise: crate-private, so that they can change with it.
+            match item {
+                syn::Item::Mod(inner) => {
+                    inner.vis = syn::parse_quote!(pub(crate));
+                    continue;
+                }
+                syn::Item::Impl(block) => {
+                    for member in &mut block.items {
+                        if let syn::ImplItem::Fn(f) = member
+                            && f.sig.ident == "builder"
+                        {
+                            f.vis = syn::parse_quote!(pub(crate));
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
             let attrs = match item {
                 syn::Item::Struct(s) if matches!(s.fields, syn::Fields::Named(_)) => &mut s.attrs,
                 syn::Item::Enum(e) => &mut e.attrs,

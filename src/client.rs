@@ -231,6 +231,10 @@ impl Client {
     pub(crate) fn engine(&self) -> &generated::Client {
         &self.inner.engine
     }
+
+    pub(crate) fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
 }
 
 impl fmt::Debug for Client {

@@ -40,7 +40,7 @@ pub enum Error {
     /// The client's configuration was refused (credentials, base URL, environment), before
     /// any request.
     #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
 
     /// A request argument was refused (for example page 0 or a blank query), before any
     /// request.
@@ -54,7 +54,7 @@ pub enum Error {
     },
 
     /// The server answered with a non-success status.
-    #[error("LiveDesk answered {status}: {message}{}", .retry_after.map(|wait| format!(" (it asked to retry after {} s)", wait.as_secs())).unwrap_or_default())]
+    #[error("LiveDesk answered {status}: {message}{}{}", .retry_after.map(|wait| format!(" (it asked to retry after {} s)", wait.as_secs())).unwrap_or_default(), if *.retry_budget_spent { BUDGET_SPENT } else { "" })]
     #[non_exhaustive]
     Api {
         /// The HTTP status.
@@ -64,6 +64,9 @@ pub enum Error {
         message: String,
         /// How long the server asked us to wait (`Retry-After`, seconds or HTTP date).
         retry_after: Option<Duration>,
+        /// Whether a retry was due but not made because the client's retry budget is spent
+        /// (see [`Error::is_retry_budget_spent`]).
+        retry_budget_spent: bool,
     },
 
     /// A success response whose body is not what the spec describes.
@@ -105,15 +108,6 @@ pub enum Error {
         host: Option<String>,
     },
 
-    /// A failure that was not retried because the client's retry budget is spent: many
-    /// requests failed lately (an outage), and retrying them would only add load. The budget
-    /// refills as requests succeed.
-    #[error(
-        "{0} (not retried: the client's retry budget is spent after repeated failures; it \
-         refills as requests succeed)"
-    )]
-    RetryBudgetSpent(Box<Error>),
-
     /// A listing without a query ([`Client::contacts`](crate::Client::contacts)) was refused
     /// with a `400` or `422`, or answered as a blank search is upstream (an empty first page
     /// with no count): the server, or a gateway in front of it, requires `q`. Nothing was
@@ -141,7 +135,7 @@ pub enum Error {
 
     /// A walk over the pages could not finish complete (see [`Paginate`](crate::Paginate)).
     #[error("the walk is incomplete: {0}")]
-    Walk(#[from] crate::WalkError),
+    Walk(crate::WalkError),
 
     /// The server did not sort as the search asked, with either of the forms a descending
     /// order can be asked in (`direction=desc`, as LiveDesk documents it, and `sort=-field`,
@@ -160,8 +154,61 @@ pub enum Error {
     },
 
     /// The request did not complete: connection refused or closed, timeout, body cut off.
-    #[error("request failed: {0}")]
-    Transport(#[source] TransportError),
+    /// It names the host; its [`source`](std::error::Error::source) chain says what happened.
+    #[error(transparent)]
+    Transport(TransportError),
+
+    /// The [`Sandbox`](crate::Sandbox) could not start: its loopback port could not be
+    /// bound, or its data could not be read.
+    #[error("the sandbox could not start")]
+    SandboxStart(#[source] std::io::Error),
+}
+
+/// What [`Error::Api`] and [`TransportError`] add when a retry was due but the budget was spent.
+const BUDGET_SPENT: &str = " (not retried: the client's retry budget is spent after repeated \
+     failures; it refills as requests succeed)";
+
+/// What kind of failure an [`Error`] is, for handling whole classes alike: the command
+/// line's exit codes are these kinds.
+///
+/// ```
+/// use livedesk::{Credentials, ErrorKind};
+///
+/// let error = Credentials::new("", "secret").unwrap_err();
+/// assert_eq!(error.kind(), ErrorKind::Auth);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Refused before any request (a bad argument or setting), or a listing the server
+    /// refused for lacking a query: the call must change.
+    Usage,
+    /// Credentials missing or malformed, or refused by the server (`401`, `403`).
+    Auth,
+    /// Still throttled (`429`) after waiting as long as the retry policy allows.
+    RateLimited,
+    /// No connection, a timeout, or a connection cut: the network or the host.
+    Network,
+    /// The server failed (`5xx`, other statuses), or sent what the client cannot use (a body
+    /// that does not decode or is too large, a redirect, an order it was not asked for).
+    Server,
+    /// A walk over the pages could not finish complete ([`WalkError`](crate::WalkError)).
+    Incomplete,
+    /// Anything else: several contacts for an exact lookup, a build without TLS, a sandbox
+    /// that could not start.
+    Other,
+}
+
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Self {
+        Self::Config(error)
+    }
+}
+
+impl From<crate::WalkError> for Error {
+    fn from(error: crate::WalkError) -> Self {
+        Self::Walk(error)
+    }
 }
 
 /// Why a client's configuration was refused. The messages name the setting but never echo a
@@ -227,11 +274,13 @@ pub enum ConfigError {
     HttpClient(String),
 }
 
-/// A request that did not complete: what happened (`Connection refused`, `timed out`,
-/// a body cut off), never the URL or its query.
+/// A request that did not complete (connection refused or cut, timeout, body cut off):
+/// which host it went to, never the URL or its query.
 ///
-/// Its [`source`](std::error::Error::source) is the HTTP library's error, with the URL taken
-/// out; treat it as opaque, as its type may change in any release.
+/// Its [`source`](std::error::Error::source) chain says what happened, one cause a link
+/// (`error sending request`, ..., `Connection refused (os error 111)`), from the HTTP
+/// library's errors with the URL taken out and repeated links dropped; the links are
+/// opaque, as the library may change in any release.
 ///
 /// ```no_run
 /// # async fn run(client: livedesk::Client) {
@@ -241,13 +290,56 @@ pub enum ConfigError {
 /// # }
 /// ```
 pub struct TransportError {
-    source: reqwest::Error,
+    host: Option<String>,
+    timeout: bool,
+    connect: bool,
+    cause: Option<Box<Cause>>,
+    retry_budget_spent: bool,
+}
+
+/// One link of a [`TransportError`]'s chain of causes: a message and the next link.
+#[derive(Debug)]
+struct Cause {
+    message: String,
+    next: Option<Box<Cause>>,
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.next.as_deref().map(|next| next as _)
+    }
 }
 
 impl TransportError {
     pub(crate) fn new(error: reqwest::Error) -> Self {
+        let host = error.url().and_then(host_of);
+        let (timeout, connect) = (error.is_timeout(), error.is_connect());
+        let error = error.without_url();
+        // reqwest wraps some causes twice (`request or response body error` over itself).
+        let mut messages: Vec<String> = Vec::new();
+        let mut link: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        while let Some(e) = link {
+            let message = e.to_string();
+            if messages.last() != Some(&message) {
+                messages.push(message);
+            }
+            link = e.source();
+        }
+        let cause = messages.into_iter().rev().fold(None, |next, message| {
+            Some(Box::new(Cause { message, next }))
+        });
         Self {
-            source: error.without_url(),
+            host,
+            timeout,
+            connect,
+            cause,
+            retry_budget_spent: false,
         }
     }
 
@@ -259,7 +351,7 @@ impl TransportError {
     /// # }
     /// ```
     pub fn is_timeout(&self) -> bool {
-        self.source.is_timeout()
+        self.timeout
     }
 
     /// Whether the connection could not be opened.
@@ -270,32 +362,132 @@ impl TransportError {
     /// # }
     /// ```
     pub fn is_connect(&self) -> bool {
-        self.source.is_connect()
+        self.connect
     }
+
+    /// The host (and port, when the URL names one) the request went to. It is not private;
+    /// the query, which is, is never kept.
+    ///
+    /// ```no_run
+    /// # fn check(error: &livedesk::TransportError) {
+    /// eprintln!("cannot reach {}", error.host().unwrap_or("the server"));
+    /// # }
+    /// ```
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
+    }
+
+    /// Whether a retry was due but not made because the client's retry budget is spent.
+    ///
+    /// ```no_run
+    /// # fn check(error: &livedesk::TransportError) {
+    /// if error.is_retry_budget_spent() { /* an outage: wait before trying again */ }
+    /// # }
+    /// ```
+    pub fn is_retry_budget_spent(&self) -> bool {
+        self.retry_budget_spent
+    }
+}
+
+/// `host:port` of a URL (the port when it names one).
+fn host_of(url: &url::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&cause(&self.source))
+        let what = if self.timeout {
+            "timed out"
+        } else if self.connect {
+            "could not connect"
+        } else {
+            "failed"
+        };
+        match &self.host {
+            Some(host) => write!(f, "the request to {host} {what}")?,
+            None => write!(f, "the request {what}")?,
+        }
+        if self.retry_budget_spent {
+            f.write_str(BUDGET_SPENT)?;
+        }
+        Ok(())
     }
 }
 
 impl fmt::Debug for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut causes = Vec::new();
+        let mut link = self.cause.as_deref();
+        while let Some(cause) = link {
+            causes.push(cause.message.as_str());
+            link = cause.next.as_deref();
+        }
         f.debug_struct("TransportError")
-            .field("cause", &cause(&self.source))
-            .field("timeout", &self.is_timeout())
+            .field("host", &self.host)
+            .field("causes", &causes)
+            .field("timeout", &self.timeout)
+            .field("connect", &self.connect)
+            .field("retry_budget_spent", &self.retry_budget_spent)
             .finish()
     }
 }
 
 impl std::error::Error for TransportError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+        self.cause.as_deref().map(|cause| cause as _)
     }
 }
 
 impl Error {
+    /// What kind of failure this is, as the command line's exit codes classify them.
+    ///
+    /// ```no_run
+    /// use livedesk::ErrorKind;
+    ///
+    /// # async fn run(client: livedesk::Client) {
+    /// match client.search("ada").send().await {
+    ///     Ok(page) => println!("{} found", page.payload.len()),
+    ///     Err(error) if error.kind() == ErrorKind::Auth => eprintln!("check the key pair"),
+    ///     Err(error) if error.kind() == ErrorKind::Network => eprintln!("offline? {error}"),
+    ///     Err(error) => eprintln!("{error}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Config(
+                ConfigError::MissingVariable(_)
+                | ConfigError::EmptyVariable(_)
+                | ConfigError::NotUnicodeVariable(_)
+                | ConfigError::EmptyKey
+                | ConfigError::EmptySecret
+                | ConfigError::ColonInKey
+                | ConfigError::ControlCharacter(_),
+            ) => ErrorKind::Auth,
+            // Not the caller's settings: how the crate was built, or the system's TLS.
+            Self::Config(ConfigError::NoTls | ConfigError::HttpClient(_)) => ErrorKind::Other,
+            Self::Config(_) | Self::InvalidArgument { .. } | Self::QueryRequired { .. } => {
+                ErrorKind::Usage
+            }
+            Self::Api { status, .. } => match status.as_u16() {
+                401 | 403 => ErrorKind::Auth,
+                429 => ErrorKind::RateLimited,
+                _ => ErrorKind::Server,
+            },
+            Self::Decode { .. }
+            | Self::BodyTooLarge { .. }
+            | Self::Redirect { .. }
+            | Self::SortNotApplied { .. } => ErrorKind::Server,
+            Self::Transport(_) => ErrorKind::Network,
+            Self::Walk(_) => ErrorKind::Incomplete,
+            Self::SeveralMatches { .. } | Self::SandboxStart(_) => ErrorKind::Other,
+        }
+    }
+
     /// The HTTP status, when the server answered.
     ///
     /// ```
@@ -305,7 +497,6 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::RetryBudgetSpent(error) => error.status(),
             Self::Api { status, .. }
             | Self::Decode { status, .. }
             | Self::BodyTooLarge { status, .. }
@@ -323,11 +514,50 @@ impl Error {
     /// assert!(!error.is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Transport(e) if e.is_timeout())
+    }
+
+    /// Whether a retry was due but not made because the client's retry budget is spent:
+    /// many requests failed lately (an outage), and retrying would only add load. The budget
+    /// refills as requests succeed. The error is otherwise the failure itself
+    /// ([`Error::Api`] or [`Error::Transport`]).
+    ///
+    /// ```
+    /// # use livedesk::Credentials;
+    /// let error = Credentials::new("", "secret").unwrap_err();
+    /// assert!(!error.is_retry_budget_spent());
+    /// ```
+    pub fn is_retry_budget_spent(&self) -> bool {
         match self {
-            Self::Transport(e) => e.is_timeout(),
-            Self::RetryBudgetSpent(error) => error.is_timeout(),
+            Self::Api {
+                retry_budget_spent, ..
+            } => *retry_budget_spent,
+            Self::Transport(e) => e.retry_budget_spent,
             _ => false,
         }
+    }
+
+    /// A transport error without a host (reqwest names none for a body cut off) takes the
+    /// base URL's: the only host requests go to, as redirects are not followed.
+    pub(crate) fn with_host_of(mut self, base_url: &str) -> Self {
+        if let Self::Transport(e) = &mut self
+            && e.host.is_none()
+        {
+            e.host = url::Url::parse(base_url).ok().as_ref().and_then(host_of);
+        }
+        self
+    }
+
+    /// This error, marked as not retried for want of retry budget.
+    pub(crate) fn with_retry_budget_spent(mut self) -> Self {
+        match &mut self {
+            Self::Api {
+                retry_budget_spent, ..
+            } => *retry_budget_spent = true,
+            Self::Transport(e) => e.retry_budget_spent = true,
+            _ => {}
+        }
+        self
     }
 
     /// The server's `Retry-After`, when it sent one.
@@ -344,7 +574,6 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Api { retry_after, .. } => *retry_after,
-            Self::RetryBudgetSpent(error) => error.retry_after(),
             _ => None,
         }
     }
@@ -454,6 +683,12 @@ pub(crate) fn invalid_argument(argument: &'static str) -> Error {
     }
 }
 
+/// The names of the spec's query parameters (their setters' names).
+#[cfg(test)]
+pub(crate) fn spec_parameters() -> impl Iterator<Item = &'static str> {
+    PARAMETER_RULES.iter().map(|(name, ..)| *name)
+}
+
 /// Whether an integer argument is within the spec's `maximum` for it.
 pub(crate) fn within_maximum(argument: &str, value: i64) -> bool {
     PARAMETER_RULES
@@ -525,6 +760,7 @@ fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
         status,
         message: server_message(status, body),
         retry_after: retry_after(headers),
+        retry_budget_spent: false,
     }
 }
 

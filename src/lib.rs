@@ -5,6 +5,7 @@
 
 mod auth;
 mod client;
+mod contact;
 mod enums;
 mod error;
 mod generated;
@@ -28,11 +29,12 @@ mod transport;
 
 pub use auth::Credentials;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
-pub use error::{ConfigError, Error, Result, TransportError};
+pub use error::{ConfigError, Error, ErrorKind, Result, TransportError};
+pub use http::StatusCode;
 pub use paginate::{DEFAULT_CONCURRENCY, MAX_REPEATED_PAGES, PAGE_SIZE, Paginate, WalkError};
 pub use position::Position;
 pub use rate_limit::{LimitShape, Pacing, RateLimit};
-pub use retry::{Decision, Outcome, RetryPolicy};
+pub use retry::RetryPolicy;
 #[cfg(feature = "sandbox")]
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxData};
 pub use search::Search;
@@ -42,7 +44,8 @@ pub use search::Search;
 ///
 /// Every struct and enum here is `#[non_exhaustive]`, so that a property or a value added to
 /// the spec is not a breaking change: read their fields freely, and build values for your own
-/// tests with their builders or by decoding JSON.
+/// tests with [`Contact::new`] and [`ContactList::new`] (then set the fields you need), or by
+/// decoding JSON.
 ///
 /// ```
 /// use livedesk::types::{AvailabilityStatus, Contact, ContactList};
@@ -54,13 +57,17 @@ pub use search::Search;
 /// assert_eq!(AvailabilityStatus::from("busy").as_str(), "busy");
 ///
 /// // Only the id is required; every other field takes the documentation's default (or none).
-/// let contact = Contact::try_from(Contact::builder().id(7).name(Some("Ada".to_owned())))?;
+/// let mut contact = Contact::new(7);
+/// contact.name = Some("Ada".to_owned());
 /// assert_eq!((contact.id, contact.blocked), (7, false));
 /// assert_eq!(contact.availability_status, AvailabilityStatus::Offline);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub mod types {
     pub use crate::enums::{AvailabilityStatus, ChannelType, Provider};
-    pub use crate::generated::types::*;
+    pub use crate::generated::types::{
+        Contact, ContactInbox, ContactList, ContactListMeta, CurrentPage, Inbox, SortDirection,
+        SortField,
+    };
 }
 pub use types::{Contact, ContactList, SortDirection, SortField};

@@ -235,7 +235,9 @@ mod tests {
     use crate::types::Contact;
 
     fn contact(id: i64, created_at: i64) -> Contact {
-        Contact::try_from(Contact::builder().id(id).created_at(Some(created_at))).unwrap()
+        let mut contact = Contact::new(id);
+        contact.created_at = Some(created_at);
+        contact
     }
 
     #[test]

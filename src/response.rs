@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::{StatusCode, header::HeaderMap};
 
-use crate::types::ErrorBody;
+use crate::generated::types::ErrorBody;
 
 /// Longest excerpt of a body kept in an error, in characters.
 const EXCERPT_CHARS: usize = 300;

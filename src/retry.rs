@@ -66,15 +66,8 @@ impl Default for RetryPolicy {
 }
 
 /// What one attempt ended with, as far as retrying is concerned.
-///
-/// ```
-/// use livedesk::Outcome;
-/// let outcome = Outcome::Response { status: http::StatusCode::OK, retry_after: None };
-/// # let _ = outcome;
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The server answered with this status.
     Response {
         /// The status.
@@ -89,17 +82,8 @@ pub enum Outcome {
 }
 
 /// What to do after an attempt.
-///
-/// ```
-/// use livedesk::{Decision, Outcome, RetryPolicy};
-/// use std::time::Duration;
-///
-/// let decision = RetryPolicy::default().decide(1, Outcome::Timeout, Duration::ZERO, 0.5);
-/// assert!(matches!(decision, Decision::Retry(_)));
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Keep this result: it succeeded, cannot be cured by retrying, or the budget is spent.
     Done,
     /// Wait this long, then try again.
@@ -110,10 +94,10 @@ impl RetryPolicy {
     /// No retries: every attempt's result is final.
     ///
     /// ```
-    /// # use livedesk::{Decision, Outcome, RetryPolicy};
-    /// # use std::time::Duration;
-    /// let policy = RetryPolicy::disabled();
-    /// assert_eq!(policy.decide(1, Outcome::Timeout, Duration::ZERO, 0.0), Decision::Done);
+    /// let client = livedesk::Client::builder(livedesk::Credentials::new("key", "secret")?)
+    ///     .retry(livedesk::RetryPolicy::disabled())
+    ///     .build()?;
+    /// # Ok::<(), livedesk::Error>(())
     /// ```
     pub fn disabled() -> Self {
         Self {
@@ -217,24 +201,7 @@ impl RetryPolicy {
     /// A `429` is retried after the `Retry-After` it names (or `Retry(0)`: the client's pace
     /// then says when), unless that wait would end past `throttle_deadline`.
     ///
-    /// ```
-    /// use livedesk::{Decision, Outcome, RetryPolicy};
-    /// use http::StatusCode;
-    /// use std::time::Duration;
-    ///
-    /// let policy = RetryPolicy::default();
-    /// let limited = Outcome::Response {
-    ///     status: StatusCode::TOO_MANY_REQUESTS,
-    ///     retry_after: Some(Duration::from_secs(2)),
-    /// };
-    /// assert_eq!(
-    ///     policy.decide(1, limited, Duration::ZERO, 0.0),
-    ///     Decision::Retry(Duration::from_secs(2))
-    /// );
-    /// let refused = Outcome::Response { status: StatusCode::UNAUTHORIZED, retry_after: None };
-    /// assert_eq!(policy.decide(1, refused, Duration::ZERO, 0.0), Decision::Done);
-    /// ```
-    pub fn decide(
+    pub(crate) fn decide(
         &self,
         failures: u32,
         outcome: Outcome,

@@ -9,8 +9,9 @@ use crate::{
     Client, Error, Result,
     error::{from_generated, invalid_argument, within_maximum},
     generated::builder::SearchContacts,
+    generated::types::SearchContactsQ,
     transport::{Note, noted},
-    types::{ContactList, SearchContactsQ, SortDirection, SortField},
+    types::{ContactList, SortDirection, SortField},
 };
 
 /// A listing or a search of the account's contacts: made by [`Client::contacts`] (every
@@ -49,24 +50,15 @@ pub struct Search {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Refused;
 
-/// One line per optional query parameter of the spec: its setter (named as the generated
-/// builder's) and its type. A parameter added to the spec fails the test
-/// `the_search_builder_forwards_every_spec_parameter` until it has its line here.
+/// One line per optional query parameter of the spec: its name (as the generated builder's
+/// setter) and its type. A parameter added to the spec fails the test
+/// `the_search_builder_forwards_every_spec_parameter` until it has its line here (and its
+/// setter on [`Search`]).
 macro_rules! forward {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
+    ($($name:ident: $ty:ty;)*) => {
         #[derive(Clone, Default)]
         pub(crate) struct Parameters {
             $(pub(crate) $name: Option<std::result::Result<$ty, Refused>>,)*
-        }
-
-        impl Search {
-            $(
-                $(#[$doc])*
-                pub fn $name<V: TryInto<$ty>>(mut self, value: V) -> Self {
-                    self.parameters.$name = Some(value.try_into().map_err(|_| Refused));
-                    self
-                }
-            )*
         }
 
         impl Parameters {
@@ -124,22 +116,63 @@ impl AsInteger for SortField {}
 impl AsInteger for SortDirection {}
 
 forward! {
-    /// The page to fetch, from 1 (the default); 15 contacts a page.
-    ///
-    /// ```no_run
-    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let second = client.contacts().page(2_u32).send().await?;
-    /// # Ok(()) }
-    /// ```
     page: NonZeroU32;
-    /// Only contacts carrying at least one of these labels; replaces earlier labels.
+    labels: Vec<String>;
+    include_contact_inboxes: bool;
+    sort: SortField;
+    direction: SortDirection;
+}
+
+/// The setters, in the ecosystem's style: plain values, checked when the search is sent.
+impl Search {
+    /// The page to fetch, from 1 (the default); 15 contacts a page. Page 0, or one past the
+    /// spec's maximum, is refused when sent.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let page = client.contacts().labels(vec!["vip".to_owned(), "beta".to_owned()]).send().await?;
+    /// let second = client.contacts().page(2).send().await?;
     /// # Ok(()) }
     /// ```
-    labels: Vec<String>;
+    pub fn page(mut self, page: u32) -> Self {
+        self.parameters.page = Some(NonZeroU32::new(page).ok_or(Refused));
+        self
+    }
+
+    /// Only contacts carrying at least one of these labels; replaces earlier labels. An
+    /// empty list sets no filter.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let page = client.contacts().labels(["vip", "beta"]).send().await?;
+    /// let wanted = vec!["vip".to_owned()];
+    /// let page = client.contacts().labels(wanted).send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn labels<I>(mut self, labels: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let labels: Vec<String> = labels.into_iter().map(Into::into).collect();
+        self.parameters.labels = (!labels.is_empty()).then_some(Ok(labels));
+        self
+    }
+
+    /// Adds one label to the filter; contacts carrying any of the labels match.
+    ///
+    /// ```no_run
+    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
+    /// let page = client.contacts().label("vip").label("beta").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        match &mut self.parameters.labels {
+            Some(Ok(labels)) => labels.push(label.into()),
+            _ => self.parameters.labels = Some(Ok(vec![label.into()])),
+        }
+        self
+    }
+
     /// Whether each contact carries its `contact_inboxes` (the server's default is `true`).
     ///
     /// ```no_run
@@ -148,16 +181,28 @@ forward! {
     /// assert!(page.payload.iter().all(|c| c.contact_inboxes.is_empty()));
     /// # Ok(()) }
     /// ```
-    include_contact_inboxes: bool;
-    /// The field to sort by; setting it gives a stable order across pages.
+    pub fn include_contact_inboxes(mut self, include: bool) -> Self {
+        self.parameters.include_contact_inboxes = Some(Ok(include));
+        self
+    }
+
+    /// The field to sort by; setting it gives a stable order across pages. A
+    /// [`SortField`], or its name as the API spells it (`"created_at"`): a name it does not
+    /// know is refused when sent.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
     /// let page = client.contacts().sort(livedesk::SortField::Name).send().await?;
+    /// let page = client.contacts().sort("last_activity_at").send().await?;
     /// # Ok(()) }
     /// ```
-    sort: SortField;
-    /// The sort direction, with [`sort`](Self::sort).
+    pub fn sort<F: TryInto<SortField>>(mut self, field: F) -> Self {
+        self.parameters.sort = Some(field.try_into().map_err(|_| Refused));
+        self
+    }
+
+    /// The sort direction, with [`sort`](Self::sort): a [`SortDirection`], or `"asc"` or
+    /// `"desc"` (anything else is refused when sent).
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -165,7 +210,10 @@ forward! {
     /// let page = client.contacts().sort(SortField::CreatedAt).direction(SortDirection::Desc).send().await?;
     /// # Ok(()) }
     /// ```
-    direction: SortDirection;
+    pub fn direction<D: TryInto<SortDirection>>(mut self, direction: D) -> Self {
+        self.parameters.direction = Some(direction.try_into().map_err(|_| Refused));
+        self
+    }
 }
 
 impl Search {
@@ -181,23 +229,6 @@ impl Search {
     /// Whether this lists every contact (no query).
     pub(crate) fn is_listing(&self) -> bool {
         self.q.is_none()
-    }
-
-    /// Adds one label to the filter; contacts carrying any of the labels match.
-    ///
-    /// ```no_run
-    /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
-    /// let page = client.contacts().label("vip").label("beta").send().await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn label(mut self, label: impl Into<String>) -> Self {
-        match &mut self.parameters.labels {
-            Some(Ok(labels)) => labels.push(label.into()),
-            None => self.parameters.labels = Some(Ok(vec![label.into()])),
-            // An earlier refused `labels(..)` keeps its error, reported when sent.
-            Some(Err(Refused)) => {}
-        }
-        self
     }
 
     /// Sends the search and returns one page (the one [`page`](Self::page) names, or the
@@ -230,11 +261,10 @@ impl Search {
         let builder = self.parameters.apply(builder)?;
         let (result, note) = noted(async { from_generated(builder.send().await).await }).await;
         let result = match (result, note) {
-            (Err(error), Some(Note::RetryBudgetSpent)) => {
-                Err(Error::RetryBudgetSpent(Box::new(error)))
-            }
+            (Err(error), Some(Note::RetryBudgetSpent)) => Err(error.with_retry_budget_spent()),
             (result, _) => result,
-        };
+        }
+        .map_err(|error| error.with_host_of(self.client.base_url()));
         self.checked(result)
     }
 

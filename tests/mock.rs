@@ -1,18 +1,16 @@
-//! The generated typed mocks (feature `mock`) in use: each `when` method requires its query
-//! parameter as the spec describes it, so these tests also pin what the client sends.
-
-use std::num::NonZeroU32;
+//! The typed mocks (feature `mock`) in use: each `when` method requires its query parameter
+//! as the spec describes it, so these tests also pin what the client sends; each `then`
+//! answer becomes the error (or page) a real server's would.
 
 use httpmock::MockServer;
 use livedesk::mock::MockServerExt;
-use livedesk::types::SearchContactsQ;
-use livedesk::{Client, ContactList, Credentials, RetryPolicy, SortDirection, SortField};
+use livedesk::{
+    Client, Contact, ContactList, Credentials, Error, ErrorKind, RetryPolicy, SortDirection,
+    SortField, StatusCode,
+};
 
-fn page(count: i64) -> ContactList {
-    serde_json::from_value(
-        serde_json::json!({"meta": {"count": count, "current_page": "2"}, "payload": []}),
-    )
-    .unwrap()
+fn page(count: u64) -> ContactList {
+    ContactList::new(2, count, Vec::new())
 }
 
 fn client(server: &MockServer) -> Client {
@@ -28,9 +26,9 @@ async fn every_parameter_reaches_the_mock_as_the_spec_names_it() {
     let server = MockServer::start_async().await;
     let expected = page(31);
     let mock = server.search_contacts(|when, then| {
-        when.q(&"+86 138&张".parse::<SearchContactsQ>().unwrap())
-            .page(NonZeroU32::new(2))
-            .labels(&vec!["vip".to_owned(), "new customer".to_owned()])
+        when.q("+86 138&张")
+            .page(2)
+            .labels(["vip", "new customer"])
             .include_contact_inboxes(false)
             .sort(SortField::LastActivityAt)
             .direction(SortDirection::Desc);
@@ -55,9 +53,9 @@ async fn every_parameter_reaches_the_mock_as_the_spec_names_it() {
 async fn parameters_left_unset_are_not_sent() {
     let server = MockServer::start_async().await;
     let mock = server.search_contacts(|when, then| {
-        when.q(&"ada".parse::<SearchContactsQ>().unwrap())
+        when.q("ada")
             .page(None)
-            .labels(None)
+            .labels(Vec::<String>::new())
             .include_contact_inboxes(None)
             .sort(None)
             .direction(None);
@@ -80,8 +78,7 @@ async fn parameters_left_unset_are_not_sent() {
 async fn a_mock_pins_the_exact_list_of_labels() {
     let server = MockServer::start_async().await;
     let mock = server.search_contacts(|when, then| {
-        when.q(&"ada".parse::<SearchContactsQ>().unwrap())
-            .labels(&vec!["vip".to_owned()]);
+        when.q("ada").labels(vec!["vip".to_owned()]);
         then.ok(&page(0));
     });
     let more = client(&server)
@@ -107,7 +104,7 @@ async fn a_listing_sends_no_query_and_a_mock_can_require_that() {
     let server = MockServer::start_async().await;
     let expected = page(31);
     let mock = server.search_contacts(|when, then| {
-        when.q(None).labels(&vec!["vip".to_owned()]);
+        when.q(None).labels(["vip"]);
         then.ok(&expected);
     });
     let listed = client(&server)
@@ -121,4 +118,41 @@ async fn a_listing_sends_no_query_and_a_mock_can_require_that() {
     let searched = client(&server).search("ada").label("vip").send().await;
     assert!(matches!(searched, Err(livedesk::Error::Api { status, .. }) if status == 404));
     assert_eq!(mock.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn error_answers_become_the_errors_a_server_would_give() {
+    let server = MockServer::start_async().await;
+    server.search_contacts(|when, then| {
+        when.q("refused");
+        then.error(401, "Invalid Access Token");
+    });
+    server.search_contacts(|when, then| {
+        when.q("busy");
+        then.rate_limited();
+    });
+    server.search_contacts(|when, then| {
+        when.q("found");
+        then.ok(&ContactList::new(1, 1, vec![Contact::new(7)]));
+    });
+    let client = client(&server);
+
+    let refused = client.search("refused").send().await.unwrap_err();
+    assert!(
+        matches!(&refused, Error::Api { status, message, .. }
+            if *status == StatusCode::UNAUTHORIZED && message == "Invalid Access Token"),
+        "{refused:?}"
+    );
+    assert_eq!(refused.kind(), ErrorKind::Auth);
+
+    let busy = client.search("busy").send().await.unwrap_err();
+    assert_eq!(busy.status(), Some(StatusCode::TOO_MANY_REQUESTS));
+    assert_eq!(
+        (busy.kind(), busy.retry_after()),
+        (ErrorKind::RateLimited, None)
+    );
+
+    let found = client.search("found").send().await.unwrap();
+    assert_eq!(found.payload.iter().map(|c| c.id).collect::<Vec<_>>(), [7]);
+    assert_eq!(found.meta.page(), Some(1));
 }

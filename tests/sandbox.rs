@@ -660,7 +660,16 @@ async fn faults_are_injected_on_demand() {
             .start()
             .await
             .unwrap_err();
-        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(
+            matches!(
+                error,
+                livedesk::Error::InvalidArgument {
+                    argument: "gateway_errors",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
     }
     assert!(
         Sandbox::builder()

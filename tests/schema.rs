@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 
 use livedesk::types::{
     AvailabilityStatus, ChannelType, Contact, ContactInbox, ContactList, ContactListMeta,
-    CurrentPage, ErrorBody, Inbox, Provider, SortDirection, SortField,
+    CurrentPage, Inbox, Provider, SortDirection, SortField,
 };
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value};
@@ -19,6 +19,10 @@ fn spec() -> Value {
 fn rust_schema<T: JsonSchema>() -> Value {
     serde_json::to_value(SchemaGenerator::default().into_root_schema_for::<T>()).unwrap()
 }
+
+/// The schemas with no public Rust type: error bodies are read by the client into
+/// `Error::Api`'s message, whatever their shape (tests/errors.rs sends each documented one).
+const NOT_PUBLIC: &[&str] = &["ErrorBody"];
 
 /// The Rust type's schema for each named component schema of the spec.
 fn component(name: &str) -> Value {
@@ -34,7 +38,6 @@ fn component(name: &str) -> Value {
         "Provider" => rust_schema::<Provider>(),
         "SortField" => rust_schema::<SortField>(),
         "SortDirection" => rust_schema::<SortDirection>(),
-        "ErrorBody" => rust_schema::<ErrorBody>(),
         other => panic!("no Rust type is mapped to the spec's schema {other}: add it here"),
     }
 }
@@ -108,6 +111,9 @@ fn cases() -> Vec<(String, Value, Value)> {
             .rsplit('/')
             .next()
             .unwrap();
+        if NOT_PUBLIC.contains(&target) {
+            continue;
+        }
         for (which, example) in examples(json) {
             cases.push((
                 format!("response {status} {which}"),
@@ -117,6 +123,9 @@ fn cases() -> Vec<(String, Value, Value)> {
         }
     }
     for (name, schema) in spec["components"]["schemas"].as_object().unwrap() {
+        if NOT_PUBLIC.contains(&name.as_str()) {
+            continue;
+        }
         let root = component(name);
         for (which, example) in examples(schema) {
             cases.push((format!("{name} {which}"), root.clone(), example));
@@ -142,7 +151,7 @@ fn cases() -> Vec<(String, Value, Value)> {
 #[test]
 fn every_example_in_the_spec_validates_against_the_rust_types_schema() {
     let cases = cases();
-    assert!(cases.len() > 40, "only {} examples found", cases.len());
+    assert!(cases.len() > 30, "only {} examples found", cases.len());
     let mut failures = Vec::new();
     for (place, schema, example) in &cases {
         let validator = jsonschema::validator_for(schema)

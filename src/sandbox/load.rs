@@ -101,20 +101,11 @@ impl SandboxData {
     /// ```
     /// use livedesk::{SandboxData, types::{AvailabilityStatus, Contact}};
     ///
-    /// let ada = Contact::try_from(
-    ///     Contact::builder()
-    ///         .id(7)
-    ///         .name(Some("Ada".to_owned()))
-    ///         .email(None)
-    ///         .phone_number(None)
-    ///         .identifier(Some("ADA-1".to_owned()))
-    ///         .blocked(false)
-    ///         .thumbnail("")
-    ///         .availability_status(AvailabilityStatus::Online)
-    ///         .additional_attributes(serde_json::Map::new())
-    ///         .custom_attributes(serde_json::Map::new())
-    ///         .created_at(1_700_000_000),
-    /// )?;
+    /// let mut ada = Contact::new(7);
+    /// ada.name = Some("Ada".to_owned());
+    /// ada.identifier = Some("ADA-1".to_owned());
+    /// ada.availability_status = AvailabilityStatus::Online;
+    /// ada.created_at = Some(1_700_000_000);
     /// let data = SandboxData::from_contacts([(ada, vec!["vip"])])?;
     /// assert_eq!(data.len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())

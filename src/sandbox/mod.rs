@@ -85,7 +85,7 @@ impl Sandbox {
     /// Settings for a sandbox: see [`SandboxBuilder`] for each and its default.
     ///
     /// ```
-    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// # #[tokio::main] async fn main() -> livedesk::Result<()> {
     /// let sandbox = livedesk::Sandbox::builder().contacts(1_000).seed(7).start().await?;
     /// # Ok(()) }
     /// ```
@@ -96,7 +96,7 @@ impl Sandbox {
     /// The base URL to give [`ClientBuilder::base_url`], such as `http://127.0.0.1:40123`.
     ///
     /// ```
-    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// # #[tokio::main] async fn main() -> livedesk::Result<()> {
     /// let sandbox = livedesk::Sandbox::builder().start().await?;
     /// assert!(sandbox.base_url().starts_with("http://127.0.0.1:"));
     /// # Ok(()) }
@@ -108,7 +108,7 @@ impl Sandbox {
     /// The key pair the sandbox accepts.
     ///
     /// ```
-    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// # #[tokio::main] async fn main() -> livedesk::Result<()> {
     /// let sandbox = livedesk::Sandbox::builder().start().await?;
     /// assert_eq!(sandbox.credentials().api_key(), "sandbox-key");
     /// # Ok(()) }
@@ -133,7 +133,7 @@ impl Sandbox {
     /// [`data`](SandboxBuilder::data).
     ///
     /// ```
-    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// # #[tokio::main] async fn main() -> livedesk::Result<()> {
     /// let sandbox = livedesk::Sandbox::builder().contacts(40).start().await?;
     /// assert_eq!(sandbox.contacts(), 40);
     /// # Ok(()) }
@@ -400,24 +400,25 @@ impl SandboxBuilder {
 
     /// Builds the data set and starts serving it on a task of the current tokio runtime.
     ///
-    /// Fails with [`io::ErrorKind::InvalidInput`] for a share outside 0 to 1, an empty
-    /// rate-limit window or more than [`Sandbox::MAX_CONTACTS`] contacts; when the port
-    /// cannot be bound, with the bind error's kind and a message naming the address.
+    /// Fails with [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a share
+    /// outside 0 to 1, an empty rate-limit window or more than [`Sandbox::MAX_CONTACTS`]
+    /// contacts; with [`Error::SandboxStart`](crate::Error::SandboxStart) when the port cannot
+    /// be bound (its source names the address).
     ///
     /// ```
-    /// # #[tokio::main] async fn main() -> std::io::Result<()> {
+    /// # #[tokio::main] async fn main() -> livedesk::Result<()> {
     /// let sandbox = livedesk::Sandbox::builder().start().await?;
     /// println!("serving on {}", sandbox.base_url());
     /// # Ok(()) }
     /// ```
-    pub async fn start(self) -> io::Result<Sandbox> {
-        let invalid = |message: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    pub async fn start(self) -> crate::Result<Sandbox> {
+        let invalid = |argument, reason| Err(crate::Error::InvalidArgument { argument, reason });
         for (name, share) in [
             ("gateway_errors", self.settings.gateway_errors),
             ("cut_bodies", self.settings.cut_bodies),
         ] {
             if !(0.0..=1.0).contains(&share) {
-                return invalid(&format!("{name} is a share: from 0 to 1, not {share}"));
+                return invalid(name, format!("it is a share: from 0 to 1, not {share}"));
             }
         }
         if self
@@ -425,15 +426,17 @@ impl SandboxBuilder {
             .rate_limit
             .is_some_and(|(_, window)| window.is_zero())
         {
-            return invalid("the rate-limit window must be longer than zero");
+            return invalid("rate_limit", "its window must be longer than zero".into());
         }
         let size = self.data.as_ref().map_or(self.contacts, SandboxData::len);
         if size > Sandbox::MAX_CONTACTS {
-            return invalid(&format!(
-                "{} contacts: the sandbox holds at most {}",
-                size,
-                Sandbox::MAX_CONTACTS
-            ));
+            return invalid(
+                "contacts",
+                format!(
+                    "{size} contacts: the sandbox holds at most {}",
+                    Sandbox::MAX_CONTACTS
+                ),
+            );
         }
         let credentials = match self.credentials {
             Some(credentials) => credentials,
@@ -441,16 +444,20 @@ impl SandboxBuilder {
         };
 
         let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        let listener = TcpListener::bind(address)
-            .await
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {address}: {e}")))?;
-        let base_url = format!("http://{}", listener.local_addr()?);
+        let listener = TcpListener::bind(address).await.map_err(|e| {
+            crate::Error::SandboxStart(io::Error::new(
+                e.kind(),
+                format!("cannot listen on {address}: {e}"),
+            ))
+        })?;
+        let local = listener.local_addr().map_err(crate::Error::SandboxStart)?;
+        let base_url = format!("http://{local}");
         let (seed, contacts) = (self.seed, self.contacts);
         let records = match self.data {
             Some(data) => data.records,
             None => tokio::task::spawn_blocking(move || data::generate(seed, contacts))
                 .await
-                .map_err(io::Error::other)?,
+                .map_err(|e| crate::Error::SandboxStart(io::Error::other(e)))?,
         };
         let shared = Arc::new(server::Shared {
             index: query::Index::new(records),

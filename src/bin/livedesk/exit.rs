@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use livedesk::{ConfigError, Error};
+use livedesk::{Error, ErrorKind};
 
 /// The codes, as `--help` and the README list them.
 pub(crate) const HELP: &str = "\
@@ -23,25 +23,13 @@ pub(crate) const RATE_LIMITED: u8 = 4;
 pub(crate) const NETWORK: u8 = 5;
 pub(crate) const INTERRUPTED: u8 = 130;
 
-/// The exit code for an error of the library.
+/// The exit code for an error of the library: one for each of its kinds.
 pub(crate) fn code(error: &Error) -> ExitCode {
-    ExitCode::from(match error {
-        Error::Config(
-            ConfigError::MissingVariable(_)
-            | ConfigError::EmptyVariable(_)
-            | ConfigError::NotUnicodeVariable(_)
-            | ConfigError::EmptyKey
-            | ConfigError::EmptySecret
-            | ConfigError::ColonInKey
-            | ConfigError::ControlCharacter(_),
-        ) => AUTH,
-        // Not the user's arguments: how the binary was built, or the system's TLS.
-        Error::Config(ConfigError::NoTls | ConfigError::HttpClient(_)) => OTHER,
-        Error::Config(_) | Error::InvalidArgument { .. } | Error::QueryRequired { .. } => USAGE,
-        Error::Api { status, .. } if matches!(status.as_u16(), 401 | 403) => AUTH,
-        Error::Api { status, .. } if status.as_u16() == 429 => RATE_LIMITED,
-        Error::Transport(_) => NETWORK,
-        Error::RetryBudgetSpent(last) => return code(last),
+    ExitCode::from(match error.kind() {
+        ErrorKind::Usage => USAGE,
+        ErrorKind::Auth => AUTH,
+        ErrorKind::RateLimited => RATE_LIMITED,
+        ErrorKind::Network => NETWORK,
         _ => OTHER,
     })
 }

@@ -59,7 +59,7 @@ async fn main() -> ExitCode {
         // `livedesk ... | head`: the reader has all it wanted.
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("livedesk: error: {failure}");
+            eprintln!("livedesk: error: {}", chain(&failure));
             if let Failure::Interrupted = failure {
                 // At once: the runtime's shutdown would wait for a DNS lookup in flight.
                 std::process::exit(exit::INTERRUPTED.into());
@@ -69,12 +69,25 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The error and each of its causes, as anyhow's `{:#}` shows them: every error of the
+/// library shows its cause or returns it as `source()`, never both, so none repeats.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut shown = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        shown.push_str(": ");
+        shown.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    shown
+}
+
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
     #[error(transparent)]
     Api(#[from] Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     #[error("{0}")]
     Usage(String),
@@ -484,10 +497,11 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
             builder.rate_limit(limit, window)
         }
     };
-    let sandbox = builder.start().await.map_err(|e| match e.kind() {
-        io::ErrorKind::InvalidInput => Failure::Usage(e.to_string()),
-        io::ErrorKind::AddrInUse => Failure::Usage(format!("{e} (--port 0 takes a free one)")),
-        _ => Failure::Io(e),
+    let sandbox = builder.start().await.map_err(|e| match &e {
+        Error::SandboxStart(io) if io.kind() == io::ErrorKind::AddrInUse => {
+            Failure::Usage(format!("{} (--port 0 takes a free one)", chain(&e)))
+        }
+        _ => Failure::Api(e),
     })?;
     let limit = match args.rate_limit {
         0 => "no rate limit".to_owned(),
