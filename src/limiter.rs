@@ -681,7 +681,11 @@ impl Window {
 
     /// `lo < B(n) ≤ hi`, from every bound kept.
     fn boundary(&self, n: i64) -> (f64, f64) {
-        let (w_lo, w_hi) = self.period();
+        self.boundary_in(n, self.period())
+    }
+
+    /// [`Self::boundary`] with the period's bounds already computed (a search asks for many).
+    fn boundary_in(&self, n: i64, (w_lo, w_hi): (f64, f64)) -> (f64, f64) {
         let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
         for b in &self.bounds {
             let dk = (n - b.k) as f64;
@@ -702,7 +706,14 @@ impl Window {
     /// The window known to have begun at `now`: the last whose boundary's upper bound is past
     /// (upper bounds grow with the index: a search, however far the clock jumped).
     fn index_at(&self, now: f64) -> i64 {
-        let begun = |n: i64| self.boundary(n).1 <= now;
+        let period = self.period();
+        let begun = |n: i64| self.boundary_in(n, period).1 <= now;
+        // Mostly the window counted, or the next: no search.
+        for n in [self.index, self.index + 1] {
+            if begun(n) && !begun(n + 1) {
+                return n;
+            }
+        }
         let mut low = self.bounds[0].k;
         let mut step = 1_i64;
         // Below: a window begun (or the earliest there is to know of).
