@@ -195,13 +195,13 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) {
-    /// if client.throttled() {
+    /// if client.is_throttled() {
     ///     eprintln!("rate limited, waiting…");
     /// }
     /// # }
     /// ```
-    pub fn throttled(&self) -> bool {
-        self.pacing().throttled()
+    pub fn is_throttled(&self) -> bool {
+        self.pacing().is_throttled()
     }
 
     /// Whether this client (or a clone) saw the server ignore `direction`, and so asks for

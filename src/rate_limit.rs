@@ -202,10 +202,10 @@ impl Pacing {
     ///
     /// ```
     /// # let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?).build()?;
-    /// assert!(!client.pacing().throttled());
+    /// assert!(!client.pacing().is_throttled());
     /// # Ok::<(), livedesk::Error>(())
     /// ```
-    pub fn throttled(&self) -> bool {
+    pub fn is_throttled(&self) -> bool {
         self.throttled
     }
 

@@ -168,7 +168,7 @@ async fn a_retry_after_pauses_every_request_of_the_client() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(client.pacing().throttled(), "{:?}", client.pacing());
+    assert!(client.pacing().is_throttled(), "{:?}", client.pacing());
     let others: Vec<_> = (0..3)
         .map(|_| tokio::spawn(client.clone().search("x").send()))
         .collect();

@@ -82,7 +82,7 @@ impl Progress {
                         .map(|length| length.saturating_sub(bar.position()));
                     bar.set_message(format!(
                         "{done} contacts  {}{}",
-                        if pacing.throttled() {
+                        if pacing.is_throttled() {
                             "rate limited, waiting…".to_owned()
                         } else {
                             format!("{rate:.0}/s")
