@@ -655,8 +655,17 @@ async fn a_refusal_a_timeout_and_an_incomplete_walk_have_their_codes() {
     );
 }
 
+// util-linux's `script -qefc` gives the binary a pseudo-terminal; the BSDs' `script` takes
+// other arguments.
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "runs the binary on a pseudo-terminal with util-linux's `script`"
+)]
 async fn the_progress_bar_shows_on_a_terminal_only() {
+    if !common::skip::programs_present("the_progress_bar_shows_on_a_terminal_only", &["script"]) {
+        return;
+    }
     // Throttled now and then, so that the bar has to say so.
     let sandbox = Sandbox::builder()
         .contacts(300)
@@ -672,7 +681,7 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
     let file = dir.path().join("out.jsonl");
     let command = format!("{BIN} contacts search e --all --output {}", file.display());
 
-    // `script` (from bsdutils, essential on every Debian) runs it on a pseudo-terminal.
+    // `script` runs it on a pseudo-terminal.
     let on_terminal = Command::new("script")
         .args(["-qefc", &command, "/dev/null"])
         .env("LIVEDESK_BASE_URL", sandbox.base_url())
@@ -723,29 +732,45 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn all_streams_the_first_page_before_the_walk_ends() {
-    let sandbox = Sandbox::builder()
-        .contacts(300)
-        .latency(Duration::from_millis(100))
-        .no_rate_limit()
-        .start()
-        .await
-        .unwrap();
-    let mut child = livedesk(&sandbox)
+    // Page 2 is held until the test has read the first contact and seen the binary still
+    // running: streaming is shown by order, not by how long pages take.
+    let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let server = TestServer::start({
+        let gate = gate.clone();
+        let pages = common::server::contacts_api(300);
+        move |request| {
+            if request.page() == 2 {
+                // A minute only as a guard: a failed assertion never opens the gate.
+                let (open, opened) = &*gate;
+                let open = open.lock().unwrap();
+                let _ = opened.wait_timeout_while(open, Duration::from_secs(60), |open| !*open);
+            }
+            pages(request)
+        }
+    })
+    .await;
+    let mut child = Command::new(BIN)
         .args(["contacts", "search", "e", "--all", "--concurrency", "1"])
+        .env("LIVEDESK_BASE_URL", &server.base_url)
+        .env("LIVEDESK_API_KEY", "key")
+        .env("LIVEDESK_API_SECRET", "secret")
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
     let first: Contact = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    // 20 pages one at a time take two seconds: the first contact came long before the end.
     assert!(
         child.try_wait().unwrap().is_none(),
         "the walk was still running"
     );
+    let (open, opened) = &*gate;
+    *open.lock().unwrap() = true;
+    opened.notify_all();
     let rest = lines.count();
     assert!(child.wait().unwrap().success());
-    assert_eq!(1 + rest, library_walk(&sandbox, "e").await.len());
-    assert!(first.id > 0);
+    assert_eq!(1 + rest, 300);
+    assert_eq!(first.id, 1);
 }
 
 #[test]
@@ -870,8 +895,8 @@ async fn the_standalone_sandboxs_switches_take_effect() {
     }
 }
 
-/// Peak resident memory of the binary exporting `contacts`, in KiB (VmHWM, read until exit).
-#[cfg(target_os = "linux")]
+/// Peak resident memory of the binary exporting `contacts`, in KiB (VmHWM, read until exit
+/// from Linux's `/proc`; the test using it is ignored elsewhere).
 fn peak_kib(sandbox: &Sandbox, out: &PathBuf) -> u64 {
     let mut child = livedesk(sandbox)
         .args(["contacts", "search", "e", "--all", "--output"])
@@ -896,8 +921,11 @@ fn peak_kib(sandbox: &Sandbox, out: &PathBuf) -> u64 {
     }
 }
 
-#[cfg(target_os = "linux")] // VmHWM is read from /proc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "peak memory (VmHWM) is read from /proc, which only Linux has"
+)]
 async fn memory_stays_flat_on_a_100_000_contact_export() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.jsonl");
@@ -1022,9 +1050,23 @@ async fn slow_sandbox(contacts: usize) -> Sandbox {
 /// `nohup`, if any) and returns once its state file stands beside `path`.
 #[cfg(unix)]
 fn export_under_way(sandbox: &Sandbox, path: &Path, wrapper: Option<&str>) -> Killed {
+    use std::os::unix::process::CommandExt;
+
     let mut command = Command::new(wrapper.unwrap_or(BIN));
     if wrapper.is_some() {
         command.arg(BIN);
+    }
+    // A test run started in the background by a shell (`cargo test &`) has SIGINT and SIGQUIT
+    // ignored, and a child inherits that: the binary would keep ignoring them, as it does
+    // under `nohup`. It starts here with the default dispositions, as from a terminal.
+    // SAFETY: between fork and exec only `signal(2)`, which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+                libc::signal(signal, libc::SIG_DFL);
+            }
+            Ok(())
+        });
     }
     let child = Killed(
         command
@@ -1049,7 +1091,9 @@ fn export_under_way(sandbox: &Sandbox, path: &Path, wrapper: Option<&str>) -> Ki
     );
     let name = path.file_name().unwrap().to_string_lossy();
     let state = path.with_file_name(format!(".{name}.livedesk-state"));
-    for _ in 0..100 {
+    // Polled, with a minute only as a guard against a hang: a loaded machine may take
+    // seconds to start the binary, and that is no failure.
+    for _ in 0..3_000 {
         if state.exists() {
             break;
         }
@@ -1062,25 +1106,35 @@ fn export_under_way(sandbox: &Sandbox, path: &Path, wrapper: Option<&str>) -> Ki
     child
 }
 
+/// Sends `signal` to the child: libc's `kill`, not the `kill` program, which a minimal
+/// system may lack.
 #[cfg(unix)]
-fn kill(child: &Killed, signal: &str) {
-    let status = Command::new("kill")
-        .args([signal, &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+fn kill(child: &Killed, signal: libc::c_int) {
+    let pid = libc::pid_t::try_from(child.0.id()).unwrap();
+    // SAFETY: `kill` only sends a signal; the pid is our own child's, not yet waited for.
+    let sent = unsafe { libc::kill(pid, signal) };
+    assert_eq!(sent, 0, "{}", std::io::Error::last_os_error());
 }
+
+/// The signal tests need Unix; elsewhere this one test stands for them, ignored with the reason.
+#[cfg(not(unix))]
+#[test]
+#[ignore = "exports interrupted by Unix signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGKILL) and nohup"]
+fn exports_interrupted_by_signals() {}
 
 /// Under `nohup`, SIGHUP stays ignored: closing the terminal does not stop the export.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn an_export_under_nohup_outlives_a_hangup() {
+    if !common::skip::programs_present("an_export_under_nohup_outlives_a_hangup", &["nohup"]) {
+        return;
+    }
     let sandbox = slow_sandbox(100).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.jsonl");
     std::fs::write(&path, "the previous export\n").unwrap();
     let mut child = export_under_way(&sandbox, &path, Some("nohup"));
-    kill(&child, "-HUP");
+    kill(&child, libc::SIGHUP);
     assert_eq!(child.0.wait().unwrap().code(), Some(0));
     let lines = std::fs::read_to_string(&path).unwrap().lines().count();
     assert_eq!(lines, library_walk(&sandbox, "e").await.len());
@@ -1093,9 +1147,14 @@ async fn an_interrupted_export_leaves_the_output_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.csv");
     std::fs::write(&path, "the previous export\n").unwrap();
-    for signal in ["-INT", "-TERM", "-HUP", "-QUIT"] {
+    for (signal, number) in [
+        ("INT", libc::SIGINT),
+        ("TERM", libc::SIGTERM),
+        ("HUP", libc::SIGHUP),
+        ("QUIT", libc::SIGQUIT),
+    ] {
         let mut child = export_under_way(&sandbox, &path, None);
-        kill(&child, signal);
+        kill(&child, number);
         assert_eq!(child.0.wait().unwrap().code(), Some(130), "{signal}");
         assert_eq!(
             files(dir.path()),
@@ -1234,7 +1293,7 @@ async fn an_export_killed_anywhere_resumes_to_the_same_file() {
         for round in 0..3 {
             // Let a page or two land, then kill it outright.
             std::thread::sleep(Duration::from_millis(200 + 150 * round));
-            kill(&child, "-KILL");
+            kill(&child, libc::SIGKILL);
             child.0.wait().unwrap();
             if !dir.path().join(format!(".{name}.livedesk-state")).exists() {
                 // It finished before the kill (a slow machine's sleep): nothing to resume.
@@ -1287,7 +1346,7 @@ async fn an_export_killed_anywhere_resumes_to_the_same_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vips.csv");
     let mut child = export_under_way(&sandbox, &path, None);
-    kill(&child, "-KILL");
+    kill(&child, libc::SIGKILL);
     child.0.wait().unwrap();
     let kept = files(dir.path());
     for (args, what) in [

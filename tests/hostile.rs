@@ -10,7 +10,7 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use common::{
@@ -20,6 +20,9 @@ use common::{
 use futures::StreamExt;
 use livedesk::{Error, RetryPolicy, SortDirection, SortField, WalkError};
 use serde_json::json;
+// Tests that check waits run on tokio's paused clock (`start_paused`): the loopback server
+// answers at once in virtual time, and a loaded machine cannot stretch or shrink a wait.
+use tokio::time::Instant;
 
 /// A query holding personal data, which must appear nowhere but on the wire.
 const PRIVATE: &str = "ada.lovelace@example.com";
@@ -209,7 +212,7 @@ async fn lying_counts_do_not_cut_a_walk() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_slow_consumer_does_not_break_a_healthy_walk() {
     // Each page takes the consumer longer than the per-attempt timeout.
     let server = TestServer::start(contacts_api(75)).await;
@@ -331,7 +334,7 @@ async fn the_query_never_shows_in_errors_builders_or_traces() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_retry_after_beyond_the_policy_ends_the_request_at_once_with_the_wait() {
     let server = TestServer::start(|_| {
         Reply::status(429, "text/plain", "Retry later\n").header("retry-after", "86400")
@@ -355,7 +358,7 @@ async fn a_retry_after_beyond_the_policy_ends_the_request_at_once_with_the_wait(
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn cancelled_requests_leave_nothing_reserved_in_the_rate_limit() {
     let server = TestServer::start(contacts_api(15)).await;
     let client = builder(&server.base_url)

@@ -5,7 +5,7 @@ mod common;
 use std::{
     num::NonZeroU32,
     sync::atomic::{AtomicUsize, Ordering},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use common::{
@@ -13,6 +13,9 @@ use common::{
     server::{Reply, TestServer, contacts_api},
 };
 use livedesk::{Client, Error, RateLimit, RetryPolicy};
+// Tests that check waits run on tokio's paused clock (`start_paused`): the loopback server
+// answers at once in virtual time, and a loaded machine cannot stretch or shrink a wait.
+use tokio::time::Instant;
 
 /// A server that answers the first `failures` requests with `failure()`, then with a page.
 async fn failing_then_ok(
@@ -41,7 +44,7 @@ async fn a_plain_text_429_without_retry_after_is_retried() {
     assert_eq!(server.stats.count(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retry_after_is_honoured() {
     let server = failing_then_ok(1, || {
         Reply::status(429, "text/plain", "Retry later").header("retry-after", "1")
@@ -63,7 +66,7 @@ async fn retry_after_is_honoured() {
 
 /// A throttle's `Retry-After` is bounded by the throttle deadline, not the backoff's cap (a
 /// gateway in front of a one-minute window asks for up to a minute); a failure's by the cap.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_429s_retry_after_beyond_the_backoff_cap_is_waited_out_a_503s_is_not() {
     let policy = fast_retries()
         .max_backoff(Duration::from_millis(100))
@@ -211,7 +214,7 @@ async fn a_429_in_the_middle_of_a_walk_costs_a_wait_not_the_walk() {
     assert_eq!(server.stats.count(), 22);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_server_that_never_answers_times_out_within_the_configured_time() {
     let server = TestServer::start(|_| Reply::Hang).await;
     let client = builder(&server.base_url)
@@ -238,7 +241,7 @@ async fn a_server_that_never_answers_times_out_within_the_configured_time() {
     assert_eq!(server.stats.count(), 4);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_deadline_stops_retries() {
     let server = failing_then_ok(usize::MAX, || Reply::status(503, "text/plain", "busy")).await;
     let retry = RetryPolicy::default()
@@ -255,7 +258,7 @@ async fn the_deadline_stops_retries() {
     assert!((6..=16).contains(&attempts), "{attempts} attempts");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_rate_limit_is_shared_by_clones() {
     let server = TestServer::start(contacts_api(3)).await;
     let client = builder(&server.base_url)

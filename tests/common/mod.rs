@@ -3,6 +3,7 @@
 
 pub mod limits;
 pub mod server;
+pub mod skip;
 
 use std::time::Duration;
 
