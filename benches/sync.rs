@@ -1,7 +1,7 @@
 //! What an incremental export saves: `cargo bench --bench sync`.
 //!
 //! A sandbox of 100,000 contacts (no rate limit, no latency), walked oldest first as every
-//! contact, then from a time by `Paginate::created_after`, which finds its start by binary
+//! contact, then from a time by `Paginator::created_after`, which finds its start by binary
 //! search over the pages. Printed: the requests to find the start (target: at most 20), and
 //! the requests and wall time of a daily export of the newest 1% against those of a full
 //! export, measured in the same run, with what each would take at the account's rate limit

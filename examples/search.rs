@@ -37,13 +37,13 @@ async fn main() -> ExitCode {
     };
     // Oldest first: contacts added while the export runs join its end instead of shifting
     // the pages still to come.
-    let contacts = client
+    // A boxed stream: `try_next()` works on it as it is, with no `pin!`.
+    let mut contacts = client
         .search(query)
         .sort(SortField::CreatedAt)
         .direction(SortDirection::Asc)
         .paginate()
         .contacts();
-    let mut contacts = std::pin::pin!(contacts);
     let mut out = std::io::stdout().lock();
     loop {
         match contacts.try_next().await {

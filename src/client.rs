@@ -221,7 +221,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn sorts_descending_with_minus(&self) -> bool {
-        self.inner.order.ignored()
+        self.inner.order.is_ignored()
     }
 
     pub(crate) fn learned_order(&self) -> &crate::order::Learned {

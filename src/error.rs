@@ -133,7 +133,7 @@ pub enum Error {
         ids: Vec<i64>,
     },
 
-    /// A walk over the pages could not finish complete (see [`Paginate`](crate::Paginate)).
+    /// A walk over the pages could not finish complete (see [`Paginator`](crate::Paginator)).
     #[error("the walk is incomplete: {0}")]
     Walk(crate::WalkError),
 

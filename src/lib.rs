@@ -26,18 +26,20 @@ mod retry;
 mod sandbox;
 mod search;
 mod transport;
+mod walk;
 
 pub use auth::Credentials;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ConfigError, Error, ErrorKind, Result, TransportError};
 pub use http::StatusCode;
-pub use paginate::{DEFAULT_CONCURRENCY, MAX_REPEATED_PAGES, PAGE_SIZE, Paginate, WalkError};
+pub use paginate::{DEFAULT_CONCURRENCY, Paginator};
 pub use position::Position;
 pub use rate_limit::{LimitShape, Pacing, RateLimit};
 pub use retry::RetryPolicy;
 #[cfg(feature = "sandbox")]
 pub use sandbox::{Sandbox, SandboxBuilder, SandboxData};
 pub use search::Search;
+pub use walk::{MAX_REPEATED_PAGES, PAGE_SIZE, WalkError};
 
 /// The API's data types, generated from the spec's schemas, plus the hand-written open enums
 /// that stand in for its open string sets.

@@ -50,12 +50,12 @@ impl Learned {
     }
 
     /// Whether the server was seen to ignore `direction`.
-    pub(crate) fn ignored(&self) -> bool {
+    pub(crate) fn is_ignored(&self) -> bool {
         self.get() == IGNORED
     }
 
     fn form(&self) -> Form {
-        if self.ignored() {
+        if self.is_ignored() {
             Form::Minus
         } else {
             Form::Direction
@@ -136,7 +136,7 @@ fn key(field: SortField, contact: &Contact) -> Option<Key> {
 }
 
 /// Whether the field's order is seen exactly (numbers), not through a collation.
-fn exact(field: SortField) -> bool {
+fn is_exact(field: SortField) -> bool {
     matches!(field, SortField::CreatedAt | SortField::LastActivityAt)
 }
 
@@ -222,7 +222,7 @@ fn first_greater(field: SortField, a: &[Contact], b: &[Contact]) -> Option<bool>
 }
 
 /// Whether two pages hold the same contacts in the same order.
-fn same_contacts(a: &ContactList, b: &ContactList) -> bool {
+fn is_same_page(a: &ContactList, b: &ContactList) -> bool {
     a.payload
         .iter()
         .map(|c| c.id)
@@ -278,10 +278,10 @@ impl Search {
             None => (Ok(page), form),
             // Text in neither order may still be in the server's collation's order (one the
             // client does not know): only numbers are sure to be unordered.
-            Some(Seen::Unordered) if !exact(field) => (Ok(page), form),
+            Some(Seen::Unordered) if !is_exact(field) => (Ok(page), form),
             // Nothing to compare: no contact, or the only one there is (page 1 of one or
             // none is the same in either order); a rate-limited API spares the request.
-            Some(Seen::Nothing) if page.payload.is_empty() || self.first_page_of_one(&page) => {
+            Some(Seen::Nothing) if page.payload.is_empty() || self.is_first_page_of_one(&page) => {
                 (Ok(page), form)
             }
             Some(Seen::Nothing) if descending && form == Form::Direction => {
@@ -304,7 +304,7 @@ impl Search {
                 // checks.
                 let descends = match seen(field, &again.payload) {
                     Some(Seen::Descending) => true,
-                    Some(Seen::Nothing) | None => !same_contacts(&page, &again),
+                    Some(Seen::Nothing) | None => !is_same_page(&page, &again),
                     _ => false,
                 };
                 if !descends {
@@ -345,7 +345,7 @@ impl Search {
     }
 
     /// Whether `page` is the first page and holds the only contact that matches.
-    fn first_page_of_one(&self, page: &ContactList) -> bool {
+    fn is_first_page_of_one(&self, page: &ContactList) -> bool {
         let first = match &self.parameters.page {
             Some(Ok(number)) => number.get() == 1,
             None => true,
@@ -368,7 +368,7 @@ impl Search {
             // No answer to `sort=-field`: keep the documented form's.
             return (Ok(page), Form::Direction);
         };
-        let same = same_contacts(&page, &other);
+        let same = is_same_page(&page, &other);
         let minus_descends = match seen(field, &other.payload) {
             _ if same => None,
             Some(Seen::Descending) => Some(true),

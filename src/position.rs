@@ -14,7 +14,7 @@ use crate::{
 const VERSION: u32 = 1;
 
 /// Where an oldest-first walk stands: after the last contact it yielded. Save it (it is
-/// `serde`-serializable, and versioned), and [`Paginate::resume`](crate::Paginate::resume)
+/// `serde`-serializable, and versioned), and [`Paginator::resume`](crate::Paginator::resume)
 /// from it in a later process: the resumed walk finds its place again by the contacts'
 /// creation time, not by page number, so contacts deleted since (which shift pages left) and
 /// added since (which join the end) do not make it skip or repeat any.
@@ -34,7 +34,7 @@ const VERSION: u32 = 1;
 ///     Some(json) => serde_json::from_str::<Position>(&json).expect("a saved position"),
 ///     None => walk.position(),
 /// };
-/// let mut contacts = Box::pin(walk.resume(position.clone())?.contacts());
+/// let mut contacts = walk.resume(position.clone())?.contacts();
 /// while let Some(contact) = contacts.try_next().await? {
 ///     // ... write the contact somewhere durable, then:
 ///     position.advance(&contact);
@@ -87,7 +87,7 @@ impl Position {
     /// The creation time (unix seconds) of the last contact yielded, if any.
     ///
     /// ```
-    /// # fn check(walk: livedesk::Paginate) {
+    /// # fn check(walk: livedesk::Paginator) {
     /// assert_eq!(walk.position().created_at(), None);
     /// # }
     /// ```
@@ -197,18 +197,18 @@ pub(crate) async fn find_start(search: &Search, created_at: i64) -> Result<(u32,
                 .any(|contact| contact.created_at.is_none_or(|at| at >= created_at))
     };
     let first = search.clone().page(1).fetch().await?;
-    let mut largest = crate::paginate::total_of(&first);
+    let mut largest = crate::walk::total_of(&first);
     if reaches(&first) {
         return Ok((1, largest));
     }
     // Without a total (`has_more` servers), the range is found by doubling.
     let (mut low, mut high) = match largest {
-        Some(total) => (2, crate::paginate::expected_last_page(1, total).max(2)),
+        Some(total) => (2, crate::walk::expected_last_page(1, total).max(2)),
         None => {
             let mut high = 2_u32;
             loop {
                 let page = search.clone().page(high).fetch().await?;
-                if reaches(&page) || high >= crate::paginate::LAST_POSSIBLE_PAGE / 2 {
+                if reaches(&page) || high >= crate::walk::LAST_POSSIBLE_PAGE / 2 {
                     break (high / 2 + 1, high);
                 }
                 high *= 2;
@@ -219,7 +219,7 @@ pub(crate) async fn find_start(search: &Search, created_at: i64) -> Result<(u32,
     while low < high {
         let middle = low + (high - low) / 2;
         let page = search.clone().page(middle).fetch().await?;
-        largest = largest.max(crate::paginate::total_of(&page));
+        largest = largest.max(crate::walk::total_of(&page));
         if reaches(&page) {
             high = middle;
         } else {

@@ -223,7 +223,7 @@ async fn a_slow_consumer_does_not_break_a_healthy_walk() {
             .timeout(Duration::from_millis(300))
             .build()
             .unwrap();
-        let mut pages = std::pin::pin!(client.search("x").paginate().concurrency(3).pages());
+        let mut pages = client.search("x").paginate().concurrency(3).pages();
         let mut seen = 0;
         while let Some(page) = pages.next().await {
             seen += page.unwrap().payload.len();

@@ -57,7 +57,7 @@ impl Account {
     }
 }
 
-fn walk_of(client: &livedesk::Client) -> livedesk::Paginate {
+fn walk_of(client: &livedesk::Client) -> livedesk::Paginator {
     client
         .contacts()
         .sort(SortField::CreatedAt)
@@ -67,7 +67,7 @@ fn walk_of(client: &livedesk::Client) -> livedesk::Paginate {
 
 /// Takes `n` contacts from a walk, advancing and saving the position after each, as an
 /// export does; the walk is then dropped (the process dies).
-async fn take(walk: livedesk::Paginate, mut position: Position, n: usize) -> (Vec<i64>, String) {
+async fn take(walk: livedesk::Paginator, mut position: Position, n: usize) -> (Vec<i64>, String) {
     let mut got = Vec::new();
     let mut saved = serde_json::to_string(&position).unwrap();
     let mut contacts = Box::pin(walk.contacts());
@@ -171,7 +171,7 @@ async fn a_position_round_trips_and_is_refused_by_another_search_or_version() {
         (6..=40).collect::<Vec<_>>()
     );
 
-    let refused = |result: livedesk::Result<livedesk::Paginate>| match result {
+    let refused = |result: livedesk::Result<livedesk::Paginator>| match result {
         Err(Error::InvalidArgument {
             argument, reason, ..
         }) => {

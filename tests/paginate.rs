@@ -514,3 +514,20 @@ async fn futures_and_streams_can_be_spawned_and_returned() {
         .unwrap();
     assert_eq!(ids(&streamed), (1..=40).collect::<Vec<i64>>());
 }
+
+/// The streams are `Unpin`: `try_next()` works on them as they are, with no `pin!`.
+#[tokio::test]
+async fn the_streams_are_polled_without_pin() {
+    fn unpin<T: Unpin>(stream: T) -> T {
+        stream
+    }
+    let server = TestServer::start(contacts_api(40)).await;
+    let mut contacts = unpin(client(&server.base_url).search("x").paginate().contacts());
+    let mut ids = Vec::new();
+    while let Some(contact) = contacts.try_next().await.unwrap() {
+        ids.push(contact.id);
+    }
+    assert_eq!(ids.len(), 40);
+    let mut pages = unpin(client(&server.base_url).search("x").paginate().pages());
+    assert_eq!(pages.try_next().await.unwrap().unwrap().payload.len(), 15);
+}

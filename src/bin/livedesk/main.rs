@@ -265,7 +265,7 @@ fn oldest_first(args: &SearchArgs) -> bool {
 fn walk_for(
     search: livedesk::Search,
     args: &SearchArgs,
-) -> Result<(livedesk::Paginate, Vec<i64>, Option<i64>), Failure> {
+) -> Result<(livedesk::Paginator, Vec<i64>, Option<i64>), Failure> {
     let mut walk = search.paginate().concurrency(args.concurrency);
     if let Some(limit) = args.limit {
         walk = walk.limit(limit);

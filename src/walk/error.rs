@@ -1,0 +1,77 @@
+//! Why a walk could not finish complete.
+
+/// Why a walk could not finish complete.
+///
+/// ```no_run
+/// use livedesk::{Error, WalkError};
+///
+/// # async fn run(client: livedesk::Client) {
+/// match client.contacts().paginate().collect().await {
+///     Ok(contacts) => println!("all {} of them", contacts.len()),
+///     Err(Error::Walk(WalkError::CountMismatch { count, yielded })) => {
+///         eprintln!("{yielded} of {count}: contacts moved during the walk, run it again")
+///     }
+///     Err(other) => eprintln!("{other}"),
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WalkError {
+    /// The walk ended with fewer contacts than the server's total.
+    #[error(
+        "the server counted {count} matching contacts but its pages held {yielded}: contacts \
+         moved between pages during the walk (contacts added, unless the walk is oldest first, \
+         where they join its end; or contacts deleted); run it again"
+    )]
+    CountMismatch {
+        /// The server's total, from the last page.
+        count: u64,
+        /// Distinct contacts the walk yielded.
+        yielded: u64,
+    },
+    /// A page named another page than the one asked for.
+    #[error("asked for page {requested}, the server answered page {answered}: it ignores `page`")]
+    PageIgnored {
+        /// The page asked for.
+        requested: u32,
+        /// The page the server said it answered.
+        answered: u32,
+    },
+    /// Too many full pages in a row held only contacts already yielded (or one, on a server
+    /// that gives no total to check the walk against).
+    #[error(
+        "{0} page(s) in a row held only contacts already yielded: the results shift under the \
+         walk, or the server ignores `page`"
+    )]
+    RepeatedPages(u32),
+    /// A page's total was lower than one an earlier answer gave: contacts were deleted during
+    /// the walk, and the contacts after them may have shifted onto pages already fetched.
+    #[error(
+        "the server's total fell from {from} to {to} at page {page}: contacts were deleted \
+         during the walk, and others may have shifted onto pages already fetched; run it again"
+    )]
+    CountFell {
+        /// The page whose answer gave the lower total.
+        page: u32,
+        /// The largest total an earlier answer gave.
+        from: u64,
+        /// The total this page gave.
+        to: u64,
+    },
+    /// The page a resumed or time-bounded walk found to start from no longer began before
+    /// its start when the walk read it: contacts before it were deleted in between, and some
+    /// after it may have shifted onto earlier pages.
+    #[error(
+        "page {0} no longer began before the walk's start when it was read: contacts were \
+         deleted meanwhile; run it again"
+    )]
+    StartMoved(u32),
+    /// A page came back empty while the server said more contacts follow (`has_more:
+    /// true`): whatever it was to hold is unknown.
+    #[error("page {0} was empty, but the server said more contacts follow it")]
+    EmptyPage(u32),
+    /// The walk reached its page cap before the server said it ended.
+    #[error("the walk reached its cap of {0} pages before the server said it ended")]
+    PageCap(u32),
+}
