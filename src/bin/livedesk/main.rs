@@ -3,6 +3,7 @@
 mod args;
 mod exit;
 mod export;
+mod notice;
 mod output;
 mod progress;
 mod sandbox_data;
@@ -15,11 +16,14 @@ use std::{
     time::Duration,
 };
 
-use clap::{CommandFactory, Parser};
+use clap::{
+    CommandFactory, Parser,
+    error::{ContextKind, ContextValue, ErrorKind},
+};
 use futures::StreamExt;
-use livedesk::{Client, Credentials, Error, RetryPolicy, Sandbox};
+use livedesk::{Client, ClientBuilder, ConfigError, Credentials, Error, RetryPolicy, Sandbox};
 
-use args::{Cli, Command, Contacts, Direction, Format, SandboxArgs, SearchArgs, Sort};
+use args::{Cli, Command, Contacts, Direction, Format, Network, SandboxArgs, SearchArgs, Sort};
 use output::Writer;
 use progress::Progress;
 use signals::interruption;
@@ -28,9 +32,12 @@ use signals::interruption;
 const SANDBOX_KEY: &str = "sandbox-key";
 const SANDBOX_SECRET: &str = "sandbox-secret";
 
+/// Follows the library's own in the `User-Agent`.
+const USER_AGENT_SUFFIX: &str = concat!("livedesk-cli/", env!("CARGO_PKG_VERSION"));
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let result = match cli.command {
         // Interrupted, the search is dropped, and with it the temporary file of an export.
         Command::Contacts(Contacts::Search(mut args)) => {
@@ -39,7 +46,7 @@ async fn main() -> ExitCode {
                 Ok(()) => {
                     let interrupted = interruption();
                     tokio::select! {
-                        result = search(args) => result,
+                        result = search(*args) => result,
                         () = interrupted => Err(Failure::Interrupted),
                     }
                 }
@@ -69,11 +76,42 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The arguments, or clap's error; for the commands people guess at the top level
+/// (`livedesk search ada`), the hint names the one under `contacts`, where clap's own
+/// suggestion would be the nearest spelling (`spec`).
+fn parse() -> Cli {
+    Cli::try_parse().unwrap_or_else(|mut error| {
+        if error.kind() == ErrorKind::InvalidSubcommand
+            && let Some(ContextValue::String(name)) = error.get(ContextKind::InvalidSubcommand)
+            && let Some(meant) = guessed(name)
+        {
+            error.insert(
+                ContextKind::SuggestedSubcommand,
+                ContextValue::String(meant.to_owned()),
+            );
+        }
+        error.exit()
+    })
+}
+
+/// The command a guessed top-level one stands for.
+fn guessed(name: &str) -> Option<&'static str> {
+    match name {
+        "search" | "find" | "lookup" => Some("contacts search"),
+        "list" | "ls" | "export" | "contact" => Some("contacts list"),
+        _ => None,
+    }
+}
+
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
     #[error(transparent)]
     Api(#[from] Error),
+    /// A request that did not complete, and the server it was for: the host is no secret
+    /// (the query, which the error never holds, is).
+    #[error("{place}: {error}")]
+    Network { place: String, error: Error },
     #[error("{0}")]
     Io(#[from] io::Error),
     #[error("{0}")]
@@ -85,7 +123,7 @@ enum Failure {
 impl Failure {
     fn code(&self) -> ExitCode {
         match self {
-            Failure::Api(error) => exit::code(error),
+            Failure::Api(error) | Failure::Network { error, .. } => exit::code(error),
             Failure::Io(_) => ExitCode::from(exit::OTHER),
             Failure::Usage(_) => ExitCode::from(exit::USAGE),
             Failure::Interrupted => ExitCode::from(exit::INTERRUPTED),
@@ -99,7 +137,84 @@ fn print(bytes: &[u8]) -> Result<(), Failure> {
     Ok(stdout.flush()?)
 }
 
+/// Whether the request did not complete (no connection, a timeout, a connection cut).
+fn network(error: &Error) -> bool {
+    match error {
+        Error::Transport(_) => true,
+        Error::RetryBudgetSpent(last) => network(last),
+        _ => false,
+    }
+}
+
+/// Where the requests go, as a network error names it: the host and port, and the proxy
+/// given with --proxy (without its credentials).
+fn place(args: &SearchArgs) -> String {
+    let host_port = |url: &str| {
+        url::Url::parse(url).ok().and_then(|url| {
+            let host = url.host_str()?.to_owned();
+            Some(match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+    };
+    if args.target.sandbox {
+        return "the sandbox".to_owned();
+    }
+    let host = host_port(&args.target.base_url).unwrap_or_else(|| args.target.base_url.clone());
+    match &args.target.network.proxy {
+        Some(proxy) if !args.target.network.no_proxy => match host_port(proxy) {
+            Some(proxy) => format!("{host} (through the proxy {proxy})"),
+            None => host,
+        },
+        _ => host,
+    }
+}
+
 async fn search(args: SearchArgs) -> Result<(), Failure> {
+    let place = place(&args);
+    search_with(args).await.map_err(|failure| match failure {
+        Failure::Api(error) if network(&error) => Failure::Network { place, error },
+        other => other,
+    })
+}
+
+/// The network settings of the command line, applied to a client's builder.
+fn network_settings(
+    mut builder: ClientBuilder,
+    network: &Network,
+) -> Result<ClientBuilder, Failure> {
+    if let Some(path) = &network.ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| Failure::Usage(format!("--ca-cert {}: {e}", path.display())))?;
+        builder = builder.add_root_certificates(pem);
+    }
+    Ok(match (&network.proxy, network.no_proxy) {
+        (_, true) => builder.no_proxy(),
+        (Some(url), false) => builder.proxy(url),
+        (None, false) => builder,
+    })
+}
+
+/// A settings error names the option it came from.
+fn built(builder: ClientBuilder, network: &Network) -> Result<Client, Failure> {
+    builder.build().map_err(|error| match error {
+        Error::Config(ConfigError::InvalidRootCertificate(_)) => Failure::Usage(format!(
+            "--ca-cert {}: {error}",
+            network
+                .ca_cert
+                .as_deref()
+                .unwrap_or(Path::new(""))
+                .display()
+        )),
+        Error::Config(ConfigError::InvalidProxy(_)) => {
+            Failure::Usage(format!("--proxy (or LIVEDESK_PROXY): {error}"))
+        }
+        other => other.into(),
+    })
+}
+
+async fn search_with(args: SearchArgs) -> Result<(), Failure> {
     let format = match (args.format, &args.output) {
         (Some(format), _) => format,
         (None, Some(path)) => format_of(path),
@@ -121,17 +236,22 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         .await?;
         (sandbox.client(), Some(sandbox))
     } else {
-        (
-            Client::builder(Credentials::from_env()?).base_url(&args.target.base_url),
-            None,
-        )
+        let builder = Client::builder(Credentials::from_env()?).base_url(&args.target.base_url);
+        (network_settings(builder, &args.target.network)?, None)
     };
     let retry = RetryPolicy::default().throttle_deadline(Duration::from_secs(args.max_wait));
-    let client = builder
+    let builder = builder
         .retry(retry)
         .timeout(Duration::from_secs(args.timeout))
         .headroom(f64::from(args.headroom) / 100.0)
-        .build()?;
+        .user_agent_suffix(USER_AGENT_SUFFIX);
+    let client = built(builder, &args.target.network)?;
+    // Where no progress bar shows a throttle (it shows with --all, on a terminal, when the
+    // contacts are not printed there), one line says a long one.
+    let bar = args.all
+        && io::stderr().is_terminal()
+        && (args.output.is_some() || !io::stdout().is_terminal());
+    let _notice = (!bar).then(|| notice::Notice::start(&client, args.max_wait));
 
     let mut search = search_for(&client, &args);
     // An export with a limit is short, and its limit does not carry over a resume.
@@ -206,6 +326,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     }
     // Said wherever the output goes: an export of one page must not pass for a whole one.
     match more {
+        _ if written == 0 => say_none_found(&args),
         Some(Some(count)) => {
             eprintln!("livedesk: {written} of {count} contacts; --all for every page")
         }
@@ -226,6 +347,19 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Says that nothing was found, on standard error, which carries every message about the
+/// contacts: the output stays a valid document of none (`[]`, a CSV header, no lines), and
+/// a table, which has no such use, is left out rather than printed as a bare header.
+fn say_none_found(args: &SearchArgs) {
+    let what = match (args.page, &args.since) {
+        _ if args.limit == Some(0) => return,
+        (Some(page), _) if page > 1 => format!("no contacts on page {page}"),
+        (_, Some(_)) => "no new contacts since that export".to_owned(),
+        _ => "no contacts matched".to_owned(),
+    };
+    eprintln!("livedesk: {what}");
 }
 
 /// Says once, on standard error, that the server was seen to ignore `direction` and that
@@ -363,6 +497,9 @@ async fn export_to_file(
     let (out, written) = writer.finish()?;
     drop(out);
     export.complete()?;
+    if written == 0 {
+        say_none_found(args);
+    }
     if io::stderr().is_terminal() {
         eprintln!("{written} contacts written to {}", path.display());
     }
