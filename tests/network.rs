@@ -40,6 +40,9 @@ async fn a_private_certificate_authority_is_trusted_once_added() {
         ),
         "{refused:?}"
     );
+    if let Err(Error::Transport(error)) = &refused {
+        assert!(error.to_string().contains("UnknownIssuer"), "{error}");
+    }
     assert!(
         server.heads().is_empty(),
         "no request crossed the handshake"

@@ -167,8 +167,9 @@ pub(crate) struct Target {
     pub(crate) network: Network,
 }
 
-/// How to reach the server through a company network (not used with --sandbox).
+/// How to reach the server through a company network.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Network (not used with --sandbox)")]
 pub(crate) struct Network {
     /// Trust the certificate authorities in FILE (PEM) besides the system's: for a network
     /// whose proxy inspects TLS with its own authority.
