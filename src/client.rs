@@ -1,12 +1,12 @@
 //! Building a [`Client`]: credentials, base URL, HTTP settings, retries and rate limits.
 
-use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use reqwest::{Url, header::HeaderMap};
 
 use crate::{
     ConfigError, Credentials, Error, Pacing, RateLimit, RetryPolicy, Search, auth::env_var,
-    generated, pacer::Pacer, retry::RetryBudget, transport::Transport,
+    generated, network, pacer::Pacer, retry::RetryBudget, transport::Transport,
 };
 
 /// Where LiveDesk's API lives; clients use it unless told otherwise.
@@ -22,8 +22,6 @@ pub(crate) const BASE_URL_VAR: &str = "LIVEDESK_BASE_URL";
 /// The default cap on a success body: far above a real page of 15 contacts (a few KiB to a
 /// few hundred KiB), far below what would hurt.
 const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
-
-const USER_AGENT: &str = concat!("livedesk-rust/", env!("CARGO_PKG_VERSION"));
 
 /// A LiveDesk API client: one key pair, one base URL, and the settings every request goes
 /// through (retries, rate limit, timeouts).
@@ -86,11 +84,13 @@ impl Client {
             rate_limit: None,
             headroom: 0.0,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            network: network::Settings::default(),
         }
     }
 
     /// A client with default settings from `LIVEDESK_API_KEY`, `LIVEDESK_API_SECRET` and,
-    /// if set, `LIVEDESK_BASE_URL`.
+    /// if set, `LIVEDESK_BASE_URL`; [`ClientBuilder::from_env`] reads the same and lets you
+    /// change the other settings.
     ///
     /// ```no_run
     /// # async fn run() -> livedesk::Result<()> {
@@ -99,11 +99,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn from_env() -> Result<Self, Error> {
-        let mut builder = Self::builder(Credentials::from_env()?);
-        if std::env::var_os(BASE_URL_VAR).is_some() {
-            builder = builder.base_url(env_var(BASE_URL_VAR)?);
-        }
-        builder.build()
+        ClientBuilder::from_env()?.build()
     }
 
     /// Every contact of the account, with no query: filter it by label, sort it, then
@@ -257,6 +253,9 @@ impl fmt::Debug for Client {
 /// | rate limit | none: learnt from the server |
 /// | headroom | 0: the whole learnt limit is used |
 /// | largest success body | 16 MiB |
+/// | trusted roots | the system's (plus [`add_root_certificates`](Self::add_root_certificates)) |
+/// | proxy | from the environment (`HTTPS_PROXY`, ...), never for a loopback base URL |
+/// | User-Agent | `livedesk-rust/VERSION` (plus [`user_agent_suffix`](Self::user_agent_suffix)) |
 ///
 /// ```
 /// use std::time::Duration;
@@ -279,9 +278,32 @@ pub struct ClientBuilder {
     rate_limit: Option<RateLimit>,
     headroom: f64,
     max_body_size: usize,
+    network: network::Settings,
 }
 
 impl ClientBuilder {
+    /// A builder with the key pair from `LIVEDESK_API_KEY` and `LIVEDESK_API_SECRET`, and
+    /// the base URL from `LIVEDESK_BASE_URL` if it is set; every other setting can then be
+    /// changed, as on [`Client::builder`]. A variable that is missing, empty or not UTF-8 is
+    /// an [`Error::Config`] naming it (the base URL itself is checked by [`build`](Self::build)).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// let client = livedesk::ClientBuilder::from_env()?
+    ///     .timeout(Duration::from_secs(10))
+    ///     .user_agent_suffix("nightly-export/1.0")
+    ///     .build()?;
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self, Error> {
+        let mut builder = Client::builder(Credentials::from_env()?);
+        if std::env::var_os(BASE_URL_VAR).is_some() {
+            builder = builder.base_url(env_var(BASE_URL_VAR)?);
+        }
+        Ok(builder)
+    }
+
     /// Another base URL (a proxy, a test server). It must be `https`, except on loopback
     /// hosts, so that credentials never travel in clear text.
     ///
@@ -384,6 +406,70 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the certificates of this PEM bundle (one or several `-----BEGIN CERTIFICATE-----`
+    /// blocks) as roots, besides the system's: for a network whose proxy inspects TLS with
+    /// its own certificate authority. Call it again to add more bundles. The bundle is read by
+    /// [`build`](Self::build), which refuses one with no certificate in it
+    /// ([`ConfigError::InvalidRootCertificate`]).
+    ///
+    /// ```no_run
+    /// # let builder = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?);
+    /// let corporate_ca = std::fs::read("/etc/ssl/corporate-ca.pem")?;
+    /// let client = builder.add_root_certificates(corporate_ca).build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.network.roots.0.push(pem.into());
+        self
+    }
+
+    /// Sends every request through this HTTP proxy (`http://` or `https://`, with
+    /// `user:password@` if it needs them), instead of one from the environment. The URL is
+    /// checked by [`build`](Self::build); its user name and password never show in `Debug`
+    /// or in errors. Requests to the API are https, so the proxy sees where they go but not
+    /// what they carry. A plain-http base URL (a loopback test server) may only go through a
+    /// loopback proxy.
+    ///
+    /// ```
+    /// # let builder = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?);
+    /// let builder = builder.proxy("http://ops:pa55word@proxy.example.com:3128");
+    /// assert!(!format!("{builder:?}").contains("pa55word"));
+    /// let client = builder.build()?;
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.network.proxy = network::Proxy::Url(url.into());
+        self
+    }
+
+    /// Sends no request through a proxy, whatever the environment says (`HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY`, which are read by default, as curl reads them).
+    ///
+    /// ```
+    /// # let builder = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?);
+    /// let client = builder.no_proxy().build()?;
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn no_proxy(mut self) -> Self {
+        self.network.proxy = network::Proxy::Off;
+        self
+    }
+
+    /// Names the application in the `User-Agent` header, after the crate's own
+    /// (`livedesk-rust/0.1.0 nightly-export/2.1`), so that the account's administrators can
+    /// tell its requests apart. Visible ASCII and spaces only ([`build`](Self::build) refuses
+    /// anything else with [`ConfigError::InvalidUserAgent`]).
+    ///
+    /// ```
+    /// # let builder = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?);
+    /// let client = builder.user_agent_suffix("nightly-export/2.1").build()?;
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.network.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
     /// ```
@@ -403,22 +489,17 @@ impl ClientBuilder {
             reqwest::header::CONTENT_TYPE,
             reqwest::header::HeaderValue::from_static("application/json"),
         );
-        let mut http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .default_headers(headers)
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            // A redirect would hand the URL, and so the query, to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .referer(false);
-        if loopback {
-            // Plain http is allowed on loopback only because it never leaves the machine; a
-            // proxy from `HTTP_PROXY` would carry it, credentials included, elsewhere.
-            http = http.no_proxy();
-        }
-        let http = http
-            .build()
-            .map_err(|e| ConfigError::HttpClient(crate::error::cause(&e)))?;
+        let http = || {
+            reqwest::Client::builder()
+                .default_headers(headers.clone())
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                // A redirect would hand the URL, and so the query, to wherever it points.
+                .redirect(reqwest::redirect::Policy::none())
+                .referer(false)
+        };
+        let plain = base_url.starts_with("http:");
+        let http = network::build(http, &self.network, plain, loopback)?;
         let pacer = Pacer::new(self.rate_limit, self.headroom, self.retry.longest_pause());
         let transport = Transport {
             retry: self.retry,
@@ -447,12 +528,7 @@ fn check_base_url(base_url: &str) -> Result<(String, bool), ConfigError> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(ConfigError::QueryInBaseUrl);
     }
-    let loopback = match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    };
+    let loopback = url.host().as_ref().is_some_and(network::is_loopback);
     match url.scheme() {
         // Refused here rather than failing (and being retried) on every request.
         "https" if !cfg!(any(feature = "rustls", feature = "native-tls")) => {

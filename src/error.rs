@@ -272,6 +272,19 @@ pub enum ConfigError {
     /// The HTTP client could not be built (for example, no TLS backend could start).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
+    /// The proxy given to [`ClientBuilder::proxy`](crate::ClientBuilder::proxy) was refused,
+    /// for this reason (the URL itself is not repeated: it may carry a password).
+    #[error("the proxy was refused: {0}")]
+    InvalidProxy(String),
+    /// A PEM bundle given to
+    /// [`ClientBuilder::add_root_certificates`](crate::ClientBuilder::add_root_certificates)
+    /// could not be read.
+    #[error("a root certificate could not be read: {0}")]
+    InvalidRootCertificate(String),
+    /// The [`ClientBuilder::user_agent_suffix`](crate::ClientBuilder::user_agent_suffix) has
+    /// characters other than visible ASCII and spaces.
+    #[error("the User-Agent suffix may hold visible ASCII characters and spaces only")]
+    InvalidUserAgent,
 }
 
 /// A request that did not complete (connection refused or cut, timeout, body cut off):

@@ -14,6 +14,7 @@ mod lookup;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
+mod network;
 mod order;
 mod pacer;
 mod paginate;

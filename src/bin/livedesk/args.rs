@@ -42,7 +42,7 @@ pub(crate) enum Contacts {
     /// --all -o vips.csv` exports every `vip` contact. No request returns a contact that has
     /// no email, phone number or identifier: the server never lists those.
     #[command(visible_alias = "list", after_help = exit::HELP)]
-    Search(SearchArgs),
+    Search(Box<SearchArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +162,35 @@ pub(crate) struct Target {
     /// descends).
     #[arg(long, requires = "sandbox")]
     pub(crate) sandbox_ignore_direction: bool,
+
+    #[command(flatten)]
+    pub(crate) network: Network,
+}
+
+/// How to reach the server through a company network.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Network (not used with --sandbox)")]
+pub(crate) struct Network {
+    /// Trust the certificate authorities in FILE (PEM) besides the system's: for a network
+    /// whose proxy inspects TLS with its own authority.
+    #[arg(long, value_name = "FILE", env = "LIVEDESK_CA_CERT")]
+    pub(crate) ca_cert: Option<PathBuf>,
+
+    /// Send every request through this HTTP proxy (`http://host:port`) rather than the one
+    /// HTTPS_PROXY or ALL_PROXY names. A password in it (`http://user:password@host:port`)
+    /// would show in `ps`: set LIVEDESK_PROXY instead.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LIVEDESK_PROXY",
+        hide_env_values = true
+    )]
+    pub(crate) proxy: Option<String>,
+
+    /// Use no proxy, whatever --proxy, LIVEDESK_PROXY, HTTPS_PROXY, HTTP_PROXY or ALL_PROXY
+    /// say.
+    #[arg(long)]
+    pub(crate) no_proxy: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -172,7 +201,10 @@ pub(crate) enum Format {
     Json,
     /// One JSON contact a line.
     Jsonl,
-    /// The columns listed in the README, one contact a row.
+    /// One contact a row, with a header of these columns: id, name, email, phone_number,
+    /// identifier, blocked, availability_status, created_at, last_activity_at,
+    /// company_name, city, country, thumbnail, contact_inboxes, additional_attributes,
+    /// custom_attributes (times in ISO 8601, UTC; the last three as JSON).
     Csv,
 }
 

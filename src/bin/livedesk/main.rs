@@ -3,6 +3,7 @@
 mod args;
 mod exit;
 mod export;
+mod notice;
 mod output;
 mod progress;
 mod sandbox_data;
@@ -15,11 +16,14 @@ use std::{
     time::Duration,
 };
 
-use clap::{CommandFactory, Parser};
+use clap::{
+    CommandFactory, Parser,
+    error::{ContextKind, ContextValue, ErrorKind},
+};
 use futures::StreamExt;
-use livedesk::{Client, Credentials, Error, RetryPolicy, Sandbox};
+use livedesk::{Client, ClientBuilder, ConfigError, Credentials, Error, RetryPolicy, Sandbox};
 
-use args::{Cli, Command, Contacts, Direction, Format, SandboxArgs, SearchArgs, Sort};
+use args::{Cli, Command, Contacts, Direction, Format, Network, SandboxArgs, SearchArgs, Sort};
 use output::Writer;
 use progress::Progress;
 use signals::interruption;
@@ -28,9 +32,12 @@ use signals::interruption;
 const SANDBOX_KEY: &str = "sandbox-key";
 const SANDBOX_SECRET: &str = "sandbox-secret";
 
+/// Follows the library's own in the `User-Agent`.
+const USER_AGENT_SUFFIX: &str = concat!("livedesk-cli/", env!("CARGO_PKG_VERSION"));
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let result = match cli.command {
         // Interrupted, the search is dropped, and with it the temporary file of an export.
         Command::Contacts(Contacts::Search(mut args)) => {
@@ -39,7 +46,7 @@ async fn main() -> ExitCode {
                 Ok(()) => {
                     let interrupted = interruption();
                     tokio::select! {
-                        result = search(args) => result,
+                        result = search(*args) => result,
                         () = interrupted => Err(Failure::Interrupted),
                     }
                 }
@@ -82,11 +89,46 @@ fn chain(error: &dyn std::error::Error) -> String {
     shown
 }
 
+/// The arguments, or clap's error; for the commands people guess at the top level
+/// (`livedesk search ada`), the hint names the one under `contacts`, where clap's own
+/// suggestion would be the nearest spelling (`spec`).
+fn parse() -> Cli {
+    Cli::try_parse().unwrap_or_else(|mut error| {
+        if error.kind() == ErrorKind::InvalidSubcommand
+            && let Some(ContextValue::String(name)) = error.get(ContextKind::InvalidSubcommand)
+            && let Some(meant) = guessed(name)
+        {
+            error.insert(
+                ContextKind::SuggestedSubcommand,
+                ContextValue::String(meant.to_owned()),
+            );
+        }
+        error.exit()
+    })
+}
+
+/// The command a guessed top-level one stands for.
+fn guessed(name: &str) -> Option<&'static str> {
+    match name {
+        "search" | "find" | "lookup" => Some("contacts search"),
+        "list" | "ls" | "export" | "contact" => Some("contacts list"),
+        _ => None,
+    }
+}
+
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
     #[error(transparent)]
     Api(#[from] Error),
+    /// A request that did not complete through the proxy given: the error names the host,
+    /// this the proxy (never its credentials, nor the query).
+    #[error("through the proxy {proxy}")]
+    Network {
+        proxy: String,
+        #[source]
+        error: Error,
+    },
     #[error(transparent)]
     Io(#[from] io::Error),
     #[error("{0}")]
@@ -98,7 +140,7 @@ enum Failure {
 impl Failure {
     fn code(&self) -> ExitCode {
         match self {
-            Failure::Api(error) => exit::code(error),
+            Failure::Api(error) | Failure::Network { error, .. } => exit::code(error),
             Failure::Io(_) => ExitCode::from(exit::OTHER),
             Failure::Usage(_) => ExitCode::from(exit::USAGE),
             Failure::Interrupted => ExitCode::from(exit::INTERRUPTED),
@@ -112,7 +154,69 @@ fn print(bytes: &[u8]) -> Result<(), Failure> {
     Ok(stdout.flush()?)
 }
 
+/// The proxy given with --proxy (its host and port, without credentials), if requests go
+/// through one.
+fn proxy(args: &SearchArgs) -> Option<String> {
+    let network = &args.target.network;
+    if args.target.sandbox || network.no_proxy {
+        return None;
+    }
+    let url = url::Url::parse(network.proxy.as_deref()?).ok()?;
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
 async fn search(args: SearchArgs) -> Result<(), Failure> {
+    let proxy = proxy(&args);
+    search_with(args)
+        .await
+        .map_err(|failure| match (failure, proxy) {
+            (Failure::Api(error), Some(proxy)) if error.kind() == livedesk::ErrorKind::Network => {
+                Failure::Network { proxy, error }
+            }
+            (other, _) => other,
+        })
+}
+
+/// The network settings of the command line, applied to a client's builder.
+fn network_settings(
+    mut builder: ClientBuilder,
+    network: &Network,
+) -> Result<ClientBuilder, Failure> {
+    if let Some(path) = &network.ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| Failure::Usage(format!("--ca-cert {}: {e}", path.display())))?;
+        builder = builder.add_root_certificates(pem);
+    }
+    Ok(match (&network.proxy, network.no_proxy) {
+        (_, true) => builder.no_proxy(),
+        (Some(url), false) => builder.proxy(url),
+        (None, false) => builder,
+    })
+}
+
+/// A settings error names the option it came from.
+fn built(builder: ClientBuilder, network: &Network) -> Result<Client, Failure> {
+    builder.build().map_err(|error| match error {
+        Error::Config(ConfigError::InvalidRootCertificate(_)) => Failure::Usage(format!(
+            "--ca-cert {}: {error}",
+            network
+                .ca_cert
+                .as_deref()
+                .unwrap_or(Path::new(""))
+                .display()
+        )),
+        Error::Config(ConfigError::InvalidProxy(_)) => {
+            Failure::Usage(format!("--proxy (or LIVEDESK_PROXY): {error}"))
+        }
+        other => other.into(),
+    })
+}
+
+async fn search_with(args: SearchArgs) -> Result<(), Failure> {
     let format = match (args.format, &args.output) {
         (Some(format), _) => format,
         (None, Some(path)) => format_of(path),
@@ -134,17 +238,22 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         .await?;
         (sandbox.client(), Some(sandbox))
     } else {
-        (
-            Client::builder(Credentials::from_env()?).base_url(&args.target.base_url),
-            None,
-        )
+        let builder = Client::builder(Credentials::from_env()?).base_url(&args.target.base_url);
+        (network_settings(builder, &args.target.network)?, None)
     };
     let retry = RetryPolicy::default().throttle_deadline(Duration::from_secs(args.max_wait));
-    let client = builder
+    let builder = builder
         .retry(retry)
         .timeout(Duration::from_secs(args.timeout))
         .headroom(f64::from(args.headroom) / 100.0)
-        .build()?;
+        .user_agent_suffix(USER_AGENT_SUFFIX);
+    let client = built(builder, &args.target.network)?;
+    // Where no progress bar shows a throttle (it shows with --all, on a terminal, when the
+    // contacts are not printed there), one line says a long one.
+    let bar = args.all
+        && io::stderr().is_terminal()
+        && (args.output.is_some() || !io::stdout().is_terminal());
+    let _notice = (!bar).then(|| notice::Notice::start(&client, args.max_wait));
 
     let mut search = search_for(&client, &args);
     // An export with a limit is short, and its limit does not carry over a resume.
@@ -219,6 +328,7 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
     }
     // Said wherever the output goes: an export of one page must not pass for a whole one.
     match more {
+        _ if written == 0 => say_none_found(&args),
         Some(Some(count)) => {
             eprintln!("livedesk: {written} of {count} contacts; --all for every page")
         }
@@ -239,6 +349,19 @@ async fn search(args: SearchArgs) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Says that nothing was found, on standard error, which carries every message about the
+/// contacts: the output stays a valid document of none (`[]`, a CSV header, no lines), and
+/// a table, which has no such use, is left out rather than printed as a bare header.
+fn say_none_found(args: &SearchArgs) {
+    let what = match (args.page, &args.since) {
+        _ if args.limit == Some(0) => return,
+        (Some(page), _) if page > 1 => format!("no contacts on page {page}"),
+        (_, Some(_)) => "no new contacts since that export".to_owned(),
+        _ => "no contacts matched".to_owned(),
+    };
+    eprintln!("livedesk: {what}");
 }
 
 /// Says once, on standard error, that the server was seen to ignore `direction` and that
@@ -376,6 +499,9 @@ async fn export_to_file(
     let (out, written) = writer.finish()?;
     drop(out);
     export.complete()?;
+    if written == 0 {
+        say_none_found(args);
+    }
     if io::stderr().is_terminal() {
         eprintln!("{written} contacts written to {}", path.display());
     }

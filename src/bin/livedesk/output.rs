@@ -148,7 +148,10 @@ impl<W: Write> Writer<W> {
 
     /// Ends the document and flushes; returns the output and how many contacts it holds.
     pub(crate) fn finish(mut self) -> io::Result<(W, usize)> {
-        self.begin()?;
+        // An empty table is nothing at all; the other formats stay documents of no contact.
+        if self.format != Format::Table || self.written > 0 {
+            self.begin()?;
+        }
         let mut out = match self.out {
             Out::Csv(csv) => csv.into_inner().map_err(|e| e.into_error())?,
             Out::Plain(out) => out,
