@@ -9,6 +9,7 @@ mod contact;
 mod enums;
 mod error;
 mod generated;
+pub mod guide;
 mod limiter;
 mod lookup;
 #[cfg(feature = "mock")]
