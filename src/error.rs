@@ -54,7 +54,7 @@ pub enum Error {
     },
 
     /// The server answered with a non-success status.
-    #[error("LiveDesk answered {status}: {message}{}{}", .retry_after.map(|wait| format!(" (it asked to retry after {} s)", wait.as_secs())).unwrap_or_default(), if *.retry_budget_spent { BUDGET_SPENT } else { "" })]
+    #[error("the server answered {status}: {message}{}{}", .retry_after.map(|wait| format!(" (it asked to retry after {} s)", wait.as_secs())).unwrap_or_default(), if *.retry_budget_spent { BUDGET_SPENT } else { "" })]
     #[non_exhaustive]
     Api {
         /// The HTTP status.
@@ -99,7 +99,7 @@ pub enum Error {
 
     /// The server answered with a redirect, which is not followed: it would hand the URL, and
     /// so the search query, to wherever it points.
-    #[error("LiveDesk answered {status}, a redirect{}, which is not followed", .host.as_ref().map(|h| format!(" to {h}")).unwrap_or_default())]
+    #[error("the server answered {status}, a redirect{}, which is not followed", .host.as_ref().map(|h| format!(" to {h}")).unwrap_or_default())]
     #[non_exhaustive]
     Redirect {
         /// The HTTP status (`301`, `302`, `307`, ...).

@@ -76,7 +76,7 @@ async fn server_answers_say_it_once() {
     .await;
     assert_eq!(
         checked(&api),
-        ["LiveDesk answered 401 Unauthorized: Invalid Access Token"]
+        ["the server answered 401 Unauthorized: Invalid Access Token"]
     );
     assert_eq!(api.kind(), ErrorKind::Auth);
 
@@ -91,7 +91,7 @@ async fn server_answers_say_it_once() {
     .await;
     assert_eq!(
         checked(&redirect),
-        ["LiveDesk answered 302 Found, a redirect to elsewhere.example, which is not followed"]
+        ["the server answered 302 Found, a redirect to elsewhere.example, which is not followed"]
     );
 
     let server =

@@ -70,7 +70,13 @@ async fn parameters_left_unset_are_not_sent() {
         .sort(SortField::Name)
         .send()
         .await;
-    assert!(matches!(sorted, Err(livedesk::Error::Api { status, .. }) if status == 404));
+    assert!(matches!(&sorted, Err(livedesk::Error::Api { status, .. }) if *status == 404));
+    // A request no mock matches says so, not that LiveDesk refused it.
+    let shown = sorted.unwrap_err().to_string();
+    assert!(
+        shown.starts_with("the server answered 404 Not Found: ") && shown.contains("did not match"),
+        "{shown}"
+    );
     assert_eq!(mock.calls_async().await, 1);
 }
 
