@@ -85,6 +85,10 @@ impl Search {
 /// - **Without a total, trust is all there is.** A `has_more` server gives no total, so a
 ///   walk there cannot notice contacts that moved onto pages it had already fetched; export
 ///   oldest first (below) on such servers too.
+/// - **Ties end it loudly.** Sorted oldest first, a run of contacts with one creation time
+///   that filled more positions than it showed distinct contacts (the server ordered a tie
+///   across pages differently for each page, so some never came out) ends the walk with
+///   [`WalkError::Tie`](crate::WalkError::Tie) as soon as the run ends.
 /// - **Errors end it**: the first error that retries could not cure is the stream's last
 ///   item, after every page before it.
 /// - **It can be capped**: [`max_pages`](Self::max_pages) ends a walk that has not ended by

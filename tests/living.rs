@@ -381,7 +381,7 @@ fn timed(id: i64, created_at: Option<i64>) -> serde_json::Value {
 
 /// Contacts of one second (ids 14 to 17) straddle pages 1 and 2, and the server orders
 /// them differently on each page (no tie-breaker upstream): a walk that ends at a time bound
-/// counts what came before the bound, and fails rather than end short.
+/// fails rather than end short, naming the tie.
 #[tokio::test]
 async fn a_walk_ended_by_a_time_bound_fails_when_a_reordered_tie_hid_a_contact() {
     let at = |id: i64| {
@@ -413,9 +413,16 @@ async fn a_walk_ended_by_a_time_bound_fails_when_a_reordered_tie_hid_a_contact()
         .concurrency(1)
         .collect()
         .await;
-    assert!(
-        matches!(result, Err(Error::Walk(WalkError::CountMismatch { .. }))),
-        "{result:?}"
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        Error::Walk(WalkError::Tie {
+            created_at: 1014,
+            first_page: 1,
+            last_page: 2,
+            size: 4,
+            missing: 2
+        })
+        .to_string()
     );
 }
 

@@ -145,8 +145,29 @@ const FIRST_ID: i64 = 100_001;
 const EPOCH: i64 = 1_600_000_000;
 
 /// The data set of `count` contacts for `seed`.
-pub(crate) fn generate(seed: u64, count: usize) -> Vec<Record> {
-    (0..count).map(|index| contact(seed, index)).collect()
+pub(crate) fn generate(seed: u64, count: usize, bulk_imports: bool) -> Vec<Record> {
+    (0..count)
+        .map(|index| {
+            let bulk = bulk_imports.then(|| bulk_import(seed, index)).flatten();
+            contact(seed, index, bulk)
+        })
+        .collect()
+}
+
+/// The creation second contact `index` shares with the bulk import it belongs to, if any:
+/// in every block of a thousand contacts, one import of 2 to 14 contacts (from its 100th)
+/// and one of 100 to 400 (from its 500th), each stamped with the second its first contact
+/// would have had, so the order by creation stays the order of the indexes.
+fn bulk_import(seed: u64, index: usize) -> Option<i64> {
+    let block = index / 1000;
+    let mut rng =
+        Rng::with_seed(seed ^ 0xB01C ^ (block as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let small = (block * 1000 + 100 + rng.usize(0..300), rng.usize(2..=14));
+    let large = (block * 1000 + 500 + rng.usize(0..100), rng.usize(100..=400));
+    [small, large]
+        .into_iter()
+        .find(|&(start, len)| (start..start + len).contains(&index))
+        .map(|(start, _)| EPOCH + start as i64 * 300)
 }
 
 /// What a contact holds before it becomes JSON.
@@ -172,7 +193,7 @@ const DOC_EXAMPLE_INDEX: usize = 9;
 /// so that the documentation's `curl ...?q=support@engagelab.com` answers what it shows.
 pub(crate) const DOC_EXAMPLE: &str = r#"{"additional_attributes":{"source_id":"email:ed5c8362-425c-4589-8adb-61a033d8c5fb.support@engagelab.com"},"availability_status":"offline","email":"support@engagelab.com","id":64464046,"name":"support","phone_number":null,"blocked":false,"identifier":null,"thumbnail":"","custom_attributes":{},"last_activity_at":1778572024,"created_at":1778570103,"contact_inboxes":[{"source_id":"support@engagelab.com","inbox":{"id":985,"channel_id":107,"name":"邮箱","channel_type":"Channel::Email","provider":null}}]}"#;
 
-fn contact(seed: u64, index: usize) -> Record {
+fn contact(seed: u64, index: usize, bulk_import: Option<i64>) -> Record {
     if index == DOC_EXAMPLE_INDEX {
         return super::load::record(DOC_EXAMPLE).expect("the documentation's example loads");
     }
@@ -181,6 +202,7 @@ fn contact(seed: u64, index: usize) -> Record {
     let draft = showcase(index, id).unwrap_or_else(|| random_draft(&mut rng, id));
     // Five minutes apart: 100,000 contacts span a year, all in the past.
     let created_at = EPOCH + index as i64 * 300 + rng.i64(0..300);
+    let created_at = bulk_import.unwrap_or(created_at);
     let last_activity_at = draft
         .last_activity
         .then(|| created_at + rng.i64(60..2_000_000));

@@ -48,8 +48,9 @@ use crate::{Client, ClientBuilder, Credentials};
 /// tenth is the documentation's example contact (id 64464046, `support@engagelab.com`).
 ///
 /// Where it differs from the real server: among equal sort keys its order is stable (by
-/// id), and without `sort` it lists the most recently active first; the real server has no
-/// tie-breaker, and its order may differ between pages (sort a walk).
+/// id) unless [`unstable_ties`](SandboxBuilder::unstable_ties), and without `sort` it lists
+/// the most recently active first; the real server has no tie-breaker, and its order may
+/// differ between pages (sort a walk).
 ///
 /// The server runs until the `Sandbox` is dropped; then it stops accepting connections and
 /// closes each open one once its request in flight is answered.
@@ -181,6 +182,8 @@ impl fmt::Debug for Sandbox {
 /// | [`require_query`](Self::require_query) | off (no `q` lists every contact) |
 /// | [`latency`](Self::latency), [`gateway_errors`](Self::gateway_errors), [`cut_bodies`](Self::cut_bodies) | none |
 /// | [`ignore_direction`](Self::ignore_direction) | off: `direction` honoured, `sort=-field` too |
+/// | [`unstable_ties`](Self::unstable_ties) | off: equal sort keys in id order on every page |
+/// | [`bulk_imports`](Self::bulk_imports) | off: no two generated contacts share a second |
 /// | [`port`](Self::port) | any free port on 127.0.0.1 |
 #[derive(Debug)]
 pub struct SandboxBuilder {
@@ -190,6 +193,8 @@ pub struct SandboxBuilder {
     credentials: Option<Credentials>,
     port: u16,
     settings: Settings,
+    unstable_ties: bool,
+    bulk_imports: bool,
 }
 
 /// How the running server behaves.
@@ -206,6 +211,9 @@ pub(crate) struct Settings {
     pub(crate) cut_bodies: f64,
     /// Read `direction` as the upstream server does: not at all.
     pub(crate) ignore_direction: bool,
+    /// Order contacts of equal sort keys differently for each page, from this seed (the
+    /// data set's), as the upstream database's bounded heap sort may.
+    pub(crate) unstable_ties: Option<u64>,
 }
 
 impl Default for SandboxBuilder {
@@ -225,7 +233,10 @@ impl Default for SandboxBuilder {
                 gateway_errors: 0.0,
                 cut_bodies: 0.0,
                 ignore_direction: false,
+                unstable_ties: None,
             },
+            unstable_ties: false,
+            bulk_imports: false,
         }
     }
 }
@@ -388,6 +399,36 @@ impl SandboxBuilder {
         self
     }
 
+    /// Orders contacts of equal sort keys (and, without `sort`, equal activity times)
+    /// differently for each page, as the upstream server's database may: its `ORDER BY` has
+    /// no tie-breaker, and PostgreSQL's bounded heap sort for `LIMIT`/`OFFSET` is not stable.
+    /// The same page asked again comes back the same; another page whose slice of the
+    /// order cuts through the same tie orders it another way (from a hash of the page's
+    /// offset, the [`seed`](Self::seed) and the contact's id), so a tie group across a page
+    /// boundary can show a contact twice and hide another. By default ties are in id order
+    /// on every page.
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().unstable_ties(true).bulk_imports(true);
+    /// ```
+    pub fn unstable_ties(mut self, on: bool) -> Self {
+        self.unstable_ties = on;
+        self
+    }
+
+    /// Adds bulk imports to the generated data set: in every thousand contacts, one import
+    /// of 100 to 400 contacts and one of 2 to 14 that share their creation second, as
+    /// contacts imported from a CSV file do upstream (`Contact.import` stamps the contacts it
+    /// inserts with one time). Unused with [`data`](Self::data).
+    ///
+    /// ```
+    /// let builder = livedesk::Sandbox::builder().contacts(5_000).bulk_imports(true);
+    /// ```
+    pub fn bulk_imports(mut self, on: bool) -> Self {
+        self.bulk_imports = on;
+        self
+    }
+
     /// The port on 127.0.0.1 (0, the default, takes any free one).
     ///
     /// ```
@@ -452,10 +493,12 @@ impl SandboxBuilder {
         })?;
         let local = listener.local_addr().map_err(crate::Error::SandboxStart)?;
         let base_url = format!("http://{local}");
-        let (seed, contacts) = (self.seed, self.contacts);
+        let (seed, contacts, bulk) = (self.seed, self.contacts, self.bulk_imports);
+        let mut settings = self.settings;
+        settings.unstable_ties = self.unstable_ties.then_some(seed);
         let records = match self.data {
             Some(data) => data.records,
-            None => tokio::task::spawn_blocking(move || data::generate(seed, contacts))
+            None => tokio::task::spawn_blocking(move || data::generate(seed, contacts, bulk))
                 .await
                 .map_err(|e| crate::Error::SandboxStart(io::Error::other(e)))?,
         };
@@ -465,7 +508,7 @@ impl SandboxBuilder {
             faults: Mutex::new(fastrand::Rng::with_seed(seed)),
             window: Mutex::default(),
             served: AtomicU64::new(0),
-            settings: self.settings,
+            settings,
         });
         let app = server::router(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();

@@ -134,6 +134,14 @@ fn ruby_to_i(value: &str) -> Option<i64> {
     Some(if negative { -number } else { number })
 }
 
+/// SplitMix64's finaliser: a well-spread hash of one number.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
 /// What a search can be sorted by; the spec's `SortField`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Field {
@@ -265,7 +273,7 @@ pub(crate) fn order(
 }
 
 /// An order of the contacts: a field and whether it descends.
-type Order = (Field, bool);
+pub(crate) type Order = (Field, bool);
 
 /// Without `sort`, the sandbox lists the most recently active first (the real server's order
 /// is then not even stable between pages).
@@ -308,7 +316,57 @@ impl Key {
     }
 }
 
+impl Key {
+    /// The keys it sorts by, in the order they apply.
+    pub(crate) fn order(&self) -> &[Order] {
+        &self.order
+    }
+}
+
 impl Index {
+    /// The contacts of `matches` (sorted by `order`) at positions `range`, with every tie
+    /// the range touches ordered as for this page only: by a hash of the range's start, the
+    /// `seed` and the id, as a bounded heap sort for this `OFFSET` may order them. The same
+    /// page asked again is the same; another page cutting the same tie may show some of its
+    /// contacts again and hide others.
+    pub(crate) fn page_with_unstable_ties(
+        &self,
+        matches: &[u32],
+        range: std::ops::Range<usize>,
+        order: &[Order],
+        seed: u64,
+    ) -> Vec<u32> {
+        if range.is_empty() {
+            return Vec::new();
+        }
+        let keys = |a: u32, b: u32| {
+            let (a, b) = (&self.records[a as usize], &self.records[b as usize]);
+            order
+                .iter()
+                .fold(Ordering::Equal, |so_far, &(field, descending)| {
+                    so_far.then_with(|| field.compare(a, b, descending))
+                })
+        };
+        let tied = |a: usize, b: usize| keys(matches[a], matches[b]) == Ordering::Equal;
+        // Widen the range to the whole ties at its ends.
+        let mut low = range.start;
+        while low > 0 && tied(low - 1, range.start) {
+            low -= 1;
+        }
+        let mut high = range.end;
+        while high < matches.len() && tied(high, range.end - 1) {
+            high += 1;
+        }
+        let offset = range.start as u64;
+        let shuffle = |index: u32| {
+            let id = self.records[index as usize].id as u64;
+            mix(mix(offset ^ seed.rotate_left(17)) ^ id)
+        };
+        let mut slice = matches[low..high].to_vec();
+        slice.sort_by(|&a, &b| keys(a, b).then_with(|| shuffle(a).cmp(&shuffle(b))));
+        slice[range.start - low..range.end - low].to_vec()
+    }
+
     pub(crate) fn new(records: Vec<Record>) -> Self {
         Index {
             records,

@@ -20,7 +20,7 @@ use axum::{
 
 use super::{
     Settings,
-    query::{Index, Key, Params, order},
+    query::{Index, Key, Order, Params, order},
 };
 use crate::PAGE_SIZE;
 
@@ -149,6 +149,7 @@ async fn search(
         settings.ignore_direction,
     );
     let key = Key::new(q, params.labels.as_deref(), order);
+    let order = key.order().to_vec();
     let matches = match shared.index.cached(&key) {
         Some(matches) => matches,
         None => {
@@ -164,7 +165,7 @@ async fn search(
             }
         }
     };
-    let body = shared.page(&matches, &params);
+    let body = shared.page(&matches, &params, &order);
     if cut {
         return cut_short(body);
     }
@@ -210,12 +211,22 @@ impl Shared {
         )
     }
 
-    fn page(&self, matches: &[u32], params: &Params) -> String {
+    fn page(&self, matches: &[u32], params: &Params, order: &[Order]) -> String {
         let size = PAGE_SIZE as usize;
         let start = (params.page_number() - 1)
             .saturating_mul(size)
             .min(matches.len());
-        let on_page = &matches[start..(start + size).min(matches.len())];
+        let end = (start + size).min(matches.len());
+        let reordered;
+        let on_page = match self.settings.unstable_ties {
+            Some(seed) => {
+                reordered = self
+                    .index
+                    .page_with_unstable_ties(matches, start..end, order, seed);
+                &reordered[..]
+            }
+            None => &matches[start..end],
+        };
 
         let current_page = current_page(params);
         let meta = if self.settings.has_more {

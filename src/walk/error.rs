@@ -71,6 +71,29 @@ pub enum WalkError {
     /// true`): whatever it was to hold is unknown.
     #[error("page {0} was empty, but the server said more contacts follow it")]
     EmptyPage(u32),
+    /// Contacts of one creation second (imported together) straddled pages, and the server
+    /// ordered them differently for each page (its `ORDER BY created_at` has no
+    /// tie-breaker): it showed some twice and never listed others.
+    #[error(
+        "{size} contacts share the creation time {created_at} (unix seconds) on pages \
+         {first_page} to {last_page}, and the server ordered them differently for each page: \
+         {missing} of them were never listed. The API has no tie-breaker for equal creation \
+         times (contacts imported together share a second): export sorted by `email` instead \
+         (unique in an account; contacts without one tie again), or narrow the search \
+         (`labels`, `q`) so that no second's contacts straddle a page"
+    )]
+    Tie {
+        /// The creation time the contacts share, in unix seconds.
+        created_at: i64,
+        /// The first page that held them.
+        first_page: u32,
+        /// The last page that held them.
+        last_page: u32,
+        /// The positions they filled in the order: how many share that second.
+        size: u64,
+        /// How many of them no page listed.
+        missing: u64,
+    },
     /// The walk reached its page cap before the server said it ended.
     #[error("the walk reached its cap of {0} pages before the server said it ended")]
     PageCap(u32),

@@ -15,6 +15,7 @@ mod error;
 mod plan;
 #[cfg(test)]
 mod tests;
+mod ties;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,7 @@ use checks::{Shape, Totals};
 use dedup::Dedup;
 use end::Short;
 use plan::{Cap, Plan};
+use ties::Ties;
 
 /// Contacts per page; the API has no page-size parameter.
 ///
@@ -113,6 +115,8 @@ pub(crate) struct Walk {
     arrived: BTreeMap<u32, Result<ContactList>>,
     dedup: Dedup,
     totals: Totals,
+    /// Runs of one creation time, on a walk sorted oldest first.
+    ties: Ties,
     /// Times the end was read again for contacts added during the walk.
     end_reads: u32,
     /// Requests in flight to be dropped before anything else is sent.
@@ -146,6 +150,7 @@ impl Walk {
             arrived: BTreeMap::new(),
             dedup: Dedup::default(),
             totals: Totals::default(),
+            ties: Ties::default(),
             end_reads: 0,
             is_cancelling: false,
             ending: settings.refused.map(Err),
@@ -274,6 +279,12 @@ impl Walk {
             self.ending = Some(Err(error));
             return None;
         }
+        if self.is_oldest_first
+            && let Err(error) = self.ties.read(number, &page)
+        {
+            self.ending = Some(Err(error.into()));
+            return None;
+        }
         let before_end = self.bounds.before_end(&page, &self.dedup);
         self.dedup.retain_new(&mut page);
         if page.payload.is_empty() && !shape.is_end() {
@@ -308,7 +319,13 @@ impl Walk {
                     .map_err(Error::from),
             )
         } else if shape.is_end() {
-            match self.completeness() {
+            let tie = if self.is_oldest_first {
+                self.ties.end()
+            } else {
+                Ok(())
+            };
+            match tie.and_then(|()| self.completeness()) {
+                Err(error @ WalkError::Tie { .. }) => Some(Err(error.into())),
                 Err(error) => match end::when_short(self.is_oldest_first, self.end_reads) {
                     Short::ReadAgain => {
                         self.read_end_again(number);

@@ -666,6 +666,126 @@ fn bounds_by_creation_time() {
     assert!(run.end.unwrap_err().contains("payload[1].created_at"));
 }
 
+/// Sorted oldest first, a run of one creation time that showed fewer contacts than the
+/// positions it filled ends the walk naming it, as soon as the run ends.
+#[test]
+fn a_tie_cut_short_fails_naming_it() {
+    // Ids 13 to 18 share second 100 across pages 1 and 2; `page_two` is what page 2 shows
+    // of them first (the rest of page 2 follows, created at their ids).
+    let tie = |page_two: [i64; 3], has_more: bool| -> Server {
+        Box::new(move |number, _| {
+            let at = |id: i64| {
+                if (13..=18).contains(&id) {
+                    100
+                } else {
+                    100 + id
+                }
+            };
+            let ids: Vec<i64> = match number {
+                1 => ids(1..=15),
+                2 => page_two.into_iter().chain(19..=27).collect(),
+                _ => vec![],
+            };
+            let payload: Vec<Value> = ids.iter().map(|&id| contact(id, Some(at(id)))).collect();
+            let meta = if has_more {
+                json!({"current_page": number, "has_more": number == 1})
+            } else {
+                json!({"count": 27, "current_page": number})
+            };
+            json!({"meta": meta, "payload": payload})
+        })
+    };
+    let failed = |missing| {
+        walk_error(WalkError::Tie {
+            created_at: 100,
+            first_page: 1,
+            last_page: 2,
+            size: 6,
+            missing,
+        })
+    };
+    check(vec![
+        row(
+            "a tie in the same order on both pages",
+            tie([16, 17, 18], false),
+            &[1, 2],
+            ids(1..=27),
+            Ok(()),
+        )
+        .with(|s| s.is_oldest_first = true),
+        row(
+            "a tie reordered whole",
+            tie([18, 16, 17], false),
+            &[1, 2],
+            ids(1..=15)
+                .into_iter()
+                .chain([18, 16, 17])
+                .chain(19..=27)
+                .collect(),
+            Ok(()),
+        )
+        .with(|s| s.is_oldest_first = true),
+        row(
+            "a tie that hid one",
+            tie([15, 16, 17], false),
+            &[1, 2],
+            ids(1..=15),
+            failed(1),
+        )
+        .with(|s| s.is_oldest_first = true),
+        row(
+            "on a server without a total too",
+            tie([13, 14, 18], true),
+            &[1, 2],
+            ids(1..=15),
+            failed(2),
+        )
+        .with(|s| s.is_oldest_first = true),
+        row(
+            "in another order the total tells instead",
+            tie([15, 16, 17], false),
+            &[1, 2],
+            ids(1..=17).into_iter().chain(19..=27).collect(),
+            walk_error(WalkError::CountMismatch {
+                count: 27,
+                yielded: 26,
+            }),
+        ),
+    ]);
+    // A tie that ends the walk: checked at the end.
+    let last: Server = Box::new(|number, _| {
+        let ids: Vec<i64> = if number == 1 {
+            ids(1..=15)
+        } else {
+            vec![14, 15]
+        };
+        let payload: Vec<Value> = ids
+            .iter()
+            .map(|&id| contact(id, Some(if id >= 14 { 100 } else { id })))
+            .collect();
+        json!({"meta": {"count": 17, "current_page": number}, "payload": payload})
+    });
+    let run = drive(
+        Settings {
+            is_oldest_first: true,
+            ..settings()
+        },
+        last,
+        Answers::InOrder,
+        None,
+    );
+    assert_eq!(
+        run.end,
+        walk_error(WalkError::Tie {
+            created_at: 100,
+            first_page: 1,
+            last_page: 2,
+            size: 4,
+            missing: 2
+        })
+    );
+}
+
 #[test]
 fn the_page_expected_short_or_empty() {
     assert_eq!(expected_last_page(1, 0), 1);

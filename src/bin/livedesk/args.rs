@@ -272,6 +272,17 @@ pub(crate) struct SandboxArgs {
     #[arg(long)]
     pub(crate) ignore_direction: bool,
 
+    /// Order contacts of equal sort keys differently for each page, as the upstream
+    /// database may (no tie-breaker, a heap sort that is not stable); by default ties are
+    /// in id order.
+    #[arg(long)]
+    pub(crate) unstable_ties: bool,
+
+    /// Add bulk imports to the generated data set: in every thousand contacts, one of 100
+    /// to 400 and one of 2 to 14 contacts sharing their creation second.
+    #[arg(long, conflicts_with = "data")]
+    pub(crate) bulk_imports: bool,
+
     /// The seed of the data set.
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,

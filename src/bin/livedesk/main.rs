@@ -611,7 +611,9 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
         .latency(Duration::from_millis(args.latency_ms))
         .gateway_errors(args.gateway_errors)
         .cut_bodies(args.cut_bodies)
-        .ignore_direction(args.ignore_direction);
+        .ignore_direction(args.ignore_direction)
+        .unstable_ties(args.unstable_ties)
+        .bulk_imports(args.bulk_imports);
     builder =
         sandbox_data::with_data(builder, "--data", args.data.as_deref()).map_err(Failure::Usage)?;
     builder = match args.rate_limit {
