@@ -15,20 +15,10 @@ use livedesk::{Contact, Sandbox, SortField, types::ContactInbox};
 use serde_json::{Map, Value};
 
 mod common;
+use common::livedesk;
 use common::server::{Reply, TestServer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_livedesk");
-
-/// The binary with the environment pointing at `sandbox` (and nothing else of ours).
-fn livedesk(sandbox: &Sandbox) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .env("LIVEDESK_BASE_URL", sandbox.base_url())
-        .env("LIVEDESK_API_KEY", "sandbox-key")
-        .env("LIVEDESK_API_SECRET", "sandbox-secret")
-        .stdin(Stdio::null());
-    command
-}
 
 fn run(command: &mut Command) -> Output {
     command.output().expect("the binary runs")

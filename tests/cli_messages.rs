@@ -3,23 +3,16 @@
 //! throttle said once on standard error when no progress bar shows it.
 
 use std::{
-    process::{Command, Output, Stdio},
+    process::{Command, Output},
     time::Duration,
 };
 
 use livedesk::Sandbox;
 
-const BIN: &str = env!("CARGO_BIN_EXE_livedesk");
+mod common;
+use common::livedesk;
 
-fn livedesk(sandbox: &Sandbox) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .env("LIVEDESK_BASE_URL", sandbox.base_url())
-        .env("LIVEDESK_API_KEY", "sandbox-key")
-        .env("LIVEDESK_API_SECRET", "sandbox-secret")
-        .stdin(Stdio::null());
-    command
-}
+const BIN: &str = env!("CARGO_BIN_EXE_livedesk");
 
 fn run(command: &mut Command) -> (Option<i32>, String, String) {
     let Output {

@@ -87,3 +87,15 @@ pub fn sandbox_client(sandbox: &livedesk::Sandbox) -> Client {
         .build()
         .unwrap()
 }
+
+/// The command line's binary with the environment pointing at `sandbox` (and nothing else
+/// of ours).
+pub fn livedesk(sandbox: &livedesk::Sandbox) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"));
+    command
+        .env("LIVEDESK_BASE_URL", sandbox.base_url())
+        .env("LIVEDESK_API_KEY", "sandbox-key")
+        .env("LIVEDESK_API_SECRET", "sandbox-secret")
+        .stdin(std::process::Stdio::null());
+    command
+}
