@@ -29,7 +29,10 @@
 //! was lowered, or someone else shares it): the allowance becomes what passed, and nothing
 //! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
 //! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
-//! below); a `429` before any success is a boundary predicted too early, kept as such. Upward probes find a raised limit: a window allows a quarter more
+//! below); a `429` before any success is a boundary predicted too early, kept as such. In a
+//! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
+//! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
+//! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
 //! than the allowance (the step doubling while probes find more), or, after a lowering, the
 //! allowance it had before (a limit lowered for a while, or a share someone else took, comes
 //! back whole); they run in each window while below that, and otherwise once in
@@ -38,8 +41,8 @@
 //! **token bucket** or a sliding window): the client paces at the rate measured since the
 //! first throttle, then at the rate of the last [`RATE_SAMPLES`] successes, [`RATE_PROBE`]
 //! above it while that rate is measured under throttling (so that it stays measured, and a
-//! raise shows). A **`Retry-After`** pauses every request until the time it names and adds
-//! nothing to the model but that pause: no boundary, no allowance. A pause longer than the
+//! raise shows). A **`Retry-After`** pauses every request until the time it names; while
+//! learning it adds nothing else, no boundary and no allowance. A pause longer than the
 //! client waits is not kept. Evidence that contradicts the boundaries (no period fits them
 //! all) drops the oldest; when fewer than two remain, learning starts over.
 //!
@@ -69,6 +72,8 @@ const BOUNDARY_SLACK: f64 = 0.125;
 pub const PROBE_SPACING: u64 = 500;
 /// The first step above the allowance an upward probe tries; doubled after each that finds more.
 const FIRST_PROBE_STEP: f64 = 0.25;
+/// Seconds a `Retry-After` date may be early, read with a client's clock that is off.
+const RETRY_AFTER_SKEW: f64 = 0.25;
 /// Successes over which a gradual limiter's rate is measured.
 pub const RATE_SAMPLES: usize = 32;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
@@ -413,6 +418,7 @@ impl Model {
         }
         let current = ticket.epoch == self.epoch;
         let rtt = self.rtt_mean().unwrap_or(now - ticket.sent);
+        let rtt_hi = self.rtt_hi();
         let pause_until = self.pause_until;
         match &mut self.state {
             State::Learning(l) => {
@@ -481,7 +487,13 @@ impl Model {
             }
             State::Window(w) => {
                 let before = w.allowance;
-                let relearn = w.answered(ticket, current, now, answer);
+                // A `Retry-After` says the boundary it waits for is past by then: a request
+                // sent at the pause's end would be answered, passed, a round trip later.
+                let said = match answer {
+                    Answer::Throttled(Some(wait)) => now + secs(wait) + RETRY_AFTER_SKEW + rtt_hi,
+                    _ => f64::INFINITY,
+                };
+                let relearn = w.answered(ticket, current, now, answer, said);
                 if relearn {
                     self.relearn();
                 } else if w.allowance < MIN_ALLOWANCE {
@@ -743,6 +755,9 @@ impl Window {
 
     fn add_bound(&mut self, k: i64, lo: f64, hi: f64) -> bool {
         match self.bounds.iter_mut().find(|b| b.k == k) {
+            // New evidence that contradicts the kept (a `Retry-After` date read with a
+            // skewed clock said too early) replaces it.
+            Some(b) if lo >= b.hi || hi <= b.lo => (b.lo, b.hi) = (lo, hi),
             Some(b) => {
                 b.lo = b.lo.max(lo);
                 b.hi = b.hi.min(hi);
@@ -878,7 +893,14 @@ impl Window {
     }
 
     /// Takes an answer in; true when the evidence no longer fits a window.
-    fn answered(&mut self, ticket: Ticket, current: bool, now: f64, answer: Answer) -> bool {
+    fn answered(
+        &mut self,
+        ticket: Ticket,
+        current: bool,
+        now: f64,
+        answer: Answer,
+        said: f64,
+    ) -> bool {
         if !current {
             return false;
         }
@@ -890,7 +912,7 @@ impl Window {
                     self.carry = (ticket.slot, 1);
                     self.add_bound(ticket.slot, f64::NEG_INFINITY, now)
                 }
-                Answer::Throttled(_) => self.add_bound(ticket.slot, ticket.sent, f64::INFINITY),
+                Answer::Throttled(_) => self.add_bound(ticket.slot, ticket.sent, said),
                 Answer::Failed => false,
             };
         }
@@ -914,11 +936,11 @@ impl Window {
                 self.hit = Some(ticket.sent);
                 if self.ok == 0 {
                     // Refused before anything passed: the window had not begun.
-                    return self.add_bound(ticket.slot, ticket.sent, f64::INFINITY);
+                    return self.add_bound(ticket.slot, ticket.sent, said);
                 }
                 // Spent, and the client is paused past the next boundary: its request's
                 // sending bounds that boundary from below (the lift after the pause cannot).
-                if wait.is_some() && self.add_bound(ticket.slot + 1, ticket.sent, f64::INFINITY) {
+                if wait.is_some() && self.add_bound(ticket.slot + 1, ticket.sent, said) {
                     return true;
                 }
                 let found = self.ok;
@@ -1204,5 +1226,81 @@ mod tests {
             let (lo, _) = w.boundary(2);
             assert!((lo - next_lo).abs() < 1e-9, "{wait:?}: {lo}");
         }
+    }
+
+    /// A learnt window of 20 with these bounds, counting window 1 (10 sent, one in flight).
+    fn window_with(bounds: Vec<Bound>) -> Model {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.state = State::Window(Window {
+            allowance: 20,
+            exact: true,
+            bounds,
+            index: 1,
+            sent: 10,
+            ok: 10,
+            out: 1,
+            hit: None,
+            carry: (0, 0),
+            probed_boundary: 1,
+            probe_out: false,
+            probing_up: false,
+            step: FIRST_PROBE_STEP,
+            eager: false,
+            ceiling: 0,
+            since_probe: 0,
+        });
+        model
+    }
+
+    fn bound(k: i64, lo: f64, hi: f64) -> Bound {
+        Bound { k, lo, hi }
+    }
+
+    fn next_boundary(model: &Model, n: i64) -> (f64, f64) {
+        let State::Window(w) = &model.state else {
+            panic!("not a window: {model:?}");
+        };
+        w.boundary(n)
+    }
+
+    /// The server says when the spent window ends: its `Retry-After` bounds the next boundary
+    /// from above too (its end, plus the skew a date may carry and a round trip), tighter
+    /// than the period alone, which knows it only to within 5.5 s here.
+    #[test]
+    fn retry_after_bounds_the_next_boundary_from_above() {
+        for (wait, next_hi) in [
+            (None, 5.5),
+            (Some(d(1.0)), 3.91 + 1.0 + RETRY_AFTER_SKEW + 0.03),
+        ] {
+            let mut model = window_with(vec![bound(0, -0.5, 0.5), bound(1, 1.5, 2.5)]);
+            let ticket = Ticket {
+                sent: 3.9,
+                slot: 1,
+                kind: Kind::Normal,
+                epoch: model.epoch,
+            };
+            model.answered(ticket, d(3.91), Answer::Throttled(wait));
+            let (_, hi) = next_boundary(&model, 2);
+            assert!((hi - next_hi).abs() < 1e-9, "{wait:?}: {hi}");
+        }
+    }
+
+    /// Evidence that contradicts a bound kept for the same boundary (a request refused after
+    /// the time a skewed `Retry-After` date said) replaces it instead of unlearning the window.
+    #[test]
+    fn a_contradicted_bound_is_replaced_by_the_newer() {
+        let mut model = window_with(vec![
+            bound(0, -0.1, 0.1),
+            bound(1, 1.9, 2.1),
+            bound(2, 3.9, 4.0),
+        ]);
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        // Refused when sent at 4.05: the boundary was later than 4.0 said.
+        assert!(!w.add_bound(2, 4.05, f64::INFINITY));
+        let kept = w.bounds.iter().find(|b| b.k == 2).unwrap();
+        assert_eq!((kept.lo, kept.hi), (4.05, f64::INFINITY));
+        assert_eq!(w.bounds.len(), 3);
     }
 }
