@@ -267,7 +267,9 @@ struct Request {
 fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
     let mut rng = Rng(seed);
     let mut limiter = Limiter::new(s.shape.clone());
-    let mut model = Model::new(s.headroom, MAX_PAUSE);
+    // The model knows the clock the limiter's windows are aligned to, as a client knows the
+    // epoch.
+    let mut model = Model::new(s.headroom, MAX_PAUSE).aligned_to(Duration::from_secs_f64(start));
     let period = s.period();
     let first_window = (start / period).floor() as i64;
     let ns = |t: f64| (t * 1e9).round() as u64;
