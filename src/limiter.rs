@@ -1482,6 +1482,6 @@ mod tests {
         assert_eq!(w.bounds.len(), BOUNDS_KEPT);
         assert!(w.bounds.iter().any(|b| b.k == 1), "{:?}", w.bounds);
         let (lo, hi) = w.period();
-        assert!(lo >= 1.9 - 1e-9 && lo <= 2.0 && 2.0 <= hi, "{lo}..{hi}");
+        assert!((1.9 - 1e-9..=2.0).contains(&lo) && 2.0 <= hi, "{lo}..{hi}");
     }
 }
