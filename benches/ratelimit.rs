@@ -19,7 +19,7 @@
 //! `benches/ratelimit.svg` (requests and `429`s a minute over the full-scale simulated export).
 //! `cargo bench --bench ratelimit -- --sim` skips the real sockets. For debugging:
 //! `SIM_ONLY=name` runs the scenarios whose name contains it, `SIM_DEBUG=1` prints the
-//! windows with more than one `429`, and `SIM_TRACE=n` every answer of the run whose seed's
+//! windows with more than one `429`, `SIM_STARTS=1` each start's figures and learnt shape, and `SIM_TRACE=n` every answer of the run whose seed's
 //! low byte is `n`.
 
 #[allow(dead_code)]
@@ -244,6 +244,8 @@ struct Outcome {
     windows: BTreeMap<i64, (u64, u64)>,
     /// (time since start, refused) of every request, for the chart.
     log: Vec<(f64, bool)>,
+    /// What the model knew at the end.
+    model: Option<limiter::Snapshot>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -265,7 +267,9 @@ struct Request {
 fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
     let mut rng = Rng(seed);
     let mut limiter = Limiter::new(s.shape.clone());
-    let mut model = Model::new(s.headroom, MAX_PAUSE);
+    // The model knows the clock the limiter's windows are aligned to, as a client knows the
+    // epoch.
+    let mut model = Model::new(s.headroom, MAX_PAUSE).aligned_to(Duration::from_secs_f64(start));
     let period = s.period();
     let first_window = (start / period).floor() as i64;
     let ns = |t: f64| (t * 1e9).round() as u64;
@@ -390,6 +394,7 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
                 busy[w] = false;
                 if done == s.pages {
                     out.wall = t - start;
+                    out.model = Some(model.snapshot(clock));
                     break;
                 }
                 wake_gen[w] += 1;
@@ -427,6 +432,14 @@ fn run(s: &Scenario) -> Summary {
         let seed = SEED ^ (i as u64).wrapping_mul(0x1234_5678_9ABC_DEF1);
         let out = export(s, start, seed, false);
         let efficiency = s.pages as f64 / s.sustained() / out.wall;
+        if std::env::var("SIM_STARTS").is_ok() {
+            eprintln!(
+                "  start {i}: efficiency {efficiency:.3} 429s {}/{} model {:?}",
+                out.refused,
+                out.sent,
+                out.model.map(|m| m.shape)
+            );
+        }
         if efficiency < summary.efficiency {
             summary.efficiency = efficiency;
             summary.worst_start = i as f64 / STARTS as f64;

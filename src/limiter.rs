@@ -8,9 +8,13 @@
 //! **The algorithm.** Until the first `429` every request goes at once. A `429` starts a
 //! *throttle* (a success of a request still in flight ends it, and the next refusal starts it
 //! again): nothing is sent but one probe at a time, the first one a smoothed round trip
-//! later and each next one twice as late (the lift is found in as many probes as the doubling
-//! needs to reach it, whatever the window's length), or, after a `Retry-After`, exactly when
-//! the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
+//! later (capacity that returns gradually shows in it); when the model knows the clock
+//! ([`Model::aligned_to`]), each next one at the next boundary on the clock of a window of
+//! the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a window keyed on
+//! `epoch_seconds / period` lifts on a multiple of its period, and each refused probe refutes
+//! one period), and otherwise twice as late as the one before (the lift is found in as many
+//! probes as the doubling needs to reach it, whatever the window's length); after a
+//! `Retry-After`, exactly when the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
 //! between the last request refused and that probe's answer. The successes of requests sent
 //! between two throttles form a *run*. After the first lift the client sends as many requests
 //! at once as the first run got through, and beyond that one at a time, until the second
@@ -20,7 +24,9 @@
 //! boundaries are `B(k) = B(0) + k·W`. Every boundary observed is kept as an interval
 //! `lo < B(k) ≤ hi` (a request sent at `lo` was refused, one answered at `hi` passed); the
 //! period's bounds are what every pair of those intervals allows, and each boundary is
-//! predicted as an interval from them. In a window known to have begun (its boundary's upper
+//! predicted as an interval from them. `BOUNDS_KEPT` are kept: the first (the longest
+//! baseline), the newest, the last from above and the last from below, and the most recent
+//! others. In a window known to have begun (its boundary's upper
 //! bound is past) the allowance, times the headroom setting, is **spread evenly** from that
 //! bound to the next boundary's lower bound less a round trip, so that no request can land
 //! in the next window. When the next boundary's interval is wider than an eighth of the
@@ -29,17 +35,21 @@
 //! was lowered, or someone else shares it): the allowance becomes what passed, and nothing
 //! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
 //! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
-//! below); a `429` before any success is a boundary predicted too early, kept as such. Upward probes find a raised limit: a window allows a quarter more
+//! below); a `429` before any success is a boundary predicted too early, kept as such. In a
+//! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
+//! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
+//! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
 //! than the allowance (the step doubling while probes find more), or, after a lowering, the
 //! allowance it had before (a limit lowered for a while, or a share someone else took, comes
 //! back whole); they run in each window while below that, and otherwise once in
 //! [`PROBE_SPACING`] requests. If
 //! instead the second run got less than half of the first, capacity returns gradually (a
-//! **token bucket** or a sliding window): the client paces at the rate measured since the
-//! first throttle, then at the rate of the last [`RATE_SAMPLES`] successes, [`RATE_PROBE`]
-//! above it while that rate is measured under throttling (so that it stays measured, and a
-//! raise shows). A **`Retry-After`** pauses every request until the time it names and adds
-//! nothing to the model but that pause: no boundary, no allowance. A pause longer than the
+//! **token bucket** or a sliding window): the client paces at the rate that passed between the
+//! first and the last throttle (a bucket is empty at each), then at the rate of the last
+//! [`RATE_SAMPLES`] successes (of `RATE_FIRST_SAMPLES`, under throttling, the first time:
+//! the first estimate is rough), [`RATE_PROBE`] above it (so that it stays measured, and a
+//! raise shows). A **`Retry-After`** pauses every request until the time it names; while
+//! learning it adds nothing else, no boundary and no allowance. A pause longer than the
 //! client waits is not kept. Evidence that contradicts the boundaries (no period fits them
 //! all) drops the oldest; when fewer than two remain, learning starts over.
 //!
@@ -69,10 +79,19 @@ const BOUNDARY_SLACK: f64 = 0.125;
 pub const PROBE_SPACING: u64 = 500;
 /// The first step above the allowance an upward probe tries; doubled after each that finds more.
 const FIRST_PROBE_STEP: f64 = 0.25;
+/// Seconds a `Retry-After` date may be early, read with a client's clock that is off.
+const RETRY_AFTER_SKEW: f64 = 0.25;
+/// Periods (seconds) of the windows on the clock a throttle's probes try first, in order: a
+/// limiter keyed on `epoch_seconds / period` (Rack::Attack) lifts on a multiple of its period.
+const CLOCK_PERIODS: [f64; 15] = [
+    1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
+];
 /// Successes over which a gradual limiter's rate is measured.
 pub const RATE_SAMPLES: usize = 32;
+/// Successes under throttling enough to replace the first, rough estimate of a rate.
+const RATE_FIRST_SAMPLES: usize = 8;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
-pub const RATE_PROBE: f64 = 0.01;
+pub const RATE_PROBE: f64 = 0.005;
 
 /// What an answer says about the limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +191,9 @@ pub struct Model {
     requests: u64,
     throttles: u64,
     epoch: u64,
+    /// Seconds since the UNIX epoch at this model's time zero, when known: the clock that
+    /// windows are aligned to.
+    clock: Option<f64>,
     /// The first `429`'s request's sending, and the successes of requests sent after it.
     first_throttle: Option<f64>,
     ok_since_first: u64,
@@ -202,6 +224,8 @@ struct Throttle {
     next: f64,
     gap: f64,
     out: bool,
+    /// The next of `CLOCK_PERIODS` whose boundary on the clock a probe tries.
+    clock_tried: usize,
 }
 
 /// `lo < B(k) ≤ hi`.
@@ -255,6 +279,21 @@ struct Rate {
     next: f64,
     passed: VecDeque<f64>,
     last_throttle: f64,
+    /// The rate was measured (not the first estimate).
+    measured: bool,
+}
+
+/// When a throttle's next probe goes after one refused at `now`: at the next boundary on the
+/// clock of the next period of `CLOCK_PERIODS` not yet tried (the one before was refuted), or,
+/// with no clock or none left, `gap` later.
+fn next_probe(clock: Option<f64>, now: f64, tried: &mut usize, gap: f64) -> f64 {
+    match (clock, CLOCK_PERIODS.get(*tried)) {
+        (Some(clock), Some(period)) => {
+            *tried += 1;
+            ((now + clock) / period).floor() * period + period - clock
+        }
+        _ => now + gap,
+    }
 }
 
 fn secs(t: Duration) -> f64 {
@@ -286,10 +325,18 @@ impl Model {
             requests: 0,
             throttles: 0,
             epoch: 0,
+            clock: None,
             first_throttle: None,
             ok_since_first: 0,
             state: State::Learning(Learning::default()),
         }
+    }
+
+    /// The model's time zero is `since_epoch` after the UNIX epoch: a throttle's probes try
+    /// the boundaries of windows aligned to the clock first (see `CLOCK_PERIODS`).
+    pub fn aligned_to(mut self, since_epoch: Duration) -> Self {
+        self.clock = Some(secs(since_epoch));
+        self
     }
 
     /// A model that paces at `per_second` and learns nothing (`Retry-After` still pauses it).
@@ -413,6 +460,7 @@ impl Model {
         }
         let current = ticket.epoch == self.epoch;
         let rtt = self.rtt_mean().unwrap_or(now - ticket.sent);
+        let rtt_hi = self.rtt_hi();
         let pause_until = self.pause_until;
         match &mut self.state {
             State::Learning(l) => {
@@ -449,24 +497,32 @@ impl Model {
                     }
                     Answer::Throttled(wait) => {
                         let next = if wait.is_some() { pause_until } else { now };
+                        let clock = self.clock;
                         match &mut l.throttle {
                             Some(t) => {
                                 t.last_fail = t.last_fail.max(ticket.sent);
                                 if ticket.kind == Kind::Lift {
                                     t.out = false;
-                                    t.next = if wait.is_some() { next } else { now + t.gap };
+                                    t.next = if wait.is_some() {
+                                        next
+                                    } else {
+                                        next_probe(clock, now, &mut t.clock_tried, t.gap)
+                                    };
                                     t.gap *= PROBE_GROWTH;
                                 } else if wait.is_some() {
                                     t.next = t.next.max(next);
                                 }
                             }
                             None if ticket.slot == l.runs.len() as i64 => {
+                                // The first probe goes a round trip later, whatever the
+                                // clock: capacity that returns gradually shows in it.
                                 let gap = rtt.max(1e-3);
                                 l.throttle = Some(Throttle {
                                     last_fail: ticket.sent,
                                     next: if wait.is_some() { next } else { now + gap },
                                     gap: gap * PROBE_GROWTH,
                                     out: false,
+                                    clock_tried: 0,
                                 });
                             }
                             None => {}
@@ -481,7 +537,13 @@ impl Model {
             }
             State::Window(w) => {
                 let before = w.allowance;
-                let relearn = w.answered(ticket, current, now, answer);
+                // A `Retry-After` says the boundary it waits for is past by then: a request
+                // sent at the pause's end would be answered, passed, a round trip later.
+                let said = match answer {
+                    Answer::Throttled(Some(wait)) => now + secs(wait) + RETRY_AFTER_SKEW + rtt_hi,
+                    _ => f64::INFINITY,
+                };
+                let relearn = w.answered(ticket, current, now, answer, said);
                 if relearn {
                     self.relearn();
                 } else if w.allowance < MIN_ALLOWANCE {
@@ -541,8 +603,12 @@ impl Model {
                 since_probe: 0,
             });
         } else {
+            // A bucket is empty at each throttle: what passed between the first and the last
+            // is its rate times the time between them (not until the lift: the wait for it,
+            // long when probes wait for the clock's boundaries, sent nothing but the probe).
             let since = self.first_throttle.unwrap_or(now);
-            let per_second = self.ok_since_first.max(1) as f64 / (now - since).max(1e-3);
+            let passed = self.ok_since_first.saturating_sub(1).max(1);
+            let per_second = passed as f64 / (b.0 - since).max(1e-3);
             self.state = State::Rate(Rate::new(per_second, false));
         }
     }
@@ -622,6 +688,7 @@ impl Rate {
             next: f64::NEG_INFINITY,
             passed: VecDeque::with_capacity(RATE_SAMPLES),
             last_throttle: f64::NEG_INFINITY,
+            measured: false,
         }
     }
 
@@ -643,14 +710,18 @@ impl Rate {
             self.passed.pop_front();
         }
         self.passed.push_back(now);
-        if self.passed.len() < RATE_SAMPLES {
+        let n = self.passed.len();
+        let (first, last) = (self.passed[0], now);
+        // Throttled during the samples: the limiter set the rate (measured from as few as
+        // `RATE_FIRST_SAMPLES` while the first estimate stands: it is rough). Else the pace
+        // did, and the limit is at least that.
+        let throttled = self.last_throttle >= first;
+        if n < RATE_SAMPLES && !(throttled && n >= RATE_FIRST_SAMPLES && !self.measured) {
             return;
         }
-        let (first, last) = (self.passed[0], now);
-        let measured = (RATE_SAMPLES - 1) as f64 / (last - first).max(1e-6);
-        // Throttled during the samples: the limiter set the rate. Else the pace did, and the
-        // limit is at least that.
-        self.per_second = if self.last_throttle >= first {
+        let measured = (n - 1) as f64 / (last - first).max(1e-6);
+        self.measured = true;
+        self.per_second = if throttled {
             measured
         } else {
             self.per_second.max(measured)
@@ -743,6 +814,9 @@ impl Window {
 
     fn add_bound(&mut self, k: i64, lo: f64, hi: f64) -> bool {
         match self.bounds.iter_mut().find(|b| b.k == k) {
+            // New evidence that contradicts the kept (a `Retry-After` date read with a
+            // skewed clock said too early) replaces it.
+            Some(b) if lo >= b.hi || hi <= b.lo => (b.lo, b.hi) = (lo, hi),
             Some(b) => {
                 b.lo = b.lo.max(lo);
                 b.hi = b.hi.min(hi);
@@ -753,8 +827,15 @@ impl Window {
             }
         }
         if self.bounds.len() > BOUNDS_KEPT {
-            // The oldest stays for its long baseline, unless it is the one just added.
-            let drop = if self.bounds[1].k == k { 2 } else { 1 };
+            // The oldest stays for its long baseline, and so do the one just added and the
+            // last bound from above and from below (boundary probes that pass bound only from
+            // above: pushing out the last bound from below leaves the period free to halve).
+            // The next oldest goes.
+            let last_hi = self.bounds.iter().rposition(|b| b.hi.is_finite());
+            let last_lo = self.bounds.iter().rposition(|b| b.lo.is_finite());
+            let drop = (1..self.bounds.len())
+                .find(|&i| self.bounds[i].k != k && Some(i) != last_hi && Some(i) != last_lo)
+                .unwrap_or(1);
             self.bounds.remove(drop);
         }
         // Evidence that no period fits: the oldest goes, until one does. Without a period
@@ -878,7 +959,14 @@ impl Window {
     }
 
     /// Takes an answer in; true when the evidence no longer fits a window.
-    fn answered(&mut self, ticket: Ticket, current: bool, now: f64, answer: Answer) -> bool {
+    fn answered(
+        &mut self,
+        ticket: Ticket,
+        current: bool,
+        now: f64,
+        answer: Answer,
+        said: f64,
+    ) -> bool {
         if !current {
             return false;
         }
@@ -890,7 +978,7 @@ impl Window {
                     self.carry = (ticket.slot, 1);
                     self.add_bound(ticket.slot, f64::NEG_INFINITY, now)
                 }
-                Answer::Throttled(_) => self.add_bound(ticket.slot, ticket.sent, f64::INFINITY),
+                Answer::Throttled(_) => self.add_bound(ticket.slot, ticket.sent, said),
                 Answer::Failed => false,
             };
         }
@@ -914,11 +1002,11 @@ impl Window {
                 self.hit = Some(ticket.sent);
                 if self.ok == 0 {
                     // Refused before anything passed: the window had not begun.
-                    return self.add_bound(ticket.slot, ticket.sent, f64::INFINITY);
+                    return self.add_bound(ticket.slot, ticket.sent, said);
                 }
                 // Spent, and the client is paused past the next boundary: its request's
                 // sending bounds that boundary from below (the lift after the pause cannot).
-                if wait.is_some() && self.add_bound(ticket.slot + 1, ticket.sent, f64::INFINITY) {
+                if wait.is_some() && self.add_bound(ticket.slot + 1, ticket.sent, said) {
                     return true;
                 }
                 let found = self.ok;
@@ -1204,5 +1292,196 @@ mod tests {
             let (lo, _) = w.boundary(2);
             assert!((lo - next_lo).abs() < 1e-9, "{wait:?}: {lo}");
         }
+    }
+
+    /// A learnt window of 20 with these bounds, counting window 1 (10 sent, one in flight).
+    fn window_with(bounds: Vec<Bound>) -> Model {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.state = State::Window(Window {
+            allowance: 20,
+            exact: true,
+            bounds,
+            index: 1,
+            sent: 10,
+            ok: 10,
+            out: 1,
+            hit: None,
+            carry: (0, 0),
+            probed_boundary: 1,
+            probe_out: false,
+            probing_up: false,
+            step: FIRST_PROBE_STEP,
+            eager: false,
+            ceiling: 0,
+            since_probe: 0,
+        });
+        model
+    }
+
+    fn bound(k: i64, lo: f64, hi: f64) -> Bound {
+        Bound { k, lo, hi }
+    }
+
+    fn next_boundary(model: &Model, n: i64) -> (f64, f64) {
+        let State::Window(w) = &model.state else {
+            panic!("not a window: {model:?}");
+        };
+        w.boundary(n)
+    }
+
+    /// The server says when the spent window ends: its `Retry-After` bounds the next boundary
+    /// from above too (its end, plus the skew a date may carry and a round trip), tighter
+    /// than the period alone, which knows it only to within 5.5 s here.
+    #[test]
+    fn retry_after_bounds_the_next_boundary_from_above() {
+        for (wait, next_hi) in [
+            (None, 5.5),
+            (Some(d(1.0)), 3.91 + 1.0 + RETRY_AFTER_SKEW + 0.03),
+        ] {
+            let mut model = window_with(vec![bound(0, -0.5, 0.5), bound(1, 1.5, 2.5)]);
+            let ticket = Ticket {
+                sent: 3.9,
+                slot: 1,
+                kind: Kind::Normal,
+                epoch: model.epoch,
+            };
+            model.answered(ticket, d(3.91), Answer::Throttled(wait));
+            let (_, hi) = next_boundary(&model, 2);
+            assert!((hi - next_hi).abs() < 1e-9, "{wait:?}: {hi}");
+        }
+    }
+
+    /// Evidence that contradicts a bound kept for the same boundary (a request refused after
+    /// the time a skewed `Retry-After` date said) replaces it instead of unlearning the window.
+    #[test]
+    fn a_contradicted_bound_is_replaced_by_the_newer() {
+        let mut model = window_with(vec![
+            bound(0, -0.1, 0.1),
+            bound(1, 1.9, 2.1),
+            bound(2, 3.9, 4.0),
+        ]);
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        // Refused when sent at 4.05: the boundary was later than 4.0 said.
+        assert!(!w.add_bound(2, 4.05, f64::INFINITY));
+        let kept = w.bounds.iter().find(|b| b.k == 2).unwrap();
+        assert_eq!((kept.lo, kept.hi), (4.05, f64::INFINITY));
+        assert_eq!(w.bounds.len(), 3);
+    }
+
+    /// The wait a refused probe leads to, from `now`.
+    fn probe_refused(model: &mut Model, now: f64) -> f64 {
+        let probe = model.try_send(d(now)).expect("a probe may go");
+        model.answered(probe, d(now + RTT), Answer::Throttled(None));
+        match model.try_send(d(now + RTT)) {
+            Err(Wait::Until(at)) => secs(at),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// With the clock known (time zero is 1000.3 s after the epoch), a throttle's probes go a
+    /// round trip after it, then at the next whole second, the next multiple of 2 s, of 3 s:
+    /// each refusal refutes one period of a window aligned to the clock. Without it, each
+    /// probe goes twice as late as the one before.
+    #[test]
+    fn a_throttle_probes_the_boundaries_of_windows_on_the_clock() {
+        for (clock, expected) in [
+            (
+                Some(1000.3),
+                [1001.0 - 1000.3, 1002.0 - 1000.3, 1005.0 - 1000.3],
+            ),
+            (
+                None,
+                [0.02 + RTT + 0.02, 0.05 + RTT + 0.04, 0.1 + RTT + 0.08],
+            ),
+        ] {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            if let Some(clock) = clock {
+                model = model.aligned_to(d(clock));
+            }
+            let first = model.try_send(d(0.0)).unwrap();
+            model.answered(first, d(RTT), Answer::Throttled(None));
+            // The first probe, a round trip later, whatever the clock.
+            let mut next = match model.try_send(d(RTT)) {
+                Err(Wait::Until(at)) => secs(at),
+                other => panic!("{other:?}"),
+            };
+            assert!((next - 2.0 * RTT).abs() < 1e-6, "{clock:?}: {next}");
+            for want in expected {
+                next = probe_refused(&mut model, next);
+                assert!((next - want).abs() < 1e-6, "{clock:?}: {next} for {want}");
+            }
+        }
+    }
+
+    /// A bucket is empty at each throttle: its first rate is what passed from the first to the
+    /// last, whether the probes waited for the clock's boundaries (long waits that send
+    /// nothing) or a round trip.
+    #[test]
+    fn a_bucket_s_first_rate_is_measured_from_throttle_to_throttle() {
+        for clock in [None, Some(1000.3)] {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            if let Some(clock) = clock {
+                model = model.aligned_to(d(clock));
+            }
+            // A bucket of 10, refilled at 5 a second; stopped as soon as the rate is learnt.
+            let (mut tokens, mut last) = (10.0_f64, 0.0);
+            let mut t = 0.0;
+            while !matches!(model.snapshot(d(t)).shape, Shape::Rate { .. }) {
+                assert!(t < 60.0, "{clock:?}: not learnt: {model:?}");
+                (t, _) = drive(&mut model, t, 1, |at| {
+                    tokens = (tokens + (at - last) * 5.0).min(10.0);
+                    last = at;
+                    tokens >= 1.0 && {
+                        tokens -= 1.0;
+                        true
+                    }
+                });
+            }
+            match model.snapshot(d(t)).shape {
+                Shape::Rate { per_second } => {
+                    assert!((4.0..=6.5).contains(&per_second), "{clock:?}: {per_second}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// A first rate estimate that is too high is replaced by the rate measured under
+    /// throttling as soon as `RATE_FIRST_SAMPLES` successes show it.
+    #[test]
+    fn a_rough_first_rate_is_replaced_after_a_few_throttled_successes() {
+        let mut rate = Rate::new(30.0, false);
+        for i in 1..=RATE_FIRST_SAMPLES {
+            assert_eq!(rate.per_second, 30.0);
+            rate.passed(0.1 * i as f64);
+            if i == 1 {
+                rate.last_throttle = 0.15;
+            }
+        }
+        assert!((rate.per_second - 10.0).abs() < 1e-6, "{rate:?}");
+    }
+
+    /// Beyond the bounds kept, the oldest goes but for the first, the newest, and the last
+    /// from above and from below: boundary probes that pass (bounds from above only) do not
+    /// push out the last bound from below, which would let the period halve.
+    #[test]
+    fn bounds_from_above_do_not_push_out_the_last_bound_from_below() {
+        let mut bounds = vec![bound(0, -0.05, 0.05), bound(1, 1.95, f64::INFINITY)];
+        for k in 2..BOUNDS_KEPT as i64 {
+            bounds.push(bound(k, f64::NEG_INFINITY, 2.0 * k as f64 + 0.05));
+        }
+        let mut model = window_with(bounds);
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        for k in BOUNDS_KEPT as i64..3 * BOUNDS_KEPT as i64 {
+            assert!(!w.add_bound(k, f64::NEG_INFINITY, 2.0 * k as f64 + 0.05));
+        }
+        assert_eq!(w.bounds.len(), BOUNDS_KEPT);
+        assert!(w.bounds.iter().any(|b| b.k == 1), "{:?}", w.bounds);
+        let (lo, hi) = w.period();
+        assert!((1.9 - 1e-9..=2.0).contains(&lo) && 2.0 <= hi, "{lo}..{hi}");
     }
 }

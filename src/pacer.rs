@@ -2,7 +2,11 @@
 //! client and its clones, asks it when each request may go, sleeps on tokio's clock until
 //! then (so that tests can pause time), and hands it every answer. It decides nothing itself.
 
-use std::{pin::pin, sync::Mutex, time::Duration};
+use std::{
+    pin::pin,
+    sync::Mutex,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use tokio::time::Instant;
 
@@ -45,9 +49,16 @@ impl Pacer {
             Some(limit) => Model::fixed(1.0 / limit.interval().as_secs_f64(), max_pause),
             None => Model::new(headroom, max_pause),
         };
+        let origin = Instant::now();
+        // Windows on the server are aligned to the epoch: the model's probes try their
+        // boundaries, on this machine's clock (a clock before the epoch: no alignment).
+        let model = match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(since_epoch) => model.aligned_to(since_epoch),
+            Err(_) => model,
+        };
         Self {
             model: Mutex::new(model),
-            origin: Instant::now(),
+            origin,
             wake: tokio::sync::Notify::new(),
             set,
         }
