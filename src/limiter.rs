@@ -277,7 +277,8 @@ struct Rate {
     per_second: f64,
     fixed: bool,
     next: f64,
-    passed: VecDeque<f64>,
+    /// The last successes' sendings and answers.
+    passed: VecDeque<(f64, f64)>,
     last_throttle: f64,
     /// The rate was measured (not the first estimate).
     measured: bool,
@@ -556,8 +557,8 @@ impl Model {
                 }
             }
             State::Rate(r) => match answer {
-                Answer::Passed => r.passed(now),
-                Answer::Throttled(_) => r.last_throttle = now,
+                Answer::Passed => r.passed(ticket.sent, now),
+                Answer::Throttled(_) => r.last_throttle = r.last_throttle.max(ticket.sent),
                 Answer::Failed => {}
             },
         }
@@ -702,29 +703,43 @@ impl Rate {
         }
     }
 
-    fn passed(&mut self, now: f64) {
+    /// A success of a request sent at `sent`, answered at `now`.
+    fn passed(&mut self, sent: f64, now: f64) {
         if self.fixed {
             return;
         }
         if self.passed.len() == RATE_SAMPLES {
             self.passed.pop_front();
         }
-        self.passed.push_back(now);
+        self.passed.push_back((sent, now));
         let n = self.passed.len();
-        let (first, last) = (self.passed[0], now);
+        let first_sent = self
+            .passed
+            .iter()
+            .map(|p| p.0)
+            .fold(f64::INFINITY, f64::min);
         // Throttled during the samples: the limiter set the rate (measured from as few as
         // `RATE_FIRST_SAMPLES` while the first estimate stands: it is rough). Else the pace
         // did, and the limit is at least that.
-        let throttled = self.last_throttle >= first;
+        let throttled = self.last_throttle >= first_sent;
         if n < RATE_SAMPLES && !(throttled && n >= RATE_FIRST_SAMPLES && !self.measured) {
             return;
         }
-        let measured = (n - 1) as f64 / (last - first).max(1e-6);
+        // Throttled, the rate is measured at the sendings, which the pace spaces evenly (the
+        // answers, scattered by the round trip's jitter, would set it a few percent off, and
+        // each percent above is as many `429`s); answers overtake each other, so the
+        // sendings are not in order. Unthrottled, at the answers: the limit is at least what
+        // came back.
+        let span = |at: fn(&(f64, f64)) -> f64| {
+            let first = self.passed.iter().map(at).fold(f64::INFINITY, f64::min);
+            let last = self.passed.iter().map(at).fold(f64::NEG_INFINITY, f64::max);
+            (last - first).max(1e-6)
+        };
         self.measured = true;
         self.per_second = if throttled {
-            measured
+            (n - 1) as f64 / span(|p| p.0)
         } else {
-            self.per_second.max(measured)
+            self.per_second.max((n - 1) as f64 / span(|p| p.1))
         };
     }
 }
@@ -1449,13 +1464,16 @@ mod tests {
     }
 
     /// A first rate estimate that is too high is replaced by the rate measured under
-    /// throttling as soon as `RATE_FIRST_SAMPLES` successes show it.
+    /// throttling as soon as `RATE_FIRST_SAMPLES` successes show it, measured at their
+    /// sendings: answers that a round trip's jitter scatters (every other one 80 ms late
+    /// here, which would read 9 a second) do not move it.
     #[test]
     fn a_rough_first_rate_is_replaced_after_a_few_throttled_successes() {
         let mut rate = Rate::new(30.0, false);
         for i in 1..=RATE_FIRST_SAMPLES {
             assert_eq!(rate.per_second, 30.0);
-            rate.passed(0.1 * i as f64);
+            let sent = 0.1 * i as f64;
+            rate.passed(sent, sent + if i % 2 == 0 { 0.08 } else { 0.0 });
             if i == 1 {
                 rate.last_throttle = 0.15;
             }
