@@ -47,7 +47,9 @@
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
 //! [`RATE_SAMPLES`] successes (of `RATE_FIRST_SAMPLES`, under throttling, the first time:
-//! the first estimate is rough), [`RATE_PROBE`] above it (so that it stays measured, and a
+//! the first estimate is rough; a rate a window turned into was counted over whole windows
+//! and is not), measured, when throttled, at their sendings (the pace spaces them evenly;
+//! the round trip's jitter scatters their answers), [`RATE_PROBE`] above it (so that it stays measured, and a
 //! raise shows). A **`Retry-After`** pauses every request until the time it names; while
 //! learning it adds nothing else, no boundary and no allowance. A pause longer than the
 //! client waits is not kept. Evidence that contradicts the boundaries (no period fits them
@@ -88,8 +90,10 @@ const CLOCK_PERIODS: [f64; 15] = [
 ];
 /// Successes over which a gradual limiter's rate is measured.
 pub const RATE_SAMPLES: usize = 32;
-/// Successes under throttling enough to replace the first, rough estimate of a rate.
-const RATE_FIRST_SAMPLES: usize = 8;
+/// Successes under throttling enough to replace the first, rough estimate of a bucket's rate
+/// (measured at their paced sendings, a few are exact enough; each one more costs `429`s
+/// while the estimate is too high).
+const RATE_FIRST_SAMPLES: usize = 4;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub const RATE_PROBE: f64 = 0.005;
 
@@ -553,7 +557,11 @@ impl Model {
                     let (w_lo, w_hi) = w.period();
                     let per_second = before as f64 / ((w_lo + w_hi) / 2.0).max(1e-3);
                     self.epoch += 1;
-                    self.state = State::Rate(Rate::new(per_second, false));
+                    let mut rate = Rate::new(per_second, false);
+                    // Counted over whole windows, not a few successes: not a rough estimate
+                    // for a handful of throttled successes to replace.
+                    rate.measured = true;
+                    self.state = State::Rate(rate);
                 }
             }
             State::Rate(r) => match answer {
