@@ -47,7 +47,9 @@
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
 //! [`RATE_SAMPLES`] successes (of `RATE_FIRST_SAMPLES`, under throttling, the first time:
-//! the first estimate is rough), [`RATE_PROBE`] above it (so that it stays measured, and a
+//! the first estimate is rough; a rate a window turned into was counted over whole windows
+//! and is not), measured, when throttled, at their sendings (the pace spaces them evenly;
+//! the round trip's jitter scatters their answers), [`RATE_PROBE`] above it (so that it stays measured, and a
 //! raise shows). A **`Retry-After`** pauses every request until the time it names; while
 //! learning it adds nothing else, no boundary and no allowance. A pause longer than the
 //! client waits is not kept. Evidence that contradicts the boundaries (no period fits them
@@ -88,8 +90,10 @@ const CLOCK_PERIODS: [f64; 15] = [
 ];
 /// Successes over which a gradual limiter's rate is measured.
 pub const RATE_SAMPLES: usize = 32;
-/// Successes under throttling enough to replace the first, rough estimate of a rate.
-const RATE_FIRST_SAMPLES: usize = 8;
+/// Successes under throttling enough to replace the first, rough estimate of a bucket's rate
+/// (measured at their paced sendings, a few are exact enough; each one more costs `429`s
+/// while the estimate is too high).
+const RATE_FIRST_SAMPLES: usize = 4;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub const RATE_PROBE: f64 = 0.005;
 
@@ -277,7 +281,8 @@ struct Rate {
     per_second: f64,
     fixed: bool,
     next: f64,
-    passed: VecDeque<f64>,
+    /// The last successes' sendings and answers.
+    passed: VecDeque<(f64, f64)>,
     last_throttle: f64,
     /// The rate was measured (not the first estimate).
     measured: bool,
@@ -552,12 +557,16 @@ impl Model {
                     let (w_lo, w_hi) = w.period();
                     let per_second = before as f64 / ((w_lo + w_hi) / 2.0).max(1e-3);
                     self.epoch += 1;
-                    self.state = State::Rate(Rate::new(per_second, false));
+                    let mut rate = Rate::new(per_second, false);
+                    // Counted over whole windows, not a few successes: not a rough estimate
+                    // for a handful of throttled successes to replace.
+                    rate.measured = true;
+                    self.state = State::Rate(rate);
                 }
             }
             State::Rate(r) => match answer {
-                Answer::Passed => r.passed(now),
-                Answer::Throttled(_) => r.last_throttle = now,
+                Answer::Passed => r.passed(ticket.sent, now),
+                Answer::Throttled(_) => r.last_throttle = r.last_throttle.max(ticket.sent),
                 Answer::Failed => {}
             },
         }
@@ -702,29 +711,43 @@ impl Rate {
         }
     }
 
-    fn passed(&mut self, now: f64) {
+    /// A success of a request sent at `sent`, answered at `now`.
+    fn passed(&mut self, sent: f64, now: f64) {
         if self.fixed {
             return;
         }
         if self.passed.len() == RATE_SAMPLES {
             self.passed.pop_front();
         }
-        self.passed.push_back(now);
+        self.passed.push_back((sent, now));
         let n = self.passed.len();
-        let (first, last) = (self.passed[0], now);
+        let first_sent = self
+            .passed
+            .iter()
+            .map(|p| p.0)
+            .fold(f64::INFINITY, f64::min);
         // Throttled during the samples: the limiter set the rate (measured from as few as
         // `RATE_FIRST_SAMPLES` while the first estimate stands: it is rough). Else the pace
         // did, and the limit is at least that.
-        let throttled = self.last_throttle >= first;
+        let throttled = self.last_throttle >= first_sent;
         if n < RATE_SAMPLES && !(throttled && n >= RATE_FIRST_SAMPLES && !self.measured) {
             return;
         }
-        let measured = (n - 1) as f64 / (last - first).max(1e-6);
+        // Throttled, the rate is measured at the sendings, which the pace spaces evenly (the
+        // answers, scattered by the round trip's jitter, would set it a few percent off, and
+        // each percent above is as many `429`s); answers overtake each other, so the
+        // sendings are not in order. Unthrottled, at the answers: the limit is at least what
+        // came back.
+        let span = |at: fn(&(f64, f64)) -> f64| {
+            let first = self.passed.iter().map(at).fold(f64::INFINITY, f64::min);
+            let last = self.passed.iter().map(at).fold(f64::NEG_INFINITY, f64::max);
+            (last - first).max(1e-6)
+        };
         self.measured = true;
         self.per_second = if throttled {
-            measured
+            (n - 1) as f64 / span(|p| p.0)
         } else {
-            self.per_second.max(measured)
+            self.per_second.max((n - 1) as f64 / span(|p| p.1))
         };
     }
 }
@@ -1449,13 +1472,16 @@ mod tests {
     }
 
     /// A first rate estimate that is too high is replaced by the rate measured under
-    /// throttling as soon as `RATE_FIRST_SAMPLES` successes show it.
+    /// throttling as soon as `RATE_FIRST_SAMPLES` successes show it, measured at their
+    /// sendings: answers that a round trip's jitter scatters (every other one 80 ms late
+    /// here, which would read 9 a second) do not move it.
     #[test]
     fn a_rough_first_rate_is_replaced_after_a_few_throttled_successes() {
         let mut rate = Rate::new(30.0, false);
         for i in 1..=RATE_FIRST_SAMPLES {
             assert_eq!(rate.per_second, 30.0);
-            rate.passed(0.1 * i as f64);
+            let sent = 0.1 * i as f64;
+            rate.passed(sent, sent + if i % 2 == 0 { 0.08 } else { 0.0 });
             if i == 1 {
                 rate.last_throttle = 0.15;
             }
