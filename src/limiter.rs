@@ -16,9 +16,8 @@
 //! probes as the doubling needs to reach it, whatever the window's length); after a
 //! `Retry-After`, exactly when the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
 //! between the last request refused and that probe's answer. The successes of requests sent
-//! between two throttles form a *run*. After the first lift the client sends as many requests
-//! at once as the first run got through, and beyond that one at a time, until the second
-//! throttle; its lift ends the learning. If the run between the two lifts got at least half of
+//! between two throttles form a *run*. After the first lift the client sends freely again (as
+//! many at once as its callers ask) until the second throttle; its lift ends the learning. If the run between the two lifts got at least half of
 //! what the first run got, capacity comes back in a lump at each lift: a **fixed window**, whose
 //! allowance is that run (a full window: the first may have started late in one) and whose
 //! boundaries are `B(k) = B(0) + k·W`. Every boundary observed is kept as an interval
