@@ -1271,36 +1271,7 @@ mod tests {
     #[test]
     fn retry_after_in_a_spent_window_bounds_the_next_boundary() {
         for (wait, next_lo) in [(None, 3.85), (Some(d(1.0)), 3.9)] {
-            let mut model = Model::new(0.0, MAX_PAUSE);
-            model.state = State::Window(Window {
-                allowance: 20,
-                exact: true,
-                bounds: vec![
-                    Bound {
-                        k: 0,
-                        lo: -0.05,
-                        hi: 0.05,
-                    },
-                    Bound {
-                        k: 1,
-                        lo: 1.95,
-                        hi: 2.05,
-                    },
-                ],
-                index: 1,
-                sent: 10,
-                ok: 10,
-                out: 1,
-                hit: None,
-                carry: (0, 0),
-                probed_boundary: 1,
-                probe_out: false,
-                probing_up: false,
-                step: FIRST_PROBE_STEP,
-                eager: false,
-                ceiling: 0,
-                since_probe: 0,
-            });
+            let mut model = window_with(vec![bound(0, -0.05, 0.05), bound(1, 1.95, 2.05)]);
             let ticket = Ticket {
                 sent: 3.9,
                 slot: 1,
