@@ -204,8 +204,6 @@ struct Scenario {
     /// Round trips, seconds.
     rtt: (f64, f64),
     headroom: f64,
-    /// Seconds the client's clock is ahead of the limiter's (behind, if negative).
-    clock_off: f64,
 }
 
 impl Scenario {
@@ -271,8 +269,7 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
     let mut limiter = Limiter::new(s.shape.clone());
     // The model knows the clock the limiter's windows are aligned to, as a client knows the
     // epoch.
-    let mut model =
-        Model::new(s.headroom, MAX_PAUSE).aligned_to(Duration::from_secs_f64(start + s.clock_off));
+    let mut model = Model::new(s.headroom, MAX_PAUSE).aligned_to(Duration::from_secs_f64(start));
     let period = s.period();
     let first_window = (start / period).floor() as i64;
     let ns = |t: f64| (t * 1e9).round() as u64;
@@ -512,7 +509,6 @@ fn scenarios() -> Vec<Scenario> {
         concurrency,
         rtt,
         headroom: 0.0,
-        clock_off: 0.0,
     };
     let full = 6_667;
     vec![
@@ -614,27 +610,6 @@ fn scenarios() -> Vec<Scenario> {
             4,
             (0.1, 0.4),
         ),
-        // A client whose clock is off from the server's: windows on its clock are refuted.
-        Scenario {
-            clock_off: 1.0,
-            ..base(
-                "window_100_per_60s_clock_1s_ahead",
-                window(100, 60.0),
-                full,
-                4,
-                (0.1, 0.4),
-            )
-        },
-        Scenario {
-            clock_off: -1.0,
-            ..base(
-                "window_100_per_60s_clock_1s_behind",
-                window(100, 60.0),
-                full,
-                4,
-                (0.1, 0.4),
-            )
-        },
         base(
             "changing_100_50_100_per_60s",
             Shape::Window {
@@ -659,7 +634,6 @@ fn full_scale() -> Scenario {
         concurrency: 4,
         rtt: (0.1, 0.4),
         headroom: 0.0,
-        clock_off: 0.0,
     }
 }
 
