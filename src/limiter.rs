@@ -43,8 +43,7 @@
 //! multiples, known to the clocks' skew (`CLOCK_SKEW`, or 1% of the period if less) rather
 //! than to the evidence's round trips. They then stay known however long the export runs
 //! (an hour's window is learnt from a handful of boundaries), and a quota shared with others,
-//! whose spare searches let a boundary probe pass early, cannot move them; a ceiling counted
-//! in windows placed before (which may have spanned two) is dropped. A bound that
+//! whose spare searches let a boundary probe pass early, cannot move them. A bound that
 //! contradicts them (a request refused after such a boundary) drops them, and that period
 //! is not tried again. Upward probes find a raised limit: a window allows a quarter more
 //! than the allowance (the step doubling while probes find more), or, after a lowering, the
@@ -926,14 +925,7 @@ impl Window {
                     let i = CLOCK_PERIODS.iter().position(|&p| p == old.period);
                     self.refuted |= i.map_or(0, |i| 1 << i);
                 }
-                let aligned = self.aligned_fit();
-                if aligned.is_some() && aligned != self.aligned {
-                    // An allowance counted in windows the evidence placed elsewhere may
-                    // have spanned two: not a ceiling to keep trying in every window.
-                    self.ceiling = 0;
-                    self.eager = false;
-                }
-                self.aligned = aligned;
+                self.aligned = self.aligned_fit();
                 return !hi.is_finite();
             }
             if self.bounds.len() <= 2 {
@@ -1536,8 +1528,7 @@ mod tests {
 
     /// A window of 60 s on a clock whose epoch is 1000.3 s before the model's zero: its
     /// boundaries fall at model times 19.7 + 60·k. Two loose boundaries leave the phase to
-    /// the evidence; a third that fits makes it the clock's, known to its skew (and forgets
-    /// an allowance counted in windows placed elsewhere as a ceiling); a bound that
+    /// the evidence; a third that fits makes it the clock's, known to its skew; a bound that
     /// contradicts drops it, and that period is not tried again.
     #[test]
     fn boundaries_that_fit_windows_on_the_clock_take_the_clock_s() {
@@ -1548,14 +1539,8 @@ mod tests {
         w.clock = Some(1000.3);
         assert!(!w.add_bound(1, 79.2, 80.4));
         assert_eq!(w.aligned, None, "two boundaries are too little evidence");
-        (w.ceiling, w.eager) = (39, true);
         assert!(!w.add_bound(2, 139.5, f64::INFINITY));
         let aligned = w.aligned.expect("three boundaries fit the minute");
-        assert_eq!(
-            (w.ceiling, w.eager),
-            (0, false),
-            "a ceiling counted elsewhere"
-        );
         assert_eq!(aligned.period, 60.0);
         assert!((aligned.origin - 19.7).abs() < 1e-9, "{aligned:?}");
         let (lo, hi) = w.boundary(1000);
