@@ -37,15 +37,7 @@
 //! below); a `429` before any success is a boundary predicted too early, kept as such. In a
 //! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
 //! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
-//! boundary replaces it. Once at least three boundaries are kept and the model knows the
-//! clock, windows **on the clock** are looked for: if the multiples on the clock of exactly
-//! one period of `CLOCK_PERIODS` fall in every bound kept, the boundaries are those
-//! multiples, known to the clocks' skew (`CLOCK_SKEW`, or 1% of the period if less) rather
-//! than to the evidence's round trips. They then stay known however long the export runs
-//! (an hour's window is learnt from a handful of boundaries), and a quota shared with others,
-//! whose spare searches let a boundary probe pass early, cannot move them. A bound that
-//! contradicts them (a request refused after such a boundary) drops them, and that period
-//! is not tried again. Upward probes find a raised limit: a window allows a quarter more
+//! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
 //! than the allowance (the step doubling while probes find more), or, after a lowering, the
 //! allowance it had before (a limit lowered for a while, or a share someone else took, comes
 //! back whole); they run in each window while below that, and otherwise once in
@@ -95,10 +87,6 @@ const RETRY_AFTER_SKEW: f64 = 0.25;
 const CLOCK_PERIODS: [f64; 15] = [
     1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
 ];
-/// Seconds a boundary on the server's clock may lie from the same instant on the client's
-/// (clocks kept by NTP agree to milliseconds), at most: a window matched to the clock is
-/// taken to begin within this (or 1% of its period, if less) of the clock's multiple.
-const CLOCK_SKEW: f64 = 0.1;
 /// Successes over which a gradual limiter's rate is measured.
 pub const RATE_SAMPLES: usize = 32;
 /// Successes under throttling enough to replace the first, rough estimate of a bucket's rate
@@ -260,12 +248,6 @@ const BOUNDS_KEPT: usize = 8;
 #[derive(Clone, Debug)]
 struct Window {
     allowance: u64,
-    /// Seconds since the UNIX epoch at the model's time zero, when known.
-    clock: Option<f64>,
-    /// The windows on the clock that fit every bound kept, once exactly one does.
-    aligned: Option<Aligned>,
-    /// The periods of `CLOCK_PERIODS` (a bit each) that bounds have refuted.
-    refuted: u16,
     /// The allowance was counted up to a `429` (or over a whole window sent at once): after
     /// it, the window is spent, so that a request that passes shows a new window.
     exact: bool,
@@ -291,30 +273,6 @@ struct Window {
     /// (a limit lowered for a while, or a share taken by someone else, comes back whole).
     ceiling: u64,
     since_probe: u64,
-}
-
-/// Windows on the clock: `B(k) = origin + k·period`, `period` one of `CLOCK_PERIODS`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Aligned {
-    origin: f64,
-    period: f64,
-}
-
-impl Aligned {
-    /// How far the server's boundary may be from the client's clock's.
-    fn skew(&self) -> f64 {
-        (self.period / 100.0).min(CLOCK_SKEW)
-    }
-
-    fn boundary(&self, n: i64) -> f64 {
-        self.origin + n as f64 * self.period
-    }
-
-    /// Whether the bound allows this window's boundary.
-    fn fits(&self, b: &Bound) -> bool {
-        let at = self.boundary(b.k);
-        b.lo - self.skew() < at && at <= b.hi + self.skew()
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -634,11 +592,8 @@ impl Model {
                     hi: b.1,
                 },
             ];
-            let mut window = Window {
+            self.state = State::Window(Window {
                 allowance: second,
-                clock: self.clock,
-                aligned: None,
-                refuted: 0,
                 exact: true,
                 bounds,
                 index: 1,
@@ -654,9 +609,7 @@ impl Model {
                 eager: false,
                 ceiling: 0,
                 since_probe: 0,
-            };
-            window.aligned = window.aligned_fit();
-            self.state = State::Window(window);
+            });
         } else {
             // A bucket is empty at each throttle: what passed between the first and the last
             // is its rate times the time between them (not until the lift: the wait for it,
@@ -701,7 +654,7 @@ impl Model {
         let (shape, pace) = match &self.state {
             State::Learning(_) => (Shape::Unknown, None),
             State::Window(w) => {
-                let (lo, hi) = w.period();
+                let (lo, hi) = period(&w.bounds);
                 let period = (lo + hi) / 2.0;
                 (
                     Shape::Window {
@@ -816,10 +769,7 @@ fn period(bounds: &[Bound]) -> (f64, f64) {
 
 impl Window {
     fn period(&self) -> (f64, f64) {
-        match self.aligned {
-            Some(a) => (a.period, a.period),
-            None => period(&self.bounds),
-        }
+        period(&self.bounds)
     }
 
     /// `lo < B(n) ≤ hi`, from every bound kept.
@@ -829,9 +779,6 @@ impl Window {
 
     /// [`Self::boundary`] with the period's bounds already computed (a search asks for many).
     fn boundary_in(&self, n: i64, (w_lo, w_hi): (f64, f64)) -> (f64, f64) {
-        if let Some(a) = self.aligned {
-            return (a.boundary(n) - a.skew(), a.boundary(n) + a.skew());
-        }
         let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
         for b in &self.bounds {
             let dk = (n - b.k) as f64;
@@ -916,16 +863,9 @@ impl Window {
         // Evidence that no period fits: the oldest goes, until one does. Without a period
         // bounded above, nothing can be predicted: learn again.
         loop {
-            let (lo, hi) = period(&self.bounds);
+            let (lo, hi) = self.period();
             let consistent = lo <= hi && self.bounds.iter().all(|b| b.lo < b.hi);
             if consistent {
-                if let Some(old) = self.aligned
-                    && !self.bounds.iter().all(|b| old.fits(b))
-                {
-                    let i = CLOCK_PERIODS.iter().position(|&p| p == old.period);
-                    self.refuted |= i.map_or(0, |i| 1 << i);
-                }
-                self.aligned = self.aligned_fit();
                 return !hi.is_finite();
             }
             if self.bounds.len() <= 2 {
@@ -933,54 +873,6 @@ impl Window {
             }
             self.bounds.remove(0);
         }
-    }
-
-    /// The windows on the clock that every bound kept allows, if exactly one period of
-    /// `CLOCK_PERIODS` gives them: a limiter keyed on `epoch_seconds / period` begins its
-    /// windows there, so that the boundaries are known to the clocks' skew rather than to
-    /// the evidence's round trips, and stay known however long the export runs. Evidence
-    /// against it (a request refused after a boundary, one passed before) drops it.
-    fn aligned_fit(&self) -> Option<Aligned> {
-        let clock = self.clock?;
-        // The narrowest bound places the boundary; every other one checks it.
-        let closed = || {
-            self.bounds
-                .iter()
-                .filter(|b| b.lo.is_finite() && b.hi.is_finite())
-        };
-        if self.bounds.len() < 3 {
-            return None;
-        }
-        let anchor = closed().min_by(|a, b| (a.hi - a.lo).total_cmp(&(b.hi - b.lo)))?;
-        let mut fits = CLOCK_PERIODS.iter().enumerate().filter_map(|(i, &period)| {
-            // A period evidence refuted is not tried again: two loose lifts of a 6-second
-            // window fit 5 seconds on the clock, until the third boundary.
-            if self.refuted & (1 << i) != 0 {
-                return None;
-            }
-            let probe = Aligned {
-                origin: 0.0,
-                period,
-            };
-            let skew = probe.skew();
-            // The first multiple of the period on the clock the anchor allows; a second one
-            // there too leaves the phase unknown.
-            let at = ((anchor.lo - skew + clock) / period).floor() * period + period - clock;
-            if at > anchor.hi + skew || at + period <= anchor.hi + skew {
-                return None;
-            }
-            let aligned = Aligned {
-                origin: at - anchor.k as f64 * period,
-                period,
-            };
-            self.bounds
-                .iter()
-                .all(|b| aligned.fits(b))
-                .then_some(aligned)
-        });
-        let first = fits.next()?;
-        // Two periods that fit (bounds too loose to tell 30 s from 60 s): neither is known.
-        fits.next().is_none().then_some(first)
     }
 
     /// Whether the next boundary is known to no better than two periods.
@@ -1400,9 +1292,6 @@ mod tests {
         let mut model = Model::new(0.0, MAX_PAUSE);
         model.state = State::Window(Window {
             allowance: 20,
-            clock: None,
-            aligned: None,
-            refuted: 0,
             exact: true,
             bounds,
             index: 1,
@@ -1516,57 +1405,6 @@ mod tests {
                 next = probe_refused(&mut model, next);
                 assert!((next - want).abs() < 1e-6, "{clock:?}: {next} for {want}");
             }
-        }
-    }
-
-    fn aligned_of(model: &Model) -> Option<Aligned> {
-        match &model.state {
-            State::Window(w) => w.aligned,
-            other => panic!("not a window: {other:?}"),
-        }
-    }
-
-    /// A window of 60 s on a clock whose epoch is 1000.3 s before the model's zero: its
-    /// boundaries fall at model times 19.7 + 60·k. Two loose boundaries leave the phase to
-    /// the evidence; a third that fits makes it the clock's, known to its skew; a bound that
-    /// contradicts drops it, and that period is not tried again.
-    #[test]
-    fn boundaries_that_fit_windows_on_the_clock_take_the_clock_s() {
-        let mut model = window_with(vec![bound(0, 19.0, 20.5), bound(1, 79.2, 80.4)]);
-        let State::Window(w) = &mut model.state else {
-            unreachable!()
-        };
-        w.clock = Some(1000.3);
-        assert!(!w.add_bound(1, 79.2, 80.4));
-        assert_eq!(w.aligned, None, "two boundaries are too little evidence");
-        assert!(!w.add_bound(2, 139.5, f64::INFINITY));
-        let aligned = w.aligned.expect("three boundaries fit the minute");
-        assert_eq!(aligned.period, 60.0);
-        assert!((aligned.origin - 19.7).abs() < 1e-9, "{aligned:?}");
-        let (lo, hi) = w.boundary(1000);
-        assert!((lo - (19.7 + 60_000.0 - 0.1)).abs() < 1e-6, "{lo}");
-        assert!((hi - (19.7 + 60_000.0 + 0.1)).abs() < 1e-6, "{hi}");
-        assert_eq!(w.period(), (60.0, 60.0));
-        // A request refused after the boundary the clock gives: not the clock's windows.
-        assert!(!w.add_bound(3, 200.0, f64::INFINITY));
-        assert_eq!(w.aligned, None);
-        assert_ne!(w.refuted & 1 << 8, 0, "60 s refuted: {:b}", w.refuted);
-        w.bounds.retain(|b| b.k < 3);
-        assert_eq!(w.aligned_fit(), None, "a refuted period is not tried again");
-    }
-
-    /// Driven against windows of 2 s from the clock's zero: known to the clock when the model
-    /// knows the clock; a model whose clock puts the boundaries elsewhere learns the window
-    /// from the evidence alone.
-    #[test]
-    fn windows_on_the_clock_are_found_only_where_the_clock_puts_them() {
-        for (clock, on_the_clock) in [(0.0, true), (0.5, false)] {
-            let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(clock));
-            drive(&mut model, 0.0, 400, window(20, 2.0));
-            assert_eq!(aligned_of(&model).is_some(), on_the_clock, "clock {clock}");
-            let (allowance, period) = window_of(&model);
-            assert_eq!(allowance, 20);
-            assert!((period - 2.0).abs() < 0.1, "{period}");
         }
     }
 
