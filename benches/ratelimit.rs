@@ -6,7 +6,7 @@
 //! its pages through `concurrency` workers (a page refused is asked again), with round trips
 //! drawn uniformly in a range (the request's way out a random 30-70% of it), starting at 20
 //! evenly spaced points of the limiter's window (windows are aligned to the virtual clock, as
-//! Rack::Attack aligns them to the epoch). Each line gives the worst over the starting points:
+//! Rack::Attack aligns them to the epoch; some scenarios put the client's clock off it). Each line gives the worst over the starting points:
 //! `efficiency` (the pages at the limiter's sustained rate, over the wall time), `share_429`
 //! (refused over sent), `max_429_per_window` after the first two windows, and for the limit
 //! that changes, the windows taken to get back within 3% of the new limit.
@@ -204,6 +204,9 @@ struct Scenario {
     /// Round trips, seconds.
     rtt: (f64, f64),
     headroom: f64,
+    /// Seconds the client's clock is ahead of the limiter's windows (behind, if negative):
+    /// a skewed clock, or a gateway whose windows do not begin on the clock's multiples.
+    clock_off: f64,
 }
 
 impl Scenario {
@@ -269,7 +272,8 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
     let mut limiter = Limiter::new(s.shape.clone());
     // The model knows the clock the limiter's windows are aligned to, as a client knows the
     // epoch.
-    let mut model = Model::new(s.headroom, MAX_PAUSE).aligned_to(Duration::from_secs_f64(start));
+    let mut model =
+        Model::new(s.headroom, MAX_PAUSE).aligned_to(Duration::from_secs_f64(start + s.clock_off));
     let period = s.period();
     let first_window = (start / period).floor() as i64;
     let ns = |t: f64| (t * 1e9).round() as u64;
@@ -509,6 +513,7 @@ fn scenarios() -> Vec<Scenario> {
         concurrency,
         rtt,
         headroom: 0.0,
+        clock_off: 0.0,
     };
     let full = 6_667;
     vec![
@@ -610,6 +615,47 @@ fn scenarios() -> Vec<Scenario> {
             4,
             (0.1, 0.4),
         ),
+        // Windows off the client's clock: its clock ahead or behind, or a gateway's windows.
+        Scenario {
+            clock_off: 1.0,
+            ..base(
+                "window_100_per_60s_clock_1s_ahead",
+                window(100, 60.0),
+                full,
+                4,
+                (0.1, 0.4),
+            )
+        },
+        Scenario {
+            clock_off: -1.0,
+            ..base(
+                "window_100_per_60s_clock_1s_behind",
+                window(100, 60.0),
+                full,
+                4,
+                (0.1, 0.4),
+            )
+        },
+        Scenario {
+            clock_off: 17.3,
+            ..base(
+                "window_100_per_60s_off_clock_17.3s",
+                window(100, 60.0),
+                full,
+                4,
+                (0.1, 0.4),
+            )
+        },
+        Scenario {
+            clock_off: 0.37,
+            ..base(
+                "window_20_per_2s_off_clock_0.37s",
+                window(20, 2.0),
+                full,
+                4,
+                (0.02, 0.1),
+            )
+        },
         base(
             "changing_100_50_100_per_60s",
             Shape::Window {
@@ -634,6 +680,7 @@ fn full_scale() -> Scenario {
         concurrency: 4,
         rtt: (0.1, 0.4),
         headroom: 0.0,
+        clock_off: 0.0,
     }
 }
 
