@@ -12,8 +12,10 @@
 //! ([`Model::aligned_to`]), each next one at the next boundary on the clock of a window of
 //! the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a window keyed on
 //! `epoch_seconds / period` lifts on a multiple of its period, and each refused probe refutes
-//! one period), and otherwise twice as late as the one before (the lift is found in as many
-//! probes as the doubling needs to reach it, whatever the window's length); after a
+//! one period; a refused probe at a minute's boundary, LiveDesk's own window, is tried once
+//! more `MINUTE_RETRY` later, for a client clock ahead of the server's), and otherwise twice
+//! as late as the one before (the lift is found in as many probes as the doubling needs to
+//! reach it, whatever the window's length); after a
 //! `Retry-After`, exactly when the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
 //! between the last request refused and that probe's answer. The successes of requests sent
 //! between two throttles form a *run*. After the first lift the client sends freely again (as
@@ -87,6 +89,11 @@ const RETRY_AFTER_SKEW: f64 = 0.25;
 const CLOCK_PERIODS: [f64; 15] = [
     1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
 ];
+/// LiveDesk's window, one of `CLOCK_PERIODS`.
+const MINUTE: f64 = 60.0;
+/// Seconds after the minute's boundary a refused probe there is tried again: a client clock
+/// ahead of the server's by as little as 0.1 s probes before the server's minute.
+const MINUTE_RETRY: f64 = 1.0;
 /// Successes over which a gradual limiter's rate is measured.
 pub const RATE_SAMPLES: usize = 32;
 /// Successes under throttling enough to replace the first, rough estimate of a bucket's rate
@@ -229,6 +236,8 @@ struct Throttle {
     out: bool,
     /// The next of `CLOCK_PERIODS` whose boundary on the clock a probe tries.
     clock_tried: usize,
+    /// The minute's boundary was tried a second time.
+    minute_retried: bool,
 }
 
 /// `lo < B(k) ≤ hi`.
@@ -288,9 +297,27 @@ struct Rate {
 }
 
 /// When a throttle's next probe goes after one refused at `now`: at the next boundary on the
-/// clock of the next period of `CLOCK_PERIODS` not yet tried (the one before was refuted), or,
-/// with no clock or none left, `gap` later.
-fn next_probe(clock: Option<f64>, now: f64, tried: &mut usize, gap: f64) -> f64 {
+/// clock of the next period of `CLOCK_PERIODS` not yet tried (the one before was refuted),
+/// or, with no clock or none left, `gap` later; but once a throttle, a probe refused at a
+/// minute's boundary goes again `MINUTE_RETRY` after it.
+fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
+    let tried = &mut throttle.clock_tried;
+    // A probe at a minute's boundary was just refused: LiveDesk's own window, the first
+    // hypothesis, is tried once more a little later, in case this machine's clock is ahead
+    // of the server's (the minute's next boundary would find two windows as one).
+    if let Some(clock) = clock
+        && *tried > 0
+        && !throttle.minute_retried
+    {
+        let period = CLOCK_PERIODS[*tried - 1];
+        let probed = ((now + clock) / period).floor() * period;
+        // Whole seconds times whole seconds: exact, and so is the remainder.
+        if probed.rem_euclid(MINUTE) == 0.0 {
+            throttle.minute_retried = true;
+            return (probed - clock + MINUTE_RETRY).max(now);
+        }
+    }
+    let gap = throttle.gap;
     match (clock, CLOCK_PERIODS.get(*tried)) {
         (Some(clock), Some(period)) => {
             *tried += 1;
@@ -510,7 +537,7 @@ impl Model {
                                     t.next = if wait.is_some() {
                                         next
                                     } else {
-                                        next_probe(clock, now, &mut t.clock_tried, t.gap)
+                                        next_probe(clock, now, t)
                                     };
                                     t.gap *= PROBE_GROWTH;
                                 } else if wait.is_some() {
@@ -527,6 +554,7 @@ impl Model {
                                     gap: gap * PROBE_GROWTH,
                                     out: false,
                                     clock_tried: 0,
+                                    minute_retried: false,
                                 });
                             }
                             None => {}
@@ -1405,6 +1433,32 @@ mod tests {
                 next = probe_refused(&mut model, next);
                 assert!((next - want).abs() < 1e-6, "{clock:?}: {next} for {want}");
             }
+        }
+    }
+
+    /// A client clock ahead of the server's probes a minute's boundary just before the
+    /// server's: refused, that boundary is tried once more a second later, where it lifts,
+    /// instead of at the next minute, which would learn two windows as one. A clock more than
+    /// a second ahead still lifts only at the next minute.
+    #[test]
+    fn a_refused_probe_at_a_minute_is_tried_again_a_second_later() {
+        for (ahead, lifts_at) in [(0.0, 60.0), (0.3, 60.7), (1.5, 118.5)] {
+            // The server's minutes begin at model times 0, 60, 120, …
+            let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0 + ahead));
+            let mut server = window(100, 60.0);
+            let (mut t, _) = drive(&mut model, 0.0, 100, &mut server);
+            let lift = (0..50)
+                .find_map(|_| {
+                    let (next, refused) = drive(&mut model, t, 1, &mut server);
+                    let sent = next - RTT;
+                    t = next;
+                    (refused.is_empty() && model.throttles > 0).then_some(sent)
+                })
+                .expect("a lift");
+            assert!(
+                (lift - lifts_at).abs() < 1e-6,
+                "{ahead} s ahead: lifted at {lift}"
+            );
         }
     }
 
