@@ -6,7 +6,8 @@
 //! its pages through `concurrency` workers (a page refused is asked again), with round trips
 //! drawn uniformly in a range (the request's way out a random 30-70% of it), starting at 20
 //! evenly spaced points of the limiter's window (windows are aligned to the virtual clock, as
-//! Rack::Attack aligns them to the epoch; some scenarios put the client's clock off it). Each line gives the worst over the starting points:
+//! Rack::Attack aligns them to the epoch; some scenarios put the client's clock off it).
+//! Each line gives the worst over the starting points:
 //! `efficiency` (the pages at the limiter's sustained rate, over the wall time), `share_429`
 //! (refused over sent), `max_429_per_window` after the first two windows, and for the limit
 //! that changes, the windows taken to get back within 3% of the new limit.

@@ -12,8 +12,9 @@
 //! ([`Model::aligned_to`]), each next one at the next boundary on the clock of a window of
 //! the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a window keyed on
 //! `epoch_seconds / period` lifts on a multiple of its period, and each refused probe refutes
-//! one period; a refused probe at a minute's boundary, LiveDesk's own window, is tried once
-//! more `MINUTE_RETRY` later, for a client clock ahead of the server's), and otherwise twice
+//! one period; a refused probe at a minute's boundary, the window the upstream server is
+//! known to key on, is tried once more `MINUTE_RETRY` later, for a client clock ahead of the
+//! server's), and otherwise twice
 //! as late as the one before (the lift is found in as many probes as the doubling needs to
 //! reach it, whatever the window's length); after a
 //! `Retry-After`, exactly when the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
@@ -89,10 +90,13 @@ const RETRY_AFTER_SKEW: f64 = 0.25;
 const CLOCK_PERIODS: [f64; 15] = [
     1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
 ];
-/// LiveDesk's window, one of `CLOCK_PERIODS`.
+/// The window the upstream server (Chatwoot's Rack::Attack) is known to key searches on, one
+/// of `CLOCK_PERIODS`; LiveDesk's documentation says nothing of rate limits.
 const MINUTE: f64 = 60.0;
 /// Seconds after the minute's boundary a refused probe there is tried again: a client clock
-/// ahead of the server's by as little as 0.1 s probes before the server's minute.
+/// ahead of the server's by as little as 0.1 s probes before the server's minute. A second
+/// covers clocks kept by NTP many times over and costs one refused probe a throttle at most;
+/// a clock further ahead is not found by it (measured: 1.5 s ahead runs at 0.24).
 const MINUTE_RETRY: f64 = 1.0;
 /// Successes over which a gradual limiter's rate is measured.
 pub const RATE_SAMPLES: usize = 32;
@@ -302,8 +306,8 @@ struct Rate {
 /// minute's boundary goes again `MINUTE_RETRY` after it.
 fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
     let tried = &mut throttle.clock_tried;
-    // A probe at a minute's boundary was just refused: LiveDesk's own window, the first
-    // hypothesis, is tried once more a little later, in case this machine's clock is ahead
+    // A probe at a minute's boundary was just refused: the upstream server's known window,
+    // the first hypothesis, is tried once more a little later, in case this machine's clock is ahead
     // of the server's (the minute's next boundary would find two windows as one).
     if let Some(clock) = clock
         && *tried > 0
