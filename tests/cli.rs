@@ -14,7 +14,7 @@ use std::{
 use livedesk::{Contact, Sandbox, SortField, types::ContactInbox};
 use serde_json::{Map, Value};
 
-mod common;
+use crate::common;
 use common::livedesk;
 use common::server::{Reply, TestServer};
 

@@ -9,7 +9,7 @@ use std::{
 
 use livedesk::Sandbox;
 
-mod common;
+use crate::common;
 use common::livedesk;
 
 const BIN: &str = env!("CARGO_BIN_EXE_livedesk");

@@ -3,9 +3,8 @@
 //! `--no-proxy` over `--proxy`, the User-Agent, and network errors that name the host
 //! but never the query nor a proxy's password.
 
-mod common;
-#[path = "common/net.rs"]
-mod net;
+use crate::common;
+use crate::net;
 
 use std::process::{Command, Output, Stdio};
 

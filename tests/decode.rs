@@ -1,6 +1,6 @@
 //! Every response shape the server sends decodes into the generated types.
 
-mod common;
+use crate::common;
 
 use common::{PATH, client};
 use httpmock::prelude::*;

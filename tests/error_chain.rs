@@ -2,7 +2,7 @@
 //! it: each variant either shows its cause or returns it as `source()`, never both, so no
 //! line of a chain repeats another; and no line holds the query.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

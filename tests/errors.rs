@@ -1,7 +1,7 @@
 //! Every error the server can send becomes a typed error with its status and message; bad
 //! arguments and bad settings never reach the server; nothing leaks the secret.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

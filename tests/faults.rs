@@ -1,6 +1,6 @@
 //! Broken and odd responses: each gives a clear typed error, or a correct decode.
 
-mod common;
+use crate::common;
 
 use common::{
     builder, client_with, fast_retries, page,

@@ -1,7 +1,7 @@
 //! Servers that lie, shift, redirect, flood and stall: a walk returns every contact once or
 //! fails loudly, memory stays bounded, and the query never leaks.
 
-mod common;
+use crate::common;
 
 use std::{
     collections::HashSet,

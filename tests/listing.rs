@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use httpmock::prelude::*;
 use livedesk::{Client, Contact, Error, Sandbox, SortDirection, SortField, types::ContactList};
 
-mod common;
+use crate::common;
 use common::{sandbox, sandbox_client as client};
 
 fn ids(contacts: &[Contact]) -> Vec<i64> {

@@ -1,7 +1,7 @@
 //! Exports on a living account: a walk's position saved and resumed across deletions and
 //! arrivals, and walks bounded by creation time that find their start by binary search.
 
-mod common;
+use crate::common;
 
 use std::{
     collections::BTreeSet,

@@ -2,9 +2,8 @@
 //! certificates for a private certificate authority, an explicit proxy (plain and
 //! `CONNECT`), and the User-Agent suffix arriving.
 
-mod common;
-#[path = "common/net.rs"]
-mod net;
+use crate::common;
+use crate::net;
 
 use common::{
     KEY, SECRET, builder,

@@ -9,7 +9,7 @@ use livedesk::{
 };
 use serde_json::{Value, json};
 
-mod common;
+use crate::common;
 use common::server::{Reply, TestServer};
 
 async fn sandbox(ignore_direction: bool) -> Sandbox {

@@ -1,6 +1,6 @@
 //! Walking all pages: filters on every page, every stop rule, limits, concurrency, cancel.
 
-mod common;
+use crate::common;
 
 use std::{sync::atomic::Ordering, time::Duration};
 

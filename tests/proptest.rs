@@ -1,7 +1,7 @@
 //! Mutated payloads and random bodies, served over loopback: the client always returns `Ok`
 //! or a typed error, never panics, never loses the status.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, LazyLock, Mutex};
 

@@ -3,7 +3,7 @@
 //! no real minute and no timing on a loaded machine can change what is checked. Outages are
 //! not amplified.
 
-mod common;
+use crate::common;
 
 use std::{
     sync::{

@@ -1,6 +1,6 @@
 //! What goes on the wire: path, query encoding, headers.
 
-mod common;
+use crate::common;
 
 use common::{AUTHORIZATION, PATH, client, page};
 use httpmock::prelude::*;

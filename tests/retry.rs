@@ -1,6 +1,6 @@
 //! Retries, rate limits and timeouts, driven through real loopback servers.
 
-mod common;
+use crate::common;
 
 use std::{
     num::NonZeroU32,

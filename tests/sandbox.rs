@@ -11,7 +11,7 @@ use serde_json::Value;
 
 const PATH: &str = "/api/v2/accounts/contacts";
 
-mod common;
+use crate::common;
 use common::{sandbox, sandbox_client as client};
 
 /// A raw GET with the sandbox's credentials (or none): status, headers, body.
