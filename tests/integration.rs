@@ -1,9 +1,10 @@
 //! The integration tests, as one binary: each module is one file beside this one.
 //!
-//! One binary links once where 25 linked one each, which is most of what `cargo test`'s build
-//! spent on them. The tests that change process-wide state (environment variables, the global
-//! tracing subscriber, peak memory read from `/proc/self`) and the contract test that `.ci/spec`
-//! runs on its own stay separate binaries (`Cargo.toml`'s `[[test]]` list).
+//! One binary links once where 24 linked one each, which was most of what `cargo test`'s
+//! build spent on them. Separate binaries (`Cargo.toml`'s `[[test]]` list) remain for the
+//! tests that change process-wide state: environment variables (`env`, `proxy`), the global
+//! tracing subscriber (`tracing`, `order_trace`) and peak memory read from `/proc/self`
+//! (`memory`); and for `contract`, which `.ci/spec` runs on its own.
 
 mod common;
 #[path = "common/net.rs"]
@@ -23,7 +24,6 @@ mod living;
 mod mock;
 mod network;
 mod order;
-mod order_trace;
 mod paginate;
 mod proptest;
 mod ratelimit;
