@@ -32,9 +32,15 @@
 //! bound is past) the allowance, times the headroom setting, is **spread evenly** from that
 //! bound to the next boundary's lower bound less a round trip, so that no request can land
 //! in the next window. When the next boundary's interval is wider than an eighth of the
-//! period, one probe at its middle halves it (at most one probe, so one `429`, a window).
-//! A `429` in a window that had let some requests through is a lower allowance (the limit
-//! was lowered, or someone else shares it): the allowance becomes what passed, and nothing
+//! period, one probe at its middle halves it (at most one probe, so one `429`, a window; a
+//! window due for one postpones its upward probe, below, to the next). A window a `429`
+//! already spent probes only after a lowering (the windows of a shared limit all end spent,
+//! and a boundary never probed again drifts until whole windows go unused), only for a
+//! boundary known to worse than a quarter of the period, and never after a `Retry-After`,
+//! which bounds it already.
+//! A `429` in a window that had let some requests through, fewer than the allowance, is a
+//! lower allowance (the limit was lowered, or someone else shares it; in a window probing
+//! upward too): the allowance becomes what passed, and nothing
 //! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
 //! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
 //! below); a `429` before any success is a boundary predicted too early, kept as such. In a
@@ -79,6 +85,8 @@ const PROBE_GROWTH: f64 = 2.0;
 const GRADUAL: f64 = 0.5;
 /// Uncertainty of the next boundary tolerated, as a share of the period, before a probe halves it.
 const BOUNDARY_SLACK: f64 = 0.125;
+/// The same, after a window a `429` spent, where a probe refused is the window's second.
+const SPENT_BOUNDARY_SLACK: f64 = 0.25;
 /// In a steady window, one window every this many requests tries above the allowance.
 pub const PROBE_SPACING: u64 = 500;
 /// The first step above the allowance an upward probe tries; doubled after each that finds more.
@@ -273,6 +281,8 @@ struct Window {
     out: u64,
     /// The sending of this window's first `429`: the window is spent.
     hit: Option<f64>,
+    /// That `429` came with a `Retry-After`, which bounds the next boundary already.
+    hit_said: bool,
     /// Successes of a boundary probe that passed, counted in the window it opened.
     carry: (i64, u64),
     probed_boundary: i64,
@@ -633,6 +643,7 @@ impl Model {
                 ok: 1,
                 out: 0,
                 hit: None,
+                hit_said: false,
                 carry: (0, 0),
                 probed_boundary: 1,
                 probe_out: false,
@@ -952,9 +963,21 @@ impl Window {
 
     fn next_send(&mut self, now: f64, rtt_hi: f64, share: f64) -> Result<(i64, Kind), Wait> {
         let n = self.index_at(now);
+        let rolled = n > self.index;
         self.roll(n);
         let (_, start) = self.boundary(n);
         let (next_lo, next_hi) = self.boundary(n + 1);
+        if rolled
+            && self.probing_up
+            && !self.eager
+            && self.exact
+            && self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
+        {
+            // A window spent by an upward probe cannot probe its boundary without a second
+            // `429`: the boundary goes first, the upward probe in the next window.
+            self.probing_up = false;
+            self.since_probe = PROBE_SPACING;
+        }
         if self.hit.is_none() {
             let budget = if self.probing_up {
                 (self.allowance as f64 * (1.0 + self.step))
@@ -991,15 +1014,19 @@ impl Window {
         if self.probe_out {
             return Err(Wait::Answer);
         }
-        let (w_lo, w_hi) = self.period();
-        let uncertain = next_hi - next_lo;
-        if self.probed_boundary < n + 1
+        // In a window a `429` spent, a refused probe is the window's second `429`: worth it
+        // only after a lowering (someone else shares the limit, so each window is spent and
+        // its boundaries would otherwise never be probed again), for a boundary known so
+        // poorly that waiting for its upper bound wastes much of a window.
+        let slack = match self.hit {
+            None => Some(BOUNDARY_SLACK),
+            Some(_) if self.eager && !self.hit_said => Some(SPENT_BOUNDARY_SLACK),
+            Some(_) => None,
+        };
+        if let Some(slack) = slack
             && self.exact
-            && self.hit.is_none()
             && self.sent >= self.allowance
-            && next_hi.is_finite()
-            && uncertain > BOUNDARY_SLACK * (w_lo + w_hi) / 2.0
-            && uncertain > 2.0 * rtt_hi
+            && self.boundary_due(n, rtt_hi, slack)
         {
             let probe_at = (next_lo + next_hi - rtt_hi) / 2.0;
             if now >= probe_at {
@@ -1010,6 +1037,18 @@ impl Window {
             return Err(Wait::Until(at(probe_at)));
         }
         Err(Wait::Until(at(next_hi)))
+    }
+
+    /// Whether the boundary after window `n` is known to no better than `slack` periods, so
+    /// that a probe should halve it (and none has yet).
+    fn boundary_due(&self, n: i64, rtt_hi: f64, slack: f64) -> bool {
+        let (w_lo, w_hi) = self.period();
+        let (next_lo, next_hi) = self.boundary(n + 1);
+        let uncertain = next_hi - next_lo;
+        self.probed_boundary < n + 1
+            && next_hi.is_finite()
+            && uncertain > slack * (w_lo + w_hi) / 2.0
+            && uncertain > 2.0 * rtt_hi
     }
 
     /// Takes an answer in; true when the evidence no longer fits a window.
@@ -1054,6 +1093,7 @@ impl Window {
             }
             Answer::Throttled(wait) if self.hit.is_none() => {
                 self.hit = Some(ticket.sent);
+                self.hit_said = wait.is_some();
                 if self.ok == 0 {
                     // Refused before anything passed: the window had not begun.
                     return self.add_bound(ticket.slot, ticket.sent, said);
@@ -1064,7 +1104,14 @@ impl Window {
                     return true;
                 }
                 let found = self.ok;
-                if self.probing_up {
+                if found < self.allowance {
+                    // Lowered, or shared (in a window that probed upward too: it found less
+                    // than the allowance, not the top above it): look for the rest again in
+                    // the next windows.
+                    self.eager = true;
+                    self.ceiling = self.ceiling.max(self.allowance);
+                    self.step = FIRST_PROBE_STEP;
+                } else if self.probing_up {
                     if found > self.allowance {
                         self.step *= 2.0;
                     } else {
@@ -1074,11 +1121,6 @@ impl Window {
                         self.ceiling = 0;
                     }
                     self.eager = self.ceiling > found;
-                } else if found < self.allowance {
-                    // Lowered, or shared: look for the rest again in the next windows.
-                    self.eager = true;
-                    self.ceiling = self.ceiling.max(self.allowance);
-                    self.step = FIRST_PROBE_STEP;
                 }
                 self.allowance = found;
                 self.exact = true;
@@ -1212,6 +1254,63 @@ mod tests {
         );
     }
 
+    /// [`window`] of which someone else takes `others` a window, at even moments of it:
+    /// counted whether they pass or not, as Rack::Attack counts every request.
+    fn shared_window(limit: u64, period: f64, others: u64) -> impl FnMut(f64) -> bool {
+        // The window, its count, and the others counted in it.
+        let mut current = (i64::MIN, 0, 0);
+        move |at| {
+            let k = (at / period).floor() as i64;
+            if current.0 != k {
+                current = (k, 0, 0);
+            }
+            let into = at / period - k as f64;
+            let due = ((into * others as f64 + 0.5).floor() as u64).min(others);
+            current.1 += due - current.2 + 1;
+            current.2 = due;
+            current.1 <= limit
+        }
+    }
+
+    #[test]
+    fn a_window_someone_else_shares_keeps_its_boundaries_and_what_is_left() {
+        // 20 per 2 s of which 6 are taken by others: every window ends spent, and its
+        // boundaries must still be probed, or the phase drifts and whole windows go unused.
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (t, _) = drive(&mut model, 0.0, 600, shared_window(20, 2.0, 6));
+        let (end, _) = drive(&mut model, t, 700, shared_window(20, 2.0, 6));
+        // What is left is 14 a window; 700 of them take 100 s at that pace.
+        let windows = (end - t) / 2.0;
+        assert!(
+            windows < 700.0 / 14.0 / 0.9,
+            "{windows} windows for 700 requests"
+        );
+        let (_, period) = window_of(&model);
+        assert!((period - 2.0).abs() < 0.02, "period {period}");
+    }
+
+    #[test]
+    fn less_than_the_allowance_in_a_window_that_probed_upward_is_a_lowering() {
+        // Period 2 s, the boundary at 2 s; window 1 probes upward and is refused after 10.
+        let mut model = window_with(vec![bound(0, -0.001, 0.0), bound(1, 1.999, 2.0)]);
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        w.probing_up = true;
+        let ticket = Ticket {
+            sent: 2.5,
+            slot: 1,
+            epoch: model.epoch,
+            kind: Kind::Normal,
+        };
+        model.answered(ticket, d(2.51), Answer::Throttled(None));
+        let State::Window(w) = &model.state else {
+            unreachable!()
+        };
+        // Not the top found above 20: the limit fell to 10, and each window tries 20 again.
+        assert_eq!((w.allowance, w.eager, w.ceiling), (10, true, 20));
+    }
+
     #[test]
     fn a_lowered_limit_lowers_the_allowance_within_the_window() {
         let mut model = Model::new(0.0, MAX_PAUSE);
@@ -1331,6 +1430,7 @@ mod tests {
             ok: 10,
             out: 1,
             hit: None,
+            hit_said: false,
             carry: (0, 0),
             probed_boundary: 1,
             probe_out: false,
