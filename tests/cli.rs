@@ -68,6 +68,48 @@ fn export(sandbox: &Sandbox, format: &str) -> Output {
     ]))
 }
 
+/// The README's first command, as a newcomer runs it: the main job, offline on the sandbox.
+#[tokio::test]
+async fn the_readme_s_first_command_exports_every_matching_contact_from_the_sandbox() {
+    let readme = include_str!("../README.md");
+    let block = readme.split("```sh\n").nth(1).expect("a sh block");
+    let first = block.lines().next().unwrap();
+    let args = first
+        .strip_prefix("cargo run --features cli -- ")
+        .expect("the first command runs the command line");
+    let args: Vec<&str> = args.split_whitespace().collect();
+    assert!(args.contains(&"--sandbox"), "{first}");
+    let mut command = Command::new(BIN);
+    command.args(&args).stdin(Stdio::null());
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("LIVEDESK_")) {
+        command.env_remove(name);
+    }
+    let output = run(&mut command);
+    let mut printed: Vec<i64> = stdout(&output)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    // The same data (the sandbox's defaults), walked by the library.
+    let sandbox = Sandbox::builder().no_rate_limit().start().await.unwrap();
+    let query = args[2];
+    let mut expected: Vec<i64> = library_walk(&sandbox, query)
+        .await
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    printed.sort_unstable();
+    expected.sort_unstable();
+    assert!(
+        expected.len() > livedesk::PAGE_SIZE as usize,
+        "more than a page: {expected:?}"
+    );
+    assert_eq!(printed, expected, "every matching contact, once");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn json_and_json_lines_read_back_as_the_librarys_contacts() {
     let sandbox = unlimited(100).await;
