@@ -21,8 +21,9 @@ use livedesk::{Client, Error, Sandbox, SortDirection, SortField, WalkError};
 const SEEDS: u64 = 20;
 const CONTACTS: usize = 5_000;
 
-async fn walk(seed: u64, unstable: bool) -> (livedesk::Result<Vec<livedesk::Contact>>, u64, usize) {
-    let sandbox = Sandbox::builder()
+/// `seed`'s data set with bulk imports, its ties ordered per page (`unstable`) or by id.
+async fn sandbox(seed: u64, unstable: bool) -> Sandbox {
+    Sandbox::builder()
         .contacts(CONTACTS)
         .seed(seed)
         .bulk_imports(true)
@@ -30,7 +31,11 @@ async fn walk(seed: u64, unstable: bool) -> (livedesk::Result<Vec<livedesk::Cont
         .no_rate_limit()
         .start()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn walk(seed: u64, unstable: bool) -> (livedesk::Result<Vec<livedesk::Contact>>, u64, usize) {
+    let sandbox = sandbox(seed, unstable).await;
     let client = sandbox.client().build().unwrap();
     let listed = client.contacts().send().await.unwrap().meta.count.unwrap() as usize;
     let before = sandbox.requests();
@@ -66,16 +71,7 @@ async fn listed(
 /// What second passes recover on `seed`'s data: hidden contacts after one reading oldest
 /// first, and those left after a reading newest first, by email, and by email and phone.
 async fn second_passes(seed: u64) -> [usize; 4] {
-    let start = |unstable: bool| {
-        Sandbox::builder()
-            .contacts(CONTACTS)
-            .seed(seed)
-            .bulk_imports(true)
-            .unstable_ties(unstable)
-            .no_rate_limit()
-            .start()
-    };
-    let plain = start(false).await.unwrap();
+    let plain = sandbox(seed, false).await;
     let all = plain
         .client()
         .build()
@@ -85,7 +81,7 @@ async fn second_passes(seed: u64) -> [usize; 4] {
         .collect()
         .await
         .unwrap();
-    let sandbox = start(true).await.unwrap();
+    let sandbox = sandbox(seed, true).await;
     let client = sandbox.client().build().unwrap();
     let pages = (all.len() as u32).div_ceil(livedesk::PAGE_SIZE);
     let (asc, desc) = (SortDirection::Asc, SortDirection::Desc);
