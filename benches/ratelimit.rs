@@ -657,6 +657,17 @@ fn scenarios() -> Vec<Scenario> {
                 (0.02, 0.1),
             )
         },
+        // A tenth left to the account's other users: 0.90 is the exact share.
+        Scenario {
+            headroom: 0.1,
+            ..base(
+                "window_100_per_60s_headroom_10pct",
+                window(100, 60.0),
+                full,
+                4,
+                (0.1, 0.4),
+            )
+        },
         base(
             "changing_100_50_100_per_60s",
             Shape::Window {

@@ -37,7 +37,10 @@
 //! already spent probes only after a lowering (the windows of a shared limit all end spent,
 //! and a boundary never probed again drifts until whole windows go unused), only for a
 //! boundary known to worse than a quarter of the period, and never after a `Retry-After`,
-//! which bounds it already.
+//! which bounds it already. Under headroom no window is spent to its allowance, and a probe
+//! that passes in a window with room left says nothing: a window whose boundary must be
+//! probed sends its whole allowance (without it the phase drifts, and `429`s at the
+//! mispredicted boundaries wore the allowance down to a quarter).
 //! A `429` in a window that had let some requests through, fewer than the allowance, is a
 //! lower allowance (the limit was lowered, or someone else shares it; in a window probing
 //! upward too): the allowance becomes what passed, and nothing
@@ -950,6 +953,7 @@ impl Window {
             // Back in a window a `429` showed to be spent.
             self.hit = Some(f64::NEG_INFINITY);
         }
+        self.hit_said = false;
         self.index = n;
         let carried = if self.carry.0 == n { self.carry.1 } else { 0 };
         self.sent = carried;
@@ -967,14 +971,19 @@ impl Window {
         self.roll(n);
         let (_, start) = self.boundary(n);
         let (next_lo, next_hi) = self.boundary(n + 1);
+        // A boundary probe needs the window spent to the allowance (a probe that passes in a
+        // window with room left says nothing), which a window under headroom never is.
+        let spends_allowance = (self.allowance as f64 * share).floor() >= self.allowance as f64;
         if rolled
             && self.probing_up
             && !self.eager
             && self.exact
+            && spends_allowance
             && self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
         {
             // A window spent by an upward probe cannot probe its boundary without a second
-            // `429`: the boundary goes first, the upward probe in the next window.
+            // `429`: the boundary goes first, the upward probe in the next window (under
+            // headroom, where no window probes its boundary, postponing would starve them).
             self.probing_up = false;
             self.since_probe = PROBE_SPACING;
         }
@@ -983,6 +992,13 @@ impl Window {
                 (self.allowance as f64 * (1.0 + self.step))
                     .ceil()
                     .max(self.ceiling as f64)
+            } else if !spends_allowance
+                && self.exact
+                && self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
+            {
+                // Under headroom, a window whose boundary must be probed is spent whole:
+                // nothing else shows where windows begin, and without it they drift.
+                self.allowance as f64
             } else {
                 (self.allowance as f64 * share).floor().max(1.0)
             } as u64;
@@ -1309,6 +1325,17 @@ mod tests {
         };
         // Not the top found above 20: the limit fell to 10, and each window tries 20 again.
         assert_eq!((w.allowance, w.eager, w.ceiling), (10, true, 20));
+    }
+
+    #[test]
+    fn under_headroom_a_raised_limit_is_found() {
+        // Under headroom no window is spent to its allowance, so none probes its boundary:
+        // upward probes must not wait for one.
+        let mut model = Model::new(0.1, MAX_PAUSE);
+        let (t, _) = drive(&mut model, 0.0, 600, window(20, 2.0));
+        assert_eq!(window_of(&model).0, 20);
+        drive(&mut model, t, 6_000, window(40, 2.0));
+        assert_eq!(window_of(&model).0, 40);
     }
 
     #[test]
