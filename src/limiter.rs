@@ -971,19 +971,14 @@ impl Window {
         self.roll(n);
         let (_, start) = self.boundary(n);
         let (next_lo, next_hi) = self.boundary(n + 1);
-        // A boundary probe needs the window spent to the allowance (a probe that passes in a
-        // window with room left says nothing), which a window under headroom never is.
-        let spends_allowance = (self.allowance as f64 * share).floor() >= self.allowance as f64;
         if rolled
             && self.probing_up
             && !self.eager
             && self.exact
-            && spends_allowance
             && self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
         {
             // A window spent by an upward probe cannot probe its boundary without a second
-            // `429`: the boundary goes first, the upward probe in the next window (under
-            // headroom, where no window probes its boundary, postponing would starve them).
+            // `429`: the boundary goes first, the upward probe in the next window.
             self.probing_up = false;
             self.since_probe = PROBE_SPACING;
         }
@@ -992,12 +987,10 @@ impl Window {
                 (self.allowance as f64 * (1.0 + self.step))
                     .ceil()
                     .max(self.ceiling as f64)
-            } else if !spends_allowance
-                && self.exact
-                && self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
-            {
-                // Under headroom, a window whose boundary must be probed is spent whole:
-                // nothing else shows where windows begin, and without it they drift.
+            } else if share < 1.0 && self.exact && self.boundary_due(n, rtt_hi, BOUNDARY_SLACK) {
+                // A boundary probe needs the window spent to its allowance (one that passes in
+                // a window with room left says nothing): under headroom, a window whose
+                // boundary must be probed is spent whole, or the boundaries drift.
                 self.allowance as f64
             } else {
                 (self.allowance as f64 * share).floor().max(1.0)
@@ -1329,8 +1322,9 @@ mod tests {
 
     #[test]
     fn under_headroom_a_raised_limit_is_found() {
-        // Under headroom no window is spent to its allowance, so none probes its boundary:
-        // upward probes must not wait for one.
+        // Under headroom a window is spent whole only to probe its boundary; without that
+        // the boundaries drift, `429`s at them wear the allowance down (to 5 of 20), and
+        // upward probes postponed for a boundary probe wait for one that never comes.
         let mut model = Model::new(0.1, MAX_PAUSE);
         let (t, _) = drive(&mut model, 0.0, 600, window(20, 2.0));
         assert_eq!(window_of(&model).0, 20);
