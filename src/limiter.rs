@@ -88,7 +88,9 @@ const PROBE_GROWTH: f64 = 2.0;
 const GRADUAL: f64 = 0.5;
 /// Uncertainty of the next boundary tolerated, as a share of the period, before a probe halves it.
 const BOUNDARY_SLACK: f64 = 0.125;
-/// The same, after a window a `429` spent, where a probe refused is the window's second.
+/// The same, after a window a `429` spent, where a probe refused is the window's second
+/// `429`: worth it only where waiting for the boundary's upper bound wastes more. At an
+/// eighth, a limit lowered for good took two `429`s a window for as long as it lasted.
 const SPENT_BOUNDARY_SLACK: f64 = 0.25;
 /// In a steady window, one window every this many requests tries above the allowance.
 pub const PROBE_SPACING: u64 = 500;
