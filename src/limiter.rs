@@ -19,8 +19,12 @@
 //! reach it, whatever the window's length); after a
 //! `Retry-After`, exactly when the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
 //! between the last request refused and that probe's answer. The successes of requests sent
-//! between two throttles form a *run*. After the first lift the client sends freely again (as
-//! many at once as its callers ask) until the second throttle; its lift ends the learning. If the run between the two lifts got at least half of
+//! between two throttles form a *run* (during a `Retry-After` pause, a request in flight sent
+//! after the refused one that passes counts in the next run: it passed in the next window).
+//! After the first lift the client sends freely again (as many at once as its callers ask)
+//! until the second throttle; its lift ends the learning, unless lifts at the ends of
+//! `Retry-After` pauses (whole seconds: up to one past the boundary) bound the period no
+//! better than `PERIOD_SLACK` of it, when a third lift is taken. If the run between the last two lifts got at least half of
 //! what the first run got, capacity comes back in a lump at each lift: a **fixed window**, whose
 //! allowance is that run (a full window: the first may have started late in one) and whose
 //! boundaries are `B(k) = B(0) + k·W`. Every boundary observed is kept as an interval
@@ -86,6 +90,10 @@ const PROBE_GROWTH: f64 = 2.0;
 /// A run after a lift that got less than this share of the run before: capacity returns
 /// gradually (a bucket), not in a window's lump.
 const GRADUAL: f64 = 0.5;
+/// A period the learning's lifts bound no better than this share of it takes one more lift.
+const PERIOD_SLACK: f64 = 0.5;
+/// Lifts the learning takes at most.
+const LIFTS_MAX: usize = 3;
 /// Uncertainty of the next boundary tolerated, as a share of the period, before a probe halves it.
 const BOUNDARY_SLACK: f64 = 0.125;
 /// The same, after a window a `429` spent, where a probe refused is the window's second
@@ -242,6 +250,11 @@ struct Learning {
     lifts: Vec<(f64, f64)>,
     run_ok: u64,
     run_out: u64,
+    /// Successes, during a `Retry-After` pause, of requests sent after the refused one: the
+    /// window they passed in is the next run's.
+    next_run: u64,
+    /// A lift came at the end of a `Retry-After` pause, up to a second past its boundary.
+    blurred: bool,
     throttle: Option<Throttle>,
 }
 
@@ -531,16 +544,29 @@ impl Model {
                         // next request's `429` begins the throttle again from a later refusal.
                         // (Measured: keeping the throttle instead made late starts in a
                         // window fare worse, 0.92 efficiency at 100 a minute; not understood.)
-                        let ended = l.throttle.take();
+                        // Not during a `Retry-After` pause, though: nothing goes before it
+                        // ends, and the first request after it, the probe, is the lift (sent
+                        // freely instead, it carried the run over the boundary, and the
+                        // learning took two windows for one).
+                        let ended = if lifted || pause_until <= now {
+                            l.throttle.take()
+                        } else {
+                            None
+                        };
                         if let (true, Some(t)) = (lifted, ended) {
                             l.lifts.push((t.last_fail, now));
+                            l.blurred |= pause_until > t.last_fail;
                             l.runs.push(l.run_ok);
                             // The lift's request opens the next run.
-                            l.run_ok = 1;
+                            l.run_ok = 1 + std::mem::take(&mut l.next_run);
                             l.run_out = 0;
                             if l.lifts.len() >= 2 {
                                 self.learnt(now);
                             }
+                        } else if let Some(t) = &l.throttle
+                            && ticket.sent > t.last_fail
+                        {
+                            l.next_run += 1;
                         } else if ticket.slot == l.runs.len() as i64 {
                             l.run_ok += 1;
                         }
@@ -624,33 +650,49 @@ impl Model {
             return;
         };
         let (first, second) = (l.runs[l.runs.len() - 2], l.runs[l.runs.len() - 1]);
-        let (a, b) = (l.lifts[l.lifts.len() - 2], l.lifts[l.lifts.len() - 1]);
+        let b = l.lifts[l.lifts.len() - 1];
+        let window = second >= 2 && second as f64 >= GRADUAL * first as f64;
+        // Each lift bounds a boundary, one window after the one before.
+        let bounds: Vec<Bound> = l
+            .lifts
+            .iter()
+            .enumerate()
+            .map(|(k, &(lo, hi))| Bound {
+                k: k as i64,
+                lo,
+                hi,
+            })
+            .collect();
+        let (w_lo, w_hi) = period(&bounds);
+        if window
+            && l.blurred
+            && l.lifts.len() < LIFTS_MAX
+            && w_hi - w_lo > PERIOD_SLACK * (w_lo + w_hi) / 2.0
+        {
+            // Lifts blurred (a `Retry-After` in whole seconds waits up to a second past the
+            // boundary) leave the period unknown: one more throttle bounds it again.
+            return;
+        }
+        if window && w_lo > w_hi {
+            // Lifts that no period fits: not a window's.
+            self.relearn();
+            return;
+        }
+        let last = bounds.len() as i64 - 1;
         self.epoch += 1;
-        if second >= 2 && second as f64 >= GRADUAL * first as f64 {
-            let bounds = vec![
-                Bound {
-                    k: 0,
-                    lo: a.0,
-                    hi: a.1,
-                },
-                Bound {
-                    k: 1,
-                    lo: b.0,
-                    hi: b.1,
-                },
-            ];
+        if window {
             self.state = State::Window(Window {
                 allowance: second,
                 exact: true,
                 bounds,
-                index: 1,
+                index: last,
                 sent: 1,
                 ok: 1,
                 out: 0,
                 hit: None,
                 hit_said: false,
                 carry: (0, 0),
-                probed_boundary: 1,
+                probed_boundary: last,
                 probe_out: false,
                 probing_up: false,
                 step: FIRST_PROBE_STEP,
@@ -1357,6 +1399,95 @@ mod tests {
         assert!(model.snapshot(d(2.0)).throttled);
         assert!(model.try_send(d(6.02)).is_ok());
         assert_eq!(model.snapshot(d(6.02)).shape, Shape::Unknown);
+    }
+
+    /// Two requests in flight (round trips of `RTT`) from `t` against a fixed window of
+    /// `limit` per `period` that answers `429` with `Retry-After` in whole seconds, rounded up
+    /// to its end; `n` successes. Returns the refused arrivals.
+    fn drive_two_with_retry_after(
+        model: &mut Model,
+        mut t: f64,
+        n: usize,
+        limit: u64,
+        period: f64,
+    ) -> Vec<f64> {
+        let mut passes = window(limit, period);
+        let (mut ok, mut refused) = (0, Vec::new());
+        // (answered at, ticket, Retry-After when refused)
+        let mut flight: VecDeque<(f64, Ticket, Option<f64>)> = VecDeque::new();
+        while ok < n {
+            let mut next = f64::INFINITY;
+            if flight.len() < 2 {
+                match model.try_send(d(t)) {
+                    Ok(ticket) => {
+                        let arrival = t + RTT / 2.0;
+                        let end = ((arrival / period).floor() + 1.0) * period;
+                        let verdict = (!passes(arrival)).then(|| (end - arrival).ceil());
+                        if verdict.is_some() {
+                            refused.push(arrival);
+                        }
+                        flight.push_back((t + RTT, ticket, verdict));
+                        continue;
+                    }
+                    Err(Wait::Until(at)) => next = secs(at),
+                    Err(Wait::Answer) => {}
+                }
+            }
+            let answered = flight.front().map_or(f64::INFINITY, |f| f.0);
+            assert!(answered.min(next) > t - 1e-9, "nothing to wait for at {t}");
+            if answered <= next {
+                let (_, ticket, verdict) = flight.pop_front().unwrap();
+                t = answered;
+                let answer = match verdict {
+                    None => {
+                        ok += 1;
+                        Answer::Passed
+                    }
+                    Some(wait) => Answer::Throttled(Some(d(wait))),
+                };
+                model.answered(ticket, d(t), answer);
+            } else {
+                t = next;
+            }
+        }
+        refused
+    }
+
+    #[test]
+    fn a_retry_after_pause_is_learnt_from_as_one_window_however_late_the_start() {
+        for start in (0..40).map(|i| f64::from(i) * 0.05) {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            let refused = drive_two_with_retry_after(&mut model, start, 300, 20, 2.0);
+            let (allowance, period) = window_of(&model);
+            assert_eq!(allowance, 20, "start {start}");
+            assert!((period - 2.0).abs() < 0.2, "start {start}: {period}");
+            // Learnt in the first windows; then no more than one refusal a window.
+            let late = refused.iter().filter(|at| **at > start + 12.0).count();
+            assert!(late <= 300 / 20, "start {start}: {refused:?}");
+        }
+    }
+
+    #[test]
+    fn during_a_retry_after_pause_a_success_in_flight_opens_the_next_run_not_the_client() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // A window of 20 spent by 1.99 s: one request refused just before its end, one sent
+        // after it passing just after (the next window).
+        drive(&mut model, 0.0, 20, |_| true);
+        let refused = model.try_send(d(1.99)).unwrap();
+        let in_flight = model.try_send(d(1.995)).unwrap();
+        model.answered(refused, d(2.0), Answer::Throttled(Some(d(1.0))));
+        model.answered(in_flight, d(2.005), Answer::Passed);
+        // Still paused: the request after the pause is the throttle's probe, its lift.
+        assert_eq!(model.try_send(d(2.5)).unwrap_err(), Wait::Until(at(3.0)));
+        let probe = model.try_send(d(3.0)).unwrap();
+        assert_eq!(probe.kind, Kind::Lift);
+        model.answered(probe, d(3.01), Answer::Passed);
+        let State::Learning(l) = &model.state else {
+            panic!("learnt from one lift");
+        };
+        // The run before the lift is the refused one's window; the success in flight opened
+        // the next with the probe.
+        assert_eq!((l.runs.as_slice(), l.run_ok), (&[20][..], 2));
     }
 
     #[test]
