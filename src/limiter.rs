@@ -44,7 +44,9 @@
 //! which bounds it already. Under headroom no window is spent to its allowance, and a probe
 //! that passes in a window with room left says nothing: a window whose boundary must be
 //! probed sends its whole allowance (without it the phase drifts, and `429`s at the
-//! mispredicted boundaries wore the allowance down to a quarter).
+//! mispredicted boundaries wore the allowance down to a quarter), and what such windows and
+//! upward probes take above the share the next windows leave unsent (a debt of at most
+//! `DEBT_WINDOWS` windows' headroom), so that the share holds over the export.
 //! A `429` in a window that had let some requests through, fewer than the allowance, is a
 //! lower allowance (the limit was lowered, or someone else shares it; in a window probing
 //! upward too): the allowance becomes what passed, and nothing
@@ -102,6 +104,12 @@ const BOUNDARY_SLACK: f64 = 0.125;
 const SPENT_BOUNDARY_SLACK: f64 = 0.25;
 /// In a steady window, one window every this many requests tries above the allowance.
 pub const PROBE_SPACING: u64 = 500;
+/// Under headroom, what windows sent whole took above the share is repaid from at most this
+/// many windows' headroom. A window left with few requests has room when its boundary is
+/// predicted early, so that a `429` after its first successes reads as a lowering: with six
+/// windows, or no bound, the debt of a limit probed upward after its raise starved windows
+/// until the allowance fell below `MIN_ALLOWANCE` and the window was taken for a rate.
+const DEBT_WINDOWS: f64 = 2.0;
 /// The first step above the allowance an upward probe tries; doubled after each that finds more.
 const FIRST_PROBE_STEP: f64 = 0.25;
 /// Seconds a `Retry-After` date may be early, read with a client's clock that is off.
@@ -314,6 +322,9 @@ struct Window {
     /// (a limit lowered for a while, or a share taken by someone else, comes back whole).
     ceiling: u64,
     since_probe: u64,
+    /// Under headroom, requests sent above the share in windows that had to be sent whole
+    /// (boundary and upward probes), which the next windows leave unsent.
+    debt: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -699,6 +710,7 @@ impl Model {
                 eager: false,
                 ceiling: 0,
                 since_probe: 0,
+                debt: 0.0,
             });
         } else {
             // A bucket is empty at each throttle: what passed between the first and the last
@@ -973,11 +985,16 @@ impl Window {
     }
 
     /// Starts counting window `n`.
-    fn roll(&mut self, n: i64) {
+    fn roll(&mut self, n: i64, share: f64) {
         if n == self.index {
             return;
         }
         if n > self.index {
+            if share < 1.0 {
+                let fair = self.allowance as f64 * share;
+                let cap = DEBT_WINDOWS * (self.allowance as f64 - fair);
+                self.debt = (self.debt + self.sent as f64 - fair).clamp(0.0, cap);
+            }
             // An upward probe that was never refused: the allowance is at least what passed.
             if self.probing_up && self.hit.is_none() {
                 if self.ok > self.allowance {
@@ -1012,7 +1029,7 @@ impl Window {
     fn next_send(&mut self, now: f64, rtt_hi: f64, share: f64) -> Result<(i64, Kind), Wait> {
         let n = self.index_at(now);
         let rolled = n > self.index;
-        self.roll(n);
+        self.roll(n, share);
         let (_, start) = self.boundary(n);
         let (next_lo, next_hi) = self.boundary(n + 1);
         if rolled
@@ -1037,7 +1054,7 @@ impl Window {
                 // boundary must be probed is spent whole, or the boundaries drift.
                 self.allowance as f64
             } else {
-                (self.allowance as f64 * share).floor().max(1.0)
+                (self.allowance as f64 * share - self.debt).floor().max(1.0)
             } as u64;
             let (w_lo, w_hi) = self.period();
             // While the boundaries are known to less than half a window, there is no interior
@@ -1377,6 +1394,27 @@ mod tests {
     }
 
     #[test]
+    fn headroom_is_kept_over_the_windows_that_probe() {
+        // Windows probing a boundary or upward are sent whole; the next ones leave that
+        // much unsent, so that over the export the client takes 90% of the limit.
+        let mut model = Model::new(0.1, MAX_PAUSE);
+        let mut passed = Vec::new();
+        let mut limiter = window(20, 2.0);
+        drive(&mut model, 0.0, 3_000, |at| {
+            let ok = limiter(at);
+            if ok {
+                passed.push(at);
+            }
+            ok
+        });
+        // After the learning, over whole windows.
+        let (from, to) = (10.0, (passed.last().unwrap() / 2.0).floor() * 2.0);
+        let taken = passed.iter().filter(|at| (from..to).contains(*at)).count() as f64;
+        let share = taken / ((to - from) / 2.0 * 20.0);
+        assert!((0.85..=0.91).contains(&share), "{share}");
+    }
+
+    #[test]
     fn a_lowered_limit_lowers_the_allowance_within_the_window() {
         let mut model = Model::new(0.0, MAX_PAUSE);
         let (t, _) = drive(&mut model, 0.0, 200, window(20, 2.0));
@@ -1593,6 +1631,7 @@ mod tests {
             eager: false,
             ceiling: 0,
             since_probe: 0,
+            debt: 0.0,
         });
         model
     }
