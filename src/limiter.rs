@@ -22,7 +22,9 @@
 //! between two throttles form a *run* (during a `Retry-After` pause, a request in flight sent
 //! after the refused one that passes counts in the next run: it passed in the next window).
 //! After the first lift the client sends freely again (as many at once as its callers ask)
-//! until the second throttle; its lift ends the learning, unless lifts at the ends of
+//! until it has sent as many as the first run got (those in flight counted), then one at a
+//! time, so that the second throttle refuses one request, not every one in flight; its lift
+//! ends the learning, unless lifts at the ends of
 //! `Retry-After` pauses (whole seconds: up to one past the boundary) bound the period no
 //! better than `PERIOD_SLACK` of it, when a third lift is taken. If the run between the last two lifts got at least half of
 //! what the first run got, capacity comes back in a lump at each lift: a **fixed window**, whose
@@ -448,6 +450,16 @@ impl Model {
                     t.out = true;
                     (l.runs.len() as i64, Kind::Lift)
                 } else {
+                    // Past as many as the run before got (a window's worth, unless it was
+                    // too few to be one), the run's end is near: one at a time, so that it
+                    // is one `429`, not one for each request in flight.
+                    if l.run_out > 0
+                        && l.runs.last().is_some_and(|&before| {
+                            before >= MIN_ALLOWANCE && l.run_ok + l.run_out >= before
+                        })
+                    {
+                        return Err(Wait::Answer);
+                    }
                     l.run_out += 1;
                     (l.runs.len() as i64, Kind::Normal)
                 }
@@ -1412,6 +1424,35 @@ mod tests {
         let taken = passed.iter().filter(|at| (from..to).contains(*at)).count() as f64;
         let share = taken / ((to - from) / 2.0 * 20.0);
         assert!((0.85..=0.91).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn past_the_first_run_s_count_the_second_run_goes_one_request_at_a_time() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // A first run of 3, then a throttle.
+        let (mut t, _) = drive(&mut model, 0.0, 4, |at| at < 0.03);
+        // Its probe lifts it: the second run, the probe's success first.
+        let probe = loop {
+            match model.try_send(d(t)) {
+                Ok(ticket) => break ticket,
+                Err(Wait::Until(at)) => t = secs(at),
+                Err(Wait::Answer) => panic!("nothing in flight"),
+            }
+        };
+        t += RTT;
+        model.answered(probe, d(t), Answer::Passed);
+        // Two at once while below the first run's 3, counting those in flight.
+        let a = model.try_send(d(t)).unwrap();
+        let b = model.try_send(d(t)).unwrap();
+        assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
+        model.answered(a, d(t + RTT), Answer::Passed);
+        assert_eq!(model.try_send(d(t + RTT)).unwrap_err(), Wait::Answer);
+        model.answered(b, d(t + RTT), Answer::Passed);
+        // Then one at a time: the `429` that ends the run is one request's.
+        let c = model.try_send(d(t + RTT)).unwrap();
+        assert_eq!(model.try_send(d(t + RTT)).unwrap_err(), Wait::Answer);
+        model.answered(c, d(t + 2.0 * RTT), Answer::Passed);
+        assert!(model.try_send(d(t + 2.0 * RTT)).is_ok());
     }
 
     #[test]
