@@ -532,6 +532,8 @@ fn scenarios() -> Vec<Scenario> {
         base("window_20_per_2s", window(20, 2.0), full, 4, fast),
         base("window_30_per_6s", window(30, 6.0), full, 4, (0.05, 0.3)),
         base("window_100_per_60s", window(100, 60.0), full, 4, (0.1, 0.4)),
+        // Spent at about two thirds of its period at this concurrency and round trip.
+        base("window_100_per_10s", window(100, 10.0), full, 4, (0.1, 0.4)),
         base(
             "window_1000_per_hour",
             window(1000, 3600.0),

@@ -1115,11 +1115,16 @@ impl Window {
             Some(_) if self.eager && !self.hit_said => Some(SPENT_BOUNDARY_SLACK),
             Some(_) => None,
         };
+        // Not while a request of the window is out: the probe could overtake it and pass as
+        // the window's last, read as the boundary.
         if let Some(slack) = slack
             && self.exact
             && self.sent >= self.allowance
             && self.boundary_due(n, rtt_hi, slack)
         {
+            if self.out > 0 {
+                return Err(Wait::Answer);
+            }
             let probe_at = (next_lo + next_hi - rtt_hi) / 2.0;
             if now >= probe_at {
                 self.probed_boundary = n + 1;
@@ -1774,6 +1779,27 @@ mod tests {
             let (_, hi) = next_boundary(&model, 2);
             assert!((hi - next_hi).abs() < 1e-9, "{wait:?}: {hi}");
         }
+    }
+
+    /// A window spent but for an answer still out probes its boundary only after that answer:
+    /// sent before it, the probe could pass as the window's last and be read as the boundary.
+    #[test]
+    fn a_boundary_probe_waits_for_the_window_s_last_answer() {
+        let mut model = window_with(vec![bound(0, -0.5, 0.5), bound(1, 1.5, 2.5)]);
+        if let State::Window(w) = &mut model.state {
+            (w.sent, w.ok, w.out) = (20, 19, 1);
+        }
+        let (_, hi) = next_boundary(&model, 2);
+        let t = hi - 0.05;
+        assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
+        let last = Ticket {
+            sent: t - 0.05,
+            slot: 1,
+            kind: Kind::Normal,
+            epoch: model.epoch,
+        };
+        model.answered(last, d(t), Answer::Passed);
+        assert_eq!(model.try_send(d(t)).unwrap().kind, Kind::Boundary);
     }
 
     /// Evidence that contradicts a bound kept for the same boundary (a request refused after
