@@ -785,7 +785,7 @@ fn simulate() {
 /// Over real sockets: the sandbox's epoch-aligned window, started at three points of it.
 async fn real_sockets() {
     use livedesk::Sandbox;
-    const CONTACTS: usize = 3_200;
+    const CONTACTS: usize = 6_400;
     for (limit, window) in [
         (20u32, Duration::from_secs(1)),
         (30, Duration::from_secs(3)),
