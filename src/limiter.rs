@@ -1596,48 +1596,35 @@ mod tests {
     }
 
     #[test]
-    fn during_a_retry_after_pause_a_success_in_flight_opens_the_next_run_not_the_client() {
-        let mut model = Model::new(0.0, MAX_PAUSE);
-        // A window of 20 spent by 1.99 s: one request refused just before its end, one sent
-        // after it passing just after (the next window).
-        drive(&mut model, 0.0, 20, |_| true);
-        let refused = model.try_send(d(1.99)).unwrap();
-        let in_flight = model.try_send(d(1.995)).unwrap();
-        model.answered(refused, d(2.0), Answer::Throttled(Some(d(1.0))));
-        model.answered(in_flight, d(2.005), Answer::Passed);
-        // Still paused: the request after the pause is the throttle's probe, its lift.
-        assert_eq!(model.try_send(d(2.5)).unwrap_err(), Wait::Until(at(3.0)));
-        let probe = model.try_send(d(3.0)).unwrap();
-        assert_eq!(probe.kind, Kind::Lift);
-        model.answered(probe, d(3.01), Answer::Passed);
-        let State::Learning(l) = &model.state else {
-            panic!("learnt from one lift");
-        };
-        // The run before the lift is the refused one's window; the success in flight opened
-        // the next with the probe.
-        assert_eq!((l.runs.as_slice(), l.run_ok), (&[20][..], 2));
-    }
-
-    #[test]
-    fn during_a_retry_after_pause_the_probe_s_answer_is_the_lift_whatever_answers_first() {
-        let mut model = Model::new(0.0, MAX_PAUSE);
-        // A slow request sent before the refused one answers after the pause, before the
-        // probe: the run it belongs to is the refused one's, and the probe still lifts.
-        drive(&mut model, 0.0, 20, |_| true);
-        let slow = model.try_send(d(1.90)).unwrap();
-        let refused = model.try_send(d(1.99)).unwrap();
-        let in_flight = model.try_send(d(1.995)).unwrap();
-        model.answered(refused, d(2.0), Answer::Throttled(Some(d(1.0))));
-        model.answered(in_flight, d(2.005), Answer::Passed);
-        let probe = model.try_send(d(3.0)).unwrap();
-        assert_eq!(probe.kind, Kind::Lift);
-        model.answered(slow, d(3.2), Answer::Passed);
-        model.answered(probe, d(3.3), Answer::Passed);
-        let State::Learning(l) = &model.state else {
-            panic!("learnt from one lift");
-        };
-        assert_eq!(l.lifts.len(), 1);
-        assert_eq!((l.runs.as_slice(), l.run_ok), (&[21][..], 2));
+    fn during_a_retry_after_pause_successes_count_where_they_were_sent_and_the_probe_lifts() {
+        for slow in [false, true] {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            // A window of 20 spent by 1.99 s: one request refused just before its end, one
+            // sent after it passing just after (the next window); with `slow`, one sent
+            // before the refused one passing (this window) but answered after the pause.
+            drive(&mut model, 0.0, 20, |_| true);
+            let slow = slow.then(|| model.try_send(d(1.90)).unwrap());
+            let refused = model.try_send(d(1.99)).unwrap();
+            let in_flight = model.try_send(d(1.995)).unwrap();
+            model.answered(refused, d(2.0), Answer::Throttled(Some(d(1.0))));
+            model.answered(in_flight, d(2.005), Answer::Passed);
+            // Still paused: the request after the pause is the throttle's probe, its lift.
+            assert_eq!(model.try_send(d(2.5)).unwrap_err(), Wait::Until(at(3.0)));
+            let probe = model.try_send(d(3.0)).unwrap();
+            assert_eq!(probe.kind, Kind::Lift);
+            if let Some(slow) = slow {
+                model.answered(slow, d(3.2), Answer::Passed);
+            }
+            model.answered(probe, d(3.3), Answer::Passed);
+            let State::Learning(l) = &model.state else {
+                panic!("learnt from one lift");
+            };
+            // The run before the lift is the refused one's window; the success in flight
+            // opened the next with the probe.
+            let before = 20 + u64::from(slow.is_some());
+            assert_eq!(l.lifts.len(), 1);
+            assert_eq!((l.runs.as_slice(), l.run_ok), (&[before][..], 2));
+        }
     }
 
     #[test]
