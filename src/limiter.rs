@@ -575,12 +575,11 @@ impl Model {
                         // Not during a `Retry-After` pause, though: nothing goes before it
                         // ends, and the first request after it, the probe, is the lift (sent
                         // freely instead, it carried the run over the boundary, and the
-                        // learning took two windows for one). Nor while the probe after
-                        // the pause is out: its answer is the lift, and a success sent before
-                        // the refused one belongs to the run before it.
-                        let paused = |t: &Throttle| {
-                            pause_until > now || (t.out && pause_until > t.last_fail)
-                        };
+                        // learning took two windows for one). Nor after it: only a probe's
+                        // success is the lift, and a success sent before the refused one
+                        // belongs to the run before it (a probe that failed is sent again).
+                        // A throttle that has waited for a pause since its last refusal.
+                        let paused = |t: &Throttle| pause_until > t.last_fail;
                         let ended = if lifted || l.throttle.as_ref().is_some_and(|t| !paused(t)) {
                             l.throttle.take()
                         } else {
@@ -1625,6 +1624,26 @@ mod tests {
             assert_eq!(l.lifts.len(), 1);
             assert_eq!((l.runs.as_slice(), l.run_ok), (&[before][..], 2));
         }
+    }
+
+    #[test]
+    fn after_a_pause_a_failed_probe_leaves_the_lift_to_the_next_probe() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        drive(&mut model, 0.0, 20, |_| true);
+        let slow = model.try_send(d(1.90)).unwrap();
+        let refused = model.try_send(d(1.99)).unwrap();
+        model.answered(refused, d(2.0), Answer::Throttled(Some(d(1.0))));
+        let probe = model.try_send(d(3.0)).unwrap();
+        model.answered(probe, d(3.1), Answer::Failed);
+        // A success sent before the refused one, answered after the pause, is no lift.
+        model.answered(slow, d(3.2), Answer::Passed);
+        let probe = model.try_send(d(3.2)).unwrap();
+        assert_eq!(probe.kind, Kind::Lift);
+        model.answered(probe, d(3.3), Answer::Passed);
+        let State::Learning(l) = &model.state else {
+            panic!("learnt from one lift");
+        };
+        assert_eq!((l.lifts.len(), l.runs.as_slice()), (1, &[21][..]));
     }
 
     #[test]
