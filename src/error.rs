@@ -158,7 +158,7 @@ pub enum Error {
     #[error(transparent)]
     Transport(TransportError),
 
-    /// The [`Sandbox`](crate::Sandbox) could not start: its loopback port could not be
+    /// The sandbox (`Sandbox`, feature `sandbox`) could not start: its loopback port could not be
     /// bound, or its data could not be read.
     #[error("the sandbox could not start")]
     SandboxStart(#[source] std::io::Error),
