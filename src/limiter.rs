@@ -587,7 +587,7 @@ impl Model {
                         };
                         if let (true, Some(t)) = (lifted, ended) {
                             l.lifts.push((t.last_fail, now));
-                            l.blurred |= pause_until > t.last_fail;
+                            l.blurred |= paused(&t);
                             l.runs.push(l.run_ok);
                             // The lift's request opens the next run.
                             l.run_ok = 1 + std::mem::take(&mut l.next_run);
@@ -1114,13 +1114,13 @@ impl Window {
             Some(_) if self.eager && !self.hit_said => Some(SPENT_BOUNDARY_SLACK),
             Some(_) => None,
         };
-        // Not while a request of the window is out: the probe could overtake it and pass as
-        // the window's last, read as the boundary.
         if let Some(slack) = slack
             && self.exact
             && self.sent >= self.allowance
             && self.boundary_due(n, rtt_hi, slack)
         {
+            // Not while a request of the window is out: the probe could overtake it and pass
+            // as the window's last, read as the boundary.
             if self.out > 0 {
                 return Err(Wait::Answer);
             }
@@ -1438,19 +1438,23 @@ mod tests {
         assert!((0.85..=0.91).contains(&share), "{share}");
     }
 
-    #[test]
-    fn past_the_first_run_s_count_the_second_run_goes_one_request_at_a_time() {
-        let mut model = Model::new(0.0, MAX_PAUSE);
-        // A first run of 3, then a throttle.
-        let (mut t, _) = drive(&mut model, 0.0, 4, |at| at < 0.03);
-        // Its probe lifts it: the second run, the probe's success first.
-        let probe = loop {
+    /// A first run of 3, a throttle, and its probe sent (the time it went, and its ticket).
+    fn first_run_of_three_then_the_probe(model: &mut Model) -> (f64, Ticket) {
+        let (mut t, _) = drive(model, 0.0, 4, |at| at < 0.03);
+        loop {
             match model.try_send(d(t)) {
-                Ok(ticket) => break ticket,
+                Ok(probe) => return (t, probe),
                 Err(Wait::Until(at)) => t = secs(at),
                 Err(Wait::Answer) => panic!("nothing in flight"),
             }
-        };
+        }
+    }
+
+    #[test]
+    fn past_the_first_run_s_count_the_second_run_goes_one_request_at_a_time() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // Its probe lifts it: the second run, the probe's success first.
+        let (mut t, probe) = first_run_of_three_then_the_probe(&mut model);
         t += RTT;
         model.answered(probe, d(t), Answer::Passed);
         // Two at once while below the first run's 3, counting those in flight.
@@ -1472,14 +1476,7 @@ mod tests {
         // A first run of 3 in a window others had nearly spent: the next window passes 20,
         // and one at a time must not last until its `429`.
         let mut model = Model::new(0.0, MAX_PAUSE);
-        let (mut t, _) = drive(&mut model, 0.0, 4, |at| at < 0.03);
-        let mut in_flight = loop {
-            match model.try_send(d(t)) {
-                Ok(probe) => break probe,
-                Err(Wait::Until(at)) => t = secs(at),
-                Err(Wait::Answer) => panic!("nothing in flight"),
-            }
-        };
+        let (mut t, mut in_flight) = first_run_of_three_then_the_probe(&mut model);
         // The probe's success, then one at a time from the first run's 3 to twice that.
         for sent in 1..5 {
             t += RTT;
