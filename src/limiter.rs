@@ -31,7 +31,9 @@
 //! lift is taken. If the run between the last two lifts got at least half of
 //! what the run before got, capacity comes back in a lump at each lift: a **fixed window**, whose
 //! allowance is that run (a full window: the first may have started late in one) and whose
-//! boundaries are `B(k) = B(0) + k·W`. Every boundary observed is kept as an interval
+//! boundaries are `B(k) = B(0) + k·W`. A run of exactly twice the one before (of at least
+//! `MIN_ALLOWANCE`) crossed a boundary the probes missed: it holds two windows, so the
+//! allowance is half of it and its lift bounds the boundary two windows after the last. Every boundary observed is kept as an interval
 //! `lo < B(k) ≤ hi` (a request sent at `lo` was refused, one answered at `hi` passed); the
 //! period's bounds are what every pair of those intervals allows, and each boundary is
 //! predicted as an interval from them. `BOUNDS_KEPT` are kept: the first (the longest
@@ -681,18 +683,27 @@ impl Model {
         let State::Learning(l) = &self.state else {
             return;
         };
-        let (first, second) = (l.runs[l.runs.len() - 2], l.runs[l.runs.len() - 1]);
+        // A run of exactly twice the one before passed the serial phase whole and was refused
+        // at its end: it crossed a boundary unseen, and holds two windows (a short run before
+        // it, from a late start or a window others had spent, is exactly half only by chance).
+        let crossed =
+            |j: usize| j > 0 && l.runs[j - 1] >= MIN_ALLOWANCE && l.runs[j] == 2 * l.runs[j - 1];
+        let (first, mut second) = (l.runs[l.runs.len() - 2], l.runs[l.runs.len() - 1]);
+        if crossed(l.runs.len() - 1) {
+            second /= 2;
+        }
         let b = l.lifts[l.lifts.len() - 1];
         let window = second >= 2 && second as f64 >= GRADUAL * first as f64;
-        // Each lift bounds a boundary, one window after the one before.
+        // Each lift bounds a boundary, one window after the one before (two, after a run that
+        // crossed one).
+        let mut k = -1;
         let bounds: Vec<Bound> = l
             .lifts
             .iter()
             .enumerate()
-            .map(|(k, &(lo, hi))| Bound {
-                k: k as i64,
-                lo,
-                hi,
+            .map(|(j, &(lo, hi))| {
+                k += if crossed(j) { 2 } else { 1 };
+                Bound { k, lo, hi }
             })
             .collect();
         let (w_lo, w_hi) = period(&bounds);
@@ -710,7 +721,7 @@ impl Model {
             self.relearn();
             return;
         }
-        let last = bounds.len() as i64 - 1;
+        let last = bounds[bounds.len() - 1].k;
         self.epoch += 1;
         if window {
             self.state = State::Window(Window {
@@ -1346,6 +1357,28 @@ mod tests {
             late.len() <= (200.0 * 2.0 / 20.0 / 2.0) as usize,
             "{late:?}"
         );
+    }
+
+    #[test]
+    fn a_second_run_of_twice_the_first_crossed_a_boundary_unseen() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // 20 per 2 s, boundaries at 1.6 s, 3.6 s, 5.6 s…, and the throttle's probes miss the
+        // lift until 5.4 s: the second run gets that window's 20, then, one at a time past
+        // the first run's count, the next window's 20.
+        let mut server = window(20, 2.0);
+        let mut passes = move |at: f64| !(0.2..3.8).contains(&at) && server(at + 0.4);
+        let mut t = 0.0;
+        while matches!(model.state, State::Learning(_)) {
+            t = drive(&mut model, t, 1, &mut passes).0;
+        }
+        // The allowance of one window, and the second lift two boundaries after the first.
+        let State::Window(w) = &model.state else {
+            panic!("not a window: {:?}", model.state);
+        };
+        assert_eq!(w.allowance, 20);
+        assert_eq!(w.bounds.iter().map(|b| b.k).collect::<Vec<_>>(), [0, 2]);
+        let (lo, hi) = w.period();
+        assert!(lo < 2.0 && 2.0 <= hi, "{lo}..{hi}");
     }
 
     /// [`window`] of which someone else takes `others` a window, at even moments of it:
