@@ -73,7 +73,10 @@
 //! the first estimate is rough; a rate a window turned into was counted over whole windows
 //! and is not), measured, when throttled, at their sendings (the pace spaces them evenly;
 //! the round trip's jitter scatters their answers), [`RATE_PROBE`] above it (so that it stays measured, and a
-//! raise shows). A **`Retry-After`** pauses every request until the time it names; while
+//! raise shows); until a throttle has measured it, that step doubles each [`RATE_SAMPLES`]
+//! successes without a `429`, up to `RATE_PROBE_MAX` (a first estimate far too low rises in
+//! minutes, not hours). Two runs of one or two tell no shape apart (a relearning that began
+//! in a spent window): the learning takes a third. A **`Retry-After`** pauses every request until the time it names; while
 //! learning it adds nothing else, no boundary and no allowance. A pause longer than the
 //! client waits is not kept. Evidence that contradicts the boundaries (no period fits them
 //! all) drops the oldest; when fewer than two remain, learning starts over.
@@ -135,6 +138,10 @@ pub const RATE_SAMPLES: usize = 32;
 const RATE_FIRST_SAMPLES: usize = 4;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub const RATE_PROBE: f64 = 0.005;
+/// The most a gradual limiter is paced above its rate before a throttle has measured it: the
+/// step doubles each `RATE_SAMPLES` successes without a `429` (a first estimate far too low,
+/// from a relearning's few successes, would take hours to rise at `RATE_PROBE`).
+const RATE_PROBE_MAX: f64 = 0.1;
 
 /// What an answer says about the limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -337,6 +344,10 @@ struct Rate {
     last_throttle: f64,
     /// The rate was measured (not the first estimate).
     measured: bool,
+    /// Successes since the last `429`.
+    quiet: u32,
+    /// A throttle has measured the rate (or windows counted it).
+    confirmed: bool,
 }
 
 /// When a throttle's next probe goes after one refused at `now`: at the next boundary on the
@@ -661,12 +672,16 @@ impl Model {
                     // Counted over whole windows, not a few successes: not a rough estimate
                     // for a handful of throttled successes to replace.
                     rate.measured = true;
+                    rate.confirmed = true;
                     self.state = State::Rate(rate);
                 }
             }
             State::Rate(r) => match answer {
                 Answer::Passed => r.passed(ticket.sent, now),
-                Answer::Throttled(_) => r.last_throttle = r.last_throttle.max(ticket.sent),
+                Answer::Throttled(_) => {
+                    r.last_throttle = r.last_throttle.max(ticket.sent);
+                    r.quiet = 0;
+                }
                 Answer::Failed => {}
             },
         }
@@ -708,6 +723,11 @@ impl Model {
         {
             // Lifts blurred (a `Retry-After` in whole seconds waits up to a second past the
             // boundary) leave the period unknown: one more throttle bounds it again.
+            return;
+        }
+        if first.max(second) < MIN_ALLOWANCE && l.lifts.len() < LIFTS_MAX {
+            // Runs of one or two tell no shape apart (a relearning started in a spent
+            // window): one more throttle.
             return;
         }
         if window && w_lo > w_hi {
@@ -826,6 +846,8 @@ impl Rate {
             passed: VecDeque::with_capacity(RATE_SAMPLES),
             last_throttle: f64::NEG_INFINITY,
             measured: false,
+            quiet: 0,
+            confirmed: false,
         }
     }
 
@@ -834,8 +856,12 @@ impl Rate {
             self.per_second
         } else if share < 1.0 {
             self.per_second * share
-        } else {
+        } else if self.confirmed {
             self.per_second * (1.0 + RATE_PROBE)
+        } else {
+            let doublings = (self.quiet / RATE_SAMPLES as u32).min(16);
+            let step = (RATE_PROBE * f64::from(1u32 << doublings)).min(RATE_PROBE_MAX);
+            self.per_second * (1.0 + step)
         }
     }
 
@@ -843,6 +869,9 @@ impl Rate {
     fn passed(&mut self, sent: f64, now: f64) {
         if self.fixed {
             return;
+        }
+        if sent > self.last_throttle {
+            self.quiet = self.quiet.saturating_add(1);
         }
         if self.passed.len() == RATE_SAMPLES {
             self.passed.pop_front();
@@ -872,6 +901,7 @@ impl Rate {
             (last - first).max(1e-6)
         };
         self.measured = true;
+        self.confirmed |= throttled;
         self.per_second = if throttled {
             (n - 1) as f64 / span(|p| p.0)
         } else {
@@ -1983,6 +2013,67 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn runs_of_one_or_two_take_a_third_throttle() {
+        // A learning that starts in a spent window (its first run nothing) against a limiter
+        // whose capacity returns one request at a time: two runs of one or two tell no shape
+        // apart, so the learning takes one more throttle before it decides.
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (mut tokens, mut last) = (0.0_f64, 1.0);
+        let mut t = 0.0;
+        let mut lifts = 0;
+        while !matches!(model.snapshot(d(t)).shape, Shape::Rate { .. }) {
+            assert!(t < 60.0, "not learnt: {model:?}");
+            if let State::Learning(l) = &model.state {
+                lifts = l.lifts.len();
+            }
+            (t, _) = drive(&mut model, t, 1, |at| {
+                if at >= 1.0 {
+                    tokens = (tokens + (at - last) * 5.0).min(1.0);
+                    last = at;
+                }
+                tokens >= 1.0 && {
+                    tokens -= 1.0;
+                    true
+                }
+            });
+        }
+        // Seen learning after its second lift: the third decided.
+        assert_eq!(lifts, 2);
+    }
+
+    #[test]
+    fn a_rate_estimated_low_rises_fast_until_a_throttle_measures_it() {
+        // Paced at a tenth of a bucket's 5 a second, never throttled: the step above the
+        // rate doubles each `RATE_SAMPLES` successes (at most `RATE_PROBE_MAX`) until the
+        // bucket refuses one; measured then, the rate is probed at `RATE_PROBE` again.
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.state = State::Rate(Rate::new(0.5, false));
+        let (mut tokens, mut last) = (5.0_f64, 0.0);
+        let mut bucket = move |at: f64| {
+            tokens = (tokens + (at - last) * 5.0).min(5.0);
+            last = at;
+            tokens >= 1.0 && {
+                tokens -= 1.0;
+                true
+            }
+        };
+        let confirmed = |model: &Model| matches!(&model.state, State::Rate(r) if r.confirmed);
+        let (mut t, mut sent) = (0.0, 0);
+        while !confirmed(&model) {
+            t = drive(&mut model, t, 1, &mut bucket).0;
+            sent += 1;
+            // At `RATE_PROBE` alone, about 7,000 successes.
+            assert!(sent < 1_000, "no throttle: {model:?}");
+        }
+        drive(&mut model, t, 500, &mut bucket);
+        let State::Rate(rate) = &model.state else {
+            unreachable!()
+        };
+        assert!((4.5..=5.5).contains(&rate.per_second), "{rate:?}");
+        assert_eq!(rate.pace(1.0), rate.per_second * (1.0 + RATE_PROBE));
     }
 
     /// A first rate estimate that is too high is replaced by the rate measured under
