@@ -52,12 +52,13 @@
 //! probed sends its whole allowance (without it the phase drifts, and `429`s at the
 //! mispredicted boundaries wore the allowance down to a quarter), and what such windows, the
 //! learning's and upward probes take above the share is a debt the next windows repay, each
-//! leaving at most its own headroom more unsent, so that the share holds over the export.
+//! leaving at most its own headroom more unsent (and at most half its share), so that the
+//! share holds over the export.
 //! A `429` in a window that had let some requests through, fewer than the allowance, is a
 //! lower allowance (the limit was lowered, or someone else shares it; in a window probing
 //! upward too): the allowance becomes what passed, unless the window before sent enough
 //! requests past this window's lower bound (less a round trip) to make up the shortfall
-//! (they may have counted in this window), and nothing
+//! (they may have counted in this window; not two windows in a row), and nothing
 //! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
 //! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
 //! below); a `429` before any success is a boundary predicted too early, kept as such. In a
@@ -168,7 +169,7 @@ pub enum Wait {
 /// The shape the model has found.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Shape {
-    /// Nothing learnt yet (no throttle, or fewer than two lifts).
+    /// Nothing learnt yet (no throttle, or the lifts so far tell no shape).
     Unknown,
     /// A fixed window: `allowance` requests each `period`.
     Window {
@@ -332,7 +333,7 @@ struct Window {
     ceiling: u64,
     since_probe: u64,
     /// Under headroom, requests sent above the share in windows that had to be sent whole
-    /// (boundary and upward probes), which the next windows leave unsent.
+    /// (the learning's, boundary and upward probes), which the next windows leave unsent.
     debt: f64,
     /// Requests this window, and the one before, sent past the next boundary's lower bound
     /// (less a round trip): they may count in the next window.
@@ -1121,13 +1122,13 @@ impl Window {
                 // boundary must be probed is spent whole, or the boundaries drift.
                 self.allowance as f64
             } else {
-                // A window repays at most its own headroom: one left with few requests has
-                // room when its boundary is predicted early, and a `429` after its first
-                // successes reads as a lowering.
+                // A window repays at most its own headroom, and half its share under a
+                // headroom of half or more: one left with few requests has room when its
+                // boundary is predicted early, and a `429` after its first successes reads as
+                // a lowering. (A cap on the debt itself broke finding a raised limit.)
                 let fair = self.allowance as f64 * share;
-                (fair - self.debt.min(self.allowance as f64 - fair))
-                    .floor()
-                    .max(1.0)
+                let repaid = self.debt.min(self.allowance as f64 - fair).min(fair / 2.0);
+                (fair - repaid).floor().max(1.0)
             } as u64;
             let (w_lo, w_hi) = self.period();
             // While the boundaries are known to less than half a window, there is no interior
@@ -1258,7 +1259,10 @@ impl Window {
                 let found = self.ok;
                 if found < self.allowance && found + self.spill_before >= self.allowance {
                     // The window before counted some of its requests in this one: what this
-                    // one found says nothing of the allowance.
+                    // one found says nothing of the allowance. Not twice in a row: windows
+                    // sent at once spill every time (a long round trip, boundaries known
+                    // poorly), and a real lowering would be excused for good.
+                    self.spill = 0;
                     return false;
                 }
                 if found < self.allowance {
@@ -1516,6 +1520,38 @@ mod tests {
     }
 
     #[test]
+    fn a_shortfall_is_excused_once_not_twice_in_a_row() {
+        // Windows sent at once that spill every time: the first short window is excused,
+        // the next one, short again after an excused one, is a lowering.
+        let mut model = window_with(vec![bound(0, -0.001, 0.0), bound(1, 1.999, 2.0)]);
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        (w.spill, w.spill_before) = (20, 20);
+        let refused = |model: &mut Model, slot: i64| {
+            let ticket = Ticket {
+                sent: 2.0 * slot as f64 + 0.5,
+                slot,
+                epoch: model.epoch,
+                kind: Kind::Normal,
+            };
+            model.answered(ticket, d(2.0 * slot as f64 + 0.51), Answer::Throttled(None));
+        };
+        refused(&mut model, 1);
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        assert_eq!(w.allowance, 20);
+        w.roll(2, 1.0);
+        (w.sent, w.ok, w.out) = (11, 10, 1);
+        refused(&mut model, 2);
+        let State::Window(w) = &model.state else {
+            unreachable!()
+        };
+        assert_eq!(w.allowance, 10);
+    }
+
+    #[test]
     fn under_headroom_a_raised_limit_is_found() {
         // Under headroom a window is spent whole only to probe its boundary; without that
         // the boundaries drift, `429`s at them wear the allowance down (to 5 of 20), and
@@ -1547,6 +1583,38 @@ mod tests {
         let windows = (t - first_more.unwrap()) / 2.0;
         let spaced = PROBE_SPACING as f64 / 40.0;
         assert!(windows < spaced, "{windows} windows");
+    }
+
+    #[test]
+    fn a_debt_never_starves_a_window() {
+        // Under a headroom of half, however large the debt, a window repays at most half its
+        // share: it sends a quarter of the allowance, not one request.
+        let mut model = Model::new(0.5, MAX_PAUSE);
+        let mut limiter = window(20, 2.0);
+        let (t, _) = drive(&mut model, 0.0, 600, &mut limiter);
+        let State::Window(w) = &mut model.state else {
+            panic!("not a window: {model:?}")
+        };
+        w.debt = 10_000.0;
+        let mut passed = Vec::new();
+        drive(&mut model, t, 100, |at| {
+            let ok = limiter(at);
+            if ok {
+                passed.push(at);
+            }
+            ok
+        });
+        // Every whole window from the next on: 5 of its 20.
+        let first = (t / 2.0).floor() as i64 + 1;
+        let last = (passed.last().unwrap() / 2.0).floor() as i64;
+        for k in first..last {
+            let n = passed
+                .iter()
+                .filter(|at| (*at / 2.0).floor() as i64 == k)
+                .count();
+            assert!(n >= 5, "window {k}: {n}");
+        }
+        assert!(last - first >= 10, "{first}..{last}");
     }
 
     #[test]
