@@ -1479,13 +1479,7 @@ mod tests {
             unreachable!()
         };
         w.probing_up = true;
-        let ticket = Ticket {
-            sent: 2.5,
-            slot: 1,
-            epoch: model.epoch,
-            kind: Kind::Normal,
-        };
-        model.answered(ticket, d(2.51), Answer::Throttled(None));
+        refused_in(&mut model, 1);
         let State::Window(w) = &model.state else {
             unreachable!()
         };
@@ -1503,13 +1497,7 @@ mod tests {
                 unreachable!()
             };
             w.spill_before = spilled;
-            let ticket = Ticket {
-                sent: 2.5,
-                slot: 1,
-                epoch: model.epoch,
-                kind: Kind::Normal,
-            };
-            model.answered(ticket, d(2.51), Answer::Throttled(None));
+            refused_in(&mut model, 1);
             let State::Window(w) = &model.state else {
                 unreachable!()
             };
@@ -1528,23 +1516,14 @@ mod tests {
             unreachable!()
         };
         (w.spill, w.spill_before) = (20, 20);
-        let refused = |model: &mut Model, slot: i64| {
-            let ticket = Ticket {
-                sent: 2.0 * slot as f64 + 0.5,
-                slot,
-                epoch: model.epoch,
-                kind: Kind::Normal,
-            };
-            model.answered(ticket, d(2.0 * slot as f64 + 0.51), Answer::Throttled(None));
-        };
-        refused(&mut model, 1);
+        refused_in(&mut model, 1);
         let State::Window(w) = &mut model.state else {
             unreachable!()
         };
         assert_eq!(w.allowance, 20);
         w.roll(2, 1.0);
         (w.sent, w.ok, w.out) = (11, 10, 1);
-        refused(&mut model, 2);
+        refused_in(&mut model, 2);
         let State::Window(w) = &model.state else {
             unreachable!()
         };
@@ -1952,6 +1931,18 @@ mod tests {
             spill_before: 0,
         });
         model
+    }
+
+    /// A request of window `slot` (of 2 s windows) refused half a second into it.
+    fn refused_in(model: &mut Model, slot: i64) {
+        let sent = 2.0 * slot as f64 + 0.5;
+        let ticket = Ticket {
+            sent,
+            slot,
+            epoch: model.epoch,
+            kind: Kind::Normal,
+        };
+        model.answered(ticket, d(sent + 0.01), Answer::Throttled(None));
     }
 
     fn bound(k: i64, lo: f64, hi: f64) -> Bound {
