@@ -33,10 +33,10 @@
 //! allowance is that run (a full window: the first may have started late in one) and whose
 //! boundaries are `B(k) = B(0) + k·W`. A run of exactly twice the one before (of at least
 //! `MIN_ALLOWANCE`) crossed a boundary the probes missed: it holds two windows, so the
-//! allowance is half of it and its lift bounds the boundary two windows after the last. Every boundary observed is kept as an interval
-//! `lo < B(k) ≤ hi` (a request sent at `lo` was refused, one answered at `hi` passed); the
-//! period's bounds are what every pair of those intervals allows, and each boundary is
-//! predicted as an interval from them. `BOUNDS_KEPT` are kept: the first (the longest
+//! allowance is half of it and its lift bounds the boundary two windows after the last.
+//! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo`
+//! was refused, one answered at `hi` passed); the period's bounds are what every pair of
+//! those intervals allows, and each boundary is predicted as an interval from them. `BOUNDS_KEPT` are kept: the first (the longest
 //! baseline), the newest, the last from above and the last from below, and the most recent
 //! others. In a window known to have begun (its boundary's upper
 //! bound is past) the allowance, times the headroom setting, is **spread evenly** from that
@@ -79,10 +79,11 @@
 //! raise shows); until a throttle has measured it, that step doubles each [`RATE_SAMPLES`]
 //! successes without a `429`, up to `RATE_PROBE_MAX` (a first estimate far too low rises in
 //! minutes, not hours). Two runs of one or two tell no shape apart (a relearning that began
-//! in a spent window): the learning takes a third. A **`Retry-After`** pauses every request until the time it names; while
-//! learning it adds nothing else, no boundary and no allowance. A pause longer than the
-//! client waits is not kept. Evidence that contradicts the boundaries (no period fits them
-//! all) drops the oldest; when fewer than two remain, learning starts over.
+//! in a spent window): the learning takes a third. A **`Retry-After`** pauses every request
+//! until the time it names; while learning it adds nothing else, no boundary and no
+//! allowance. A pause longer than the client waits is not kept. Evidence that contradicts the
+//! boundaries (no period fits them all) drops the oldest; when fewer than two remain,
+//! learning starts over.
 //!
 //! **Why spread, not burst.** In a fixed window the allowance can be sent at once or spread:
 //! the window lets the same number through either way. Spreading is chosen for the account's
