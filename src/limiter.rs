@@ -56,9 +56,7 @@
 //! share holds over the export.
 //! A `429` in a window that had let some requests through, fewer than the allowance, is a
 //! lower allowance (the limit was lowered, or someone else shares it; in a window probing
-//! upward too): the allowance becomes what passed, unless the window before sent enough
-//! requests past this window's lower bound (less a round trip) to make up the shortfall
-//! (they may have counted in this window; not two windows in a row), and nothing
+//! upward too): the allowance becomes what passed, and nothing
 //! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
 //! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
 //! below); a `429` before any success is a boundary predicted too early, kept as such. In a
@@ -336,10 +334,6 @@ struct Window {
     /// Under headroom, requests sent above the share in windows that had to be sent whole
     /// (the learning's, boundary and upward probes), which the next windows leave unsent.
     debt: f64,
-    /// Requests this window, and the one before, sent past the next boundary's lower bound
-    /// (less a round trip): they may count in the next window.
-    spill: u64,
-    spill_before: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -766,8 +760,6 @@ impl Model {
                 since_probe: 0,
                 // Under headroom, the runs after the first were whole windows.
                 debt: (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share),
-                spill: 0,
-                spill_before: 0,
             });
         } else {
             // A bucket is empty at each throttle: what passed between the first and the last
@@ -1082,8 +1074,6 @@ impl Window {
             self.hit = Some(f64::NEG_INFINITY);
         }
         self.hit_said = false;
-        self.spill_before = if n == self.index + 1 { self.spill } else { 0 };
-        self.spill = 0;
         self.index = n;
         let carried = if self.carry.0 == n { self.carry.1 } else { 0 };
         self.sent = carried;
@@ -1150,11 +1140,6 @@ impl Window {
                 let spacing = (end - start).max(0.0) / budget as f64;
                 let slot = start + spacing * self.sent as f64;
                 return if now >= slot {
-                    // Sent at once, a window too slow to be sent by the next boundary's lower
-                    // bound may count its last requests in the next window.
-                    if now >= next_lo - rtt_hi {
-                        self.spill += 1;
-                    }
                     Ok((n, Kind::Normal))
                 } else {
                     Err(Wait::Until(at(slot)))
@@ -1258,14 +1243,6 @@ impl Window {
                     return true;
                 }
                 let found = self.ok;
-                if found < self.allowance && found + self.spill_before >= self.allowance {
-                    // The window before counted some of its requests in this one: what this
-                    // one found says nothing of the allowance. Not twice in a row: windows
-                    // sent at once spill every time (a long round trip, boundaries known
-                    // poorly), and a real lowering would be excused for good.
-                    self.spill = 0;
-                    return false;
-                }
                 if found < self.allowance {
                     // Lowered, or shared (in a window that probed upward too: it found less
                     // than the allowance, not the top above it): look for the rest again in
@@ -1480,55 +1457,18 @@ mod tests {
             unreachable!()
         };
         w.probing_up = true;
-        refused_in(&mut model, 1);
+        let ticket = Ticket {
+            sent: 2.5,
+            slot: 1,
+            epoch: model.epoch,
+            kind: Kind::Normal,
+        };
+        model.answered(ticket, d(2.51), Answer::Throttled(None));
         let State::Window(w) = &model.state else {
             unreachable!()
         };
         // Not the top found above 20: the limit fell to 10, and each window tries 20 again.
         assert_eq!((w.allowance, w.eager, w.ceiling), (10, true, 20));
-    }
-
-    #[test]
-    fn a_shortfall_the_window_before_s_late_requests_explain_is_no_lowering() {
-        // Window 1 is refused after 10 of its 20: a lowering, unless window 0 sent at least
-        // 10 of its requests past window 1's lower bound, where they may have counted in it.
-        for (spilled, allowance) in [(10, 20), (9, 10)] {
-            let mut model = window_with(vec![bound(0, -0.001, 0.0), bound(1, 1.999, 2.0)]);
-            let State::Window(w) = &mut model.state else {
-                unreachable!()
-            };
-            w.spill_before = spilled;
-            refused_in(&mut model, 1);
-            let State::Window(w) = &model.state else {
-                unreachable!()
-            };
-            assert_eq!(w.allowance, allowance, "{spilled} spilled");
-            // Spent either way: nothing more goes before the next boundary.
-            assert!(w.hit.is_some());
-        }
-    }
-
-    #[test]
-    fn a_shortfall_is_excused_once_not_twice_in_a_row() {
-        // Windows sent at once that spill every time: the first short window is excused,
-        // the next one, short again after an excused one, is a lowering.
-        let mut model = window_with(vec![bound(0, -0.001, 0.0), bound(1, 1.999, 2.0)]);
-        let State::Window(w) = &mut model.state else {
-            unreachable!()
-        };
-        (w.spill, w.spill_before) = (20, 20);
-        refused_in(&mut model, 1);
-        let State::Window(w) = &mut model.state else {
-            unreachable!()
-        };
-        assert_eq!(w.allowance, 20);
-        w.roll(2, 1.0);
-        (w.sent, w.ok, w.out) = (11, 10, 1);
-        refused_in(&mut model, 2);
-        let State::Window(w) = &model.state else {
-            unreachable!()
-        };
-        assert_eq!(w.allowance, 10);
     }
 
     #[test]
@@ -1928,22 +1868,8 @@ mod tests {
             ceiling: 0,
             since_probe: 0,
             debt: 0.0,
-            spill: 0,
-            spill_before: 0,
         });
         model
-    }
-
-    /// A request of window `slot` (of 2 s windows) refused half a second into it.
-    fn refused_in(model: &mut Model, slot: i64) {
-        let sent = 2.0 * slot as f64 + 0.5;
-        let ticket = Ticket {
-            sent,
-            slot,
-            epoch: model.epoch,
-            kind: Kind::Normal,
-        };
-        model.answered(ticket, d(sent + 0.01), Answer::Throttled(None));
     }
 
     fn bound(k: i64, lo: f64, hi: f64) -> Bound {
