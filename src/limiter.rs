@@ -142,7 +142,9 @@ const RATE_FIRST_SAMPLES: usize = 4;
 pub const RATE_PROBE: f64 = 0.005;
 /// The most a gradual limiter is paced above its rate before a throttle has measured it: the
 /// step doubles each `RATE_SAMPLES` successes without a `429` (a first estimate far too low,
-/// from a relearning's few successes, would take hours to rise at `RATE_PROBE`).
+/// from a relearning's few successes, would take hours to rise at `RATE_PROBE`). Each `429`
+/// after a burst runs out costs as much overshoot: at 25%, a bucket of 2 a second with a
+/// burst of 60 refused more than 2% of the export's requests.
 const RATE_PROBE_MAX: f64 = 0.1;
 
 /// What an answer says about the limit.
