@@ -1334,6 +1334,20 @@ mod tests {
         }
     }
 
+    /// A token bucket of `burst`, refilled at `per_second` from `from` on, holding `tokens`
+    /// at first.
+    fn bucket(per_second: f64, burst: f64, mut tokens: f64, from: f64) -> impl FnMut(f64) -> bool {
+        let mut last = from;
+        move |at| {
+            tokens = (tokens + (at - last).max(0.0) * per_second).min(burst);
+            last = last.max(at);
+            tokens >= 1.0 && {
+                tokens -= 1.0;
+                true
+            }
+        }
+    }
+
     fn window_of(model: &Model) -> (u64, f64) {
         match model.snapshot(Duration::ZERO).shape {
             Shape::Window { allowance, period } => (allowance, period.as_secs_f64()),
@@ -1800,17 +1814,7 @@ mod tests {
     fn capacity_returning_gradually_is_a_rate() {
         let mut model = Model::new(0.0, MAX_PAUSE);
         // A bucket of 10, refilled at 5 a second.
-        let (mut tokens, mut last) = (10.0_f64, 0.0);
-        drive(&mut model, 0.0, 200, |at| {
-            tokens = (tokens + (at - last) * 5.0).min(10.0);
-            last = at;
-            if tokens >= 1.0 {
-                tokens -= 1.0;
-                true
-            } else {
-                false
-            }
-        });
+        drive(&mut model, 0.0, 200, bucket(5.0, 10.0, 10.0, 0.0));
         match model.snapshot(Duration::ZERO).shape {
             Shape::Rate { per_second } => {
                 assert!((4.0..=6.0).contains(&per_second), "{per_second}")
@@ -2029,18 +2033,11 @@ mod tests {
                 model = model.aligned_to(d(clock));
             }
             // A bucket of 10, refilled at 5 a second; stopped as soon as the rate is learnt.
-            let (mut tokens, mut last) = (10.0_f64, 0.0);
+            let mut limiter = bucket(5.0, 10.0, 10.0, 0.0);
             let mut t = 0.0;
             while !matches!(model.snapshot(d(t)).shape, Shape::Rate { .. }) {
                 assert!(t < 60.0, "{clock:?}: not learnt: {model:?}");
-                (t, _) = drive(&mut model, t, 1, |at| {
-                    tokens = (tokens + (at - last) * 5.0).min(10.0);
-                    last = at;
-                    tokens >= 1.0 && {
-                        tokens -= 1.0;
-                        true
-                    }
-                });
+                (t, _) = drive(&mut model, t, 1, &mut limiter);
             }
             match model.snapshot(d(t)).shape {
                 Shape::Rate { per_second } => {
@@ -2057,7 +2054,8 @@ mod tests {
         // whose capacity returns one request at a time: two runs of one or two tell no shape
         // apart, so the learning takes one more throttle before it decides.
         let mut model = Model::new(0.0, MAX_PAUSE);
-        let (mut tokens, mut last) = (0.0_f64, 1.0);
+        // Spent until 1 s, then one request each 0.2 s.
+        let mut limiter = bucket(5.0, 1.0, 0.0, 1.0);
         let mut t = 0.0;
         let mut lifts = 0;
         while !matches!(model.snapshot(d(t)).shape, Shape::Rate { .. }) {
@@ -2065,16 +2063,7 @@ mod tests {
             if let State::Learning(l) = &model.state {
                 lifts = l.lifts.len();
             }
-            (t, _) = drive(&mut model, t, 1, |at| {
-                if at >= 1.0 {
-                    tokens = (tokens + (at - last) * 5.0).min(1.0);
-                    last = at;
-                }
-                tokens >= 1.0 && {
-                    tokens -= 1.0;
-                    true
-                }
-            });
+            (t, _) = drive(&mut model, t, 1, &mut limiter);
         }
         // Seen learning after its second lift: the third decided.
         assert_eq!(lifts, 2);
@@ -2087,15 +2076,7 @@ mod tests {
         // bucket refuses one; measured then, the rate is probed at `RATE_PROBE` again.
         let mut model = Model::new(0.0, MAX_PAUSE);
         model.state = State::Rate(Rate::new(0.5, false));
-        let (mut tokens, mut last) = (5.0_f64, 0.0);
-        let mut bucket = move |at: f64| {
-            tokens = (tokens + (at - last) * 5.0).min(5.0);
-            last = at;
-            tokens >= 1.0 && {
-                tokens -= 1.0;
-                true
-            }
-        };
+        let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
         let confirmed = |model: &Model| matches!(&model.state, State::Rate(r) if r.confirmed);
         let (mut t, mut sent) = (0.0, 0);
         while !confirmed(&model) {
