@@ -66,7 +66,14 @@
 //! than the allowance (the step doubling while probes find more), or, after a lowering, the
 //! allowance it had before (a limit lowered for a while, or a share someone else took, comes
 //! back whole); they run in each window while below that or while they find more, and
-//! otherwise once in [`PROBE_SPACING`] requests. If
+//! otherwise once in [`PROBE_SPACING`] requests. A lower bound is a refusal, and a refusal
+//! can be the client's own doing (a sliding log counting what it sent a period before, a
+//! window's requests spilled into the next), which nothing sent later refutes: in the first
+//! window after the learning and then once in [`PROBE_SPACING`] requests, a window spent
+//! to its allowance without a `429`, whose next boundary needs no probe, sends one an eighth
+//! of a period (`BOUNDARY_SLACK`) before that boundary's lower bound. A window refuses it
+//! (the window's one `429`); if it passes, the bounds were wrong, and learning starts over
+//! (a log's relearning finds capacity returning gradually: a rate). If
 //! instead the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
@@ -226,6 +233,8 @@ enum Kind {
     Lift,
     /// Halving the uncertainty of a window boundary.
     Boundary,
+    /// Testing a boundary's lower bound: refused, it holds; passed, it was wrong.
+    Low,
     /// Sent because the caller would wait no longer.
     Forced,
 }
@@ -333,6 +342,10 @@ struct Window {
     /// (a limit lowered for a while, or a share taken by someone else, comes back whole).
     ceiling: u64,
     since_probe: u64,
+    /// Requests since the last lower bound tested, and whether one is due at once (none since
+    /// the learning).
+    since_low: u64,
+    low_due: bool,
     /// Under headroom, requests sent above the share in windows that had to be sent whole
     /// (the learning's, boundary and upward probes), which the next windows leave unsent.
     debt: f64,
@@ -522,6 +535,7 @@ impl Model {
                 w.out += 1;
             }
             w.since_probe += 1;
+            w.since_low += 1;
         }
         Ticket {
             sent: now,
@@ -760,6 +774,8 @@ impl Model {
                 eager: false,
                 ceiling: 0,
                 since_probe: 0,
+                since_low: 0,
+                low_due: true,
                 // Under headroom, the runs after the first were whole windows.
                 debt: (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share),
             });
@@ -1178,6 +1194,32 @@ impl Window {
             }
             return Err(Wait::Until(at(probe_at)));
         }
+        // A lower bound is a refusal, and a refusal can be the client's own doing: a sliding
+        // log counting the requests it sent a period before, or a window's requests spilled
+        // into the next one. Nothing sent after the bound refutes it, so that a period learnt
+        // too long stays so: now and then, a window spent to its allowance without a `429`,
+        // whose next boundary needs no probe, tests that boundary's lower bound.
+        if self.hit.is_none()
+            && self.exact
+            && self.sent >= self.allowance
+            && self.probed_boundary < n + 1
+            && (self.low_due || self.since_low >= PROBE_SPACING)
+            && next_hi.is_finite()
+        {
+            if self.out > 0 {
+                return Err(Wait::Answer);
+            }
+            let (w_lo, w_hi) = self.period();
+            let probe_at = next_lo - BOUNDARY_SLACK * (w_lo + w_hi) / 2.0;
+            if now >= probe_at {
+                self.probed_boundary = n + 1;
+                self.probe_out = true;
+                self.low_due = false;
+                self.since_low = 0;
+                return Ok((n + 1, Kind::Low));
+            }
+            return Err(Wait::Until(at(probe_at)));
+        }
         Err(Wait::Until(at(next_hi)))
     }
 
@@ -1204,6 +1246,12 @@ impl Window {
     ) -> bool {
         if !current {
             return false;
+        }
+        if ticket.kind == Kind::Low {
+            self.probe_out = false;
+            // Passed, capacity came back before a boundary the window's bounds allow: they
+            // are not a fixed window's (or no longer), so learn again.
+            return answer == Answer::Passed;
         }
         if ticket.kind == Kind::Boundary {
             self.probe_out = false;
@@ -1406,6 +1454,65 @@ mod tests {
             late.len() <= (200.0 * 2.0 / 20.0 / 2.0) as usize,
             "{late:?}"
         );
+    }
+
+    /// A sliding-window log of `limit` per `period`: a request passes when fewer than
+    /// `limit` passed in the period before it.
+    fn log(limit: usize, period: f64) -> impl FnMut(f64) -> bool {
+        let mut passed = VecDeque::new();
+        move |at| {
+            while passed.front().is_some_and(|&p| p <= at - period) {
+                passed.pop_front();
+            }
+            passed.len() < limit && {
+                passed.push_back(at);
+                true
+            }
+        }
+    }
+
+    #[test]
+    fn a_sliding_log_taken_for_a_window_is_found_by_testing_a_lower_bound() {
+        // A log of 20 per 2 s looks like a window to the learning (its bursts come back in a
+        // lump), and the refusals its own requests cause set the period's lower bound long.
+        // Started at each of five moments, the last 1,000 of 4,000 requests run within a
+        // tenth of the log's 10 a second.
+        for start in [0.0, 0.4, 0.8, 1.2, 1.6] {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            let mut server = log(20, 2.0);
+            let (t, _) = drive(&mut model, start, 3_000, &mut server);
+            let (end, refused) = drive(&mut model, t, 1_000, &mut server);
+            let rate = 1_000.0 / (end - t);
+            assert!(rate > 9.0, "from {start}: {rate} a second, {model:?}");
+            assert!(
+                refused.len() <= 20,
+                "from {start}: {} refused",
+                refused.len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_fixed_windows_lower_bound_holds_when_tested() {
+        // The lower-bound test is refused by a window: once in `PROBE_SPACING` requests, the
+        // window's only `429`, and the window is kept.
+        for start in [0.0, 0.7, 1.3] {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            let mut server = window(20, 2.0);
+            let (t, _) = drive(&mut model, start, 500, &mut server);
+            let (_, refused) = drive(&mut model, t, 5_000, &mut server);
+            let mut per_window = std::collections::BTreeMap::new();
+            for at in &refused {
+                *per_window.entry((at / 2.0).floor() as i64).or_insert(0) += 1;
+            }
+            assert!(per_window.values().all(|&n| n == 1), "{per_window:?}");
+            // Upward probes and lower-bound tests, one of each in `PROBE_SPACING` requests.
+            assert!(
+                refused.len() as u64 <= 2 * 5_000 / PROBE_SPACING + 4,
+                "{refused:?}"
+            );
+            assert_eq!(window_of(&model).0, 20);
+        }
     }
 
     #[test]
@@ -1882,6 +1989,8 @@ mod tests {
             eager: false,
             ceiling: 0,
             since_probe: 0,
+            since_low: 0,
+            low_due: false,
             debt: 0.0,
         });
         model
