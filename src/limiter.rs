@@ -790,7 +790,8 @@ impl Model {
         }
     }
 
-    /// The evidence no longer fits a window: learn again, from nothing but the last allowance.
+    /// The evidence no longer fits a window: learn again from nothing (the round trip and the
+    /// clock are kept).
     fn relearn(&mut self) {
         self.epoch += 1;
         self.first_throttle = None;
