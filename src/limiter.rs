@@ -71,7 +71,8 @@
 //! window's requests spilled into the next), which nothing sent later refutes: in the first
 //! window after the learning and then once in [`PROBE_SPACING`] requests, a window spent
 //! to its allowance without a `429`, whose next boundary needs no probe, sends one an eighth
-//! of a period (`BOUNDARY_SLACK`) before that boundary's lower bound. A window refuses it
+//! of a period (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's lower
+//! bound (none once it could arrive past the bound, where a pass says nothing). A window refuses it
 //! (the window's one `429`); if it passes, the bounds were wrong, and learning starts over
 //! (a log's relearning finds capacity returning gradually: a rate). If
 //! instead the second run got less than half of the first, capacity returns gradually (a
@@ -1206,12 +1207,16 @@ impl Window {
             && self.probed_boundary < n + 1
             && (self.low_due || self.since_low >= PROBE_SPACING)
             && next_hi.is_finite()
+            // Only while it can arrive before the lower bound: sent later, inside the
+            // boundary's interval, a pass says nothing.
+            && now + rtt_hi < next_lo
         {
             if self.out > 0 {
                 return Err(Wait::Answer);
             }
             let (w_lo, w_hi) = self.period();
-            let probe_at = next_lo - BOUNDARY_SLACK * (w_lo + w_hi) / 2.0;
+            let probe_at =
+                (next_lo - BOUNDARY_SLACK * (w_lo + w_hi) / 2.0).min(next_lo - 2.0 * rtt_hi);
             if now >= probe_at {
                 self.probed_boundary = n + 1;
                 self.probe_out = true;
@@ -1995,6 +2000,33 @@ mod tests {
             debt: 0.0,
         });
         model
+    }
+
+    #[test]
+    fn a_lower_bound_test_goes_only_where_it_arrives_before_the_bound() {
+        // Window 1 spent (20 of 20 answered), the next boundary in (29.8, 30.1], round trips
+        // up to 0.9 s: the test goes two round trips before 29.8 (more than an eighth of the
+        // period before it), and not at all once it could arrive past 29.8, where a pass
+        // would say nothing.
+        let spent = || {
+            let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
+            model.rtt = Some((0.5, 0.1));
+            if let State::Window(w) = &mut model.state {
+                (w.sent, w.ok, w.out, w.low_due) = (20, 20, 0, true);
+            }
+            model
+        };
+        let mut model = spent();
+        match model.try_send(d(27.0)) {
+            Err(Wait::Until(at)) => assert!((secs(at) - 28.0).abs() < 1e-6, "{at:?}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(model.try_send(d(28.0)).unwrap().kind, Kind::Low);
+        let mut late = spent();
+        match late.try_send(d(29.0)) {
+            Err(Wait::Until(at)) => assert!((secs(at) - 30.1).abs() < 1e-6, "{at:?}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     fn bound(k: i64, lo: f64, hi: f64) -> Bound {
