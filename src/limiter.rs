@@ -71,10 +71,10 @@
 //! window's requests spilled into the next), which nothing sent later refutes: in the first
 //! window after the learning and then once in [`PROBE_SPACING`] requests, a window spent
 //! to its allowance without a `429`, whose next boundary needs no probe, sends one an eighth
-//! of a period (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's lower
-//! bound (none once it could arrive past the bound, where a pass says nothing). A window refuses it
-//! (the window's one `429`); if it passes, the bounds were wrong, and learning starts over
-//! (a log's relearning finds capacity returning gradually: a rate). If
+//! of a period (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's
+//! lower bound (none once it could arrive past the bound, where a pass says nothing). A
+//! window refuses it (the window's one `429`); if it passes, the bounds were wrong, and
+//! learning starts over (a log's relearning finds capacity returning gradually: a rate). If
 //! instead the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
@@ -1196,11 +1196,8 @@ impl Window {
             }
             return Err(Wait::Until(at(probe_at)));
         }
-        // A lower bound is a refusal, and a refusal can be the client's own doing: a sliding
-        // log counting the requests it sent a period before, or a window's requests spilled
-        // into the next one. Nothing sent after the bound refutes it, so that a period learnt
-        // too long stays so: now and then, a window spent to its allowance without a `429`,
-        // whose next boundary needs no probe, tests that boundary's lower bound.
+        // A lower bound the client's own requests caused (a log, a spill) is refuted by
+        // nothing it sends later: now and then, test it.
         if self.hit.is_none()
             && self.exact
             && self.sent >= self.allowance
