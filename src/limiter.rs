@@ -343,10 +343,9 @@ struct Window {
     /// (a limit lowered for a while, or a share taken by someone else, comes back whole).
     ceiling: u64,
     since_probe: u64,
-    /// Requests since the last lower bound tested, and whether one is due at once (none since
-    /// the learning).
+    /// Requests since the last lower bound tested (`PROBE_SPACING` at the learning's end: one
+    /// is due at once).
     since_low: u64,
-    low_due: bool,
     /// Under headroom, requests sent above the share in windows that had to be sent whole
     /// (the learning's, boundary and upward probes), which the next windows leave unsent.
     debt: f64,
@@ -775,8 +774,7 @@ impl Model {
                 eager: false,
                 ceiling: 0,
                 since_probe: 0,
-                since_low: 0,
-                low_due: true,
+                since_low: PROBE_SPACING,
                 // Under headroom, the runs after the first were whole windows.
                 debt: (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share),
             });
@@ -1202,7 +1200,7 @@ impl Window {
             && self.exact
             && self.sent >= self.allowance
             && self.probed_boundary < n + 1
-            && (self.low_due || self.since_low >= PROBE_SPACING)
+            && self.since_low >= PROBE_SPACING
             && next_hi.is_finite()
             // Only while it can arrive before the lower bound: sent later, inside the
             // boundary's interval, a pass says nothing.
@@ -1212,12 +1210,13 @@ impl Window {
                 return Err(Wait::Answer);
             }
             let (w_lo, w_hi) = self.period();
+            // Two round trips: one for its way out, one for the window's last answers to be
+            // late by before the test can no longer go.
             let probe_at =
                 (next_lo - BOUNDARY_SLACK * (w_lo + w_hi) / 2.0).min(next_lo - 2.0 * rtt_hi);
             if now >= probe_at {
                 self.probed_boundary = n + 1;
                 self.probe_out = true;
-                self.low_due = false;
                 self.since_low = 0;
                 return Ok((n + 1, Kind::Low));
             }
@@ -1993,7 +1992,6 @@ mod tests {
             ceiling: 0,
             since_probe: 0,
             since_low: 0,
-            low_due: false,
             debt: 0.0,
         });
         model
@@ -2009,7 +2007,7 @@ mod tests {
             let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
             model.rtt = Some((0.5, 0.1));
             if let State::Window(w) = &mut model.state {
-                (w.sent, w.ok, w.out, w.low_due) = (20, 20, 0, true);
+                (w.sent, w.ok, w.out, w.since_low) = (20, 20, 0, PROBE_SPACING);
             }
             model
         };
