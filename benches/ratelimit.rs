@@ -110,6 +110,17 @@ fn prespent(k: i64, limit: u64) -> u64 {
     if k == 1000 { limit / 10 } else { limit }
 }
 
+/// The limit raised by half 15 windows into the export (which starts in window 1000), for
+/// the rest of it: the 60-window cycle that the efficiency's mean is taken over holds the
+/// same mix.
+fn raised(k: i64, limit: u64) -> u64 {
+    if (40..55).contains(&k.rem_euclid(60)) {
+        limit
+    } else {
+        limit * 3 / 2
+    }
+}
+
 struct Limiter {
     shape: Shape,
     window: i64,
@@ -720,6 +731,19 @@ fn scenarios() -> Vec<Scenario> {
                 (0.1, 0.4),
             )
         },
+        base(
+            "changing_100_150_per_60s",
+            Shape::Window {
+                period: 60.0,
+                limits: raised,
+                limit: 100,
+                retry_after: RetryAfter::No,
+                other: 0.0,
+            },
+            full,
+            4,
+            (0.1, 0.4),
+        ),
         base(
             "changing_100_50_100_per_60s",
             Shape::Window {
