@@ -618,6 +618,26 @@ fn scenarios() -> Vec<Scenario> {
             fast,
         ),
         base(
+            "sliding_log_20_per_1s_404_loopback",
+            Shape::Log {
+                limit: 20,
+                period: 1.0,
+            },
+            404,
+            4,
+            (0.0005, 0.003),
+        ),
+        base(
+            "sliding_log_30_per_3s_404_loopback",
+            Shape::Log {
+                limit: 30,
+                period: 3.0,
+            },
+            404,
+            4,
+            (0.0005, 0.003),
+        ),
+        base(
             "sliding_log_100_per_60s",
             Shape::Log {
                 limit: 100,
