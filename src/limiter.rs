@@ -74,7 +74,8 @@
 //! of a period (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's
 //! lower bound (none once it could arrive past the bound, where a pass says nothing). A
 //! window refuses it (the window's one `429`); if it passes, the bounds were wrong, and
-//! learning starts over (a log's relearning finds capacity returning gradually: a rate). If
+//! learning starts over (a log's relearning mostly finds capacity returning gradually: a
+//! rate; every simulated start did, not every run over loopback). If
 //! instead the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
