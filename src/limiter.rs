@@ -82,10 +82,16 @@
 //! [`RATE_SAMPLES`] successes (of `RATE_FIRST_SAMPLES`, under throttling, the first time:
 //! the first estimate is rough; a rate a window turned into was counted over whole windows
 //! and is not), measured, when throttled, at their sendings (the pace spaces them evenly;
-//! the round trip's jitter scatters their answers), [`RATE_PROBE`] above it (so that it stays measured, and a
+//! the round trip's jitter scatters their answers), and once the last `RATE_BASELINE`
+//! successes hold two `429`s at least twice [`RATE_SAMPLES`] successes apart, at the rate
+//! between the first and the last of those (a bucket is empty at each; over a few successes,
+//! a refused request's lost slot set the pace a few percent under the limit after each
+//! throttle), [`RATE_PROBE`] above it (so that it stays measured, and a
 //! raise shows); until a throttle has measured it, that step doubles each [`RATE_SAMPLES`]
 //! successes without a `429`, up to `RATE_PROBE_MAX` (a first estimate far too low rises in
-//! minutes, not hours). Two runs of one or two tell no shape apart (a relearning that began
+//! minutes, not hours). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
+//! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises by
+//! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes. Two runs of one or two tell no shape apart (a relearning that began
 //! in a spent window): the learning takes a third. A **`Retry-After`** pauses every request
 //! until the time it names; while learning it adds nothing else, no boundary and no
 //! allowance. A pause longer than the client waits is not kept. Evidence that contradicts the
@@ -143,6 +149,10 @@ const MINUTE: f64 = 60.0;
 const MINUTE_RETRY: f64 = 1.0;
 /// Successes over which a gradual limiter's rate is measured.
 pub const RATE_SAMPLES: usize = 32;
+/// Successes over which a gradual limiter's rate is measured between its first and last
+/// throttle, when they hold at least twice `RATE_SAMPLES`: paced `RATE_PROBE` above the rate,
+/// a throttle comes every 200 successes, and at 256 two seldom fell in it.
+const RATE_BASELINE: usize = 512;
 /// Successes under throttling enough to replace the first, rough estimate of a bucket's rate
 /// (measured at their paced sendings, a few are exact enough; each one more costs `429`s
 /// while the estimate is too high).
@@ -366,6 +376,14 @@ struct Rate {
     quiet: u32,
     /// A throttle has measured the rate (or windows counted it).
     confirmed: bool,
+    /// Sendings of the last `RATE_BASELINE` successes, and of the refusals since the oldest.
+    baseline: VecDeque<f64>,
+    refusals: VecDeque<f64>,
+    /// The first rate came from too few successes to be an estimate: until a `429`, it
+    /// doubles each `RATE_FIRST_SAMPLES` successes.
+    guessed: bool,
+    /// The rate was measured between throttles: a short sample holding one is no better.
+    baselined: bool,
 }
 
 /// When a throttle's next probe goes after one refused at `now`: at the next boundary on the
@@ -697,10 +715,7 @@ impl Model {
             }
             State::Rate(r) => match answer {
                 Answer::Passed => r.passed(ticket.sent, now),
-                Answer::Throttled(_) => {
-                    r.last_throttle = r.last_throttle.max(ticket.sent);
-                    r.quiet = 0;
-                }
+                Answer::Throttled(_) => r.throttled(ticket.sent),
                 Answer::Failed => {}
             },
         }
@@ -786,7 +801,9 @@ impl Model {
             let since = self.first_throttle.unwrap_or(now);
             let passed = self.ok_since_first.saturating_sub(1).max(1);
             let per_second = passed as f64 / (b.0 - since).max(1e-3);
-            self.state = State::Rate(Rate::new(per_second, false));
+            let mut rate = Rate::new(per_second, false);
+            rate.guessed = passed < RATE_FIRST_SAMPLES as u64;
+            self.state = State::Rate(rate);
         }
     }
 
@@ -869,6 +886,20 @@ impl Rate {
             measured: false,
             quiet: 0,
             confirmed: false,
+            baseline: VecDeque::new(),
+            refusals: VecDeque::new(),
+            guessed: false,
+            baselined: false,
+        }
+    }
+
+    /// A `429` of a request sent at `sent`.
+    fn throttled(&mut self, sent: f64) {
+        self.last_throttle = self.last_throttle.max(sent);
+        self.quiet = 0;
+        self.guessed = false;
+        if self.refusals.back().is_none_or(|&last| sent > last) {
+            self.refusals.push_back(sent);
         }
     }
 
@@ -893,11 +924,38 @@ impl Rate {
         }
         if sent > self.last_throttle {
             self.quiet = self.quiet.saturating_add(1);
+            // A guess says nothing of the limit: rise until a `429` says it (the samples at
+            // the slower pace would measure that pace).
+            if self.guessed && self.quiet.is_multiple_of(RATE_FIRST_SAMPLES as u32) {
+                self.per_second *= 1.0 + RATE_PROBE_MAX;
+                self.passed.clear();
+                return;
+            }
         }
         if self.passed.len() == RATE_SAMPLES {
             self.passed.pop_front();
         }
         self.passed.push_back((sent, now));
+        if self.baseline.len() == RATE_BASELINE {
+            self.baseline.pop_front();
+        }
+        self.baseline.push_back(sent);
+        let oldest = self.baseline.iter().copied().fold(f64::INFINITY, f64::min);
+        while self.refusals.front().is_some_and(|&r| r < oldest) {
+            self.refusals.pop_front();
+        }
+        // Between two throttles far enough apart, what passed is the rate exactly (to a
+        // request), and every short sample after a throttle holds its lost slot.
+        if let (Some(&a), Some(&b)) = (self.refusals.front(), self.refusals.back()) {
+            let between = self.baseline.iter().filter(|&&s| a < s && s <= b).count();
+            if between >= 2 * RATE_SAMPLES {
+                self.measured = true;
+                self.confirmed = true;
+                self.baselined = true;
+                self.per_second = between as f64 / (b - a);
+                return;
+            }
+        }
         let n = self.passed.len();
         let first_sent = self
             .passed
@@ -908,7 +966,9 @@ impl Rate {
         // `RATE_FIRST_SAMPLES` while the first estimate stands: it is rough). Else the pace
         // did, and the limit is at least that.
         let throttled = self.last_throttle >= first_sent;
-        if n < RATE_SAMPLES && !(throttled && n >= RATE_FIRST_SAMPLES && !self.measured) {
+        if n < RATE_SAMPLES && !(throttled && n >= RATE_FIRST_SAMPLES && !self.measured)
+            || throttled && self.baselined
+        {
             return;
         }
         // Throttled, the rate is measured at the sendings, which the pace spaces evenly (the
@@ -2238,6 +2298,54 @@ mod tests {
         };
         assert!((4.5..=5.5).contains(&rate.per_second), "{rate:?}");
         assert_eq!(rate.pace(1.0), rate.per_second * (1.0 + RATE_PROBE));
+    }
+
+    /// Against a bucket the rate is measured between its first and last throttle over up to
+    /// `RATE_BASELINE` successes (the bucket is empty at each): measured over the last
+    /// `RATE_SAMPLES`, a refused request's lost slot set the pace 4% under the limit after
+    /// each throttle (4.80 a second here).
+    #[test]
+    fn a_throttled_rate_is_measured_between_throttles_over_many_successes() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.state = State::Rate(Rate::new(5.0, false));
+        let mut bucket = bucket(5.0, 5.0, 1.0, 0.0);
+        let mut t = drive(&mut model, 0.0, 2_000, &mut bucket).0;
+        let (from, mut refused, mut lowest) = (t, 0, f64::INFINITY);
+        for _ in 0..5_000 {
+            let (end, r) = drive(&mut model, t, 1, &mut bucket);
+            (t, refused) = (end, refused + r.len());
+            if let State::Rate(rate) = &model.state {
+                lowest = lowest.min(rate.per_second);
+            }
+        }
+        assert!(lowest > 4.95, "paced at {lowest} for 5 a second");
+        let passed = (5_000 - refused) as f64;
+        assert!(passed / (t - from) > 4.95, "{passed} in {} s", t - from);
+        assert!(refused < 50, "{refused} refused");
+    }
+
+    /// A rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose throttles
+    /// held everything but probes) is a guess: it rises a tenth each `RATE_FIRST_SAMPLES`
+    /// successes until a `429` measures it, not a tenth each `RATE_SAMPLES`.
+    #[test]
+    fn a_guessed_rate_rises_a_tenth_every_few_successes() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let mut rate = Rate::new(0.5, false);
+        rate.guessed = true;
+        model.state = State::Rate(rate);
+        let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
+        let (mut t, mut sent) = (0.0, 0);
+        while !matches!(&model.state, State::Rate(r) if r.confirmed) {
+            t = drive(&mut model, t, 1, &mut bucket).0;
+            sent += 1;
+            // 25 steps of a tenth: 100 successes, where the unguessed rate took 300.
+            assert!(sent < 150, "no throttle: {model:?}");
+        }
+        drive(&mut model, t, 500, &mut bucket);
+        let State::Rate(rate) = &model.state else {
+            unreachable!()
+        };
+        assert!((4.5..=5.5).contains(&rate.per_second), "{rate:?}");
     }
 
     /// A first rate estimate that is too high is replaced by the rate measured under
