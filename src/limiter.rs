@@ -59,7 +59,10 @@
 //! upward too): the allowance becomes what passed, and nothing
 //! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
 //! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
-//! below); a `429` before any success is a boundary predicted too early, kept as such. In a
+//! below); a `429` before any success is a boundary predicted too early, kept as such. A
+//! lowering right after a window whose upward probe got the old allowance back whole, the
+//! `SWINGS`th time, is not a window's: a sliding log lets a window through as fast as the
+//! one a period before it and refuses one sent faster; learning starts over. In a
 //! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
 //! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
 //! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
@@ -321,6 +324,10 @@ struct Bound {
 /// A smaller allowance is a pace, not a window.
 const MIN_ALLOWANCE: u64 = 3;
 
+/// Lowerings right after a window that got the allowance back whole that show a log, not
+/// a window: one can be the account's other users.
+const SWINGS: u32 = 2;
+
 /// Bounds kept: the oldest gives the period its long baseline, the newest the phase.
 const BOUNDS_KEPT: usize = 8;
 
@@ -357,6 +364,10 @@ struct Window {
     /// Requests since the last lower bound tested (`PROBE_SPACING` at the learning's end: one
     /// is due at once).
     since_low: u64,
+    /// The window in which an upward probe got back the allowance a lowering took.
+    restored: Option<i64>,
+    /// Lowerings right after such a window.
+    swings: u32,
     /// Under headroom, requests sent above the share in windows that had to be sent whole
     /// (the learning's, boundary and upward probes), which the next windows leave unsent.
     debt: f64,
@@ -791,6 +802,8 @@ impl Model {
                 ceiling: 0,
                 since_probe: 0,
                 since_low: PROBE_SPACING,
+                restored: None,
+                swings: 0,
                 // Under headroom, the runs after the first were whole windows.
                 debt: (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share),
             });
@@ -1140,6 +1153,9 @@ impl Window {
                     self.step *= 2.0;
                     self.eager = true;
                     if self.allowance >= self.ceiling {
+                        if self.ceiling > 0 {
+                            self.restored = Some(self.index);
+                        }
                         self.ceiling = 0;
                     }
                 } else if self.ceiling <= self.allowance {
@@ -1356,6 +1372,16 @@ impl Window {
                     return true;
                 }
                 let found = self.ok;
+                if found < self.allowance && self.restored == Some(self.index - 1) {
+                    // The window before got the old allowance back whole, and this one is
+                    // refused early again: a log's limit, counted over the client's own
+                    // sendings (a window sent faster than the one before it is refused), not
+                    // a window's. Once could be someone else's searches.
+                    self.swings += 1;
+                    if self.swings >= SWINGS {
+                        return true;
+                    }
+                }
                 if found < self.allowance {
                     // Lowered, or shared (in a window that probed upward too: it found less
                     // than the allowance, not the top above it): look for the rest again in
@@ -1370,6 +1396,9 @@ impl Window {
                         self.step = FIRST_PROBE_STEP;
                     }
                     if found >= self.ceiling {
+                        if self.ceiling > 0 {
+                            self.restored = Some(self.index);
+                        }
                         self.ceiling = 0;
                     }
                     self.eager = self.ceiling > found;
@@ -1824,6 +1853,38 @@ mod tests {
         assert!(per_window.values().all(|n| *n <= 1), "{refused:?}");
     }
 
+    /// A window lowered right after one whose upward probe got the old allowance back whole,
+    /// twice: the allowance swings with the client's own pace (a sliding log, which refuses
+    /// a window sent faster than the one before it), not a window's limit. A limiter letting
+    /// 20 and 5 through in turn shows the same evidence, and is learnt again; a limit lowered
+    /// for good is not.
+    #[test]
+    fn an_allowance_that_swings_back_and_forth_is_learnt_again() {
+        let relearnt = |limit: fn(i64) -> u64| {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            let (mut t, _) = drive(&mut model, 0.0, 200, window(20, 2.0));
+            assert_eq!(window_of(&model).0, 20);
+            let mut counts = (i64::MIN, 0);
+            for _ in 0..200 {
+                t = drive(&mut model, t, 1, |at| {
+                    let k = (at / 2.0).floor() as i64;
+                    if counts.0 != k {
+                        counts = (k, 0);
+                    }
+                    counts.1 += 1;
+                    counts.1 <= limit(k)
+                })
+                .0;
+                if matches!(model.state, State::Learning(_)) {
+                    return true;
+                }
+            }
+            false
+        };
+        assert!(relearnt(|k| if k % 2 == 0 { 20 } else { 5 }));
+        assert!(!relearnt(|_| 5));
+    }
+
     #[test]
     fn a_retry_after_pauses_for_exactly_that_and_teaches_nothing() {
         let mut model = Model::new(0.0, MAX_PAUSE);
@@ -2053,6 +2114,8 @@ mod tests {
             ceiling: 0,
             since_probe: 0,
             since_low: 0,
+            restored: None,
+            swings: 0,
             debt: 0.0,
         });
         model
