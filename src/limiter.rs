@@ -154,7 +154,7 @@ const MINUTE_RETRY: f64 = 1.0;
 pub const RATE_SAMPLES: usize = 32;
 /// Successes over which a gradual limiter's rate is measured between its first and last
 /// throttle, when they hold at least twice `RATE_SAMPLES`: paced `RATE_PROBE` above the rate,
-/// a throttle comes every 200 successes, and at 256 two seldom fell in it.
+/// a throttle comes every 200 successes (at 256, the buckets and logs gained less).
 const RATE_BASELINE: usize = 512;
 /// Successes under throttling enough to replace the first, rough estimate of a bucket's rate
 /// (measured at their paced sendings, a few are exact enough; each one more costs `429`s
@@ -387,11 +387,12 @@ struct Rate {
     quiet: u32,
     /// A throttle has measured the rate (or windows counted it).
     confirmed: bool,
-    /// Sendings of the last `RATE_BASELINE` successes, and of the refusals since the oldest.
+    /// Sendings of the last `RATE_BASELINE` successes, and of the refusals since the oldest
+    /// (at most as many: a server refusing everything grows nothing).
     baseline: VecDeque<f64>,
     refusals: VecDeque<f64>,
     /// The first rate came from too few successes to be an estimate: until a `429`, it
-    /// doubles each `RATE_FIRST_SAMPLES` successes.
+    /// rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes.
     guessed: bool,
     /// The rate was measured between throttles: a short sample holding one is no better.
     baselined: bool,
@@ -912,6 +913,9 @@ impl Rate {
         self.quiet = 0;
         self.guessed = false;
         if self.refusals.back().is_none_or(|&last| sent > last) {
+            if self.refusals.len() == RATE_BASELINE {
+                self.refusals.pop_front();
+            }
             self.refusals.push_back(sent);
         }
     }
@@ -2385,6 +2389,20 @@ mod tests {
         let passed = (5_000 - refused) as f64;
         assert!(passed / (t - from) > 4.95, "{passed} in {} s", t - from);
         assert!(refused < 50, "{refused} refused");
+    }
+
+    /// A server that refuses everything grows nothing: the refusals kept for measuring a
+    /// rate between throttles are bounded like its successes.
+    #[test]
+    fn a_rate_keeps_a_bounded_memory_of_refusals() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.state = State::Rate(Rate::new(5.0, false));
+        let (_, refused) = drive(&mut model, 0.0, 10_000, |_| false);
+        assert_eq!(refused.len(), 10_000);
+        let State::Rate(rate) = &model.state else {
+            unreachable!()
+        };
+        assert_eq!(rate.refusals.len(), RATE_BASELINE);
     }
 
     /// A rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose throttles
