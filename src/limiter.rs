@@ -2343,27 +2343,33 @@ mod tests {
         assert_eq!(lifts, 2);
     }
 
+    /// Paces `rate` against a bucket of 5 a second until a throttle measures it (within
+    /// `most` requests), then 500 more; returns the rate then.
+    fn measured_against_a_bucket(rate: Rate, most: usize) -> Rate {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.state = State::Rate(rate);
+        let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
+        let (mut t, mut sent) = (0.0, 0);
+        while !matches!(&model.state, State::Rate(r) if r.confirmed) {
+            t = drive(&mut model, t, 1, &mut bucket).0;
+            sent += 1;
+            assert!(sent < most, "no throttle: {model:?}");
+        }
+        drive(&mut model, t, 500, &mut bucket);
+        let State::Rate(rate) = model.state else {
+            unreachable!()
+        };
+        assert!((4.5..=5.5).contains(&rate.per_second), "{rate:?}");
+        rate
+    }
+
     #[test]
     fn a_rate_estimated_low_rises_fast_until_a_throttle_measures_it() {
         // Paced at a tenth of a bucket's 5 a second, never throttled: the step above the
         // rate doubles each `RATE_SAMPLES` successes (at most `RATE_PROBE_MAX`) until the
-        // bucket refuses one; measured then, the rate is probed at `RATE_PROBE` again.
-        let mut model = Model::new(0.0, MAX_PAUSE);
-        model.state = State::Rate(Rate::new(0.5, false));
-        let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
-        let confirmed = |model: &Model| matches!(&model.state, State::Rate(r) if r.confirmed);
-        let (mut t, mut sent) = (0.0, 0);
-        while !confirmed(&model) {
-            t = drive(&mut model, t, 1, &mut bucket).0;
-            sent += 1;
-            // At `RATE_PROBE` alone, about 7,000 successes.
-            assert!(sent < 1_000, "no throttle: {model:?}");
-        }
-        drive(&mut model, t, 500, &mut bucket);
-        let State::Rate(rate) = &model.state else {
-            unreachable!()
-        };
-        assert!((4.5..=5.5).contains(&rate.per_second), "{rate:?}");
+        // bucket refuses one; measured then, the rate is probed at `RATE_PROBE` again. At
+        // `RATE_PROBE` alone, it takes about 7,000 successes.
+        let rate = measured_against_a_bucket(Rate::new(0.5, false), 1_000);
         assert_eq!(rate.pace(1.0), rate.per_second * (1.0 + RATE_PROBE));
     }
 
@@ -2410,23 +2416,10 @@ mod tests {
     /// successes until a `429` measures it, not a tenth each `RATE_SAMPLES`.
     #[test]
     fn a_guessed_rate_rises_a_tenth_every_few_successes() {
-        let mut model = Model::new(0.0, MAX_PAUSE);
         let mut rate = Rate::new(0.5, false);
         rate.guessed = true;
-        model.state = State::Rate(rate);
-        let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
-        let (mut t, mut sent) = (0.0, 0);
-        while !matches!(&model.state, State::Rate(r) if r.confirmed) {
-            t = drive(&mut model, t, 1, &mut bucket).0;
-            sent += 1;
-            // 25 steps of a tenth: 100 successes, where the unguessed rate took 300.
-            assert!(sent < 150, "no throttle: {model:?}");
-        }
-        drive(&mut model, t, 500, &mut bucket);
-        let State::Rate(rate) = &model.state else {
-            unreachable!()
-        };
-        assert!((4.5..=5.5).contains(&rate.per_second), "{rate:?}");
+        // 25 steps of a tenth: 100 successes, where the unguessed rate took 300.
+        measured_against_a_bucket(rate, 150);
     }
 
     /// A first rate estimate that is too high is replaced by the rate measured under
