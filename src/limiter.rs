@@ -60,9 +60,10 @@
 //! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
 //! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
 //! below); a `429` before any success is a boundary predicted too early, kept as such. A
-//! lowering right after a window whose upward probe got the old allowance back whole, the
-//! `SWINGS`th time, is not a window's: a sliding log lets a window through as fast as the
-//! one a period before it and refuses one sent faster; learning starts over. In a
+//! lowering of a window probing upward right after a window whose upward probe got the old
+//! allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one before, is
+//! not a window's: a sliding log lets a window through as fast as the one a period before it
+//! and refuses one sent faster; learning starts over. In a
 //! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
 //! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
 //! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
@@ -89,12 +90,14 @@
 //! successes hold two `429`s at least twice [`RATE_SAMPLES`] successes apart, at the rate
 //! between the first and the last of those (a bucket is empty at each; over a few successes,
 //! a refused request's lost slot set the pace a few percent under the limit after each
-//! throttle), [`RATE_PROBE`] above it (so that it stays measured, and a
+//! throttle; until the last [`RATE_SAMPLES`], throttled `LOWERED_REFUSALS` times, go a
+//! tenth slower: a lowered limit, measured again from them), [`RATE_PROBE`] above it (so that it stays measured, and a
 //! raise shows); until a throttle has measured it, that step doubles each [`RATE_SAMPLES`]
 //! successes without a `429`, up to `RATE_PROBE_MAX` (a first estimate far too low rises in
 //! minutes, not hours). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
 //! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises by
-//! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes. Two runs of one or two tell no shape apart (a relearning that began
+//! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller
+//! says nothing of the limit). Two runs of one or two tell no shape apart (a relearning that began
 //! in a spent window): the learning takes a third. A **`Retry-After`** pauses every request
 //! until the time it names; while learning it adds nothing else, no boundary and no
 //! allowance. A pause longer than the client waits is not kept. Evidence that contradicts the
@@ -156,6 +159,10 @@ pub const RATE_SAMPLES: usize = 32;
 /// throttle, when they hold at least twice `RATE_SAMPLES`: paced `RATE_PROBE` above the rate,
 /// a throttle comes every 200 successes (at 256, the buckets and logs gained less).
 const RATE_BASELINE: usize = 512;
+/// Refusals among the last `RATE_SAMPLES` successes that, with those a tenth
+/// (`RATE_PROBE_MAX`) slower than the rate measured between throttles, show a lowered limit
+/// (paced `RATE_PROBE` above its rate, one falls among them at most).
+const LOWERED_REFUSALS: usize = 3;
 /// Successes under throttling enough to replace the first, rough estimate of a bucket's rate
 /// (measured at their paced sendings, a few are exact enough; each one more costs `429`s
 /// while the estimate is too high).
@@ -327,6 +334,10 @@ const MIN_ALLOWANCE: u64 = 3;
 /// Lowerings right after a window that got the allowance back whole that show a log, not
 /// a window: one can be the account's other users.
 const SWINGS: u32 = 2;
+/// Windows within which a swing must follow the one before to count with it: a log swings
+/// every other window, and a shared window's swings, from its others' varying share, came
+/// 59 windows apart.
+const SWING_GAP: i64 = 4;
 
 /// Bounds kept: the oldest gives the period its long baseline, the newest the phase.
 const BOUNDS_KEPT: usize = 8;
@@ -366,8 +377,9 @@ struct Window {
     since_low: u64,
     /// The window in which an upward probe got back the allowance a lowering took.
     restored: Option<i64>,
-    /// Lowerings right after such a window.
+    /// Lowerings, in windows probing upward, right after such a window; and the last one.
     swings: u32,
+    last_swing: i64,
     /// Under headroom, requests sent above the share in windows that had to be sent whole
     /// (the learning's, boundary and upward probes), which the next windows leave unsent.
     debt: f64,
@@ -394,6 +406,8 @@ struct Rate {
     /// The first rate came from too few successes to be an estimate: until a `429`, it
     /// rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes.
     guessed: bool,
+    /// The sending of the first of the `RATE_FIRST_SAMPLES` successes a guess rises after.
+    guess_from: f64,
     /// The rate was measured between throttles: a short sample holding one is no better.
     baselined: bool,
 }
@@ -805,6 +819,7 @@ impl Model {
                 since_low: PROBE_SPACING,
                 restored: None,
                 swings: 0,
+                last_swing: i64::MIN,
                 // Under headroom, the runs after the first were whole windows.
                 debt: (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share),
             });
@@ -903,6 +918,7 @@ impl Rate {
             baseline: VecDeque::new(),
             refusals: VecDeque::new(),
             guessed: false,
+            guess_from: f64::NEG_INFINITY,
             baselined: false,
         }
     }
@@ -942,8 +958,15 @@ impl Rate {
         if sent > self.last_throttle {
             self.quiet = self.quiet.saturating_add(1);
             // A guess says nothing of the limit: rise until a `429` says it (the samples at
-            // the slower pace would measure that pace).
-            if self.guessed && self.quiet.is_multiple_of(RATE_FIRST_SAMPLES as u32) {
+            // the slower pace would measure that pace), but only while the pace held the
+            // caller back: a caller slower than it says nothing either, and a guess rising
+            // past it ran away (5e20 a second after 2,000 slow successes).
+            let group = self.quiet % RATE_FIRST_SAMPLES as u32;
+            if group == 1 {
+                self.guess_from = sent;
+            }
+            let paced = sent - self.guess_from <= RATE_FIRST_SAMPLES as f64 / self.per_second;
+            if self.guessed && group == 0 && paced {
                 self.per_second *= 1.0 + RATE_PROBE_MAX;
                 self.passed.clear();
                 return;
@@ -960,6 +983,27 @@ impl Rate {
         let oldest = self.baseline.iter().copied().fold(f64::INFINITY, f64::min);
         while self.refusals.front().is_some_and(|&r| r < oldest) {
             self.refusals.pop_front();
+        }
+        // A lowered limit: the last successes, throttled `LOWERED_REFUSALS` times, went a
+        // tenth slower than the rate between throttles, which the old limit's throttles
+        // would hold for up to `RATE_BASELINE` successes. Measure from these on.
+        if self.baselined && self.passed.len() == RATE_SAMPLES {
+            let first = self
+                .passed
+                .iter()
+                .map(|p| p.0)
+                .fold(f64::INFINITY, f64::min);
+            let last = self
+                .passed
+                .iter()
+                .map(|p| p.0)
+                .fold(f64::NEG_INFINITY, f64::max);
+            let recent = (RATE_SAMPLES - 1) as f64 / (last - first).max(1e-6);
+            let refused = self.refusals.iter().filter(|&&r| r >= first).count();
+            if refused >= LOWERED_REFUSALS && recent < self.per_second * (1.0 - RATE_PROBE_MAX) {
+                self.refusals.retain(|&r| r >= first);
+                self.baselined = false;
+            }
         }
         // Between two throttles far enough apart, what passed is the rate exactly (to a
         // request), and every short sample after a throttle holds its lost slot.
@@ -1376,11 +1420,18 @@ impl Window {
                     return true;
                 }
                 let found = self.ok;
-                if found < self.allowance && self.restored == Some(self.index - 1) {
+                if found < self.allowance
+                    && self.probing_up
+                    && self.restored == Some(self.index - 1)
+                {
                     // The window before got the old allowance back whole, and this one is
                     // refused early again: a log's limit, counted over the client's own
                     // sendings (a window sent faster than the one before it is refused), not
                     // a window's. Once could be someone else's searches.
+                    if self.index.saturating_sub(self.last_swing) > SWING_GAP {
+                        self.swings = 0;
+                    }
+                    self.last_swing = self.index;
                     self.swings += 1;
                     if self.swings >= SWINGS {
                         return true;
@@ -2120,6 +2171,7 @@ mod tests {
             since_low: 0,
             restored: None,
             swings: 0,
+            last_swing: i64::MIN,
             debt: 0.0,
         });
         model
@@ -2420,6 +2472,61 @@ mod tests {
         rate.guessed = true;
         // 25 steps of a tenth: 100 successes, where the unguessed rate took 300.
         measured_against_a_bucket(rate, 150);
+    }
+
+    /// A limit halved under a rate measured between throttles: the throttles before it
+    /// would hold the old rate for up to `RATE_BASELINE` successes; the last `RATE_SAMPLES`,
+    /// throttled and a tenth slower, start the measure again.
+    #[test]
+    fn a_rate_measured_between_throttles_follows_a_lowered_limit() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.state = State::Rate(Rate::new(10.0, false));
+        let mut limit = 10.0;
+        let (mut tokens, mut last) = (10.0_f64, 0.0_f64);
+        let mut bucket = |at: f64, per_second: f64| {
+            tokens = (tokens + (at - last) * per_second).min(10.0);
+            last = at;
+            let passed = tokens >= 1.0;
+            if passed {
+                tokens -= 1.0;
+            }
+            passed
+        };
+        let mut t = drive(&mut model, 0.0, 3_000, |at| bucket(at, limit)).0;
+        assert!(matches!(&model.state, State::Rate(r) if r.baselined));
+        limit = 5.0;
+        let mut successes = 0;
+        while successes < 150 {
+            let (end, refused) = drive(&mut model, t, 1, |at| bucket(at, limit));
+            t = end;
+            successes += usize::from(refused.is_empty());
+        }
+        // Without: 7.3 a second, the old limit's throttles still in the span.
+        let State::Rate(rate) = &model.state else {
+            unreachable!()
+        };
+        assert!(rate.per_second < 5.3, "{rate:?}");
+    }
+
+    /// A guess rises only while the pace holds the caller back: a caller far slower than it
+    /// (one request every 2 s, a bucket allowing 5 a second) says nothing of the limit, and
+    /// rising each few successes regardless took the guess to 1.4e4 a second.
+    #[test]
+    fn a_guess_does_not_rise_past_a_slower_caller() {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let mut rate = Rate::new(1.0, false);
+        rate.guessed = true;
+        model.state = State::Rate(rate);
+        let mut t = 0.0;
+        for _ in 0..400 {
+            let ticket = model.try_send(d(t)).unwrap();
+            t += 2.0;
+            model.answered(ticket, d(t), Answer::Passed);
+        }
+        let State::Rate(rate) = &model.state else {
+            unreachable!()
+        };
+        assert!(rate.per_second < 2.0, "{rate:?}");
     }
 
     /// A first rate estimate that is too high is replaced by the rate measured under
