@@ -960,7 +960,7 @@ impl Rate {
             // A guess says nothing of the limit: rise until a `429` says it (the samples at
             // the slower pace would measure that pace), but only while the pace held the
             // caller back: a caller slower than it says nothing either, and a guess rising
-            // past it ran away (5e20 a second after 2,000 slow successes).
+            // past it ran away (1.4e4 a second after 400 slow successes).
             let group = self.quiet % RATE_FIRST_SAMPLES as u32;
             if group == 1 {
                 self.guess_from = sent;
@@ -987,21 +987,16 @@ impl Rate {
         // A lowered limit: the last successes, throttled `LOWERED_REFUSALS` times, went a
         // tenth slower than the rate between throttles, which the old limit's throttles
         // would hold for up to `RATE_BASELINE` successes. Measure from these on.
+        let first_sent = self
+            .passed
+            .iter()
+            .map(|p| p.0)
+            .fold(f64::INFINITY, f64::min);
         if self.baselined && self.passed.len() == RATE_SAMPLES {
-            let first = self
-                .passed
-                .iter()
-                .map(|p| p.0)
-                .fold(f64::INFINITY, f64::min);
-            let last = self
-                .passed
-                .iter()
-                .map(|p| p.0)
-                .fold(f64::NEG_INFINITY, f64::max);
-            let recent = (RATE_SAMPLES - 1) as f64 / (last - first).max(1e-6);
-            let refused = self.refusals.iter().filter(|&&r| r >= first).count();
+            let recent = (RATE_SAMPLES - 1) as f64 / self.span(|p| p.0);
+            let refused = self.refusals.iter().filter(|&&r| r >= first_sent).count();
             if refused >= LOWERED_REFUSALS && recent < self.per_second * (1.0 - RATE_PROBE_MAX) {
-                self.refusals.retain(|&r| r >= first);
+                self.refusals.retain(|&r| r >= first_sent);
                 self.baselined = false;
             }
         }
@@ -1018,11 +1013,6 @@ impl Rate {
             }
         }
         let n = self.passed.len();
-        let first_sent = self
-            .passed
-            .iter()
-            .map(|p| p.0)
-            .fold(f64::INFINITY, f64::min);
         // Throttled during the samples: the limiter set the rate (measured from as few as
         // `RATE_FIRST_SAMPLES` while the first estimate stands: it is rough). Else the pace
         // did, and the limit is at least that.
@@ -1037,18 +1027,20 @@ impl Rate {
         // each percent above is as many `429`s); answers overtake each other, so the
         // sendings are not in order. Unthrottled, at the answers: the limit is at least what
         // came back.
-        let span = |at: fn(&(f64, f64)) -> f64| {
-            let first = self.passed.iter().map(at).fold(f64::INFINITY, f64::min);
-            let last = self.passed.iter().map(at).fold(f64::NEG_INFINITY, f64::max);
-            (last - first).max(1e-6)
-        };
         self.measured = true;
         self.confirmed |= throttled;
         self.per_second = if throttled {
-            (n - 1) as f64 / span(|p| p.0)
+            (n - 1) as f64 / self.span(|p| p.0)
         } else {
-            self.per_second.max((n - 1) as f64 / span(|p| p.1))
+            self.per_second.max((n - 1) as f64 / self.span(|p| p.1))
         };
+    }
+
+    /// The time the last successes' sendings (or answers) span.
+    fn span(&self, at: fn(&(f64, f64)) -> f64) -> f64 {
+        let first = self.passed.iter().map(at).fold(f64::INFINITY, f64::min);
+        let last = self.passed.iter().map(at).fold(f64::NEG_INFINITY, f64::max);
+        (last - first).max(1e-6)
     }
 }
 
@@ -1516,8 +1508,27 @@ mod tests {
         (t, refused)
     }
 
+    /// A model paced at `rate`.
+    fn paced_at(rate: Rate) -> Model {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.state = State::Rate(rate);
+        model
+    }
+
+    fn rate_of(model: &Model) -> &Rate {
+        match &model.state {
+            State::Rate(rate) => rate,
+            other => panic!("not a rate: {other:?}"),
+        }
+    }
+
     /// A fixed window of `limit` per `period`, aligned to time 0, every request counted.
     fn window(limit: u64, period: f64) -> impl FnMut(f64) -> bool {
+        windows(period, move |_| limit)
+    }
+
+    /// Fixed windows of `period` whose `k`th lets `limit(k)` through.
+    fn windows(period: f64, limit: impl Fn(i64) -> u64) -> impl FnMut(f64) -> bool {
         let mut current = (i64::MIN, 0);
         move |at| {
             let k = (at / period).floor() as i64;
@@ -1525,7 +1536,7 @@ mod tests {
                 current = (k, 0);
             }
             current.1 += 1;
-            current.1 <= limit
+            current.1 <= limit(k)
         }
     }
 
@@ -1919,17 +1930,9 @@ mod tests {
             let mut model = Model::new(0.0, MAX_PAUSE);
             let (mut t, _) = drive(&mut model, 0.0, 200, window(20, 2.0));
             assert_eq!(window_of(&model).0, 20);
-            let mut counts = (i64::MIN, 0);
+            let mut server = windows(2.0, limit);
             for _ in 0..200 {
-                t = drive(&mut model, t, 1, |at| {
-                    let k = (at / 2.0).floor() as i64;
-                    if counts.0 != k {
-                        counts = (k, 0);
-                    }
-                    counts.1 += 1;
-                    counts.1 <= limit(k)
-                })
-                .0;
+                t = drive(&mut model, t, 1, &mut server).0;
                 if matches!(model.state, State::Learning(_)) {
                     return true;
                 }
@@ -2398,8 +2401,7 @@ mod tests {
     /// Paces `rate` against a bucket of 5 a second until a throttle measures it (within
     /// `most` requests), then 500 more; returns the rate then.
     fn measured_against_a_bucket(rate: Rate, most: usize) -> Rate {
-        let mut model = Model::new(0.0, MAX_PAUSE);
-        model.state = State::Rate(rate);
+        let mut model = paced_at(rate);
         let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
         let (mut t, mut sent) = (0.0, 0);
         while !matches!(&model.state, State::Rate(r) if r.confirmed) {
@@ -2431,8 +2433,7 @@ mod tests {
     /// each throttle (4.80 a second here).
     #[test]
     fn a_throttled_rate_is_measured_between_throttles_over_many_successes() {
-        let mut model = Model::new(0.0, MAX_PAUSE);
-        model.state = State::Rate(Rate::new(5.0, false));
+        let mut model = paced_at(Rate::new(5.0, false));
         let mut bucket = bucket(5.0, 5.0, 1.0, 0.0);
         let mut t = drive(&mut model, 0.0, 2_000, &mut bucket).0;
         let (from, mut refused, mut lowest) = (t, 0, f64::INFINITY);
@@ -2453,13 +2454,10 @@ mod tests {
     /// rate between throttles are bounded like its successes.
     #[test]
     fn a_rate_keeps_a_bounded_memory_of_refusals() {
-        let mut model = Model::new(0.0, MAX_PAUSE);
-        model.state = State::Rate(Rate::new(5.0, false));
+        let mut model = paced_at(Rate::new(5.0, false));
         let (_, refused) = drive(&mut model, 0.0, 10_000, |_| false);
         assert_eq!(refused.len(), 10_000);
-        let State::Rate(rate) = &model.state else {
-            unreachable!()
-        };
+        let rate = rate_of(&model);
         assert_eq!(rate.refusals.len(), RATE_BASELINE);
     }
 
@@ -2479,8 +2477,7 @@ mod tests {
     /// throttled and a tenth slower, start the measure again.
     #[test]
     fn a_rate_measured_between_throttles_follows_a_lowered_limit() {
-        let mut model = Model::new(0.0, MAX_PAUSE);
-        model.state = State::Rate(Rate::new(10.0, false));
+        let mut model = paced_at(Rate::new(10.0, false));
         let mut limit = 10.0;
         let (mut tokens, mut last) = (10.0_f64, 0.0_f64);
         let mut bucket = |at: f64, per_second: f64| {
@@ -2502,9 +2499,7 @@ mod tests {
             successes += usize::from(refused.is_empty());
         }
         // Without: 7.3 a second, the old limit's throttles still in the span.
-        let State::Rate(rate) = &model.state else {
-            unreachable!()
-        };
+        let rate = rate_of(&model);
         assert!(rate.per_second < 5.3, "{rate:?}");
     }
 
@@ -2513,19 +2508,16 @@ mod tests {
     /// rising each few successes regardless took the guess to 1.4e4 a second.
     #[test]
     fn a_guess_does_not_rise_past_a_slower_caller() {
-        let mut model = Model::new(0.0, MAX_PAUSE);
         let mut rate = Rate::new(1.0, false);
         rate.guessed = true;
-        model.state = State::Rate(rate);
+        let mut model = paced_at(rate);
         let mut t = 0.0;
         for _ in 0..400 {
             let ticket = model.try_send(d(t)).unwrap();
             t += 2.0;
             model.answered(ticket, d(t), Answer::Passed);
         }
-        let State::Rate(rate) = &model.state else {
-            unreachable!()
-        };
+        let rate = rate_of(&model);
         assert!(rate.per_second < 2.0, "{rate:?}");
     }
 
