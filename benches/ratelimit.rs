@@ -1,5 +1,5 @@
-//! Large exports against rate limits: the client's limiter model (`src/limiter.rs`, the same
-//! file, included below) run against simulated limiters in virtual time, then the whole
+//! Large exports against rate limits: the client's limiter model (`src/limiter/`, the same
+//! files, included below) run against simulated limiters in virtual time, then the whole
 //! client against the sandbox's limiter over real loopback sockets.
 //!
 //! **Simulation.** Deterministic from `SEED`; a run takes milliseconds. Each scenario exports
@@ -25,7 +25,7 @@
 //! low byte is `n`.
 
 #[allow(dead_code)]
-#[path = "../src/limiter.rs"]
+#[path = "../src/limiter/mod.rs"]
 mod limiter;
 
 use std::{

@@ -1,0 +1,178 @@
+//! The learning: a throttle's probes for its lift, and the shape two lifts show.
+
+use super::*;
+
+/// Each gap between two probes of a throttle is this many times the last: an exponential search.
+pub(super) const PROBE_GROWTH: f64 = 2.0;
+/// A run after a lift that got less than this share of the run before: capacity returns
+/// gradually (a bucket), not in a window's lump.
+pub(super) const GRADUAL: f64 = 0.5;
+/// A period the learning's lifts bound no better than this share of it takes one more lift.
+pub(super) const PERIOD_SLACK: f64 = 0.5;
+/// Lifts the learning takes at most.
+pub(super) const LIFTS_MAX: usize = 3;
+/// Periods (seconds) of the windows on the clock a throttle's probes try first, in order: a
+/// limiter keyed on `epoch_seconds / period` (Rack::Attack) lifts on a multiple of its period.
+pub(super) const CLOCK_PERIODS: [f64; 15] = [
+    1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
+];
+/// The window the upstream server (Chatwoot's Rack::Attack) is known to key searches on, one
+/// of `CLOCK_PERIODS`; LiveDesk's documentation says nothing of rate limits.
+pub(super) const MINUTE: f64 = 60.0;
+/// Seconds after the minute's boundary a refused probe there is tried again: a client clock
+/// ahead of the server's by as little as 0.1 s probes before the server's minute. A second
+/// covers clocks kept by NTP many times over and costs one refused probe a throttle at most;
+/// a clock further ahead is not found by it (measured: 1.5 s ahead runs at 0.24).
+pub(super) const MINUTE_RETRY: f64 = 1.0;
+
+/// What the learning has seen: the runs between throttles, and the lifts that ended them.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Learning {
+    /// Successes of each finished run.
+    pub(super) runs: Vec<u64>,
+    /// Each lift's bounds.
+    pub(super) lifts: Vec<(f64, f64)>,
+    pub(super) run_ok: u64,
+    pub(super) run_out: u64,
+    /// Successes, during a `Retry-After` pause, of requests sent after the refused one: the
+    /// window they passed in is the next run's.
+    pub(super) next_run: u64,
+    /// A lift came at the end of a `Retry-After` pause, up to a second past its boundary.
+    pub(super) blurred: bool,
+    pub(super) throttle: Option<Throttle>,
+}
+
+/// A throttle under way: its last refusal and its next probe.
+#[derive(Clone, Debug)]
+pub(super) struct Throttle {
+    pub(super) last_fail: f64,
+    pub(super) next: f64,
+    pub(super) gap: f64,
+    pub(super) out: bool,
+    /// The next of `CLOCK_PERIODS` whose boundary on the clock a probe tries.
+    pub(super) clock_tried: usize,
+    /// The minute's boundary was tried a second time.
+    pub(super) minute_retried: bool,
+}
+
+/// When a throttle's next probe goes after one refused at `now`: at the next boundary on the
+/// clock of the next period of `CLOCK_PERIODS` not yet tried (the one before was refuted),
+/// or, with no clock or none left, `gap` later; but once a throttle, a probe refused at a
+/// minute's boundary goes again `MINUTE_RETRY` after it.
+pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
+    let tried = &mut throttle.clock_tried;
+    // A probe at a minute's boundary was just refused: the upstream server's known window,
+    // the first hypothesis, is tried once more a little later, in case this machine's clock is ahead
+    // of the server's (the minute's next boundary would find two windows as one).
+    if let Some(clock) = clock
+        && *tried > 0
+        && !throttle.minute_retried
+    {
+        let period = CLOCK_PERIODS[*tried - 1];
+        let probed = ((now + clock) / period).floor() * period;
+        // Whole seconds times whole seconds: exact, and so is the remainder.
+        if probed.rem_euclid(MINUTE) == 0.0 {
+            throttle.minute_retried = true;
+            return (probed - clock + MINUTE_RETRY).max(now);
+        }
+    }
+    let gap = throttle.gap;
+    match (clock, CLOCK_PERIODS.get(*tried)) {
+        (Some(clock), Some(period)) => {
+            *tried += 1;
+            ((now + clock) / period).floor() * period + period - clock
+        }
+        _ => now + gap,
+    }
+}
+
+impl Model {
+    /// Two lifts: the shape, from the second run against the first.
+    pub(super) fn learnt(&mut self, now: f64) {
+        let State::Learning(l) = &self.state else {
+            return;
+        };
+        // A run of exactly twice the one before passed the serial phase whole and was refused
+        // at its end: it crossed a boundary unseen, and holds two windows (a short run before
+        // it, from a late start or a window others had spent, is exactly half only by chance).
+        let crossed =
+            |j: usize| j > 0 && l.runs[j - 1] >= MIN_ALLOWANCE && l.runs[j] == 2 * l.runs[j - 1];
+        let (first, mut second) = (l.runs[l.runs.len() - 2], l.runs[l.runs.len() - 1]);
+        if crossed(l.runs.len() - 1) {
+            second /= 2;
+        }
+        let b = l.lifts[l.lifts.len() - 1];
+        let window = second >= 2 && second as f64 >= GRADUAL * first as f64;
+        // Each lift bounds a boundary, one window after the one before (two, after a run that
+        // crossed one).
+        let mut k = -1;
+        let bounds: Vec<Bound> = l
+            .lifts
+            .iter()
+            .enumerate()
+            .map(|(j, &(lo, hi))| {
+                k += if crossed(j) { 2 } else { 1 };
+                Bound { k, lo, hi }
+            })
+            .collect();
+        let (w_lo, w_hi) = period(&bounds);
+        if window
+            && l.blurred
+            && l.lifts.len() < LIFTS_MAX
+            && w_hi - w_lo > PERIOD_SLACK * (w_lo + w_hi) / 2.0
+        {
+            // Lifts blurred (a `Retry-After` in whole seconds waits up to a second past the
+            // boundary) leave the period unknown: one more throttle bounds it again.
+            return;
+        }
+        if first.max(second) < MIN_ALLOWANCE && l.lifts.len() < LIFTS_MAX {
+            // Runs of one or two tell no shape apart (a relearning started in a spent
+            // window): one more throttle.
+            return;
+        }
+        if window && w_lo > w_hi {
+            // Lifts that no period fits: not a window's.
+            self.relearn();
+            return;
+        }
+        let last = bounds[bounds.len() - 1].k;
+        self.epoch += 1;
+        if window {
+            self.state = State::Window(Window {
+                allowance: second,
+                exact: true,
+                bounds,
+                index: last,
+                sent: 1,
+                ok: 1,
+                out: 0,
+                hit: None,
+                hit_said: false,
+                carry: (0, 0),
+                probed_boundary: last,
+                probe_out: false,
+                probing_up: false,
+                step: FIRST_PROBE_STEP,
+                eager: false,
+                ceiling: 0,
+                since_probe: 0,
+                since_low: PROBE_SPACING,
+                restored: None,
+                swings: 0,
+                last_swing: i64::MIN,
+                // Under headroom, the runs after the first were whole windows.
+                debt: (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share),
+            });
+        } else {
+            // A bucket is empty at each throttle: what passed between the first and the last
+            // is its rate times the time between them (not until the lift: the wait for it,
+            // long when probes wait for the clock's boundaries, sent nothing but the probe).
+            let since = self.first_throttle.unwrap_or(now);
+            let passed = self.ok_since_first.saturating_sub(1).max(1);
+            let per_second = passed as f64 / (b.0 - since).max(1e-3);
+            let mut rate = Rate::new(per_second, false);
+            rate.guessed = passed < RATE_FIRST_SAMPLES as u64;
+            self.state = State::Rate(rate);
+        }
+    }
+}

@@ -1,0 +1,623 @@
+//! A model of the server's rate limiter: a pure state machine, fed what happened (a request
+//! sent, answered, throttled with or without `Retry-After`) and the time, that says when the
+//! next request may go. No I/O and no clock of its own: the client's async shell
+//! (`pacer.rs`) drives it with tokio's clock, and `benches/ratelimit.rs` includes this very
+//! module (`#[path]`) to drive it in virtual time against simulated limiters. It depends on
+//! nothing but `std`, so that it can be included there. This file holds the model and its
+//! events; `learning.rs` the throttle's probes and the shape two lifts show, `window.rs` a
+//! fixed window, `rate.rs` a measured rate.
+//!
+//! **The algorithm.** Until the first `429` every request goes at once. A `429` starts a
+//! *throttle* (a success of a request still in flight ends it, and the next refusal starts it
+//! again): nothing is sent but one probe at a time, the first one a smoothed round trip
+//! later (capacity that returns gradually shows in it); when the model knows the clock
+//! ([`Model::aligned_to`]), each next one at the next boundary on the clock of a window of
+//! the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a window keyed on
+//! `epoch_seconds / period` lifts on a multiple of its period, and each refused probe refutes
+//! one period; a refused probe at a minute's boundary, the window the upstream server is
+//! known to key on, is tried once more `MINUTE_RETRY` later, for a client clock ahead of the
+//! server's), and otherwise twice
+//! as late as the one before (the lift is found in as many probes as the doubling needs to
+//! reach it, whatever the window's length); after a
+//! `Retry-After`, exactly when the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
+//! between the last request refused and that probe's answer. The successes of requests sent
+//! between two throttles form a *run* (during a `Retry-After` pause, a request in flight sent
+//! after the refused one that passes counts in the next run: it passed in the next window;
+//! one sent before it counts in the refused one's run, even after the pause). After the
+//! first lift the client sends freely again (as many at once as its callers ask) until it
+//! has sent as many as the first run got (those in flight counted), then one at a time up to
+//! twice that (past it, the first run was short of a window: others had spent most of it),
+//! so that the second throttle refuses one request, not every one in flight; its lift
+//! ends the learning, unless lifts at the ends of `Retry-After` pauses (whole seconds: up to
+//! one past the boundary) bound the period no better than `PERIOD_SLACK` of it, when a third
+//! lift is taken. If the run between the last two lifts got at least half of
+//! what the run before got, capacity comes back in a lump at each lift: a **fixed window**, whose
+//! allowance is that run (a full window: the first may have started late in one) and whose
+//! boundaries are `B(k) = B(0) + k·W`. A run of exactly twice the one before (of at least
+//! `MIN_ALLOWANCE`) crossed a boundary the probes missed: it holds two windows, so the
+//! allowance is half of it and its lift bounds the boundary two windows after the last.
+//! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo`
+//! was refused, one answered at `hi` passed); the period's bounds are what every pair of
+//! those intervals allows, and each boundary is predicted as an interval from them. `BOUNDS_KEPT` are kept: the first (the longest
+//! baseline), the newest, the last from above and the last from below, and the most recent
+//! others. In a window known to have begun (its boundary's upper
+//! bound is past) the allowance, times the headroom setting, is **spread evenly** from that
+//! bound to the next boundary's lower bound less a round trip, so that no request can land
+//! in the next window. When the next boundary's interval is wider than an eighth of the
+//! period, one probe at its middle halves it (at most one probe, so one `429`, a window; a
+//! window due for one postpones its upward probe, below, to the next). A window a `429`
+//! already spent probes only after a lowering (the windows of a shared limit all end spent,
+//! and a boundary never probed again drifts until whole windows go unused), only for a
+//! boundary known to worse than a quarter of the period, and never after a `Retry-After`,
+//! which bounds it already. Under headroom no window is spent to its allowance, and a probe
+//! that passes in a window with room left says nothing: a window whose boundary must be
+//! probed sends its whole allowance (without it the phase drifts, and `429`s at the
+//! mispredicted boundaries wore the allowance down to a quarter), and what such windows, the
+//! learning's and upward probes take above the share is a debt the next windows repay, each
+//! leaving at most its own headroom more unsent (and at most half its share), so that the
+//! share holds over the export.
+//! A `429` in a window that had let some requests through, fewer than the allowance, is a
+//! lower allowance (the limit was lowered, or someone else shares it; in a window probing
+//! upward too): the allowance becomes what passed, and nothing
+//! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
+//! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
+//! below); a `429` before any success is a boundary predicted too early, kept as such. A
+//! lowering of a window probing upward right after a window whose upward probe got the old
+//! allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one before, is
+//! not a window's: a sliding log lets a window through as fast as the one a period before it
+//! and refuses one sent faster; learning starts over. In a
+//! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
+//! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
+//! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
+//! than the allowance (the step doubling while probes find more), or, after a lowering, the
+//! allowance it had before (a limit lowered for a while, or a share someone else took, comes
+//! back whole); they run in each window while below that or while they find more, and
+//! otherwise once in [`PROBE_SPACING`] requests. A lower bound is a refusal, and a refusal
+//! can be the client's own doing (a sliding log counting what it sent a period before, a
+//! window's requests spilled into the next), which nothing sent later refutes: in the first
+//! window after the learning and then once in [`PROBE_SPACING`] requests, a window spent
+//! to its allowance without a `429`, whose next boundary needs no probe, sends one an eighth
+//! of a period (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's
+//! lower bound (none once it could arrive past the bound, where a pass says nothing). A
+//! window refuses it (the window's one `429`); if it passes, the bounds were wrong, and
+//! learning starts over (a log's relearning mostly finds capacity returning gradually: a
+//! rate; every simulated start did, not every run over loopback). If
+//! instead the second run got less than half of the first, capacity returns gradually (a
+//! **token bucket** or a sliding window): the client paces at the rate that passed between the
+//! first and the last throttle (a bucket is empty at each), then at the rate of the last
+//! [`RATE_SAMPLES`] successes (of `RATE_FIRST_SAMPLES`, under throttling, the first time:
+//! the first estimate is rough; a rate a window turned into was counted over whole windows
+//! and is not), measured, when throttled, at their sendings (the pace spaces them evenly;
+//! the round trip's jitter scatters their answers), and once the last `RATE_BASELINE`
+//! successes hold two `429`s at least twice [`RATE_SAMPLES`] successes apart, at the rate
+//! between the first and the last of those (a bucket is empty at each; over a few successes,
+//! a refused request's lost slot set the pace a few percent under the limit after each
+//! throttle; until the last [`RATE_SAMPLES`], throttled `LOWERED_REFUSALS` times, go a
+//! tenth slower: a lowered limit, measured again from them), [`RATE_PROBE`] above it (so that it stays measured, and a
+//! raise shows); until a throttle has measured it, that step doubles each [`RATE_SAMPLES`]
+//! successes without a `429`, up to `RATE_PROBE_MAX` (a first estimate far too low rises in
+//! minutes, not hours). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
+//! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises by
+//! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller
+//! says nothing of the limit). Two runs of one or two tell no shape apart (a relearning that began
+//! in a spent window): the learning takes a third. A **`Retry-After`** pauses every request
+//! until the time it names; while learning it adds nothing else, no boundary and no
+//! allowance. A pause longer than the client waits is not kept. Evidence that contradicts the
+//! boundaries (no period fits them all) drops the oldest; when fewer than two remain,
+//! learning starts over.
+//!
+//! **Why spread, not burst.** In a fixed window the allowance can be sent at once or spread:
+//! the window lets the same number through either way. Spreading is chosen for the account's
+//! other users: the count reaches the limit only at the window's end, so their searches
+//! during the window pass, and it is this client's last request that meets the `429` (and
+//! lowers its allowance for the next windows), not theirs. Bursting would spend the window in
+//! its first seconds and refuse them for the rest of it.
+
+use std::{collections::VecDeque, time::Duration};
+
+mod learning;
+mod rate;
+#[cfg(test)]
+mod tests;
+mod window;
+
+use learning::*;
+use rate::*;
+use window::*;
+
+/// Weight of a new round trip in the smoothed one (RFC 6298's α, as TCP uses it).
+const RTT_GAIN: f64 = 0.125;
+/// Weight of a new deviation in the smoothed deviation (RFC 6298's β).
+const RTT_DEV_GAIN: f64 = 0.25;
+/// A round trip is taken to last at most the smoothed one and this many deviations (RFC 6298's K).
+const RTT_DEVS: f64 = 4.0;
+/// Seconds a `Retry-After` date may be early, read with a client's clock that is off.
+const RETRY_AFTER_SKEW: f64 = 0.25;
+
+/// What an answer says about the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The request counted and passed (any answer but a `429` or a failure).
+    Passed,
+    /// A `429`, with the server's `Retry-After` as a wait from the answer (a date converted).
+    Throttled(Option<Duration>),
+    /// No answer, a `5xx` or a `408`: nothing about the limit.
+    Failed,
+}
+
+/// Why a request may not go yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Not before this time.
+    Until(Duration),
+    /// Not before an answer in flight has come back (a probe is out).
+    Answer,
+}
+
+/// The shape the model has found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shape {
+    /// Nothing learnt yet (no throttle, or the lifts so far tell no shape).
+    Unknown,
+    /// A fixed window: `allowance` requests each `period`.
+    Window {
+        /// Requests a window lets through.
+        allowance: u64,
+        /// The window's length.
+        period: Duration,
+    },
+    /// Capacity returning gradually, at `per_second`.
+    Rate {
+        /// Requests a second.
+        per_second: f64,
+    },
+    /// A rate set by the user, kept as it is.
+    Fixed {
+        /// Requests a second.
+        per_second: f64,
+    },
+}
+
+/// What the model knows, for reports and progress displays.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Snapshot {
+    /// The limiter's shape and numbers.
+    pub shape: Shape,
+    /// Requests a second the client runs at from now on (headroom applied), once known.
+    pub pace: Option<f64>,
+    /// Waiting for a throttle to lift or a `Retry-After` to end.
+    pub throttled: bool,
+    /// Requests sent so far.
+    pub requests: u64,
+    /// `429`s answered so far.
+    pub throttles: u64,
+}
+
+/// A request the model let go: hand it back with its answer, or to [`Model::cancelled`].
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket {
+    sent: f64,
+    /// The learning run or the window the request was counted in.
+    slot: i64,
+    kind: Kind,
+    /// The model's state when it was sent: answers to an earlier state's requests only
+    /// update what does not depend on it.
+    epoch: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Paced or free.
+    Normal,
+    /// Finding when a throttle lifts.
+    Lift,
+    /// Halving the uncertainty of a window boundary.
+    Boundary,
+    /// Testing a boundary's lower bound: refused, it holds; passed, it was wrong.
+    Low,
+    /// Sent because the caller would wait no longer.
+    Forced,
+}
+
+/// The model. Times are durations since any origin the caller keeps fixed.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The share of the learnt limit used (1 − headroom).
+    share: f64,
+    /// Longest `Retry-After` kept as a pause, in seconds.
+    max_pause: f64,
+    /// Smoothed round trip and its deviation.
+    rtt: Option<(f64, f64)>,
+    pause_until: f64,
+    /// The last request's sending.
+    last_sent: f64,
+    requests: u64,
+    throttles: u64,
+    epoch: u64,
+    /// Seconds since the UNIX epoch at this model's time zero, when known: the clock that
+    /// windows are aligned to.
+    clock: Option<f64>,
+    /// The first `429`'s request's sending, and the successes of requests sent after it.
+    first_throttle: Option<f64>,
+    ok_since_first: u64,
+    state: State,
+}
+
+#[derive(Clone, Debug)]
+enum State {
+    Learning(Learning),
+    Window(Window),
+    Rate(Rate),
+}
+
+fn secs(t: Duration) -> f64 {
+    t.as_secs_f64()
+}
+
+/// A time to wait for, a nanosecond past its rounding up: woken at it, the caller finds it
+/// past, whatever the floating point made of it.
+fn at(t: f64) -> Duration {
+    // Far futures saturate, pasts are now, instead of panicking.
+    let nanos = (t.max(0.0) * 1e9).ceil() + 1.0;
+    if nanos >= u64::MAX as f64 {
+        Duration::MAX
+    } else {
+        Duration::from_nanos(nanos as u64)
+    }
+}
+
+impl Model {
+    /// A model with nothing learnt. `headroom` is the share of the learnt limit left unused
+    /// (0 to 0.9); `max_pause` the longest `Retry-After` honoured as a pause.
+    pub fn new(headroom: f64, max_pause: Duration) -> Self {
+        Self {
+            share: 1.0 - headroom.clamp(0.0, 0.9),
+            max_pause: secs(max_pause),
+            rtt: None,
+            pause_until: f64::NEG_INFINITY,
+            last_sent: f64::NEG_INFINITY,
+            requests: 0,
+            throttles: 0,
+            epoch: 0,
+            clock: None,
+            first_throttle: None,
+            ok_since_first: 0,
+            state: State::Learning(Learning::default()),
+        }
+    }
+
+    /// The model's time zero is `since_epoch` after the UNIX epoch: a throttle's probes try
+    /// the boundaries of windows aligned to the clock first (see `CLOCK_PERIODS`).
+    pub fn aligned_to(mut self, since_epoch: Duration) -> Self {
+        self.clock = Some(secs(since_epoch));
+        self
+    }
+
+    /// A model that paces at `per_second` and learns nothing (`Retry-After` still pauses it).
+    pub fn fixed(per_second: f64, max_pause: Duration) -> Self {
+        let mut model = Self::new(0.0, max_pause);
+        model.state = State::Rate(Rate::new(per_second, true));
+        model
+    }
+
+    /// A request may go now (its ticket), or when.
+    pub fn try_send(&mut self, now: Duration) -> Result<Ticket, Wait> {
+        let now = secs(now);
+        if now < self.pause_until {
+            return Err(Wait::Until(at(self.pause_until)));
+        }
+        if let State::Window(w) = &self.state
+            && now - self.last_sent > 2.0 * w.period().1
+            && w.phase_lost(now)
+        {
+            // Idle for long (or a clock that jumped): the period's small error, times the
+            // windows since, leaves the boundaries unknown. Learn them again.
+            self.relearn();
+        }
+        let rtt_hi = self.rtt_hi();
+        let share = self.share;
+        let (slot, kind) = match &mut self.state {
+            State::Learning(l) => {
+                if let Some(t) = &mut l.throttle {
+                    if t.out {
+                        return Err(Wait::Answer);
+                    }
+                    if now < t.next {
+                        return Err(Wait::Until(at(t.next)));
+                    }
+                    t.out = true;
+                    (l.runs.len() as i64, Kind::Lift)
+                } else {
+                    // Past as many as the run before got (a window's worth, unless it was
+                    // too few to be one), the run's end is near: one at a time, so that it
+                    // is one `429`, not one for each request in flight. Past twice as many,
+                    // the run before was short (a window others had spent, or begun late):
+                    // free again, or a window without a `429` would keep it serial.
+                    if l.run_out > 0
+                        && l.runs.last().is_some_and(|&before| {
+                            before >= MIN_ALLOWANCE
+                                && (before..2 * before).contains(&(l.run_ok + l.run_out))
+                        })
+                    {
+                        return Err(Wait::Answer);
+                    }
+                    l.run_out += 1;
+                    (l.runs.len() as i64, Kind::Normal)
+                }
+            }
+            State::Window(w) => match w.next_send(now, rtt_hi, share) {
+                Ok((slot, kind)) => (slot, kind),
+                Err(wait) => return Err(wait),
+            },
+            State::Rate(r) => {
+                let interval = 1.0 / r.pace(share);
+                if now < r.next {
+                    return Err(Wait::Until(at(r.next)));
+                }
+                // A slot taken late by a timer keeps the schedule, but a caller slower than the
+                // pace does not earn a burst for the slots it left: one slot of slack at most.
+                let slot = if r.next.is_finite() {
+                    r.next.max(now - interval)
+                } else {
+                    now
+                };
+                r.next = slot + interval;
+                (0, Kind::Normal)
+            }
+        };
+        Ok(self.ticket(now, slot, kind))
+    }
+
+    /// The caller sends without waiting any longer (its own deadline passed): counted, never
+    /// a probe.
+    pub fn force_send(&mut self, now: Duration) -> Ticket {
+        let slot = match &self.state {
+            State::Window(w) => w.index,
+            _ => -1,
+        };
+        self.ticket(secs(now), slot, Kind::Forced)
+    }
+
+    fn ticket(&mut self, now: f64, slot: i64, kind: Kind) -> Ticket {
+        self.requests += 1;
+        self.last_sent = now;
+        if let State::Window(w) = &mut self.state {
+            if kind == Kind::Normal && slot == w.index {
+                w.sent += 1;
+                w.out += 1;
+            }
+            w.since_probe += 1;
+            w.since_low += 1;
+        }
+        Ticket {
+            sent: now,
+            slot,
+            kind,
+            epoch: self.epoch,
+        }
+    }
+
+    /// A request let go was cancelled before its answer: it may still have counted.
+    pub fn cancelled(&mut self, ticket: Ticket) {
+        self.answered(ticket, Duration::from_secs_f64(ticket.sent), Answer::Failed);
+    }
+
+    /// Takes an answer into the model.
+    pub fn answered(&mut self, ticket: Ticket, now: Duration, answer: Answer) {
+        let now = secs(now).max(ticket.sent);
+        if answer != Answer::Failed {
+            self.observe_rtt(now - ticket.sent);
+        }
+        // `Retry-After: 0`, a date already past, or a pause longer than the client waits say
+        // nothing of when: a throttle like any other.
+        let answer = match answer {
+            Answer::Throttled(Some(wait)) if wait.is_zero() || secs(wait) > self.max_pause => {
+                Answer::Throttled(None)
+            }
+            other => other,
+        };
+        if let Answer::Throttled(wait) = answer {
+            self.throttles += 1;
+            self.first_throttle.get_or_insert(ticket.sent);
+            if let Some(wait) = wait {
+                self.pause_until = self.pause_until.max(now + secs(wait));
+            }
+        }
+        if answer == Answer::Passed && self.first_throttle.is_some_and(|f| ticket.sent > f) {
+            self.ok_since_first += 1;
+        }
+        let current = ticket.epoch == self.epoch;
+        let rtt = self.rtt_mean().unwrap_or(now - ticket.sent);
+        let rtt_hi = self.rtt_hi();
+        let pause_until = self.pause_until;
+        match &mut self.state {
+            State::Learning(l) => {
+                if !current {
+                    return;
+                }
+                if ticket.slot == l.runs.len() as i64 && ticket.kind == Kind::Normal {
+                    l.run_out = l.run_out.saturating_sub(1);
+                }
+                match answer {
+                    Answer::Passed => {
+                        // Only a probe shows a lift: a request in flight when the throttle
+                        // began may pass though sent after the refused one (answers overtake
+                        // each other), and say nothing of a lift.
+                        let lifted = ticket.kind == Kind::Lift && l.throttle.is_some();
+                        // Any success ends a throttle: a probe's is the lift; one of a request
+                        // in flight when the throttle began only sends the client on, and the
+                        // next request's `429` begins the throttle again from a later refusal.
+                        // (Measured: keeping the throttle instead made late starts in a
+                        // window fare worse, 0.92 efficiency at 100 a minute; not understood.)
+                        // Not during a `Retry-After` pause, though: nothing goes before it
+                        // ends, and the first request after it, the probe, is the lift (sent
+                        // freely instead, it carried the run over the boundary, and the
+                        // learning took two windows for one). Nor after it: only a probe's
+                        // success is the lift, and a success sent before the refused one
+                        // belongs to the run before it (a probe that failed is sent again).
+                        // A throttle that has waited for a pause since its last refusal.
+                        let paused = |t: &Throttle| pause_until > t.last_fail;
+                        let ended = if lifted || l.throttle.as_ref().is_some_and(|t| !paused(t)) {
+                            l.throttle.take()
+                        } else {
+                            None
+                        };
+                        if let (true, Some(t)) = (lifted, ended) {
+                            l.lifts.push((t.last_fail, now));
+                            l.blurred |= paused(&t);
+                            l.runs.push(l.run_ok);
+                            // The lift's request opens the next run.
+                            l.run_ok = 1 + std::mem::take(&mut l.next_run);
+                            l.run_out = 0;
+                            if l.lifts.len() >= 2 {
+                                self.learnt(now);
+                            }
+                        } else if let Some(t) = &l.throttle
+                            && ticket.sent > t.last_fail
+                        {
+                            l.next_run += 1;
+                        } else if ticket.slot == l.runs.len() as i64 {
+                            l.run_ok += 1;
+                        }
+                    }
+                    Answer::Throttled(wait) => {
+                        let next = if wait.is_some() { pause_until } else { now };
+                        let clock = self.clock;
+                        match &mut l.throttle {
+                            Some(t) => {
+                                t.last_fail = t.last_fail.max(ticket.sent);
+                                if ticket.kind == Kind::Lift {
+                                    t.out = false;
+                                    t.next = if wait.is_some() {
+                                        next
+                                    } else {
+                                        next_probe(clock, now, t)
+                                    };
+                                    t.gap *= PROBE_GROWTH;
+                                } else if wait.is_some() {
+                                    t.next = t.next.max(next);
+                                }
+                            }
+                            None if ticket.slot == l.runs.len() as i64 => {
+                                // The first probe goes a round trip later, whatever the
+                                // clock: capacity that returns gradually shows in it.
+                                let gap = rtt.max(1e-3);
+                                l.throttle = Some(Throttle {
+                                    last_fail: ticket.sent,
+                                    next: if wait.is_some() { next } else { now + gap },
+                                    gap: gap * PROBE_GROWTH,
+                                    out: false,
+                                    clock_tried: 0,
+                                    minute_retried: false,
+                                });
+                            }
+                            None => {}
+                        }
+                    }
+                    Answer::Failed => {
+                        if let (Kind::Lift, Some(t)) = (ticket.kind, &mut l.throttle) {
+                            t.out = false;
+                        }
+                    }
+                }
+            }
+            State::Window(w) => {
+                let before = w.allowance;
+                // A `Retry-After` says the boundary it waits for is past by then: a request
+                // sent at the pause's end would be answered, passed, a round trip later.
+                let said = match answer {
+                    Answer::Throttled(Some(wait)) => now + secs(wait) + RETRY_AFTER_SKEW + rtt_hi,
+                    _ => f64::INFINITY,
+                };
+                let relearn = w.answered(ticket, current, now, answer, said);
+                if relearn {
+                    self.relearn();
+                } else if w.allowance < MIN_ALLOWANCE {
+                    // A window of one or two is a pace, and one the boundaries can no longer
+                    // be told from: pace at the rate of the window it was.
+                    let (w_lo, w_hi) = w.period();
+                    let per_second = before as f64 / ((w_lo + w_hi) / 2.0).max(1e-3);
+                    self.epoch += 1;
+                    let mut rate = Rate::new(per_second, false);
+                    // Counted over whole windows, not a few successes: not a rough estimate
+                    // for a handful of throttled successes to replace.
+                    rate.measured = true;
+                    rate.confirmed = true;
+                    self.state = State::Rate(rate);
+                }
+            }
+            State::Rate(r) => match answer {
+                Answer::Passed => r.passed(ticket.sent, now),
+                Answer::Throttled(_) => r.throttled(ticket.sent),
+                Answer::Failed => {}
+            },
+        }
+    }
+
+    /// The evidence no longer fits a window: learn again from nothing (the round trip and the
+    /// clock are kept).
+    fn relearn(&mut self) {
+        self.epoch += 1;
+        self.first_throttle = None;
+        self.ok_since_first = 0;
+        self.state = State::Learning(Learning::default());
+    }
+
+    fn observe_rtt(&mut self, sample: f64) {
+        self.rtt = Some(match self.rtt {
+            None => (sample, sample / 2.0),
+            Some((mean, dev)) => (
+                mean + RTT_GAIN * (sample - mean),
+                dev + RTT_DEV_GAIN * ((sample - mean).abs() - dev),
+            ),
+        });
+    }
+
+    fn rtt_mean(&self) -> Option<f64> {
+        self.rtt.map(|(mean, _)| mean)
+    }
+
+    /// The longest a round trip is expected to take.
+    fn rtt_hi(&self) -> f64 {
+        self.rtt.map_or(0.0, |(mean, dev)| mean + RTT_DEVS * dev)
+    }
+
+    /// What the model knows now.
+    pub fn snapshot(&self, now: Duration) -> Snapshot {
+        let now = secs(now);
+        let (shape, pace) = match &self.state {
+            State::Learning(_) => (Shape::Unknown, None),
+            State::Window(w) => {
+                let (lo, hi) = period(&w.bounds);
+                let period = (lo + hi) / 2.0;
+                (
+                    Shape::Window {
+                        allowance: w.allowance,
+                        period: at(period),
+                    },
+                    Some((w.allowance as f64 * self.share).floor().max(1.0) / period),
+                )
+            }
+            State::Rate(r) if r.fixed => (
+                Shape::Fixed {
+                    per_second: r.per_second,
+                },
+                Some(r.per_second),
+            ),
+            State::Rate(r) => (
+                Shape::Rate {
+                    per_second: r.per_second,
+                },
+                Some(r.per_second * self.share.min(1.0)),
+            ),
+        };
+        let learning = matches!(&self.state, State::Learning(l) if l.throttle.is_some());
+        Snapshot {
+            shape,
+            pace,
+            throttled: now < self.pause_until || learning,
+            requests: self.requests,
+            throttles: self.throttles,
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Capacity returning gradually: a rate measured from successes and throttles.
+
+use super::*;
+
+/// Successes over which a gradual limiter's rate is measured.
+pub const RATE_SAMPLES: usize = 32;
+/// Successes over which a gradual limiter's rate is measured between its first and last
+/// throttle, when they hold at least twice `RATE_SAMPLES`: paced `RATE_PROBE` above the rate,
+/// a throttle comes every 200 successes (at 256, the buckets and logs gained less).
+pub(super) const RATE_BASELINE: usize = 512;
+/// Refusals among the last `RATE_SAMPLES` successes that, with those a tenth
+/// (`RATE_PROBE_MAX`) slower than the rate measured between throttles, show a lowered limit
+/// (paced `RATE_PROBE` above its rate, one falls among them at most).
+pub(super) const LOWERED_REFUSALS: usize = 3;
+/// Successes under throttling enough to replace the first, rough estimate of a bucket's rate
+/// (measured at their paced sendings, a few are exact enough; each one more costs `429`s
+/// while the estimate is too high).
+pub(super) const RATE_FIRST_SAMPLES: usize = 4;
+/// A gradual limiter is paced this much above its measured rate, so that it stays measured.
+pub const RATE_PROBE: f64 = 0.005;
+/// The most a gradual limiter is paced above its rate before a throttle has measured it: the
+/// step doubles each `RATE_SAMPLES` successes without a `429` (a first estimate far too low,
+/// from a relearning's few successes, would take hours to rise at `RATE_PROBE`). Each `429`
+/// after a burst runs out costs as much overshoot: at 25%, a bucket of 2 a second with a
+/// burst of 60 refused more than 2% of the export's requests.
+pub(super) const RATE_PROBE_MAX: f64 = 0.1;
+
+/// A rate learnt (or set): the pace, and the successes and refusals it is measured from.
+#[derive(Clone, Debug)]
+pub(super) struct Rate {
+    pub(super) per_second: f64,
+    pub(super) fixed: bool,
+    pub(super) next: f64,
+    /// The last successes' sendings and answers.
+    pub(super) passed: VecDeque<(f64, f64)>,
+    pub(super) last_throttle: f64,
+    /// The rate was measured (not the first estimate).
+    pub(super) measured: bool,
+    /// Successes since the last `429`.
+    pub(super) quiet: u32,
+    /// A throttle has measured the rate (or windows counted it).
+    pub(super) confirmed: bool,
+    /// Sendings of the last `RATE_BASELINE` successes, and of the refusals since the oldest
+    /// (at most as many: a server refusing everything grows nothing).
+    pub(super) baseline: VecDeque<f64>,
+    pub(super) refusals: VecDeque<f64>,
+    /// The first rate came from too few successes to be an estimate: until a `429`, it
+    /// rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes.
+    pub(super) guessed: bool,
+    /// The sending of the first of the `RATE_FIRST_SAMPLES` successes a guess rises after.
+    pub(super) guess_from: f64,
+    /// The rate was measured between throttles: a short sample holding one is no better.
+    pub(super) baselined: bool,
+}
+
+impl Rate {
+    pub(super) fn new(per_second: f64, fixed: bool) -> Self {
+        Self {
+            per_second,
+            fixed,
+            next: f64::NEG_INFINITY,
+            passed: VecDeque::with_capacity(RATE_SAMPLES),
+            last_throttle: f64::NEG_INFINITY,
+            measured: false,
+            quiet: 0,
+            confirmed: false,
+            baseline: VecDeque::new(),
+            refusals: VecDeque::new(),
+            guessed: false,
+            guess_from: f64::NEG_INFINITY,
+            baselined: false,
+        }
+    }
+
+    /// A `429` of a request sent at `sent`.
+    pub(super) fn throttled(&mut self, sent: f64) {
+        self.last_throttle = self.last_throttle.max(sent);
+        self.quiet = 0;
+        self.guessed = false;
+        if self.refusals.back().is_none_or(|&last| sent > last) {
+            if self.refusals.len() == RATE_BASELINE {
+                self.refusals.pop_front();
+            }
+            self.refusals.push_back(sent);
+        }
+    }
+
+    pub(super) fn pace(&self, share: f64) -> f64 {
+        if self.fixed {
+            self.per_second
+        } else if share < 1.0 {
+            self.per_second * share
+        } else if self.confirmed {
+            self.per_second * (1.0 + RATE_PROBE)
+        } else {
+            let doublings = (self.quiet / RATE_SAMPLES as u32).min(16);
+            let step = (RATE_PROBE * f64::from(1u32 << doublings)).min(RATE_PROBE_MAX);
+            self.per_second * (1.0 + step)
+        }
+    }
+
+    /// A success of a request sent at `sent`, answered at `now`.
+    pub(super) fn passed(&mut self, sent: f64, now: f64) {
+        if self.fixed {
+            return;
+        }
+        if sent > self.last_throttle {
+            self.quiet = self.quiet.saturating_add(1);
+            // A guess says nothing of the limit: rise until a `429` says it (the samples at
+            // the slower pace would measure that pace), but only while the pace held the
+            // caller back: a caller slower than it says nothing either, and a guess rising
+            // past it ran away (1.4e4 a second after 400 slow successes).
+            let group = self.quiet % RATE_FIRST_SAMPLES as u32;
+            if group == 1 {
+                self.guess_from = sent;
+            }
+            let paced = sent - self.guess_from <= RATE_FIRST_SAMPLES as f64 / self.per_second;
+            if self.guessed && group == 0 && paced {
+                self.per_second *= 1.0 + RATE_PROBE_MAX;
+                self.passed.clear();
+                return;
+            }
+        }
+        if self.passed.len() == RATE_SAMPLES {
+            self.passed.pop_front();
+        }
+        self.passed.push_back((sent, now));
+        if self.baseline.len() == RATE_BASELINE {
+            self.baseline.pop_front();
+        }
+        self.baseline.push_back(sent);
+        let oldest = self.baseline.iter().copied().fold(f64::INFINITY, f64::min);
+        while self.refusals.front().is_some_and(|&r| r < oldest) {
+            self.refusals.pop_front();
+        }
+        // A lowered limit: the last successes, throttled `LOWERED_REFUSALS` times, went a
+        // tenth slower than the rate between throttles, which the old limit's throttles
+        // would hold for up to `RATE_BASELINE` successes. Measure from these on.
+        let first_sent = self
+            .passed
+            .iter()
+            .map(|p| p.0)
+            .fold(f64::INFINITY, f64::min);
+        if self.baselined && self.passed.len() == RATE_SAMPLES {
+            let recent = (RATE_SAMPLES - 1) as f64 / self.span(|p| p.0);
+            let refused = self.refusals.iter().filter(|&&r| r >= first_sent).count();
+            if refused >= LOWERED_REFUSALS && recent < self.per_second * (1.0 - RATE_PROBE_MAX) {
+                self.refusals.retain(|&r| r >= first_sent);
+                self.baselined = false;
+            }
+        }
+        // Between two throttles far enough apart, what passed is the rate exactly (to a
+        // request), and every short sample after a throttle holds its lost slot.
+        if let (Some(&a), Some(&b)) = (self.refusals.front(), self.refusals.back()) {
+            let between = self.baseline.iter().filter(|&&s| a < s && s <= b).count();
+            if between >= 2 * RATE_SAMPLES {
+                self.measured = true;
+                self.confirmed = true;
+                self.baselined = true;
+                self.per_second = between as f64 / (b - a);
+                return;
+            }
+        }
+        let n = self.passed.len();
+        // Throttled during the samples: the limiter set the rate (measured from as few as
+        // `RATE_FIRST_SAMPLES` while the first estimate stands: it is rough). Else the pace
+        // did, and the limit is at least that.
+        let throttled = self.last_throttle >= first_sent;
+        if n < RATE_SAMPLES && !(throttled && n >= RATE_FIRST_SAMPLES && !self.measured)
+            || throttled && self.baselined
+        {
+            return;
+        }
+        // Throttled, the rate is measured at the sendings, which the pace spaces evenly (the
+        // answers, scattered by the round trip's jitter, would set it a few percent off, and
+        // each percent above is as many `429`s); answers overtake each other, so the
+        // sendings are not in order. Unthrottled, at the answers: the limit is at least what
+        // came back.
+        self.measured = true;
+        self.confirmed |= throttled;
+        self.per_second = if throttled {
+            (n - 1) as f64 / self.span(|p| p.0)
+        } else {
+            self.per_second.max((n - 1) as f64 / self.span(|p| p.1))
+        };
+    }
+
+    /// The time the last successes' sendings (or answers) span.
+    pub(super) fn span(&self, at: fn(&(f64, f64)) -> f64) -> f64 {
+        let first = self.passed.iter().map(at).fold(f64::INFINITY, f64::min);
+        let last = self.passed.iter().map(at).fold(f64::NEG_INFINITY, f64::max);
+        (last - first).max(1e-6)
+    }
+}

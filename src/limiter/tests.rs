@@ -1,0 +1,1101 @@
+//! The model driven event by event against limiters written as closures, without a clock.
+
+use super::*;
+
+const RTT: f64 = 0.01;
+const MAX_PAUSE: Duration = Duration::from_secs(180);
+
+fn d(t: f64) -> Duration {
+    Duration::from_secs_f64(t)
+}
+
+/// A sequential client (one request in flight, 10 ms round trips) sending `n` requests
+/// from `t` against `passes(arrival)`; returns the time it ended and the refused arrivals.
+fn drive(
+    model: &mut Model,
+    mut t: f64,
+    n: usize,
+    mut passes: impl FnMut(f64) -> bool,
+) -> (f64, Vec<f64>) {
+    let mut refused = Vec::new();
+    for _ in 0..n {
+        loop {
+            match model.try_send(d(t)) {
+                Ok(ticket) => {
+                    let arrival = t + RTT / 2.0;
+                    let passed = passes(arrival);
+                    if !passed {
+                        refused.push(arrival);
+                    }
+                    t += RTT;
+                    let answer = if passed {
+                        Answer::Passed
+                    } else {
+                        Answer::Throttled(None)
+                    };
+                    model.answered(ticket, d(t), answer);
+                    break;
+                }
+                Err(Wait::Until(at)) => {
+                    assert!(secs(at) > t, "told to wait for the past at {t}");
+                    t = secs(at);
+                }
+                Err(Wait::Answer) => panic!("nothing is in flight at {t}"),
+            }
+        }
+    }
+    (t, refused)
+}
+
+/// A model paced at `rate`.
+fn paced_at(rate: Rate) -> Model {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    model.state = State::Rate(rate);
+    model
+}
+
+fn rate_of(model: &Model) -> &Rate {
+    match &model.state {
+        State::Rate(rate) => rate,
+        other => panic!("not a rate: {other:?}"),
+    }
+}
+
+/// A fixed window of `limit` per `period`, aligned to time 0, every request counted.
+fn window(limit: u64, period: f64) -> impl FnMut(f64) -> bool {
+    windows(period, move |_| limit)
+}
+
+/// Fixed windows of `period` whose `k`th lets `limit(k)` through.
+fn windows(period: f64, limit: impl Fn(i64) -> u64) -> impl FnMut(f64) -> bool {
+    let mut current = (i64::MIN, 0);
+    move |at| {
+        let k = (at / period).floor() as i64;
+        if current.0 != k {
+            current = (k, 0);
+        }
+        current.1 += 1;
+        current.1 <= limit(k)
+    }
+}
+
+/// A token bucket of `burst`, refilled at `per_second` from `from` on, holding `tokens`
+/// at first.
+fn bucket(per_second: f64, burst: f64, mut tokens: f64, from: f64) -> impl FnMut(f64) -> bool {
+    let mut last = from;
+    move |at| {
+        tokens = (tokens + (at - last).max(0.0) * per_second).min(burst);
+        last = last.max(at);
+        tokens >= 1.0 && {
+            tokens -= 1.0;
+            true
+        }
+    }
+}
+
+fn window_of(model: &Model) -> (u64, f64) {
+    match model.snapshot(Duration::ZERO).shape {
+        Shape::Window { allowance, period } => (allowance, period.as_secs_f64()),
+        other => panic!("not a window: {other:?}"),
+    }
+}
+
+#[test]
+fn a_first_throttle_holds_every_request_until_a_probe_a_round_trip_later() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let (t, refused) = drive(&mut model, 0.0, 6, |at| at < 0.05);
+    assert_eq!(refused.len(), 1);
+    assert!(model.snapshot(d(t)).throttled);
+    match model.try_send(d(t)) {
+        Err(Wait::Until(at)) => assert!(secs(at) - t <= 2.0 * RTT, "{at:?} at {t}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_lift_ends_the_throttle_and_sending_is_free_again() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    // Refused from 0.05 s to 0.5 s.
+    let (t, refused) = drive(&mut model, 0.0, 20, |at| !(0.05..0.5).contains(&at));
+    assert!(!refused.is_empty());
+    assert!(t > 0.5, "{t}");
+    assert!(!model.snapshot(d(t)).throttled);
+    assert_eq!(model.snapshot(d(t)).shape, Shape::Unknown);
+    assert!(model.try_send(d(t)).is_ok());
+}
+
+#[test]
+fn two_lifts_give_the_allowance_and_the_period_at_any_scale() {
+    for (limit, period) in [(20, 2.0), (30, 6.0), (100, 60.0)] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        drive(&mut model, 0.0, 10 * limit as usize, window(limit, period));
+        let (allowance, learnt) = window_of(&model);
+        assert_eq!(allowance, limit);
+        assert!(
+            (learnt - period).abs() < 0.1 * period,
+            "{learnt} for {period}"
+        );
+    }
+}
+
+#[test]
+fn a_late_start_in_a_window_does_not_set_the_allowance() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    // 95% into the first window: its rest lets all 20 through, but the model takes the
+    // allowance from a whole window.
+    let (_, refused) = drive(&mut model, 1.9, 200, window(20, 2.0));
+    assert_eq!(window_of(&model).0, 20);
+    // Once learnt, no more than one refusal a window.
+    let late: Vec<_> = refused.iter().filter(|at| **at > 10.0).collect();
+    assert!(
+        late.len() <= (200.0 * 2.0 / 20.0 / 2.0) as usize,
+        "{late:?}"
+    );
+}
+
+/// A sliding-window log of `limit` per `period`: a request passes when fewer than
+/// `limit` passed in the period before it.
+fn log(limit: usize, period: f64) -> impl FnMut(f64) -> bool {
+    let mut passed = VecDeque::new();
+    move |at| {
+        while passed.front().is_some_and(|&p| p <= at - period) {
+            passed.pop_front();
+        }
+        passed.len() < limit && {
+            passed.push_back(at);
+            true
+        }
+    }
+}
+
+#[test]
+fn a_sliding_log_taken_for_a_window_is_found_by_testing_a_lower_bound() {
+    // A log of 20 per 2 s looks like a window to the learning (its bursts come back in a
+    // lump), and the refusals its own requests cause set the period's lower bound long.
+    // Started at each of five moments, the last 1,000 of 4,000 requests run within a
+    // tenth of the log's 10 a second.
+    for start in [0.0, 0.4, 0.8, 1.2, 1.6] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let mut server = log(20, 2.0);
+        let (t, _) = drive(&mut model, start, 3_000, &mut server);
+        let (end, refused) = drive(&mut model, t, 1_000, &mut server);
+        let rate = 1_000.0 / (end - t);
+        assert!(rate > 9.0, "from {start}: {rate} a second, {model:?}");
+        assert!(
+            refused.len() <= 20,
+            "from {start}: {} refused",
+            refused.len()
+        );
+    }
+}
+
+#[test]
+fn a_fixed_windows_lower_bound_holds_when_tested() {
+    // The lower-bound test is refused by a window: once in `PROBE_SPACING` requests, the
+    // window's only `429`, and the window is kept.
+    for start in [0.0, 0.7, 1.3] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let mut server = window(20, 2.0);
+        let (t, _) = drive(&mut model, start, 500, &mut server);
+        let (_, refused) = drive(&mut model, t, 5_000, &mut server);
+        let mut per_window = std::collections::BTreeMap::new();
+        for at in &refused {
+            *per_window.entry((at / 2.0).floor() as i64).or_insert(0) += 1;
+        }
+        assert!(per_window.values().all(|&n| n == 1), "{per_window:?}");
+        // Upward probes and lower-bound tests, one of each in `PROBE_SPACING` requests.
+        assert!(
+            refused.len() as u64 <= 2 * 5_000 / PROBE_SPACING + 4,
+            "{refused:?}"
+        );
+        assert_eq!(window_of(&model).0, 20);
+    }
+}
+
+#[test]
+fn a_second_run_of_twice_the_first_crossed_a_boundary_unseen() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    // 20 per 2 s, boundaries at 1.6 s, 3.6 s, 5.6 s…, and the throttle's probes miss the
+    // lift until 5.4 s: the second run gets that window's 20, then, one at a time past
+    // the first run's count, the next window's 20.
+    let mut server = window(20, 2.0);
+    let mut passes = move |at: f64| !(0.2..3.8).contains(&at) && server(at + 0.4);
+    let mut t = 0.0;
+    while matches!(model.state, State::Learning(_)) {
+        t = drive(&mut model, t, 1, &mut passes).0;
+    }
+    // The allowance of one window, and the second lift two boundaries after the first.
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {:?}", model.state);
+    };
+    assert_eq!(w.allowance, 20);
+    assert_eq!(w.bounds.iter().map(|b| b.k).collect::<Vec<_>>(), [0, 2]);
+    let (lo, hi) = w.period();
+    assert!(lo < 2.0 && 2.0 <= hi, "{lo}..{hi}");
+}
+
+/// [`window`] of which someone else takes `others` a window, at even moments of it:
+/// counted whether they pass or not, as Rack::Attack counts every request.
+fn shared_window(limit: u64, period: f64, others: u64) -> impl FnMut(f64) -> bool {
+    // The window, its count, and the others counted in it.
+    let mut current = (i64::MIN, 0, 0);
+    move |at| {
+        let k = (at / period).floor() as i64;
+        if current.0 != k {
+            current = (k, 0, 0);
+        }
+        let into = at / period - k as f64;
+        let due = ((into * others as f64 + 0.5).floor() as u64).min(others);
+        current.1 += due - current.2 + 1;
+        current.2 = due;
+        current.1 <= limit
+    }
+}
+
+#[test]
+fn a_window_someone_else_shares_keeps_its_boundaries_and_what_is_left() {
+    // 20 per 2 s of which 6 are taken by others: every window ends spent, and its
+    // boundaries must still be probed, or the phase drifts and whole windows go unused.
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let (t, _) = drive(&mut model, 0.0, 600, shared_window(20, 2.0, 6));
+    let (end, _) = drive(&mut model, t, 700, shared_window(20, 2.0, 6));
+    // What is left is 14 a window; 700 of them take 100 s at that pace.
+    let windows = (end - t) / 2.0;
+    assert!(
+        windows < 700.0 / 14.0 / 0.9,
+        "{windows} windows for 700 requests"
+    );
+    let (_, period) = window_of(&model);
+    assert!((period - 2.0).abs() < 0.02, "period {period}");
+}
+
+#[test]
+fn less_than_the_allowance_in_a_window_that_probed_upward_is_a_lowering() {
+    // Period 2 s, the boundary at 2 s; window 1 probes upward and is refused after 10.
+    let mut model = window_with(vec![bound(0, -0.001, 0.0), bound(1, 1.999, 2.0)]);
+    let State::Window(w) = &mut model.state else {
+        unreachable!()
+    };
+    w.probing_up = true;
+    let ticket = Ticket {
+        sent: 2.5,
+        slot: 1,
+        epoch: model.epoch,
+        kind: Kind::Normal,
+    };
+    model.answered(ticket, d(2.51), Answer::Throttled(None));
+    let State::Window(w) = &model.state else {
+        unreachable!()
+    };
+    // Not the top found above 20: the limit fell to 10, and each window tries 20 again.
+    assert_eq!((w.allowance, w.eager, w.ceiling), (10, true, 20));
+}
+
+#[test]
+fn under_headroom_a_raised_limit_is_found() {
+    // Under headroom a window is spent whole only to probe its boundary; without that
+    // the boundaries drift, `429`s at them wear the allowance down (to 5 of 20), and
+    // upward probes postponed for a boundary probe wait for one that never comes.
+    let mut model = Model::new(0.1, MAX_PAUSE);
+    let (t, _) = drive(&mut model, 0.0, 600, window(20, 2.0));
+    assert_eq!(window_of(&model).0, 20);
+    drive(&mut model, t, 6_000, window(40, 2.0));
+    assert_eq!(window_of(&model).0, 40);
+}
+
+#[test]
+fn an_upward_probe_that_finds_more_probes_again_the_next_window() {
+    // A limit raised from 20 to 40 per 2 s: the first upward probe finds 25 without a
+    // `429`, and the next windows probe on, the step doubling, until they find the top:
+    // sooner than one more probe spaced `PROBE_SPACING` requests apart would come, even
+    // at the raised limit (without it, 33 windows). From several moments of a window.
+    for off in [0.0, 0.7, 1.3] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let mut first = window(20, 2.0);
+        let (mut t, _) = drive(&mut model, 0.0, 600, |at| first(at + off));
+        let mut raised = window(40, 2.0);
+        let mut first_more = None;
+        // 0 while it learns again, as it does for a moment from some moments of a window.
+        let allowance = |m: &Model| match m.snapshot(Duration::ZERO).shape {
+            Shape::Window { allowance, .. } => allowance,
+            _ => 0,
+        };
+        while allowance(&model) != 40 {
+            t = drive(&mut model, t, 1, |at| raised(at + off)).0;
+            if allowance(&model) > 20 {
+                first_more.get_or_insert(t);
+            }
+            assert!(t < 600.0, "{off}: the raise is not found");
+        }
+        let windows = (t - first_more.unwrap()) / 2.0;
+        let spaced = PROBE_SPACING as f64 / 40.0;
+        assert!(windows < spaced, "{off}: {windows} windows");
+    }
+}
+
+#[test]
+fn a_debt_never_starves_a_window() {
+    // Under a headroom of half, however large the debt, a window repays at most half its
+    // share: it sends a quarter of the allowance, not one request.
+    for off in [0.0, 0.7, 1.3] {
+        let mut model = Model::new(0.5, MAX_PAUSE);
+        let mut server = window(20, 2.0);
+        let mut limiter = move |at: f64| server(at + off);
+        let (t, _) = drive(&mut model, 0.0, 600, &mut limiter);
+        let State::Window(w) = &mut model.state else {
+            panic!("not a window: {model:?}")
+        };
+        w.debt = 10_000.0;
+        let mut passed = Vec::new();
+        drive(&mut model, t, 100, |at| {
+            let ok = limiter(at);
+            if ok {
+                passed.push(at);
+            }
+            ok
+        });
+        // Every whole window from the next on: 5 of its 20.
+        let index = |at: f64| ((at + off) / 2.0).floor() as i64;
+        let first = index(t) + 1;
+        let last = index(*passed.last().unwrap());
+        for k in first..last {
+            let n = passed.iter().filter(|at| index(**at) == k).count();
+            assert!(n >= 5, "{off}: window {k}: {n}");
+        }
+        assert!(last - first >= 10, "{off}: {first}..{last}");
+    }
+}
+
+#[test]
+fn headroom_is_kept_over_the_windows_that_probe() {
+    // Windows probing a boundary or upward are sent whole; the next ones leave that
+    // much unsent, so that over the export the client takes 90% of the limit.
+    let mut model = Model::new(0.1, MAX_PAUSE);
+    let mut passed = Vec::new();
+    let mut limiter = window(20, 2.0);
+    drive(&mut model, 0.0, 3_000, |at| {
+        let ok = limiter(at);
+        if ok {
+            passed.push(at);
+        }
+        ok
+    });
+    // Over the whole windows of the export, the learning's included: at most the share
+    // (0.905 when the learning's windows were not repaid and the debt was capped).
+    let to = (passed.last().unwrap() / 2.0).floor() * 2.0;
+    let taken = passed.iter().filter(|at| **at < to).count() as f64;
+    let share = taken / (to / 2.0 * 20.0);
+    assert!((0.85..=0.90).contains(&share), "{share}");
+}
+
+/// A first run of 3, a throttle, and its probe sent (the time it went, and its ticket).
+fn first_run_of_three_then_the_probe(model: &mut Model) -> (f64, Ticket) {
+    let (mut t, _) = drive(model, 0.0, 4, |at| at < 0.03);
+    loop {
+        match model.try_send(d(t)) {
+            Ok(probe) => return (t, probe),
+            Err(Wait::Until(at)) => t = secs(at),
+            Err(Wait::Answer) => panic!("nothing in flight"),
+        }
+    }
+}
+
+#[test]
+fn past_the_first_run_s_count_the_second_run_goes_one_request_at_a_time() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    // Its probe lifts it: the second run, the probe's success first.
+    let (mut t, probe) = first_run_of_three_then_the_probe(&mut model);
+    t += RTT;
+    model.answered(probe, d(t), Answer::Passed);
+    // Two at once while below the first run's 3, counting those in flight.
+    let a = model.try_send(d(t)).unwrap();
+    let b = model.try_send(d(t)).unwrap();
+    assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
+    model.answered(a, d(t + RTT), Answer::Passed);
+    assert_eq!(model.try_send(d(t + RTT)).unwrap_err(), Wait::Answer);
+    model.answered(b, d(t + RTT), Answer::Passed);
+    // Then one at a time: the `429` that ends the run is one request's.
+    let c = model.try_send(d(t + RTT)).unwrap();
+    assert_eq!(model.try_send(d(t + RTT)).unwrap_err(), Wait::Answer);
+    model.answered(c, d(t + 2.0 * RTT), Answer::Passed);
+    assert!(model.try_send(d(t + 2.0 * RTT)).is_ok());
+}
+
+#[test]
+fn a_second_run_twice_the_first_goes_freely_again() {
+    // A first run of 3 in a window others had nearly spent: the next window passes 20,
+    // and one at a time must not last until its `429`.
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let (mut t, mut in_flight) = first_run_of_three_then_the_probe(&mut model);
+    // The probe's success, then one at a time from the first run's 3 to twice that.
+    for sent in 1..5 {
+        t += RTT;
+        model.answered(in_flight, d(t), Answer::Passed);
+        in_flight = model.try_send(d(t)).unwrap();
+        if sent >= 3 {
+            assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer, "{sent}");
+        }
+    }
+    t += RTT;
+    model.answered(in_flight, d(t), Answer::Passed);
+    // Five passed: the sixth, and as many more at once as the callers ask.
+    for _ in 0..4 {
+        model.try_send(d(t)).unwrap();
+    }
+}
+
+#[test]
+fn a_lowered_limit_lowers_the_allowance_within_the_window() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let (t, _) = drive(&mut model, 0.0, 200, window(20, 2.0));
+    let (end, refused) = drive(&mut model, t, 300, window(10, 2.0));
+    assert_eq!(window_of(&model).0, 10);
+    // Once found, each window keeps to it: one refusal a window at most over the last 10.
+    let mut per_window = std::collections::BTreeMap::new();
+    for at in refused.iter().filter(|at| **at > end - 20.0) {
+        *per_window.entry((at / 2.0).floor() as i64).or_insert(0) += 1;
+    }
+    assert!(per_window.values().all(|n| *n <= 1), "{refused:?}");
+}
+
+/// A window lowered right after one whose upward probe got the old allowance back whole,
+/// twice: the allowance swings with the client's own pace (a sliding log, which refuses
+/// a window sent faster than the one before it), not a window's limit. A limiter letting
+/// 20 and 5 through in turn shows the same evidence, and is learnt again; a limit lowered
+/// for good is not.
+#[test]
+fn an_allowance_that_swings_back_and_forth_is_learnt_again() {
+    let relearnt = |limit: fn(i64) -> u64| {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (mut t, _) = drive(&mut model, 0.0, 200, window(20, 2.0));
+        assert_eq!(window_of(&model).0, 20);
+        let mut server = windows(2.0, limit);
+        for _ in 0..200 {
+            t = drive(&mut model, t, 1, &mut server).0;
+            if matches!(model.state, State::Learning(_)) {
+                return true;
+            }
+        }
+        false
+    };
+    assert!(relearnt(|k| if k % 2 == 0 { 20 } else { 5 }));
+    assert!(!relearnt(|_| 5));
+}
+
+#[test]
+fn a_retry_after_pauses_for_exactly_that_and_teaches_nothing() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let ticket = model.try_send(d(1.0)).unwrap();
+    model.answered(ticket, d(1.01), Answer::Throttled(Some(d(5.0))));
+    assert_eq!(model.try_send(d(1.02)).unwrap_err(), Wait::Until(at(6.01)));
+    assert!(model.snapshot(d(2.0)).throttled);
+    assert!(model.try_send(d(6.02)).is_ok());
+    assert_eq!(model.snapshot(d(6.02)).shape, Shape::Unknown);
+}
+
+/// Two requests in flight (round trips of `RTT`) from `t` against a fixed window of
+/// `limit` per `period` that answers `429` with `Retry-After` in whole seconds, rounded up
+/// to its end; `n` successes. Returns the refused arrivals.
+fn drive_two_with_retry_after(
+    model: &mut Model,
+    mut t: f64,
+    n: usize,
+    limit: u64,
+    period: f64,
+) -> Vec<f64> {
+    let mut passes = window(limit, period);
+    let (mut ok, mut refused) = (0, Vec::new());
+    // (answered at, ticket, Retry-After when refused)
+    let mut flight: VecDeque<(f64, Ticket, Option<f64>)> = VecDeque::new();
+    while ok < n {
+        let mut next = f64::INFINITY;
+        if flight.len() < 2 {
+            match model.try_send(d(t)) {
+                Ok(ticket) => {
+                    let arrival = t + RTT / 2.0;
+                    let end = ((arrival / period).floor() + 1.0) * period;
+                    let verdict = (!passes(arrival)).then(|| (end - arrival).ceil());
+                    if verdict.is_some() {
+                        refused.push(arrival);
+                    }
+                    flight.push_back((t + RTT, ticket, verdict));
+                    continue;
+                }
+                Err(Wait::Until(at)) => next = secs(at),
+                Err(Wait::Answer) => {}
+            }
+        }
+        let answered = flight.front().map_or(f64::INFINITY, |f| f.0);
+        let wake = answered.min(next);
+        assert!(
+            wake.is_finite() && wake > t - 1e-9,
+            "a wait for nothing at {t}"
+        );
+        if answered <= next {
+            let (_, ticket, verdict) = flight.pop_front().unwrap();
+            t = answered;
+            let answer = match verdict {
+                None => {
+                    ok += 1;
+                    Answer::Passed
+                }
+                Some(wait) => Answer::Throttled(Some(d(wait))),
+            };
+            model.answered(ticket, d(t), answer);
+        } else {
+            t = next;
+        }
+    }
+    refused
+}
+
+/// A guard over starts across the window rather than a test of one mechanism: the
+/// learning held this before the handling of successes during a pause changed, too.
+#[test]
+fn retry_after_pauses_teach_the_window_from_any_start() {
+    for start in (0..40).map(|i| f64::from(i) * 0.05) {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let refused = drive_two_with_retry_after(&mut model, start, 300, 20, 2.0);
+        let (allowance, period) = window_of(&model);
+        assert_eq!(allowance, 20, "start {start}");
+        assert!((period - 2.0).abs() < 0.2, "start {start}: {period}");
+        // Learnt in the first windows; then no more than one refusal a window.
+        let late = refused.iter().filter(|at| **at > start + 12.0).count();
+        assert!(late <= 300 / 20, "start {start}: {refused:?}");
+    }
+}
+
+#[test]
+fn during_a_retry_after_pause_successes_count_where_they_were_sent_and_the_probe_lifts() {
+    for slow in [false, true] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // A window of 20 spent by 1.99 s: one request refused just before its end, one
+        // sent after it passing just after (the next window); with `slow`, one sent
+        // before the refused one passing (this window) but answered after the pause.
+        drive(&mut model, 0.0, 20, |_| true);
+        let slow = slow.then(|| model.try_send(d(1.90)).unwrap());
+        let refused = model.try_send(d(1.99)).unwrap();
+        let in_flight = model.try_send(d(1.995)).unwrap();
+        model.answered(refused, d(2.0), Answer::Throttled(Some(d(1.0))));
+        model.answered(in_flight, d(2.005), Answer::Passed);
+        // Still paused: the request after the pause is the throttle's probe, its lift.
+        assert_eq!(model.try_send(d(2.5)).unwrap_err(), Wait::Until(at(3.0)));
+        let probe = model.try_send(d(3.0)).unwrap();
+        assert_eq!(probe.kind, Kind::Lift);
+        if let Some(slow) = slow {
+            model.answered(slow, d(3.2), Answer::Passed);
+        }
+        model.answered(probe, d(3.3), Answer::Passed);
+        let State::Learning(l) = &model.state else {
+            panic!("learnt from one lift");
+        };
+        // The run before the lift is the refused one's window; the success in flight
+        // opened the next with the probe.
+        let before = 20 + u64::from(slow.is_some());
+        assert_eq!(l.lifts.len(), 1);
+        assert_eq!((l.runs.as_slice(), l.run_ok), (&[before][..], 2));
+    }
+}
+
+#[test]
+fn after_a_pause_a_failed_probe_leaves_the_lift_to_the_next_probe() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    drive(&mut model, 0.0, 20, |_| true);
+    let slow = model.try_send(d(1.90)).unwrap();
+    let refused = model.try_send(d(1.99)).unwrap();
+    model.answered(refused, d(2.0), Answer::Throttled(Some(d(1.0))));
+    let probe = model.try_send(d(3.0)).unwrap();
+    model.answered(probe, d(3.1), Answer::Failed);
+    // A success sent before the refused one, answered after the pause, is no lift.
+    model.answered(slow, d(3.2), Answer::Passed);
+    let probe = model.try_send(d(3.2)).unwrap();
+    assert_eq!(probe.kind, Kind::Lift);
+    model.answered(probe, d(3.3), Answer::Passed);
+    let State::Learning(l) = &model.state else {
+        panic!("learnt from one lift");
+    };
+    assert_eq!((l.lifts.len(), l.runs.as_slice()), (1, &[21][..]));
+}
+
+#[test]
+fn a_retry_after_date_in_the_past_or_years_ahead_is_a_throttle_without_a_pause() {
+    for wait in [Duration::ZERO, Duration::from_secs(10 * 365 * 24 * 3600)] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let ticket = model.try_send(d(1.0)).unwrap();
+        model.answered(ticket, d(1.01), Answer::Throttled(Some(wait)));
+        match model.try_send(d(1.01)) {
+            // Probed a round trip later, not paused for years nor sent into the throttle.
+            Err(Wait::Until(next)) => assert!(secs(next) < 1.1, "{wait:?}: {next:?}"),
+            other => panic!("{wait:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_clock_that_jumps_hours_ahead_finds_a_window_begun() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let (t, _) = drive(&mut model, 0.0, 200, window(20, 2.0));
+    let later = t + 3.0 * 3600.0 + 0.7;
+    let first = model.try_send(d(later));
+    assert!(first.is_ok(), "{first:?} at {later}: {model:?}");
+    model.answered(first.unwrap(), d(later + RTT), Answer::Passed);
+    // The phase is lost: the model learns it again, as at the start.
+    let (_, refused) = drive(&mut model, later + RTT, 200, window(20, 2.0));
+    assert!(refused.len() <= 40, "{refused:?}");
+    // A window again. (A lift seen late in its window lets the run after it span two
+    // windows: the allowance may be learnt high, then corrected by a `429`.)
+    assert!(window_of(&model).0 >= 20);
+}
+
+#[test]
+fn capacity_returning_gradually_is_a_rate() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    // A bucket of 10, refilled at 5 a second.
+    drive(&mut model, 0.0, 200, bucket(5.0, 10.0, 10.0, 0.0));
+    match model.snapshot(Duration::ZERO).shape {
+        Shape::Rate { per_second } => {
+            assert!((4.0..=6.0).contains(&per_second), "{per_second}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_fixed_rate_is_kept() {
+    let mut model = Model::fixed(10.0, MAX_PAUSE);
+    let (t, _) = drive(&mut model, 0.0, 11, |_| true);
+    assert!((t - 1.01).abs() < 1e-6, "{t}");
+}
+
+/// A window's `429` after successes: with a `Retry-After` (the pause ends past the next
+/// boundary), the refused request's sending bounds that boundary from below; without one,
+/// the throttle's lift will bound it, and nothing is added.
+#[test]
+fn retry_after_in_a_spent_window_bounds_the_next_boundary() {
+    for (wait, next_lo) in [(None, 3.85), (Some(d(1.0)), 3.9)] {
+        let mut model = window_with(vec![bound(0, -0.05, 0.05), bound(1, 1.95, 2.05)]);
+        let ticket = Ticket {
+            sent: 3.9,
+            slot: 1,
+            kind: Kind::Normal,
+            epoch: model.epoch,
+        };
+        model.answered(ticket, d(3.91), Answer::Throttled(wait));
+        let State::Window(w) = &model.state else {
+            panic!("not a window");
+        };
+        let (lo, _) = w.boundary(2);
+        assert!((lo - next_lo).abs() < 1e-9, "{wait:?}: {lo}");
+    }
+}
+
+/// A learnt window of 20 with these bounds, counting window 1 (10 sent, one in flight).
+fn window_with(bounds: Vec<Bound>) -> Model {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    model.state = State::Window(Window {
+        allowance: 20,
+        exact: true,
+        bounds,
+        index: 1,
+        sent: 10,
+        ok: 10,
+        out: 1,
+        hit: None,
+        hit_said: false,
+        carry: (0, 0),
+        probed_boundary: 1,
+        probe_out: false,
+        probing_up: false,
+        step: FIRST_PROBE_STEP,
+        eager: false,
+        ceiling: 0,
+        since_probe: 0,
+        since_low: 0,
+        restored: None,
+        swings: 0,
+        last_swing: i64::MIN,
+        debt: 0.0,
+    });
+    model
+}
+
+#[test]
+fn a_lower_bound_test_goes_only_where_it_arrives_before_the_bound() {
+    // Window 1 spent (20 of 20 answered), the next boundary in (29.8, 30.1], round trips
+    // up to 0.9 s: the test goes two round trips before 29.8 (more than an eighth of the
+    // period before it), and not at all once it could arrive past 29.8, where a pass
+    // would say nothing.
+    let spent = || {
+        let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
+        model.rtt = Some((0.5, 0.1));
+        if let State::Window(w) = &mut model.state {
+            (w.sent, w.ok, w.out, w.since_low) = (20, 20, 0, PROBE_SPACING);
+        }
+        model
+    };
+    let mut model = spent();
+    match model.try_send(d(27.0)) {
+        Err(Wait::Until(at)) => assert!((secs(at) - 28.0).abs() < 1e-6, "{at:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(model.try_send(d(28.0)).unwrap().kind, Kind::Low);
+    let mut late = spent();
+    match late.try_send(d(29.0)) {
+        Err(Wait::Until(at)) => assert!((secs(at) - 30.1).abs() < 1e-6, "{at:?}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn bound(k: i64, lo: f64, hi: f64) -> Bound {
+    Bound { k, lo, hi }
+}
+
+fn next_boundary(model: &Model, n: i64) -> (f64, f64) {
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {model:?}");
+    };
+    w.boundary(n)
+}
+
+/// The server says when the spent window ends: its `Retry-After` bounds the next boundary
+/// from above too (its end, plus the skew a date may carry and a round trip), tighter
+/// than the period alone, which knows it only to within 5.5 s here.
+#[test]
+fn retry_after_bounds_the_next_boundary_from_above() {
+    for (wait, next_hi) in [
+        (None, 5.5),
+        (Some(d(1.0)), 3.91 + 1.0 + RETRY_AFTER_SKEW + 0.03),
+    ] {
+        let mut model = window_with(vec![bound(0, -0.5, 0.5), bound(1, 1.5, 2.5)]);
+        let ticket = Ticket {
+            sent: 3.9,
+            slot: 1,
+            kind: Kind::Normal,
+            epoch: model.epoch,
+        };
+        model.answered(ticket, d(3.91), Answer::Throttled(wait));
+        let (_, hi) = next_boundary(&model, 2);
+        assert!((hi - next_hi).abs() < 1e-9, "{wait:?}: {hi}");
+    }
+}
+
+/// A window spent but for an answer still out probes its boundary only after that answer:
+/// sent before it, the probe could pass as the window's last and be read as the boundary.
+#[test]
+fn a_boundary_probe_waits_for_the_window_s_last_answer() {
+    let mut model = window_with(vec![bound(0, -0.5, 0.5), bound(1, 1.5, 2.5)]);
+    if let State::Window(w) = &mut model.state {
+        (w.sent, w.ok, w.out) = (20, 19, 1);
+    }
+    let (_, hi) = next_boundary(&model, 2);
+    let t = hi - 0.05;
+    assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
+    let last = Ticket {
+        sent: t - 0.05,
+        slot: 1,
+        kind: Kind::Normal,
+        epoch: model.epoch,
+    };
+    model.answered(last, d(t), Answer::Passed);
+    assert_eq!(model.try_send(d(t)).unwrap().kind, Kind::Boundary);
+}
+
+/// Evidence that contradicts a bound kept for the same boundary (a request refused after
+/// the time a skewed `Retry-After` date said) replaces it instead of unlearning the window.
+#[test]
+fn a_contradicted_bound_is_replaced_by_the_newer() {
+    let mut model = window_with(vec![
+        bound(0, -0.1, 0.1),
+        bound(1, 1.9, 2.1),
+        bound(2, 3.9, 4.0),
+    ]);
+    let State::Window(w) = &mut model.state else {
+        unreachable!()
+    };
+    // Refused when sent at 4.05: the boundary was later than 4.0 said.
+    assert!(!w.add_bound(2, 4.05, f64::INFINITY));
+    let kept = w.bounds.iter().find(|b| b.k == 2).unwrap();
+    assert_eq!((kept.lo, kept.hi), (4.05, f64::INFINITY));
+    assert_eq!(w.bounds.len(), 3);
+}
+
+/// The wait a refused probe leads to, from `now`.
+fn probe_refused(model: &mut Model, now: f64) -> f64 {
+    let probe = model.try_send(d(now)).expect("a probe may go");
+    model.answered(probe, d(now + RTT), Answer::Throttled(None));
+    match model.try_send(d(now + RTT)) {
+        Err(Wait::Until(at)) => secs(at),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// With the clock known (time zero is 1000.3 s after the epoch), a throttle's probes go a
+/// round trip after it, then at the next whole second, the next multiple of 2 s, of 3 s:
+/// each refusal refutes one period of a window aligned to the clock. Without it, each
+/// probe goes twice as late as the one before.
+#[test]
+fn a_throttle_probes_the_boundaries_of_windows_on_the_clock() {
+    for (clock, expected) in [
+        (
+            Some(1000.3),
+            [1001.0 - 1000.3, 1002.0 - 1000.3, 1005.0 - 1000.3],
+        ),
+        (
+            None,
+            [0.02 + RTT + 0.02, 0.05 + RTT + 0.04, 0.1 + RTT + 0.08],
+        ),
+    ] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        if let Some(clock) = clock {
+            model = model.aligned_to(d(clock));
+        }
+        let first = model.try_send(d(0.0)).unwrap();
+        model.answered(first, d(RTT), Answer::Throttled(None));
+        // The first probe, a round trip later, whatever the clock.
+        let mut next = match model.try_send(d(RTT)) {
+            Err(Wait::Until(at)) => secs(at),
+            other => panic!("{other:?}"),
+        };
+        assert!((next - 2.0 * RTT).abs() < 1e-6, "{clock:?}: {next}");
+        for want in expected {
+            next = probe_refused(&mut model, next);
+            assert!((next - want).abs() < 1e-6, "{clock:?}: {next} for {want}");
+        }
+    }
+}
+
+/// A client clock ahead of the server's probes a minute's boundary just before the
+/// server's: refused, that boundary is tried once more a second later, where it lifts,
+/// instead of at the next minute, which would learn two windows as one. A clock more than
+/// a second ahead still lifts only at the next minute.
+#[test]
+fn a_refused_probe_at_a_minute_is_tried_again_a_second_later() {
+    for (ahead, lifts_at) in [(0.0, 60.0), (0.3, 60.7), (1.5, 118.5)] {
+        // The server's minutes begin at model times 0, 60, 120, …
+        let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0 + ahead));
+        let mut server = window(100, 60.0);
+        let (mut t, _) = drive(&mut model, 0.0, 100, &mut server);
+        let lift = (0..50)
+            .find_map(|_| {
+                let (next, refused) = drive(&mut model, t, 1, &mut server);
+                let sent = next - RTT;
+                t = next;
+                (refused.is_empty() && model.throttles > 0).then_some(sent)
+            })
+            .expect("a lift");
+        assert!(
+            (lift - lifts_at).abs() < 1e-6,
+            "{ahead} s ahead: lifted at {lift}"
+        );
+    }
+}
+
+/// A bucket is empty at each throttle: its first rate is what passed from the first to the
+/// last, whether the probes waited for the clock's boundaries (long waits that send
+/// nothing) or a round trip.
+#[test]
+fn a_bucket_s_first_rate_is_measured_from_throttle_to_throttle() {
+    for clock in [None, Some(1000.3)] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        if let Some(clock) = clock {
+            model = model.aligned_to(d(clock));
+        }
+        // A bucket of 10, refilled at 5 a second; stopped as soon as the rate is learnt.
+        let mut limiter = bucket(5.0, 10.0, 10.0, 0.0);
+        let mut t = 0.0;
+        while !matches!(model.snapshot(d(t)).shape, Shape::Rate { .. }) {
+            assert!(t < 60.0, "{clock:?}: not learnt: {model:?}");
+            (t, _) = drive(&mut model, t, 1, &mut limiter);
+        }
+        match model.snapshot(d(t)).shape {
+            Shape::Rate { per_second } => {
+                assert!((4.0..=6.5).contains(&per_second), "{clock:?}: {per_second}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn runs_of_one_or_two_take_a_third_throttle() {
+    // A learning that starts in a spent window (its first run nothing) against a limiter
+    // whose capacity returns one request at a time: two runs of one or two tell no shape
+    // apart, so the learning takes one more throttle before it decides.
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    // Spent until 1 s, then one request each 0.2 s.
+    let mut limiter = bucket(5.0, 1.0, 0.0, 1.0);
+    let mut t = 0.0;
+    let mut lifts = 0;
+    while !matches!(model.snapshot(d(t)).shape, Shape::Rate { .. }) {
+        assert!(t < 60.0, "not learnt: {model:?}");
+        if let State::Learning(l) = &model.state {
+            lifts = l.lifts.len();
+        }
+        (t, _) = drive(&mut model, t, 1, &mut limiter);
+    }
+    // Seen learning after its second lift: the third decided.
+    assert_eq!(lifts, 2);
+}
+
+/// Paces `rate` against a bucket of 5 a second until a throttle measures it (within
+/// `most` requests), then 500 more; returns the rate then.
+fn measured_against_a_bucket(rate: Rate, most: usize) -> Rate {
+    let mut model = paced_at(rate);
+    let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
+    let (mut t, mut sent) = (0.0, 0);
+    while !matches!(&model.state, State::Rate(r) if r.confirmed) {
+        t = drive(&mut model, t, 1, &mut bucket).0;
+        sent += 1;
+        assert!(sent < most, "no throttle: {model:?}");
+    }
+    drive(&mut model, t, 500, &mut bucket);
+    let State::Rate(rate) = model.state else {
+        unreachable!()
+    };
+    assert!((4.5..=5.5).contains(&rate.per_second), "{rate:?}");
+    rate
+}
+
+#[test]
+fn a_rate_estimated_low_rises_fast_until_a_throttle_measures_it() {
+    // Paced at a tenth of a bucket's 5 a second, never throttled: the step above the
+    // rate doubles each `RATE_SAMPLES` successes (at most `RATE_PROBE_MAX`) until the
+    // bucket refuses one; measured then, the rate is probed at `RATE_PROBE` again. At
+    // `RATE_PROBE` alone, it takes about 7,000 successes.
+    let rate = measured_against_a_bucket(Rate::new(0.5, false), 1_000);
+    assert_eq!(rate.pace(1.0), rate.per_second * (1.0 + RATE_PROBE));
+}
+
+/// Against a bucket the rate is measured between its first and last throttle over up to
+/// `RATE_BASELINE` successes (the bucket is empty at each): measured over the last
+/// `RATE_SAMPLES`, a refused request's lost slot set the pace 4% under the limit after
+/// each throttle (4.80 a second here).
+#[test]
+fn a_throttled_rate_is_measured_between_throttles_over_many_successes() {
+    let mut model = paced_at(Rate::new(5.0, false));
+    let mut bucket = bucket(5.0, 5.0, 1.0, 0.0);
+    let mut t = drive(&mut model, 0.0, 2_000, &mut bucket).0;
+    let (from, mut refused, mut lowest) = (t, 0, f64::INFINITY);
+    for _ in 0..5_000 {
+        let (end, r) = drive(&mut model, t, 1, &mut bucket);
+        (t, refused) = (end, refused + r.len());
+        if let State::Rate(rate) = &model.state {
+            lowest = lowest.min(rate.per_second);
+        }
+    }
+    assert!(lowest > 4.95, "paced at {lowest} for 5 a second");
+    let passed = (5_000 - refused) as f64;
+    assert!(passed / (t - from) > 4.95, "{passed} in {} s", t - from);
+    assert!(refused < 50, "{refused} refused");
+}
+
+/// A server that refuses everything grows nothing: the refusals kept for measuring a
+/// rate between throttles are bounded like its successes.
+#[test]
+fn a_rate_keeps_a_bounded_memory_of_refusals() {
+    let mut model = paced_at(Rate::new(5.0, false));
+    let (_, refused) = drive(&mut model, 0.0, 10_000, |_| false);
+    assert_eq!(refused.len(), 10_000);
+    let rate = rate_of(&model);
+    assert_eq!(rate.refusals.len(), RATE_BASELINE);
+}
+
+/// A rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose throttles
+/// held everything but probes) is a guess: it rises a tenth each `RATE_FIRST_SAMPLES`
+/// successes until a `429` measures it, not a tenth each `RATE_SAMPLES`.
+#[test]
+fn a_guessed_rate_rises_a_tenth_every_few_successes() {
+    let mut rate = Rate::new(0.5, false);
+    rate.guessed = true;
+    // 25 steps of a tenth: 100 successes, where the unguessed rate took 300.
+    measured_against_a_bucket(rate, 150);
+}
+
+/// A limit halved under a rate measured between throttles: the throttles before it
+/// would hold the old rate for up to `RATE_BASELINE` successes; the last `RATE_SAMPLES`,
+/// throttled and a tenth slower, start the measure again.
+#[test]
+fn a_rate_measured_between_throttles_follows_a_lowered_limit() {
+    let mut model = paced_at(Rate::new(10.0, false));
+    let mut limit = 10.0;
+    let (mut tokens, mut last) = (10.0_f64, 0.0_f64);
+    let mut bucket = |at: f64, per_second: f64| {
+        tokens = (tokens + (at - last) * per_second).min(10.0);
+        last = at;
+        let passed = tokens >= 1.0;
+        if passed {
+            tokens -= 1.0;
+        }
+        passed
+    };
+    let mut t = drive(&mut model, 0.0, 3_000, |at| bucket(at, limit)).0;
+    assert!(matches!(&model.state, State::Rate(r) if r.baselined));
+    limit = 5.0;
+    let mut successes = 0;
+    while successes < 150 {
+        let (end, refused) = drive(&mut model, t, 1, |at| bucket(at, limit));
+        t = end;
+        successes += usize::from(refused.is_empty());
+    }
+    // Without: 7.3 a second, the old limit's throttles still in the span.
+    let rate = rate_of(&model);
+    assert!(rate.per_second < 5.3, "{rate:?}");
+}
+
+/// A guess rises only while the pace holds the caller back: a caller far slower than it
+/// (one request every 2 s, a bucket allowing 5 a second) says nothing of the limit, and
+/// rising each few successes regardless took the guess to 1.4e4 a second.
+#[test]
+fn a_guess_does_not_rise_past_a_slower_caller() {
+    let mut rate = Rate::new(1.0, false);
+    rate.guessed = true;
+    let mut model = paced_at(rate);
+    let mut t = 0.0;
+    for _ in 0..400 {
+        let ticket = model.try_send(d(t)).unwrap();
+        t += 2.0;
+        model.answered(ticket, d(t), Answer::Passed);
+    }
+    let rate = rate_of(&model);
+    assert!(rate.per_second < 2.0, "{rate:?}");
+}
+
+/// A first rate estimate that is too high is replaced by the rate measured under
+/// throttling as soon as `RATE_FIRST_SAMPLES` successes show it, measured at their
+/// sendings: answers that a round trip's jitter scatters (every other one 80 ms late
+/// here, which would read 9 a second) do not move it.
+#[test]
+fn a_rough_first_rate_is_replaced_after_a_few_throttled_successes() {
+    let mut rate = Rate::new(30.0, false);
+    for i in 1..=RATE_FIRST_SAMPLES {
+        assert_eq!(rate.per_second, 30.0);
+        let sent = 0.1 * i as f64;
+        rate.passed(sent, sent + if i % 2 == 0 { 0.08 } else { 0.0 });
+        if i == 1 {
+            rate.last_throttle = 0.15;
+        }
+    }
+    assert!((rate.per_second - 10.0).abs() < 1e-6, "{rate:?}");
+}
+
+/// Beyond the bounds kept, the oldest goes but for the first, the newest, and the last
+/// from above and from below: boundary probes that pass (bounds from above only) do not
+/// push out the last bound from below, which would let the period halve.
+#[test]
+fn bounds_from_above_do_not_push_out_the_last_bound_from_below() {
+    let mut bounds = vec![bound(0, -0.05, 0.05), bound(1, 1.95, f64::INFINITY)];
+    for k in 2..BOUNDS_KEPT as i64 {
+        bounds.push(bound(k, f64::NEG_INFINITY, 2.0 * k as f64 + 0.05));
+    }
+    let mut model = window_with(bounds);
+    let State::Window(w) = &mut model.state else {
+        unreachable!()
+    };
+    for k in BOUNDS_KEPT as i64..3 * BOUNDS_KEPT as i64 {
+        assert!(!w.add_bound(k, f64::NEG_INFINITY, 2.0 * k as f64 + 0.05));
+    }
+    assert_eq!(w.bounds.len(), BOUNDS_KEPT);
+    assert!(w.bounds.iter().any(|b| b.k == 1), "{:?}", w.bounds);
+    let (lo, hi) = w.period();
+    assert!((1.9 - 1e-9..=2.0).contains(&lo) && 2.0 <= hi, "{lo}..{hi}");
+}

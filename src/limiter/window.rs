@@ -1,0 +1,497 @@
+//! A fixed window: its allowance, its boundaries as intervals, and when the next request may go.
+
+use super::*;
+
+/// Uncertainty of the next boundary tolerated, as a share of the period, before a probe halves it.
+pub(super) const BOUNDARY_SLACK: f64 = 0.125;
+/// The same, after a window a `429` spent, where a probe refused is the window's second
+/// `429`: worth it only where waiting for the boundary's upper bound wastes more. At an
+/// eighth, a limit lowered for good took two `429`s a window for as long as it lasted.
+pub(super) const SPENT_BOUNDARY_SLACK: f64 = 0.25;
+/// In a steady window, one window every this many requests tries above the allowance.
+pub const PROBE_SPACING: u64 = 500;
+/// The first step above the allowance an upward probe tries; doubled after each that finds more.
+pub(super) const FIRST_PROBE_STEP: f64 = 0.25;
+/// A smaller allowance is a pace, not a window.
+pub(super) const MIN_ALLOWANCE: u64 = 3;
+/// Lowerings right after a window that got the allowance back whole that show a log, not
+/// a window: one can be the account's other users.
+pub(super) const SWINGS: u32 = 2;
+/// Windows within which a swing must follow the one before to count with it: a log swings
+/// every other window, and a shared window's swings, from its others' varying share, came
+/// 59 windows apart.
+pub(super) const SWING_GAP: i64 = 4;
+/// Bounds kept: the oldest gives the period its long baseline, the newest the phase.
+pub(super) const BOUNDS_KEPT: usize = 8;
+
+/// `lo < B(k) ≤ hi`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Bound {
+    pub(super) k: i64,
+    pub(super) lo: f64,
+    pub(super) hi: f64,
+}
+
+/// A fixed window learnt: its allowance, its boundaries, and the window being counted.
+#[derive(Clone, Debug)]
+pub(super) struct Window {
+    pub(super) allowance: u64,
+    /// The allowance was counted up to a `429` (or over a whole window sent at once): after
+    /// it, the window is spent, so that a request that passes shows a new window.
+    pub(super) exact: bool,
+    pub(super) bounds: Vec<Bound>,
+    /// The window counted in `sent`, `ok`, `hit`.
+    pub(super) index: i64,
+    pub(super) sent: u64,
+    pub(super) ok: u64,
+    /// Requests of this window in flight.
+    pub(super) out: u64,
+    /// The sending of this window's first `429`: the window is spent.
+    pub(super) hit: Option<f64>,
+    /// That `429` came with a `Retry-After`, which bounds the next boundary already.
+    pub(super) hit_said: bool,
+    /// Successes of a boundary probe that passed, counted in the window it opened.
+    pub(super) carry: (i64, u64),
+    pub(super) probed_boundary: i64,
+    pub(super) probe_out: bool,
+    /// This window tries `step` above the allowance.
+    pub(super) probing_up: bool,
+    pub(super) step: f64,
+    /// Probe upward every window (after a lowering).
+    pub(super) eager: bool,
+    /// The allowance before the last lowering: while below it, each window tries it again
+    /// (a limit lowered for a while, or a share taken by someone else, comes back whole).
+    pub(super) ceiling: u64,
+    pub(super) since_probe: u64,
+    /// Requests since the last lower bound tested (`PROBE_SPACING` at the learning's end: one
+    /// is due at once).
+    pub(super) since_low: u64,
+    /// The window in which an upward probe got back the allowance a lowering took.
+    pub(super) restored: Option<i64>,
+    /// Lowerings, in windows probing upward, right after such a window; and the last one.
+    pub(super) swings: u32,
+    pub(super) last_swing: i64,
+    /// Under headroom, requests sent above the share in windows that had to be sent whole
+    /// (the learning's, boundary and upward probes), which the next windows leave unsent.
+    pub(super) debt: f64,
+}
+
+/// The period's bounds that every pair of boundaries allows.
+pub(super) fn period(bounds: &[Bound]) -> (f64, f64) {
+    let (mut lo, mut hi) = (0.0_f64, f64::INFINITY);
+    for (i, a) in bounds.iter().enumerate() {
+        for b in &bounds[i + 1..] {
+            let (a, b) = if a.k < b.k { (a, b) } else { (b, a) };
+            let dk = (b.k - a.k) as f64;
+            if dk > 0.0 {
+                lo = lo.max((b.lo - a.hi) / dk);
+                hi = hi.min((b.hi - a.lo) / dk);
+            }
+        }
+    }
+    (lo, hi)
+}
+
+impl Window {
+    pub(super) fn period(&self) -> (f64, f64) {
+        period(&self.bounds)
+    }
+
+    /// `lo < B(n) ≤ hi`, from every bound kept.
+    pub(super) fn boundary(&self, n: i64) -> (f64, f64) {
+        self.boundary_in(n, self.period())
+    }
+
+    /// [`Self::boundary`] with the period's bounds already computed (a search asks for many).
+    pub(super) fn boundary_in(&self, n: i64, (w_lo, w_hi): (f64, f64)) -> (f64, f64) {
+        let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+        for b in &self.bounds {
+            let dk = (n - b.k) as f64;
+            // `0 × ∞` would be NaN: the bound itself is the boundary's.
+            let (to_lo, to_hi) = if dk == 0.0 {
+                (0.0, 0.0)
+            } else if dk > 0.0 {
+                (dk * w_lo, dk * w_hi)
+            } else {
+                (dk * w_hi, dk * w_lo)
+            };
+            lo = lo.max(b.lo + to_lo);
+            hi = hi.min(b.hi + to_hi);
+        }
+        (lo, hi)
+    }
+
+    /// The window known to have begun at `now`: the last whose boundary's upper bound is past
+    /// (upper bounds grow with the index: a search, however far the clock jumped).
+    pub(super) fn index_at(&self, now: f64) -> i64 {
+        let period = self.period();
+        let begun = |n: i64| self.boundary_in(n, period).1 <= now;
+        // Mostly the window counted, or the next: no search.
+        for n in [self.index, self.index + 1] {
+            if begun(n) && !begun(n + 1) {
+                return n;
+            }
+        }
+        let mut low = self.bounds[0].k;
+        let mut step = 1_i64;
+        // Below: a window begun (or the earliest there is to know of).
+        while begun(low) && step < 1 << 40 {
+            if !begun(low.saturating_add(step)) {
+                break;
+            }
+            low = low.saturating_add(step);
+            step = step.saturating_mul(2);
+        }
+        while !begun(low) && step < 1 << 40 {
+            low = low.saturating_sub(step);
+            step = step.saturating_mul(2);
+        }
+        let mut high = low.saturating_add(step);
+        // `begun(low)` and `!begun(high)`: halve.
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            if begun(mid) {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        low
+    }
+
+    pub(super) fn add_bound(&mut self, k: i64, lo: f64, hi: f64) -> bool {
+        match self.bounds.iter_mut().find(|b| b.k == k) {
+            // New evidence that contradicts the kept (a `Retry-After` date read with a
+            // skewed clock said too early) replaces it.
+            Some(b) if lo >= b.hi || hi <= b.lo => (b.lo, b.hi) = (lo, hi),
+            Some(b) => {
+                b.lo = b.lo.max(lo);
+                b.hi = b.hi.min(hi);
+            }
+            None => {
+                self.bounds.push(Bound { k, lo, hi });
+                self.bounds.sort_by_key(|b| b.k);
+            }
+        }
+        if self.bounds.len() > BOUNDS_KEPT {
+            // The oldest stays for its long baseline, and so do the one just added and the
+            // last bound from above and from below (boundary probes that pass bound only from
+            // above: pushing out the last bound from below leaves the period free to halve).
+            // The next oldest goes.
+            let last_hi = self.bounds.iter().rposition(|b| b.hi.is_finite());
+            let last_lo = self.bounds.iter().rposition(|b| b.lo.is_finite());
+            let drop = (1..self.bounds.len())
+                .find(|&i| self.bounds[i].k != k && Some(i) != last_hi && Some(i) != last_lo)
+                .unwrap_or(1);
+            self.bounds.remove(drop);
+        }
+        // Evidence that no period fits: the oldest goes, until one does. Without a period
+        // bounded above, nothing can be predicted: learn again.
+        loop {
+            let (lo, hi) = self.period();
+            let consistent = lo <= hi && self.bounds.iter().all(|b| b.lo < b.hi);
+            if consistent {
+                return !hi.is_finite();
+            }
+            if self.bounds.len() <= 2 {
+                return true;
+            }
+            self.bounds.remove(0);
+        }
+    }
+
+    /// Whether the next boundary is known to no better than two periods.
+    pub(super) fn phase_lost(&self, now: f64) -> bool {
+        let (w_lo, w_hi) = self.period();
+        let (lo, hi) = self.boundary(self.index_at(now) + 1);
+        hi - lo > w_lo + w_hi
+    }
+
+    /// Starts counting window `n`.
+    pub(super) fn roll(&mut self, n: i64, share: f64) {
+        if n == self.index {
+            return;
+        }
+        if n > self.index {
+            if share < 1.0 {
+                let fair = self.allowance as f64 * share;
+                self.debt = (self.debt + self.sent as f64 - fair).max(0.0);
+            }
+            // An upward probe that was never refused: the allowance is at least what passed.
+            if self.probing_up && self.hit.is_none() {
+                if self.ok > self.allowance {
+                    self.allowance = self.ok;
+                    self.exact = false;
+                    self.step *= 2.0;
+                    self.eager = true;
+                    if self.allowance >= self.ceiling {
+                        if self.ceiling > 0 {
+                            self.restored = Some(self.index);
+                        }
+                        self.ceiling = 0;
+                    }
+                } else if self.ceiling <= self.allowance {
+                    self.eager = false;
+                    self.step = FIRST_PROBE_STEP;
+                }
+            }
+            self.hit = None;
+        } else {
+            // Back in a window a `429` showed to be spent.
+            self.hit = Some(f64::NEG_INFINITY);
+        }
+        self.hit_said = false;
+        self.index = n;
+        let carried = if self.carry.0 == n { self.carry.1 } else { 0 };
+        self.sent = carried;
+        self.ok = carried;
+        self.out = 0;
+        self.probing_up = n > 0 && (self.eager || self.since_probe >= PROBE_SPACING);
+        if self.probing_up {
+            self.since_probe = 0;
+        }
+    }
+
+    pub(super) fn next_send(
+        &mut self,
+        now: f64,
+        rtt_hi: f64,
+        share: f64,
+    ) -> Result<(i64, Kind), Wait> {
+        let n = self.index_at(now);
+        let rolled = n > self.index;
+        self.roll(n, share);
+        let (_, start) = self.boundary(n);
+        let (next_lo, next_hi) = self.boundary(n + 1);
+        if rolled
+            && self.probing_up
+            && !self.eager
+            && self.exact
+            && self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
+        {
+            // A window spent by an upward probe cannot probe its boundary without a second
+            // `429`: the boundary goes first, the upward probe in the next window.
+            self.probing_up = false;
+            self.since_probe = PROBE_SPACING;
+        }
+        if self.hit.is_none() {
+            let budget = if self.probing_up {
+                (self.allowance as f64 * (1.0 + self.step))
+                    .ceil()
+                    .max(self.ceiling as f64)
+            } else if share < 1.0 && self.exact && self.boundary_due(n, rtt_hi, BOUNDARY_SLACK) {
+                // A boundary probe needs the window spent to its allowance (one that passes in
+                // a window with room left says nothing): under headroom, a window whose
+                // boundary must be probed is spent whole, or the boundaries drift.
+                self.allowance as f64
+            } else {
+                // A window repays at most its own headroom, and half its share under a
+                // headroom of half or more: one left with few requests has room when its
+                // boundary is predicted early, and a `429` after its first successes reads as
+                // a lowering. (A cap on the debt itself broke finding a raised limit.)
+                let fair = self.allowance as f64 * share;
+                let repaid = self.debt.min(self.allowance as f64 - fair).min(fair / 2.0);
+                (fair - repaid).floor().max(1.0)
+            } as u64;
+            let (w_lo, w_hi) = self.period();
+            // While the boundaries are known to less than half a window, there is no interior
+            // to spread over: the allowance goes at once, in whichever window this is.
+            let end = if next_lo - rtt_hi - start < (w_lo + w_hi) / 4.0 {
+                start
+            } else {
+                next_lo - rtt_hi
+            };
+            // A window's first request goes alone: refused, it shows the boundary was
+            // predicted early, and nothing else was sent into the spent window. Beyond the
+            // allowance (an upward probe), one at a time: the first `429` ends it.
+            let careful = (self.ok == 0 || self.sent >= self.allowance) && self.out > 0;
+            if self.sent < budget && (now < end || end == start) && careful {
+                return Err(Wait::Answer);
+            }
+            if self.sent < budget && (now < end || end == start) {
+                let spacing = (end - start).max(0.0) / budget as f64;
+                let slot = start + spacing * self.sent as f64;
+                return if now >= slot {
+                    Ok((n, Kind::Normal))
+                } else {
+                    Err(Wait::Until(at(slot)))
+                };
+            }
+        }
+        if self.probe_out {
+            return Err(Wait::Answer);
+        }
+        // In a window a `429` spent, a refused probe is the window's second `429`: worth it
+        // only after a lowering (someone else shares the limit, so each window is spent and
+        // its boundaries would otherwise never be probed again), for a boundary known so
+        // poorly that waiting for its upper bound wastes much of a window.
+        let slack = match self.hit {
+            None => Some(BOUNDARY_SLACK),
+            Some(_) if self.eager && !self.hit_said => Some(SPENT_BOUNDARY_SLACK),
+            Some(_) => None,
+        };
+        if let Some(slack) = slack
+            && self.exact
+            && self.sent >= self.allowance
+            && self.boundary_due(n, rtt_hi, slack)
+        {
+            // Not while a request of the window is out: the probe could overtake it and pass
+            // as the window's last, read as the boundary.
+            if self.out > 0 {
+                return Err(Wait::Answer);
+            }
+            let probe_at = (next_lo + next_hi - rtt_hi) / 2.0;
+            if now >= probe_at {
+                self.probed_boundary = n + 1;
+                self.probe_out = true;
+                return Ok((n + 1, Kind::Boundary));
+            }
+            return Err(Wait::Until(at(probe_at)));
+        }
+        // A lower bound the client's own requests caused (a log, a spill) is refuted by
+        // nothing it sends later: now and then, test it.
+        if self.hit.is_none()
+            && self.exact
+            && self.sent >= self.allowance
+            && self.probed_boundary < n + 1
+            && self.since_low >= PROBE_SPACING
+            && next_hi.is_finite()
+            // Only while it can arrive before the lower bound: sent later, inside the
+            // boundary's interval, a pass says nothing.
+            && now + rtt_hi < next_lo
+        {
+            if self.out > 0 {
+                return Err(Wait::Answer);
+            }
+            let (w_lo, w_hi) = self.period();
+            // Two round trips: one for its way out, one for the window's last answers to be
+            // late by before the test can no longer go.
+            let probe_at =
+                (next_lo - BOUNDARY_SLACK * (w_lo + w_hi) / 2.0).min(next_lo - 2.0 * rtt_hi);
+            if now >= probe_at {
+                self.probed_boundary = n + 1;
+                self.probe_out = true;
+                self.since_low = 0;
+                return Ok((n + 1, Kind::Low));
+            }
+            return Err(Wait::Until(at(probe_at)));
+        }
+        Err(Wait::Until(at(next_hi)))
+    }
+
+    /// Whether the boundary after window `n` is known to no better than `slack` periods, so
+    /// that a probe should halve it (and none has yet).
+    pub(super) fn boundary_due(&self, n: i64, rtt_hi: f64, slack: f64) -> bool {
+        let (w_lo, w_hi) = self.period();
+        let (next_lo, next_hi) = self.boundary(n + 1);
+        let uncertain = next_hi - next_lo;
+        self.probed_boundary < n + 1
+            && next_hi.is_finite()
+            && uncertain > slack * (w_lo + w_hi) / 2.0
+            && uncertain > 2.0 * rtt_hi
+    }
+
+    /// Takes an answer in; true when the evidence no longer fits a window.
+    pub(super) fn answered(
+        &mut self,
+        ticket: Ticket,
+        current: bool,
+        now: f64,
+        answer: Answer,
+        said: f64,
+    ) -> bool {
+        if !current {
+            return false;
+        }
+        if ticket.kind == Kind::Low {
+            self.probe_out = false;
+            // Passed, capacity came back before a boundary the window's bounds allow: they
+            // are not a fixed window's (or no longer), so learn again.
+            return answer == Answer::Passed;
+        }
+        if ticket.kind == Kind::Boundary {
+            self.probe_out = false;
+            return match answer {
+                Answer::Passed => {
+                    self.carry = (ticket.slot, 1);
+                    self.add_bound(ticket.slot, f64::NEG_INFINITY, now)
+                }
+                Answer::Throttled(_) => self.add_bound(ticket.slot, ticket.sent, said),
+                Answer::Failed => false,
+            };
+        }
+        if ticket.slot != self.index {
+            return false;
+        }
+        if ticket.kind == Kind::Normal {
+            self.out = self.out.saturating_sub(1);
+        }
+        match answer {
+            Answer::Passed => {
+                self.ok += 1;
+                // A late answer to a request in flight at the window's first `429` (none is
+                // sent after it): part of what the window allowed.
+                if self.hit.is_some_and(f64::is_finite) && self.ok > self.allowance {
+                    self.allowance = self.ok;
+                    self.exact = true;
+                }
+            }
+            Answer::Throttled(wait) if self.hit.is_none() => {
+                self.hit = Some(ticket.sent);
+                self.hit_said = wait.is_some();
+                if self.ok == 0 {
+                    // Refused before anything passed: the window had not begun.
+                    return self.add_bound(ticket.slot, ticket.sent, said);
+                }
+                // Spent, and the client is paused past the next boundary: its request's
+                // sending bounds that boundary from below (the lift after the pause cannot).
+                if wait.is_some() && self.add_bound(ticket.slot + 1, ticket.sent, said) {
+                    return true;
+                }
+                let found = self.ok;
+                if found < self.allowance
+                    && self.probing_up
+                    && self.restored == Some(self.index - 1)
+                {
+                    // The window before got the old allowance back whole, and this one is
+                    // refused early again: a log's limit, counted over the client's own
+                    // sendings (a window sent faster than the one before it is refused), not
+                    // a window's. Once could be someone else's searches.
+                    if self.index.saturating_sub(self.last_swing) > SWING_GAP {
+                        self.swings = 0;
+                    }
+                    self.last_swing = self.index;
+                    self.swings += 1;
+                    if self.swings >= SWINGS {
+                        return true;
+                    }
+                }
+                if found < self.allowance {
+                    // Lowered, or shared (in a window that probed upward too: it found less
+                    // than the allowance, not the top above it): look for the rest again in
+                    // the next windows.
+                    self.eager = true;
+                    self.ceiling = self.ceiling.max(self.allowance);
+                    self.step = FIRST_PROBE_STEP;
+                } else if self.probing_up {
+                    if found > self.allowance {
+                        self.step *= 2.0;
+                    } else {
+                        self.step = FIRST_PROBE_STEP;
+                    }
+                    if found >= self.ceiling {
+                        if self.ceiling > 0 {
+                            self.restored = Some(self.index);
+                        }
+                        self.ceiling = 0;
+                    }
+                    self.eager = self.ceiling > found;
+                }
+                self.allowance = found;
+                self.exact = true;
+            }
+            _ => {}
+        }
+        false
+    }
+}
