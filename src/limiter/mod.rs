@@ -72,10 +72,10 @@
 //! than the allowance (the step doubling while probes find more), or, after a lowering, the
 //! allowance it had before (a limit lowered for a while, or a share someone else took, comes
 //! back whole); they run in each window while below that or while they find more, and
-//! otherwise once in [`PROBE_SPACING`] requests. A lower bound is a refusal, and a refusal
+//! otherwise once in `PROBE_SPACING` requests. A lower bound is a refusal, and a refusal
 //! can be the client's own doing (a sliding log counting what it sent a period before, a
 //! window's requests spilled into the next), which nothing sent later refutes: in the first
-//! window after the learning and then once in [`PROBE_SPACING`] requests, a window spent
+//! window after the learning and then once in `PROBE_SPACING` requests, a window spent
 //! to its allowance without a `429`, whose next boundary needs no probe, sends one an eighth
 //! of a period (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's
 //! lower bound (none once it could arrive past the bound, where a pass says nothing). A
@@ -85,16 +85,16 @@
 //! instead the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
-//! [`RATE_SAMPLES`] successes (of `RATE_FIRST_SAMPLES`, under throttling, the first time:
+//! `RATE_SAMPLES` successes (of `RATE_FIRST_SAMPLES`, under throttling, the first time:
 //! the first estimate is rough; a rate a window turned into was counted over whole windows
 //! and is not), measured, when throttled, at their sendings (the pace spaces them evenly;
 //! the round trip's jitter scatters their answers), and once the last `RATE_BASELINE`
-//! successes hold two `429`s at least twice [`RATE_SAMPLES`] successes apart, at the rate
+//! successes hold two `429`s at least twice `RATE_SAMPLES` successes apart, at the rate
 //! between the first and the last of those (a bucket is empty at each; over a few successes,
 //! a refused request's lost slot set the pace a few percent under the limit after each
-//! throttle; until the last [`RATE_SAMPLES`], throttled `LOWERED_REFUSALS` times, go a
-//! tenth slower: a lowered limit, measured again from them), [`RATE_PROBE`] above it (so that it stays measured, and a
-//! raise shows); until a throttle has measured it, that step doubles each [`RATE_SAMPLES`]
+//! throttle; until the last `RATE_SAMPLES`, throttled `LOWERED_REFUSALS` times, go a
+//! tenth slower: a lowered limit, measured again from them), `RATE_PROBE` above it (so that it stays measured, and a
+//! raise shows); until a throttle has measured it, that step doubles each `RATE_SAMPLES`
 //! successes without a `429`, up to `RATE_PROBE_MAX` (a first estimate far too low rises in
 //! minutes, not hours). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
 //! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises by
@@ -121,9 +121,9 @@ mod rate;
 mod tests;
 mod window;
 
-use learning::*;
-use rate::*;
-use window::*;
+use learning::{Learning, PROBE_GROWTH, Throttle, next_probe};
+use rate::{RATE_FIRST_SAMPLES, Rate};
+use window::{Bound, FIRST_PROBE_STEP, MIN_ALLOWANCE, PROBE_SPACING, Window, period};
 
 /// Weight of a new round trip in the smoothed one (RFC 6298's α, as TCP uses it).
 const RTT_GAIN: f64 = 0.125;

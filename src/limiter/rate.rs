@@ -3,7 +3,7 @@
 use super::*;
 
 /// Successes over which a gradual limiter's rate is measured.
-pub const RATE_SAMPLES: usize = 32;
+pub(super) const RATE_SAMPLES: usize = 32;
 /// Successes over which a gradual limiter's rate is measured between its first and last
 /// throttle, when they hold at least twice `RATE_SAMPLES`: paced `RATE_PROBE` above the rate,
 /// a throttle comes every 200 successes (at 256, the buckets and logs gained less).
@@ -17,7 +17,7 @@ pub(super) const LOWERED_REFUSALS: usize = 3;
 /// while the estimate is too high).
 pub(super) const RATE_FIRST_SAMPLES: usize = 4;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
-pub const RATE_PROBE: f64 = 0.005;
+pub(super) const RATE_PROBE: f64 = 0.005;
 /// The most a gradual limiter is paced above its rate before a throttle has measured it: the
 /// step doubles each `RATE_SAMPLES` successes without a `429` (a first estimate far too low,
 /// from a relearning's few successes, would take hours to rise at `RATE_PROBE`). Each `429`

@@ -960,14 +960,14 @@ fn measured_against_a_bucket(rate: Rate, most: usize) -> Rate {
 fn a_rate_estimated_low_rises_fast_until_a_throttle_measures_it() {
     // Paced at a tenth of a bucket's 5 a second, never throttled: the step above the
     // rate doubles each `RATE_SAMPLES` successes (at most `RATE_PROBE_MAX`) until the
-    // bucket refuses one; measured then, the rate is probed at `RATE_PROBE` again. At
-    // `RATE_PROBE` alone, it takes about 7,000 successes.
+    // bucket refuses one; measured then, the rate is probed at `rate::RATE_PROBE` again. At
+    // `rate::RATE_PROBE` alone, it takes about 7,000 successes.
     let rate = measured_against_a_bucket(Rate::new(0.5, false), 1_000);
-    assert_eq!(rate.pace(1.0), rate.per_second * (1.0 + RATE_PROBE));
+    assert_eq!(rate.pace(1.0), rate.per_second * (1.0 + rate::RATE_PROBE));
 }
 
 /// Against a bucket the rate is measured between its first and last throttle over up to
-/// `RATE_BASELINE` successes (the bucket is empty at each): measured over the last
+/// `rate::RATE_BASELINE` successes (the bucket is empty at each): measured over the last
 /// `RATE_SAMPLES`, a refused request's lost slot set the pace 4% under the limit after
 /// each throttle (4.80 a second here).
 #[test]
@@ -997,7 +997,7 @@ fn a_rate_keeps_a_bounded_memory_of_refusals() {
     let (_, refused) = drive(&mut model, 0.0, 10_000, |_| false);
     assert_eq!(refused.len(), 10_000);
     let rate = rate_of(&model);
-    assert_eq!(rate.refusals.len(), RATE_BASELINE);
+    assert_eq!(rate.refusals.len(), rate::RATE_BASELINE);
 }
 
 /// A rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose throttles
@@ -1012,7 +1012,7 @@ fn a_guessed_rate_rises_a_tenth_every_few_successes() {
 }
 
 /// A limit halved under a rate measured between throttles: the throttles before it
-/// would hold the old rate for up to `RATE_BASELINE` successes; the last `RATE_SAMPLES`,
+/// would hold the old rate for up to `rate::RATE_BASELINE` successes; the last `RATE_SAMPLES`,
 /// throttled and a tenth slower, start the measure again.
 #[test]
 fn a_rate_measured_between_throttles_follows_a_lowered_limit() {
@@ -1084,17 +1084,17 @@ fn a_rough_first_rate_is_replaced_after_a_few_throttled_successes() {
 #[test]
 fn bounds_from_above_do_not_push_out_the_last_bound_from_below() {
     let mut bounds = vec![bound(0, -0.05, 0.05), bound(1, 1.95, f64::INFINITY)];
-    for k in 2..BOUNDS_KEPT as i64 {
+    for k in 2..window::BOUNDS_KEPT as i64 {
         bounds.push(bound(k, f64::NEG_INFINITY, 2.0 * k as f64 + 0.05));
     }
     let mut model = window_with(bounds);
     let State::Window(w) = &mut model.state else {
         unreachable!()
     };
-    for k in BOUNDS_KEPT as i64..3 * BOUNDS_KEPT as i64 {
+    for k in window::BOUNDS_KEPT as i64..3 * window::BOUNDS_KEPT as i64 {
         assert!(!w.add_bound(k, f64::NEG_INFINITY, 2.0 * k as f64 + 0.05));
     }
-    assert_eq!(w.bounds.len(), BOUNDS_KEPT);
+    assert_eq!(w.bounds.len(), window::BOUNDS_KEPT);
     assert!(w.bounds.iter().any(|b| b.k == 1), "{:?}", w.bounds);
     let (lo, hi) = w.period();
     assert!((1.9 - 1e-9..=2.0).contains(&lo) && 2.0 <= hi, "{lo}..{hi}");

@@ -9,7 +9,7 @@ pub(super) const BOUNDARY_SLACK: f64 = 0.125;
 /// eighth, a limit lowered for good took two `429`s a window for as long as it lasted.
 pub(super) const SPENT_BOUNDARY_SLACK: f64 = 0.25;
 /// In a steady window, one window every this many requests tries above the allowance.
-pub const PROBE_SPACING: u64 = 500;
+pub(super) const PROBE_SPACING: u64 = 500;
 /// The first step above the allowance an upward probe tries; doubled after each that finds more.
 pub(super) const FIRST_PROBE_STEP: f64 = 0.25;
 /// A smaller allowance is a pace, not a window.
