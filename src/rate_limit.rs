@@ -123,7 +123,17 @@ pub enum LimitShape {
         /// The window's length, as measured.
         period: Duration,
     },
-    /// Capacity returning gradually (a token bucket, a sliding window): a sustained rate.
+    /// A sliding window: at most `allowance` requests in any `period`, capacity returning a
+    /// period after each request.
+    #[non_exhaustive]
+    SlidingWindow {
+        /// Requests any period lets this client through.
+        allowance: u64,
+        /// The window's length, as measured.
+        period: Duration,
+    },
+    /// Capacity returning gradually (a token bucket, or a sliding window not yet told from
+    /// one): a sustained rate.
     #[non_exhaustive]
     Rate {
         /// Requests a minute, as measured.
@@ -141,6 +151,10 @@ impl Pacing {
             (None, Shape::Window { allowance, period }) => {
                 LimitShape::FixedWindow { allowance, period }
             }
+            (None, Shape::Log { limit, period }) => LimitShape::SlidingWindow {
+                allowance: limit,
+                period,
+            },
             (None, Shape::Rate { per_second } | Shape::Fixed { per_second }) => LimitShape::Rate {
                 per_minute: per_second * 60.0,
             },

@@ -138,6 +138,7 @@ impl Model {
         let last = bounds[bounds.len() - 1].k;
         self.epoch += 1;
         if window {
+            self.refuted = None;
             self.state = State::Window(Window {
                 allowance: second,
                 exact: true,
@@ -170,6 +171,20 @@ impl Model {
             let since = self.first_throttle.unwrap_or(now);
             let passed = self.ok_since_first.saturating_sub(1).max(1);
             let per_second = passed as f64 / (b.0 - since).max(1e-3);
+            if let Some(limit) = self.refuted.take()
+                && limit >= MIN_ALLOWANCE
+            {
+                // A window refuted, then capacity returning gradually: a sliding log, which
+                // a client sending bursts took for a window; its allowance is the log's
+                // limit, and the rate says the period far better than the window's lifts.
+                self.state = State::Log(Log {
+                    limit,
+                    hold: self.log_hold(limit, limit as f64 / per_second),
+                    settled: false,
+                    refused: 0,
+                });
+                return;
+            }
             let mut rate = Rate::new(per_second, false);
             rate.guessed = passed < RATE_FIRST_SAMPLES as u64;
             self.state = State::Rate(rate);

@@ -65,7 +65,7 @@
 //! lowering of a window probing upward right after a window whose upward probe got the old
 //! allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one before, is
 //! not a window's: a sliding log lets a window through as fast as the one a period before it
-//! and refuses one sent faster; learning starts over. In a
+//! and refuses one sent faster; the model becomes a **sliding log** (below). In a
 //! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
 //! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
 //! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
@@ -79,9 +79,19 @@
 //! to its allowance without a `429`, whose next boundary needs no probe, sends one an eighth
 //! of a period (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's
 //! lower bound (none once it could arrive past the bound, where a pass says nothing). A
-//! window refuses it (the window's one `429`); if it passes, the bounds were wrong, and
-//! learning starts over (a log's relearning mostly finds capacity returning gradually: a
-//! rate; every simulated start did, not every run over loopback). If
+//! window refuses it (the window's one `429`); if it passes, the bounds were wrong: after an
+//! upward probe got back an allowance a lowering took, the model becomes a sliding log;
+//! otherwise learning starts over, and if it finds capacity returning gradually (a log's
+//! relearning mostly does), a sliding log of the refuted window's allowance. A **sliding
+//! log** lets at most `limit` requests through in any trailing period: the client keeps the
+//! answers of its last `limit` successes and sends while fewer than `limit` (those in flight
+//! counted) were answered less than a *hold* ago. The hold starts at the window's period (or
+//! the learnt rate's, or less where a success of the past came sooner after `limit` others)
+//! and is learnt from the answers at its edge (`HOLD_FAST`, `HOLD_DOWN`, `HOLD_UP`): the
+//! server counted each success at its arrival, before its answer, so the best hold is a
+//! little under the period. Refused `LOG_REFUSALS` times in a row with a quarter of the copy
+//! free, the log is learnt again (a limit lowered or shared); a limit lowered by less
+//! lengthens the hold. A log's limit is not probed upward. If
 //! instead the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
@@ -116,12 +126,14 @@
 use std::{collections::VecDeque, time::Duration};
 
 mod learning;
+mod log;
 mod rate;
 #[cfg(test)]
 mod tests;
 mod window;
 
 use learning::{Learning, PROBE_GROWTH, Throttle, next_probe};
+use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate};
 use window::{Bound, FIRST_PROBE_STEP, MIN_ALLOWANCE, PROBE_SPACING, Window, period};
 
@@ -164,6 +176,13 @@ pub enum Shape {
         /// Requests a window lets through.
         allowance: u64,
         /// The window's length.
+        period: Duration,
+    },
+    /// A sliding log: at most `limit` requests in any `period`.
+    Log {
+        /// Requests any period lets through.
+        limit: u64,
+        /// The log's length.
         period: Duration,
     },
     /// Capacity returning gradually, at `per_second`.
@@ -240,6 +259,13 @@ pub struct Model {
     /// The first `429`'s request's sending, and the successes of requests sent after it.
     first_throttle: Option<f64>,
     ok_since_first: u64,
+    /// Sendings and answers of the last successes, in the order answered (at most
+    /// `HISTORY`): what a sliding log still holds.
+    passes: VecDeque<(f64, f64)>,
+    /// Requests sent and not yet answered, of any state: a sliding log may count each.
+    in_flight: u64,
+    /// The allowance of a window the evidence refuted, until the learning after it ends.
+    refuted: Option<u64>,
     state: State,
 }
 
@@ -247,6 +273,7 @@ pub struct Model {
 enum State {
     Learning(Learning),
     Window(Window),
+    Log(Log),
     Rate(Rate),
 }
 
@@ -282,6 +309,9 @@ impl Model {
             clock: None,
             first_throttle: None,
             ok_since_first: 0,
+            passes: VecDeque::new(),
+            in_flight: 0,
+            refuted: None,
             state: State::Learning(Learning::default()),
         }
     }
@@ -349,6 +379,36 @@ impl Model {
                 Ok((slot, kind)) => (slot, kind),
                 Err(wait) => return Err(wait),
             },
+            State::Log(log) => {
+                // Only the last `limit` successes can hold a slot.
+                while self.passes.len() > log.limit as usize {
+                    self.passes.pop_front();
+                }
+                // Held: the requests in flight, and the successes answered less than a hold ago.
+                let recent = self
+                    .passes
+                    .iter()
+                    .filter(|&&(_, answer)| answer + log.hold > now)
+                    .count() as u64;
+                let held = recent + self.in_flight;
+                // Under headroom, a share of the limit is held at most.
+                let room = ((log.limit as f64 * share).floor() as u64).max(1);
+                if held >= room {
+                    // The slot that comes back first: the oldest success still held, once as
+                    // many as are over the limit have aged.
+                    let aging = (held - room) as usize;
+                    let kept = self.passes.len() - recent as usize;
+                    return Err(match self.passes.get(kept + aging) {
+                        Some(&(_, answer)) if self.in_flight < room => {
+                            Wait::Until(at(answer + log.hold))
+                        }
+                        _ => Wait::Answer,
+                    });
+                }
+                // The slot holds what the log held: at the edge (one slot left), an answer
+                // tells the hold something.
+                (held as i64, Kind::Normal)
+            }
             State::Rate(r) => {
                 let interval = 1.0 / r.pace(share);
                 if now < r.next {
@@ -380,6 +440,7 @@ impl Model {
 
     fn ticket(&mut self, now: f64, slot: i64, kind: Kind) -> Ticket {
         self.requests += 1;
+        self.in_flight += 1;
         self.last_sent = now;
         if let State::Window(w) = &mut self.state {
             if kind == Kind::Normal && slot == w.index {
@@ -407,6 +468,14 @@ impl Model {
         let now = secs(now).max(ticket.sent);
         if answer != Answer::Failed {
             self.observe_rtt(now - ticket.sent);
+        }
+        self.in_flight = self.in_flight.saturating_sub(1);
+        if answer == Answer::Passed {
+            if self.passes.len() == HISTORY {
+                self.passes.pop_front();
+            }
+            let last = self.passes.back().map_or(now, |p| p.1);
+            self.passes.push_back((ticket.sent, now.max(last)));
         }
         // `Retry-After: 0`, a date already past, or a pause longer than the client waits say
         // nothing of when: a throttle like any other.
@@ -531,7 +600,31 @@ impl Model {
                 };
                 let relearn = w.answered(ticket, current, now, answer, said);
                 if relearn {
-                    self.relearn();
+                    // Refuted after an upward probe got back the allowance a lowering took (a
+                    // log refuses a window sent faster than the one before it, and lets the
+                    // next one through whole): a sliding log, of the window's allowance. A
+                    // window refuted otherwise (a raised limit, a boundary mispredicted) is
+                    // learnt again, its allowance kept: a rate found next is a log's.
+                    let (w_lo, w_hi) = w.period();
+                    let limit = w.allowance.max(w.ceiling);
+                    let hold = (w_lo + w_hi) / 2.0;
+                    if w.restored.is_some()
+                        && hold.is_finite()
+                        && hold > 0.0
+                        && limit >= MIN_ALLOWANCE
+                    {
+                        self.epoch += 1;
+                        let hold = self.log_hold(limit, hold);
+                        self.state = State::Log(Log {
+                            limit,
+                            hold,
+                            settled: false,
+                            refused: 0,
+                        });
+                    } else {
+                        self.relearn();
+                        self.refuted = Some(limit);
+                    }
                 } else if w.allowance < MIN_ALLOWANCE {
                     // A window of one or two is a pace, and one the boundaries can no longer
                     // be told from: pace at the rate of the window it was.
@@ -544,6 +637,41 @@ impl Model {
                     rate.measured = true;
                     rate.confirmed = true;
                     self.state = State::Rate(rate);
+                }
+            }
+            State::Log(log) => {
+                if !current || ticket.kind != Kind::Normal {
+                    return;
+                }
+                let room = ((log.limit as f64 * self.share).floor() as u64).max(1);
+                let edge = ticket.slot as u64 + 1 >= room;
+                match answer {
+                    Answer::Passed => log.refused = 0,
+                    // Refused with a quarter of the copy free: the server's log is fuller
+                    // than the hold's error explains.
+                    Answer::Throttled(_) if (ticket.slot as u64) * 4 < room * 3 => {
+                        log.refused += 1;
+                    }
+                    _ => {}
+                }
+                if log.refused >= LOG_REFUSALS {
+                    // Again and again: a limit lowered or shared, or no log at all. Learn it
+                    // again.
+                    self.relearn();
+                    return;
+                }
+                match answer {
+                    Answer::Passed if edge => {
+                        let step = if log.settled { HOLD_DOWN } else { HOLD_FAST };
+                        log.hold *= 1.0 - step;
+                    }
+                    Answer::Throttled(_) if !log.settled => {
+                        // The fast steps overshot by the last two at most.
+                        log.settled = true;
+                        log.hold *= (1.0 + HOLD_FAST) * (1.0 + HOLD_FAST);
+                    }
+                    Answer::Throttled(_) => log.hold *= 1.0 + HOLD_UP,
+                    _ => {}
                 }
             }
             State::Rate(r) => match answer {
@@ -598,6 +726,13 @@ impl Model {
                     Some((w.allowance as f64 * self.share).floor().max(1.0) / period),
                 )
             }
+            State::Log(log) => (
+                Shape::Log {
+                    limit: log.limit,
+                    period: at(log.hold),
+                },
+                Some(((log.limit as f64 * self.share).floor().max(1.0)) / log.hold),
+            ),
             State::Rate(r) if r.fixed => (
                 Shape::Fixed {
                     per_second: r.per_second,

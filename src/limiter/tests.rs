@@ -472,7 +472,8 @@ fn an_allowance_that_swings_back_and_forth_is_learnt_again() {
         let mut server = windows(2.0, limit);
         for _ in 0..200 {
             t = drive(&mut model, t, 1, &mut server).0;
-            if matches!(model.state, State::Learning(_)) {
+            // Swings after a restored window are a log's: the model leaves the window.
+            if matches!(model.state, State::Learning(_) | State::Log(_)) {
                 return true;
             }
         }
@@ -1098,4 +1099,77 @@ fn bounds_from_above_do_not_push_out_the_last_bound_from_below() {
     assert!(w.bounds.iter().any(|b| b.k == 1), "{:?}", w.bounds);
     let (lo, hi) = w.period();
     assert!((1.9 - 1e-9..=2.0).contains(&lo) && 2.0 <= hi, "{lo}..{hi}");
+}
+
+/// A model that keeps a copy of a sliding log of `limit`, each success holding a slot `hold`.
+fn logged(limit: u64, hold: f64, settled: bool) -> Model {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    model.state = State::Log(Log {
+        limit,
+        hold,
+        settled,
+        refused: 0,
+    });
+    model
+}
+
+fn hold_of(model: &Model) -> f64 {
+    match &model.state {
+        State::Log(log) => log.hold,
+        other => panic!("not a log: {other:?}"),
+    }
+}
+
+#[test]
+fn a_log_taken_for_a_window_becomes_a_copy_of_the_log() {
+    // The log of 20 per 2 s of the test above, found from every start: the client keeps a
+    // copy of it, each success holding a slot a little under the period after its answer.
+    for start in [0.0, 0.4, 0.8, 1.2, 1.6] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (t, _) = drive(&mut model, start, 3_000, log(20, 2.0));
+        let shape = model.snapshot(d(t)).shape;
+        let Shape::Log { limit, period } = shape else {
+            panic!("from {start}: {shape:?}");
+        };
+        assert_eq!(limit, 20, "from {start}");
+        assert!(
+            (1.9..2.0).contains(&secs(period)),
+            "from {start}: {period:?}"
+        );
+    }
+}
+
+#[test]
+fn a_log_s_hold_is_learnt_from_the_refusals_at_its_edge() {
+    // A hold 30% long (a period learnt from a window's lifts) shortens until its edge is
+    // refused, then stays there: 20 per 2.6 s would be 7.7 a second.
+    let mut model = logged(20, 2.6, false);
+    let mut server = log(20, 2.0);
+    let (t, _) = drive(&mut model, 0.0, 1_000, &mut server);
+    let (end, refused) = drive(&mut model, t, 1_000, &mut server);
+    assert!((1.95..2.1).contains(&hold_of(&model)), "{model:?}");
+    let rate = 1_000.0 / (end - t);
+    assert!(rate > 9.8, "{rate} a second");
+    assert!(refused.len() <= 20, "{} refused", refused.len());
+}
+
+#[test]
+fn a_log_s_limit_lowered_is_learnt_again() {
+    // Halved: refusals with a quarter of the copy free end it, and the model finds the new
+    // limit (a hold lengthened by each refusal instead ran away to 88 s, at 0.2 a second).
+    let mut model = logged(20, 2.0, true);
+    let mut server = log(10, 2.0);
+    let (t, refused) = drive(&mut model, 0.0, 500, &mut server);
+    assert!(refused.len() <= 30, "{} refused", refused.len());
+    let (end, refused) = drive(&mut model, t, 500, &mut server);
+    let rate = 500.0 / (end - t);
+    assert!((4.5..5.05).contains(&rate), "{rate} a second, {model:?}");
+    assert!(refused.len() <= 10, "{} refused", refused.len());
+}
+
+#[test]
+fn the_successes_kept_for_a_log_are_bounded() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    drive(&mut model, 0.0, HISTORY + 100, |_| true);
+    assert_eq!(model.passes.len(), HISTORY);
 }

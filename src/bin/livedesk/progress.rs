@@ -18,6 +18,9 @@ fn limit_found(pacing: &Pacing, pages_left: Option<u64>) -> String {
     let limit = match pacing.shape() {
         LimitShape::FixedWindow {
             allowance, period, ..
+        }
+        | LimitShape::SlidingWindow {
+            allowance, period, ..
         } => format!("limit {allowance} / {:.0} s", period.as_secs_f64()),
         LimitShape::Rate { per_minute, .. } => format!("limit {per_minute:.0}/min"),
         LimitShape::Set(limit) => format!("limit {:.0}/min", limit.per_minute_rate()),

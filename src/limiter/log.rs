@@ -1,0 +1,52 @@
+//! A sliding log: the client's copy of it, and the hold its successes keep a slot for.
+
+use super::*;
+
+/// Successes the model keeps at most (memory bounded whatever the limit: a larger log's
+/// oldest successes are let go early, and its refusals lengthen the hold).
+pub(super) const HISTORY: usize = 4096;
+/// Share the hold shortens by after each success at its edge until the first refusal: a
+/// period learnt from a window's lifts was up to 75% long, and a log of 20 a second over
+/// loopback is done in 20 periods.
+pub(super) const HOLD_FAST: f64 = 0.02;
+/// Share the hold shortens by after each success at its edge once settled.
+pub(super) const HOLD_DOWN: f64 = 0.0002;
+/// Share the hold lengthens by after a refusal once settled: with `HOLD_DOWN`, the hold
+/// settles where one request in a hundred at its edge is refused.
+pub(super) const HOLD_UP: f64 = 0.02;
+/// Refusals in a row, each with a quarter of the copy free, that end the log: a hold a little
+/// short is refused at its edge, a limit lowered or shared below it every request sent.
+pub(super) const LOG_REFUSALS: u32 = 3;
+
+/// A sliding log: at most `limit` requests in any trailing `period`. The client keeps its
+/// own copy (the model's `passes`): a success's capacity comes back `hold` after its answer.
+/// `hold` is learnt, not bounded: the server counted the success at its arrival, up to a
+/// round trip before the answer, and the next request arrives after its own outward leg, so
+/// the hold that loses the fewest slots is a little under the period, found by how often it
+/// is refused.
+#[derive(Clone, Debug)]
+pub(super) struct Log {
+    pub(super) limit: u64,
+    pub(super) hold: f64,
+    /// A request sent at the hold's edge was refused: the hold is near the least that
+    /// passes, and moves by small steps from now on.
+    pub(super) settled: bool,
+    /// Refusals since the last success.
+    pub(super) refused: u32,
+}
+
+impl Model {
+    /// A sliding log's first hold: `guess`, or less if a success was sent sooner after
+    /// `limit` others' answers (a log that let it through holds no longer than that).
+    pub(super) fn log_hold(&self, limit: u64, guess: f64) -> f64 {
+        let limit = limit as usize;
+        let mut hold = guess;
+        for &(sent, _) in &self.passes {
+            let before = self.passes.partition_point(|p| p.1 < sent);
+            if before >= limit {
+                hold = hold.min(sent - self.passes[before - limit].1);
+            }
+        }
+        hold.max(1e-3)
+    }
+}
