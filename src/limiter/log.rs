@@ -31,7 +31,7 @@ pub(super) struct Log {
     /// A request sent at the hold's edge was refused: the hold is near the least that
     /// passes, and moves by small steps from now on.
     pub(super) settled: bool,
-    /// Refusals since the last success.
+    /// Refusals with a quarter of the copy free, since the last success.
     pub(super) refused: u32,
 }
 
