@@ -89,6 +89,78 @@ enum Shape {
         limit: usize,
         period: f64,
     },
+    /// A log whose limit changes (`limits(k, limit)`, k the period's index), shared with
+    /// another consumer taking `other(k)` of it at random times (refused too when full).
+    LogX {
+        limit: u64,
+        period: f64,
+        limits: fn(i64, u64) -> u64,
+        other: fn(i64) -> f64,
+    },
+}
+
+fn no_other(_: i64) -> f64 {
+    0.0
+}
+fn other30(_: i64) -> f64 {
+    0.3
+}
+fn other20(_: i64) -> f64 {
+    0.2
+}
+fn other10(_: i64) -> f64 {
+    0.1
+}
+/// Others take 30% for the first 10 periods of the export, then leave.
+fn other30_leave(k: i64) -> f64 {
+    if k < 1010 { 0.3 } else { 0.0 }
+}
+fn other20_leave(k: i64) -> f64 {
+    if k < 1010 { 0.2 } else { 0.0 }
+}
+/// Others' share varying period to period between 0 and 40%.
+fn other_varying(k: i64) -> f64 {
+    [0.0, 0.4, 0.1, 0.3, 0.0, 0.2][k.rem_euclid(6) as usize]
+}
+/// Lowered to half from period 10 to 20 of the export, then back.
+fn log_halved(k: i64, limit: u64) -> u64 {
+    if (1010..1020).contains(&k) {
+        limit / 2
+    } else {
+        limit
+    }
+}
+/// Lowered by a fifth from period 10 on, for the rest.
+fn log_lowered_fifth(k: i64, limit: u64) -> u64 {
+    if k >= 1010 { limit * 4 / 5 } else { limit }
+}
+/// Lowered by a fifth from period 10 to 20, then back.
+fn log_fifth_back(k: i64, limit: u64) -> u64 {
+    if (1010..1020).contains(&k) {
+        limit * 4 / 5
+    } else {
+        limit
+    }
+}
+/// Raised by half from period 10 on.
+fn log_raised(k: i64, limit: u64) -> u64 {
+    if k >= 1010 { limit * 3 / 2 } else { limit }
+}
+/// Doubled from period 10 on.
+fn log_doubled(k: i64, limit: u64) -> u64 {
+    if k >= 1010 { limit * 2 } else { limit }
+}
+/// Refuses everything for periods 10 and 11, then as before.
+fn log_blackout(k: i64, limit: u64) -> u64 {
+    if (1010..1012).contains(&k) { 0 } else { limit }
+}
+/// Windows alternating 100 and 60.
+fn alternating(k: i64, limit: u64) -> u64 {
+    if k.rem_euclid(2) == 0 {
+        limit
+    } else {
+        limit * 3 / 5
+    }
 }
 
 fn steady(_: i64, limit: u64) -> u64 {
@@ -129,6 +201,7 @@ struct Limiter {
     tokens: f64,
     refilled: f64,
     log: VecDeque<f64>,
+    next_other: f64,
 }
 
 enum Verdict {
@@ -151,6 +224,7 @@ impl Limiter {
             tokens,
             refilled: 0.0,
             log: VecDeque::new(),
+            next_other: f64::NAN,
         }
     }
 
@@ -168,6 +242,7 @@ impl Limiter {
                 if k != self.window {
                     self.window = k;
                     self.count = 0;
+                    let other = if other < 0.0 { other_varying(k) } else { other };
                     let n = (other * cap as f64).round() as usize;
                     let mut times: Vec<f64> =
                         (0..n).map(|_| (k as f64 + rng.unit()) * period).collect();
@@ -194,6 +269,46 @@ impl Limiter {
                 self.refilled = t;
                 if self.tokens >= 1.0 {
                     self.tokens -= 1.0;
+                    Verdict::Pass
+                } else {
+                    Verdict::Refuse(None)
+                }
+            }
+            Shape::LogX {
+                limit,
+                period,
+                limits,
+                other,
+            } => {
+                if self.next_other.is_nan() {
+                    self.next_other = t;
+                }
+                let admit = |log: &mut VecDeque<f64>, at: f64| {
+                    while log.front().is_some_and(|&a| a <= at - period) {
+                        log.pop_front();
+                    }
+                    let cap = limits((at / period).floor() as i64, limit) as usize;
+                    if log.len() < cap {
+                        log.push_back(at);
+                        true
+                    } else {
+                        false
+                    }
+                };
+                while self.next_other < t {
+                    let at = self.next_other;
+                    let k = (at / period).floor() as i64;
+                    let share = other(k);
+                    let cap = limits(k, limit) as f64;
+                    if share > 0.0 && cap > 0.0 {
+                        admit(&mut self.log, at);
+                        let rate = share * limit as f64 / period;
+                        self.next_other = at - (1.0 - rng.unit()).ln() / rate;
+                    } else {
+                        self.next_other = at + period / 10.0;
+                    }
+                }
+                if admit(&mut self.log, t) {
                     Verdict::Pass
                 } else {
                     Verdict::Refuse(None)
@@ -232,7 +347,9 @@ impl Scenario {
     /// The limiter's window (or the time its burst takes to refill).
     fn period(&self) -> f64 {
         match self.shape {
-            Shape::Window { period, .. } | Shape::Log { period, .. } => period,
+            Shape::Window { period, .. }
+            | Shape::Log { period, .. }
+            | Shape::LogX { period, .. } => period,
             Shape::Bucket { burst, per_second } => burst / per_second,
         }
     }
@@ -249,10 +366,24 @@ impl Scenario {
             } => {
                 // The mean over a cycle of the limits (one value unless it changes).
                 let mean = (0..60).map(|k| limits(k, limit) as f64).sum::<f64>() / 60.0;
+                let other = if other < 0.0 { 0.2 } else { other };
                 mean * (1.0 - other) / period
             }
             Shape::Bucket { per_second, .. } => per_second,
             Shape::Log { limit, period } => limit as f64 / period,
+            Shape::LogX {
+                limit,
+                period,
+                limits,
+                other,
+            } => {
+                // Over the export's first 60 periods.
+                let mean = (1000..1060)
+                    .map(|k| limits(k, limit) as f64 * (1.0 - other(k)))
+                    .sum::<f64>()
+                    / 60.0;
+                mean / period
+            }
         }
     }
 }
@@ -539,7 +670,270 @@ fn scenarios() -> Vec<Scenario> {
         clock_off: 0.0,
     };
     let full = 6_667;
-    vec![
+    let logx = |limit, period, limits: fn(i64, u64) -> u64, other: fn(i64) -> f64| Shape::LogX {
+        limit,
+        period,
+        limits,
+        other,
+    };
+    let extra = vec![
+        base(
+            "x_log_100_60_halved_back",
+            logx(100, 60.0, log_halved, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_lowered_fifth",
+            logx(100, 60.0, log_lowered_fifth, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_fifth_back",
+            logx(100, 60.0, log_fifth_back, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_raised_half",
+            logx(100, 60.0, log_raised, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_doubled",
+            logx(100, 60.0, log_doubled, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_shared30",
+            logx(100, 60.0, steady, other30),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_shared20",
+            logx(100, 60.0, steady, other20),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_shared10",
+            logx(100, 60.0, steady, other10),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_shared30_leave",
+            logx(100, 60.0, steady, other30_leave),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_shared20_leave",
+            logx(100, 60.0, steady, other20_leave),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_shared_varying",
+            logx(100, 60.0, steady, other_varying),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_c1",
+            logx(100, 60.0, steady, no_other),
+            full,
+            1,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_c16",
+            logx(100, 60.0, steady, no_other),
+            full,
+            16,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_slow",
+            logx(100, 60.0, steady, no_other),
+            full,
+            8,
+            (0.5, 2.0),
+        ),
+        Scenario {
+            headroom: 0.1,
+            ..base(
+                "x_log_100_60_headroom10",
+                logx(100, 60.0, steady, no_other),
+                full,
+                8,
+                (0.1, 0.4),
+            )
+        },
+        Scenario {
+            headroom: 0.1,
+            ..base(
+                "x_log_20_2_headroom10",
+                logx(20, 2.0, steady, no_other),
+                full,
+                4,
+                fast,
+            )
+        },
+        base(
+            "x_log_5_per_10s",
+            logx(5, 10.0, steady, no_other),
+            1000,
+            4,
+            fast,
+        ),
+        base(
+            "x_log_3_per_5s",
+            logx(3, 5.0, steady, no_other),
+            1000,
+            4,
+            fast,
+        ),
+        base(
+            "x_log_100_60_blackout",
+            logx(100, 60.0, log_blackout, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_20_2_lowered_fifth",
+            logx(20, 2.0, log_lowered_fifth, no_other),
+            full,
+            4,
+            fast,
+        ),
+        base(
+            "x_log_20_2_shared20",
+            logx(20, 2.0, steady, other20),
+            full,
+            4,
+            fast,
+        ),
+        base(
+            "x_log_6000_per_hour",
+            logx(6000, 3600.0, steady, no_other),
+            30_000,
+            16,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_shared_varying",
+            Shape::Window {
+                period: 60.0,
+                limits: steady,
+                limit: 100,
+                retry_after: RetryAfter::No,
+                other: -1.0,
+            },
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_alternating",
+            Shape::Window {
+                period: 60.0,
+                limits: alternating,
+                limit: 100,
+                retry_after: RetryAfter::No,
+                other: 0.0,
+            },
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_shared_20pct_20_2",
+            Shape::Window {
+                period: 2.0,
+                limits: steady,
+                limit: 20,
+                retry_after: RetryAfter::No,
+                other: 0.2,
+            },
+            full,
+            4,
+            fast,
+        ),
+        base(
+            "x_window_shared_30pct_slow",
+            Shape::Window {
+                period: 60.0,
+                limits: steady,
+                limit: 100,
+                retry_after: RetryAfter::No,
+                other: 0.3,
+            },
+            full,
+            8,
+            (0.5, 2.0),
+        ),
+        Scenario {
+            headroom: 0.1,
+            ..base(
+                "x_window_changing_headroom",
+                Shape::Window {
+                    period: 60.0,
+                    limits: changing,
+                    limit: 100,
+                    retry_after: RetryAfter::No,
+                    other: 0.0,
+                },
+                full,
+                4,
+                (0.1, 0.4),
+            )
+        },
+        base(
+            "x_window_changing_c16",
+            Shape::Window {
+                period: 60.0,
+                limits: changing,
+                limit: 100,
+                retry_after: RetryAfter::No,
+                other: 0.0,
+            },
+            full,
+            16,
+            fast,
+        ),
+        base(
+            "x_window_raised_slow",
+            Shape::Window {
+                period: 60.0,
+                limits: raised,
+                limit: 100,
+                retry_after: RetryAfter::No,
+                other: 0.0,
+            },
+            full,
+            8,
+            (0.5, 2.0),
+        ),
+    ];
+    let _ = &extra;
+    let mut v = vec![
         base("window_20_per_2s", window(20, 2.0), full, 4, fast),
         base("window_30_per_6s", window(30, 6.0), full, 4, (0.05, 0.3)),
         base("window_100_per_60s", window(100, 60.0), full, 4, (0.1, 0.4)),
@@ -777,7 +1171,11 @@ fn scenarios() -> Vec<Scenario> {
             4,
             (0.1, 0.4),
         ),
-    ]
+    ];
+    if std::env::var("SIM_EXTRA").is_ok() {
+        v.extend(extra);
+    }
+    v
 }
 
 fn full_scale() -> Scenario {

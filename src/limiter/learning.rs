@@ -177,11 +177,14 @@ impl Model {
                 // A window refuted, then capacity returning gradually: a sliding log, which
                 // a client sending bursts took for a window; its allowance is the log's
                 // limit, and the rate says the period far better than the window's lifts.
+                let hold = self.log_hold(limit, limit as f64 / per_second);
                 self.state = State::Log(Log {
                     limit,
-                    hold: self.log_hold(limit, limit as f64 / per_second),
+                    hold,
                     settled: false,
                     refused: 0,
+                    base: hold,
+                    resume: 0.0,
                 });
                 return;
             }

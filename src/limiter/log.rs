@@ -17,6 +17,10 @@ pub(super) const HOLD_UP: f64 = 0.02;
 /// Refusals in a row, each with a quarter of the copy free, that end the log: a hold a little
 /// short is refused at its edge, a limit lowered or shared below it every request sent.
 pub(super) const LOG_REFUSALS: u32 = 3;
+/// The most a settled hold lengthens to, over the hold it settled at, before the log is
+/// learnt again: a log shared with others whose share varies, or a window taken for a log,
+/// otherwise lengthens it without end (2% a refusal, 0.02% back a success).
+pub(super) const HOLD_MAX: f64 = 1.5;
 
 /// A sliding log: at most `limit` requests in any trailing `period`. The client keeps its
 /// own copy (the model's `passes`): a success's capacity comes back `hold` after its answer.
@@ -33,9 +37,20 @@ pub(super) struct Log {
     pub(super) settled: bool,
     /// Refusals with a quarter of the copy free, since the last success.
     pub(super) refused: u32,
+    /// The hold when it settled (`HOLD_MAX`).
+    pub(super) base: f64,
+    /// After a refusal, nothing goes until the next success of the copy has aged: the
+    /// server's log is full until one of its own ages.
+    pub(super) resume: f64,
 }
 
 impl Model {
+    /// The answer time plus hold of the oldest success the copy still holds at `now`.
+    pub(super) fn next_aging(&self, hold: f64, now: f64) -> Option<f64> {
+        let kept = self.passes.partition_point(|p| p.1 + hold <= now);
+        self.passes.get(kept).map(|p| p.1 + hold)
+    }
+
     /// A sliding log's first hold: `guess`, or less if a success was sent sooner after
     /// `limit` others' answers (a log that let it through holds no longer than that).
     pub(super) fn log_hold(&self, limit: u64, guess: f64) -> f64 {

@@ -89,9 +89,12 @@
 //! the learnt rate's, or less where a success of the past came sooner after `limit` others)
 //! and is learnt from the answers at its edge (`HOLD_FAST`, `HOLD_DOWN`, `HOLD_UP`): the
 //! server counted each success at its arrival, before its answer, so the best hold is a
-//! little under the period. Refused `LOG_REFUSALS` times in a row with a quarter of the copy
-//! free, the log is learnt again (a limit lowered or shared); a limit lowered by less
-//! lengthens the hold. A log's limit is not probed upward. If
+//! little under the period (under headroom the client never fills the log, and its edge
+//! says nothing: the hold is kept). After a refusal with the copy three quarters full or
+//! more, nothing goes until the copy's next success ages. Refused `LOG_REFUSALS` times in a
+//! row with a quarter of the copy free, or the hold lengthened past `HOLD_MAX` times where it
+//! settled, the log is learnt again (a limit lowered or shared, a window taken for a log). A
+//! log's limit is not probed upward. If
 //! instead the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
@@ -133,7 +136,7 @@ mod tests;
 mod window;
 
 use learning::{Learning, PROBE_GROWTH, Throttle, next_probe};
-use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_UP, LOG_REFUSALS, Log};
+use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate};
 use window::{Bound, FIRST_PROBE_STEP, MIN_ALLOWANCE, PROBE_SPACING, Window, period};
 
@@ -380,6 +383,9 @@ impl Model {
                 Err(wait) => return Err(wait),
             },
             State::Log(log) => {
+                if now < log.resume {
+                    return Err(Wait::Until(at(log.resume)));
+                }
                 // Only the last `limit` successes can hold a slot.
                 while self.passes.len() > log.limit as usize {
                     self.passes.pop_front();
@@ -620,6 +626,8 @@ impl Model {
                             hold,
                             settled: false,
                             refused: 0,
+                            base: hold,
+                            resume: 0.0,
                         });
                     } else {
                         self.relearn();
@@ -645,11 +653,12 @@ impl Model {
                 }
                 let room = ((log.limit as f64 * self.share).floor() as u64).max(1);
                 let edge = ticket.slot as u64 + 1 >= room;
+                let deep = (ticket.slot as u64) * 4 < room * 3;
                 match answer {
                     Answer::Passed => log.refused = 0,
                     // Refused with a quarter of the copy free: the server's log is fuller
                     // than the hold's error explains.
-                    Answer::Throttled(_) if (ticket.slot as u64) * 4 < room * 3 => {
+                    Answer::Throttled(_) if deep => {
                         log.refused += 1;
                     }
                     _ => {}
@@ -661,7 +670,10 @@ impl Model {
                     return;
                 }
                 match answer {
-                    Answer::Passed if edge => {
+                    // Under headroom the client never fills the server's log: a success at
+                    // its own edge says nothing of the hold, and shortening it would take the
+                    // headroom back.
+                    Answer::Passed if edge && room >= log.limit => {
                         let step = if log.settled { HOLD_DOWN } else { HOLD_FAST };
                         log.hold *= 1.0 - step;
                     }
@@ -669,9 +681,27 @@ impl Model {
                         // The fast steps overshot by the last two at most.
                         log.settled = true;
                         log.hold *= (1.0 + HOLD_FAST) * (1.0 + HOLD_FAST);
+                        log.base = log.hold;
                     }
                     Answer::Throttled(_) => log.hold *= 1.0 + HOLD_UP,
                     _ => {}
+                }
+                if let Answer::Throttled(_) = answer {
+                    if log.hold > HOLD_MAX * log.base {
+                        // Lengthened far past where it settled: not a log this client's
+                        // copy can follow. Learn it again.
+                        self.relearn();
+                        return;
+                    }
+                    if deep {
+                        // Sent again at once: `LOG_REFUSALS` in a row end the log.
+                        return;
+                    }
+                    let hold = log.hold;
+                    let next = self.next_aging(hold, now);
+                    if let State::Log(log) = &mut self.state {
+                        log.resume = log.resume.max(next.unwrap_or(now));
+                    }
                 }
             }
             State::Rate(r) => match answer {

@@ -1109,6 +1109,8 @@ fn logged(limit: u64, hold: f64, settled: bool) -> Model {
         hold,
         settled,
         refused: 0,
+        base: hold,
+        resume: 0.0,
     });
     model
 }
