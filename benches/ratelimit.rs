@@ -22,7 +22,8 @@
 //! `cargo bench --bench ratelimit -- --sim` skips the real sockets. For debugging:
 //! `SIM_ONLY=name` runs the scenarios whose name contains it, `SIM_DEBUG=1` prints the
 //! windows with more than one `429`, `SIM_STARTS=1` each start's figures and learnt shape, and `SIM_TRACE=n` every answer of the run whose seed's
-//! low byte is `n`.
+//! low byte is `n`. `SIM_EXTRA=1` adds a review's hostile scenarios (`x_…`: sliding logs
+//! whose limit changes or that others share, and windows that could be taken for logs).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
