@@ -177,15 +177,7 @@ impl Model {
                 // A window refuted, then capacity returning gradually: a sliding log, which
                 // a client sending bursts took for a window; its allowance is the log's
                 // limit, and the rate says the period far better than the window's lifts.
-                let hold = self.log_hold(limit, limit as f64 / per_second);
-                self.state = State::Log(Log {
-                    limit,
-                    hold,
-                    settled: false,
-                    refused: 0,
-                    base: hold,
-                    resume: 0.0,
-                });
+                self.enter_log(limit, limit as f64 / per_second);
                 return;
             }
             let mut rate = Rate::new(per_second, false);

@@ -44,7 +44,27 @@ pub(super) struct Log {
     pub(super) resume: f64,
 }
 
+impl Log {
+    /// A log of `limit` whose hold, `hold` for now, is still to be learnt.
+    pub(super) fn new(limit: u64, hold: f64) -> Self {
+        Self {
+            limit,
+            hold,
+            settled: false,
+            refused: 0,
+            base: hold,
+            resume: 0.0,
+        }
+    }
+}
+
 impl Model {
+    /// From now on a sliding log of `limit`, held for `guess` (or less: `log_hold`).
+    pub(super) fn enter_log(&mut self, limit: u64, guess: f64) {
+        let hold = self.log_hold(limit, guess);
+        self.state = State::Log(Log::new(limit, hold));
+    }
+
     /// The answer time plus hold of the oldest success the copy still holds at `now`.
     pub(super) fn next_aging(&self, hold: f64, now: f64) -> Option<f64> {
         let kept = self.passes.partition_point(|p| p.1 + hold <= now);
@@ -53,7 +73,7 @@ impl Model {
 
     /// A sliding log's first hold: `guess`, or less if a success was sent sooner after
     /// `limit` others' answers (a log that let it through holds no longer than that).
-    pub(super) fn log_hold(&self, limit: u64, guess: f64) -> f64 {
+    fn log_hold(&self, limit: u64, guess: f64) -> f64 {
         let limit = limit as usize;
         let mut hold = guess;
         for &(sent, _) in &self.passes {

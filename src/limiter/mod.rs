@@ -620,15 +620,7 @@ impl Model {
                         && limit >= MIN_ALLOWANCE
                     {
                         self.epoch += 1;
-                        let hold = self.log_hold(limit, hold);
-                        self.state = State::Log(Log {
-                            limit,
-                            hold,
-                            settled: false,
-                            refused: 0,
-                            base: hold,
-                            resume: 0.0,
-                        });
+                        self.enter_log(limit, hold);
                     } else {
                         self.relearn();
                         self.refuted = Some(limit);

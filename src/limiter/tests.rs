@@ -1105,12 +1105,8 @@ fn bounds_from_above_do_not_push_out_the_last_bound_from_below() {
 fn logged(limit: u64, hold: f64, settled: bool) -> Model {
     let mut model = Model::new(0.0, MAX_PAUSE);
     model.state = State::Log(Log {
-        limit,
-        hold,
         settled,
-        refused: 0,
-        base: hold,
-        resume: 0.0,
+        ..Log::new(limit, hold)
     });
     model
 }
