@@ -1171,3 +1171,39 @@ fn the_successes_kept_for_a_log_are_bounded() {
     drive(&mut model, 0.0, HISTORY + 100, |_| true);
     assert_eq!(model.passes.len(), HISTORY);
 }
+
+#[test]
+fn a_log_under_headroom_keeps_its_share() {
+    // Under 10% headroom the client never fills the log, so its own edge is never refused:
+    // shortening the hold there took the whole limit. Its copy starts spread over a period,
+    // as paced traffic leaves it.
+    let mut model = logged(20, 2.0, false);
+    model.share = 0.9;
+    let mut server = log(20, 2.0);
+    for i in 0..18 {
+        let at = 0.1 * f64::from(i);
+        assert!(server(at));
+        model.passes.push_back((at, at + RTT));
+    }
+    let (t, _) = drive(&mut model, 2.0, 1_000, &mut server);
+    let (end, _) = drive(&mut model, t, 500, &mut server);
+    let rate = 500.0 / (end - t);
+    assert!(rate <= 9.0 * 1.01, "{rate} a second for a share of 9");
+}
+
+#[test]
+fn a_hold_lengthened_far_past_where_it_settled_is_learnt_again() {
+    // A window letting 20 and 12 through in turn, taken for a log: its refusals lengthened
+    // the hold without end (past a minute for a window of 5 s in the bench).
+    let mut model = logged(20, 2.0, true);
+    let mut server = windows(2.0, |k| if k % 2 == 0 { 20 } else { 12 });
+    for i in 0..18 {
+        let at = 0.1 * f64::from(i);
+        assert!(server(at));
+        model.passes.push_back((at, at + RTT));
+    }
+    drive(&mut model, 2.0, 2_000, &mut server);
+    if let State::Log(log) = &model.state {
+        assert!(log.hold <= 3.0, "{model:?}");
+    }
+}
