@@ -1172,6 +1172,16 @@ fn the_successes_kept_for_a_log_are_bounded() {
     assert_eq!(model.passes.len(), HISTORY);
 }
 
+/// `n` successes a tenth of a second apart from time 0, in the server's log and in the
+/// model's copy, as paced traffic leaves them.
+fn spread(model: &mut Model, server: &mut impl FnMut(f64) -> bool, n: u32) {
+    for i in 0..n {
+        let at = 0.1 * f64::from(i);
+        assert!(server(at));
+        model.passes.push_back((at, at + RTT));
+    }
+}
+
 #[test]
 fn a_log_under_headroom_keeps_its_share() {
     // Under 10% headroom the client never fills the log, so its own edge is never refused:
@@ -1180,11 +1190,7 @@ fn a_log_under_headroom_keeps_its_share() {
     let mut model = logged(20, 2.0, false);
     model.share = 0.9;
     let mut server = log(20, 2.0);
-    for i in 0..18 {
-        let at = 0.1 * f64::from(i);
-        assert!(server(at));
-        model.passes.push_back((at, at + RTT));
-    }
+    spread(&mut model, &mut server, 18);
     let (t, _) = drive(&mut model, 2.0, 1_000, &mut server);
     let (end, _) = drive(&mut model, t, 500, &mut server);
     let rate = 500.0 / (end - t);
@@ -1197,11 +1203,7 @@ fn a_hold_lengthened_far_past_where_it_settled_is_learnt_again() {
     // the hold without end (past a minute for a window of 5 s in the bench).
     let mut model = logged(20, 2.0, true);
     let mut server = windows(2.0, |k| if k % 2 == 0 { 20 } else { 12 });
-    for i in 0..18 {
-        let at = 0.1 * f64::from(i);
-        assert!(server(at));
-        model.passes.push_back((at, at + RTT));
-    }
+    spread(&mut model, &mut server, 18);
     drive(&mut model, 2.0, 2_000, &mut server);
     if let State::Log(log) = &model.state {
         assert!(log.hold <= 3.0, "{model:?}");
