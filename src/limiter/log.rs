@@ -2,8 +2,8 @@
 
 use super::*;
 
-/// Successes the model keeps at most (memory bounded whatever the limit: a larger log's
-/// oldest successes are let go early, and its refusals lengthen the hold).
+/// Successes the model keeps at most (memory bounded whatever the limit: a log of more than
+/// about 5,400 lets the copy's oldest go early, so its refusals look deep and learn it again).
 pub(super) const HISTORY: usize = 4096;
 /// Share the hold shortens by after each success at its edge until the first refusal: a
 /// period learnt from a window's lifts was up to 75% long, and a log of 20 a second over
@@ -19,7 +19,8 @@ pub(super) const HOLD_UP: f64 = 0.02;
 pub(super) const LOG_REFUSALS: u32 = 3;
 /// The most a settled hold lengthens to, over the hold it settled at, before the log is
 /// learnt again: a log shared with others whose share varies, or a window taken for a log,
-/// otherwise lengthens it without end (2% a refusal, 0.02% back a success).
+/// otherwise lengthens it without end (2% a refusal, 0.02% back a success). At 1.25, a log
+/// halved for a while and one lowered by a fifth were learnt again too often.
 pub(super) const HOLD_MAX: f64 = 1.5;
 
 /// A sliding log: at most `limit` requests in any trailing `period`. The client keeps its
