@@ -135,35 +135,12 @@ impl Model {
             self.relearn();
             return;
         }
-        let last = bounds[bounds.len() - 1].k;
         self.epoch += 1;
         if window {
             self.refuted = None;
-            self.state = State::Window(Window {
-                allowance: second,
-                exact: true,
-                bounds,
-                index: last,
-                sent: 1,
-                ok: 1,
-                out: 0,
-                hit: None,
-                hit_said: false,
-                carry: (0, 0),
-                probed_boundary: last,
-                probe_out: false,
-                probing_up: false,
-                step: FIRST_PROBE_STEP,
-                eager: false,
-                ceiling: 0,
-                since_probe: 0,
-                since_low: PROBE_SPACING,
-                restored: None,
-                swings: 0,
-                last_swing: i64::MIN,
-                // Under headroom, the runs after the first were whole windows.
-                debt: (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share),
-            });
+            // Under headroom, the runs after the first were whole windows.
+            let debt = (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share);
+            self.state = State::Window(Window::new(second, bounds, debt));
         } else {
             // A bucket is empty at each throttle: what passed between the first and the last
             // is its rate times the time between them (not until the lift: the wait for it,

@@ -138,7 +138,7 @@ mod window;
 use learning::{Learning, PROBE_GROWTH, Throttle, next_probe};
 use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate};
-use window::{Bound, FIRST_PROBE_STEP, MIN_ALLOWANCE, PROBE_SPACING, Window, period};
+use window::{Bound, MIN_ALLOWANCE, Window, period};
 
 /// Weight of a new round trip in the smoothed one (RFC 6298's α, as TCP uses it).
 const RTT_GAIN: f64 = 0.125;

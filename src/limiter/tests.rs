@@ -205,7 +205,7 @@ fn a_fixed_windows_lower_bound_holds_when_tested() {
         assert!(per_window.values().all(|&n| n == 1), "{per_window:?}");
         // Upward probes and lower-bound tests, one of each in `PROBE_SPACING` requests.
         assert!(
-            refused.len() as u64 <= 2 * 5_000 / PROBE_SPACING + 4,
+            refused.len() as u64 <= 2 * 5_000 / window::PROBE_SPACING + 4,
             "{refused:?}"
         );
         assert_eq!(window_of(&model).0, 20);
@@ -328,7 +328,7 @@ fn an_upward_probe_that_finds_more_probes_again_the_next_window() {
             assert!(t < 600.0, "{off}: the raise is not found");
         }
         let windows = (t - first_more.unwrap()) / 2.0;
-        let spaced = PROBE_SPACING as f64 / 40.0;
+        let spaced = window::PROBE_SPACING as f64 / 40.0;
         assert!(windows < spaced, "{off}: {windows} windows");
     }
 }
@@ -694,28 +694,13 @@ fn retry_after_in_a_spent_window_bounds_the_next_boundary() {
 fn window_with(bounds: Vec<Bound>) -> Model {
     let mut model = Model::new(0.0, MAX_PAUSE);
     model.state = State::Window(Window {
-        allowance: 20,
-        exact: true,
-        bounds,
         index: 1,
         sent: 10,
         ok: 10,
         out: 1,
-        hit: None,
-        hit_said: false,
-        carry: (0, 0),
         probed_boundary: 1,
-        probe_out: false,
-        probing_up: false,
-        step: FIRST_PROBE_STEP,
-        eager: false,
-        ceiling: 0,
-        since_probe: 0,
         since_low: 0,
-        restored: None,
-        swings: 0,
-        last_swing: i64::MIN,
-        debt: 0.0,
+        ..Window::new(20, bounds, 0.0)
     });
     model
 }
@@ -730,7 +715,7 @@ fn a_lower_bound_test_goes_only_where_it_arrives_before_the_bound() {
         let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
         model.rtt = Some((0.5, 0.1));
         if let State::Window(w) = &mut model.state {
-            (w.sent, w.ok, w.out, w.since_low) = (20, 20, 0, PROBE_SPACING);
+            (w.sent, w.ok, w.out, w.since_low) = (20, 20, 0, window::PROBE_SPACING);
         }
         model
     };

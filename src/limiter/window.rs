@@ -93,6 +93,36 @@ pub(super) fn period(bounds: &[Bound]) -> (f64, f64) {
 }
 
 impl Window {
+    /// A window just learnt: `allowance` each period, the last of `bounds` the boundary of
+    /// the window being counted (its lift's request passed in it), a lower-bound test due.
+    pub(super) fn new(allowance: u64, bounds: Vec<Bound>, debt: f64) -> Self {
+        let last = bounds[bounds.len() - 1].k;
+        Self {
+            allowance,
+            exact: true,
+            bounds,
+            index: last,
+            sent: 1,
+            ok: 1,
+            out: 0,
+            hit: None,
+            hit_said: false,
+            carry: (0, 0),
+            probed_boundary: last,
+            probe_out: false,
+            probing_up: false,
+            step: FIRST_PROBE_STEP,
+            eager: false,
+            ceiling: 0,
+            since_probe: 0,
+            since_low: PROBE_SPACING,
+            restored: None,
+            swings: 0,
+            last_swing: i64::MIN,
+            debt,
+        }
+    }
+
     pub(super) fn period(&self) -> (f64, f64) {
         period(&self.bounds)
     }
