@@ -23,7 +23,8 @@
 //! `SIM_ONLY=name` runs the scenarios whose name contains it, `SIM_DEBUG=1` prints the
 //! windows with more than one `429`, `SIM_STARTS=1` each start's figures and learnt shape, and `SIM_TRACE=n` every answer of the run whose seed's
 //! low byte is `n`. `SIM_EXTRA=1` adds a review's hostile scenarios (`x_…`: sliding logs
-//! whose limit changes or that others share, and windows that could be taken for logs).
+//! whose limit changes or that others share, windows that could be taken for logs, and
+//! windows halved for good under round trips long against the window).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -146,6 +147,15 @@ fn log_fifth_back(k: i64, limit: u64) -> u64 {
 /// Raised by half from period 10 on.
 fn log_raised(k: i64, limit: u64) -> u64 {
     if k >= 1010 { limit * 3 / 2 } else { limit }
+}
+/// A window's limit halved 10 windows into the export (which starts in window 1000), for the
+/// rest of it (as `raised`: the 60-window cycle of the efficiency's mean holds the same mix).
+fn halved(k: i64, limit: u64) -> u64 {
+    if (40..50).contains(&k.rem_euclid(60)) {
+        limit
+    } else {
+        limit / 2
+    }
 }
 /// Doubled from period 10 on.
 fn log_doubled(k: i64, limit: u64) -> u64 {
@@ -918,6 +928,45 @@ fn scenarios() -> Vec<Scenario> {
             full,
             16,
             fast,
+        ),
+        base(
+            "x_window_20_2_halved_c24_slow",
+            Shape::Window {
+                period: 2.0,
+                limits: halved,
+                limit: 20,
+                retry_after: RetryAfter::No,
+                other: 0.0,
+            },
+            2000,
+            24,
+            (0.3, 1.0),
+        ),
+        base(
+            "x_window_100_10_halved",
+            Shape::Window {
+                period: 10.0,
+                limits: halved,
+                limit: 100,
+                retry_after: RetryAfter::No,
+                other: 0.0,
+            },
+            6667,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_20_2_halved_c8",
+            Shape::Window {
+                period: 2.0,
+                limits: halved,
+                limit: 20,
+                retry_after: RetryAfter::No,
+                other: 0.0,
+            },
+            2000,
+            8,
+            (0.2, 0.6),
         ),
         base(
             "x_window_raised_slow",

@@ -61,7 +61,12 @@
 //! upward too): the allowance becomes what passed, and nothing
 //! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
 //! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
-//! below); a `429` before any success is a boundary predicted too early, kept as such. A
+//! below); a `429` before any success is a boundary predicted too early, kept as such. But
+//! where at least as many successes of the window before as this one is short of the
+//! allowance were answered past this window's boundary's lower bound (a burst that the
+//! client's round trips stretched over a boundary known poorly), they may have counted in
+//! this window: the allowance is kept, and the boundary came before the answer of the
+//! shortfall's latest of them. A
 //! lowering of a window probing upward right after a window whose upward probe got the old
 //! allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one before, is
 //! not a window's: a sliding log lets a window through as fast as the one a period before it

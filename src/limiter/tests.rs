@@ -743,6 +743,37 @@ fn next_boundary(model: &Model, n: i64) -> (f64, f64) {
     w.boundary(n)
 }
 
+/// A window's requests answered past the next boundary's lower bound may have counted in
+/// the next window (a burst the round trips stretched over a boundary known poorly): the
+/// next window's `429` after as many fewer than the allowance is that spill, not a
+/// lowering, and bounds the boundary from above.
+#[test]
+fn a_window_s_late_successes_are_not_read_as_a_lowering_of_the_next() {
+    // The true windows are 20 each 10 s from 0; the model knows the boundary after window 1
+    // only to (18, 21].
+    let mut model = window_with(vec![bound(0, -1.0, 0.0), bound(1, 9.0, 10.0)]);
+    assert_eq!(next_boundary(&model, 2), (18.0, 21.0));
+    // Five of window 1's requests, sent at 19.9, arrive past 20 and pass in window 2.
+    for _ in 0..5 {
+        let late = Ticket {
+            sent: 19.9,
+            slot: 1,
+            kind: Kind::Normal,
+            epoch: model.epoch,
+        };
+        model.answered(late, d(20.2), Answer::Passed);
+    }
+    let mut in_window_2 = 5;
+    let (_, refused) = drive(&mut model, 21.0, 16, |at| {
+        assert!((20.0..30.0).contains(&at), "{at}");
+        in_window_2 += 1;
+        in_window_2 <= 20
+    });
+    assert_eq!(refused.len(), 1);
+    assert_eq!(window_of(&model).0, 20, "read as a lowering");
+    assert_eq!(next_boundary(&model, 2).1, 20.2);
+}
+
 /// The server says when the spent window ends: its `Retry-After` bounds the next boundary
 /// from above too (its end, plus the skew a date may carry and a round trip), tighter
 /// than the period alone, which knows it only to within 5.5 s here.

@@ -52,6 +52,10 @@ pub(super) struct Window {
     pub(super) hit_said: bool,
     /// Successes of a boundary probe that passed, counted in the window it opened.
     pub(super) carry: (i64, u64),
+    /// Answers of window `k − 1`'s successes that came past `B(k)`'s lower bound: each may
+    /// have counted in window `k` (a burst the client's round trips stretched over a
+    /// boundary known poorly).
+    pub(super) spilled: (i64, Vec<f64>),
     pub(super) probed_boundary: i64,
     pub(super) probe_out: bool,
     /// This window tries `step` above the allowance.
@@ -108,6 +112,7 @@ impl Window {
             hit: None,
             hit_said: false,
             carry: (0, 0),
+            spilled: (0, Vec::new()),
             probed_boundary: last,
             probe_out: false,
             probing_up: false,
@@ -450,6 +455,19 @@ impl Window {
                 Answer::Failed => false,
             };
         }
+        // A success answered past the next boundary's lower bound (or once the next window
+        // has begun) may have counted in the next window.
+        if answer == Answer::Passed
+            && ticket.kind == Kind::Normal
+            && (self.index.saturating_sub(ticket.slot) == 1
+                || ticket.slot == self.index && now > self.boundary(self.index + 1).0)
+        {
+            let k = ticket.slot.saturating_add(1);
+            if self.spilled.0 != k {
+                self.spilled = (k, Vec::new());
+            }
+            self.spilled.1.push(now);
+        }
         if ticket.slot != self.index {
             return false;
         }
@@ -479,6 +497,23 @@ impl Window {
                     return true;
                 }
                 let found = self.ok;
+                let spilled = if self.spilled.0 == self.index {
+                    &self.spilled.1[..]
+                } else {
+                    &[]
+                };
+                let short = self.allowance.saturating_sub(found) as usize;
+                if short > 0
+                    && short <= spilled.len()
+                    && spilled[spilled.len() - short] > self.boundary(self.index).0
+                {
+                    // As many of the window before's late successes as this one is short of
+                    // its allowance may have counted in it: not a lowering. At least `short`
+                    // of them arrived past the boundary, so it came before the answer of
+                    // the `short`th latest.
+                    let hi = spilled[spilled.len() - short];
+                    return self.add_bound(self.index, f64::NEG_INFINITY, hi);
+                }
                 if found < self.allowance
                     && self.probing_up
                     && self.restored == Some(self.index - 1)
