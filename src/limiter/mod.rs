@@ -77,10 +77,10 @@
 //! than the allowance (the step doubling while probes find more), or, after a lowering, the
 //! allowance it had before (a limit lowered for a while, or a share someone else took, comes
 //! back whole); they run in each window while below that or while they find more, and
-//! otherwise once in `PROBE_SPACING` requests. A lower bound is a refusal, and a refusal
+//! otherwise once in `UP_SPACING` requests. A lower bound is a refusal, and a refusal
 //! can be the client's own doing (a sliding log counting what it sent a period before, a
 //! window's requests spilled into the next), which nothing sent later refutes: in the first
-//! window after the learning and then once in `PROBE_SPACING` requests, a window spent
+//! window after the learning and then once in `LOW_SPACING` requests, a window spent
 //! to its allowance without a `429`, whose next boundary needs no probe, sends one an eighth
 //! of a period (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's
 //! lower bound (none once it could arrive past the bound, where a pass says nothing). A
@@ -114,7 +114,9 @@
 //! tenth slower: a lowered limit, measured again from them), `RATE_PROBE` above it (so that it stays measured, and a
 //! raise shows); until a throttle has measured it, that step doubles each `RATE_SAMPLES`
 //! successes without a `429`, up to `RATE_PROBE_MAX` (a first estimate far too low rises in
-//! minutes, not hours). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
+//! minutes, not hours), and so does the pace under headroom, the rate then taken as what
+//! came back over the share (paced at its share of an estimate, the client would measure
+//! that share and never rise). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
 //! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises by
 //! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller
 //! says nothing of the limit). Two runs of one or two tell no shape apart (a relearning that began
@@ -509,6 +511,7 @@ impl Model {
         let current = ticket.epoch == self.epoch;
         let rtt = self.rtt_mean().unwrap_or(now - ticket.sent);
         let rtt_hi = self.rtt_hi();
+        let share = self.share;
         let pause_until = self.pause_until;
         match &mut self.state {
             State::Learning(l) => {
@@ -702,7 +705,7 @@ impl Model {
                 }
             }
             State::Rate(r) => match answer {
-                Answer::Passed => r.passed(ticket.sent, now),
+                Answer::Passed => r.passed(ticket.sent, now, share),
                 Answer::Throttled(_) => r.throttled(ticket.sent),
                 Answer::Failed => {}
             },

@@ -85,22 +85,25 @@ impl Rate {
         }
     }
 
+    /// Requests a second to send at, using `share` of the rate. Until a throttle has
+    /// measured the rate, the pace rises above it (under headroom too: a rate estimated low
+    /// and paced at its share would measure that share, and never rise).
     pub(super) fn pace(&self, share: f64) -> f64 {
         if self.fixed {
             self.per_second
-        } else if share < 1.0 {
+        } else if self.confirmed && share < 1.0 {
             self.per_second * share
         } else if self.confirmed {
             self.per_second * (1.0 + RATE_PROBE)
         } else {
             let doublings = (self.quiet / RATE_SAMPLES as u32).min(16);
             let step = (RATE_PROBE * f64::from(1u32 << doublings)).min(RATE_PROBE_MAX);
-            self.per_second * (1.0 + step)
+            self.per_second * share * (1.0 + step)
         }
     }
 
-    /// A success of a request sent at `sent`, answered at `now`.
-    pub(super) fn passed(&mut self, sent: f64, now: f64) {
+    /// A success of a request sent at `sent`, answered at `now`, paced at `share` of the rate.
+    pub(super) fn passed(&mut self, sent: f64, now: f64, share: f64) {
         if self.fixed {
             return;
         }
@@ -114,7 +117,8 @@ impl Rate {
             if group == 1 {
                 self.guess_from = sent;
             }
-            let paced = sent - self.guess_from <= RATE_FIRST_SAMPLES as f64 / self.per_second;
+            let paced =
+                sent - self.guess_from <= RATE_FIRST_SAMPLES as f64 / (self.per_second * share);
             if self.guessed && group == 0 && paced {
                 self.per_second *= 1.0 + RATE_PROBE_MAX;
                 self.passed.clear();
@@ -175,13 +179,14 @@ impl Rate {
         // answers, scattered by the round trip's jitter, would set it a few percent off, and
         // each percent above is as many `429`s); answers overtake each other, so the
         // sendings are not in order. Unthrottled, at the answers: the limit is at least what
-        // came back.
+        // came back, over the share it was paced at.
         self.measured = true;
         self.confirmed |= throttled;
         self.per_second = if throttled {
             (n - 1) as f64 / self.span(|p| p.0)
         } else {
-            self.per_second.max((n - 1) as f64 / self.span(|p| p.1))
+            self.per_second
+                .max((n - 1) as f64 / self.span(|p| p.1) / share)
         };
     }
 

@@ -191,7 +191,7 @@ fn a_sliding_log_taken_for_a_window_is_found_by_testing_a_lower_bound() {
 
 #[test]
 fn a_fixed_windows_lower_bound_holds_when_tested() {
-    // The lower-bound test is refused by a window: once in `PROBE_SPACING` requests, the
+    // The lower-bound test is refused by a window: once in `LOW_SPACING` requests, the
     // window's only `429`, and the window is kept.
     for start in [0.0, 0.7, 1.3] {
         let mut model = Model::new(0.0, MAX_PAUSE);
@@ -203,9 +203,10 @@ fn a_fixed_windows_lower_bound_holds_when_tested() {
             *per_window.entry((at / 2.0).floor() as i64).or_insert(0) += 1;
         }
         assert!(per_window.values().all(|&n| n == 1), "{per_window:?}");
-        // Upward probes and lower-bound tests, one of each in `PROBE_SPACING` requests.
+        // Upward probes and lower-bound tests, one in `UP_SPACING` and `LOW_SPACING`
+        // requests.
         assert!(
-            refused.len() as u64 <= 2 * 5_000 / window::PROBE_SPACING + 4,
+            refused.len() as u64 <= 5_000 / window::UP_SPACING + 5_000 / window::LOW_SPACING + 4,
             "{refused:?}"
         );
         assert_eq!(window_of(&model).0, 20);
@@ -307,7 +308,7 @@ fn under_headroom_a_raised_limit_is_found() {
 fn an_upward_probe_that_finds_more_probes_again_the_next_window() {
     // A limit raised from 20 to 40 per 2 s: the first upward probe finds 25 without a
     // `429`, and the next windows probe on, the step doubling, until they find the top:
-    // sooner than one more probe spaced `PROBE_SPACING` requests apart would come, even
+    // sooner than one more probe spaced `UP_SPACING` requests apart would come, even
     // at the raised limit (without it, 33 windows). From several moments of a window.
     for off in [0.0, 0.7, 1.3] {
         let mut model = Model::new(0.0, MAX_PAUSE);
@@ -328,7 +329,7 @@ fn an_upward_probe_that_finds_more_probes_again_the_next_window() {
             assert!(t < 600.0, "{off}: the raise is not found");
         }
         let windows = (t - first_more.unwrap()) / 2.0;
-        let spaced = window::PROBE_SPACING as f64 / 40.0;
+        let spaced = window::UP_SPACING as f64 / 40.0;
         assert!(windows < spaced, "{off}: {windows} windows");
     }
 }
@@ -715,7 +716,7 @@ fn a_lower_bound_test_goes_only_where_it_arrives_before_the_bound() {
         let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
         model.rtt = Some((0.5, 0.1));
         if let State::Window(w) = &mut model.state {
-            (w.sent, w.ok, w.out, w.since_low) = (20, 20, 0, window::PROBE_SPACING);
+            (w.sent, w.ok, w.out, w.since_low) = (20, 20, 0, window::LOW_SPACING);
         }
         model
     };
@@ -983,6 +984,32 @@ fn a_rate_estimated_low_rises_fast_until_a_throttle_measures_it() {
     assert_eq!(rate.pace(1.0), rate.per_second * (1.0 + rate::RATE_PROBE));
 }
 
+/// Under headroom too: paced at its share of a rate estimated at a tenth of a bucket's 5 a
+/// second, the client would measure that share and never rise (measured: paced at 0.45 a
+/// second for good). It rises until the bucket refuses one, measured then from the pace
+/// that emptied the burst (5.56 a second here: at most two steps above), and keeps to its
+/// share of what was measured.
+#[test]
+fn under_headroom_a_rate_estimated_low_still_rises_until_a_throttle_measures_it() {
+    let mut model = Model::new(0.1, MAX_PAUSE);
+    model.state = State::Rate(Rate::new(0.5, false));
+    let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
+    let (mut t, mut sent) = (0.0, 0);
+    while !rate_of(&model).confirmed {
+        t = drive(&mut model, t, 1, &mut bucket).0;
+        sent += 1;
+        assert!(sent < 1_000, "no throttle: {model:?}");
+    }
+    let rate = rate_of(&model);
+    let most = 5.0 * (1.0 + rate::RATE_PROBE_MAX) * (1.0 + rate::RATE_PROBE_MAX);
+    assert!(
+        (4.5..=most).contains(&rate.per_second),
+        "{}",
+        rate.per_second
+    );
+    assert_eq!(rate.pace(0.9), rate.per_second * 0.9);
+}
+
 /// Against a bucket the rate is measured between its first and last throttle over up to
 /// `rate::RATE_BASELINE` successes (the bucket is empty at each): measured over the last
 /// `RATE_SAMPLES`, a refused request's lost slot set the pace 4% under the limit after
@@ -1087,7 +1114,7 @@ fn a_rough_first_rate_is_replaced_after_a_few_throttled_successes() {
     for i in 1..=RATE_FIRST_SAMPLES {
         assert_eq!(rate.per_second, 30.0);
         let sent = 0.1 * i as f64;
-        rate.passed(sent, sent + if i % 2 == 0 { 0.08 } else { 0.0 });
+        rate.passed(sent, sent + if i % 2 == 0 { 0.08 } else { 0.0 }, 1.0);
         if i == 1 {
             rate.last_throttle = 0.15;
         }

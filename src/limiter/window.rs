@@ -9,7 +9,10 @@ pub(super) const BOUNDARY_SLACK: f64 = 0.125;
 /// eighth, a limit lowered for good took two `429`s a window for as long as it lasted.
 pub(super) const SPENT_BOUNDARY_SLACK: f64 = 0.25;
 /// In a steady window, one window every this many requests tries above the allowance.
-pub(super) const PROBE_SPACING: u64 = 500;
+pub(super) const UP_SPACING: u64 = 500;
+/// A window spent without a `429` tests its boundary's lower bound once in this many
+/// requests.
+pub(super) const LOW_SPACING: u64 = 500;
 /// The first step above the allowance an upward probe tries; doubled after each that finds more.
 pub(super) const FIRST_PROBE_STEP: f64 = 0.25;
 /// A smaller allowance is a pace, not a window.
@@ -67,7 +70,7 @@ pub(super) struct Window {
     /// (a limit lowered for a while, or a share taken by someone else, comes back whole).
     pub(super) ceiling: u64,
     pub(super) since_probe: u64,
-    /// Requests since the last lower bound tested (`PROBE_SPACING` at the learning's end: one
+    /// Requests since the last lower bound tested (`LOW_SPACING` at the learning's end: one
     /// is due at once).
     pub(super) since_low: u64,
     /// The window in which an upward probe got back the allowance a lowering took.
@@ -120,7 +123,7 @@ impl Window {
             eager: false,
             ceiling: 0,
             since_probe: 0,
-            since_low: PROBE_SPACING,
+            since_low: LOW_SPACING,
             restored: None,
             swings: 0,
             last_swing: i64::MIN,
@@ -281,7 +284,7 @@ impl Window {
         self.sent = carried;
         self.ok = carried;
         self.out = 0;
-        self.probing_up = n > 0 && (self.eager || self.since_probe >= PROBE_SPACING);
+        self.probing_up = n > 0 && (self.eager || self.since_probe >= UP_SPACING);
         if self.probing_up {
             self.since_probe = 0;
         }
@@ -307,7 +310,7 @@ impl Window {
             // A window spent by an upward probe cannot probe its boundary without a second
             // `429`: the boundary goes first, the upward probe in the next window.
             self.probing_up = false;
-            self.since_probe = PROBE_SPACING;
+            self.since_probe = UP_SPACING;
         }
         if self.hit.is_none() {
             let budget = if self.probing_up {
@@ -389,7 +392,7 @@ impl Window {
             && self.exact
             && self.sent >= self.allowance
             && self.probed_boundary < n + 1
-            && self.since_low >= PROBE_SPACING
+            && self.since_low >= LOW_SPACING
             && next_hi.is_finite()
             // Only while it can arrive before the lower bound: sent later, inside the
             // boundary's interval, a pass says nothing.
