@@ -687,6 +687,13 @@ fn scenarios() -> Vec<Scenario> {
         limits,
         other,
     };
+    let halved_window = |limit, period| Shape::Window {
+        period,
+        limits: halved,
+        limit,
+        retry_after: RetryAfter::No,
+        other: 0.0,
+    };
     let extra = vec![
         base(
             "x_log_100_60_halved_back",
@@ -931,39 +938,21 @@ fn scenarios() -> Vec<Scenario> {
         ),
         base(
             "x_window_20_2_halved_c24_slow",
-            Shape::Window {
-                period: 2.0,
-                limits: halved,
-                limit: 20,
-                retry_after: RetryAfter::No,
-                other: 0.0,
-            },
+            halved_window(20, 2.0),
             2000,
             24,
             (0.3, 1.0),
         ),
         base(
             "x_window_100_10_halved",
-            Shape::Window {
-                period: 10.0,
-                limits: halved,
-                limit: 100,
-                retry_after: RetryAfter::No,
-                other: 0.0,
-            },
+            halved_window(100, 10.0),
             6667,
             4,
             (0.1, 0.4),
         ),
         base(
             "x_window_20_2_halved_c8",
-            Shape::Window {
-                period: 2.0,
-                limits: halved,
-                limit: 20,
-                retry_after: RetryAfter::No,
-                other: 0.0,
-            },
+            halved_window(20, 2.0),
             2000,
             8,
             (0.2, 0.6),
