@@ -66,7 +66,9 @@
 //! allowance were answered past this window's boundary's lower bound (a burst that the
 //! client's round trips stretched over a boundary known poorly), they may have counted in
 //! this window: the allowance is kept, and the boundary came before the answer of the
-//! shortfall's latest of them. A
+//! shortfall's latest of them, a hypothesis, the first bound to go when the bounds fit no
+//! period; not where round trips last `BOUNDARY_SLACK` of the period or more (every burst
+//! spills there, and a shortfall is as often a lowering). A
 //! lowering of a window probing upward right after a window whose upward probe got the old
 //! allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one before, is
 //! not a window's: a sliding log lets a window through as fast as the one a period before it
@@ -612,7 +614,7 @@ impl Model {
                     Answer::Throttled(Some(wait)) => now + secs(wait) + RETRY_AFTER_SKEW + rtt_hi,
                     _ => f64::INFINITY,
                 };
-                let relearn = w.answered(ticket, current, now, answer, said);
+                let relearn = w.answered(ticket, current, now, answer, said, rtt_hi);
                 if relearn {
                     // Refuted after an upward probe got back the allowance a lowering took (a
                     // log refuses a window sent faster than the one before it, and lets the

@@ -61,6 +61,9 @@ pub(super) struct Window {
     /// have counted in window `k` (a burst the client's round trips stretched over a
     /// boundary known poorly).
     pub(super) spilled: (i64, Vec<f64>),
+    /// The bound an excuse added (its window, and what was kept for it before): a
+    /// hypothesis, the first to go where the bounds no longer fit a period.
+    pub(super) soft: Option<(i64, Option<Bound>)>,
     pub(super) probed_boundary: i64,
     pub(super) probe_out: bool,
     /// This window tries `step` above the allowance.
@@ -118,6 +121,7 @@ impl Window {
             hit_said: false,
             carry: (0, 0),
             spilled: (0, Vec::new()),
+            soft: None,
             probed_boundary: last,
             probe_out: false,
             probing_up: false,
@@ -225,13 +229,27 @@ impl Window {
                 .unwrap_or(1);
             self.bounds.remove(drop);
         }
-        // Evidence that no period fits: the oldest goes, until one does. Without a period
-        // bounded above, nothing can be predicted: learn again.
+        // Evidence that no period fits: an excuse's bound goes first (a hypothesis), then the
+        // oldest, until one does. Without a period bounded above, nothing can be predicted:
+        // learn again.
         loop {
             let (lo, hi) = self.period();
             let consistent = lo <= hi && self.bounds.iter().all(|b| b.lo < b.hi);
             if consistent {
                 return !hi.is_finite();
+            }
+            if let Some((sk, before)) = self.soft
+                && sk != k
+                && let Some(i) = self.bounds.iter().position(|b| b.k == sk)
+            {
+                self.soft = None;
+                match before {
+                    Some(b) => self.bounds[i] = b,
+                    None => {
+                        self.bounds.remove(i);
+                    }
+                }
+                continue;
             }
             if self.bounds.len() <= 2 {
                 return true;
@@ -439,6 +457,7 @@ impl Window {
         now: f64,
         answer: Answer,
         said: f64,
+        rtt_hi: f64,
     ) -> bool {
         if !current {
             return false;
@@ -508,7 +527,13 @@ impl Window {
                     &[]
                 };
                 let short = self.allowance.saturating_sub(found) as usize;
+                // Round trips long against the window stretch every burst over its
+                // boundaries, and a shortfall they cover is as often a lowering: none is
+                // excused there.
+                let (w_lo, w_hi) = self.period();
+                let slow = rtt_hi >= BOUNDARY_SLACK * (w_lo + w_hi) / 2.0;
                 if short > 0
+                    && !slow
                     && short <= spilled.len()
                     && spilled[spilled.len() - short] > self.boundary(self.index).0
                 {
@@ -517,7 +542,11 @@ impl Window {
                     // of them arrived past the boundary, so it came before the answer of
                     // the `short`th latest.
                     let hi = spilled[spilled.len() - short];
-                    return self.add_bound(self.index, f64::NEG_INFINITY, hi);
+                    let k = self.index;
+                    let before = self.bounds.iter().find(|b| b.k == k).copied();
+                    let relearn = self.add_bound(k, f64::NEG_INFINITY, hi);
+                    self.soft = Some((k, before));
+                    return relearn;
                 }
                 if found < self.allowance
                     && self.probing_up
