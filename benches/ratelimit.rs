@@ -11,7 +11,9 @@
 //! `efficiency` (the pages at the limiter's sustained rate, over the wall time;
 //! `efficiency_max` is the best start's, the most of the limit taken under headroom), `share_429`
 //! (refused over sent), `max_429_per_window` after the first two windows, and for the limit
-//! that changes, the windows taken to get back within 3% of the new limit.
+//! that changes, the windows taken to get back within 3% of the new limit. `efficiency_mean`
+//! and `share_429_mean` are the means over the starting points: a change can cost most
+//! starts and leave the worst where it was.
 //!
 //! **Real sockets.** The sandbox's fixed window (aligned to the epoch) at two small scales,
 //! each export started at three points of a window, with default client settings: efficiency,
@@ -579,6 +581,9 @@ struct Summary {
     /// The best start's: under headroom, the most of the limit taken.
     efficiency_max: f64,
     share_429: f64,
+    /// Means over the starts.
+    efficiency_mean: f64,
+    share_429_mean: f64,
     max_per_window: u64,
     recover: Option<u64>,
     worst_start: f64,
@@ -590,6 +595,8 @@ fn run(s: &Scenario) -> Summary {
         efficiency: f64::INFINITY,
         efficiency_max: 0.0,
         share_429: 0.0,
+        efficiency_mean: 0.0,
+        share_429_mean: 0.0,
         max_per_window: 0,
         recover: None,
         worst_start: 0.0,
@@ -614,6 +621,8 @@ fn run(s: &Scenario) -> Summary {
             summary.worst_start = i as f64 / STARTS as f64;
         }
         summary.share_429 = summary.share_429.max(out.refused as f64 / out.sent as f64);
+        summary.efficiency_mean += efficiency / STARTS as f64;
+        summary.share_429_mean += out.refused as f64 / out.sent as f64 / STARTS as f64;
         // The first two whole windows: a start inside a window leaves its rest before them.
         let skip = if i == 0 { 2 } else { 3 };
         let per_window = out
@@ -1238,7 +1247,7 @@ fn simulate() {
         }
         let summary = run(s);
         println!(
-            "sim scenario={} pages={} concurrency={} rtt_ms={:.0}-{:.0} starts={STARTS} efficiency={:.3} efficiency_max={:.3} share_429={:.4} max_429_per_window={} recover_windows={} worst_start={:.2}",
+            "sim scenario={} pages={} concurrency={} rtt_ms={:.0}-{:.0} starts={STARTS} efficiency={:.3} efficiency_max={:.3} share_429={:.4} max_429_per_window={} recover_windows={} worst_start={:.2} efficiency_mean={:.3} share_429_mean={:.4}",
             s.name,
             s.pages,
             s.concurrency,
@@ -1250,6 +1259,8 @@ fn simulate() {
             summary.max_per_window,
             summary.recover.map_or("-".to_owned(), |r| r.to_string()),
             summary.worst_start,
+            summary.efficiency_mean,
+            summary.share_429_mean,
         );
     }
     println!(
