@@ -116,9 +116,9 @@
 //! tenth slower: a lowered limit, measured again from them), `RATE_PROBE` above it (so that it stays measured, and a
 //! raise shows); until a throttle has measured it, that step doubles each `RATE_SAMPLES`
 //! successes without a `429`, up to `RATE_PROBE_MAX` (a first estimate far too low rises in
-//! minutes, not hours), and so does the pace under headroom, the rate then taken as what
-//! came back over the share (paced at its share of an estimate, the client would measure
-//! that share and never rise). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
+//! minutes, not hours). Under headroom the rate is paced at its share only once measured
+//! between throttles (paced at its share of an estimate, the client would measure that
+//! share and never rise). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
 //! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises by
 //! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller
 //! says nothing of the limit). Two runs of one or two tell no shape apart (a relearning that began

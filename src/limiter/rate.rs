@@ -85,25 +85,33 @@ impl Rate {
         }
     }
 
-    /// Requests a second to send at, using `share` of the rate. Until a throttle has
-    /// measured the rate, the pace rises above it (under headroom too: a rate estimated low
-    /// and paced at its share would measure that share, and never rise).
+    /// The share of the rate paced at under a headroom leaving `1 − share`: all of it until
+    /// two throttles far apart have measured the rate (paced at its share of an estimate,
+    /// the client measures that share: a rate estimated low never rose, and one measured
+    /// at a single throttle was a step off, with nothing after to correct it).
+    pub(super) fn share(&self, share: f64) -> f64 {
+        if self.baselined { share } else { 1.0 }
+    }
+
+    /// Requests a second to send at, under a headroom leaving `1 − share`.
     pub(super) fn pace(&self, share: f64) -> f64 {
         if self.fixed {
             self.per_second
-        } else if self.confirmed && share < 1.0 {
+        } else if self.share(share) < 1.0 {
             self.per_second * share
         } else if self.confirmed {
             self.per_second * (1.0 + RATE_PROBE)
         } else {
             let doublings = (self.quiet / RATE_SAMPLES as u32).min(16);
             let step = (RATE_PROBE * f64::from(1u32 << doublings)).min(RATE_PROBE_MAX);
-            self.per_second * share * (1.0 + step)
+            self.per_second * (1.0 + step)
         }
     }
 
-    /// A success of a request sent at `sent`, answered at `now`, paced at `share` of the rate.
+    /// A success of a request sent at `sent`, answered at `now`, under a headroom leaving
+    /// `1 − share`.
     pub(super) fn passed(&mut self, sent: f64, now: f64, share: f64) {
+        let share = self.share(share);
         if self.fixed {
             return;
         }

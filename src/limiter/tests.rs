@@ -1007,30 +1007,32 @@ fn a_rate_estimated_low_rises_fast_until_a_throttle_measures_it() {
     assert_eq!(rate.pace(1.0), rate.per_second * (1.0 + rate::RATE_PROBE));
 }
 
-/// Under headroom too: paced at its share of a rate estimated at a tenth of a bucket's 5 a
-/// second, the client would measure that share and never rise (measured: paced at 0.45 a
-/// second for good). It rises until the bucket refuses one, measured then from the pace
-/// that emptied the burst (5.56 a second here: at most two steps above), and keeps to its
-/// share of what was measured.
+/// Under headroom a rate is paced at its share only once two throttles far apart have
+/// measured it. Paced at its share of an estimate, the client measured only that share:
+/// estimated at a tenth of a bucket's 5 a second, it stayed there for good (0.45 a
+/// second); learnt from scratch, at 0.60 of the limit under 10% headroom; measured at a
+/// single throttle, a step off (0.95), with no throttle after to correct it. From a tenth
+/// and from nothing, at 10% and 30%: the share within 1%, and no `429` once measured.
 #[test]
-fn under_headroom_a_rate_estimated_low_still_rises_until_a_throttle_measures_it() {
-    let mut model = Model::new(0.1, MAX_PAUSE);
-    model.state = State::Rate(Rate::new(0.5, false));
-    let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
-    let (mut t, mut sent) = (0.0, 0);
-    while !rate_of(&model).confirmed {
-        t = drive(&mut model, t, 1, &mut bucket).0;
-        sent += 1;
-        assert!(sent < 1_000, "no throttle: {model:?}");
+fn under_headroom_a_rate_is_measured_whole_then_paced_at_its_share() {
+    for share in [0.9, 0.7] {
+        for start in [Some(0.5), None] {
+            let mut model = Model::new(1.0 - share, MAX_PAUSE);
+            if let Some(estimate) = start {
+                model.state = State::Rate(Rate::new(estimate, false));
+            }
+            let mut bucket = bucket(5.0, 5.0, 5.0, 0.0);
+            let (t, _) = drive(&mut model, 0.0, 2_000, &mut bucket);
+            assert!(rate_of(&model).baselined, "{share} {start:?}: not measured");
+            let (end, refused) = drive(&mut model, t, 2_000, &mut bucket);
+            let rate = 2_000.0 / (end - t);
+            assert!(
+                (rate / 5.0 - share).abs() < 0.01 && refused.is_empty(),
+                "{share} {start:?}: {rate} a second, {} refused",
+                refused.len()
+            );
+        }
     }
-    let rate = rate_of(&model);
-    let most = 5.0 * (1.0 + rate::RATE_PROBE_MAX) * (1.0 + rate::RATE_PROBE_MAX);
-    assert!(
-        (4.5..=most).contains(&rate.per_second),
-        "{}",
-        rate.per_second
-    );
-    assert_eq!(rate.pace(0.9), rate.per_second * 0.9);
 }
 
 /// Against a bucket the rate is measured between its first and last throttle over up to
