@@ -513,7 +513,6 @@ impl Model {
         let current = ticket.epoch == self.epoch;
         let rtt = self.rtt_mean().unwrap_or(now - ticket.sent);
         let rtt_hi = self.rtt_hi();
-        let share = self.share;
         let pause_until = self.pause_until;
         match &mut self.state {
             State::Learning(l) => {
@@ -707,7 +706,7 @@ impl Model {
                 }
             }
             State::Rate(r) => match answer {
-                Answer::Passed => r.passed(ticket.sent, now, share),
+                Answer::Passed => r.passed(ticket.sent, now),
                 Answer::Throttled(_) => r.throttled(ticket.sent),
                 Answer::Failed => {}
             },

@@ -108,10 +108,8 @@ impl Rate {
         }
     }
 
-    /// A success of a request sent at `sent`, answered at `now`, under a headroom leaving
-    /// `1 − share`.
-    pub(super) fn passed(&mut self, sent: f64, now: f64, share: f64) {
-        let share = self.share(share);
+    /// A success of a request sent at `sent`, answered at `now`.
+    pub(super) fn passed(&mut self, sent: f64, now: f64) {
         if self.fixed {
             return;
         }
@@ -125,8 +123,7 @@ impl Rate {
             if group == 1 {
                 self.guess_from = sent;
             }
-            let paced =
-                sent - self.guess_from <= RATE_FIRST_SAMPLES as f64 / (self.per_second * share);
+            let paced = sent - self.guess_from <= RATE_FIRST_SAMPLES as f64 / self.per_second;
             if self.guessed && group == 0 && paced {
                 self.per_second *= 1.0 + RATE_PROBE_MAX;
                 self.passed.clear();
@@ -187,14 +184,13 @@ impl Rate {
         // answers, scattered by the round trip's jitter, would set it a few percent off, and
         // each percent above is as many `429`s); answers overtake each other, so the
         // sendings are not in order. Unthrottled, at the answers: the limit is at least what
-        // came back, over the share it was paced at.
+        // came back.
         self.measured = true;
         self.confirmed |= throttled;
         self.per_second = if throttled {
             (n - 1) as f64 / self.span(|p| p.0)
         } else {
-            self.per_second
-                .max((n - 1) as f64 / self.span(|p| p.1) / share)
+            self.per_second.max((n - 1) as f64 / self.span(|p| p.1))
         };
     }
 

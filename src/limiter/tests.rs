@@ -1139,7 +1139,7 @@ fn a_rough_first_rate_is_replaced_after_a_few_throttled_successes() {
     for i in 1..=RATE_FIRST_SAMPLES {
         assert_eq!(rate.per_second, 30.0);
         let sent = 0.1 * i as f64;
-        rate.passed(sent, sent + if i % 2 == 0 { 0.08 } else { 0.0 }, 1.0);
+        rate.passed(sent, sent + if i % 2 == 0 { 0.08 } else { 0.0 });
         if i == 1 {
             rate.last_throttle = 0.15;
         }
