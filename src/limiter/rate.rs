@@ -85,19 +85,14 @@ impl Rate {
         }
     }
 
-    /// The share of the rate paced at under a headroom leaving `1 − share`: all of it until
-    /// two throttles far apart have measured the rate (paced at its share of an estimate,
-    /// the client measures that share: a rate estimated low never rose, and one measured
-    /// at a single throttle was a step off, with nothing after to correct it).
-    pub(super) fn share(&self, share: f64) -> f64 {
-        if self.baselined { share } else { 1.0 }
-    }
-
-    /// Requests a second to send at, under a headroom leaving `1 − share`.
+    /// Requests a second to send at, under a headroom leaving `1 − share`: the share only
+    /// once two throttles far apart have measured the rate (paced at its share of an
+    /// estimate, the client measures that share: a rate estimated low never rose, and one
+    /// measured at a single throttle was a step off, with nothing after to correct it).
     pub(super) fn pace(&self, share: f64) -> f64 {
         if self.fixed {
             self.per_second
-        } else if self.share(share) < 1.0 {
+        } else if self.baselined && share < 1.0 {
             self.per_second * share
         } else if self.confirmed {
             self.per_second * (1.0 + RATE_PROBE)
