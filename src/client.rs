@@ -374,8 +374,9 @@ impl ClientBuilder {
 
     /// Leaves this share of the learnt limit (0 to 0.9; default 0) to the account's other
     /// users, such as agents searching in the LiveDesk dashboard: the client then sends at
-    /// most `1 - share` of what each window (or the rate) allows. It has no effect on a
-    /// [`rate_limit`](Self::rate_limit) set explicitly.
+    /// most `1 - share` of what each window (or the rate, once two throttles have measured
+    /// it) allows, over the export. It has no effect on a [`rate_limit`](Self::rate_limit)
+    /// set explicitly.
     ///
     /// ```
     /// # let builder = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?);
