@@ -9,8 +9,8 @@ pub(super) const BOUNDARY_SLACK: f64 = 0.125;
 /// eighth, a limit lowered for good took two `429`s a window for as long as it lasted.
 pub(super) const SPENT_BOUNDARY_SLACK: f64 = 0.25;
 /// In a steady window, one window every this many requests tries above the allowance: a
-/// limit raised from 100 a window (LiveDesk's) is found within 3 windows (at 500, 5), and
-/// the refused probes cost a third of a percent of the requests.
+/// limit raised from 100 a window (the upstream server's known limit) is found within 3
+/// windows (at 500, 5), and the refused probes cost a third of a percent of the requests.
 pub(super) const UP_SPACING: u64 = 300;
 /// A window spent without a `429` tests its boundary's lower bound once in this many
 /// requests.
