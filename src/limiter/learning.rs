@@ -140,7 +140,7 @@ impl Model {
             self.refuted = None;
             // Under headroom, the runs after the first were whole windows.
             let debt = (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share);
-            self.state = State::Window(Window::new(second, bounds, debt));
+            self.state = State::Window(Window::new(second, bounds, debt, self.clock));
         } else {
             // A bucket is empty at each throttle: what passed between the first and the last
             // is its rate times the time between them (not until the lift: the wait for it,

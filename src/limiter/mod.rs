@@ -38,7 +38,13 @@
 //! allowance is half of it and its lift bounds the boundary two windows after the last.
 //! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo`
 //! was refused, one answered at `hi` passed); the period's bounds are what every pair of
-//! those intervals allows, and each boundary is predicted as an interval from them. `BOUNDS_KEPT` are kept: the first (the longest
+//! those intervals allows, and each boundary is predicted as an interval from them; where
+//! they allow exactly one period of `CLOCK_PERIODS` and, the clock known, every interval
+//! holds a boundary on the clock of a window of that period (consecutive multiples for
+//! consecutive windows), the period is that one exactly (a limiter's window is a round
+//! number of seconds), until evidence rules it out: a boundary's interval then keeps what
+//! the probes found however many windows on, instead of widening by the period's
+//! uncertainty each window. `BOUNDS_KEPT` are kept: the first (the longest
 //! baseline), the newest, the last from above and the last from below, and the most recent
 //! others. In a window known to have begun (its boundary's upper
 //! bound is past) the allowance, times the headroom setting, is **spread evenly** from that
@@ -144,7 +150,7 @@ mod rate;
 mod tests;
 mod window;
 
-use learning::{Learning, PROBE_GROWTH, Throttle, next_probe};
+use learning::{CLOCK_PERIODS, Learning, PROBE_GROWTH, Throttle, next_probe};
 use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate};
 use window::{Bound, MIN_ALLOWANCE, Window, period};
@@ -296,8 +302,9 @@ fn secs(t: Duration) -> f64 {
 /// A time to wait for, a nanosecond past its rounding up: woken at it, the caller finds it
 /// past, whatever the floating point made of it.
 fn at(t: f64) -> Duration {
-    // Far futures saturate, pasts are now, instead of panicking.
-    let nanos = (t.max(0.0) * 1e9).ceil() + 1.0;
+    // Far futures saturate, pasts are now, instead of panicking. A few ulps up: read back as
+    // seconds, the instant is not before `t` (at months of uptime a nanosecond is under one).
+    let nanos = (t.max(0.0) * 1e9 * (1.0 + 4.0 * f64::EPSILON)).ceil() + 1.0;
     if nanos >= u64::MAX as f64 {
         Duration::MAX
     } else {
@@ -747,7 +754,7 @@ impl Model {
         let (shape, pace) = match &self.state {
             State::Learning(_) => (Shape::Unknown, None),
             State::Window(w) => {
-                let (lo, hi) = period(&w.bounds);
+                let (lo, hi) = w.period();
                 let period = (lo + hi) / 2.0;
                 (
                     Shape::Window {

@@ -701,7 +701,7 @@ fn window_with(bounds: Vec<Bound>) -> Model {
         out: 1,
         probed_boundary: 1,
         since_low: 0,
-        ..Window::new(20, bounds, 0.0)
+        ..Window::new(20, bounds, 0.0, None)
     });
     model
 }
@@ -1276,4 +1276,39 @@ fn a_hold_lengthened_far_past_where_it_settled_is_learnt_again() {
     if let State::Log(log) = &model.state {
         assert!(log.hold <= 3.0, "{model:?}");
     }
+}
+
+/// Lifts that bound a window of 10 s to between 7.7 and 12.3 s: on the clock, the period is
+/// taken as 10 s exactly (the one round period the bounds allow, with a boundary on the
+/// clock in each), so that a boundary a hundred windows on is known as well as the lifts
+/// knew theirs. Off the clock, without one, where two round periods fit, or once evidence
+/// rules 10 s out, the bounds stand as they are.
+#[test]
+fn a_window_on_the_clock_takes_the_round_period_its_bounds_allow() {
+    let lifts = vec![bound(0, 8.0, 11.3), bound(1, 19.0, 20.3)];
+    let wide = vec![bound(0, 8.0, 11.3), bound(1, 16.0, 26.0)];
+    for (clock, bounds, round) in [
+        (Some(1_000.0), lifts.clone(), true),
+        (Some(1_003.7), lifts.clone(), false),
+        (None, lifts.clone(), false),
+        (Some(1_000.0), wide, false),
+    ] {
+        let w = Window::new(20, bounds, 0.0, clock);
+        let (lo, hi) = w.boundary(100);
+        if round {
+            assert_eq!(w.period(), (10.0, 10.0));
+            assert!((lo, hi) == (1_009.0, 1_010.3), "{lo}..{hi}");
+        } else {
+            assert!(
+                w.period().1 - w.period().0 > 1.0,
+                "{clock:?}: {:?}",
+                w.period()
+            );
+            assert!(hi - lo > 100.0, "{clock:?}: {lo}..{hi}");
+        }
+    }
+    let mut w = Window::new(20, lifts, 0.0, Some(1_000.0));
+    w.add_bound(2, 31.0, 32.0);
+    let (lo, hi) = w.period();
+    assert!(lo > 10.0 && hi > lo, "{lo}..{hi}");
 }

@@ -86,6 +86,8 @@ pub(super) struct Window {
     /// Under headroom, requests sent above the share in windows that had to be sent whole
     /// (the learning's, boundary and upward probes), which the next windows leave unsent.
     pub(super) debt: f64,
+    /// Seconds since the UNIX epoch at the model's time zero, when known.
+    pub(super) clock: Option<f64>,
 }
 
 /// The period's bounds that every pair of boundaries allows.
@@ -107,7 +109,7 @@ pub(super) fn period(bounds: &[Bound]) -> (f64, f64) {
 impl Window {
     /// A window just learnt: `allowance` each period, the last of `bounds` the boundary of
     /// the window being counted (its lift's request passed in it), a lower-bound test due.
-    pub(super) fn new(allowance: u64, bounds: Vec<Bound>, debt: f64) -> Self {
+    pub(super) fn new(allowance: u64, bounds: Vec<Bound>, debt: f64, clock: Option<f64>) -> Self {
         let last = bounds[bounds.len() - 1].k;
         Self {
             allowance,
@@ -134,11 +136,41 @@ impl Window {
             swings: 0,
             last_swing: i64::MIN,
             debt,
+            clock,
         }
     }
 
+    /// The period's bounds; or, where they allow exactly one of `CLOCK_PERIODS` and every
+    /// bound kept holds a boundary of that window on the clock, that period, exactly, until
+    /// evidence rules it out: each boundary's interval then keeps what probes found, however
+    /// far from them it lies, instead of widening by the period's uncertainty each window.
     pub(super) fn period(&self) -> (f64, f64) {
-        period(&self.bounds)
+        let (lo, hi) = period(&self.bounds);
+        match self.on_clock(lo, hi) {
+            Some(p) => (p, p),
+            None => (lo, hi),
+        }
+    }
+
+    /// The one period of `CLOCK_PERIODS` within `lo..=hi` whose windows on the clock have a
+    /// boundary in every bound kept, at consecutive multiples for consecutive windows.
+    fn on_clock(&self, lo: f64, hi: f64) -> Option<f64> {
+        let clock = self.clock?;
+        let mut fits = CLOCK_PERIODS
+            .iter()
+            .copied()
+            .filter(|&p| lo <= p && p <= hi);
+        let p = fits.next()?;
+        if fits.next().is_some() {
+            return None;
+        }
+        // `B(k) = (m + k)·p` on the clock: each bound allows an interval of `m`.
+        let (mut from, mut to) = (f64::NEG_INFINITY, f64::INFINITY);
+        for b in &self.bounds {
+            from = from.max((b.lo + clock) / p - b.k as f64);
+            to = to.min((b.hi + clock) / p - b.k as f64);
+        }
+        (to.floor() > from).then_some(p)
     }
 
     /// `lo < B(n) ≤ hi`, from every bound kept.
