@@ -1312,3 +1312,16 @@ fn a_window_on_the_clock_takes_the_round_period_its_bounds_allow() {
     let (lo, hi) = w.period();
     assert!(lo > 10.0 && hi > lo, "{lo}..{hi}");
 }
+
+/// A wait's instant, read back as seconds, is never before the time asked for, however long
+/// the model has run (at months, a nanosecond is less than a float's step, and a caller
+/// woken a step early would be told to wait for the same instant again, forever).
+#[test]
+fn a_wait_s_instant_is_never_before_its_time() {
+    for base in [0.0, 1e3, 1e6, 1.8e7, 1e9] {
+        for i in 0..1_000 {
+            let t = base + f64::from(i) / 7.0 + 1e-10 * f64::from(i);
+            assert!(secs(at(t)) >= t, "{t}");
+        }
+    }
+}
