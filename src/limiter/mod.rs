@@ -299,6 +299,11 @@ fn secs(t: Duration) -> f64 {
     t.as_secs_f64()
 }
 
+/// A length of time to report, to the nearest nanosecond (a round period shows as round).
+fn length(t: f64) -> Duration {
+    Duration::try_from_secs_f64(t.max(0.0)).unwrap_or(Duration::MAX)
+}
+
 /// A time to wait for, a nanosecond past its rounding up: woken at it, the caller finds it
 /// past, whatever the floating point made of it.
 fn at(t: f64) -> Duration {
@@ -759,7 +764,7 @@ impl Model {
                 (
                     Shape::Window {
                         allowance: w.allowance,
-                        period: at(period),
+                        period: length(period),
                     },
                     Some((w.allowance as f64 * self.share).floor().max(1.0) / period),
                 )
@@ -767,7 +772,7 @@ impl Model {
             State::Log(log) => (
                 Shape::Log {
                     limit: log.limit,
-                    period: at(log.hold),
+                    period: length(log.hold),
                 },
                 Some(((log.limit as f64 * self.share).floor().max(1.0)) / log.hold),
             ),
