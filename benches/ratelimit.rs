@@ -26,7 +26,8 @@
 //! windows with more than one `429`, `SIM_STARTS=1` each start's figures and learnt shape, and `SIM_TRACE=n` every answer of the run whose seed's
 //! low byte is `n`. `SIM_EXTRA=1` adds a review's hostile scenarios (`x_…`: sliding logs
 //! whose limit changes or that others share, windows that could be taken for logs, and
-//! windows halved for good under round trips long against the window).
+//! windows halved for good under round trips long against the window, periods a little
+//! shorter than a round one, and a period that changes mid-export).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -87,6 +88,14 @@ enum Shape {
     Bucket {
         burst: f64,
         per_second: f64,
+    },
+    /// Windows of `limit` a `period` on the clock, from window `at` on (its numbering
+    /// continued) windows of `then.0` a `then.1`: a period changed mid-export.
+    Switch {
+        limit: u64,
+        period: f64,
+        then: (u64, f64),
+        at: i64,
     },
     /// At most `limit` accepted requests in any `period`.
     Log {
@@ -206,6 +215,16 @@ fn raised(k: i64, limit: u64) -> u64 {
     }
 }
 
+/// A switching window's index at `t` and its limit.
+fn switch_window(limit: u64, period: f64, then: (u64, f64), at: i64, t: f64) -> (i64, u64) {
+    let switch = at as f64 * period;
+    if t < switch {
+        ((t / period).floor() as i64, limit)
+    } else {
+        (at + ((t - switch) / then.1).floor() as i64, then.0)
+    }
+}
+
 struct Limiter {
     shape: Shape,
     window: i64,
@@ -276,6 +295,24 @@ impl Limiter {
                     RetryAfter::Seconds => Some(t + (end - t).ceil()),
                     RetryAfter::Date(_) => Some(end.ceil()),
                 })
+            }
+            Shape::Switch {
+                limit,
+                period,
+                then,
+                at,
+            } => {
+                let (k, cap) = switch_window(limit, period, then, at, t);
+                if k != self.window {
+                    self.window = k;
+                    self.count = 0;
+                }
+                self.count += 1;
+                if self.count <= cap {
+                    Verdict::Pass
+                } else {
+                    Verdict::Refuse(None)
+                }
             }
             Shape::Bucket { burst, per_second } => {
                 self.tokens = (self.tokens + (t - self.refilled) * per_second).min(burst);
@@ -364,6 +401,7 @@ impl Scenario {
             | Shape::Log { period, .. }
             | Shape::LogX { period, .. } => period,
             Shape::Bucket { burst, per_second } => burst / per_second,
+            Shape::Switch { period, .. } => period,
         }
     }
 
@@ -383,6 +421,7 @@ impl Scenario {
                 mean * (1.0 - other) / period
             }
             Shape::Bucket { per_second, .. } => per_second,
+            Shape::Switch { then, .. } => then.0 as f64 / then.1,
             Shape::Log { limit, period } => limit as f64 / period,
             Shape::LogX {
                 limit,
@@ -506,7 +545,15 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
             }
             Event::Arrive(r) => {
                 let verdict = limiter.arrive(t, &mut rng);
-                let k = (t / period).floor() as i64 - first_window;
+                let k = match s.shape {
+                    Shape::Switch {
+                        limit,
+                        period,
+                        then,
+                        at,
+                    } => switch_window(limit, period, then, at, t).0,
+                    _ => (t / period).floor() as i64,
+                } - first_window;
                 let entry = out.windows.entry(k).or_default();
                 out.sent += 1;
                 match verdict {
@@ -954,6 +1001,46 @@ fn scenarios() -> Vec<Scenario> {
             2000,
             8,
             (0.2, 0.6),
+        ),
+        // Periods a little shorter than a round one, and a period that changes 10 windows in
+        // (a review's: the model took the round period for good).
+        base(
+            "x_window_100_per_9.5s_c16",
+            window(100, 9.5),
+            full,
+            16,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_100_per_9.8s",
+            window(100, 9.8),
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_switch_100_60s_to_50_30s",
+            Shape::Switch {
+                limit: 100,
+                period: 60.0,
+                then: (50, 30.0),
+                at: 1010,
+            },
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_switch_100_10s_to_120_12s",
+            Shape::Switch {
+                limit: 100,
+                period: 10.0,
+                then: (120, 12.0),
+                at: 1010,
+            },
+            full,
+            4,
+            (0.1, 0.4),
         ),
         base(
             "x_window_raised_slow",

@@ -44,7 +44,10 @@
 //! consecutive windows), the period is that one exactly (a limiter's window is a round
 //! number of seconds), until evidence rules it out: a boundary's interval then keeps what
 //! the probes found however many windows on, instead of widening by the period's
-//! uncertainty each window. `BOUNDS_KEPT` are kept: the first (the longest
+//! uncertainty each window. A period a little shorter than the round one would never be
+//! ruled out (its boundaries come earlier each window, and the requests at a window's end
+//! count in the next: a lowering, no bound), so a lowering under a round period also
+//! probes the next boundary, at most once in `LOW_SPACING` requests. `BOUNDS_KEPT` are kept: the first (the longest
 //! baseline), the newest, the last from above and the last from below, and the most recent
 //! others. In a window known to have begun (its boundary's upper
 //! bound is past) the allowance, times the headroom setting, is **spread evenly** from that
@@ -476,6 +479,7 @@ impl Model {
             }
             w.since_probe += 1;
             w.since_low += 1;
+            w.since_round_test += 1;
         }
         Ticket {
             sent: now,

@@ -1325,3 +1325,39 @@ fn a_wait_s_instant_is_never_before_its_time() {
         }
     }
 }
+
+/// A window found short while its period is taken as a round one may have a period a
+/// little shorter (its boundaries come earlier each window, the requests at a window's end
+/// count in the next, and nothing else would ever bound that): its next boundary is
+/// probed, however well the round period says it is known. Without the round period (no
+/// clock), a boundary known as well is not.
+#[test]
+fn a_window_found_short_under_a_round_period_probes_its_next_boundary() {
+    for (clock, probes) in [(Some(1_000.0), true), (None, false)] {
+        let mut model = window_with(vec![bound(0, 9.9, 10.1), bound(1, 19.9, 20.1)]);
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        w.clock = clock;
+        assert_eq!(w.period() == (10.0, 10.0), probes);
+        // Window 1's eleventh request refused after ten passed: a lowering, or a shorter period.
+        let refused = Ticket {
+            sent: 24.0,
+            slot: 1,
+            kind: Kind::Normal,
+            epoch: model.epoch,
+        };
+        model.answered(refused, d(24.1), Answer::Throttled(None));
+        let next = match model.try_send(d(25.0)) {
+            Err(Wait::Until(at)) => secs(at),
+            other => panic!("{other:?}"),
+        };
+        let ticket = model.try_send(d(next)).unwrap();
+        assert_eq!(
+            ticket.kind == Kind::Boundary,
+            probes,
+            "{clock:?}: {ticket:?}"
+        );
+        assert!(next < 30.3 + 1e-6, "{clock:?}: {next}");
+    }
+}

@@ -88,6 +88,13 @@ pub(super) struct Window {
     pub(super) debt: f64,
     /// Seconds since the UNIX epoch at the model's time zero, when known.
     pub(super) clock: Option<f64>,
+    /// A window was found short while the period is taken as a round one: a period a
+    /// little shorter shows so (the requests at a window's end count in the next), never as
+    /// a bound, so the next boundary is probed however well the round period says it is
+    /// known.
+    pub(super) round_test: bool,
+    /// Requests since the last such test (at most one in `LOW_SPACING`).
+    pub(super) since_round_test: u64,
 }
 
 /// The period's bounds that every pair of boundaries allows.
@@ -137,6 +144,8 @@ impl Window {
             last_swing: i64::MIN,
             debt,
             clock,
+            round_test: false,
+            since_round_test: LOW_SPACING,
         }
     }
 
@@ -434,6 +443,10 @@ impl Window {
             if now >= probe_at {
                 self.probed_boundary = n + 1;
                 self.probe_out = true;
+                if self.round_test {
+                    self.round_test = false;
+                    self.since_round_test = 0;
+                }
                 return Ok((n + 1, Kind::Boundary));
             }
             return Err(Wait::Until(at(probe_at)));
@@ -477,8 +490,8 @@ impl Window {
         let uncertain = next_hi - next_lo;
         self.probed_boundary < n + 1
             && next_hi.is_finite()
-            && uncertain > slack * (w_lo + w_hi) / 2.0
-            && uncertain > 2.0 * rtt_hi
+            && (self.round_test
+                || uncertain > slack * (w_lo + w_hi) / 2.0 && uncertain > 2.0 * rtt_hi)
     }
 
     /// Takes an answer in; true when the evidence no longer fits a window.
@@ -604,6 +617,12 @@ impl Window {
                     self.eager = true;
                     self.ceiling = self.ceiling.max(self.allowance);
                     self.step = FIRST_PROBE_STEP;
+                    // Or, under a round period, a period a little shorter, which nothing else
+                    // would show: the next boundary is tested.
+                    if self.since_round_test >= LOW_SPACING {
+                        let (lo, hi) = period(&self.bounds);
+                        self.round_test = self.on_clock(lo, hi).is_some();
+                    }
                 } else if self.probing_up {
                     if found > self.allowance {
                         self.step *= 2.0;
