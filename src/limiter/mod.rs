@@ -47,13 +47,13 @@
 //! uncertainty each window. A period a little shorter than the round one would never be
 //! ruled out (its boundaries come earlier each window, and the requests at a window's end
 //! count in the next: a lowering, no bound), so a lowering under a round period also
-//! probes the next boundary, at most once in `LOW_SPACING` requests. `BOUNDS_KEPT` are kept: the first (the longest
-//! baseline), the newest, the last from above and the last from below, and the most recent
-//! others. In a window known to have begun (its boundary's upper
-//! bound is past) the allowance, times the headroom setting, is **spread evenly** from that
-//! bound to the next boundary's lower bound less a round trip, so that no request can land
-//! in the next window. When the next boundary's interval is wider than an eighth of the
-//! period, one probe at its middle halves it (at most one probe, so one `429`, a window; a
+//! probes the next boundary, at most once in `LOW_SPACING` requests. `BOUNDS_KEPT` are
+//! kept: the first (the longest baseline), the newest, the last from above and the last
+//! from below, and the most recent others. In a window known to have begun (its boundary's
+//! upper bound is past) the allowance, times the headroom setting, is **spread evenly**
+//! from that bound to the next boundary's lower bound less a round trip, so that no request
+//! can land in the next window. When the next boundary's interval is wider than an eighth
+//! of the period, one probe at its middle halves it (at most one probe, so one `429`, a window; a
 //! window due for one postpones its upward probe, below, to the next). A window a `429`
 //! already spent probes only after a lowering (the windows of a shared limit all end spent,
 //! and a boundary never probed again drifts until whole windows go unused), only for a
