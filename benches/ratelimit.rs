@@ -215,14 +215,23 @@ fn raised(k: i64, limit: u64) -> u64 {
     }
 }
 
-/// A switching window's index at `t` and its limit.
-fn switch_window(limit: u64, period: f64, then: (u64, f64), at: i64, t: f64) -> (i64, u64) {
+/// A switching window's index at `t` and its limit (none for other shapes).
+fn switch_window(shape: &Shape, t: f64) -> Option<(i64, u64)> {
+    let Shape::Switch {
+        limit,
+        period,
+        then,
+        at,
+    } = *shape
+    else {
+        return None;
+    };
     let switch = at as f64 * period;
-    if t < switch {
+    Some(if t < switch {
         ((t / period).floor() as i64, limit)
     } else {
         (at + ((t - switch) / then.1).floor() as i64, then.0)
-    }
+    })
 }
 
 struct Limiter {
@@ -296,13 +305,8 @@ impl Limiter {
                     RetryAfter::Date(_) => Some(end.ceil()),
                 })
             }
-            Shape::Switch {
-                limit,
-                period,
-                then,
-                at,
-            } => {
-                let (k, cap) = switch_window(limit, period, then, at, t);
+            Shape::Switch { .. } => {
+                let (k, cap) = switch_window(&self.shape, t).unwrap_or_default();
                 if k != self.window {
                     self.window = k;
                     self.count = 0;
@@ -545,15 +549,8 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
             }
             Event::Arrive(r) => {
                 let verdict = limiter.arrive(t, &mut rng);
-                let k = match s.shape {
-                    Shape::Switch {
-                        limit,
-                        period,
-                        then,
-                        at,
-                    } => switch_window(limit, period, then, at, t).0,
-                    _ => (t / period).floor() as i64,
-                } - first_window;
+                let k = switch_window(&s.shape, t).map_or((t / period).floor() as i64, |w| w.0)
+                    - first_window;
                 let entry = out.windows.entry(k).or_default();
                 out.sent += 1;
                 match verdict {
