@@ -278,12 +278,7 @@ fn less_than_the_allowance_in_a_window_that_probed_upward_is_a_lowering() {
         unreachable!()
     };
     w.probing_up = true;
-    let ticket = Ticket {
-        sent: 2.5,
-        slot: 1,
-        epoch: model.epoch,
-        kind: Kind::Normal,
-    };
+    let ticket = window_1_request(&model, 2.5);
     model.answered(ticket, d(2.51), Answer::Throttled(None));
     let State::Window(w) = &model.state else {
         unreachable!()
@@ -676,12 +671,7 @@ fn a_fixed_rate_is_kept() {
 fn retry_after_in_a_spent_window_bounds_the_next_boundary() {
     for (wait, next_lo) in [(None, 3.85), (Some(d(1.0)), 3.9)] {
         let mut model = window_with(vec![bound(0, -0.05, 0.05), bound(1, 1.95, 2.05)]);
-        let ticket = Ticket {
-            sent: 3.9,
-            slot: 1,
-            kind: Kind::Normal,
-            epoch: model.epoch,
-        };
+        let ticket = window_1_request(&model, 3.9);
         model.answered(ticket, d(3.91), Answer::Throttled(wait));
         let State::Window(w) = &model.state else {
             panic!("not a window");
@@ -733,6 +723,16 @@ fn a_lower_bound_test_goes_only_where_it_arrives_before_the_bound() {
     }
 }
 
+/// A request of window 1 (`window_with`'s), sent at `sent`.
+fn window_1_request(model: &Model, sent: f64) -> Ticket {
+    Ticket {
+        sent,
+        slot: 1,
+        kind: Kind::Normal,
+        epoch: model.epoch,
+    }
+}
+
 fn bound(k: i64, lo: f64, hi: f64) -> Bound {
     Bound { k, lo, hi }
 }
@@ -760,12 +760,7 @@ fn a_window_s_late_successes_are_not_read_as_a_lowering_of_the_next() {
         assert_eq!(next_boundary(&model, 2), (18.0, 21.0));
         // Five of window 1's requests, sent at 19.9, arrive past 20 and pass in window 2.
         for _ in 0..5 {
-            let late = Ticket {
-                sent: 19.9,
-                slot: 1,
-                kind: Kind::Normal,
-                epoch: model.epoch,
-            };
+            let late = window_1_request(&model, 19.9);
             model.answered(late, d(20.2), Answer::Passed);
         }
         let mut in_window_2 = 5;
@@ -808,12 +803,7 @@ fn retry_after_bounds_the_next_boundary_from_above() {
         (Some(d(1.0)), 3.91 + 1.0 + RETRY_AFTER_SKEW + 0.03),
     ] {
         let mut model = window_with(vec![bound(0, -0.5, 0.5), bound(1, 1.5, 2.5)]);
-        let ticket = Ticket {
-            sent: 3.9,
-            slot: 1,
-            kind: Kind::Normal,
-            epoch: model.epoch,
-        };
+        let ticket = window_1_request(&model, 3.9);
         model.answered(ticket, d(3.91), Answer::Throttled(wait));
         let (_, hi) = next_boundary(&model, 2);
         assert!((hi - next_hi).abs() < 1e-9, "{wait:?}: {hi}");
@@ -831,12 +821,7 @@ fn a_boundary_probe_waits_for_the_window_s_last_answer() {
     let (_, hi) = next_boundary(&model, 2);
     let t = hi - 0.05;
     assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
-    let last = Ticket {
-        sent: t - 0.05,
-        slot: 1,
-        kind: Kind::Normal,
-        epoch: model.epoch,
-    };
+    let last = window_1_request(&model, t - 0.05);
     model.answered(last, d(t), Answer::Passed);
     assert_eq!(model.try_send(d(t)).unwrap().kind, Kind::Boundary);
 }
@@ -1341,12 +1326,7 @@ fn a_window_found_short_under_a_round_period_probes_its_next_boundary() {
         w.clock = clock;
         assert_eq!(w.period() == (10.0, 10.0), probes);
         // Window 1's eleventh request refused after ten passed: a lowering, or a shorter period.
-        let refused = Ticket {
-            sent: 24.0,
-            slot: 1,
-            kind: Kind::Normal,
-            epoch: model.epoch,
-        };
+        let refused = window_1_request(&model, 24.0);
         model.answered(refused, d(24.1), Answer::Throttled(None));
         let next = match model.try_send(d(25.0)) {
             Err(Wait::Until(at)) => secs(at),
