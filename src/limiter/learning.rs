@@ -140,7 +140,10 @@ impl Model {
             self.refuted = None;
             // Under headroom, the runs after the first were whole windows.
             let debt = (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share);
-            self.state = State::Window(Window::new(second, bounds, debt, self.clock));
+            let mut w = Window::new(second, bounds, debt, self.clock);
+            w.burst_due = !self.log_tested;
+            self.log_tested = true;
+            self.state = State::Window(w);
         } else {
             // A bucket is empty at each throttle: what passed between the first and the last
             // is its rate times the time between them (not until the lift: the wait for it,

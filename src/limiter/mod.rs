@@ -81,7 +81,14 @@
 //! lowering of a window probing upward right after a window whose upward probe got the old
 //! allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one before, is
 //! not a window's: a sliding log lets a window through as fast as the one a period before it
-//! and refuses one sent faster; the model becomes a **sliding log** (below). In a
+//! and refuses one sent faster; the model becomes a **sliding log** (below). So does a
+//! `429` before the allowance has passed in the *burst* window: once, in the first window
+//! learnt, the window after one that was spread (its allowance never sent at once) and
+//! passed whole is sent at once (its first request alone, as always), which a fixed window
+//! lets through and a log refuses once the spread window's requests not yet aged fill it
+//! (a burst refused at its first request showed a boundary predicted early, not a log: the
+//! next such pair tries again). Only the first window learnt: a limit that changes is learnt
+//! again and again, and followed worse as a log than as a window. In a
 //! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
 //! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
 //! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
@@ -287,6 +294,10 @@ pub struct Model {
     in_flight: u64,
     /// The allowance of a window the evidence refuted, until the learning after it ends.
     refuted: Option<u64>,
+    /// The first window learnt was given its burst test (`Window::burst_due`); later ones
+    /// are not: a limit that changes is learnt again and again, and as a log it is followed
+    /// worse than as a window (a log's limit is not probed upward).
+    log_tested: bool,
     state: State,
 }
 
@@ -339,6 +350,7 @@ impl Model {
             passes: VecDeque::new(),
             in_flight: 0,
             refuted: None,
+            log_tested: false,
             state: State::Learning(Learning::default()),
         }
     }
@@ -639,7 +651,7 @@ impl Model {
                     let (w_lo, w_hi) = w.period();
                     let limit = w.allowance.max(w.ceiling);
                     let hold = (w_lo + w_hi) / 2.0;
-                    if w.restored.is_some()
+                    if (w.restored.is_some() || w.log_shown)
                         && hold.is_finite()
                         && hold > 0.0
                         && limit >= MIN_ALLOWANCE

@@ -1341,3 +1341,31 @@ fn a_window_found_short_under_a_round_period_probes_its_next_boundary() {
         assert!(next < 30.3 + 1e-6, "{clock:?}: {next}");
     }
 }
+
+#[test]
+fn a_burst_after_a_window_spread_whole_tells_a_log_from_a_window() {
+    // After the learning, a window spread whole is followed by one sent at once: a fixed
+    // window lets it through and stays one; a sliding log lets through only what the spread
+    // window's requests freed, and is found within a few windows of the learning.
+    for start in [0.0, 0.5, 1.1, 1.7] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let mut server = log(20, 2.0);
+        let mut t = start;
+        let mut sent = 0;
+        while !matches!(model.state, State::Log(_)) {
+            assert!(sent < 200, "from {start}: still {:?}", model.state);
+            t = drive(&mut model, t, 1, &mut server).0;
+            sent += 1;
+        }
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (t, _) = drive(&mut model, start, 400, window(20, 2.0));
+        let State::Window(w) = &model.state else {
+            panic!("from {start}: not a window: {:?}", model.state);
+        };
+        assert!(
+            !w.burst_due && !w.burst,
+            "from {start}: the burst is still to come at {t}: {w:?}"
+        );
+        assert_eq!(w.allowance, 20);
+    }
+}

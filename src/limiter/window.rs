@@ -95,6 +95,15 @@ pub(super) struct Window {
     pub(super) round_test: bool,
     /// Requests since the last such test (at most one in `LOW_SPACING`).
     pub(super) since_round_test: u64,
+    /// A window sent at once right after one spread and passed whole is still to come: a
+    /// fixed window lets it through, a sliding log only as fast as the spread one aged.
+    pub(super) burst_due: bool,
+    /// This window is that burst.
+    pub(super) burst: bool,
+    /// This window's allowance is spread over it (not sent at once).
+    pub(super) spread: bool,
+    /// The burst was refused early: a sliding log.
+    pub(super) log_shown: bool,
 }
 
 /// The period's bounds that every pair of boundaries allows.
@@ -146,6 +155,10 @@ impl Window {
             clock,
             round_test: false,
             since_round_test: LOW_SPACING,
+            burst_due: false,
+            burst: false,
+            spread: true,
+            log_shown: false,
         }
     }
 
@@ -334,12 +347,23 @@ impl Window {
                     self.step = FIRST_PROBE_STEP;
                 }
             }
+            // A burst refused at once (a boundary predicted early) showed nothing: due again.
+            self.burst_due |= self.burst && self.ok == 0;
+            let spread_whole = n == self.index + 1
+                && self.spread
+                && !self.burst
+                && self.hit.is_none()
+                && self.ok >= self.allowance;
+            self.burst = self.burst_due && spread_whole;
+            self.burst_due &= !self.burst;
             self.hit = None;
         } else {
+            self.burst = false;
             // Back in a window a `429` showed to be spent.
             self.hit = Some(f64::NEG_INFINITY);
         }
         self.hit_said = false;
+        self.spread = true;
         self.index = n;
         let carried = if self.carry.0 == n { self.carry.1 } else { 0 };
         self.sent = carried;
@@ -395,11 +419,12 @@ impl Window {
             let (w_lo, w_hi) = self.period();
             // While the boundaries are known to less than half a window, there is no interior
             // to spread over: the allowance goes at once, in whichever window this is.
-            let end = if next_lo - rtt_hi - start < (w_lo + w_hi) / 4.0 {
+            let end = if self.burst || next_lo - rtt_hi - start < (w_lo + w_hi) / 4.0 {
                 start
             } else {
                 next_lo - rtt_hi
             };
+            self.spread &= end != start;
             // A window's first request goes alone: refused, it shows the boundary was
             // predicted early, and nothing else was sent into the spent window. Beyond the
             // allowance (an upward probe), one at a time: the first `429` ends it.
@@ -592,6 +617,12 @@ impl Window {
                     let relearn = self.add_bound(k, f64::NEG_INFINITY, hi);
                     self.soft = Some((k, before));
                     return relearn;
+                }
+                if found < self.allowance && self.burst {
+                    // A window sent at once refused early, right after one spread that passed
+                    // whole: capacity comes back as the client's own requests age.
+                    self.log_shown = true;
+                    return true;
                 }
                 if found < self.allowance
                     && self.probing_up
