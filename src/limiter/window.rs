@@ -97,6 +97,7 @@ pub(super) struct Window {
     pub(super) since_round_test: u64,
     /// A window sent at once right after one spread and passed whole is still to come: a
     /// fixed window lets it through, a sliding log only as fast as the spread one aged.
+    /// (Under headroom only a window sent whole, one probing its boundary, is passed whole.)
     pub(super) burst_due: bool,
     /// This window is that burst.
     pub(super) burst: bool,
