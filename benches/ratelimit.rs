@@ -27,7 +27,8 @@
 //! low byte is `n`. `SIM_EXTRA=1` adds a review's hostile scenarios (`x_…`: sliding logs
 //! whose limit changes or that others share, windows that could be taken for logs, and
 //! windows halved for good under round trips long against the window, periods a little
-//! shorter than a round one, and a period that changes mid-export).
+//! shorter than a round one, a period that changes mid-export, and minute windows that
+//! others on the account search in, or whose limit is lowered where the burst test falls).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -97,6 +98,15 @@ enum Shape {
         then: (u64, f64),
         at: i64,
     },
+    /// Windows of `limits(k)` shared with others taking `other(k)` of each, all within the
+    /// window's first `front` share (bursty others; 1.0: spread over the window).
+    Front {
+        period: f64,
+        limit: u64,
+        limits: fn(i64, u64) -> u64,
+        other: fn(i64) -> f64,
+        front: f64,
+    },
     /// At most `limit` accepted requests in any `period`.
     Log {
         limit: usize,
@@ -112,6 +122,23 @@ enum Shape {
     },
 }
 
+/// A share of the window in 0 to 0.4 that varies from window to window, as a hash of it.
+fn other_random(k: i64) -> f64 {
+    let h = (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+    (h % 41) as f64 / 100.0
+}
+/// A second export on the account: half of one window in three.
+fn other_export(k: i64) -> f64 {
+    if k.rem_euclid(3) == 0 { 0.5 } else { 0.0 }
+}
+/// Lowered by a fifth for good from the export's third window (the burst test's, often).
+fn lowered_at_3(k: i64, limit: u64) -> u64 {
+    if k >= 1003 { limit * 4 / 5 } else { limit }
+}
+/// Lowered by a fifth in the export's third window only.
+fn dipped_at_3(k: i64, limit: u64) -> u64 {
+    if k == 1003 { limit * 4 / 5 } else { limit }
+}
 fn no_other(_: i64) -> f64 {
     0.0
 }
@@ -305,6 +332,36 @@ impl Limiter {
                     RetryAfter::Date(_) => Some(end.ceil()),
                 })
             }
+            Shape::Front {
+                period,
+                limit,
+                limits,
+                other,
+                front,
+            } => {
+                let k = (t / period).floor() as i64;
+                let cap = limits(k, limit);
+                if k != self.window {
+                    self.window = k;
+                    self.count = 0;
+                    let n = (other(k) * cap as f64).round() as usize;
+                    let mut times: Vec<f64> = (0..n)
+                        .map(|_| (k as f64 + front * rng.unit()) * period)
+                        .collect();
+                    times.sort_by(f64::total_cmp);
+                    self.others = times.into();
+                }
+                while self.others.front().is_some_and(|&o| o < t) {
+                    self.others.pop_front();
+                    self.count += 1;
+                }
+                self.count += 1;
+                if self.count <= cap {
+                    Verdict::Pass
+                } else {
+                    Verdict::Refuse(None)
+                }
+            }
             Shape::Switch { .. } => {
                 let (k, cap) = switch_window(&self.shape, t).unwrap_or_default();
                 if k != self.window {
@@ -403,7 +460,8 @@ impl Scenario {
         match self.shape {
             Shape::Window { period, .. }
             | Shape::Log { period, .. }
-            | Shape::LogX { period, .. } => period,
+            | Shape::LogX { period, .. }
+            | Shape::Front { period, .. } => period,
             Shape::Bucket { burst, per_second } => burst / per_second,
             Shape::Switch { period, .. } => period,
         }
@@ -425,6 +483,19 @@ impl Scenario {
                 mean * (1.0 - other) / period
             }
             Shape::Bucket { per_second, .. } => per_second,
+            Shape::Front {
+                period,
+                limit,
+                limits,
+                other,
+                ..
+            } => {
+                let mean = (1000..1060)
+                    .map(|k| limits(k, limit) as f64 * (1.0 - other(k)))
+                    .sum::<f64>()
+                    / 60.0;
+                mean / period
+            }
             Shape::Switch { then, .. } => then.0 as f64 / then.1,
             Shape::Log { limit, period } => limit as f64 / period,
             Shape::LogX {
@@ -748,6 +819,22 @@ fn scenarios() -> Vec<Scenario> {
         retry_after: RetryAfter::No,
         other: 0.0,
     };
+    // Others on the account searching in the first `front` of each window (bursty), or a
+    // limit lowered in the window where the burst test often falls.
+    let front = |other: fn(i64) -> f64, front: f64| Shape::Front {
+        period: 60.0,
+        limit: 100,
+        limits: steady,
+        other,
+        front,
+    };
+    let lowered = |limits: fn(i64, u64) -> u64| Shape::Front {
+        period: 60.0,
+        limit: 100,
+        limits,
+        other: no_other,
+        front: 1.0,
+    };
     let extra = vec![
         base(
             "x_log_100_60_halved_back",
@@ -1045,6 +1132,69 @@ fn scenarios() -> Vec<Scenario> {
             full,
             8,
             (0.5, 2.0),
+        ),
+        base(
+            "x_window_others_front_varying",
+            front(other_varying, 0.05),
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_others_front_random",
+            front(other_random, 0.05),
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_others_front_random_c16",
+            front(other_random, 0.05),
+            full,
+            16,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_others_front_random_slow",
+            front(other_random, 0.05),
+            full,
+            8,
+            (0.5, 2.0),
+        ),
+        base(
+            "x_window_others_random",
+            front(other_random, 1.0),
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_others_export",
+            front(other_export, 0.05),
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_lowered_at_3",
+            lowered(lowered_at_3),
+            full,
+            4,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_lowered_at_3_c16",
+            lowered(lowered_at_3),
+            full,
+            16,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_window_dipped_at_3",
+            lowered(dipped_at_3),
+            full,
+            4,
+            (0.1, 0.4),
         ),
     ];
     let _ = &extra;

@@ -82,13 +82,15 @@
 //! allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one before, is
 //! not a window's: a sliding log lets a window through as fast as the one a period before it
 //! and refuses one sent faster; the model becomes a **sliding log** (below). So does a
-//! `429` before the allowance has passed in the *burst* window: once, in the first window
-//! learnt, the window after one that was spread (its allowance never sent at once) and
-//! passed whole is sent at once (its first request alone, as always), which a fixed window
-//! lets through and a log refuses once the spread window's requests not yet aged fill it
-//! (a burst refused at its first request showed a boundary predicted early, not a log: the
-//! next such pair tries again). Only the first window learnt: a limit that changes is learnt
-//! again and again, and followed worse as a log than as a window. In a
+//! `429` before `BURST_LATE` of the allowance has passed in the *burst* window: once, in the
+//! first window learnt, the window after one that was spread (its allowance never sent at
+//! once) and passed whole is sent at once (its first request alone, as always), which a
+//! fixed window lets through and a log refuses once the spread window's requests not yet
+//! aged fill it. A burst refused at its first request showed a boundary predicted early,
+//! and one refused later than that share a lowering (a limit lowered in that window, or
+//! others' searches early in it): the next such pair tries again. Only the first window
+//! learnt: a limit that changes is learnt again and again, and followed worse as a log
+//! than as a window. In a
 //! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
 //! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
 //! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more

@@ -1369,3 +1369,31 @@ fn a_burst_after_a_window_spread_whole_tells_a_log_from_a_window() {
         assert_eq!(w.allowance, 20);
     }
 }
+
+#[test]
+fn a_burst_refused_past_three_quarters_of_its_allowance_is_a_lowering_not_a_log() {
+    // A fixed window lowered by a fifth just where the burst falls (or others' searches
+    // taking a fifth of it) refuses the burst late: read as a lowering, with the test due
+    // again, never as a log.
+    for start in [0.0, 0.5, 1.1, 1.7] {
+        let lowered = std::cell::Cell::new(i64::MAX);
+        let mut server = windows(2.0, |k| if k == lowered.get() { 16 } else { 20 });
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let mut t = start;
+        for _ in 0..600 {
+            t = drive(&mut model, t, 1, &mut server).0;
+            assert!(
+                !matches!(model.state, State::Log(_)),
+                "from {start}: a log at {t}"
+            );
+            if let State::Window(w) = &model.state
+                && w.burst
+                && lowered.get() == i64::MAX
+            {
+                lowered.set((t / 2.0).floor() as i64);
+            }
+        }
+        assert!(lowered.get() < i64::MAX, "from {start}: no burst");
+        assert_eq!(window_of(&model).0, 20, "from {start}");
+    }
+}
