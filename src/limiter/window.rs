@@ -631,7 +631,11 @@ impl Window {
                     // lowered in this window or others' searches early in it (a log frees
                     // that much only if its period was learnt far too long): a lowering, and
                     // the test is due again.
-                    if (found as f64) < BURST_LATE * self.allowance as f64 {
+                    // Successes still in flight when the first `429` is answered (16 at once
+                    // leave up to 15) may have passed too; at most a quarter of the allowance
+                    // is counted, or a log of 5 sent 4 at once would never show.
+                    let passed = found + self.out.min(self.allowance / 4);
+                    if (passed as f64) < BURST_LATE * self.allowance as f64 {
                         self.log_shown = true;
                         return true;
                     }
