@@ -364,9 +364,9 @@ impl Window {
             self.burst_due &= !self.burst;
             self.hit = None;
         } else {
-            self.burst = false;
-            // Back in a window a `429` showed to be spent.
+            // Back in a window a `429` showed to be spent: no burst there.
             self.hit = Some(f64::NEG_INFINITY);
+            self.burst = false;
         }
         self.hit_said = false;
         self.spread = true;
