@@ -483,19 +483,6 @@ impl Scenario {
                 mean * (1.0 - other) / period
             }
             Shape::Bucket { per_second, .. } => per_second,
-            Shape::Front {
-                period,
-                limit,
-                limits,
-                other,
-                ..
-            } => {
-                let mean = (1000..1060)
-                    .map(|k| limits(k, limit) as f64 * (1.0 - other(k)))
-                    .sum::<f64>()
-                    / 60.0;
-                mean / period
-            }
             Shape::Switch { then, .. } => then.0 as f64 / then.1,
             Shape::Log { limit, period } => limit as f64 / period,
             Shape::LogX {
@@ -503,6 +490,13 @@ impl Scenario {
                 period,
                 limits,
                 other,
+            }
+            | Shape::Front {
+                period,
+                limit,
+                limits,
+                other,
+                ..
             } => {
                 // Over the export's first 60 periods.
                 let mean = (1000..1060)
