@@ -296,6 +296,33 @@ impl Limiter {
         }
     }
 
+    /// Counts a request arriving at `t` in fixed window `k` of `cap` requests a `period`,
+    /// others taking `share` of it at random moments in its first `front`: whether it passes.
+    fn counted(
+        &mut self,
+        t: f64,
+        (k, cap, period): (i64, u64, f64),
+        (share, front): (f64, f64),
+        rng: &mut Rng,
+    ) -> bool {
+        if k != self.window {
+            self.window = k;
+            self.count = 0;
+            let n = (share * cap as f64).round() as usize;
+            let mut times: Vec<f64> = (0..n)
+                .map(|_| (k as f64 + front * rng.unit()) * period)
+                .collect();
+            times.sort_by(f64::total_cmp);
+            self.others = times.into();
+        }
+        while self.others.front().is_some_and(|&o| o < t) {
+            self.others.pop_front();
+            self.count += 1;
+        }
+        self.count += 1;
+        self.count <= cap
+    }
+
     fn arrive(&mut self, t: f64, rng: &mut Rng) -> Verdict {
         match self.shape.clone() {
             Shape::Window {
@@ -307,22 +334,8 @@ impl Limiter {
             } => {
                 let k = (t / period).floor() as i64;
                 let cap = limits(k, limit);
-                if k != self.window {
-                    self.window = k;
-                    self.count = 0;
-                    let other = if other < 0.0 { other_varying(k) } else { other };
-                    let n = (other * cap as f64).round() as usize;
-                    let mut times: Vec<f64> =
-                        (0..n).map(|_| (k as f64 + rng.unit()) * period).collect();
-                    times.sort_by(f64::total_cmp);
-                    self.others = times.into();
-                }
-                while self.others.front().is_some_and(|&o| o < t) {
-                    self.others.pop_front();
-                    self.count += 1;
-                }
-                self.count += 1;
-                if self.count <= cap {
+                let other = if other < 0.0 { other_varying(k) } else { other };
+                if self.counted(t, (k, cap, period), (other, 1.0), rng) {
                     return Verdict::Pass;
                 }
                 let end = (k + 1) as f64 * period;
@@ -341,22 +354,7 @@ impl Limiter {
             } => {
                 let k = (t / period).floor() as i64;
                 let cap = limits(k, limit);
-                if k != self.window {
-                    self.window = k;
-                    self.count = 0;
-                    let n = (other(k) * cap as f64).round() as usize;
-                    let mut times: Vec<f64> = (0..n)
-                        .map(|_| (k as f64 + front * rng.unit()) * period)
-                        .collect();
-                    times.sort_by(f64::total_cmp);
-                    self.others = times.into();
-                }
-                while self.others.front().is_some_and(|&o| o < t) {
-                    self.others.pop_front();
-                    self.count += 1;
-                }
-                self.count += 1;
-                if self.count <= cap {
+                if self.counted(t, (k, cap, period), (other(k), front), rng) {
                     Verdict::Pass
                 } else {
                     Verdict::Refuse(None)
