@@ -391,6 +391,11 @@ impl Window {
         let rolled = n > self.index;
         self.roll(n, share);
         let (_, start) = self.boundary(n);
+        // The burst starts a round trip past the boundary's upper bound: against a log whose
+        // period was learnt exactly, its first request (sent alone) replaces the spread
+        // window's first, sent a period before, and was refused whenever its way out was the
+        // shorter (half the time), read as a boundary predicted early.
+        let start = if self.burst { start + rtt_hi } else { start };
         let (next_lo, next_hi) = self.boundary(n + 1);
         if rolled
             && self.probing_up
