@@ -84,9 +84,10 @@
 //! and refuses one sent faster; the model becomes a **sliding log** (below). So does a
 //! `429` before `BURST_LATE` of the allowance has passed in the *burst* window: once, in the
 //! first window learnt, the window after one that was spread (its allowance never sent at
-//! once) and passed whole is sent at once (its first request alone, as always), which a
-//! fixed window lets through and a log refuses once the spread window's requests not yet
-//! aged fill it. A burst refused at its first request showed a boundary predicted early,
+//! once) and passed whole is sent at once (its first request alone, as always, a round trip
+//! past the boundary's upper bound, so that against a log it does not race the one it
+//! replaces), which a fixed window lets through and a log refuses once the spread window's
+//! requests not yet aged fill it. A burst refused at its first request showed a boundary predicted early,
 //! and one refused later than that share a lowering (a limit lowered in that window, or
 //! others' searches early in it): the next such pair tries again. Only the first window
 //! learnt: a limit that changes is learnt again and again, and followed worse as a log
