@@ -87,11 +87,11 @@
 //! once) and passed whole is sent at once (its first request alone, as always, a round trip
 //! past the boundary's upper bound, so that against a log it does not race the one it
 //! replaces), which a fixed window lets through and a log refuses once the spread window's
-//! requests not yet aged fill it. A burst refused at its first request showed a boundary predicted early,
-//! and one refused later than that share a lowering (a limit lowered in that window, or
-//! others' searches early in it): the next such pair tries again. Only the first window
-//! learnt: a limit that changes is learnt again and again, and followed worse as a log
-//! than as a window. In a
+//! requests not yet aged fill it. A burst refused at its first request showed a boundary
+//! predicted early, and one refused later than that share a lowering (a limit lowered in
+//! that window, or others' searches early in it): the next such pair tries again. Only the
+//! first window learnt: a limit that changes is learnt again and again, and followed worse
+//! as a log than as a window. In a
 //! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
 //! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
 //! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
