@@ -1,6 +1,7 @@
 //! A sliding log: the client's copy of it, and the hold its successes keep a slot for.
 
 use super::*;
+use window::UP_SPACING;
 
 /// Successes the model keeps at most (memory bounded whatever the limit: a log of more than
 /// about 5,400 lets the copy's oldest go early, so its refusals look deep and learn it again).
@@ -10,17 +11,20 @@ pub(super) const HISTORY: usize = 4096;
 /// loopback is done in 20 periods.
 pub(super) const HOLD_FAST: f64 = 0.02;
 /// Share the hold shortens by after each success at its edge once settled.
-pub(super) const HOLD_DOWN: f64 = 0.0002;
+pub(super) const HOLD_DOWN: f64 = 0.0001;
 /// Share the hold lengthens by after a refusal once settled: with `HOLD_DOWN`, the hold
 /// settles where one request in a hundred at its edge is refused.
-pub(super) const HOLD_UP: f64 = 0.02;
+pub(super) const HOLD_UP: f64 = 0.01;
 /// Refusals in a row, each with a quarter of the copy free, that end the log: a hold a little
 /// short is refused at its edge, a limit lowered or shared below it every request sent.
 pub(super) const LOG_REFUSALS: u32 = 3;
+/// Refusals in a row double the slots that must come back before the next request, up to
+/// `2^STREAK_BACKOFF`.
+pub(super) const STREAK_BACKOFF: u32 = 6;
 /// The most a settled hold lengthens to, over the hold it settled at, before the log is
 /// learnt again: a log shared with others whose share varies, or a window taken for a log,
-/// otherwise lengthens it without end (2% a refusal, 0.02% back a success). At 1.25, a log
-/// halved for a while and one lowered by a fifth were learnt again too often.
+/// otherwise lengthens it without end (`HOLD_UP` a refusal, `HOLD_DOWN` back a success). At
+/// 1.25, a log halved for a while and one lowered by a fifth were learnt again too often.
 pub(super) const HOLD_MAX: f64 = 1.5;
 
 /// A sliding log: at most `limit` requests in any trailing `period`. The client keeps its
@@ -38,11 +42,32 @@ pub(super) struct Log {
     pub(super) settled: bool,
     /// Refusals with a quarter of the copy free, since the last success.
     pub(super) refused: u32,
+    /// Refusals of any kind since the last success: only the first lengthens the hold (those
+    /// after it were sent under the same hold, or show a lowered limit, which a longer hold
+    /// would hide by holding the copy's aging successes again).
+    pub(super) streak: u32,
+    /// The limit was lowered since the last success: lowered again before one, it is no log
+    /// (a window refuses everything until its boundary).
+    pub(super) lowered: bool,
     /// The hold when it settled (`HOLD_MAX`).
     pub(super) base: f64,
     /// After a refusal, nothing goes until the next success of the copy has aged: the
     /// server's log is full until one of its own ages.
     pub(super) resume: f64,
+    /// The limit before the last lowering: upward probes try for it until they get it back.
+    pub(super) before: Option<u64>,
+    /// Requests since the last upward probe was refused.
+    pub(super) since_up: u64,
+    /// Requests from a refused upward probe to the next: the limit after a lowering, doubled
+    /// by each refused probe up to `UP_SPACING` (a limit lowered for good costs a few `429`s,
+    /// not one a period).
+    pub(super) up_gap: u64,
+    /// An upward probe passed: the next request the copy's limit holds back is one too.
+    pub(super) probing: bool,
+    /// An upward probe is in flight (one at a time: each refused one is a `429`).
+    pub(super) probe_out: bool,
+    /// The limit when the current upward probes began.
+    pub(super) probe_from: u64,
 }
 
 impl Log {
@@ -53,9 +78,43 @@ impl Log {
             hold,
             settled: false,
             refused: 0,
+            streak: 0,
+            lowered: false,
             base: hold,
             resume: 0.0,
+            before: None,
+            since_up: 0,
+            up_gap: UP_SPACING,
+            probing: false,
+            probe_out: false,
+            probe_from: limit,
         }
+    }
+
+    /// An upward probe may go: `held` fills the copy, which holds the whole limit (under
+    /// headroom the client never fills the server's log, so a pass would say nothing).
+    pub(super) fn probe_due(&self, held: u64, room: u64) -> bool {
+        self.before.is_some_and(|before| before > self.limit)
+            && room >= self.limit
+            && held == room
+            && !self.probe_out
+            && (self.probing || self.since_up >= self.up_gap)
+    }
+
+    /// Refused at `slot` with more of the copy free than the round trip's jitter explains
+    /// (the successes the server still counts that the copy has let age): the limit is lower.
+    pub(super) fn lowered_at(&self, slot: u64, room: u64, rtt_hi: f64) -> bool {
+        self.settled
+            && room >= self.limit
+            && slot + 2 + self.jitter(rtt_hi) < room
+            && slot * 2 >= room
+    }
+
+    /// Successes the server may still count when the copy has let them age, or has aged
+    /// when the copy still holds them: those answered within a round trip's spread or the
+    /// hold's own sawtooth (`HOLD_UP`).
+    pub(super) fn jitter(&self, rtt_hi: f64) -> u64 {
+        (self.limit as f64 * (rtt_hi / self.hold + HOLD_UP)).ceil() as u64
     }
 }
 
@@ -66,10 +125,21 @@ impl Model {
         self.state = State::Log(Log::new(limit, hold));
     }
 
-    /// The answer time plus hold of the oldest success the copy still holds at `now`.
-    pub(super) fn next_aging(&self, hold: f64, now: f64) -> Option<f64> {
+    /// When the next request may go after the `streak`-th refusal in a row: once one, then
+    /// two, four … (`STREAK_BACKOFF`) of the successes the copy holds at `now` have aged (past
+    /// its last, each one more a hold over the limit later). A limit lowered by many, or a
+    /// window closed until its boundary, costs a few `429`s, not one for each slot.
+    pub(super) fn next_aging(&self, hold: f64, limit: u64, now: f64, streak: u32) -> f64 {
         let kept = self.passes.partition_point(|p| p.1 + hold <= now);
-        self.passes.get(kept).map(|p| p.1 + hold)
+        let n = 1usize << streak.saturating_sub(1).min(STREAK_BACKOFF);
+        match self.passes.get(kept + n - 1) {
+            Some(p) => p.1 + hold,
+            None => {
+                let last = self.passes.back().map_or(now, |p| (p.1 + hold).max(now));
+                let beyond = (kept + n).saturating_sub(self.passes.len().max(kept + 1));
+                last + beyond as f64 * hold / limit as f64
+            }
+        }
     }
 
     /// A sliding log's first hold: `guess`, or less if a success was sent sooner after

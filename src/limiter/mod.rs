@@ -166,7 +166,7 @@ mod window;
 use learning::{CLOCK_PERIODS, Learning, PROBE_GROWTH, Throttle, next_probe};
 use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate};
-use window::{Bound, MIN_ALLOWANCE, Window, period};
+use window::{Bound, MIN_ALLOWANCE, UP_SPACING, Window, period};
 
 /// Weight of a new round trip in the smoothed one (RFC 6298's α, as TCP uses it).
 const RTT_GAIN: f64 = 0.125;
@@ -265,6 +265,8 @@ enum Kind {
     Boundary,
     /// Testing a boundary's lower bound: refused, it holds; passed, it was wrong.
     Low,
+    /// Testing whether a sliding log lets one more through.
+    Up,
     /// Sent because the caller would wait no longer.
     Forced,
 }
@@ -438,7 +440,10 @@ impl Model {
                 let held = recent + self.in_flight;
                 // Under headroom, a share of the limit is held at most.
                 let room = ((log.limit as f64 * share).floor() as u64).max(1);
-                if held >= room {
+                if log.probe_due(held, room) {
+                    log.probe_out = true;
+                    (held as i64, Kind::Up)
+                } else if held >= room {
                     // The slot that comes back first: the oldest success still held, once as
                     // many as are over the limit have aged.
                     let aging = (held - room) as usize;
@@ -449,10 +454,11 @@ impl Model {
                         }
                         _ => Wait::Answer,
                     });
+                } else {
+                    // The slot holds what the log held: at the edge (one slot left), an
+                    // answer tells the hold something.
+                    (held as i64, Kind::Normal)
                 }
-                // The slot holds what the log held: at the edge (one slot left), an answer
-                // tells the hold something.
-                (held as i64, Kind::Normal)
             }
             State::Rate(r) => {
                 let interval = 1.0 / r.pace(share);
@@ -495,6 +501,9 @@ impl Model {
             w.since_probe += 1;
             w.since_low += 1;
             w.since_round_test += 1;
+        }
+        if let State::Log(log) = &mut self.state {
+            log.since_up += 1;
         }
         Ticket {
             sent: now,
@@ -680,14 +689,50 @@ impl Model {
                 }
             }
             State::Log(log) => {
-                if !current || ticket.kind != Kind::Normal {
+                if !current {
+                    return;
+                }
+                if ticket.kind == Kind::Up {
+                    // Passed, the limit is one more, and the next probe goes at once.
+                    // Refused, the probes end: a few passes can be the hold's slack
+                    // (successes the server let age while the copy held them), so the limit
+                    // found is the top less those.
+                    log.probe_out = false;
+                    match answer {
+                        Answer::Passed => {
+                            if !log.probing {
+                                log.probe_from = log.limit;
+                            }
+                            log.limit = log.limit.max(ticket.slot as u64 + 1);
+                            log.probing = true;
+                        }
+                        Answer::Throttled(_) => {
+                            if log.probing {
+                                let found = log.limit.saturating_sub(log.jitter(rtt_hi));
+                                log.limit = found.max(log.probe_from);
+                                if log.before.is_some_and(|b| log.limit >= b) {
+                                    log.before = None;
+                                }
+                            }
+                            log.probing = false;
+                            log.since_up = 0;
+                            log.up_gap = (2 * log.up_gap).min(UP_SPACING.max(log.limit));
+                        }
+                        Answer::Failed => {}
+                    }
+                    return;
+                }
+                if ticket.kind != Kind::Normal {
                     return;
                 }
                 let room = ((log.limit as f64 * self.share).floor() as u64).max(1);
                 let edge = ticket.slot as u64 + 1 >= room;
                 let deep = (ticket.slot as u64) * 4 < room * 3;
                 match answer {
-                    Answer::Passed => log.refused = 0,
+                    Answer::Passed => {
+                        log.refused = 0;
+                        log.lowered = false;
+                    }
                     // Refused with a quarter of the copy free: the server's log is fuller
                     // than the hold's error explains.
                     Answer::Throttled(_) if deep => {
@@ -699,6 +744,39 @@ impl Model {
                     // Again and again: a limit lowered or shared, or no log at all. Learn it
                     // again.
                     self.relearn();
+                    return;
+                }
+                log.streak = match answer {
+                    Answer::Passed => 0,
+                    Answer::Throttled(_) => log.streak + 1,
+                    Answer::Failed => log.streak,
+                };
+                if let Answer::Throttled(_) = answer
+                    && log.lowered_at(ticket.slot as u64, room, rtt_hi)
+                {
+                    // A lowered limit (or a share someone else took): what the copy held is
+                    // what the log holds now. Upward probes try for the old limit, the
+                    // first a limit's worth of requests on. Lowered again before a success
+                    // to under half the old limit, or to a few, it is no log: the evidence
+                    // is learnt again.
+                    let lowered = ticket.slot as u64;
+                    if lowered < MIN_ALLOWANCE
+                        || log.lowered && log.before.is_some_and(|b| lowered * 2 < b)
+                    {
+                        self.relearn();
+                        return;
+                    }
+                    log.before = Some(log.before.unwrap_or(log.limit).max(log.limit));
+                    log.limit = lowered;
+                    log.lowered = true;
+                    log.probing = false;
+                    log.since_up = 0;
+                    log.up_gap = lowered;
+                    let (hold, limit, streak) = (log.hold, log.limit, log.streak);
+                    let next = self.next_aging(hold, limit, now, streak);
+                    if let State::Log(log) = &mut self.state {
+                        log.resume = log.resume.max(next);
+                    }
                     return;
                 }
                 match answer {
@@ -715,7 +793,7 @@ impl Model {
                         log.hold *= (1.0 + HOLD_FAST) * (1.0 + HOLD_FAST);
                         log.base = log.hold;
                     }
-                    Answer::Throttled(_) => log.hold *= 1.0 + HOLD_UP,
+                    Answer::Throttled(_) if log.streak == 1 => log.hold *= 1.0 + HOLD_UP,
                     _ => {}
                 }
                 if let Answer::Throttled(_) = answer {
@@ -729,10 +807,10 @@ impl Model {
                         // Sent again at once: `LOG_REFUSALS` in a row end the log.
                         return;
                     }
-                    let hold = log.hold;
-                    let next = self.next_aging(hold, now);
+                    let (hold, limit, streak) = (log.hold, log.limit, log.streak);
+                    let next = self.next_aging(hold, limit, now, streak);
                     if let State::Log(log) = &mut self.state {
-                        log.resume = log.resume.max(next.unwrap_or(now));
+                        log.resume = log.resume.max(next);
                     }
                 }
             }

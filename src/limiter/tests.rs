@@ -1215,9 +1215,9 @@ fn a_log_s_hold_is_learnt_from_the_refusals_at_its_edge() {
 }
 
 #[test]
-fn a_log_s_limit_lowered_is_learnt_again() {
-    // Halved: refusals with a quarter of the copy free end it, and the model finds the new
-    // limit (a hold lengthened by each refusal instead ran away to 88 s, at 0.2 a second).
+fn a_log_s_limit_halved_is_found() {
+    // Halved: the refusal with half the copy free lowers the limit (a hold lengthened by each
+    // refusal instead ran away to 88 s, at 0.2 a second).
     let mut model = logged(20, 2.0, true);
     let mut server = log(10, 2.0);
     let (t, refused) = drive(&mut model, 0.0, 500, &mut server);
@@ -1226,6 +1226,78 @@ fn a_log_s_limit_lowered_is_learnt_again() {
     let rate = 500.0 / (end - t);
     assert!((4.5..5.05).contains(&rate), "{rate} a second, {model:?}");
     assert!(refused.len() <= 10, "{} refused", refused.len());
+}
+
+/// A sliding log of `limit(arrival)` per `period`.
+fn changing_log(period: f64, limit: impl Fn(f64) -> usize) -> impl FnMut(f64) -> bool {
+    let mut passed = VecDeque::new();
+    move |at| {
+        while passed.front().is_some_and(|&p| p <= at - period) {
+            passed.pop_front();
+        }
+        passed.len() < limit(at) && {
+            passed.push_back(at);
+            true
+        }
+    }
+}
+
+/// The copy's limit, or a panic naming the shape the model took instead.
+fn log_limit(model: &Model) -> u64 {
+    match &model.state {
+        State::Log(log) => log.limit,
+        other => panic!("not a log: {other:?}"),
+    }
+}
+
+#[test]
+fn a_log_lowered_by_a_fifth_and_back_is_followed_as_a_log() {
+    // 20 per 2 s, 16 from 100 s to 300 s. The copy's successes age one by one after the
+    // lowering, and a refusal with more of the copy free than the round trip explains
+    // lowers the limit: no learning again (which took such logs for rates of a tenth of
+    // their limit), and no hold lengthened by each refusal (a log lowered by a fifth fell
+    // to two thirds of its limit, its hold lengthened until the log was learnt again).
+    // Upward probes, spaced wider each time one is refused, find the limit back.
+    let mut model = logged(20, 2.0, false);
+    let mut server = changing_log(2.0, |at| if (100.0..300.0).contains(&at) { 16 } else { 20 });
+    let (t, _) = drive(&mut model, 0.0, 1_000, &mut server);
+    assert_eq!(log_limit(&model), 20);
+    assert!(t < 100.0, "{t}");
+    let (t, refused) = drive(&mut model, t, 1_000, &mut server);
+    let lowered = refused.iter().filter(|&&at| at >= 100.0).count();
+    assert!(lowered <= 25, "{lowered} refused: {refused:?}");
+    assert!((14..=16).contains(&log_limit(&model)), "{model:?}");
+    let (end, _) = drive(&mut model, t, 500, &mut server);
+    assert!(end < 300.0, "{end}");
+    let rate = 500.0 / (end - t);
+    assert!(rate > 7.5, "{rate} a second for 8");
+    // Back at 20: found within two spacings of the upward probes.
+    let (t, _) = drive(
+        &mut model,
+        300.0,
+        2 * window::UP_SPACING as usize,
+        &mut server,
+    );
+    assert_eq!(log_limit(&model), 20, "at {t}");
+    let (end, refused) = drive(&mut model, t, 1_000, &mut server);
+    let rate = 1_000.0 / (end - t);
+    assert!(rate > 9.5, "{rate} a second for 10");
+    assert!(refused.len() <= 20, "{} refused", refused.len());
+}
+
+#[test]
+fn refusals_in_a_row_wait_for_more_of_the_copy_each_time() {
+    // A log that refuses everything for 1.3 s (a blackout, or a window closed until its
+    // boundary) costs a few `429`s, not one each time a slot of the copy ages (13 here):
+    // each refusal in a row waits for twice the slots the one before did.
+    let mut model = logged(20, 2.0, true);
+    let mut server = log(20, 2.0);
+    spread(&mut model, &mut server, 20);
+    let mut blacked = |at: f64| !(2.0..3.3).contains(&at) && server(at);
+    let (_, refused) = drive(&mut model, 2.0, 100, &mut blacked);
+    let dark = refused.iter().filter(|&&at| at < 3.3).count();
+    assert!((3..=5).contains(&dark), "{dark} refused: {refused:?}");
+    assert_eq!(log_limit(&model), 20);
 }
 
 #[test]
