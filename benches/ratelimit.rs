@@ -182,6 +182,22 @@ fn log_fifth_back(k: i64, limit: u64) -> u64 {
         limit
     }
 }
+/// Lowered by a fifth for period 10 only.
+fn log_dip_one(k: i64, limit: u64) -> u64 {
+    if k == 1010 { limit * 4 / 5 } else { limit }
+}
+/// Lowered by a tenth from period 10 on.
+fn log_lowered_tenth(k: i64, limit: u64) -> u64 {
+    if k >= 1010 { limit * 9 / 10 } else { limit }
+}
+/// Lowered by a fifth every other 5 periods.
+fn log_oscillating(k: i64, limit: u64) -> u64 {
+    if (k / 5) % 2 == 1 {
+        limit * 4 / 5
+    } else {
+        limit
+    }
+}
 /// Raised by half from period 10 on.
 fn log_raised(k: i64, limit: u64) -> u64 {
     if k >= 1010 { limit * 3 / 2 } else { limit }
@@ -960,6 +976,63 @@ fn scenarios() -> Vec<Scenario> {
             4,
             fast,
         ),
+        // A review's (helper-26): limits lowered for one period, by a tenth, every other
+        // five periods; lowered logs at 1 and 16 at once, and under headroom.
+        base(
+            "x_log_100_60_dip_one",
+            logx(100, 60.0, log_dip_one, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_lowered_tenth",
+            logx(100, 60.0, log_lowered_tenth, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_oscillating",
+            logx(100, 60.0, log_oscillating, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_fifth_back_c16",
+            logx(100, 60.0, log_fifth_back, no_other),
+            full,
+            16,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_100_60_halved_back_c1",
+            logx(100, 60.0, log_halved, no_other),
+            full,
+            1,
+            (0.1, 0.4),
+        ),
+        Scenario {
+            headroom: 0.1,
+            ..base(
+                "x_log_100_60_headroom10_lowered_fifth",
+                logx(100, 60.0, log_lowered_fifth, no_other),
+                full,
+                8,
+                (0.1, 0.4),
+            )
+        },
+        Scenario {
+            headroom: 0.1,
+            ..base(
+                "x_log_100_60_headroom10_fifth_back",
+                logx(100, 60.0, log_fifth_back, no_other),
+                full,
+                8,
+                (0.1, 0.4),
+            )
+        },
         base(
             "x_log_100_60_blackout",
             logx(100, 60.0, log_blackout, no_other),

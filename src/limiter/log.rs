@@ -106,7 +106,7 @@ impl Log {
     pub(super) fn lowered_at(&self, slot: u64, room: u64, rtt_hi: f64) -> bool {
         self.settled
             && room >= self.limit
-            && slot + 2 + self.jitter(rtt_hi) < room
+            && slot.saturating_add(2).saturating_add(self.jitter(rtt_hi)) < room
             && slot * 2 >= room
     }
 

@@ -706,6 +706,9 @@ impl Model {
                     // found is the top less those.
                     log.probe_out = false;
                     match answer {
+                        // Sent before a lowering (at a slot past the limit now): it passed
+                        // under the old limit, and says nothing of the new one.
+                        Answer::Passed if ticket.slot as u64 != log.limit => {}
                         Answer::Passed => {
                             if !log.probing {
                                 log.probe_from = log.limit;
@@ -800,7 +803,12 @@ impl Model {
                         log.hold *= (1.0 + HOLD_FAST) * (1.0 + HOLD_FAST);
                         log.base = log.hold;
                     }
-                    Answer::Throttled(_) if log.streak == 1 => log.hold *= 1.0 + HOLD_UP,
+                    // Under headroom no lowering is seen (the copy is never full), and a
+                    // lowered or shared log is found by the hold's growth alone: every
+                    // refusal lengthens it.
+                    Answer::Throttled(_) if log.streak == 1 || room < log.limit => {
+                        log.hold *= 1.0 + HOLD_UP;
+                    }
                     _ => {}
                 }
                 if let Answer::Throttled(_) = answer {

@@ -1479,3 +1479,49 @@ fn a_burst_refused_past_three_quarters_of_its_allowance_is_a_lowering_not_a_log(
         assert_eq!(window_of(&model).0, 20, "from {start}");
     }
 }
+
+#[test]
+fn an_upward_probe_sent_before_a_lowering_does_not_undo_it() {
+    // A log lowered from 50 to 40 earlier, its probes due; 20 of the copy held. 20 requests
+    // fill the copy, and an upward probe goes at slot 40. The first of the 20 is refused
+    // (the limit fell to 20): the limit is lowered to 20. The probe, sent before, then
+    // passes (it arrived before the lowering): it must not raise the limit to 41 again (a
+    // review's find).
+    let mut model = logged(40, 2.0, true);
+    if let State::Log(log) = &mut model.state {
+        log.before = Some(50);
+        log.since_up = 1_000;
+    }
+    for i in 0..20 {
+        let sent = 0.05 * f64::from(i);
+        model.passes.push_back((sent, sent + RTT));
+    }
+    let t = 1.5;
+    let normal: Vec<Ticket> = (0..20).map(|_| model.try_send(d(t)).unwrap()).collect();
+    let up = model.try_send(d(t)).unwrap();
+    assert_eq!(up.kind, Kind::Up);
+    model.answered(normal[0], d(t + RTT), Answer::Throttled(None));
+    assert_eq!(log_limit(&model), 20, "lowered");
+    model.answered(up, d(t + RTT), Answer::Passed);
+    assert_eq!(log_limit(&model), 20, "{model:?}");
+}
+
+#[test]
+fn under_headroom_a_lowered_log_is_left_within_a_few_refusals() {
+    // Under headroom the copy is never full, so no lowering shows: every refusal lengthens
+    // the hold, which reaches `HOLD_MAX` and ends the log, learnt again as a log of 16. A
+    // log of 20 lowered to 16, under 10% headroom (18 of 20 used): lengthened only at the
+    // first refusal of each run, the hold took 81 refusals here to get there and ended as
+    // a rate (about 12% of the requests refused in the simulator).
+    let mut model = logged(20, 2.0, true);
+    model.share = 0.9;
+    let mut server = log(20, 2.0);
+    spread(&mut model, &mut server, 18);
+    let mut lowered = log(16, 2.0);
+    for i in 0..16 {
+        assert!(lowered(0.1 * f64::from(i)));
+    }
+    let (_, refused) = drive(&mut model, 2.0, 2_000, &mut lowered);
+    assert!(refused.len() <= 70, "{} refused", refused.len());
+    assert_eq!(log_limit(&model), 16);
+}
