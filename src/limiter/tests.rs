@@ -156,12 +156,17 @@ fn a_late_start_in_a_window_does_not_set_the_allowance() {
 /// A sliding-window log of `limit` per `period`: a request passes when fewer than
 /// `limit` passed in the period before it.
 fn log(limit: usize, period: f64) -> impl FnMut(f64) -> bool {
+    changing_log(period, move |_| limit)
+}
+
+/// A sliding log of `limit(arrival)` per `period`.
+fn changing_log(period: f64, limit: impl Fn(f64) -> usize) -> impl FnMut(f64) -> bool {
     let mut passed = VecDeque::new();
     move |at| {
         while passed.front().is_some_and(|&p| p <= at - period) {
             passed.pop_front();
         }
-        passed.len() < limit && {
+        passed.len() < limit(at) && {
             passed.push_back(at);
             true
         }
@@ -1164,11 +1169,20 @@ fn logged(limit: u64, hold: f64, settled: bool) -> Model {
     model
 }
 
-fn hold_of(model: &Model) -> f64 {
+/// The model's copy of a log, or a panic naming the shape it took instead.
+fn log_of(model: &Model) -> &Log {
     match &model.state {
-        State::Log(log) => log.hold,
+        State::Log(log) => log,
         other => panic!("not a log: {other:?}"),
     }
+}
+
+fn hold_of(model: &Model) -> f64 {
+    log_of(model).hold
+}
+
+fn log_limit(model: &Model) -> u64 {
+    log_of(model).limit
 }
 
 #[test]
@@ -1226,28 +1240,6 @@ fn a_log_s_limit_halved_is_found() {
     let rate = 500.0 / (end - t);
     assert!((4.5..5.05).contains(&rate), "{rate} a second, {model:?}");
     assert!(refused.len() <= 10, "{} refused", refused.len());
-}
-
-/// A sliding log of `limit(arrival)` per `period`.
-fn changing_log(period: f64, limit: impl Fn(f64) -> usize) -> impl FnMut(f64) -> bool {
-    let mut passed = VecDeque::new();
-    move |at| {
-        while passed.front().is_some_and(|&p| p <= at - period) {
-            passed.pop_front();
-        }
-        passed.len() < limit(at) && {
-            passed.push_back(at);
-            true
-        }
-    }
-}
-
-/// The copy's limit, or a panic naming the shape the model took instead.
-fn log_limit(model: &Model) -> u64 {
-    match &model.state {
-        State::Log(log) => log.limit,
-        other => panic!("not a log: {other:?}"),
-    }
 }
 
 #[test]
