@@ -46,8 +46,9 @@ pub(super) struct Log {
     /// after it were sent under the same hold, or show a lowered limit, which a longer hold
     /// would hide by holding the copy's aging successes again).
     pub(super) streak: u32,
-    /// The limit was lowered since the last success: lowered again before one, it is no log
-    /// (a window refuses everything until its boundary).
+    /// The limit was lowered since the last success: lowered again before one to under half
+    /// the limit before the lowerings, it is no log (a window refuses everything until its
+    /// boundary).
     pub(super) lowered: bool,
     /// The hold when it settled (`HOLD_MAX`).
     pub(super) base: f64,
@@ -102,7 +103,9 @@ impl Log {
     }
 
     /// Refused at `slot` with more of the copy free than the round trip's jitter explains
-    /// (the successes the server still counts that the copy has let age): the limit is lower.
+    /// (the successes the server still counts that the copy has let age), but at least half
+    /// of it held: the limit is lower. (Refused with less held, the copy had let go more
+    /// than a lowering explains: `LOG_REFUSALS` judges those.)
     pub(super) fn lowered_at(&self, slot: u64, room: u64, rtt_hi: f64) -> bool {
         self.settled
             && room >= self.limit

@@ -713,7 +713,7 @@ impl Model {
                             if !log.probing {
                                 log.probe_from = log.limit;
                             }
-                            log.limit = log.limit.max(ticket.slot as u64 + 1);
+                            log.limit += 1;
                             log.probing = true;
                         }
                         Answer::Throttled(_) => {
