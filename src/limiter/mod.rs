@@ -114,9 +114,10 @@
 //! counted) were answered less than a *hold* ago. The hold starts at the window's period (or
 //! the learnt rate's, or less where a success of the past came sooner after `limit` others)
 //! and is learnt from the answers at its edge (`HOLD_FAST`, `HOLD_DOWN`, `HOLD_UP`, the
-//! last only for the first refusal of a run of them): the server counted each success at
-//! its arrival, before its answer, so the best hold is a little under the period (under
-//! headroom the client never fills the log, and its edge says nothing: the hold is kept).
+//! last, but under headroom, only for the first refusal of a run): the server counted each
+//! success at its arrival, before its answer, so the best hold is a little under the period
+//! (under headroom the client never fills the log, and its edge says nothing: successes
+//! keep the hold).
 //! After a refusal with the copy three quarters full or more, nothing goes until one of the
 //! copy's successes ages, and after each further refusal in a row until twice as many have
 //! as the time before (`STREAK_BACKOFF`). Refused with more of the copy free than the round
