@@ -22,8 +22,8 @@ pub(super) const HOLD_UP: f64 = 0.01;
 pub(super) const LOG_REFUSALS: u32 = 3;
 /// Refusals in a row double the slots that must come back before the next request, up to
 /// `2^STREAK_BACKOFF`: not tuned, a cap so that capacity come back is never waited for
-/// longer than 64 agings (two thirds of a period at 100 a period; a limit of 16 or less
-/// reaches it only past the copy's last success, paced at the limit's rate from there).
+/// longer than 64 agings (two thirds of a period at 100 a period; for a smaller copy, those
+/// past its last success are counted at the limit's rate).
 pub(super) const STREAK_BACKOFF: u32 = 6;
 /// The most a settled hold lengthens to, over the hold it settled at, before the log is
 /// learnt again: a log shared with others whose share varies, or a window taken for a log,
