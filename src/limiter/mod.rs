@@ -117,10 +117,9 @@
 //! last, but under headroom, only for the first refusal of a run): the server counted each
 //! success at its arrival, before its answer, so the best hold is a little under the period
 //! (under headroom the client never fills the log, and its edge says nothing: successes
-//! keep the hold).
-//! After a refusal with the copy three quarters full or more, nothing goes until one of the
-//! copy's successes ages, and after each further refusal in a row until twice as many have
-//! as the time before (`STREAK_BACKOFF`). Refused with more of the copy free than the round
+//! keep the hold). After a refusal with the copy three quarters full or more, nothing goes
+//! until one of the copy's successes ages, and after each further refusal in a row until
+//! twice as many have as the time before (`STREAK_BACKOFF`). Refused with more of the copy free than the round
 //! trip's jitter and the hold's sawtooth explain (but at least half of it held), the limit
 //! is lowered to what the copy held; upward probes (one request past the copy's limit, and
 //! one more each time one passes) then try for the old limit, a limit's worth of requests
@@ -742,14 +741,16 @@ impl Model {
                 match answer {
                     Answer::Passed => {
                         log.refused = 0;
+                        log.streak = 0;
                         log.lowered = false;
                     }
-                    // Refused with a quarter of the copy free: the server's log is fuller
-                    // than the hold's error explains.
-                    Answer::Throttled(_) if deep => {
-                        log.refused += 1;
+                    Answer::Throttled(_) => {
+                        log.streak += 1;
+                        // Refused with a quarter of the copy free: the server's log is
+                        // fuller than the hold's error explains.
+                        log.refused += u32::from(deep);
                     }
-                    _ => {}
+                    Answer::Failed => {}
                 }
                 if log.refused >= LOG_REFUSALS {
                     // Again and again: a limit lowered or shared, or no log at all. Learn it
@@ -757,11 +758,6 @@ impl Model {
                     self.relearn();
                     return;
                 }
-                log.streak = match answer {
-                    Answer::Passed => 0,
-                    Answer::Throttled(_) => log.streak + 1,
-                    Answer::Failed => log.streak,
-                };
                 if let Answer::Throttled(_) = answer
                     && log.lowered_at(ticket.slot as u64, room, rtt_hi)
                 {
