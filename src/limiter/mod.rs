@@ -5,7 +5,7 @@
 //! module (`#[path]`) to drive it in virtual time against simulated limiters. It depends on
 //! nothing but `std`, so that it can be included there. This file holds the model and its
 //! events; `learning.rs` the throttle's probes and the shape two lifts show, `window.rs` a
-//! fixed window, `rate.rs` a measured rate.
+//! fixed window, `rate.rs` a measured rate, `log.rs` the client's copy of a sliding log.
 //!
 //! **The algorithm.** Until the first `429` every request goes at once. A `429` starts a
 //! *throttle* (a success of a request still in flight ends it, and the next refusal starts it
