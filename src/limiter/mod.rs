@@ -147,7 +147,9 @@
 //! share and never rise). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
 //! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises by
 //! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller
-//! says nothing of the limit). Two runs of one or two tell no shape apart (a relearning that began
+//! says nothing of the limit). A rate refused throughout for `BLACKOUT` of its intervals,
+//! nothing passing, is no rate (a window or a log closed): learning starts over, so that
+//! probes, not the pace, find when capacity returns. Two runs of one or two tell no shape apart (a relearning that began
 //! in a spent window): the learning takes a third. A **`Retry-After`** pauses every request
 //! until the time it names; while learning it adds nothing else, no boundary and no
 //! allowance. A pause longer than the client waits is not kept. Evidence that contradicts the
@@ -828,7 +830,13 @@ impl Model {
             }
             State::Rate(r) => match answer {
                 Answer::Passed => r.passed(ticket.sent, now),
-                Answer::Throttled(_) => r.throttled(ticket.sent),
+                Answer::Throttled(_) => {
+                    r.throttled(ticket.sent);
+                    if r.blacked_out() {
+                        // Not a rate: the learning's probes find when capacity returns.
+                        self.relearn();
+                    }
+                }
                 Answer::Failed => {}
             },
         }
