@@ -137,3 +137,39 @@ impl Progress {
         self.bar.finish_with_message(format!("{done} contacts"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use livedesk::{Credentials, RateLimit};
+
+    use super::*;
+
+    #[test]
+    fn the_bar_shows_the_limit_and_the_time_its_pace_leaves() {
+        let client = |limit: Option<RateLimit>| {
+            let builder = Client::builder(Credentials::new("k", "s").unwrap());
+            match limit {
+                Some(limit) => builder.rate_limit(limit),
+                None => builder,
+            }
+            .build()
+            .unwrap()
+        };
+        let per_minute = RateLimit::per_minute(NonZeroU32::new(100).unwrap());
+        let pacing = client(Some(per_minute)).pacing();
+        // 100,000 contacts at 100 searches a minute: 6,667 pages, 67 minutes.
+        assert_eq!(
+            limit_found(&pacing, Some(6_667)),
+            "  limit 100/min, about 1 h 7 min left"
+        );
+        assert_eq!(
+            limit_found(&pacing, Some(150)),
+            "  limit 100/min, about 2 min left"
+        );
+        assert_eq!(limit_found(&pacing, None), "  limit 100/min");
+        // Nothing learnt yet: nothing to say.
+        assert_eq!(limit_found(&client(None).pacing(), Some(6_667)), "");
+    }
+}
