@@ -28,7 +28,8 @@
 //! whose limit changes or that others share, windows that could be taken for logs, and
 //! windows halved for good under round trips long against the window, periods a little
 //! shorter than a round one, a period that changes mid-export, and minute windows that
-//! others on the account search in, or whose limit is lowered where the burst test falls).
+//! others on the account search in, or whose limit is lowered where the burst test falls,
+//! and token buckets paused, drained, cut to a tenth, or answering slowly to many at once).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -89,6 +90,15 @@ enum Shape {
     Bucket {
         burst: f64,
         per_second: f64,
+    },
+    /// A bucket whose rate is `per_second · factor(s)`, s seconds since the export's first
+    /// window (1000 periods of `burst / per_second`); with `retry`, a refusal says
+    /// `Retry-After` in whole seconds until the next token (none while the rate is 0).
+    BucketX {
+        burst: f64,
+        per_second: f64,
+        factor: fn(f64) -> f64,
+        retry: bool,
     },
     /// Windows of `limit` a `period` on the clock, from window `at` on (its numbering
     /// continued) windows of `then.0` a `then.1`: a period changed mid-export.
@@ -228,6 +238,56 @@ fn alternating(k: i64, limit: u64) -> u64 {
     }
 }
 
+fn f_one(_: f64) -> f64 {
+    1.0
+}
+/// Cut to a tenth from 300 s on.
+fn f_tenth(s: f64) -> f64 {
+    if s >= 300.0 { 0.1 } else { 1.0 }
+}
+/// Paused (no refill) from 300 s to 360 s, then as before.
+fn f_pause60(s: f64) -> f64 {
+    if (300.0..360.0).contains(&s) {
+        0.0
+    } else {
+        1.0
+    }
+}
+/// Paused from 300 s to 1200 s (15 minutes), then as before.
+fn f_pause900(s: f64) -> f64 {
+    if (300.0..1200.0).contains(&s) {
+        0.0
+    } else {
+        1.0
+    }
+}
+/// Paused for 30 s every 300 s.
+fn f_pause_often(s: f64) -> f64 {
+    if s.rem_euclid(300.0) >= 270.0 {
+        0.0
+    } else {
+        1.0
+    }
+}
+
+/// Drained (no refill) for 8 s every 120 s: others' bursts.
+fn f_drained8(s: f64) -> f64 {
+    if s.rem_euclid(120.0) >= 112.0 {
+        0.0
+    } else {
+        1.0
+    }
+}
+
+/// Paused for 5 s every 300 s (under `BLACKOUT` at 10 a second).
+fn f_pause5(s: f64) -> f64 {
+    if s.rem_euclid(300.0) >= 295.0 {
+        0.0
+    } else {
+        1.0
+    }
+}
+
 fn steady(_: i64, limit: u64) -> u64 {
     limit
 }
@@ -297,7 +357,7 @@ enum Verdict {
 impl Limiter {
     fn new(shape: Shape) -> Self {
         let tokens = match shape {
-            Shape::Bucket { burst, .. } => burst,
+            Shape::Bucket { burst, .. } | Shape::BucketX { burst, .. } => burst,
             _ => 0.0,
         };
         Self {
@@ -399,6 +459,41 @@ impl Limiter {
                     Verdict::Refuse(None)
                 }
             }
+            Shape::BucketX {
+                burst,
+                per_second,
+                factor,
+                retry,
+            } => {
+                let origin = 1000.0 * burst / per_second;
+                // Refill in small steps: the rate changes with time.
+                let mut at = if self.refilled == 0.0 {
+                    t
+                } else {
+                    self.refilled
+                };
+                while at < t {
+                    let step = (t - at).min(0.05);
+                    self.tokens =
+                        (self.tokens + step * per_second * factor(at - origin)).min(burst);
+                    at += step;
+                }
+                self.refilled = t;
+                if self.tokens >= 1.0 {
+                    self.tokens -= 1.0;
+                    Verdict::Pass
+                } else {
+                    let rate = per_second * factor(t - origin);
+                    Verdict::Refuse(if retry && rate > 0.0 {
+                        Some(t + ((1.0 - self.tokens) / rate).ceil().max(1.0))
+                    } else if retry {
+                        // Closed: a constant `Retry-After: 10`.
+                        Some(t + 10.0)
+                    } else {
+                        None
+                    })
+                }
+            }
             Shape::LogX {
                 limit,
                 period,
@@ -476,7 +571,10 @@ impl Scenario {
             | Shape::Log { period, .. }
             | Shape::LogX { period, .. }
             | Shape::Front { period, .. } => period,
-            Shape::Bucket { burst, per_second } => burst / per_second,
+            Shape::Bucket { burst, per_second }
+            | Shape::BucketX {
+                burst, per_second, ..
+            } => burst / per_second,
             Shape::Switch { period, .. } => period,
         }
     }
@@ -497,6 +595,20 @@ impl Scenario {
                 mean * (1.0 - other) / period
             }
             Shape::Bucket { per_second, .. } => per_second,
+            Shape::BucketX {
+                burst,
+                per_second,
+                factor,
+                ..
+            } => {
+                // The pages over the least time the varying rate lets them through in.
+                let (mut got, mut t) = (burst, 0.0);
+                while got < self.pages as f64 {
+                    got += 0.01 * per_second * factor(t);
+                    t += 0.01;
+                }
+                self.pages as f64 / t.max(1e-9)
+            }
             Shape::Switch { then, .. } => then.0 as f64 / then.1,
             Shape::Log { limit, period } => limit as f64 / period,
             Shape::LogX {
@@ -843,7 +955,80 @@ fn scenarios() -> Vec<Scenario> {
         other: no_other,
         front: 1.0,
     };
+    let bx = |burst, per_second, factor: fn(f64) -> f64, retry| Shape::BucketX {
+        burst,
+        per_second,
+        factor,
+        retry,
+    };
     let extra = vec![
+        // A review's (helper-27): buckets paused, drained, cut, or slow to answer.
+        base(
+            "x_bucket_10_c16_slow",
+            bx(10.0, 10.0, f_one, false),
+            full,
+            16,
+            (0.5, 2.0),
+        ),
+        base(
+            "x_bucket_2_c8_slow",
+            bx(2.0, 2.0, f_one, false),
+            full,
+            8,
+            (0.5, 2.0),
+        ),
+        base(
+            "x_bucket_10_c24_slow",
+            bx(10.0, 10.0, f_one, false),
+            full,
+            24,
+            (0.5, 2.0),
+        ),
+        base(
+            "x_bucket_10_tenth",
+            bx(10.0, 10.0, f_tenth, false),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_bucket_10_pause60",
+            bx(10.0, 10.0, f_pause60, false),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_bucket_10_pause_often",
+            bx(10.0, 10.0, f_pause_often, false),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_bucket_10_pause900_ra10",
+            bx(10.0, 10.0, f_pause900, true),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_bucket_10_pause5_c1",
+            bx(10.0, 10.0, f_pause5, false),
+            full,
+            1,
+            (0.02, 0.05),
+        ),
+        Scenario {
+            headroom: 0.5,
+            ..base(
+                "x_bucket_10_drained8_headroom50",
+                bx(10.0, 10.0, f_drained8, false),
+                6000,
+                8,
+                (0.1, 0.4),
+            )
+        },
         base(
             "x_log_100_60_halved_back",
             logx(100, 60.0, log_halved, no_other),

@@ -832,7 +832,7 @@ impl Model {
                 Answer::Passed => r.passed(ticket.sent, now),
                 Answer::Throttled(_) => {
                     r.throttled(ticket.sent);
-                    if r.blacked_out() {
+                    if r.blacked_out(self.share) {
                         // Not a rate: the learning's probes find when capacity returns.
                         self.relearn();
                     }

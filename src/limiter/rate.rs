@@ -16,11 +16,12 @@ pub(super) const LOWERED_REFUSALS: usize = 3;
 /// (measured at their paced sendings, a few are exact enough; each one more costs `429`s
 /// while the estimate is too high).
 pub(super) const RATE_FIRST_SAMPLES: usize = 4;
-/// Intervals of the pace refused throughout, with no success between, that end a rate:
-/// paced at its limit, a bucket refuses about one request in 200 and never a run this long
-/// (at 32, logs shared with others were learnt again more often, with more `429`s; at 128,
-/// a storm lasted longer).
-pub(super) const BLACKOUT: f64 = 64.0;
+/// Intervals of the pace refused throughout (at least half as many refusals, no success
+/// between) that end a rate: paced at its limit, a bucket refuses about one request in 200
+/// and never a run this long (at 32, logs shared with others were learnt again more often,
+/// with more `429`s; at 128, a storm lasted longer). The count keeps a pause or an idle
+/// caller between two refusals from passing for a run.
+pub(super) const BLACKOUT: u32 = 64;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub(super) const RATE_PROBE: f64 = 0.005;
 /// The most a gradual limiter is paced above its rate before a throttle has measured it: the
@@ -56,8 +57,8 @@ pub(super) struct Rate {
     pub(super) guess_from: f64,
     /// The rate was measured between throttles: a short sample holding one is no better.
     pub(super) baselined: bool,
-    /// The sending of the first refusal since the last success.
-    pub(super) refused_since: Option<f64>,
+    /// The sending of the first refusal since the last success, and the refusals since.
+    pub(super) refused_since: Option<(f64, u32)>,
 }
 
 impl Rate {
@@ -83,7 +84,7 @@ impl Rate {
     /// A `429` of a request sent at `sent`.
     pub(super) fn throttled(&mut self, sent: f64) {
         self.last_throttle = self.last_throttle.max(sent);
-        self.refused_since.get_or_insert(sent);
+        self.refused_since.get_or_insert((sent, 0)).1 += 1;
         self.quiet = 0;
         self.guessed = false;
         if self.refusals.back().is_none_or(|&last| sent > last) {
@@ -112,15 +113,16 @@ impl Rate {
         }
     }
 
-    /// Nothing passed for `BLACKOUT` of the pace's intervals, refused throughout: capacity
-    /// is not returning at any rate (a window or a log closed, a limit collapsed), and paced
-    /// on, the client would send only refusals until it opens (a log of 6,000 an hour drew
-    /// 9,800 of them in 2,200 s).
-    pub(super) fn blacked_out(&self) -> bool {
+    /// Nothing passed for `BLACKOUT` intervals of the pace (under a headroom leaving
+    /// `share`), refused throughout: capacity is not returning at any rate (a window or a
+    /// log closed, a limit collapsed), and paced on, the client would send only refusals
+    /// until it opens (a log of 6,000 an hour drew 9,800 of them in 2,200 s).
+    pub(super) fn blacked_out(&self, share: f64) -> bool {
         !self.fixed
-            && self
-                .refused_since
-                .is_some_and(|from| self.last_throttle - from >= BLACKOUT / self.per_second)
+            && self.refused_since.is_some_and(|(from, refused)| {
+                refused >= BLACKOUT / 2
+                    && self.last_throttle - from >= f64::from(BLACKOUT) / self.pace(share)
+            })
     }
 
     /// A success of a request sent at `sent`, answered at `now`.

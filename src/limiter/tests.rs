@@ -1534,3 +1534,17 @@ fn a_rate_refused_throughout_is_learnt_again() {
     assert!(closed <= 90, "{closed} refused while closed");
     assert!(end >= reopens, "done at {end} before the limiter reopened");
 }
+
+/// A blackout is a run of refusals, not a few far apart: a caller idle between two
+/// refusals, or a pause, does not end a rate (eight refusals a second apart at 10 a second
+/// did, as 64 of its intervals).
+#[test]
+fn a_few_refusals_far_apart_are_no_blackout() {
+    let mut model = paced_at(Rate::new(10.0, false));
+    model.share = 0.9;
+    let mut t = drive(&mut model, 0.0, 100, |_| true).0;
+    for _ in 0..8 {
+        t = drive(&mut model, t + 1.0, 1, |_| false).0;
+    }
+    assert!(matches!(model.state, State::Rate(_)), "{:?}", model.state);
+}
