@@ -964,13 +964,6 @@ fn scenarios() -> Vec<Scenario> {
     let extra = vec![
         // A review's (helper-27): buckets paused, drained, cut, or slow to answer.
         base(
-            "x_bucket_10_c16_slow",
-            bx(10.0, 10.0, f_one, false),
-            full,
-            16,
-            (0.5, 2.0),
-        ),
-        base(
             "x_bucket_2_c8_slow",
             bx(2.0, 2.0, f_one, false),
             full,
@@ -1515,6 +1508,16 @@ fn scenarios() -> Vec<Scenario> {
             2_000,
             8,
             fast,
+        ),
+        base(
+            "bucket_10_per_s_burst_10_c16_slow",
+            Shape::Bucket {
+                burst: 10.0,
+                per_second: 10.0,
+            },
+            full,
+            16,
+            (0.5, 2.0),
         ),
         base(
             "sliding_log_20_per_2s",

@@ -11,6 +11,11 @@ pub(super) const GRADUAL: f64 = 0.5;
 pub(super) const PERIOD_SLACK: f64 = 0.5;
 /// Lifts the learning takes at most.
 pub(super) const LIFTS_MAX: usize = 3;
+/// Throttles ended by a success of a request in flight, not a probe's lift, each followed by
+/// a success of a request sent after it, that show capacity returning gradually while many
+/// requests are out: against a bucket such a client always has one pass after a refusal, and
+/// its learning never ended (16 at once, 0.5-2 s round trips: 12% of the requests refused).
+pub(super) const UNLIFTED_MAX: u32 = 3;
 /// Periods (seconds) of the windows on the clock a throttle's probes try first, in order: a
 /// limiter keyed on `epoch_seconds / period` (Rack::Attack) lifts on a multiple of its period.
 pub(super) const CLOCK_PERIODS: [f64; 15] = [
@@ -40,6 +45,13 @@ pub(super) struct Learning {
     /// A lift came at the end of a `Retry-After` pause, up to a second past its boundary.
     pub(super) blurred: bool,
     pub(super) throttle: Option<Throttle>,
+    /// Throttles ended without a lift and followed by a success sent after their end.
+    pub(super) unlifted: u32,
+    /// When the last throttle ended without a lift, until a success sent after it.
+    pub(super) unlifted_at: Option<f64>,
+    /// When the first throttle ended without a lift, and the successes since the first
+    /// throttle by then: from there on the client kept the limiter spent.
+    pub(super) unlifted_from: Option<(f64, u64)>,
 }
 
 /// A throttle under way: its last refusal and its next probe.

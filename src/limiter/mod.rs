@@ -9,7 +9,9 @@
 //!
 //! **The algorithm.** Until the first `429` every request goes at once. A `429` starts a
 //! *throttle* (a success of a request still in flight ends it, and the next refusal starts it
-//! again): nothing is sent but one probe at a time, the first one a smoothed round trip
+//! again; `UNLIFTED_MAX` throttles in a row so ended, each followed by a success of a request
+//! sent after its end, are capacity returning while many requests are out, a bucket: a
+//! **rate**, what passed from the first of them on): nothing is sent but one probe at a time, the first one a smoothed round trip
 //! later (capacity that returns gradually shows in it); when the model knows the clock
 //! ([`Model::aligned_to`]), each next one at the next boundary on the clock of a window of
 //! the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a window keyed on
@@ -172,7 +174,7 @@ mod rate;
 mod tests;
 mod window;
 
-use learning::{CLOCK_PERIODS, Learning, PROBE_GROWTH, Throttle, next_probe};
+use learning::{CLOCK_PERIODS, Learning, PROBE_GROWTH, Throttle, UNLIFTED_MAX, next_probe};
 use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate};
 use window::{Bound, MIN_ALLOWANCE, UP_SPACING, Window, period};
@@ -563,6 +565,7 @@ impl Model {
         let rtt = self.rtt_mean().unwrap_or(now - ticket.sent);
         let rtt_hi = self.rtt_hi();
         let pause_until = self.pause_until;
+        let ok_since_first = self.ok_since_first;
         match &mut self.state {
             State::Learning(l) => {
                 if !current {
@@ -590,12 +593,22 @@ impl Model {
                         // belongs to the run before it (a probe that failed is sent again).
                         // A throttle that has waited for a pause since its last refusal.
                         let paused = |t: &Throttle| pause_until > t.last_fail;
+                        if l.unlifted_at.is_some_and(|at| ticket.sent > at) {
+                            l.unlifted += 1;
+                            l.unlifted_at = None;
+                        }
                         let ended = if lifted || l.throttle.as_ref().is_some_and(|t| !paused(t)) {
                             l.throttle.take()
                         } else {
                             None
                         };
+                        if !lifted && ended.is_some() {
+                            l.unlifted_at = Some(now);
+                            l.unlifted_from.get_or_insert((now, ok_since_first));
+                        }
                         if let (true, Some(t)) = (lifted, ended) {
+                            // Throttles without a lift count only in a row.
+                            (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
                             l.lifts.push((t.last_fail, now));
                             l.blurred |= paused(&t);
                             l.runs.push(l.run_ok);
@@ -652,6 +665,21 @@ impl Model {
                             t.out = false;
                         }
                     }
+                }
+                if let State::Learning(l) = &self.state
+                    && l.unlifted >= UNLIFTED_MAX
+                    && let Some((from, ok)) = l.unlifted_from
+                    && self.ok_since_first > ok
+                    && now > from
+                {
+                    // Capacity returning gradually: a rate, what passed since the first
+                    // throttle without a lift (the client, sending freely, kept the limiter
+                    // spent since).
+                    let passed = (self.ok_since_first - ok) as f64;
+                    let mut rate = Rate::new(passed / (now - from), false);
+                    rate.measured = true;
+                    self.epoch += 1;
+                    self.state = State::Rate(rate);
                 }
             }
             State::Window(w) => {

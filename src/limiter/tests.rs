@@ -1548,3 +1548,77 @@ fn a_few_refusals_far_apart_are_no_blackout() {
     }
     assert!(matches!(model.state, State::Rate(_)), "{:?}", model.state);
 }
+
+/// A client with `at_once` requests out, round trips spread over `rtt` (a fixed,
+/// reproducible sequence), sending `n` requests from `t` against `passes(arrival)`;
+/// returns the time it ended and the refused arrivals.
+fn drive_many(
+    model: &mut Model,
+    mut t: f64,
+    n: usize,
+    at_once: usize,
+    rtt: (f64, f64),
+    mut passes: impl FnMut(f64) -> bool,
+) -> (f64, Vec<f64>) {
+    let (mut sent, mut refused, mut seed) = (0, Vec::new(), 0x2545_f491_u64);
+    // (answered at, ticket, passed)
+    let mut flight: Vec<(f64, Ticket, bool)> = Vec::new();
+    while sent < n || !flight.is_empty() {
+        let mut next = f64::INFINITY;
+        if sent < n && flight.len() < at_once {
+            match model.try_send(d(t)) {
+                Ok(ticket) => {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let rtt = rtt.0 + (rtt.1 - rtt.0) * (seed % 1000) as f64 / 1000.0;
+                    let arrival = t + rtt / 2.0;
+                    let passed = passes(arrival);
+                    if !passed {
+                        refused.push(arrival);
+                    }
+                    flight.push((t + rtt, ticket, passed));
+                    sent += 1;
+                    continue;
+                }
+                Err(Wait::Until(at)) => next = secs(at),
+                Err(Wait::Answer) => {}
+            }
+        }
+        let first = (0..flight.len()).min_by(|&a, &b| flight[a].0.total_cmp(&flight[b].0));
+        let answered = first.map_or(f64::INFINITY, |i| flight[i].0);
+        assert!(answered.min(next).is_finite(), "a wait for nothing at {t}");
+        if answered <= next {
+            let (at, ticket, passed) = flight.swap_remove(first.unwrap());
+            t = at;
+            let answer = if passed {
+                Answer::Passed
+            } else {
+                Answer::Throttled(None)
+            };
+            model.answered(ticket, d(t), answer);
+        } else {
+            t = next;
+        }
+    }
+    (t, refused)
+}
+
+/// Many requests out against a bucket: a success of one sent before a refusal ends each
+/// throttle before its probe can lift it, and one sent after shows capacity returning.
+/// `UNLIFTED_MAX` such throttles are a rate, measured from there; the learning never ended
+/// before (12% of these requests refused, sent freely throughout).
+#[test]
+fn many_out_against_a_bucket_find_its_rate() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let server = bucket(10.0, 10.0, 10.0, 0.0);
+    let (end, refused) = drive_many(&mut model, 0.0, 3_000, 16, (0.5, 2.0), server);
+    let rate = rate_of(&model).per_second;
+    eprintln!("refused {} in {end} rate {rate}", refused.len());
+    assert!(
+        (8.0..12.0).contains(&rate),
+        "paced at {rate} for 10 a second"
+    );
+    assert!(refused.len() < 90, "{} of 3,000 refused", refused.len());
+    assert!(3_000.0 / end > 9.0, "{} a second", 3_000.0 / end);
+}
