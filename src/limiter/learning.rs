@@ -49,6 +49,8 @@ pub(super) struct Learning {
     pub(super) unlifted: u32,
     /// When the last throttle ended without a lift, until a success sent after it.
     pub(super) unlifted_at: Option<f64>,
+    /// When the last throttle ended without a lift.
+    pub(super) unlifted_last: f64,
     /// When the first throttle ended without a lift, and the successes since the first
     /// throttle by then: from there on the client kept the limiter spent.
     pub(super) unlifted_from: Option<(f64, u64)>,

@@ -9,9 +9,10 @@
 //!
 //! **The algorithm.** Until the first `429` every request goes at once. A `429` starts a
 //! *throttle* (a success of a request still in flight ends it, and the next refusal starts it
-//! again; `UNLIFTED_MAX` throttles in a row so ended, each followed by a success of a request
-//! sent after its end, are capacity returning while many requests are out, a bucket: a
-//! **rate**, what passed from the first of them on): nothing is sent but one probe at a time, the first one a smoothed round trip
+//! again; `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent since
+//! the last such ending and followed by a success of one sent after its own, are capacity
+//! returning while many requests are out, a bucket: a **rate**, what passed from the first
+//! of them on): nothing is sent but one probe at a time, the first one a smoothed round trip
 //! later (capacity that returns gradually shows in it); when the model knows the clock
 //! ([`Model::aligned_to`]), each next one at the next boundary on the clock of a window of
 //! the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a window keyed on
@@ -602,9 +603,15 @@ impl Model {
                         } else {
                             None
                         };
-                        if !lifted && ended.is_some() {
-                            l.unlifted_at = Some(now);
-                            l.unlifted_from.get_or_insert((now, ok_since_first));
+                        if let (false, Some(t)) = (lifted, &ended) {
+                            // Only a refusal sent since the last such ending: one sent before
+                            // was the batch still out then (a boundary passing while many are
+                            // out refuses some and passes others).
+                            if t.last_fail > l.unlifted_last {
+                                l.unlifted_at = Some(now);
+                                l.unlifted_from.get_or_insert((now, ok_since_first));
+                            }
+                            l.unlifted_last = now;
                         }
                         if let (true, Some(t)) = (lifted, ended) {
                             // Throttles without a lift count only in a row.
@@ -680,6 +687,8 @@ impl Model {
                     rate.measured = true;
                     self.epoch += 1;
                     self.state = State::Rate(rate);
+                    // The refuted window's hint is this learning's, spent here.
+                    self.refuted = None;
                 }
             }
             State::Window(w) => {
