@@ -962,6 +962,29 @@ fn scenarios() -> Vec<Scenario> {
         retry,
     };
     let extra = vec![
+        // A review's (helper-28): many out and slow round trips against a short window, a
+        // log, and a bucket with a large burst.
+        base(
+            "x_window_20_2_c16_slow",
+            window(20, 2.0),
+            full,
+            16,
+            (0.5, 2.0),
+        ),
+        base(
+            "x_log_700_60_c16_slow",
+            logx(700, 60.0, steady, no_other),
+            full,
+            16,
+            (0.5, 2.0),
+        ),
+        base(
+            "x_bucket_2_burst_60_c16_slow",
+            bx(60.0, 2.0, f_one, false),
+            2_000,
+            16,
+            (0.5, 2.0),
+        ),
         // A review's (helper-27): buckets paused, drained, cut, or slow to answer.
         base(
             "x_bucket_2_c8_slow",
