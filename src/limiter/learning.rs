@@ -11,10 +11,11 @@ pub(super) const GRADUAL: f64 = 0.5;
 pub(super) const PERIOD_SLACK: f64 = 0.5;
 /// Lifts the learning takes at most.
 pub(super) const LIFTS_MAX: usize = 3;
-/// Throttles ended by a success of a request in flight, not a probe's lift, each followed by
-/// a success of a request sent after it, that show capacity returning gradually while many
-/// requests are out: against a bucket such a client always has one pass after a refusal, and
-/// its learning never ended (16 at once, 0.5-2 s round trips: 12% of the requests refused).
+/// Throttles in a row ended by a success of a request in flight, not a probe's lift (each
+/// refused by a request sent since the last such ending, and followed by a success of one
+/// sent after its own), that show capacity returning gradually while many requests are out:
+/// against a bucket such a client always has one pass after a refusal, and its learning
+/// never ended (16 at once, 0.5-2 s round trips: 12% of the requests refused).
 pub(super) const UNLIFTED_MAX: u32 = 3;
 /// Periods (seconds) of the windows on the clock a throttle's probes try first, in order: a
 /// limiter keyed on `epoch_seconds / period` (Rack::Attack) lifts on a multiple of its period.
@@ -45,7 +46,7 @@ pub(super) struct Learning {
     /// A lift came at the end of a `Retry-After` pause, up to a second past its boundary.
     pub(super) blurred: bool,
     pub(super) throttle: Option<Throttle>,
-    /// Throttles ended without a lift and followed by a success sent after their end.
+    /// Throttles ended without a lift that count towards `UNLIFTED_MAX`.
     pub(super) unlifted: u32,
     /// When the last throttle ended without a lift, until a success sent after it.
     pub(super) unlifted_at: Option<f64>,

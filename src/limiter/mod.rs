@@ -153,9 +153,10 @@
 //! says nothing of the limit). A rate refused throughout for `BLACKOUT` of its intervals,
 //! nothing passing, is no rate (a window or a log closed): learning starts over, so that
 //! probes, not the pace, find when capacity returns. Two runs of one or two tell no shape
-//! apart (a relearning that began in a spent window): the learning takes a third. A **`Retry-After`** pauses every request
-//! until the time it names; while learning it adds nothing else, no boundary and no
-//! allowance. A pause longer than the client waits is not kept. Evidence that contradicts the
+//! apart (a relearning that began in a spent window): the learning takes a third. A
+//! **`Retry-After`** pauses every request until the time it names; while learning it adds
+//! nothing else, no boundary and no allowance. A pause longer than the client waits is not
+//! kept. Evidence that contradicts the
 //! boundaries (no period fits them all) drops the oldest; when fewer than two remain,
 //! learning starts over.
 //!
