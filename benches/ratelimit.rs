@@ -245,47 +245,29 @@ fn f_one(_: f64) -> f64 {
 fn f_tenth(s: f64) -> f64 {
     if s >= 300.0 { 0.1 } else { 1.0 }
 }
+/// A bucket's factor: no refill while `paused`, its rate otherwise.
+fn unless_paused(paused: bool) -> f64 {
+    if paused { 0.0 } else { 1.0 }
+}
 /// Paused (no refill) from 300 s to 360 s, then as before.
 fn f_pause60(s: f64) -> f64 {
-    if (300.0..360.0).contains(&s) {
-        0.0
-    } else {
-        1.0
-    }
+    unless_paused((300.0..360.0).contains(&s))
 }
 /// Paused from 300 s to 1200 s (15 minutes), then as before.
 fn f_pause900(s: f64) -> f64 {
-    if (300.0..1200.0).contains(&s) {
-        0.0
-    } else {
-        1.0
-    }
+    unless_paused((300.0..1200.0).contains(&s))
 }
 /// Paused for 30 s every 300 s.
 fn f_pause_often(s: f64) -> f64 {
-    if s.rem_euclid(300.0) >= 270.0 {
-        0.0
-    } else {
-        1.0
-    }
+    unless_paused(s.rem_euclid(300.0) >= 270.0)
 }
-
 /// Drained (no refill) for 8 s every 120 s: others' bursts.
 fn f_drained8(s: f64) -> f64 {
-    if s.rem_euclid(120.0) >= 112.0 {
-        0.0
-    } else {
-        1.0
-    }
+    unless_paused(s.rem_euclid(120.0) >= 112.0)
 }
-
 /// Paused for 5 s every 300 s (under `BLACKOUT` at 10 a second).
 fn f_pause5(s: f64) -> f64 {
-    if s.rem_euclid(300.0) >= 295.0 {
-        0.0
-    } else {
-        1.0
-    }
+    unless_paused(s.rem_euclid(300.0) >= 295.0)
 }
 
 fn steady(_: i64, limit: u64) -> u64 {
