@@ -134,14 +134,17 @@
 //! instead the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
-//! `RATE_SAMPLES` successes (of `RATE_FIRST_SAMPLES`, under throttling, the first time:
+//! `RATE_SAMPLES` successes (or as many more as span `RATE_SPAN` round trips: a request's
+//! sending tells its arrival only to a round trip; of `RATE_FIRST_SAMPLES`, under
+//! throttling, the first time:
 //! the first estimate is rough; a rate a window turned into was counted over whole windows
 //! and is not), measured, when throttled, at their sendings (the pace spaces them evenly;
 //! the round trip's jitter scatters their answers), and once the last `RATE_BASELINE`
 //! successes hold two `429`s at least twice `RATE_SAMPLES` successes apart, at the rate
 //! between the first and the last of those (a bucket is empty at each; over a few successes,
 //! a refused request's lost slot set the pace a few percent under the limit after each
-//! throttle; until the last `RATE_SAMPLES`, throttled `LOWERED_REFUSALS` times, go a
+//! throttle; until those last successes, throttled `LOWERED_REFUSALS` times per
+//! `RATE_SAMPLES`, go a
 //! tenth slower: a lowered limit, measured again from them), `RATE_PROBE` above it (so that it stays measured, and a
 //! raise shows); until a throttle has measured it, that step doubles each `RATE_SAMPLES`
 //! successes without a `429`, up to `RATE_PROBE_MAX` (a first estimate far too low rises in
@@ -867,7 +870,7 @@ impl Model {
                 }
             }
             State::Rate(r) => match answer {
-                Answer::Passed => r.passed(ticket.sent, now),
+                Answer::Passed => r.passed(ticket.sent, now, rtt_hi),
                 Answer::Throttled(_) => {
                     r.throttled(ticket.sent);
                     if r.blacked_out(self.share) {

@@ -2,13 +2,18 @@
 
 use super::*;
 
-/// Successes over which a gradual limiter's rate is measured.
+/// Successes over which a gradual limiter's rate is measured (at least).
 pub(super) const RATE_SAMPLES: usize = 32;
+/// Round trips (`rtt_hi`) the successes a rate is measured over span at least: a request's
+/// sending and its arrival at the server differ by up to a round trip, so a sample spanning
+/// `n` of them is off by up to `1/n` (32 successes of a bucket of 10 a second answered in
+/// 0.5-2 s spanned under two, and measured 6 to 12 a second).
+pub(super) const RATE_SPAN: f64 = 8.0;
 /// Successes over which a gradual limiter's rate is measured between its first and last
 /// throttle, when they hold at least twice `RATE_SAMPLES`: paced `RATE_PROBE` above the rate,
 /// a throttle comes every 200 successes (at 256, the buckets and logs gained less).
 pub(super) const RATE_BASELINE: usize = 512;
-/// Refusals among the last `RATE_SAMPLES` successes that, with those a tenth
+/// Refusals per `RATE_SAMPLES` of the last successes that, with those a tenth
 /// (`RATE_PROBE_MAX`) slower than the rate measured between throttles, show a lowered limit
 /// (paced `RATE_PROBE` above its rate, one falls among them at most).
 pub(super) const LOWERED_REFUSALS: usize = 3;
@@ -125,8 +130,15 @@ impl Rate {
             })
     }
 
-    /// A success of a request sent at `sent`, answered at `now`.
-    pub(super) fn passed(&mut self, sent: f64, now: f64) {
+    /// The successes kept are enough to measure the rate from.
+    fn sampled(&self, rtt_hi: f64) -> bool {
+        self.passed.len() >= RATE_SAMPLES
+            && (self.span(|p| p.0) >= RATE_SPAN * rtt_hi || self.passed.len() == RATE_BASELINE)
+    }
+
+    /// A success of a request sent at `sent`, answered at `now`, round trips lasting up to
+    /// `rtt_hi`.
+    pub(super) fn passed(&mut self, sent: f64, now: f64, rtt_hi: f64) {
         self.refused_since = None;
         if self.fixed {
             return;
@@ -148,10 +160,14 @@ impl Rate {
                 return;
             }
         }
-        if self.passed.len() == RATE_SAMPLES {
+        self.passed.push_back((sent, now));
+        // The oldest goes while the rest still span enough.
+        while self.passed.len() > RATE_BASELINE
+            || self.passed.len() > RATE_SAMPLES
+                && self.passed.back().map_or(0.0, |p| p.0) - self.passed[1].0 >= RATE_SPAN * rtt_hi
+        {
             self.passed.pop_front();
         }
-        self.passed.push_back((sent, now));
         if self.baseline.len() == RATE_BASELINE {
             self.baseline.pop_front();
         }
@@ -168,10 +184,13 @@ impl Rate {
             .iter()
             .map(|p| p.0)
             .fold(f64::INFINITY, f64::min);
-        if self.baselined && self.passed.len() == RATE_SAMPLES {
-            let recent = (RATE_SAMPLES - 1) as f64 / self.span(|p| p.0);
+        if self.baselined && self.sampled(rtt_hi) {
+            let n = self.passed.len();
+            let recent = (n - 1) as f64 / self.span(|p| p.0);
             let refused = self.refusals.iter().filter(|&&r| r >= first_sent).count();
-            if refused >= LOWERED_REFUSALS && recent < self.per_second * (1.0 - RATE_PROBE_MAX) {
+            if refused * RATE_SAMPLES >= LOWERED_REFUSALS * n
+                && recent < self.per_second * (1.0 - RATE_PROBE_MAX)
+            {
                 self.refusals.retain(|&r| r >= first_sent);
                 self.baselined = false;
             }
@@ -193,9 +212,8 @@ impl Rate {
         // `RATE_FIRST_SAMPLES` while the first estimate stands: it is rough). Else the pace
         // did, and the limit is at least that.
         let throttled = self.last_throttle >= first_sent;
-        if n < RATE_SAMPLES && !(throttled && n >= RATE_FIRST_SAMPLES && !self.measured)
-            || throttled && self.baselined
-        {
+        let rough = throttled && n >= RATE_FIRST_SAMPLES && !self.measured;
+        if !(self.sampled(rtt_hi) || rough) || throttled && self.baselined {
             return;
         }
         // Throttled, the rate is measured at the sendings, which the pace spaces evenly (the
