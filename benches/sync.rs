@@ -4,8 +4,8 @@
 //! contact, then from a time by `Paginator::created_after`, which finds its start by binary
 //! search over the pages. Printed: the requests to find the start (target: at most 20), and
 //! the requests and wall time of a daily export of the newest 1% against those of a full
-//! export, measured in the same run, with what each would take at the account's rate limit
-//! (100 searches a minute), where requests, not wall time, decide.
+//! export, measured in the same run, with what each would take at 100 searches a minute
+//! (the upstream server's known limit), where requests, not wall time, decide.
 
 use std::time::Instant;
 

@@ -114,8 +114,8 @@ pub struct Pacing {
 pub enum LimitShape {
     /// Not known yet: no `429`, or too few to tell.
     Unknown,
-    /// A fixed window, as LiveDesk's own limiter: `allowance` requests in each `period`,
-    /// capacity returning at once at each boundary.
+    /// A fixed window, as the upstream server's is known to be: `allowance` requests in each
+    /// `period`, capacity returning at once at each boundary.
     #[non_exhaustive]
     FixedWindow {
         /// Requests a window lets this client through.
