@@ -270,6 +270,67 @@ fn f_pause5(s: f64) -> f64 {
     unless_paused(s.rem_euclid(300.0) >= 295.0)
 }
 
+/// Raised by half from 300 s on.
+fn f_raise_half(s: f64) -> f64 {
+    if s >= 300.0 { 1.5 } else { 1.0 }
+}
+/// Doubled from 300 s on.
+fn f_double(s: f64) -> f64 {
+    if s >= 300.0 { 2.0 } else { 1.0 }
+}
+/// Halved from 300 s on.
+fn f_half(s: f64) -> f64 {
+    if s >= 300.0 { 0.5 } else { 1.0 }
+}
+/// Lowered by a fifth from 300 s on.
+fn f_fifth(s: f64) -> f64 {
+    if s >= 300.0 { 0.8 } else { 1.0 }
+}
+/// Lowered by 15% from 300 s on.
+fn f_15pct(s: f64) -> f64 {
+    if s >= 300.0 { 0.85 } else { 1.0 }
+}
+/// Halved from 300 s to 400 s, then back.
+fn f_half_back(s: f64) -> f64 {
+    if (300.0..400.0).contains(&s) {
+        0.5
+    } else {
+        1.0
+    }
+}
+/// Halved from 330 s on (the slow stretch of `r_slow_300`).
+fn f_half_330(s: f64) -> f64 {
+    if s >= 330.0 { 0.5 } else { 1.0 }
+}
+/// Raised by half from 330 s on.
+fn f_raise_330(s: f64) -> f64 {
+    if s >= 330.0 { 1.5 } else { 1.0 }
+}
+/// Round trips five times as long from 300 s to 400 s.
+fn r_slow_300(s: f64, rtt: f64, _: f64) -> f64 {
+    if (300.0..400.0).contains(&s) {
+        rtt * 5.0
+    } else {
+        rtt
+    }
+}
+/// One request in a hundred stalled 20 s more.
+fn r_stall(_: f64, rtt: f64, u: f64) -> f64 {
+    if u < 0.01 { rtt + 20.0 } else { rtt }
+}
+/// One request in twenty stalled 5-10 s more.
+fn r_stall_often(_: f64, rtt: f64, u: f64) -> f64 {
+    if u < 0.05 { rtt + 5.0 + 100.0 * u } else { rtt }
+}
+/// Stalls (one in a hundred, 20 s) from 250 s to 450 s only.
+fn r_stall_300(s: f64, rtt: f64, u: f64) -> f64 {
+    if (250.0..450.0).contains(&s) && u < 0.01 {
+        rtt + 20.0
+    } else {
+        rtt
+    }
+}
+
 fn steady(_: i64, limit: u64) -> u64 {
     limit
 }
@@ -539,6 +600,9 @@ struct Scenario {
     concurrency: usize,
     /// Round trips, seconds.
     rtt: (f64, f64),
+    /// Round trips that change over the export: (seconds since its start, the round trip
+    /// drawn from `rtt`, a random unit) to the round trip.
+    rtt_at: Option<fn(f64, f64, f64) -> f64>,
     headroom: f64,
     /// Seconds the client's clock is ahead of the limiter's windows (behind, if negative):
     /// a skewed clock, or a gateway whose windows do not begin on the clock's multiples.
@@ -687,7 +751,10 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
                     Ok(ticket) => {
                         let page = todo.pop_front().unwrap();
                         busy[w] = true;
-                        let rtt = s.rtt.0 + (s.rtt.1 - s.rtt.0) * rng.unit();
+                        let mut rtt = s.rtt.0 + (s.rtt.1 - s.rtt.0) * rng.unit();
+                        if let Some(f) = s.rtt_at {
+                            rtt = f(t - start, rtt, rng.unit());
+                        }
                         let out_leg = rtt * (0.3 + 0.4 * rng.unit());
                         requests.push(Request {
                             page,
@@ -903,6 +970,7 @@ fn scenarios() -> Vec<Scenario> {
         pages,
         concurrency,
         rtt,
+        rtt_at: None,
         headroom: 0.0,
         clock_off: 0.0,
     };
@@ -1446,6 +1514,328 @@ fn scenarios() -> Vec<Scenario> {
         ),
     ];
     let _ = &extra;
+    // Review 29's: buckets changed mid-export at slow round trips, round trips that change
+    // mid-export, stalls, headroom, very slow and very fast buckets, logs answered slowly.
+    let slow = (0.5, 2.0);
+    let mid = (0.1, 0.4);
+    let loopback = (0.0005, 0.003);
+    let rt = |s: Scenario, f: fn(f64, f64, f64) -> f64| Scenario {
+        rtt_at: Some(f),
+        ..s
+    };
+    let hr = |s: Scenario, h: f64| Scenario { headroom: h, ..s };
+    let r29 = vec![
+        base(
+            "x_bucket_10_c24_slow_raised_half",
+            bx(10.0, 10.0, f_raise_half, false),
+            full,
+            24,
+            slow,
+        ),
+        base(
+            "x_bucket_10_c32_slow_doubled",
+            bx(10.0, 10.0, f_double, false),
+            full,
+            32,
+            slow,
+        ),
+        base(
+            "x_bucket_10_c16_slow_halved",
+            bx(10.0, 10.0, f_half, false),
+            full,
+            16,
+            slow,
+        ),
+        base(
+            "x_bucket_10_c16_slow_fifth",
+            bx(10.0, 10.0, f_fifth, false),
+            full,
+            16,
+            slow,
+        ),
+        base(
+            "x_bucket_10_c16_slow_15pct",
+            bx(10.0, 10.0, f_15pct, false),
+            full,
+            16,
+            slow,
+        ),
+        base(
+            "x_bucket_10_c24_slow_half_back",
+            bx(10.0, 10.0, f_half_back, false),
+            full,
+            24,
+            slow,
+        ),
+        base(
+            "x_bucket_10_c24_slow_tenth",
+            bx(10.0, 10.0, f_tenth, false),
+            full,
+            24,
+            slow,
+        ),
+        base(
+            "x_bucket_10_c8_mid_raised_half",
+            bx(10.0, 10.0, f_raise_half, false),
+            full,
+            8,
+            mid,
+        ),
+        base(
+            "x_bucket_10_c8_mid_halved",
+            bx(10.0, 10.0, f_half, false),
+            full,
+            8,
+            mid,
+        ),
+        base(
+            "x_bucket_10_c1_mid_fifth",
+            bx(10.0, 10.0, f_fifth, false),
+            4000,
+            1,
+            (0.02, 0.08),
+        ),
+        base(
+            "x_bucket_2_c4_slow_halved",
+            bx(2.0, 2.0, f_half, false),
+            2000,
+            4,
+            slow,
+        ),
+        base(
+            "x_bucket_2_c4_slow_raised_half",
+            bx(2.0, 2.0, f_raise_half, false),
+            2000,
+            4,
+            slow,
+        ),
+        base(
+            "x_bucket_0.5_c1_slow",
+            bx(1.0, 0.5, f_one, false),
+            600,
+            1,
+            slow,
+        ),
+        base(
+            "x_bucket_0.5_c4_slow_halved",
+            bx(1.0, 0.5, f_half, false),
+            400,
+            4,
+            slow,
+        ),
+        base(
+            "x_bucket_100_c4_loopback",
+            bx(100.0, 100.0, f_one, false),
+            20_000,
+            4,
+            loopback,
+        ),
+        base(
+            "x_bucket_100_c16_fast_halved",
+            bx(100.0, 100.0, f_half, false),
+            40_000,
+            16,
+            (0.02, 0.1),
+        ),
+        rt(
+            base(
+                "x_bucket_10_c24_rttx5",
+                bx(10.0, 10.0, f_one, false),
+                full,
+                24,
+                mid,
+            ),
+            r_slow_300,
+        ),
+        rt(
+            base(
+                "x_bucket_10_c24_rttx5_halved",
+                bx(10.0, 10.0, f_half_330, false),
+                full,
+                24,
+                mid,
+            ),
+            r_slow_300,
+        ),
+        rt(
+            base(
+                "x_bucket_10_c24_rttx5_raised",
+                bx(10.0, 10.0, f_raise_330, false),
+                full,
+                24,
+                mid,
+            ),
+            r_slow_300,
+        ),
+        rt(
+            base(
+                "x_bucket_10_c16_stall",
+                bx(10.0, 10.0, f_one, false),
+                full,
+                16,
+                mid,
+            ),
+            r_stall,
+        ),
+        rt(
+            base(
+                "x_bucket_10_c16_stall_halved",
+                bx(10.0, 10.0, f_half, false),
+                full,
+                16,
+                mid,
+            ),
+            r_stall,
+        ),
+        rt(
+            base(
+                "x_bucket_10_c16_stall_raised",
+                bx(10.0, 10.0, f_raise_half, false),
+                full,
+                16,
+                mid,
+            ),
+            r_stall,
+        ),
+        rt(
+            base(
+                "x_bucket_10_c16_stall_often",
+                bx(10.0, 10.0, f_one, false),
+                full,
+                16,
+                mid,
+            ),
+            r_stall_often,
+        ),
+        rt(
+            base(
+                "x_bucket_10_c16_stall300_halved",
+                bx(10.0, 10.0, f_half, false),
+                full,
+                16,
+                mid,
+            ),
+            r_stall_300,
+        ),
+        rt(
+            base(
+                "x_bucket_10_c16_slow_stall",
+                bx(10.0, 10.0, f_one, false),
+                full,
+                16,
+                slow,
+            ),
+            r_stall,
+        ),
+        hr(
+            base(
+                "x_bucket_10_c16_slow_headroom10",
+                bx(10.0, 10.0, f_one, false),
+                full,
+                16,
+                slow,
+            ),
+            0.1,
+        ),
+        hr(
+            base(
+                "x_bucket_10_c16_slow_headroom50",
+                bx(10.0, 10.0, f_one, false),
+                full,
+                16,
+                slow,
+            ),
+            0.5,
+        ),
+        hr(
+            base(
+                "x_bucket_10_c16_slow_headroom10_halved",
+                bx(10.0, 10.0, f_half, false),
+                full,
+                16,
+                slow,
+            ),
+            0.1,
+        ),
+        hr(
+            base(
+                "x_bucket_10_c24_slow_headroom10_raised",
+                bx(10.0, 10.0, f_raise_half, false),
+                full,
+                24,
+                slow,
+            ),
+            0.1,
+        ),
+        hr(
+            base(
+                "x_bucket_10_c8_mid_headroom10",
+                bx(10.0, 10.0, f_one, false),
+                full,
+                8,
+                mid,
+            ),
+            0.1,
+        ),
+        hr(
+            base(
+                "x_bucket_15_c4_fast_headroom10",
+                bx(15.0, 15.0, f_one, false),
+                full,
+                4,
+                (0.02, 0.1),
+            ),
+            0.1,
+        ),
+        hr(
+            base(
+                "x_bucket_10_c24_slow_headroom10",
+                bx(10.0, 10.0, f_one, false),
+                full,
+                24,
+                slow,
+            ),
+            0.1,
+        ),
+        hr(
+            base(
+                "x_bucket_2_c8_slow_headroom10",
+                bx(2.0, 2.0, f_one, false),
+                2000,
+                8,
+                slow,
+            ),
+            0.1,
+        ),
+        base(
+            "x_log_100_10_c16_slow",
+            logx(100, 10.0, steady, no_other),
+            full,
+            16,
+            slow,
+        ),
+        base(
+            "x_log_20_2_c24_slow",
+            logx(20, 2.0, steady, no_other),
+            full,
+            24,
+            slow,
+        ),
+        base(
+            "x_log_700_60_c16_slow_lowered_fifth",
+            logx(700, 60.0, log_lowered_fifth, no_other),
+            10_000,
+            16,
+            slow,
+        ),
+        base(
+            "x_window_100_10_c16_slow",
+            window(100, 10.0),
+            full,
+            16,
+            slow,
+        ),
+    ];
     let mut v = vec![
         base("window_20_per_2s", window(20, 2.0), full, 4, fast),
         base("window_30_per_6s", window(30, 6.0), full, 4, (0.05, 0.3)),
@@ -1685,6 +2075,7 @@ fn scenarios() -> Vec<Scenario> {
     ];
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
+        v.extend(r29);
     }
     v
 }
@@ -1696,6 +2087,7 @@ fn full_scale() -> Scenario {
         pages: 6_667,
         concurrency: 4,
         rtt: (0.1, 0.4),
+        rtt_at: None,
         headroom: 0.0,
         clock_off: 0.0,
     }

@@ -4,11 +4,16 @@ use super::*;
 
 /// Successes over which a gradual limiter's rate is measured (at least).
 pub(super) const RATE_SAMPLES: usize = 32;
-/// Round trips (`rtt_hi`) the successes a rate is measured over span at least: a request's
-/// sending and its arrival at the server differ by up to a round trip, so a sample spanning
-/// `n` of them is off by up to `1/n` (32 successes of a bucket of 10 a second answered in
-/// 0.5-2 s spanned under two, and measured 6 to 12 a second).
+/// Round trips (`rtt_hi`) the successes a rate is measured over span at least (up to
+/// `RATE_BASELINE` successes): a request's sending and its arrival at the server differ by
+/// up to a round trip, so a sample spanning `n` of them is off by up to `1/n` (32 successes
+/// of a bucket of 10 a second answered in 0.5-2 s spanned under two, and measured 6 to 12 a
+/// second; at 4 and 12, buckets paused now and then fared worse).
 pub(super) const RATE_SPAN: f64 = 8.0;
+/// Times the longest round trip expected past which a success was stalled on its way: its
+/// sending, long before its arrival, is left out of the short measure (one request in a
+/// hundred stalled 20 s stretched the sample's span, and the rate collapsed to a tenth).
+pub(super) const STALL: f64 = 2.0;
 /// Successes over which a gradual limiter's rate is measured between its first and last
 /// throttle, when they hold at least twice `RATE_SAMPLES`: paced `RATE_PROBE` above the rate,
 /// a throttle comes every 200 successes (at 256, the buckets and logs gained less).
@@ -62,6 +67,9 @@ pub(super) struct Rate {
     pub(super) guess_from: f64,
     /// The rate was measured between throttles: a short sample holding one is no better.
     pub(super) baselined: bool,
+    /// The rate was last measured under throttling over at least twice `RATE_SAMPLES`
+    /// successes spanning `RATE_SPAN` round trips: exact enough to pace a headroom's share at.
+    pub(super) spanned: bool,
     /// The sending of the first refusal since the last success, and the refusals since.
     pub(super) refused_since: Option<(f64, u32)>,
 }
@@ -82,6 +90,7 @@ impl Rate {
             guessed: false,
             guess_from: f64::NEG_INFINITY,
             baselined: false,
+            spanned: false,
             refused_since: None,
         }
     }
@@ -101,16 +110,21 @@ impl Rate {
     }
 
     /// Requests a second to send at, under a headroom leaving `1 − share`: the share only
-    /// once two throttles far apart have measured the rate (paced at its share of an
-    /// estimate, the client measures that share: a rate estimated low never rose, and one
-    /// measured at a single throttle was a step off, with nothing after to correct it).
+    /// once two throttles far apart, or a throttled sample spanning `RATE_SPAN` round trips,
+    /// have measured the rate (paced at its share of an estimate, the client measures that
+    /// share: a rate estimated low never rose, and one measured over a few successes after a
+    /// single throttle was a step off, with nothing after to correct it).
     pub(super) fn pace(&self, share: f64) -> f64 {
         if self.fixed {
             self.per_second
-        } else if self.baselined && share < 1.0 {
+        } else if (self.baselined || self.spanned) && share < 1.0 {
             self.per_second * share
         } else if self.confirmed {
-            self.per_second * (1.0 + RATE_PROBE)
+            // Quiet for long, the limit may have been raised: the step doubles each
+            // `RATE_BASELINE` successes without a `429`.
+            let doublings = (self.quiet / RATE_BASELINE as u32).min(16);
+            let step = (RATE_PROBE * f64::from(1u32 << doublings)).min(RATE_PROBE_MAX);
+            self.per_second * (1.0 + step)
         } else {
             let doublings = (self.quiet / RATE_SAMPLES as u32).min(16);
             let step = (RATE_PROBE * f64::from(1u32 << doublings)).min(RATE_PROBE_MAX);
@@ -137,8 +151,9 @@ impl Rate {
     }
 
     /// A success of a request sent at `sent`, answered at `now`, round trips lasting up to
-    /// `rtt_hi`.
-    pub(super) fn passed(&mut self, sent: f64, now: f64, rtt_hi: f64) {
+    /// `rtt_hi`; `stalled` on its way (see `STALL`); `share` is the share of the limit the
+    /// client uses.
+    pub(super) fn passed(&mut self, sent: f64, now: f64, rtt_hi: f64, stalled: bool, share: f64) {
         self.refused_since = None;
         if self.fixed {
             return;
@@ -160,11 +175,14 @@ impl Rate {
                 return;
             }
         }
-        self.passed.push_back((sent, now));
-        // The oldest goes while the rest still span enough.
+        if !stalled {
+            self.passed.push_back((sent, now));
+        }
+        // The first answered goes while the rest, from the next one's sending to the latest,
+        // still span enough.
+        let latest = self.passed.iter().map(|p| p.0).fold(sent, f64::max);
         while self.passed.len() > RATE_BASELINE
-            || self.passed.len() > RATE_SAMPLES
-                && self.passed.back().map_or(0.0, |p| p.0) - self.passed[1].0 >= RATE_SPAN * rtt_hi
+            || self.passed.len() > RATE_SAMPLES && latest - self.passed[1].0 >= RATE_SPAN * rtt_hi
         {
             self.passed.pop_front();
         }
@@ -176,7 +194,8 @@ impl Rate {
         while self.refusals.front().is_some_and(|&r| r < oldest) {
             self.refusals.pop_front();
         }
-        // A lowered limit: the last successes, throttled `LOWERED_REFUSALS` times, went a
+        // A lowered limit: the last successes, throttled `LOWERED_REFUSALS` times per
+        // `RATE_SAMPLES` of them, went a
         // tenth slower than the rate between throttles, which the old limit's throttles
         // would hold for up to `RATE_BASELINE` successes. Measure from these on.
         let first_sent = self
@@ -213,7 +232,10 @@ impl Rate {
         // did, and the limit is at least that.
         let throttled = self.last_throttle >= first_sent;
         let rough = throttled && n >= RATE_FIRST_SAMPLES && !self.measured;
-        if !(self.sampled(rtt_hi) || rough) || throttled && self.baselined {
+        // Under headroom, paced at the share of a rate measured well, a sample measures the
+        // pace: it is kept.
+        let kept = self.baselined || self.spanned && share < 1.0;
+        if !(self.sampled(rtt_hi) || rough) || throttled && kept {
             return;
         }
         // Throttled, the rate is measured at the sendings, which the pace spaces evenly (the
@@ -224,6 +246,7 @@ impl Rate {
         self.measured = true;
         self.confirmed |= throttled;
         self.per_second = if throttled {
+            self.spanned = n >= 2 * RATE_SAMPLES && self.sampled(rtt_hi);
             (n - 1) as f64 / self.span(|p| p.0)
         } else {
             self.per_second.max((n - 1) as f64 / self.span(|p| p.1))
