@@ -119,14 +119,16 @@ impl Rate {
             self.per_second
         } else if (self.baselined || self.spanned) && share < 1.0 {
             self.per_second * share
-        } else if self.confirmed {
-            // Quiet for long, the limit may have been raised: the step doubles each
-            // `RATE_BASELINE` successes without a `429`.
-            let doublings = (self.quiet / RATE_BASELINE as u32).min(16);
-            let step = (RATE_PROBE * f64::from(1u32 << doublings)).min(RATE_PROBE_MAX);
-            self.per_second * (1.0 + step)
         } else {
-            let doublings = (self.quiet / RATE_SAMPLES as u32).min(16);
+            // Quiet for long, the first estimate was low or the limit was raised: the step
+            // doubles each `RATE_SAMPLES` successes without a `429` until a throttle has
+            // measured the rate, and each `RATE_BASELINE` after.
+            let every = if self.confirmed {
+                RATE_BASELINE
+            } else {
+                RATE_SAMPLES
+            } as u32;
+            let doublings = (self.quiet / every).min(16);
             let step = (RATE_PROBE * f64::from(1u32 << doublings)).min(RATE_PROBE_MAX);
             self.per_second * (1.0 + step)
         }
@@ -180,7 +182,11 @@ impl Rate {
         }
         // The first answered goes while the rest, from the next one's sending to the latest,
         // still span enough.
-        let latest = self.passed.iter().map(|p| p.0).fold(sent, f64::max);
+        let latest = self
+            .passed
+            .iter()
+            .map(|p| p.0)
+            .fold(f64::NEG_INFINITY, f64::max);
         while self.passed.len() > RATE_BASELINE
             || self.passed.len() > RATE_SAMPLES && latest - self.passed[1].0 >= RATE_SPAN * rtt_hi
         {
@@ -195,9 +201,9 @@ impl Rate {
             self.refusals.pop_front();
         }
         // A lowered limit: the last successes, throttled `LOWERED_REFUSALS` times per
-        // `RATE_SAMPLES` of them, went a
-        // tenth slower than the rate between throttles, which the old limit's throttles
-        // would hold for up to `RATE_BASELINE` successes. Measure from these on.
+        // `RATE_SAMPLES` of them, went a tenth slower than the rate between throttles, which
+        // the old limit's throttles would hold for up to `RATE_BASELINE` successes. Measure
+        // from these on.
         let first_sent = self
             .passed
             .iter()
@@ -245,8 +251,10 @@ impl Rate {
         // came back.
         self.measured = true;
         self.confirmed |= throttled;
-        self.per_second = if throttled {
+        if throttled {
             self.spanned = n >= 2 * RATE_SAMPLES && self.sampled(rtt_hi);
+        }
+        self.per_second = if throttled {
             (n - 1) as f64 / self.span(|p| p.0)
         } else {
             self.per_second.max((n - 1) as f64 / self.span(|p| p.1))
