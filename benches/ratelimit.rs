@@ -331,6 +331,27 @@ fn r_stall_300(s: f64, rtt: f64, u: f64) -> f64 {
     }
 }
 
+/// r30: drained (no refill) from 20 s to 28 s only.
+fn f_drain_20(s: f64) -> f64 {
+    unless_paused((20.0..28.0).contains(&s))
+}
+/// r30: drained from 40 s to 48 s only.
+fn f_drain_40(s: f64) -> f64 {
+    unless_paused((40.0..48.0).contains(&s))
+}
+/// r30: drained from 60 s to 66 s only.
+fn f_drain_60(s: f64) -> f64 {
+    unless_paused((60.0..66.0).contains(&s))
+}
+/// r30: halved from 30 s to 90 s, then back.
+fn f_half_early(s: f64) -> f64 {
+    if (30.0..90.0).contains(&s) { 0.5 } else { 1.0 }
+}
+/// r30: at 0.7 from 20 s to 40 s, then back.
+fn f_dip_early(s: f64) -> f64 {
+    if (20.0..40.0).contains(&s) { 0.7 } else { 1.0 }
+}
+
 fn steady(_: i64, limit: u64) -> u64 {
     limit
 }
@@ -1836,6 +1857,133 @@ fn scenarios() -> Vec<Scenario> {
             slow,
         ),
     ];
+    let r30 = {
+        let h = |name, f: fn(f64) -> f64, c, rtt, hd: f64| Scenario {
+            headroom: hd,
+            ..base(name, bx(10.0, 10.0, f, false), full, c, rtt)
+        };
+        vec![
+            h(
+                "x_headroom10_bucket_10_slow_c16_half_back",
+                f_half_back,
+                16,
+                slow,
+                0.1,
+            ),
+            h(
+                "x_headroom10_bucket_10_mid_c8_half_back",
+                f_half_back,
+                8,
+                mid,
+                0.1,
+            ),
+            h(
+                "x_headroom10_bucket_10_slow_c16_fifth",
+                f_fifth,
+                16,
+                slow,
+                0.1,
+            ),
+            h("x_headroom10_bucket_10_mid_c8_fifth", f_fifth, 8, mid, 0.1),
+            h("x_headroom10_bucket_10_mid_c8_15pct", f_15pct, 8, mid, 0.1),
+            h(
+                "x_headroom10_bucket_10_slow_c16_drain20",
+                f_drain_20,
+                16,
+                slow,
+                0.1,
+            ),
+            h(
+                "x_headroom10_bucket_10_slow_c16_drain40",
+                f_drain_40,
+                16,
+                slow,
+                0.1,
+            ),
+            h(
+                "x_headroom10_bucket_10_slow_c16_drain60",
+                f_drain_60,
+                16,
+                slow,
+                0.1,
+            ),
+            h(
+                "x_headroom10_bucket_10_slow_c16_drained8",
+                f_drained8,
+                16,
+                slow,
+                0.1,
+            ),
+            h(
+                "x_headroom10_bucket_10_slow_c24_half_early",
+                f_half_early,
+                24,
+                slow,
+                0.1,
+            ),
+            h(
+                "x_headroom10_bucket_10_slow_c16_dip_early",
+                f_dip_early,
+                16,
+                slow,
+                0.1,
+            ),
+            h(
+                "x_headroom10_bucket_10_mid_c8_drain20",
+                f_drain_20,
+                8,
+                mid,
+                0.1,
+            ),
+            h(
+                "x_headroom30_bucket_10_slow_c16_drain20",
+                f_drain_20,
+                16,
+                slow,
+                0.3,
+            ),
+            Scenario {
+                pages: 60_000,
+                ..base(
+                    "x_long_bucket_10_c16_slow",
+                    bx(10.0, 10.0, f_one, false),
+                    full,
+                    16,
+                    slow,
+                )
+            },
+            Scenario {
+                pages: 60_000,
+                ..base(
+                    "x_long_bucket_15_c4_fast",
+                    bx(15.0, 15.0, f_one, false),
+                    full,
+                    4,
+                    (0.02, 0.1),
+                )
+            },
+            Scenario {
+                pages: 60_000,
+                ..base(
+                    "x_long_bucket_10_c8_mid",
+                    bx(10.0, 10.0, f_one, false),
+                    full,
+                    8,
+                    mid,
+                )
+            },
+            Scenario {
+                pages: 60_000,
+                ..base(
+                    "x_long_bucket_2_c8_fast",
+                    bx(60.0, 2.0, f_one, false),
+                    full,
+                    8,
+                    (0.02, 0.1),
+                )
+            },
+        ]
+    };
     let mut v = vec![
         base("window_20_per_2s", window(20, 2.0), full, 4, fast),
         base("window_30_per_6s", window(30, 6.0), full, 4, (0.05, 0.3)),
@@ -2076,6 +2224,7 @@ fn scenarios() -> Vec<Scenario> {
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
+        v.extend(r30);
     }
     v
 }

@@ -153,7 +153,8 @@
 //! its share only once measured between throttles, or under throttling over twice
 //! `RATE_SAMPLES` successes spanning `RATE_SPAN` round trips, and then kept from further
 //! measures under throttling (paced at its share of an estimate, the client would measure
-//! that share and never rise). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
+//! that share and never rise); the latter only until `SPANNED_QUIET` successes without a
+//! `429`, when it is paced whole again until one (a sample that held a drain set it low). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
 //! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises by
 //! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller
 //! says nothing of the limit). A rate refused throughout for `BLACKOUT` of its intervals,

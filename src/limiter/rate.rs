@@ -32,6 +32,10 @@ pub(super) const RATE_FIRST_SAMPLES: usize = 4;
 /// with more `429`s; at 128, a storm lasted longer). The count keeps a pause or an idle
 /// caller between two refusals from passing for a run.
 pub(super) const BLACKOUT: u32 = 64;
+/// Successes without a `429` after which a rate measured over a throttled sample, paced at a
+/// headroom's share, is paced whole again until a throttle: a sample that held a drain or a
+/// dip set it low, and at its share the client never sees the rate again.
+pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub(super) const RATE_PROBE: f64 = 0.005;
 /// The most a gradual limiter is paced above its rate before a throttle has measured it: the
@@ -67,8 +71,9 @@ pub(super) struct Rate {
     pub(super) guess_from: f64,
     /// The rate was measured between throttles: a short sample holding one is no better.
     pub(super) baselined: bool,
-    /// The rate was last measured under throttling over at least twice `RATE_SAMPLES`
-    /// successes spanning `RATE_SPAN` round trips: exact enough to pace a headroom's share at.
+    /// The last measure under throttling was over at least twice `RATE_SAMPLES` successes,
+    /// a sample (`sampled`) spanning `RATE_SPAN` round trips or holding `RATE_BASELINE`:
+    /// exact enough to pace a headroom's share at (until `SPANNED_QUIET`).
     pub(super) spanned: bool,
     /// The sending of the first refusal since the last success, and the refusals since.
     pub(super) refused_since: Option<(f64, u32)>,
@@ -110,14 +115,15 @@ impl Rate {
     }
 
     /// Requests a second to send at, under a headroom leaving `1 − share`: the share only
-    /// once two throttles far apart, or a throttled sample spanning `RATE_SPAN` round trips,
-    /// have measured the rate (paced at its share of an estimate, the client measures that
+    /// once two throttles far apart, or a throttled sample (`spanned`, for `SPANNED_QUIET`
+    /// successes without a `429`), have measured the rate (paced at its share of an
+    /// estimate, the client measures that
     /// share: a rate estimated low never rose, and one measured over a few successes after a
     /// single throttle was a step off, with nothing after to correct it).
     pub(super) fn pace(&self, share: f64) -> f64 {
         if self.fixed {
             self.per_second
-        } else if (self.baselined || self.spanned) && share < 1.0 {
+        } else if (self.baselined || self.spanned && self.quiet < SPANNED_QUIET) && share < 1.0 {
             self.per_second * share
         } else {
             // Quiet for long, the first estimate was low or the limit was raised: the step
@@ -240,7 +246,7 @@ impl Rate {
         let rough = throttled && n >= RATE_FIRST_SAMPLES && !self.measured;
         // Under headroom, paced at the share of a rate measured well, a sample measures the
         // pace: it is kept.
-        let kept = self.baselined || self.spanned && share < 1.0;
+        let kept = self.baselined || self.spanned && share < 1.0 && self.quiet < SPANNED_QUIET;
         if !(self.sampled(rtt_hi) || rough) || throttled && kept {
             return;
         }
@@ -251,16 +257,16 @@ impl Rate {
         // came back.
         self.measured = true;
         self.confirmed |= throttled;
-        if throttled {
-            self.spanned = n >= 2 * RATE_SAMPLES && self.sampled(rtt_hi);
-        }
-        self.per_second = if throttled {
+        let measured = if throttled {
             (n - 1) as f64 / self.span(|p| p.0)
         } else {
             self.per_second.max((n - 1) as f64 / self.span(|p| p.1))
         };
+        if throttled {
+            self.spanned = n >= 2 * RATE_SAMPLES && self.sampled(rtt_hi);
+        }
+        self.per_second = measured;
     }
-
     /// The time the last successes' sendings (or answers) span.
     pub(super) fn span(&self, at: fn(&(f64, f64)) -> f64) -> f64 {
         let first = self.passed.iter().map(at).fold(f64::INFINITY, f64::min);

@@ -1741,6 +1741,28 @@ fn under_headroom_a_rate_measured_over_many_round_trips_is_paced_at_its_share() 
     assert!(rate.pace(0.5) > 10.0, "{rate:?}");
 }
 
+/// A rate a throttled sample measured, paced at a headroom's share, is paced whole again
+/// after `SPANNED_QUIET` successes without a `429`, until one: a sample that held a drain
+/// set it low, and at its share the client would never see the rate again (a bucket of 10
+/// a second, drained 8 s early in the export, under 10% headroom: 0.381 of it at the worst
+/// start, now 0.617).
+#[test]
+fn under_headroom_a_rate_from_one_sample_is_measured_again_when_quiet() {
+    let mut rate = throttled_rate(100, 1.0, 0.5);
+    // Successes at the share's pace, one fewer than make it quiet for long.
+    let left = rate::SPANNED_QUIET - rate.quiet;
+    let sent_at = |i: u32| 10.0 + f64::from(i) / 5.0;
+    for i in 1..left {
+        rate.passed(sent_at(i), sent_at(i) + 0.5, 1.0, false, 0.5);
+    }
+    assert!((rate.pace(0.5) - 5.0).abs() < 0.1, "{rate:?}");
+    let sent = sent_at(left);
+    rate.passed(sent, sent + 0.5, 1.0, false, 0.5);
+    assert!(rate.pace(0.5) > 10.0, "{rate:?}");
+    rate.throttled(sent + 0.1);
+    assert!((rate.pace(0.5) - 5.0).abs() < 0.1, "{rate:?}");
+}
+
 /// A rate quiet for long may have been raised: the step above it doubles each
 /// `RATE_BASELINE` successes without a `429` (up to `RATE_PROBE_MAX`), where it stayed at
 /// `RATE_PROBE` and a limit doubled at 16 at once was followed at 0.80 of it.
