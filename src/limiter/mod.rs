@@ -154,8 +154,9 @@
 //! `RATE_SAMPLES` successes spanning `RATE_SPAN` round trips, and then kept from further
 //! measures under throttling (paced at its share of an estimate, the client would measure
 //! that share and never rise); the latter only until `SPANNED_QUIET` successes without a
-//! `429`, when it is paced whole again until one (a sample that held a drain set it low). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
-//! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises by
+//! `429`, when it is paced whole again until one (a sample that held a drain set it low).
+//! A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose
+//! throttles held all but its probes) is a guess: until a `429`, it rises by
 //! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller
 //! says nothing of the limit). A rate refused throughout for `BLACKOUT` of its intervals,
 //! nothing passing, is no rate (a window or a log closed): learning starts over, so that
@@ -163,9 +164,8 @@
 //! apart (a relearning that began in a spent window): the learning takes a third. A
 //! **`Retry-After`** pauses every request until the time it names; while learning it adds
 //! nothing else, no boundary and no allowance. A pause longer than the client waits is not
-//! kept. Evidence that contradicts the
-//! boundaries (no period fits them all) drops the oldest; when fewer than two remain,
-//! learning starts over.
+//! kept. Evidence that contradicts the boundaries (no period fits them all) drops the
+//! oldest; when fewer than two remain, learning starts over.
 //!
 //! **Why spread, not burst.** In a fixed window the allowance can be sent at once or spread:
 //! the window lets the same number through either way. Spreading is chosen for the account's

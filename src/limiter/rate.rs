@@ -13,6 +13,8 @@ pub(super) const RATE_SPAN: f64 = 8.0;
 /// Times the longest round trip expected past which a success was stalled on its way: its
 /// sending, long before its arrival, is left out of the short measure (one request in a
 /// hundred stalled 20 s stretched the sample's span, and the rate collapsed to a tenth).
+/// `rtt_hi` already allows four deviations of jitter; twice it is no jitter (the only value
+/// measured).
 pub(super) const STALL: f64 = 2.0;
 /// Successes over which a gradual limiter's rate is measured between its first and last
 /// throttle, when they hold at least twice `RATE_SAMPLES`: paced `RATE_PROBE` above the rate,
@@ -34,13 +36,16 @@ pub(super) const RATE_FIRST_SAMPLES: usize = 4;
 pub(super) const BLACKOUT: u32 = 64;
 /// Successes without a `429` after which a rate measured over a throttled sample, paced at a
 /// headroom's share, is paced whole again until a throttle: a sample that held a drain or a
-/// dip set it low, and at its share the client never sees the rate again.
+/// dip set it low, and at its share the client never sees the rate again. Four times the
+/// longest sample: each lapse takes a little over the share (at 10% headroom, at most
+/// 0.915 of a bucket), so it comes rarely (the only value measured).
 pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub(super) const RATE_PROBE: f64 = 0.005;
-/// The most a gradual limiter is paced above its rate before a throttle has measured it: the
-/// step doubles each `RATE_SAMPLES` successes without a `429` (a first estimate far too low,
-/// from a relearning's few successes, would take hours to rise at `RATE_PROBE`). Each `429`
+/// The most a gradual limiter is paced above its rate: the step doubles each `RATE_SAMPLES`
+/// successes without a `429` before a throttle has measured it (a first estimate far too
+/// low, from a relearning's few successes, would take hours to rise at `RATE_PROBE`), and
+/// each `RATE_BASELINE` after (a raised limit). Each `429`
 /// after a burst runs out costs as much overshoot: at 25%, a bucket of 2 a second with a
 /// burst of 60 refused more than 2% of the export's requests.
 pub(super) const RATE_PROBE_MAX: f64 = 0.1;

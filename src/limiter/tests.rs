@@ -1571,7 +1571,7 @@ fn drive_many(
         t,
         n,
         at_once,
-        |_, unit, split| {
+        |unit, split| {
             let rtt = rtt.0 + (rtt.1 - rtt.0) * unit;
             (rtt * (0.3 + 0.4 * split), rtt)
         },
@@ -1579,14 +1579,14 @@ fn drive_many(
     )
 }
 
-/// [`drive_many`] with each request's way out and round trip `rtt(sending, unit, unit)`,
-/// from two reproducible units.
+/// [`drive_many`] with each request's way out and round trip `rtt(unit, unit)`, from two
+/// reproducible units.
 fn drive_many_with(
     model: &mut Model,
     mut t: f64,
     n: usize,
     at_once: usize,
-    mut rtt: impl FnMut(f64, f64, f64) -> (f64, f64),
+    mut rtt: impl FnMut(f64, f64) -> (f64, f64),
     mut passes: impl FnMut(f64) -> bool,
 ) -> (f64, Vec<f64>) {
     let (mut sent, mut refused, mut seed) = (0, Vec::new(), 0x2545_f491_u64);
@@ -1610,7 +1610,7 @@ fn drive_many_with(
                         seed ^= seed << 17;
                         (seed % 1000) as f64 / 1000.0
                     };
-                    let (out, rtt) = rtt(t, unit(), unit());
+                    let (out, rtt) = rtt(unit(), unit());
                     flight.push(Out {
                         arrival: t + out,
                         answered: t + rtt.max(out),
@@ -1698,7 +1698,7 @@ fn a_rate_answered_slowly_is_measured_over_many_round_trips() {
 fn a_stalled_success_is_left_out_of_the_rate() {
     let mut model = Model::new(0.0, MAX_PAUSE);
     let mut i = 0;
-    let rtt = |_, unit: f64, split: f64| {
+    let rtt = |unit: f64, split: f64| {
         i += 1;
         let rtt = 0.1 + 0.3 * unit;
         let stall = if i % 100 == 37 && i > 1_000 {
