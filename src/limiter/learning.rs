@@ -30,7 +30,8 @@ pub(super) const MINUTE: f64 = 60.0;
 /// Seconds after the minute's boundary a refused probe there is tried again: a client clock
 /// ahead of the server's by as little as 0.1 s probes before the server's minute. A second
 /// covers clocks kept by NTP many times over and costs one refused probe a throttle at most;
-/// a clock further ahead is not found by it (measured: 1.5 s ahead runs at 0.24).
+/// a clock further ahead is found only by the probe a period after the run's first success
+/// (without it, 1.5 s ahead ran at 0.24).
 pub(super) const MINUTE_RETRY: f64 = 1.0;
 
 /// What the learning has seen: the runs between throttles, and the lifts that ended them.
@@ -50,6 +51,11 @@ pub(super) struct Learning {
     pub(super) throttle: Option<Throttle>,
     /// Throttles ended without a lift that count towards `UNLIFTED_MAX`.
     pub(super) unlifted: u32,
+    /// The current run's first success: its sending less the longest round trip expected,
+    /// and its answer. A sliding log lifts a period after its arrival, between the two.
+    pub(super) run_from: Option<(f64, f64)>,
+    /// Learnt again from a window on the clock: no probe tries a sliding log's lift.
+    pub(super) on_clock: bool,
     /// When the last throttle ended without a lift, until a success sent after it.
     pub(super) unlifted_at: Option<f64>,
     /// When the last throttle ended without a lift.
@@ -70,22 +76,31 @@ pub(super) struct Throttle {
     pub(super) clock_tried: usize,
     /// The minute's boundary was tried a second time.
     pub(super) minute_retried: bool,
+    /// The learning's `run_from` when the throttle began.
+    pub(super) log_from: Option<(f64, f64)>,
+    /// The next probe a period after it: period `CLOCK_PERIODS[log_tried / 2]`, from its
+    /// earlier end if even (a log refuses it), its later if odd (a log's lift passes it).
+    pub(super) log_tried: usize,
+    /// The last probe was such a one.
+    pub(super) log_probe: bool,
 }
 
-/// When a throttle's next probe goes after one refused at `now`: at the next boundary on the
-/// clock of the next period of `CLOCK_PERIODS` not yet tried (the one before was refuted),
-/// or, with no clock or none left, `gap` later; but once a throttle, a probe refused at a
-/// minute's boundary goes again `MINUTE_RETRY` after it.
+/// When a throttle's next probe goes after one refused, answered at `now`: at the next
+/// boundary on the clock, after the refused probe's sending, of the next period of
+/// `CLOCK_PERIODS` not yet tried (the one before was refuted), or a period of them after the
+/// run's first success (a sliding log's lift), whichever comes first, at once if that is
+/// past; with no clock or no period left, `gap` later; but once a throttle, a probe refused
+/// at a minute's boundary goes again `MINUTE_RETRY` after it.
 pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
-    let tried = &mut throttle.clock_tried;
+    let Some(clock) = clock else {
+        return now + throttle.gap;
+    };
+    let tried = throttle.clock_tried;
     // A probe at a minute's boundary was just refused: the upstream server's known window,
     // the first hypothesis, is tried once more a little later, in case this machine's clock is ahead
     // of the server's (the minute's next boundary would find two windows as one).
-    if let Some(clock) = clock
-        && *tried > 0
-        && !throttle.minute_retried
-    {
-        let period = CLOCK_PERIODS[*tried - 1];
+    if tried > 0 && !throttle.log_probe && !throttle.minute_retried {
+        let period = CLOCK_PERIODS[tried - 1];
         let probed = ((now + clock) / period).floor() * period;
         // Whole seconds times whole seconds: exact, and so is the remainder.
         if probed.rem_euclid(MINUTE) == 0.0 {
@@ -93,14 +108,41 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
             return (probed - clock + MINUTE_RETRY).max(now);
         }
     }
-    let gap = throttle.gap;
-    match (clock, CLOCK_PERIODS.get(*tried)) {
-        (Some(clock), Some(period)) => {
-            *tried += 1;
-            ((now + clock) / period).floor() * period + period - clock
+    // Whatever comes after the refused probe's sending (`last_fail`) is yet to be tried.
+    let sent = throttle.last_fail;
+    let on_clock = CLOCK_PERIODS
+        .get(tried)
+        // (A probe sent at a boundary refuted it: a rounding error must not find it again.)
+        .map(|p| ((sent + clock) / p + 1e-9).floor() * p + p - clock);
+    let log_at = |j: usize, (early, late): (f64, f64)| {
+        CLOCK_PERIODS.get(j / 2).map(|p| {
+            if j.is_multiple_of(2) {
+                early + p
+            } else {
+                late + p
+            }
+        })
+    };
+    let log = throttle.log_from.and_then(|from| {
+        while log_at(throttle.log_tried, from).is_some_and(|t| t <= sent) {
+            throttle.log_tried += 1;
         }
-        _ => now + gap,
-    }
+        log_at(throttle.log_tried, from)
+    });
+    let at = match (on_clock, log) {
+        (Some(c), g) if g.is_none_or(|g| c <= g) => {
+            throttle.clock_tried += 1;
+            throttle.log_probe = false;
+            c
+        }
+        (_, Some(g)) => {
+            throttle.log_tried += 1;
+            throttle.log_probe = true;
+            g
+        }
+        _ => now + throttle.gap,
+    };
+    at.max(now)
 }
 
 impl Model {

@@ -19,7 +19,11 @@
 //! `epoch_seconds / period` lifts on a multiple of its period, and each refused probe refutes
 //! one period; a refused probe at a minute's boundary, the window the upstream server is
 //! known to key on, is tried once more `MINUTE_RETRY` later, for a client clock ahead of the
-//! server's), and otherwise twice
+//! server's), or, if sooner, a period of `CLOCK_PERIODS` after the run's first success (a
+//! sliding log lifts a period after the arrival of the success it counts first: one probe
+//! a longest round trip before that success's sending a period on, which a log refuses,
+//! then one at its answer a period on, so that a log's lift is bounded to a few round trips
+//! however far back the clock's refused probes were); and otherwise twice
 //! as late as the one before (the lift is found in as many probes as the doubling needs to
 //! reach it, whatever the window's length); after a
 //! `Retry-After`, exactly when the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
@@ -633,6 +637,7 @@ impl Model {
                             // The lift's request opens the next run.
                             l.run_ok = 1 + std::mem::take(&mut l.next_run);
                             l.run_out = 0;
+                            l.run_from = Some((ticket.sent - rtt_hi, now));
                             if l.lifts.len() >= 2 {
                                 self.learnt(now);
                             }
@@ -642,6 +647,7 @@ impl Model {
                             l.next_run += 1;
                         } else if ticket.slot == l.runs.len() as i64 {
                             l.run_ok += 1;
+                            l.run_from.get_or_insert((ticket.sent - rtt_hi, now));
                         }
                     }
                     Answer::Throttled(wait) => {
@@ -673,6 +679,9 @@ impl Model {
                                     out: false,
                                     clock_tried: 0,
                                     minute_retried: false,
+                                    log_from: l.run_from.filter(|_| !l.on_clock),
+                                    log_tried: 0,
+                                    log_probe: false,
                                 });
                             }
                             None => {}
@@ -730,6 +739,12 @@ impl Model {
                     } else {
                         self.relearn();
                         self.refuted = Some(limit);
+                        if let State::Learning(l) = &mut self.state {
+                            // A window on the clock (its period taken as the round one) is
+                            // most likely one again, with a limit changed: the clock's
+                            // probes find its lifts, and a log's would only be refused.
+                            l.on_clock = w_lo == w_hi;
+                        }
                     }
                 } else if w.allowance < MIN_ALLOWANCE {
                     // A window of one or two is a pace, and one the boundaries can no longer

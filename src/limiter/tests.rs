@@ -194,6 +194,38 @@ fn a_sliding_log_taken_for_a_window_is_found_by_testing_a_lower_bound() {
     }
 }
 
+/// A sliding log lifts a period after the success it counts first, off the clock's
+/// boundaries: a throttle's probes try a period of `CLOCK_PERIODS` after the run's first
+/// success, a round trip early (refused) and at its answer's time (passes), so its lift is
+/// bounded to a few round trips, not from the refused probe at the clock's boundary half a
+/// period before; two such lifts give the period to a few percent.
+#[test]
+fn a_sliding_log_s_lift_is_probed_a_period_after_the_run_s_first_success() {
+    for offset in [0.2, 0.45, 0.8] {
+        // The clock's seconds begin at model times `1 − offset`, `2 − offset`, …
+        let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0 + offset));
+        let mut server = log(20, 1.0);
+        let mut t = 0.0;
+        while model.snapshot(d(t)).shape == Shape::Unknown {
+            assert!(t < 10.0, "{offset}: not learnt: {model:?}");
+            (t, _) = drive(&mut model, t, 1, &mut server);
+        }
+        let State::Window(w) = &model.state else {
+            panic!("{offset}: {model:?}");
+        };
+        // The first success arrived at `RTT / 2`: the log lifts at `1 + RTT / 2`.
+        let first = w.bounds[0];
+        assert!(
+            first.lo < 1.0 + RTT / 2.0
+                && 1.0 + RTT / 2.0 <= first.hi
+                && first.hi - first.lo < 6.0 * RTT,
+            "{offset}: {first:?}"
+        );
+        let (lo, hi) = w.period();
+        assert!(0.95 < lo && hi < 1.07, "{offset}: period {lo}..{hi}");
+    }
+}
+
 #[test]
 fn a_fixed_windows_lower_bound_holds_when_tested() {
     // The lower-bound test is refused by a window: once in `LOW_SPACING` requests, the
@@ -898,10 +930,11 @@ fn a_throttle_probes_the_boundaries_of_windows_on_the_clock() {
 /// A client clock ahead of the server's probes a minute's boundary just before the
 /// server's: refused, that boundary is tried once more a second later, where it lifts,
 /// instead of at the next minute, which would learn two windows as one. A clock more than
-/// a second ahead still lifts only at the next minute.
+/// a second ahead lifts at the probe a minute after the run's first success (the one a
+/// sliding log's lift takes), here a round trip past the server's minute.
 #[test]
 fn a_refused_probe_at_a_minute_is_tried_again_a_second_later() {
-    for (ahead, lifts_at) in [(0.0, 60.0), (0.3, 60.7), (1.5, 118.5)] {
+    for (ahead, lifts_at) in [(0.0, 60.0), (0.3, 60.7), (1.5, 60.0 + RTT)] {
         // The server's minutes begin at model times 0, 60, 120, …
         let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0 + ahead));
         let mut server = window(100, 60.0);

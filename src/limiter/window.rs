@@ -9,9 +9,10 @@ pub(super) const BOUNDARY_SLACK: f64 = 0.125;
 /// eighth, a limit lowered for good took two `429`s a window for as long as it lasted.
 pub(super) const SPENT_BOUNDARY_SLACK: f64 = 0.25;
 /// In a steady window, one window every this many requests tries above the allowance: a
-/// limit raised from 100 a window (the upstream server's known limit) is found within 3
-/// windows (at 500, 5), and the refused probes cost a third of a percent of the requests.
-pub(super) const UP_SPACING: u64 = 300;
+/// limit raised from 100 a window (the upstream server's known limit) is found and learnt
+/// within 3 windows whatever the phase the learning left (at 300, in 3 or 4 windows), and
+/// the refused probes cost half a percent of the requests.
+pub(super) const UP_SPACING: u64 = 200;
 /// A window spent without a `429` tests its boundary's lower bound once in this many
 /// requests.
 pub(super) const LOW_SPACING: u64 = 500;
