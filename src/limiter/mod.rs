@@ -23,7 +23,8 @@
 //! sliding log lifts a period after the arrival of the success it counts first: one probe
 //! a longest round trip before that success's sending a period on, which a log refuses,
 //! then one at its answer a period on, so that a log's lift is bounded to a few round trips
-//! however far back the clock's refused probes were); and otherwise twice
+//! however far back the clock's refused probes were; not when a window on the clock is
+//! learnt again: a window again, most likely); and otherwise twice
 //! as late as the one before (the lift is found in as many probes as the doubling needs to
 //! reach it, whatever the window's length); after a
 //! `Retry-After`, exactly when the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
