@@ -124,10 +124,20 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
         })
     };
     let log = throttle.log_from.and_then(|from| {
-        while log_at(throttle.log_tried, from).is_some_and(|t| t <= sent) {
-            throttle.log_tried += 1;
+        let j = &mut throttle.log_tried;
+        // Past, or an early one with the clock's probe between it and its late one: that
+        // probe, refused, bounds a log's lift as well (a window started on the clock's
+        // boundary would pay the early one for nothing).
+        while log_at(*j, from).is_some_and(|t| {
+            t <= sent
+                || (j.is_multiple_of(2)
+                    && on_clock.is_some_and(|c| {
+                        t <= c && log_at(*j + 1, from).is_some_and(|late| c < late)
+                    }))
+        }) {
+            *j += 1;
         }
-        log_at(throttle.log_tried, from)
+        log_at(*j, from)
     });
     let at = match (on_clock, log) {
         (Some(c), g) if g.is_none_or(|g| c <= g) => {

@@ -226,6 +226,29 @@ fn a_sliding_log_s_lift_is_probed_a_period_after_the_run_s_first_success() {
     }
 }
 
+/// A window the export starts on the clock's boundary: the clock's probe of each period
+/// falls between the early and the late probe of a log's lift, and bounds it as well, so
+/// the early one is not sent. Until the lift at 2 s: the 21st request, the probe a round
+/// trip later, the clock's second and the log's second (late) are refused, no more.
+#[test]
+fn a_log_s_early_probe_is_left_out_where_the_clock_s_probe_bounds_its_lift() {
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0));
+    let mut server = window(20, 2.0);
+    let (mut t, mut refused) = drive(&mut model, 0.0, 21, &mut server);
+    let lift = loop {
+        let (next, no) = drive(&mut model, t, 1, &mut server);
+        let sent = next - RTT;
+        t = next;
+        if no.is_empty() {
+            break sent;
+        }
+        refused.extend(no);
+        assert!(t < 10.0, "no lift: {model:?}");
+    };
+    assert!((lift - 2.0).abs() < 1e-6, "lifted at {lift}");
+    assert_eq!(refused.len(), 4, "refused at {refused:?}");
+}
+
 #[test]
 fn a_fixed_windows_lower_bound_holds_when_tested() {
     // The lower-bound test is refused by a window: once in `LOW_SPACING` requests, the
