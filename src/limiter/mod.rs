@@ -681,7 +681,12 @@ impl Model {
                                     clock_tried: 0,
                                     minute_retried: false,
                                     log_from: l.run_from.filter(|_| !l.on_clock),
-                                    log_tried: 0,
+                                    // Not for periods of two round trips or less: a
+                                    // bucket refilled by then looks like a log's lift.
+                                    log_tried: 2 * CLOCK_PERIODS
+                                        .iter()
+                                        .take_while(|&&p| p <= 2.0 * rtt_hi)
+                                        .count(),
                                     log_probe: false,
                                 });
                             }
