@@ -87,11 +87,11 @@ pub(super) struct Throttle {
 }
 
 /// When a throttle's next probe goes after one refused, answered at `now`: at the next
-/// boundary on the clock, after the refused probe's sending, of the next period of
-/// `CLOCK_PERIODS` not yet tried (the one before was refuted), or a period of them after the
-/// run's first success (a sliding log's lift), whichever comes first, at once if that is
-/// past; with no clock or no period left, `gap` later; but once a throttle, a probe refused
-/// at a minute's boundary goes again `MINUTE_RETRY` after it.
+/// boundary on the clock (after the answer, or after the sending of a log's probe) of the
+/// next period of `CLOCK_PERIODS` not yet tried (the one before was refuted), or a period
+/// of them after the run's first success (a sliding log's lift), whichever comes first, at
+/// once if that is past; with no clock or no period left, `gap` later; but once a throttle,
+/// a probe refused at a minute's boundary goes again `MINUTE_RETRY` after it.
 pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
     let Some(clock) = clock else {
         return now + throttle.gap;
@@ -111,10 +111,10 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
     }
     // Whatever comes after the refused probe's sending (`last_fail`) is yet to be tried.
     let sent = throttle.last_fail;
-    // The clock's next boundary after the answer, as before the log's probes (from the
-    // sending, boundaries passed while a slow answer came were probed at once, one after
-    // another: a bucket drained under headroom refused 2.2% → 10.2%); but after a log's
-    // probe, after its sending: refused just before a boundary, it is answered past it.
+    // The clock's next boundary after the answer (from the sending, the boundaries passed
+    // while slow answers came were probed at once, one after another: a bucket drained
+    // under headroom refused 2.2% → 10.2%); after a log's probe, after its sending: refused
+    // just before a boundary, it is answered past it, and that boundary is yet to be tried.
     let after = if throttle.log_probe { sent } else { now };
     let on_clock = CLOCK_PERIODS
         .get(tried)

@@ -1765,7 +1765,7 @@ fn a_stalled_success_is_left_out_of_the_rate() {
         (rtt * (0.3 + 0.4 * split), rtt + stall)
     };
     let server = bucket(10.0, 10.0, 10.0, 0.0);
-    let (end, refused) = drive_many_with(&mut model, 0.0, 6_000, 8, rtt, server);
+    let (end, refused) = drive_many_with(&mut model, 0.0, 2_000, 16, rtt, server);
     let passed = (6_000 - refused.len()) as f64 / end;
     assert!(passed > 7.0, "{passed} a second");
 }
@@ -1838,4 +1838,31 @@ fn a_quiet_rate_probes_further_above() {
         (rate.pace(1.0) / measured - 1.0 - 4.0 * rate::RATE_PROBE).abs() < 1e-9,
         "{rate:?}"
     );
+}
+
+/// Answers 0.6 s slow: a log's probe a second after the run's first success (two round
+/// trips or less) would find a bucket refilled, a lift like a window's, so the throttle's
+/// log probes begin at 2 s; at 20 ms they begin at 1 s.
+#[test]
+fn no_log_probe_tries_a_period_of_two_round_trips_or_less() {
+    for (rtt, first) in [(0.02, 0), (0.6, 2)] {
+        let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.5));
+        let server = window(5, 10.0);
+        // Answered in the order sent: the refusals after the successes.
+        let mut i = 0.0;
+        let order = |_, _| {
+            i += 1e-4;
+            (rtt / 2.0 + i, rtt + i)
+        };
+        drive_many_with(&mut model, 0.0, 8, 8, order, server);
+        let State::Learning(l) = &model.state else {
+            panic!("{model:?}");
+        };
+        let t = l
+            .throttle
+            .as_ref()
+            .unwrap_or_else(|| panic!("{rtt}: {l:?}"));
+        assert!(t.log_from.is_some(), "{rtt}: {t:?}");
+        assert_eq!(t.log_tried, first, "{rtt}: {t:?}");
+    }
 }
