@@ -56,7 +56,7 @@ pub(super) struct Learning {
     /// and its answer. A sliding log lifts a period after its arrival, between the two.
     pub(super) run_from: Option<(f64, f64)>,
     /// Learnt again from a window on the clock: no probe tries a sliding log's lift.
-    pub(super) on_clock: bool,
+    pub(super) from_clock_window: bool,
     /// When the last throttle ended without a lift, until a success sent after it.
     pub(super) unlifted_at: Option<f64>,
     /// When the last throttle ended without a lift.

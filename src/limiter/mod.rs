@@ -680,7 +680,7 @@ impl Model {
                                     out: false,
                                     clock_tried: 0,
                                     minute_retried: false,
-                                    log_from: l.run_from.filter(|_| !l.on_clock),
+                                    log_from: l.run_from.filter(|_| !l.from_clock_window),
                                     // Not for periods of two round trips or less: a
                                     // bucket refilled by then looks like a log's lift.
                                     log_tried: 2 * CLOCK_PERIODS
@@ -749,7 +749,7 @@ impl Model {
                             // A window on the clock (its period taken as the round one) is
                             // most likely one again, with a limit changed: the clock's
                             // probes find its lifts, and a log's would only be refused.
-                            l.on_clock = w_lo == w_hi;
+                            l.from_clock_window = w_lo == w_hi;
                         }
                     }
                 } else if w.allowance < MIN_ALLOWANCE {
