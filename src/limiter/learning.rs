@@ -19,6 +19,10 @@ pub(super) const LIFTS_MAX: usize = 3;
 /// shared log's relearning became a rate more often (28 → 65 `429`s in a window); at 4,
 /// buckets refused more while learning (a burst of 60: 4.8% → 8.0% of the requests).
 pub(super) const UNLIFTED_MAX: u32 = 3;
+/// Round trips (`rtt_hi`) a period must exceed for a throttle to probe a sliding log's lift
+/// a period after the run's first success: a bucket refilled within two looked like a log's
+/// lift (a bucket at 24 at once with round trips grown fivefold was learnt as a window).
+pub(super) const LOG_ROUND_TRIPS: f64 = 2.0;
 /// Periods (seconds) of the windows on the clock a throttle's probes try first, in order: a
 /// limiter keyed on `epoch_seconds / period` (Rack::Attack) lifts on a multiple of its period.
 pub(super) const CLOCK_PERIODS: [f64; 15] = [

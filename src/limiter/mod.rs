@@ -19,7 +19,8 @@
 //! `epoch_seconds / period` lifts on a multiple of its period, and each refused probe refutes
 //! one period; a refused probe at a minute's boundary, the window the upstream server is
 //! known to key on, is tried once more `MINUTE_RETRY` later, for a client clock ahead of the
-//! server's), or, if sooner, a period of `CLOCK_PERIODS` after the run's first success (a
+//! server's), or, if sooner, a period of `CLOCK_PERIODS` (longer than `LOG_ROUND_TRIPS`
+//! round trips) after the run's first success (a
 //! sliding log lifts a period after the arrival of the success it counts first: one probe
 //! a longest round trip before that success's sending a period on, which a log refuses,
 //! then one at its answer a period on, so that a log's lift is bounded to a few round trips
@@ -188,7 +189,9 @@ mod rate;
 mod tests;
 mod window;
 
-use learning::{CLOCK_PERIODS, Learning, PROBE_GROWTH, Throttle, UNLIFTED_MAX, next_probe};
+use learning::{
+    CLOCK_PERIODS, LOG_ROUND_TRIPS, Learning, PROBE_GROWTH, Throttle, UNLIFTED_MAX, next_probe,
+};
 use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate, STALL};
 use window::{Bound, MIN_ALLOWANCE, UP_SPACING, Window, period};
@@ -681,11 +684,9 @@ impl Model {
                                     clock_tried: 0,
                                     minute_retried: false,
                                     log_from: l.run_from.filter(|_| !l.from_clock_window),
-                                    // Not for periods of two round trips or less: a
-                                    // bucket refilled by then looks like a log's lift.
                                     log_tried: 2 * CLOCK_PERIODS
                                         .iter()
-                                        .take_while(|&&p| p <= 2.0 * rtt_hi)
+                                        .take_while(|&&p| p <= LOG_ROUND_TRIPS * rtt_hi)
                                         .count(),
                                     log_probe: false,
                                 });

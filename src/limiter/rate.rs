@@ -128,7 +128,7 @@ impl Rate {
     pub(super) fn pace(&self, share: f64) -> f64 {
         if self.fixed {
             self.per_second
-        } else if (self.baselined || self.spanned && self.quiet < SPANNED_QUIET) && share < 1.0 {
+        } else if self.baselined && share < 1.0 || self.spanned_share(share) {
             self.per_second * share
         } else {
             // Quiet for long, the first estimate was low or the limit was raised: the step
@@ -155,6 +155,12 @@ impl Rate {
                 refused >= BLACKOUT / 2
                     && self.last_throttle - from >= f64::from(BLACKOUT) / self.pace(share)
             })
+    }
+
+    /// Under headroom, paced at the share of a rate a throttled sample measured, not yet
+    /// lapsed (`SPANNED_QUIET`).
+    fn spanned_share(&self, share: f64) -> bool {
+        share < 1.0 && self.spanned && self.quiet < SPANNED_QUIET
     }
 
     /// The successes kept are enough to measure the rate from.
@@ -251,7 +257,7 @@ impl Rate {
         let rough = throttled && n >= RATE_FIRST_SAMPLES && !self.measured;
         // Under headroom, paced at the share of a rate measured well, a sample measures the
         // pace: it is kept.
-        let kept = self.baselined || self.spanned && share < 1.0 && self.quiet < SPANNED_QUIET;
+        let kept = self.baselined || self.spanned_share(share);
         if !(self.sampled(rtt_hi) || rough) || throttled && kept {
             return;
         }
