@@ -29,7 +29,8 @@
 //! windows halved for good under round trips long against the window, periods a little
 //! shorter than a round one, a period that changes mid-export, and minute windows that
 //! others on the account search in, or whose limit is lowered where the burst test falls,
-//! and token buckets paused, drained, cut to a tenth, or answering slowly to many at once).
+//! and token buckets paused, drained, cut to a tenth, answering slowly to many at once, or
+//! whose tokens others take at random).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -99,6 +100,13 @@ enum Shape {
         per_second: f64,
         factor: fn(f64) -> f64,
         retry: bool,
+    },
+    /// A bucket whose tokens others take too: their requests arrive at random (Poisson, at
+    /// `share` of the rate), each taking a token if one is there.
+    BucketShared {
+        burst: f64,
+        per_second: f64,
+        share: f64,
     },
     /// Windows of `limit` a `period` on the clock, from window `at` on (its numbering
     /// continued) windows of `then.0` a `then.1`: a period changed mid-export.
@@ -421,7 +429,9 @@ enum Verdict {
 impl Limiter {
     fn new(shape: Shape) -> Self {
         let tokens = match shape {
-            Shape::Bucket { burst, .. } | Shape::BucketX { burst, .. } => burst,
+            Shape::Bucket { burst, .. }
+            | Shape::BucketX { burst, .. }
+            | Shape::BucketShared { burst, .. } => burst,
             _ => 0.0,
         };
         Self {
@@ -516,6 +526,35 @@ impl Limiter {
             Shape::Bucket { burst, per_second } => {
                 self.tokens = (self.tokens + (t - self.refilled) * per_second).min(burst);
                 self.refilled = t;
+                if self.tokens >= 1.0 {
+                    self.tokens -= 1.0;
+                    Verdict::Pass
+                } else {
+                    Verdict::Refuse(None)
+                }
+            }
+            Shape::BucketShared {
+                burst,
+                per_second,
+                share,
+            } => {
+                let gap = |rng: &mut Rng| -(1.0 - rng.unit()).ln() / (share * per_second);
+                if self.next_other.is_nan() {
+                    self.next_other = t + gap(rng);
+                }
+                let refill = |tokens: &mut f64, refilled: &mut f64, at: f64| {
+                    *tokens = (*tokens + (at - *refilled) * per_second).min(burst);
+                    *refilled = at;
+                };
+                while self.next_other <= t {
+                    let at = self.next_other;
+                    refill(&mut self.tokens, &mut self.refilled, at);
+                    if self.tokens >= 1.0 {
+                        self.tokens -= 1.0;
+                    }
+                    self.next_other = at + gap(rng);
+                }
+                refill(&mut self.tokens, &mut self.refilled, t);
                 if self.tokens >= 1.0 {
                     self.tokens -= 1.0;
                     Verdict::Pass
@@ -641,6 +680,9 @@ impl Scenario {
             Shape::Bucket { burst, per_second }
             | Shape::BucketX {
                 burst, per_second, ..
+            }
+            | Shape::BucketShared {
+                burst, per_second, ..
             } => burst / per_second,
             Shape::Switch { period, .. } => period,
         }
@@ -662,6 +704,10 @@ impl Scenario {
                 mean * (1.0 - other) / period
             }
             Shape::Bucket { per_second, .. } => per_second,
+            // What others leave, were they never refused.
+            Shape::BucketShared {
+                per_second, share, ..
+            } => per_second * (1.0 - share),
             Shape::BucketX {
                 burst,
                 per_second,
@@ -2221,10 +2267,56 @@ fn scenarios() -> Vec<Scenario> {
             (0.1, 0.4),
         ),
     ];
+    // Buckets whose tokens others take at random: a first lift that others' takings made
+    // long, and a second they left quick, must not pass for a sliding log's.
+    let sb = |burst, per_second, share| Shape::BucketShared {
+        burst,
+        per_second,
+        share,
+    };
+    let shared_buckets = vec![
+        base(
+            "x_bucket_shared30_15_c4",
+            sb(15.0, 15.0, 0.3),
+            full,
+            4,
+            fast,
+        ),
+        base(
+            "x_bucket_shared30_10_c16_slow",
+            sb(10.0, 10.0, 0.3),
+            full,
+            16,
+            slow,
+        ),
+        base(
+            "x_bucket_shared30_2_burst_60_c8",
+            sb(60.0, 2.0, 0.3),
+            2_000,
+            8,
+            fast,
+        ),
+        base("x_bucket_shared50_2_c1", sb(2.0, 2.0, 0.5), 2_000, 1, mid),
+        base(
+            "x_bucket_shared50_0.5_c1_slow",
+            sb(1.0, 0.5, 0.5),
+            600,
+            1,
+            slow,
+        ),
+        base(
+            "x_bucket_shared30_1_burst_100_c1",
+            sb(100.0, 1.0, 0.3),
+            2_000,
+            1,
+            mid,
+        ),
+    ];
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
         v.extend(r30);
+        v.extend(shared_buckets);
     }
     v
 }

@@ -46,6 +46,9 @@ pub(super) struct Learning {
     pub(super) runs: Vec<u64>,
     /// Each lift's bounds.
     pub(super) lifts: Vec<(f64, f64)>,
+    /// For each lift, its throttle's first refusal's sending, and the earlier end of the
+    /// `run_from` of the run it ended.
+    pub(super) waits: Vec<(f64, Option<f64>)>,
     pub(super) run_ok: u64,
     pub(super) run_out: u64,
     /// Successes, during a `Retry-After` pause, of requests sent after the refused one: the
@@ -73,6 +76,8 @@ pub(super) struct Learning {
 /// A throttle under way: its last refusal and its next probe.
 #[derive(Clone, Debug)]
 pub(super) struct Throttle {
+    /// The sending of the throttle's first refusal.
+    pub(super) began: f64,
     pub(super) last_fail: f64,
     pub(super) next: f64,
     pub(super) gap: f64,
@@ -195,6 +200,20 @@ impl Model {
             })
             .collect();
         let (w_lo, w_hi) = period(&bounds);
+        let n = l.lifts.len();
+        let (lo1, hi1) = l.lifts[n - 2];
+        let (_, hi2) = l.lifts[n - 1];
+        let (began, from) = l.waits[n - 2];
+        // A bucket drained at a throttle's first refusal gives a token back within one
+        // interval, and the next one an interval later: a second lift sooner after the
+        // first than the first came after its throttle began (less a round trip) is no
+        // bucket's, but a sliding log's, freeing the run before it as fast as that run came.
+        // Its limit is that run; its hold at most the first lift less the run's first
+        // sending (`log_hold` shortens it to what the successes show).
+        let as_log = from
+            .filter(|_| !window && first >= MIN_ALLOWANCE)
+            .filter(|_| hi2 - lo1 < lo1 - began - self.rtt_hi())
+            .map(|early| hi1 - early);
         if window
             && l.blurred
             && l.lifts.len() < LIFTS_MAX
@@ -230,6 +249,11 @@ impl Model {
             let since = self.first_throttle.unwrap_or(now);
             let passed = self.ok_since_first.saturating_sub(1).max(1);
             let per_second = passed as f64 / (b.0 - since).max(1e-3);
+            if let Some(hold) = as_log {
+                self.refuted = None;
+                self.enter_log(first, hold);
+                return;
+            }
             if let Some(limit) = self.refuted.take()
                 && limit >= MIN_ALLOWANCE
             {

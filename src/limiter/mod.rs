@@ -136,7 +136,11 @@
 //! `LOG_REFUSALS` times in a row with a quarter of the copy free, lowered twice with no
 //! success between to under half the old limit, or the hold lengthened past `HOLD_MAX`
 //! times where it settled, the log is learnt again (a window taken for a log, a limit
-//! collapsed). Without a lowering, a log's limit is not probed upward. If
+//! collapsed). Without a lowering, a log's limit is not probed upward. A second run of
+//! less than half the first whose lift came sooner after the first lift than the first
+//! came after its throttle began (less a round trip) is a sliding log too, of the first
+//! run's successes: a bucket's next token comes no sooner than its first after it was
+//! drained, and a log frees the first run's successes as fast as they came. If
 //! instead the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
@@ -636,6 +640,7 @@ impl Model {
                             // Throttles without a lift count only in a row.
                             (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
                             l.lifts.push((t.last_fail, now));
+                            l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
                             l.blurred |= paused(&t);
                             l.runs.push(l.run_ok);
                             // The lift's request opens the next run.
@@ -677,6 +682,7 @@ impl Model {
                                 // clock: capacity that returns gradually shows in it.
                                 let gap = rtt.max(1e-3);
                                 l.throttle = Some(Throttle {
+                                    began: ticket.sent,
                                     last_fail: ticket.sent,
                                     next: if wait.is_some() { next } else { now + gap },
                                     gap: gap * PROBE_GROWTH,

@@ -226,6 +226,44 @@ fn a_sliding_log_s_lift_is_probed_a_period_after_the_run_s_first_success() {
     }
 }
 
+/// A caller sending a page each 50 ms, then as fast as it may, against a sliding log of 100
+/// a minute: the log frees the first run's successes a minute on, 50 ms apart, the second
+/// run gets one, and the next lift comes far sooner after the first than the first after
+/// its throttle. A bucket's next token comes no sooner than its first after it was drained:
+/// a log's, of the first run's 100, not a rate guessed from one success over the whole wait.
+#[test]
+fn a_second_lift_far_sooner_than_the_first_is_a_sliding_log_s() {
+    for offset in [0.0, 17.0, 42.5] {
+        let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0 + offset));
+        let mut server = log(100, 60.0);
+        let mut t = 0.0;
+        for _ in 0..100 {
+            (t, _) = drive(&mut model, t, 1, &mut server);
+            t += 0.05 - RTT;
+        }
+        while model.snapshot(d(t)).shape == Shape::Unknown {
+            assert!(t < 300.0, "{offset}: not learnt: {model:?}");
+            (t, _) = drive(&mut model, t, 1, &mut server);
+        }
+        match model.snapshot(d(t)).shape {
+            Shape::Log { limit, period } => {
+                assert_eq!(limit, 100, "{offset}");
+                let period = period.as_secs_f64();
+                assert!((59.0..61.0).contains(&period), "{offset}: {period}");
+            }
+            other => panic!("{offset}: {other:?}"),
+        }
+        // Paced as a log, the next 500 pages come at its rate.
+        let (end, refused) = drive(&mut model, t, 500, &mut server);
+        assert!(
+            end - t < 5.0 * 60.0 + 2.0,
+            "{offset}: 500 pages took {}",
+            end - t
+        );
+        assert!(refused.len() <= 10, "{offset}: refused at {refused:?}");
+    }
+}
+
 /// A window the export starts on the clock's boundary: the clock's probe of each period
 /// falls between the early and the late probe of a log's lift, and bounds it as well, so
 /// the early one is not sent. Until the lift at 2 s: the 21st request, the probe a round
