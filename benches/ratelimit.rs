@@ -2298,12 +2298,13 @@ fn scenarios() -> Vec<Scenario> {
         ),
         base("x_bucket_shared50_2_c1", sb(2.0, 2.0, 0.5), 2_000, 1, mid),
         base(
-            "x_bucket_shared50_0.5_c1_slow",
-            sb(1.0, 0.5, 0.5),
-            600,
+            "x_bucket_shared30_15_c1",
+            sb(15.0, 15.0, 0.3),
+            2_000,
             1,
-            slow,
+            fast,
         ),
+        base("x_bucket_shared10_2_c1", sb(2.0, 2.0, 0.1), 2_000, 1, mid),
         base(
             "x_bucket_shared30_1_burst_100_c1",
             sb(100.0, 1.0, 0.3),
