@@ -47,6 +47,16 @@ fn drive(
     (t, refused)
 }
 
+/// `drive`s from `t`, a request at a time, until the model knows a shape (by `by` at the
+/// latest); returns the time.
+fn learn(model: &mut Model, mut t: f64, by: f64, mut passes: impl FnMut(f64) -> bool) -> f64 {
+    while model.snapshot(d(t)).shape == Shape::Unknown {
+        assert!(t < by, "not learnt by {t}: {model:?}");
+        (t, _) = drive(model, t, 1, &mut passes);
+    }
+    t
+}
+
 /// A model paced at `rate`.
 fn paced_at(rate: Rate) -> Model {
     let mut model = Model::new(0.0, MAX_PAUSE);
@@ -205,11 +215,7 @@ fn a_sliding_log_s_lift_is_probed_a_period_after_the_run_s_first_success() {
         // The clock's seconds begin at model times `1 − offset`, `2 − offset`, …
         let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0 + offset));
         let mut server = log(20, 1.0);
-        let mut t = 0.0;
-        while model.snapshot(d(t)).shape == Shape::Unknown {
-            assert!(t < 10.0, "{offset}: not learnt: {model:?}");
-            (t, _) = drive(&mut model, t, 1, &mut server);
-        }
+        learn(&mut model, 0.0, 10.0, &mut server);
         let State::Window(w) = &model.state else {
             panic!("{offset}: {model:?}");
         };
@@ -241,10 +247,7 @@ fn a_second_lift_far_sooner_than_the_first_is_a_sliding_log_s() {
             (t, _) = drive(&mut model, t, 1, &mut server);
             t += 0.05 - RTT;
         }
-        while model.snapshot(d(t)).shape == Shape::Unknown {
-            assert!(t < 300.0, "{offset}: not learnt: {model:?}");
-            (t, _) = drive(&mut model, t, 1, &mut server);
-        }
+        t = learn(&mut model, t, 300.0, &mut server);
         match model.snapshot(d(t)).shape {
             Shape::Log { limit, period } => {
                 assert_eq!(limit, 100, "{offset}");
