@@ -140,8 +140,8 @@
 //! less than half the first whose lift came sooner after the first lift than the first
 //! came after its throttle began (less a round trip) is a sliding log too, of the first
 //! run's successes: a bucket's next token comes no sooner than its first after it was
-//! drained, and a log frees the first run's successes as fast as they came. If
-//! instead the second run got less than half of the first, capacity returns gradually (a
+//! drained, and a log frees the first run's successes as fast as they came. Otherwise,
+//! if the second run got less than half of the first, capacity returns gradually (a
 //! **token bucket** or a sliding window): the client paces at the rate that passed between the
 //! first and the last throttle (a bucket is empty at each), then at the rate of the last
 //! `RATE_SAMPLES` successes, or as many more (up to `RATE_BASELINE`) as span `RATE_SPAN`

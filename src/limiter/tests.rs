@@ -234,11 +234,11 @@ fn a_sliding_log_s_lift_is_probed_a_period_after_the_run_s_first_success() {
 
 /// A caller sending a page each 50 ms, then as fast as it may, against a sliding log of 100
 /// a minute: the log frees the first run's successes a minute on, 50 ms apart, the second
-/// run gets one, and the next lift comes far sooner after the first than the first after
-/// its throttle. A bucket's next token comes no sooner than its first after it was drained:
+/// run gets one, and the next lift comes sooner after the first than the first after its
+/// throttle. A bucket's next token comes no sooner than its first after it was drained:
 /// a log's, of the first run's 100, not a rate guessed from one success over the whole wait.
 #[test]
-fn a_second_lift_far_sooner_than_the_first_is_a_sliding_log_s() {
+fn a_second_lift_sooner_than_the_first_is_a_sliding_log_s() {
     for offset in [0.0, 17.0, 42.5] {
         let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0 + offset));
         let mut server = log(100, 60.0);
