@@ -21,7 +21,7 @@ use crate::{
 /// It owns a clone of its client, so its future and its streams are `'static + Send`: spawn
 /// them, return them, keep them in a struct. It is `Clone`, to send variations of one search.
 /// Arguments are checked when the search is sent: a refused one is an
-/// [`Error::InvalidArgument`](crate::Error::InvalidArgument) naming it and what it accepts, and no request goes out.
+/// [`Error::InvalidArgument`] naming it and what it accepts, and no request goes out.
 ///
 /// `Debug` never shows the query, which holds personal data (an email, a phone number).
 ///

@@ -1,4 +1,56 @@
 //! The learning: a throttle's probes for its lift, and the shape two lifts show.
+//!
+//! Until the first `429` every request goes at once. A `429` starts a *throttle* (a success
+//! of a request still in flight ends it, and the next refusal starts it again;
+//! `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent since the
+//! last such ending and followed by a success of one sent after its own, are capacity
+//! returning while many requests are out, a bucket: a **rate**, what passed from the first
+//! of them on): nothing is sent but one probe at a time, the first one a smoothed round
+//! trip later (capacity that returns gradually shows in it); when the model knows the clock
+//! ([`Model::aligned_to`]), each next one at the next boundary on the clock of a window of
+//! the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a window keyed on
+//! `epoch_seconds / period` lifts on a multiple of its period, and each refused probe
+//! refutes one period; a refused probe at a minute's boundary, the window the upstream
+//! server is known to key on, is tried once more `MINUTE_RETRY` later, for a client clock
+//! ahead of the server's), or, if sooner, a period of `CLOCK_PERIODS` (longer than
+//! `LOG_ROUND_TRIPS` round trips) after the run's first success (a sliding log lifts a
+//! period after the arrival of the success it counts first: one probe a longest round trip
+//! before that success's sending a period on, which a log refuses, then one at its answer a
+//! period on, so that a log's lift is bounded to a few round trips however far back the
+//! clock's refused probes were; not when a window on the clock is learnt again: a window
+//! again, most likely); and otherwise twice as late as the one before (the lift is found in
+//! as many probes as the doubling needs to reach it, whatever the window's length); after a
+//! `Retry-After`, exactly when the server said.
+//!
+//! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
+//! request refused and that probe's answer. The successes of requests sent between two
+//! throttles form a *run* (during a `Retry-After` pause, a request in flight sent after the
+//! refused one that passes counts in the next run: it passed in the next window; one sent
+//! before it counts in the refused one's run, even after the pause). After the first lift
+//! the client sends freely again (as many at once as its callers ask) until it has sent as
+//! many as the first run got (those in flight counted), then one at a time up to twice that
+//! (past it, the first run was short of a window: others had spent most of it), so that the
+//! second throttle refuses one request, not every one in flight; its lift ends the
+//! learning, unless lifts at the ends of `Retry-After` pauses (whole seconds: up to one
+//! past the boundary) bound the period no better than `PERIOD_SLACK` of it, when a third
+//! lift is taken.
+//!
+//! If the run between the last two lifts got at least half of what the run before got,
+//! capacity comes back in a lump at each lift: a **fixed window** (`window.rs`), whose
+//! allowance is that run (a full window: the first may have started late in one) and whose
+//! boundaries are `B(k) = B(0) + k·W`. A run of exactly twice the one before (of at least
+//! `MIN_ALLOWANCE`) crossed a boundary the probes missed: it holds two windows, so the
+//! allowance is half of it and its lift bounds the boundary two windows after the last. A
+//! second run of less than half the first whose lift came sooner after the first lift than
+//! the first came after its throttle began (less a round trip) is a **sliding log**
+//! (`log.rs`) of the first run's successes: a bucket's next token comes no sooner than its
+//! first after it was drained, and a log frees the first run's successes as fast as they
+//! came. Otherwise, if the second run got less than half of the first, capacity returns
+//! gradually (a **token bucket** or a sliding window): a **rate** (`rate.rs`). Two runs of
+//! one or two tell no shape apart (a relearning that began in a spent window): the learning
+//! takes a third. A **`Retry-After`** pauses every request until the time it names; while
+//! learning it adds nothing else, no boundary and no allowance. A pause longer than the
+//! client waits is not kept.
 
 use super::*;
 

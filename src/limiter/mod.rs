@@ -7,175 +7,37 @@
 //! events; `learning.rs` the throttle's probes and the shape two lifts show, `window.rs` a
 //! fixed window, `rate.rs` a measured rate, `log.rs` the client's copy of a sliding log.
 //!
-//! **The algorithm.** Until the first `429` every request goes at once. A `429` starts a
-//! *throttle* (a success of a request still in flight ends it, and the next refusal starts it
-//! again; `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent since
-//! the last such ending and followed by a success of one sent after its own, are capacity
-//! returning while many requests are out, a bucket: a **rate**, what passed from the first
-//! of them on): nothing is sent but one probe at a time, the first one a smoothed round trip
-//! later (capacity that returns gradually shows in it); when the model knows the clock
-//! ([`Model::aligned_to`]), each next one at the next boundary on the clock of a window of
-//! the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a window keyed on
-//! `epoch_seconds / period` lifts on a multiple of its period, and each refused probe refutes
-//! one period; a refused probe at a minute's boundary, the window the upstream server is
-//! known to key on, is tried once more `MINUTE_RETRY` later, for a client clock ahead of the
-//! server's), or, if sooner, a period of `CLOCK_PERIODS` (longer than `LOG_ROUND_TRIPS`
-//! round trips) after the run's first success (a
-//! sliding log lifts a period after the arrival of the success it counts first: one probe
-//! a longest round trip before that success's sending a period on, which a log refuses,
-//! then one at its answer a period on, so that a log's lift is bounded to a few round trips
-//! however far back the clock's refused probes were; not when a window on the clock is
-//! learnt again: a window again, most likely); and otherwise twice
-//! as late as the one before (the lift is found in as many probes as the doubling needs to
-//! reach it, whatever the window's length); after a
-//! `Retry-After`, exactly when the server said. The first probe that passes is a *lift*: it bounds a capacity boundary
-//! between the last request refused and that probe's answer. The successes of requests sent
-//! between two throttles form a *run* (during a `Retry-After` pause, a request in flight sent
-//! after the refused one that passes counts in the next run: it passed in the next window;
-//! one sent before it counts in the refused one's run, even after the pause). After the
-//! first lift the client sends freely again (as many at once as its callers ask) until it
-//! has sent as many as the first run got (those in flight counted), then one at a time up to
-//! twice that (past it, the first run was short of a window: others had spent most of it),
-//! so that the second throttle refuses one request, not every one in flight; its lift
-//! ends the learning, unless lifts at the ends of `Retry-After` pauses (whole seconds: up to
-//! one past the boundary) bound the period no better than `PERIOD_SLACK` of it, when a third
-//! lift is taken. If the run between the last two lifts got at least half of
-//! what the run before got, capacity comes back in a lump at each lift: a **fixed window**, whose
-//! allowance is that run (a full window: the first may have started late in one) and whose
-//! boundaries are `B(k) = B(0) + k·W`. A run of exactly twice the one before (of at least
-//! `MIN_ALLOWANCE`) crossed a boundary the probes missed: it holds two windows, so the
-//! allowance is half of it and its lift bounds the boundary two windows after the last.
-//! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo`
-//! was refused, one answered at `hi` passed); the period's bounds are what every pair of
-//! those intervals allows, and each boundary is predicted as an interval from them; where
-//! they allow exactly one period of `CLOCK_PERIODS` and, the clock known, every interval
-//! holds a boundary on the clock of a window of that period (consecutive multiples for
-//! consecutive windows), the period is that one exactly (a limiter's window is a round
-//! number of seconds), until evidence rules it out: a boundary's interval then keeps what
-//! the probes found however many windows on, instead of widening by the period's
-//! uncertainty each window. A period a little shorter than the round one would never be
-//! ruled out (its boundaries come earlier each window, and the requests at a window's end
-//! count in the next: a lowering, no bound), so a lowering under a round period also
-//! probes the next boundary, at most once in `LOW_SPACING` requests. `BOUNDS_KEPT` are
-//! kept: the first (the longest baseline), the newest, the last from above and the last
-//! from below, and the most recent others. In a window known to have begun (its boundary's
-//! upper bound is past) the allowance, times the headroom setting, is **spread evenly**
-//! from that bound to the next boundary's lower bound less a round trip, so that no request
-//! can land in the next window. When the next boundary's interval is wider than an eighth
-//! of the period, one probe at its middle halves it (at most one probe, so one `429`, a window; a
-//! window due for one postpones its upward probe, below, to the next). A window a `429`
-//! already spent probes only after a lowering (the windows of a shared limit all end spent,
-//! and a boundary never probed again drifts until whole windows go unused), only for a
-//! boundary known to worse than a quarter of the period, and never after a `Retry-After`,
-//! which bounds it already. Under headroom no window is spent to its allowance, and a probe
-//! that passes in a window with room left says nothing: a window whose boundary must be
-//! probed sends its whole allowance (without it the phase drifts, and `429`s at the
-//! mispredicted boundaries wore the allowance down to a quarter), and what such windows, the
-//! learning's and upward probes take above the share is a debt the next windows repay, each
-//! leaving at most its own headroom more unsent (and at most half its share), so that the
-//! share holds over the export.
-//! A `429` in a window that had let some requests through, fewer than the allowance, is a
-//! lower allowance (the limit was lowered, or someone else shares it; in a window probing
-//! upward too): the allowance becomes what passed, and nothing
-//! more is sent until the next boundary (and, with a `Retry-After`, whose pause ends past that
-//! boundary and so blurs its lift, the refused request's sending bounds the next boundary from
-//! below); a `429` before any success is a boundary predicted too early, kept as such. But
-//! where at least as many successes of the window before as this one is short of the
-//! allowance were answered past this window's boundary's lower bound (a burst that the
-//! client's round trips stretched over a boundary known poorly), they may have counted in
-//! this window: the allowance is kept, and the boundary came before the answer of the
-//! shortfall's latest of them, a hypothesis, the first bound to go when the bounds fit no
-//! period; not where round trips last `BOUNDARY_SLACK` of the period or more (every burst
-//! spills there, and a shortfall is as often a lowering). A
-//! lowering of a window probing upward right after a window whose upward probe got the old
-//! allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one before, is
-//! not a window's: a sliding log lets a window through as fast as the one a period before it
-//! and refuses one sent faster; the model becomes a **sliding log** (below). So does a
-//! `429` before `BURST_LATE` of the allowance has passed in the *burst* window: once, in the
-//! first window learnt, the window after one that was spread (its allowance never sent at
-//! once) and passed whole is sent at once (its first request alone, as always, a round trip
-//! past the boundary's upper bound, so that against a log it does not race the one it
-//! replaces), which a fixed window lets through and a log refuses once the spread window's
-//! requests not yet aged fill it. A burst refused at its first request showed a boundary
-//! predicted early, and one refused later than that share a lowering (a limit lowered in
-//! that window, or others' searches early in it): the next such pair tries again. Only the
-//! first window learnt: a limit that changes is learnt again and again, and followed worse
-//! as a log than as a window. In a
-//! window, a `Retry-After` also bounds the boundary it waits for from above: by its end, plus
-//! `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound kept for the same
-//! boundary replaces it. Upward probes find a raised limit: a window allows a quarter more
-//! than the allowance (the step doubling while probes find more), or, after a lowering, the
-//! allowance it had before (a limit lowered for a while, or a share someone else took, comes
-//! back whole); they run in each window while below that or while they find more, and
-//! otherwise once in `UP_SPACING` requests. A lower bound is a refusal, and a refusal
-//! can be the client's own doing (a sliding log counting what it sent a period before, a
-//! window's requests spilled into the next), which nothing sent later refutes: in the first
-//! window after the learning and then once in `LOW_SPACING` requests, a window spent
-//! to its allowance without a `429`, whose next boundary needs no probe, sends one an eighth
-//! of a period (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's
-//! lower bound (none once it could arrive past the bound, where a pass says nothing). A
-//! window refuses it (the window's one `429`); if it passes, the bounds were wrong: after an
-//! upward probe got back an allowance a lowering took, the model becomes a sliding log;
-//! otherwise learning starts over, and if it finds capacity returning gradually (a log's
-//! relearning mostly does), a sliding log of the refuted window's allowance. A **sliding
-//! log** lets at most `limit` requests through in any trailing period: the client keeps the
-//! answers of its last `limit` successes and sends while fewer than `limit` (those in flight
-//! counted) were answered less than a *hold* ago. The hold starts at the window's period (or
-//! the learnt rate's, or less where a success of the past came sooner after `limit` others)
-//! and is learnt from the answers at its edge (`HOLD_FAST`, `HOLD_DOWN`, `HOLD_UP`, the
-//! last, but under headroom, only for the first refusal of a run): the server counted each
-//! success at its arrival, before its answer, so the best hold is a little under the period
-//! (under headroom the client never fills the log, and its edge says nothing: successes
-//! keep the hold). After a refusal with the copy three quarters full or more, nothing goes
-//! until one of the copy's successes ages, and after each further refusal in a row until
-//! twice as many have as the time before (`STREAK_BACKOFF`). Refused with more of the copy free than the round
-//! trip's jitter and the hold's sawtooth explain (but at least half of it held), the limit
-//! is lowered to what the copy held; upward probes (one request past the copy's limit, and
-//! one more each time one passes) then try for the old limit, a limit's worth of requests
-//! later, then twice as many after each refused probe up to `UP_SPACING`. Refused
-//! `LOG_REFUSALS` times in a row with a quarter of the copy free, lowered twice with no
-//! success between to under half the old limit, or the hold lengthened past `HOLD_MAX`
-//! times where it settled, the log is learnt again (a window taken for a log, a limit
-//! collapsed). Without a lowering, a log's limit is not probed upward. A second run of
-//! less than half the first whose lift came sooner after the first lift than the first
-//! came after its throttle began (less a round trip) is a sliding log too, of the first
-//! run's successes: a bucket's next token comes no sooner than its first after it was
-//! drained, and a log frees the first run's successes as fast as they came. Otherwise,
-//! if the second run got less than half of the first, capacity returns gradually (a
-//! **token bucket** or a sliding window): the client paces at the rate that passed between the
-//! first and the last throttle (a bucket is empty at each), then at the rate of the last
-//! `RATE_SAMPLES` successes, or as many more (up to `RATE_BASELINE`) as span `RATE_SPAN`
-//! round trips (a request's sending tells its arrival only to a round trip), leaving out
-//! those answered later than `STALL` times the longest round trip expected (held up on
-//! their way); of `RATE_FIRST_SAMPLES`, under throttling, the first time (the first
-//! estimate is rough; a rate a window turned into was counted over whole windows and is
-//! not). They are measured, when throttled, at their sendings (the pace spaces them evenly;
-//! the round trip's jitter scatters their answers), and once the last `RATE_BASELINE`
-//! successes hold two `429`s at least twice `RATE_SAMPLES` successes apart, at the rate
-//! between the first and the last of those (a bucket is empty at each; over a few successes,
-//! a refused request's lost slot set the pace a few percent under the limit after each
-//! throttle; until those last successes, throttled `LOWERED_REFUSALS` times per
-//! `RATE_SAMPLES`, go a tenth slower: a lowered limit, measured again from them). The
-//! client paces `RATE_PROBE` above it (so that it stays measured, and a raise shows), a step
-//! that doubles each `RATE_SAMPLES` successes without a `429` until a throttle has measured
-//! it, and each `RATE_BASELINE` after (a limit raised), up to `RATE_PROBE_MAX` (a first
-//! estimate far too low rises in minutes, not hours). Under headroom the rate is paced at
-//! its share only once measured between throttles, or under throttling over twice
-//! `RATE_SAMPLES` successes spanning `RATE_SPAN` round trips, and then kept from further
-//! measures under throttling (paced at its share of an estimate, the client would measure
-//! that share and never rise); the latter only until `SPANNED_QUIET` successes without a
-//! `429`, when it is paced whole again until one (a sample that held a drain set it low).
-//! A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose
-//! throttles held all but its probes) is a guess: until a `429`, it rises by
-//! `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller
-//! says nothing of the limit). A rate refused throughout for `BLACKOUT` of its intervals,
-//! nothing passing, is no rate (a window or a log closed): learning starts over, so that
-//! probes, not the pace, find when capacity returns. Two runs of one or two tell no shape
-//! apart (a relearning that began in a spent window): the learning takes a third. A
-//! **`Retry-After`** pauses every request until the time it names; while learning it adds
-//! nothing else, no boundary and no allowance. A pause longer than the client waits is not
-//! kept. Evidence that contradicts the boundaries (no period fits them all) drops the
-//! oldest; when fewer than two remain, learning starts over.
+//! **The algorithm**, in outline (each step's detail, and why each constant has its value,
+//! is in the file that does it):
+//! 1. *Learning* (`learning.rs`). Until the first `429` every request goes at once. A
+//!    `429` starts a *throttle*: one probe at a time, the first a round trip later, then at
+//!    the next boundary on the clock of a window of each period of `CLOCK_PERIODS` in turn,
+//!    or a period after the run's first success (a sliding log's lift) if sooner, else each
+//!    twice as late as the one before; after a `Retry-After`, exactly when the server said.
+//!    The first probe that passes is a *lift*, and the successes between two throttles a
+//!    *run*. Two lifts tell the shape: a second run of at least half the first is a fixed
+//!    window; a second lift sooner after the first than the first came after its throttle
+//!    began is a sliding log; otherwise a rate. `UNLIFTED_MAX` throttles in a row ended by
+//!    requests in flight, not a probe, are a rate too.
+//! 2. *A fixed window* (`window.rs`). Every boundary seen is an interval; the period is
+//!    what they all allow (the round one of `CLOCK_PERIODS` where they fit it). The
+//!    allowance, times the headroom's share, is spread evenly between the boundaries the
+//!    model is sure of; one probe a window narrows a boundary known poorly. A `429` in a
+//!    window that let some through lowers the allowance; upward probes find a raise; a
+//!    request just before a boundary's lower bound tests it, and a window sent at once
+//!    tells a sliding log from a window.
+//! 3. *A sliding log* (`log.rs`). The client keeps the answers of its last `limit`
+//!    successes and sends while fewer than `limit` were answered less than a *hold* ago;
+//!    the hold is learnt from the answers at the copy's edge, a lower limit from a refusal
+//!    with room left (and the old one probed for after it).
+//! 4. *A rate* (`rate.rs`). Measured between two throttles far apart (a bucket is empty
+//!    at each) or over the last successes, paced `RATE_PROBE` above it so that it stays
+//!    measured.
+//! 5. Evidence the shape cannot explain (no period fitting the boundaries, a rate
+//!    refused throughout, a log refused with room to spare) starts the learning over. A
+//!    `Retry-After` pauses every request until the time it names, whatever the shape.
+//!    Under headroom, each shape takes at most its share: of a window's allowance, of a
+//!    log's limit, of a rate once measured well.
 //!
 //! **Why spread, not burst.** In a fixed window the allowance can be sent at once or spread:
 //! the window lets the same number through either way. Spreading is chosen for the account's

@@ -1,4 +1,84 @@
-//! A fixed window: its allowance, its boundaries as intervals, and when the next request may go.
+//! A fixed window: its allowance, its boundaries as intervals, and when the next request
+//! may go.
+//!
+//! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo`
+//! was refused, one answered at `hi` passed); the period's bounds are what every pair of
+//! those intervals allows, and each boundary is predicted as an interval from them; where
+//! they allow exactly one period of `CLOCK_PERIODS` and, the clock known, every interval
+//! holds a boundary on the clock of a window of that period (consecutive multiples for
+//! consecutive windows), the period is that one exactly (a limiter's window is a round
+//! number of seconds), until evidence rules it out: a boundary's interval then keeps what
+//! the probes found however many windows on, instead of widening by the period's
+//! uncertainty each window. A period a little shorter than the round one would never be
+//! ruled out (its boundaries come earlier each window, and the requests at a window's end
+//! count in the next: a lowering, no bound), so a lowering under a round period also probes
+//! the next boundary, at most once in `LOW_SPACING` requests. `BOUNDS_KEPT` are kept: the
+//! first (the longest baseline), the newest, the last from above and the last from below,
+//! and the most recent others. In a window known to have begun (its boundary's upper bound
+//! is past) the allowance, times the headroom setting, is **spread evenly** from that bound
+//! to the next boundary's lower bound less a round trip, so that no request can land in the
+//! next window. When the next boundary's interval is wider than an eighth of the period,
+//! one probe at its middle halves it (at most one probe, so one `429`, a window; a window
+//! due for one postpones its upward probe, below, to the next). A window a `429` already
+//! spent probes only after a lowering (the windows of a shared limit all end spent, and a
+//! boundary never probed again drifts until whole windows go unused), only for a boundary
+//! known to worse than a quarter of the period, and never after a `Retry-After`, which
+//! bounds it already. Under headroom no window is spent to its allowance, and a probe that
+//! passes in a window with room left says nothing: a window whose boundary must be probed
+//! sends its whole allowance (without it the phase drifts, and `429`s at the mispredicted
+//! boundaries wore the allowance down to a quarter), and what such windows, the learning's
+//! and upward probes take above the share is a debt the next windows repay, each leaving at
+//! most its own headroom more unsent (and at most half its share), so that the share holds
+//! over the export.
+//!
+//! A `429` in a window that had let some requests through, fewer than the allowance, is a
+//! lower allowance (the limit was lowered, or someone else shares it; in a window probing
+//! upward too): the allowance becomes what passed, and nothing more is sent until the next
+//! boundary (and, with a `Retry-After`, whose pause ends past that boundary and so blurs
+//! its lift, the refused request's sending bounds the next boundary from below); a `429`
+//! before any success is a boundary predicted too early, kept as such. But where at least
+//! as many successes of the window before as this one is short of the allowance were
+//! answered past this window's boundary's lower bound (a burst that the client's round
+//! trips stretched over a boundary known poorly), they may have counted in this window: the
+//! allowance is kept, and the boundary came before the answer of the shortfall's latest of
+//! them, a hypothesis, the first bound to go when the bounds fit no period; not where round
+//! trips last `BOUNDARY_SLACK` of the period or more (every burst spills there, and a
+//! shortfall is as often a lowering).
+//!
+//! A lowering of a window probing upward right after a window whose upward probe got the
+//! old allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one
+//! before, is not a window's: a sliding log lets a window through as fast as the one a
+//! period before it and refuses one sent faster; the model becomes a **sliding log**
+//! (below). So does a `429` before `BURST_LATE` of the allowance has passed in the *burst*
+//! window: once, in the first window learnt, the window after one that was spread (its
+//! allowance never sent at once) and passed whole is sent at once (its first request alone,
+//! as always, a round trip past the boundary's upper bound, so that against a log it does
+//! not race the one it replaces), which a fixed window lets through and a log refuses once
+//! the spread window's requests not yet aged fill it. A burst refused at its first request
+//! showed a boundary predicted early, and one refused later than that share a lowering (a
+//! limit lowered in that window, or others' searches early in it): the next such pair tries
+//! again. Only the first window learnt: a limit that changes is learnt again and again, and
+//! followed worse as a log than as a window. In a window, a `Retry-After` also bounds the
+//! boundary it waits for from above: by its end, plus `RETRY_AFTER_SKEW` and a round trip.
+//! Evidence that contradicts a bound kept for the same boundary replaces it.
+//!
+//! Upward probes find a raised limit: a window allows a quarter more than the allowance
+//! (the step doubling while probes find more), or, after a lowering, the allowance it had
+//! before (a limit lowered for a while, or a share someone else took, comes back whole);
+//! they run in each window while below that or while they find more, and otherwise once in
+//! `UP_SPACING` requests. A lower bound is a refusal, and a refusal can be the client's own
+//! doing (a sliding log counting what it sent a period before, a window's requests spilled
+//! into the next), which nothing sent later refutes: in the first window after the learning
+//! and then once in `LOW_SPACING` requests, a window spent to its allowance without a
+//! `429`, whose next boundary needs no probe, sends one an eighth of a period
+//! (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's lower bound
+//! (none once it could arrive past the bound, where a pass says nothing). A window refuses
+//! it (the window's one `429`); if it passes, the bounds were wrong: after an upward probe
+//! got back an allowance a lowering took, the model becomes a sliding log; otherwise
+//! learning starts over, and if it finds capacity returning gradually (a log's relearning
+//! mostly does), a sliding log of the refuted window's allowance. Evidence that contradicts
+//! the boundaries (no period fits them all) drops the oldest; when fewer than two remain,
+//! learning starts over.
 
 use super::*;
 
