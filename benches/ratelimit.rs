@@ -30,7 +30,7 @@
 //! shorter than a round one, a period that changes mid-export, and minute windows that
 //! others on the account search in, or whose limit is lowered where the burst test falls,
 //! and token buckets paused, drained, cut to a tenth, answering slowly to many at once, or
-//! whose tokens others take at random).
+//! whose tokens others take at random, and a window others spend whole now and then).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -176,6 +176,14 @@ fn other30_leave(k: i64) -> f64 {
 fn other20_leave(k: i64) -> f64 {
     if k < 1010 { 0.2 } else { 0.0 }
 }
+/// Others take a whole window in ten, and 70% of the next.
+fn other_all_then_70_every10(k: i64) -> f64 {
+    match k.rem_euclid(10) {
+        1 => 1.0,
+        2 => 0.7,
+        _ => 0.0,
+    }
+}
 /// Others' share varying period to period between 0 and 40%.
 fn other_varying(k: i64) -> f64 {
     [0.0, 0.4, 0.1, 0.3, 0.0, 0.2][k.rem_euclid(6) as usize]
@@ -274,6 +282,10 @@ fn f_drained8(s: f64) -> f64 {
     unless_paused(s.rem_euclid(120.0) >= 112.0)
 }
 /// Paused for 5 s every 300 s (under `BLACKOUT` at 10 a second).
+/// No refill from 0.2 s to 3 s of the export: the first throttle's wait is the pause.
+fn f_pause_first3(s: f64) -> f64 {
+    unless_paused((0.2..3.0).contains(&s))
+}
 fn f_pause5(s: f64) -> f64 {
     unless_paused(s.rem_euclid(300.0) >= 295.0)
 }
@@ -2313,11 +2325,38 @@ fn scenarios() -> Vec<Scenario> {
             mid,
         ),
     ];
+    // Review 32's: a window others spend whole now and then, whose rate (it is taken for
+    // one) collapsed to 1e-8 a second before `COLLAPSE`; a bucket whose refill stops as the
+    // first throttle begins, taken for a sliding log by its second lift (a known misfire).
+    let r32 = vec![
+        base(
+            "x_window_others_all_then_70_every10_c4",
+            front(other_all_then_70_every10, 0.05),
+            full,
+            4,
+            mid,
+        ),
+        base(
+            "x_bucket_15_c1_pause_first3",
+            bx(15.0, 15.0, f_pause_first3, false),
+            full,
+            1,
+            (0.02, 0.05),
+        ),
+        base(
+            "x_bucket_15_c4_pause_first3",
+            bx(15.0, 15.0, f_pause_first3, false),
+            full,
+            4,
+            fast,
+        ),
+    ];
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
         v.extend(r30);
         v.extend(shared_buckets);
+        v.extend(r32);
     }
     v
 }

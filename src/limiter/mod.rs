@@ -34,8 +34,9 @@
 //!    at each) or over the last successes, paced `RATE_PROBE` above it so that it stays
 //!    measured.
 //! 5. Evidence the shape cannot explain (no period fitting the boundaries, a rate
-//!    refused throughout, a log refused with room to spare) starts the learning over. A
-//!    `Retry-After` pauses every request until the time it names, whatever the shape.
+//!    refused throughout or measured under a sixteenth of its highest, a log refused
+//!    with room to spare) starts the learning over. A `Retry-After` pauses every request
+//!    until the time it names, whatever the shape.
 //!    Under headroom, each shape takes at most its share: of a window's allowance, of a
 //!    log's limit, of a rate once measured well.
 //!
@@ -767,7 +768,13 @@ impl Model {
                 }
             }
             State::Rate(r) => match answer {
-                Answer::Passed => r.passed(ticket.sent, now, rtt_hi, stalled, self.share),
+                Answer::Passed => {
+                    r.passed(ticket.sent, now, rtt_hi, stalled, self.share);
+                    if r.collapsed() {
+                        // Not a rate: what it measured was others' doing, or a shape misread.
+                        self.relearn();
+                    }
+                }
                 Answer::Throttled(_) => {
                     r.throttled(ticket.sent);
                     if r.blacked_out(self.share) {

@@ -27,7 +27,10 @@
 //! `429`, it rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace
 //! (a slower caller says nothing of the limit). A rate refused throughout for `BLACKOUT` of
 //! its intervals, nothing passing, is no rate (a window or a log closed): learning starts
-//! over, so that probes, not the pace, find when capacity returns.
+//! over, so that probes, not the pace, find when capacity returns. So does a rate measured
+//! under `COLLAPSE` of the highest it was measured at (a first estimate or a guess is not
+//! measured): no limiter cuts its rate so, but a window others spend whole now and then,
+//! taken for a rate, is measured lower each time.
 
 use super::*;
 
@@ -69,6 +72,11 @@ pub(super) const BLACKOUT: u32 = 64;
 /// longest sample: each lapse takes a little over the share (at 10% headroom, at most
 /// 0.915 of a bucket), so it comes rarely (the only value measured).
 pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
+/// A rate measured under this share of the highest it was measured at is learnt again: no
+/// limiter cuts its rate so (the hostile set's deepest cut is to a tenth), but a window that
+/// others spend whole now and then, taken for a rate, measured lower each time it was spent,
+/// down to 1e-8 a second (a review's: others taking a window in ten and 70% of the next).
+pub(super) const COLLAPSE: f64 = 1.0 / 16.0;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub(super) const RATE_PROBE: f64 = 0.005;
 /// The most a gradual limiter is paced above its rate: the step doubles each `RATE_SAMPLES`
@@ -111,6 +119,8 @@ pub(super) struct Rate {
     pub(super) spanned: bool,
     /// The sending of the first refusal since the last success, and the refusals since.
     pub(super) refused_since: Option<(f64, u32)>,
+    /// The highest rate measured (a first estimate or a guess is not).
+    pub(super) peak: f64,
 }
 
 impl Rate {
@@ -131,6 +141,7 @@ impl Rate {
             baselined: false,
             spanned: false,
             refused_since: None,
+            peak: 0.0,
         }
     }
 
@@ -184,6 +195,11 @@ impl Rate {
                 refused >= BLACKOUT / 2
                     && self.last_throttle - from >= f64::from(BLACKOUT) / self.pace(share)
             })
+    }
+
+    /// Measured under `COLLAPSE` of the highest it was measured at.
+    pub(super) fn collapsed(&self) -> bool {
+        !self.fixed && self.per_second < COLLAPSE * self.peak
     }
 
     /// Under headroom, paced at the share of a rate a throttled sample measured, not yet
@@ -275,6 +291,7 @@ impl Rate {
                 self.confirmed = true;
                 self.baselined = true;
                 self.per_second = between as f64 / (b - a);
+                self.peak = self.peak.max(self.per_second);
                 return;
             }
         }
@@ -306,6 +323,7 @@ impl Rate {
             self.spanned = n >= 2 * RATE_SAMPLES && self.sampled(rtt_hi);
         }
         self.per_second = measured;
+        self.peak = self.peak.max(measured);
     }
     /// The time the last successes' sendings (or answers) span.
     pub(super) fn span(&self, at: fn(&(f64, f64)) -> f64) -> f64 {

@@ -1907,3 +1907,19 @@ fn no_log_probe_tries_a_period_of_two_round_trips_or_less() {
         assert_eq!(t.log_tried, first, "{rtt}: {t:?}");
     }
 }
+
+/// A rate measured under a sixteenth of the highest it was measured at is no limiter's cut
+/// (a window others spend whole now and then, taken for a rate, measured lower each time it
+/// was spent, down to 1e-8 a second): learnt again. Above it, kept.
+#[test]
+fn a_rate_measured_under_a_sixteenth_of_its_highest_is_learnt_again() {
+    for (peak, learnt_again) in [(20.0, true), (15.0, false)] {
+        let mut rate = Rate::new(1.0, false);
+        rate.peak = peak;
+        let mut model = paced_at(rate);
+        let ticket = model.try_send(d(0.0)).unwrap();
+        model.answered(ticket, d(RTT), Answer::Passed);
+        let shape = model.snapshot(d(RTT)).shape;
+        assert_eq!(shape == Shape::Unknown, learnt_again, "{peak}: {shape:?}");
+    }
+}
