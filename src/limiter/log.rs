@@ -8,10 +8,7 @@
 //! `HOLD_DOWN`, `HOLD_UP`, the last, but under headroom, only for the first refusal of a
 //! run): the server counted each success at its arrival, before its answer, so the best
 //! hold is a little under the period (under headroom the client never fills the log, and
-//! its edge says nothing: successes keep the hold). A settled hold `EDGE_QUIET` successes
-//! at its edge without a refusal shortens by twice the step, and twice again each as many
-//! (a hold far too long comes back in thousands of successes, not tens of thousands).
-//! After a refusal with the copy three
+//! its edge says nothing: successes keep the hold). After a refusal with the copy three
 //! quarters full or more, nothing goes until one of the copy's successes ages, and after
 //! each further refusal in a row until twice as many have as the time before
 //! (`STREAK_BACKOFF`). Refused with more of the copy free than the round trip's jitter and
@@ -41,13 +38,6 @@ pub(super) const HOLD_DOWN: f64 = 0.0001;
 /// what a log loses (2% and 0.02% before a lowered log was found by its copy rather than by
 /// the hold's growth: the log of 100 a minute ran at 0.960, at 0.971 now).
 pub(super) const HOLD_UP: f64 = 0.01;
-/// Successes at a settled hold's edge, none refused, after which its `HOLD_DOWN` step
-/// doubles (and again each as many, up to `HOLD_FAST`): settled, one in a hundred is
-/// refused (`HOLD_UP` over `HOLD_DOWN`), so ten times as many in a row is a hold too long,
-/// which `HOLD_DOWN` alone takes thousands of successes to shorten (a bucket whose refill
-/// stopped as its first throttle began, taken for a log of too long a period: 0.412 →
-/// 0.564 at its worst start).
-pub(super) const EDGE_QUIET: u32 = 1000;
 /// Refusals in a row, each with a quarter of the copy free, that end the log: a hold a little
 /// short is refused at its edge, a limit lowered or shared below it every request sent.
 pub(super) const LOG_REFUSALS: u32 = 3;
@@ -87,8 +77,6 @@ pub(super) struct Log {
     pub(super) lowered: bool,
     /// The hold when it settled (`HOLD_MAX`).
     pub(super) base: f64,
-    /// Successes at the edge since its last refusal (`EDGE_QUIET`).
-    pub(super) edge_quiet: u32,
     /// After a refusal, nothing goes until the next success of the copy has aged: the
     /// server's log is full until one of its own ages.
     pub(super) resume: f64,
@@ -119,7 +107,6 @@ impl Log {
             streak: 0,
             lowered: false,
             base: hold,
-            edge_quiet: 0,
             resume: 0.0,
             before: None,
             since_up: 0,

@@ -59,7 +59,7 @@ mod window;
 use learning::{
     CLOCK_PERIODS, LOG_ROUND_TRIPS, Learning, PROBE_GROWTH, Throttle, UNLIFTED_MAX, next_probe,
 };
-use log::{EDGE_QUIET, HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
+use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate, STALL};
 use window::{Bound, MIN_ALLOWANCE, UP_SPACING, Window, period};
 
@@ -640,9 +640,6 @@ impl Model {
                 if !current {
                     return;
                 }
-                if let Answer::Throttled(_) = answer {
-                    log.edge_quiet = 0;
-                }
                 if ticket.kind == Kind::Up {
                     // Passed, the limit is one more, and the next probe goes at once.
                     // Refused, the probes end: a few passes can be the hold's slack
@@ -735,14 +732,7 @@ impl Model {
                     // its own edge says nothing of the hold, and shortening it would take the
                     // headroom back.
                     Answer::Passed if edge && room >= log.limit => {
-                        log.edge_quiet = log.edge_quiet.saturating_add(1);
-                        let step = if log.settled {
-                            // Quiet for long: the step doubles each `EDGE_QUIET`.
-                            let doublings = (log.edge_quiet / EDGE_QUIET).min(16);
-                            (HOLD_DOWN * f64::from(1u32 << doublings)).min(HOLD_FAST)
-                        } else {
-                            HOLD_FAST
-                        };
+                        let step = if log.settled { HOLD_DOWN } else { HOLD_FAST };
                         log.hold *= 1.0 - step;
                     }
                     Answer::Throttled(_) if !log.settled => {

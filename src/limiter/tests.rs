@@ -1923,27 +1923,3 @@ fn a_rate_measured_under_a_sixteenth_of_its_highest_is_learnt_again() {
         assert_eq!(shape == Shape::Unknown, learnt_again, "{peak}: {shape:?}");
     }
 }
-
-/// A settled hold far too long (a log of 20 a second held 1.6 s: a bucket whose refill
-/// stopped as its first throttle began, taken for a log) is never refused at its edge, and
-/// `HOLD_DOWN` alone would shorten it by a quarter in 3,000 requests: quiet for
-/// `EDGE_QUIET` successes, the step doubles, and the hold comes back to the period.
-#[test]
-fn a_settled_hold_quiet_for_long_shortens_by_growing_steps() {
-    let mut model = Model::new(0.0, MAX_PAUSE);
-    model.enter_log(20, 1.6);
-    let State::Log(copy) = &mut model.state else {
-        panic!("{model:?}");
-    };
-    (copy.settled, copy.base) = (true, 1.6);
-    let (_, refused) = drive(&mut model, 0.0, 3_000, log(20, 1.0));
-    let State::Log(copy) = &model.state else {
-        panic!("{model:?}");
-    };
-    assert!(
-        copy.hold < 1.1,
-        "hold {} after {} refused",
-        copy.hold,
-        refused.len()
-    );
-}
