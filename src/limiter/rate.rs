@@ -29,7 +29,7 @@
 //! its intervals, nothing passing, is no rate (a window or a log closed): learning starts
 //! over, so that probes, not the pace, find when capacity returns. So does a rate measured
 //! under `COLLAPSE` of the highest it was measured at (a first estimate or a guess is not
-//! measured): no limiter cuts its rate so, but a window others spend whole now and then,
+//! measured): a cut that deep is rare, but a window others spend whole now and then,
 //! taken for a rate, is measured lower each time.
 
 use super::*;
@@ -72,10 +72,12 @@ pub(super) const BLACKOUT: u32 = 64;
 /// longest sample: each lapse takes a little over the share (at 10% headroom, at most
 /// 0.915 of a bucket), so it comes rarely (the only value measured).
 pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
-/// A rate measured under this share of the highest it was measured at is learnt again: no
-/// limiter cuts its rate so (the hostile set's deepest cut is to a tenth), but a window that
-/// others spend whole now and then, taken for a rate, measured lower each time it was spent,
-/// down to 1e-8 a second (a review's: others taking a window in ten and 70% of the next).
+/// A rate measured under this share of the highest it was measured at is learnt again: a
+/// window that others spend whole now and then, taken for a rate, was measured lower each
+/// time it was spent, down to 1e-8 a second (a review's: others taking a window in ten and
+/// 70% of the next). A limiter cutting its rate this deep is rare (the hostile set's deepest
+/// cut is to a tenth), and learnt again costs a little (a bucket cut to a twentieth for
+/// good: 0.980 → 0.957) where one that comes back gains much (0.315 → 0.664).
 pub(super) const COLLAPSE: f64 = 1.0 / 16.0;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub(super) const RATE_PROBE: f64 = 0.005;
