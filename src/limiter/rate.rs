@@ -74,10 +74,10 @@ pub(super) const BLACKOUT: u32 = 64;
 pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
 /// A rate measured under this share of the highest it was measured at is learnt again: a
 /// window that others spend whole now and then, taken for a rate, was measured lower each
-/// time it was spent, down to 1e-8 a second (a review's: others taking a window in ten and
-/// 70% of the next). A limiter cutting its rate this deep is rare (the hostile set's deepest
-/// cut is to a tenth), and learnt again costs a little (a bucket cut to a twentieth for
-/// good: 0.980 → 0.957) where one that comes back gains much (0.315 → 0.664).
+/// time it was spent, down to 1e-8 a second (`x_window_others_all_then_70_every10_c4` in
+/// the simulator: now 0.320 at its worst start). A limiter cutting its rate this deep is
+/// rare (the hostile set's deepest cut, to a tenth, stays under it), and one that does is
+/// learnt once more at a small cost (a review's figures in the rate-limits history).
 pub(super) const COLLAPSE: f64 = 1.0 / 16.0;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub(super) const RATE_PROBE: f64 = 0.005;
