@@ -223,8 +223,8 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
 }
 
 impl Model {
-    /// Two lifts: the shape, from the second run against the first.
-    pub(super) fn learnt(&mut self, now: f64) {
+    /// Two lifts, the last sent at `sent`: the shape, from the second run against the first.
+    pub(super) fn learnt(&mut self, now: f64, sent: f64) {
         let State::Learning(l) = &self.state else {
             return;
         };
@@ -317,6 +317,8 @@ impl Model {
             }
             let mut rate = Rate::new(per_second, false);
             rate.guessed = passed < RATE_FIRST_SAMPLES as u64;
+            // The lift took the token the bucket had: the next comes an interval later.
+            rate.next = sent + 1.0 / rate.pace(self.share);
             self.state = State::Rate(rate);
         }
     }

@@ -511,7 +511,7 @@ impl Model {
                             l.run_out = 0;
                             l.run_from = Some((ticket.sent - rtt_hi, now));
                             if l.lifts.len() >= 2 {
-                                self.learnt(now);
+                                self.learnt(now, ticket.sent);
                             }
                         } else if let Some(t) = &l.throttle
                             && ticket.sent > t.last_fail
@@ -581,6 +581,10 @@ impl Model {
                     let passed = (self.ok_since_first - ok) as f64;
                     let mut rate = Rate::new(passed / (now - from), false);
                     rate.measured = true;
+                    if answer == Answer::Passed {
+                        // It took the token the bucket had: the next comes an interval later.
+                        rate.next = ticket.sent + 1.0 / rate.pace(self.share);
+                    }
                     self.epoch += 1;
                     self.state = State::Rate(rate);
                     // The refuted window's hint is this learning's, spent here.

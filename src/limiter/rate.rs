@@ -1,7 +1,9 @@
 //! Capacity returning gradually: a rate measured from successes and throttles.
 //!
 //! The client paces at the rate that passed between the first and the last throttle (a
-//! bucket is empty at each), then at the rate of the last `RATE_SAMPLES` successes, or as
+//! bucket is empty at each), from an interval after the success that ended the learning
+//! (it took the bucket's token: sent at once, the next request was refused), then at the
+//! rate of the last `RATE_SAMPLES` successes, or as
 //! many more (up to `RATE_BASELINE`) as span `RATE_SPAN` round trips (a request's sending
 //! tells its arrival only to a round trip), leaving out those answered later than `STALL`
 //! times the longest round trip expected (held up on their way); of `RATE_FIRST_SAMPLES`,

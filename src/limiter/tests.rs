@@ -759,6 +759,27 @@ fn capacity_returning_gradually_is_a_rate() {
 }
 
 #[test]
+fn a_rate_learnt_at_a_lift_waits_an_interval_for_the_token_the_lift_took() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let mut limiter = bucket(5.0, 10.0, 10.0, 0.0);
+    // The lift that ended the learning was sent a round trip before `t`, and drained the bucket.
+    let t = learn(&mut model, 0.0, 60.0, &mut limiter);
+    let Shape::Rate { per_second } = model.snapshot(d(t)).shape else {
+        panic!("not a rate: {model:?}");
+    };
+    let Err(Wait::Until(at)) = model.try_send(d(t)) else {
+        panic!("sent at once into a drained bucket: {model:?}");
+    };
+    assert!(
+        secs(at) >= t - RTT + 1.0 / (per_second * 1.1),
+        "{at:?} at {t}"
+    );
+    // And the request then sent passes.
+    let (_, refused) = drive(&mut model, t, 1, &mut limiter);
+    assert!(refused.is_empty(), "{refused:?}");
+}
+
+#[test]
 fn a_fixed_rate_is_kept() {
     let mut model = Model::fixed(10.0, MAX_PAUSE);
     let (t, _) = drive(&mut model, 0.0, 11, |_| true);
