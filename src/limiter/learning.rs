@@ -30,7 +30,9 @@
 //! the client sends freely again (as many at once as its callers ask) until it has sent as
 //! many as the first run got (those in flight counted), then one at a time up to twice that
 //! (past it, the first run was short of a window: others had spent most of it), so that the
-//! second throttle refuses one request, not every one in flight; its lift ends the
+//! second throttle refuses one request, not every one in flight, and one more at once for
+//! each success past the first run's count (a slow start: round trips long against the
+//! window made the serial run last many windows); its lift ends the
 //! learning, unless lifts at the ends of `Retry-After` pauses (whole seconds: up to one
 //! past the boundary) bound the period no better than `PERIOD_SLACK` of it, when a third
 //! lift is taken.
