@@ -586,8 +586,7 @@ impl Model {
                     let mut rate = Rate::new(passed / (now - from), false);
                     rate.measured = true;
                     if answer == Answer::Passed {
-                        // It took the token the bucket had: the next comes an interval later.
-                        rate.next = ticket.sent + 1.0 / rate.pace(self.share);
+                        rate.drained_at(ticket.sent, self.share);
                     }
                     self.epoch += 1;
                     self.state = State::Rate(rate);

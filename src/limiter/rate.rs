@@ -3,12 +3,12 @@
 //! The client paces at the rate that passed between the first and the last throttle (a
 //! bucket is empty at each), from an interval after the success that ended the learning
 //! (it took the bucket's token: sent at once, the next request was refused), then at the
-//! rate of the last `RATE_SAMPLES` successes, or as
-//! many more (up to `RATE_BASELINE`) as span `RATE_SPAN` round trips (a request's sending
-//! tells its arrival only to a round trip), leaving out those answered later than `STALL`
-//! times the longest round trip expected (held up on their way); of `RATE_FIRST_SAMPLES`,
-//! under throttling, the first time (the first estimate is rough; a rate a window turned
-//! into was counted over whole windows and is not). They are measured, when throttled, at
+//! rate of the last `RATE_SAMPLES` successes, or as many more (up to `RATE_BASELINE`) as
+//! span `RATE_SPAN` round trips (a request's sending tells its arrival only to a round
+//! trip), leaving out those answered later than `STALL` times the longest round trip
+//! expected (held up on their way); of `RATE_FIRST_SAMPLES`, under throttling, the first
+//! time (the first estimate is rough; a rate a window turned into was counted over whole
+//! windows and is not). They are measured, when throttled, at
 //! their sendings (the pace spaces them evenly; the round trip's jitter scatters their
 //! answers), and once the last `RATE_BASELINE` successes hold two `429`s at least twice
 //! `RATE_SAMPLES` successes apart, at the rate between the first and the last of those (a
@@ -147,6 +147,12 @@ impl Rate {
             refused_since: None,
             peak: 0.0,
         }
+    }
+
+    /// A success sent at `sent` took the token the bucket had: the next request goes an
+    /// interval (at the pace, under a headroom leaving `1 − share`) after it.
+    pub(super) fn drained_at(&mut self, sent: f64, share: f64) {
+        self.next = sent + 1.0 / self.pace(share);
     }
 
     /// A `429` of a request sent at `sent`.
