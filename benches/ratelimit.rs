@@ -372,6 +372,36 @@ fn f_dip_early(s: f64) -> f64 {
     if (20.0..40.0).contains(&s) { 0.7 } else { 1.0 }
 }
 
+// Review 34's helpers.
+/// Refilled in lumps: ten times the rate for the first tenth of each second, none after.
+fn f_pulse1(s: f64) -> f64 {
+    if s.rem_euclid(1.0) < 0.1 { 10.0 } else { 0.0 }
+}
+/// Refilled in lumps: twenty times the rate for the first 0.25 s of each 5 s.
+fn f_pulse5(s: f64) -> f64 {
+    if s.rem_euclid(5.0) < 0.25 { 20.0 } else { 0.0 }
+}
+/// Refill lagging: none for 2 s of every 6 s, 1.5 times the rate otherwise.
+fn f_lag(s: f64) -> f64 {
+    if s.rem_euclid(6.0) < 2.0 { 0.0 } else { 1.5 }
+}
+/// Raised by half from the export's second window on (between the learning's runs).
+fn raised_at_1(k: i64, limit: u64) -> u64 {
+    if k >= 1001 { limit * 3 / 2 } else { limit }
+}
+/// Lowered by a fifth from the export's second window on (during the learning).
+fn lowered_at_1(k: i64, limit: u64) -> u64 {
+    if k >= 1001 { limit * 4 / 5 } else { limit }
+}
+/// Others took 60% of the export's first period only.
+fn other_first60(k: i64) -> f64 {
+    if k == 1000 { 0.6 } else { 0.0 }
+}
+/// Others take 40% of one period in two.
+fn other40_every2(k: i64) -> f64 {
+    if k.rem_euclid(2) == 0 { 0.4 } else { 0.0 }
+}
+
 fn steady(_: i64, limit: u64) -> u64 {
     limit
 }
@@ -2351,12 +2381,261 @@ fn scenarios() -> Vec<Scenario> {
             fast,
         ),
     ];
+    // Review 34's: windows whose first run was short (others, a late start, a raised limit),
+    // many at once and slow; buckets whose rate is entered at a success, bursty or lagged,
+    // after `Retry-After`, shared, under headroom, slow and fast.
+    let r34 = {
+        let wr = |limits: fn(i64, u64) -> u64, limit, period, retry_after| Shape::Window {
+            period,
+            limits,
+            limit,
+            retry_after,
+            other: 0.0,
+        };
+        let fr = |other: fn(i64) -> f64, front: f64| Shape::Front {
+            period: 60.0,
+            limit: 100,
+            limits: steady,
+            other,
+            front,
+        };
+        vec![
+            base(
+                "x_r34_window_prespent_c16_mid",
+                limited(prespent, 100, 60.0),
+                full,
+                16,
+                mid,
+            ),
+            base(
+                "x_r34_window_prespent_c16_slow",
+                limited(prespent, 100, 60.0),
+                full,
+                16,
+                slow,
+            ),
+            base(
+                "x_r34_window_prespent_c4_slow",
+                limited(prespent, 100, 60.0),
+                full,
+                4,
+                slow,
+            ),
+            base(
+                "x_r34_window_100_10_prespent_c16_slow",
+                limited(prespent, 100, 10.0),
+                full,
+                16,
+                slow,
+            ),
+            base(
+                "x_r34_window_100_10_c16_slow",
+                window(100, 10.0),
+                full,
+                16,
+                (1.0, 2.0),
+            ),
+            base(
+                "x_r34_window_20_2_prespent_c16_slow",
+                limited(prespent, 20, 2.0),
+                2000,
+                16,
+                (0.3, 1.0),
+            ),
+            base(
+                "x_r34_window_raised_at_1_c16",
+                limited(raised_at_1, 100, 60.0),
+                full,
+                16,
+                mid,
+            ),
+            base(
+                "x_r34_window_lowered_at_1_c16",
+                limited(lowered_at_1, 100, 60.0),
+                full,
+                16,
+                mid,
+            ),
+            base(
+                "x_r34_window_first60_c16_mid",
+                fr(other_first60, 1.0),
+                full,
+                16,
+                mid,
+            ),
+            base(
+                "x_r34_window_first60_front_c16_slow",
+                fr(other_first60, 0.05),
+                full,
+                16,
+                slow,
+            ),
+            base(
+                "x_r34_window_other40_every2_c16",
+                fr(other40_every2, 0.05),
+                full,
+                16,
+                mid,
+            ),
+            base(
+                "x_r34_window_others_random_c16_slow",
+                fr(other_random, 0.05),
+                full,
+                16,
+                slow,
+            ),
+            base(
+                "x_r34_window_ra_prespent_c16",
+                wr(prespent, 100, 60.0, RetryAfter::Seconds),
+                full,
+                16,
+                mid,
+            ),
+            base(
+                "x_r34_window_ra_prespent_c16_slow",
+                wr(prespent, 100, 60.0, RetryAfter::Seconds),
+                full,
+                16,
+                slow,
+            ),
+            base(
+                "x_r34_log_first60_c16",
+                logx(100, 60.0, steady, other_first60),
+                full,
+                16,
+                mid,
+            ),
+            base(
+                "x_r34_log_lowered_at_1_c16",
+                logx(100, 60.0, lowered_at_1, no_other),
+                full,
+                16,
+                mid,
+            ),
+            base(
+                "x_r34_bucket_20_c16_slow",
+                bx(20.0, 20.0, f_one, false),
+                full,
+                16,
+                slow,
+            ),
+            base(
+                "x_r34_bucket_10_c2_2s",
+                bx(10.0, 10.0, f_one, false),
+                2000,
+                2,
+                (1.5, 2.0),
+            ),
+            base(
+                "x_r34_bucket_0.2_burst10_c4",
+                bx(10.0, 0.2, f_one, false),
+                300,
+                4,
+                mid,
+            ),
+            base(
+                "x_r34_bucket_1_c1_fast",
+                bx(1.0, 1.0, f_one, false),
+                1000,
+                1,
+                fast,
+            ),
+            base(
+                "x_r34_bucket_pulse1_c8",
+                bx(10.0, 10.0, f_pulse1, false),
+                full,
+                8,
+                mid,
+            ),
+            base(
+                "x_r34_bucket_pulse1_c16_slow",
+                bx(10.0, 10.0, f_pulse1, false),
+                full,
+                16,
+                slow,
+            ),
+            base(
+                "x_r34_bucket_pulse5_c8",
+                bx(50.0, 10.0, f_pulse5, false),
+                full,
+                8,
+                mid,
+            ),
+            base(
+                "x_r34_bucket_lag_c8",
+                bx(10.0, 10.0, f_lag, false),
+                full,
+                8,
+                mid,
+            ),
+            base(
+                "x_r34_bucket_lag_c16_slow",
+                bx(10.0, 10.0, f_lag, false),
+                full,
+                16,
+                slow,
+            ),
+            base(
+                "x_r34_bucket_10_ra_c8",
+                bx(10.0, 10.0, f_one, true),
+                full,
+                8,
+                mid,
+            ),
+            base(
+                "x_r34_bucket_2_burst60_ra_c16_slow",
+                bx(60.0, 2.0, f_one, true),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r34_bucket_pulse5_ra_c8",
+                bx(50.0, 10.0, f_pulse5, true),
+                full,
+                8,
+                mid,
+            ),
+            base(
+                "x_r34_bucket_shared30_20_c16_slow",
+                Shape::BucketShared {
+                    burst: 20.0,
+                    per_second: 20.0,
+                    share: 0.3,
+                },
+                full,
+                16,
+                slow,
+            ),
+            hr(
+                base(
+                    "x_r34_bucket_10_c16_slow_headroom50",
+                    bx(10.0, 10.0, f_one, false),
+                    full,
+                    16,
+                    slow,
+                ),
+                0.5,
+            ),
+            hr(
+                base(
+                    "x_r34_bucket_2_burst60_c4_headroom30",
+                    bx(60.0, 2.0, f_one, false),
+                    2000,
+                    4,
+                    mid,
+                ),
+                0.3,
+            ),
+        ]
+    };
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
         v.extend(r30);
         v.extend(shared_buckets);
         v.extend(r32);
+        v.extend(r34);
     }
     v
 }

@@ -28,14 +28,12 @@
 //! refused one that passes counts in the next run: it passed in the next window; one sent
 //! before it counts in the refused one's run, even after the pause). After the first lift
 //! the client sends freely again (as many at once as its callers ask) until it has sent as
-//! many as the first run got (those in flight counted), then one at a time, and one more at
-//! once for each success past that count (a slow start: strictly one at a time, round trips
-//! long against the window made it last many windows), up to twice that count (past it,
-//! the first run was short of a window: others had spent most of it), so that the second
-//! throttle refuses one request, not every one in flight; its lift ends the learning,
-//! unless lifts at the ends of `Retry-After` pauses (whole seconds: up to one past the
-//! boundary) bound the period no better than `PERIOD_SLACK` of it, when a third lift is
-//! taken.
+//! many as the first run got (those in flight counted), then one at a time up to twice that
+//! (past it, the first run was short of a window: others had spent most of it), so that the
+//! second throttle refuses one request, not every one in flight; its lift ends the
+//! learning, unless lifts at the ends of `Retry-After` pauses (whole seconds: up to one
+//! past the boundary) bound the period no better than `PERIOD_SLACK` of it, when a third
+//! lift is taken.
 //!
 //! If the run between the last two lifts got at least half of what the run before got,
 //! capacity comes back in a lump at each lift: a **fixed window** (`window.rs`), whose
@@ -319,7 +317,7 @@ impl Model {
             }
             let mut rate = Rate::new(per_second, false);
             rate.guessed = passed < RATE_FIRST_SAMPLES as u64;
-            rate.drained_at(sent, self.share);
+            rate.drained_at(sent, now, self.share);
             self.state = State::Rate(rate);
         }
     }

@@ -299,17 +299,13 @@ impl Model {
                 } else {
                     // Past as many as the run before got (a window's worth, unless it was
                     // too few to be one), the run's end is near: one at a time, so that it
-                    // is one `429`, not one for each request in flight; and one more at
-                    // once for each success past that count, a slow start (one at a time, a
-                    // window of 100 per 10 s answered in 0.5-2 s got 8 requests a window,
-                    // twelve windows long). Past twice as many, the run before was short (a
-                    // window others had spent, or begun late): free again, or a window
-                    // without a `429` would keep it serial.
+                    // is one `429`, not one for each request in flight. Past twice as many,
+                    // the run before was short (a window others had spent, or begun late):
+                    // free again, or a window without a `429` would keep it serial.
                     if l.run_out > 0
                         && l.runs.last().is_some_and(|&before| {
                             before >= MIN_ALLOWANCE
                                 && (before..2 * before).contains(&(l.run_ok + l.run_out))
-                                && l.run_out >= l.run_ok.saturating_sub(before).max(1)
                         })
                     {
                         return Err(Wait::Answer);
@@ -586,7 +582,7 @@ impl Model {
                     let mut rate = Rate::new(passed / (now - from), false);
                     rate.measured = true;
                     if answer == Answer::Passed {
-                        rate.drained_at(ticket.sent, self.share);
+                        rate.drained_at(ticket.sent, now, self.share);
                     }
                     self.epoch += 1;
                     self.state = State::Rate(rate);

@@ -27,7 +27,8 @@
 //! sample that held a drain set it low). A first rate from fewer than `RATE_FIRST_SAMPLES`
 //! successes (a relearning whose throttles held all but its probes) is a guess: until a
 //! `429`, it rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace
-//! (a slower caller says nothing of the limit). A rate refused throughout for `BLACKOUT` of
+//! (a slower caller says nothing of the limit), and a `429` of a request sent after a rise
+//! takes that rise back: the pace before it passed. A rate refused throughout for `BLACKOUT` of
 //! its intervals, nothing passing, is no rate (a window or a log closed): learning starts
 //! over, so that probes, not the pace, find when capacity returns. So does a rate measured
 //! under `COLLAPSE` of the highest it was measured at (a first estimate or a guess is not
@@ -115,6 +116,8 @@ pub(super) struct Rate {
     pub(super) guessed: bool,
     /// The sending of the first of the `RATE_FIRST_SAMPLES` successes a guess rises after.
     pub(super) guess_from: f64,
+    /// When a guess last rose.
+    pub(super) risen_at: f64,
     /// The rate was measured between throttles: a short sample holding one is no better.
     pub(super) baselined: bool,
     /// The last measure under throttling was over at least twice `RATE_SAMPLES` successes,
@@ -142,6 +145,7 @@ impl Rate {
             refusals: VecDeque::new(),
             guessed: false,
             guess_from: f64::NEG_INFINITY,
+            risen_at: f64::INFINITY,
             baselined: false,
             spanned: false,
             refused_since: None,
@@ -149,10 +153,11 @@ impl Rate {
         }
     }
 
-    /// A success sent at `sent` took the token the bucket had: the next request goes an
-    /// interval (at the pace, under a headroom leaving `1 − share`) after it.
-    pub(super) fn drained_at(&mut self, sent: f64, share: f64) {
-        self.next = sent + 1.0 / self.pace(share);
+    /// A success sent at `sent`, answered at `now`, took the token the bucket had: the next
+    /// request goes an interval (at the pace, under a headroom leaving `1 − share`) after
+    /// it, and one request at most at once (a slot past is no burst).
+    pub(super) fn drained_at(&mut self, sent: f64, now: f64, share: f64) {
+        self.next = (sent + 1.0 / self.pace(share)).max(now);
     }
 
     /// A `429` of a request sent at `sent`.
@@ -160,6 +165,14 @@ impl Rate {
         self.last_throttle = self.last_throttle.max(sent);
         self.refused_since.get_or_insert((sent, 0)).1 += 1;
         self.quiet = 0;
+        if self.guessed && sent > self.risen_at {
+            // The guess's last rise crossed the limit: back to the pace before it, which
+            // passed, measured again from here. (Measured from the samples since the rise, a
+            // bucket of one at one request at a time refused every other one, and its rate
+            // was half the limit.)
+            self.per_second /= 1.0 + RATE_PROBE_MAX;
+            self.passed.clear();
+        }
         self.guessed = false;
         if self.refusals.back().is_none_or(|&last| sent > last) {
             if self.refusals.len() == RATE_BASELINE {
@@ -245,6 +258,7 @@ impl Rate {
             let paced = sent - self.guess_from <= RATE_FIRST_SAMPLES as f64 / self.per_second;
             if self.guessed && group == 0 && paced {
                 self.per_second *= 1.0 + RATE_PROBE_MAX;
+                self.risen_at = now;
                 self.passed.clear();
                 return;
             }

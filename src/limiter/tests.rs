@@ -519,44 +519,6 @@ fn past_the_first_run_s_count_the_second_run_goes_one_request_at_a_time() {
 }
 
 #[test]
-fn past_the_first_run_s_count_what_goes_at_once_doubles_with_each_round_of_successes() {
-    // One at a time, a run twice the first would take a round trip a request (a window
-    // answered slowly, a first run short of it): once successes show that its end is not
-    // near, what goes at once doubles each round trip, as a slow start.
-    let mut model = Model::new(0.0, MAX_PAUSE);
-    // A first run of 20, a throttle, and its probe, which lifts it.
-    let (mut t, _) = drive(&mut model, 0.0, 21, |at| at < 0.2);
-    let probe = loop {
-        match model.try_send(d(t)) {
-            Ok(probe) => break probe,
-            Err(Wait::Until(at)) => t = secs(at),
-            Err(Wait::Answer) => panic!("nothing in flight"),
-        }
-    };
-    t += RTT;
-    model.answered(probe, d(t), Answer::Passed);
-    let mut out = Vec::new();
-    let mut rounds = Vec::new();
-    for _ in 0..6 {
-        // As many as the model lets go at once (at most 40), then every answer.
-        while let Ok(ticket) = model.try_send(d(t)) {
-            out.push(ticket);
-            if out.len() == 40 {
-                break;
-            }
-        }
-        rounds.push(out.len());
-        t += RTT;
-        for ticket in out.drain(..) {
-            model.answered(ticket, d(t), Answer::Passed);
-        }
-    }
-    // Freely up to the first run's 20 (the probe's success one of them), then one, one, two,
-    // four, eight at a time, up to twice the first run.
-    assert_eq!(rounds, [19, 1, 1, 2, 4, 8]);
-}
-
-#[test]
 fn a_second_run_twice_the_first_goes_freely_again() {
     // A first run of 3 in a window others had nearly spent: the next window passes 20,
     // and one at a time must not last until its `429`.
@@ -815,6 +777,35 @@ fn a_rate_learnt_at_a_lift_waits_an_interval_for_the_token_the_lift_took() {
     // And the request then sent passes.
     let (_, refused) = drive(&mut model, t, 1, &mut limiter);
     assert!(refused.is_empty(), "{refused:?}");
+}
+
+#[test]
+fn a_rate_entered_a_slow_round_trip_after_the_success_sends_one_at_once_not_two() {
+    // 10 a second; the success that drained the bucket was sent at 0 and answered at 5.
+    let mut rate = Rate::new(10.0, false);
+    rate.drained_at(0.0, 5.0, 1.0);
+    let mut model = paced_at(rate);
+    assert!(model.try_send(d(5.0)).is_ok());
+    assert!(
+        matches!(model.try_send(d(5.0)), Err(Wait::Until(at)) if secs(at) > 5.09),
+        "{model:?}"
+    );
+}
+
+#[test]
+fn a_guess_refused_after_a_rise_goes_back_to_the_pace_before_it() {
+    let mut rate = Rate::new(1.0, false);
+    rate.guessed = true;
+    let mut model = paced_at(rate);
+    // Four successes at the guess's pace: it rises a tenth.
+    let (t, _) = drive(&mut model, 0.0, 4, |_| true);
+    let risen = rate_of(&model).per_second;
+    assert!((risen - 1.1).abs() < 1e-9, "{risen}");
+    // The next request, sent at the risen pace, is refused: the rise crossed the limit.
+    drive(&mut model, t, 1, |_| false);
+    let back = rate_of(&model).per_second;
+    assert!((back - 1.0).abs() < 1e-9, "{back}");
+    assert!(!rate_of(&model).guessed);
 }
 
 #[test]
