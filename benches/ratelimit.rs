@@ -23,14 +23,17 @@
 //! `benches/ratelimit.svg` (requests and `429`s a minute over the full-scale simulated export).
 //! `cargo bench --bench ratelimit -- --sim` skips the real sockets. For debugging:
 //! `SIM_ONLY=name` runs the scenarios whose name contains it, `SIM_DEBUG=1` prints the
-//! windows with more than one `429`, `SIM_STARTS=1` each start's figures and learnt shape, and `SIM_TRACE=n` every answer of the run whose seed's
-//! low byte is `n`. `SIM_EXTRA=1` adds a review's hostile scenarios (`x_…`: sliding logs
-//! whose limit changes or that others share, windows that could be taken for logs, and
-//! windows halved for good under round trips long against the window, periods a little
-//! shorter than a round one, a period that changes mid-export, and minute windows that
-//! others on the account search in, or whose limit is lowered where the burst test falls,
-//! and token buckets paused, drained, cut to a tenth, answering slowly to many at once, or
-//! whose tokens others take at random, and a window others spend whole now and then).
+//! windows with more than one `429`, `SIM_STARTS=1` each start's figures and learnt shape,
+//! and `SIM_TRACE=n` every answer of the run whose seed's low byte is `n` (start `i`'s is
+//! that of `SEED ^ i * 241`). `SIM_EXTRA=1` adds a review's hostile scenarios (`x_…`:
+//! sliding logs whose limit changes or that others share, windows that could be taken for
+//! logs, and windows halved for good under round trips long against the window, periods a
+//! little shorter than a round one, a period that changes mid-export, and minute windows
+//! that others on the account search in, or whose limit is lowered where the burst test
+//! falls, and token buckets paused, drained, cut to a tenth, answering slowly to many at
+//! once, or whose tokens others take at random, and a window others spend whole now and
+//! then; and a review's windows whose first run was short and buckets refilled in lumps or
+//! lagging).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -372,7 +375,6 @@ fn f_dip_early(s: f64) -> f64 {
     if (20.0..40.0).contains(&s) { 0.7 } else { 1.0 }
 }
 
-// Review 34's helpers.
 /// Refilled in lumps: ten times the rate for the first tenth of each second, none after.
 fn f_pulse1(s: f64) -> f64 {
     if s.rem_euclid(1.0) < 0.1 { 10.0 } else { 0.0 }
@@ -2381,7 +2383,7 @@ fn scenarios() -> Vec<Scenario> {
             fast,
         ),
     ];
-    // Review 34's: windows whose first run was short (others, a late start, a raised limit),
+    // Review 34's (helper-34): windows whose first run was short (others, a late start, a raised limit),
     // many at once and slow; buckets whose rate is entered at a success, bursty or lagged,
     // after `Retry-After`, shared, under headroom, slow and fast.
     let r34 = {
@@ -2606,16 +2608,6 @@ fn scenarios() -> Vec<Scenario> {
                 full,
                 16,
                 slow,
-            ),
-            hr(
-                base(
-                    "x_r34_bucket_10_c16_slow_headroom50",
-                    bx(10.0, 10.0, f_one, false),
-                    full,
-                    16,
-                    slow,
-                ),
-                0.5,
             ),
             hr(
                 base(
