@@ -28,9 +28,9 @@
 //! successes (a relearning whose throttles held all but its probes) is a guess: until a
 //! `429`, it rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace
 //! (a slower caller says nothing of the limit), and a `429` of a request sent after a rise
-//! takes that rise back: the pace before it passed. A rate refused throughout for `BLACKOUT` of
-//! its intervals, nothing passing, is no rate (a window or a log closed): learning starts
-//! over, so that probes, not the pace, find when capacity returns. So does a rate measured
+//! takes that rise back: the pace before it passed. A rate refused throughout for
+//! `BLACKOUT` of its intervals, nothing passing, is no rate (a window or a log closed):
+//! learning starts over, so that probes, not the pace, find when capacity returns. So does a rate measured
 //! under `COLLAPSE` of the highest it was measured at (a first estimate or a guess is not
 //! measured): a cut that deep is rare, but a window others spend whole now and then,
 //! taken for a rate, is measured lower each time.
@@ -116,7 +116,7 @@ pub(super) struct Rate {
     pub(super) guessed: bool,
     /// The sending of the first of the `RATE_FIRST_SAMPLES` successes a guess rises after.
     pub(super) guess_from: f64,
-    /// When a guess last rose.
+    /// The answer that last raised a guess: a `429` of a request sent after it is the rise's.
     pub(super) risen_at: f64,
     /// The rate was measured between throttles: a short sample holding one is no better.
     pub(super) baselined: bool,
