@@ -30,7 +30,9 @@
 //! the client sends freely again (as many at once as its callers ask) until it has sent as
 //! many as the first run got (those in flight counted), then one at a time up to twice that
 //! (past it, the first run was short of a window: others had spent most of it), so that the
-//! second throttle refuses one request, not every one in flight; its lift ends the
+//! second throttle refuses one request, not every one in flight, unless a request sent
+//! after the run's first `429` was answered was refused too (the limiter closed: that end
+//! came before the count, and what passes since passed a boundary); its lift ends the
 //! learning, unless lifts at the ends of `Retry-After` pauses (whole seconds: up to one
 //! past the boundary) bound the period no better than `PERIOD_SLACK` of it, when a third
 //! lift is taken.
@@ -109,6 +111,10 @@ pub(super) struct Learning {
     /// A lift came at the end of a `Retry-After` pause, up to a second past its boundary.
     pub(super) blurred: bool,
     pub(super) throttle: Option<Throttle>,
+    /// The answer of this run's first refusal.
+    pub(super) refused_at: Option<f64>,
+    /// This run had a refusal of a request sent after that answer.
+    pub(super) closed: bool,
     /// Throttles ended without a lift that count towards `UNLIFTED_MAX`.
     pub(super) unlifted: u32,
     /// The current run's first success: its sending less the longest round trip expected,

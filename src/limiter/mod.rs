@@ -301,8 +301,12 @@ impl Model {
                     // too few to be one), the run's end is near: one at a time, so that it
                     // is one `429`, not one for each request in flight. Past twice as many,
                     // the run before was short (a window others had spent, or begun late):
-                    // free again, or a window without a `429` would keep it serial.
+                    // free again, or a window without a `429` would keep it serial. Not
+                    // once the limiter was seen closed: that end came before the count (at
+                    // 16 at once with round trips of 0.5-2 s, a window of 100 per 10 s
+                    // went on one at a time for fifteen windows after its boundary).
                     if l.run_out > 0
+                        && !l.closed
                         && l.runs.last().is_some_and(|&before| {
                             before >= MIN_ALLOWANCE
                                 && (before..2 * before).contains(&(l.run_ok + l.run_out))
@@ -502,6 +506,7 @@ impl Model {
                         if let (true, Some(t)) = (lifted, ended) {
                             // Throttles without a lift count only in a row.
                             (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
+                            (l.refused_at, l.closed) = (None, false);
                             l.lifts.push((t.last_fail, now));
                             l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
                             l.blurred |= paused(&t);
@@ -523,6 +528,12 @@ impl Model {
                         }
                     }
                     Answer::Throttled(wait) => {
+                        if ticket.slot == l.runs.len() as i64 {
+                            // Refused though sent after a refusal of its run was answered:
+                            // the limiter is closed, not a request racing the one before.
+                            l.closed |= l.refused_at.is_some_and(|at| ticket.sent > at);
+                            l.refused_at.get_or_insert(now);
+                        }
                         let next = if wait.is_some() { pause_until } else { now };
                         let clock = self.clock;
                         match &mut l.throttle {

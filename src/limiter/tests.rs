@@ -519,6 +519,43 @@ fn past_the_first_run_s_count_the_second_run_goes_one_request_at_a_time() {
 }
 
 #[test]
+fn a_second_run_the_limiter_closed_goes_on_freely_past_the_first_run_s_count() {
+    // The second run's first `429`; then the request in flight from before it passes (a
+    // race, or the boundary), which ends the throttle. `closed`: the throttle's probe, sent
+    // after that `429` was answered, was refused first.
+    let at_once_past_the_count = |closed: bool| {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (mut t, probe) = first_run_of_three_then_the_probe(&mut model);
+        t += RTT;
+        model.answered(probe, d(t), Answer::Passed);
+        let a = model.try_send(d(t)).unwrap();
+        let b = model.try_send(d(t)).unwrap();
+        t += RTT;
+        model.answered(a, d(t), Answer::Throttled(None));
+        if closed {
+            let probe = loop {
+                match model.try_send(d(t)) {
+                    Ok(probe) => break probe,
+                    Err(Wait::Until(at)) => t = secs(at),
+                    Err(Wait::Answer) => panic!("nothing in flight"),
+                }
+            };
+            t += RTT;
+            model.answered(probe, d(t), Answer::Throttled(None));
+        }
+        model.answered(b, d(t), Answer::Passed);
+        // Two passed in this run: the third reaches the first run's count.
+        model.try_send(d(t)).unwrap();
+        model.try_send(d(t)).is_ok()
+    };
+    // A `429` racing the requests before it: the run's end may be near, one at a time.
+    assert!(!at_once_past_the_count(false));
+    // Closed: that end came; whatever passes since is past it (a boundary crossed), and one
+    // at a time would only slow it.
+    assert!(at_once_past_the_count(true));
+}
+
+#[test]
 fn a_second_run_twice_the_first_goes_freely_again() {
     // A first run of 3 in a window others had nearly spent: the next window passes 20,
     // and one at a time must not last until its `429`.
