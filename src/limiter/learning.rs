@@ -32,7 +32,9 @@
 //! (past it, the first run was short of a window: others had spent most of it), so that the
 //! second throttle refuses one request, not every one in flight, unless a request sent
 //! after the run's first `429` was answered was refused too (the limiter closed: that end
-//! came before the count, and what passes since passed a boundary); its lift ends the
+//! came before the count, and what passes since passed a boundary), and for no longer than
+//! the run took to reach the count (a round trip at least: one at a time, a boundary passes
+//! without a `429`, and the run goes on at a round trip a request); its lift ends the
 //! learning, unless lifts at the ends of `Retry-After` pauses (whole seconds: up to one
 //! past the boundary) bound the period no better than `PERIOD_SLACK` of it, when a third
 //! lift is taken.
@@ -113,6 +115,8 @@ pub(super) struct Learning {
     pub(super) throttle: Option<Throttle>,
     /// The answer of this run's first refusal.
     pub(super) refused_at: Option<f64>,
+    /// When this run first waited to go one at a time.
+    pub(super) serial_since: Option<f64>,
     /// This run had a refusal of a request sent after that answer.
     pub(super) closed: bool,
     /// Throttles ended without a lift that count towards `UNLIFTED_MAX`.

@@ -304,14 +304,21 @@ impl Model {
                     // free again, or a window without a `429` would keep it serial. Not
                     // once the limiter was seen closed: that end came before the count (at
                     // 16 at once with round trips of 0.5-2 s, a window of 100 per 10 s
-                    // went on one at a time for fifteen windows after its boundary).
+                    // went on one at a time for fifteen windows after its boundary). Nor
+                    // for longer than the run took to get there (a round trip at least):
+                    // one at a time crosses a boundary without a `429`.
                     if l.run_out > 0
                         && !l.closed
+                        && l.serial_since.is_none_or(|since| {
+                            l.run_from
+                                .is_none_or(|(_, from)| now - since <= (since - from).max(rtt_hi))
+                        })
                         && l.runs.last().is_some_and(|&before| {
                             before >= MIN_ALLOWANCE
                                 && (before..2 * before).contains(&(l.run_ok + l.run_out))
                         })
                     {
+                        l.serial_since.get_or_insert(now);
                         return Err(Wait::Answer);
                     }
                     l.run_out += 1;
@@ -506,7 +513,7 @@ impl Model {
                         if let (true, Some(t)) = (lifted, ended) {
                             // Throttles without a lift count only in a row.
                             (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
-                            (l.refused_at, l.closed) = (None, false);
+                            (l.refused_at, l.closed, l.serial_since) = (None, false, None);
                             l.lifts.push((t.last_fail, now));
                             l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
                             l.blurred |= paused(&t);

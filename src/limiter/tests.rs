@@ -556,6 +556,32 @@ fn a_second_run_the_limiter_closed_goes_on_freely_past_the_first_run_s_count() {
 }
 
 #[test]
+fn the_second_run_goes_one_at_a_time_no_longer_than_its_free_part_took() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let (mut t, probe) = first_run_of_three_then_the_probe(&mut model);
+    t += RTT;
+    model.answered(probe, d(t), Answer::Passed);
+    // The free part, to the first run's 3: callers slow enough that it takes half a second.
+    let a = model.try_send(d(t)).unwrap();
+    model.answered(a, d(t + RTT), Answer::Passed);
+    t += 0.5;
+    let b = model.try_send(d(t)).unwrap();
+    assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
+    let serial_from = t;
+    model.answered(b, d(t + RTT), Answer::Passed);
+    // One at a time for as long as that, no more: a boundary crossed one request a round
+    // trip at a time showed no `429` (at 16 at once and 0.5-2 s round trips, a window of
+    // 100 per 10 s went on so for a dozen windows).
+    t = serial_from + 0.4;
+    let c = model.try_send(d(t)).unwrap();
+    assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
+    model.answered(c, d(t + RTT), Answer::Passed);
+    t = serial_from + 0.6;
+    model.try_send(d(t)).unwrap();
+    model.try_send(d(t)).unwrap();
+}
+
+#[test]
 fn a_second_run_twice_the_first_goes_freely_again() {
     // A first run of 3 in a window others had nearly spent: the next window passes 20,
     // and one at a time must not last until its `429`.
