@@ -25,7 +25,8 @@
 //! `SIM_ONLY=name` runs the scenarios whose name contains it, `SIM_DEBUG=1` prints the
 //! windows with more than one `429`, `SIM_STARTS=1` each start's figures and learnt shape,
 //! and `SIM_TRACE=n` every answer of the run whose seed's low byte is `n` (start `i`'s is
-//! that of `SEED ^ i * 241`). `SIM_EXTRA=1` adds a review's hostile scenarios (`x_…`:
+//! that of `SEED ^ i * 241`), with `SIM_DUMP=a-b` the model's whole state after each answer
+//! from `a` to `b` seconds into it. `SIM_EXTRA=1` adds a review's hostile scenarios (`x_…`:
 //! sliding logs whose limit changes or that others share, windows that could be taken for
 //! logs, and windows halved for good under round trips long against the window, periods a
 //! little shorter than a round one, a period that changes mid-export, and minute windows
@@ -951,6 +952,13 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
                         answer,
                         model.snapshot(clock).shape
                     );
+                    let dump = std::env::var("SIM_DUMP").ok().and_then(|v| {
+                        let (from, to) = v.split_once('-')?;
+                        Some(from.parse::<f64>().ok()?..to.parse::<f64>().ok()?)
+                    });
+                    if dump.is_some_and(|span| span.contains(&(t - start))) {
+                        eprintln!("{model:?}");
+                    }
                 }
                 let w = request.worker;
                 busy[w] = false;
