@@ -487,7 +487,12 @@ fn headroom_is_kept_over_the_windows_that_probe() {
 
 /// A first run of 3, a throttle, and its probe sent (the time it went, and its ticket).
 fn first_run_of_three_then_the_probe(model: &mut Model) -> (f64, Ticket) {
-    let (mut t, _) = drive(model, 0.0, 4, |at| at < 0.03);
+    let (t, _) = drive(model, 0.0, 4, |at| at < 0.03);
+    probe_from(model, t)
+}
+
+/// A throttle's next probe, sent when the model lets it go from `t` (the time, and its ticket).
+fn probe_from(model: &mut Model, mut t: f64) -> (f64, Ticket) {
     loop {
         match model.try_send(d(t)) {
             Ok(probe) => return (t, probe),
@@ -497,13 +502,18 @@ fn first_run_of_three_then_the_probe(model: &mut Model) -> (f64, Ticket) {
     }
 }
 
+/// The first run of 3 and its throttle's probe, which passes: the second run begins (the time).
+fn second_run_begun(model: &mut Model) -> f64 {
+    let (t, probe) = first_run_of_three_then_the_probe(model);
+    model.answered(probe, d(t + RTT), Answer::Passed);
+    t + RTT
+}
+
 #[test]
 fn past_the_first_run_s_count_the_second_run_goes_one_request_at_a_time() {
     let mut model = Model::new(0.0, MAX_PAUSE);
     // Its probe lifts it: the second run, the probe's success first.
-    let (mut t, probe) = first_run_of_three_then_the_probe(&mut model);
-    t += RTT;
-    model.answered(probe, d(t), Answer::Passed);
+    let t = second_run_begun(&mut model);
     // Two at once while below the first run's 3, counting those in flight.
     let a = model.try_send(d(t)).unwrap();
     let b = model.try_send(d(t)).unwrap();
@@ -525,21 +535,14 @@ fn a_second_run_the_limiter_closed_goes_on_freely_past_the_first_run_s_count() {
     // after that `429` was answered, was refused first.
     let at_once_past_the_count = |closed: bool| {
         let mut model = Model::new(0.0, MAX_PAUSE);
-        let (mut t, probe) = first_run_of_three_then_the_probe(&mut model);
-        t += RTT;
-        model.answered(probe, d(t), Answer::Passed);
+        let mut t = second_run_begun(&mut model);
         let a = model.try_send(d(t)).unwrap();
         let b = model.try_send(d(t)).unwrap();
         t += RTT;
         model.answered(a, d(t), Answer::Throttled(None));
         if closed {
-            let probe = loop {
-                match model.try_send(d(t)) {
-                    Ok(probe) => break probe,
-                    Err(Wait::Until(at)) => t = secs(at),
-                    Err(Wait::Answer) => panic!("nothing in flight"),
-                }
-            };
+            let probe;
+            (t, probe) = probe_from(&mut model, t);
             t += RTT;
             model.answered(probe, d(t), Answer::Throttled(None));
         }
@@ -558,9 +561,7 @@ fn a_second_run_the_limiter_closed_goes_on_freely_past_the_first_run_s_count() {
 #[test]
 fn the_second_run_goes_one_at_a_time_no_longer_than_its_free_part_took() {
     let mut model = Model::new(0.0, MAX_PAUSE);
-    let (mut t, probe) = first_run_of_three_then_the_probe(&mut model);
-    t += RTT;
-    model.answered(probe, d(t), Answer::Passed);
+    let mut t = second_run_begun(&mut model);
     // The free part, to the first run's 3: callers slow enough that it takes half a second.
     let a = model.try_send(d(t)).unwrap();
     model.answered(a, d(t + RTT), Answer::Passed);
