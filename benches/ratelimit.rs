@@ -33,8 +33,9 @@
 //! that others on the account search in, or whose limit is lowered where the burst test
 //! falls, and token buckets paused, drained, cut to a tenth, answering slowly to many at
 //! once, or whose tokens others take at random, and a window others spend whole now and
-//! then; and a review's windows whose first run was short and buckets refilled in lumps or
-//! lagging).
+//! then; a review's windows whose first run was short and buckets refilled in lumps or
+//! lagging; and another's windows, logs and buckets at 8 to 16 at once, windows partly
+//! spent or raised between the learning's runs).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -403,6 +404,20 @@ fn other_first60(k: i64) -> f64 {
 /// Others take 40% of one period in two.
 fn other40_every2(k: i64) -> f64 {
     if k.rem_euclid(2) == 0 { 0.4 } else { 0.0 }
+}
+
+/// r36: the export's first window 40% spent by others before it began: a first run of six
+/// tenths of a window, the second run up to the count and one at a time on.
+fn prespent40(k: i64, limit: u64) -> u64 {
+    if k == 1000 { limit * 6 / 10 } else { limit }
+}
+/// r36: the export's first window 20% spent by others before it began.
+fn prespent20(k: i64, limit: u64) -> u64 {
+    if k == 1000 { limit * 8 / 10 } else { limit }
+}
+/// r36: raised by a quarter from the export's second window on (between the learning's runs).
+fn raised_quarter_at_1(k: i64, limit: u64) -> u64 {
+    if k >= 1001 { limit * 5 / 4 } else { limit }
 }
 
 fn steady(_: i64, limit: u64) -> u64 {
@@ -2629,6 +2644,208 @@ fn scenarios() -> Vec<Scenario> {
             ),
         ]
     };
+    // Review 36's (helper-36): the learning's serial phase skipped once the limiter was seen
+    // closed, and no longer than the run took to reach the count: windows at short and long
+    // scales, partly spent or raised between the runs, logs racing their aging, buckets with
+    // large bursts, a clock off the windows, `Retry-After`.
+    let r36 = {
+        let wo = |limit, period, other, retry_after| Shape::Window {
+            period,
+            limits: steady,
+            limit,
+            retry_after,
+            other,
+        };
+        vec![
+            base(
+                "x_r36_window_20_2_c16_fast",
+                window(20, 2.0),
+                2000,
+                16,
+                fast,
+            ),
+            base("x_r36_window_20_2_c4_slow", window(20, 2.0), 2000, 4, slow),
+            base(
+                "x_r36_window_30_6_c16_slow",
+                window(30, 6.0),
+                2000,
+                16,
+                slow,
+            ),
+            base("x_r36_window_30_6_c8_mid", window(30, 6.0), 2000, 8, mid),
+            base(
+                "x_r36_window_100_60_c16_slow",
+                window(100, 60.0),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r36_window_1000_3600_c16_mid",
+                window(1000, 3600.0),
+                5000,
+                16,
+                mid,
+            ),
+            base(
+                "x_r36_window_100_60_other30_c16_slow",
+                wo(100, 60.0, 0.3, RetryAfter::No),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r36_window_100_60_varying_c16_mid",
+                wo(100, 60.0, -1.0, RetryAfter::No),
+                2000,
+                16,
+                mid,
+            ),
+            base(
+                "x_r36_window_30_6_other30_c16_mid",
+                wo(30, 6.0, 0.3, RetryAfter::No),
+                2000,
+                16,
+                mid,
+            ),
+            base(
+                "x_r36_window_30_6_ra_c16_slow",
+                wo(30, 6.0, 0.0, RetryAfter::Seconds),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r36_window_20_2_raised_c16_mid",
+                limited(raised_quarter_at_1, 20, 2.0),
+                2000,
+                16,
+                mid,
+            ),
+            base(
+                "x_r36_window_100_60_raised_c16_slow",
+                limited(raised_quarter_at_1, 100, 60.0),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r36_window_prespent40_c16_mid",
+                limited(prespent40, 100, 60.0),
+                2000,
+                16,
+                mid,
+            ),
+            base(
+                "x_r36_window_prespent40_c16_slow",
+                limited(prespent40, 100, 60.0),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r36_window_prespent20_c8_mid",
+                limited(prespent20, 100, 60.0),
+                2000,
+                8,
+                mid,
+            ),
+            base(
+                "x_r36_window_30_6_prespent40_c16_mid",
+                limited(prespent40, 30, 6.0),
+                2000,
+                16,
+                mid,
+            ),
+            base(
+                "x_r36_window_1000_3600_prespent40_c16_mid",
+                limited(prespent40, 1000, 3600.0),
+                5000,
+                16,
+                mid,
+            ),
+            Scenario {
+                clock_off: 2.5,
+                ..base(
+                    "x_r36_window_30_6_off2.5_c16_slow",
+                    window(30, 6.0),
+                    2000,
+                    16,
+                    slow,
+                )
+            },
+            base(
+                "x_r36_log_100_60_c16_slow",
+                logx(100, 60.0, steady, no_other),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r36_log_30_6_c8_mid",
+                logx(30, 6.0, steady, no_other),
+                2000,
+                8,
+                mid,
+            ),
+            base(
+                "x_r36_log_20_2_c16_slow",
+                logx(20, 2.0, steady, no_other),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r36_log_100_60_other30_c16_mid",
+                logx(100, 60.0, steady, other30),
+                2000,
+                16,
+                mid,
+            ),
+            base(
+                "x_r36_bucket_100_1_c16_slow",
+                bx(100.0, 1.0, f_one, false),
+                1000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r36_bucket_30_3_c8_mid",
+                bx(30.0, 3.0, f_one, false),
+                2000,
+                8,
+                mid,
+            ),
+            base(
+                "x_r36_bucket_100_1_ra_c16_mid",
+                bx(100.0, 1.0, f_one, true),
+                1000,
+                16,
+                mid,
+            ),
+            base(
+                "x_r36_window_20_2_prespent40_c16_fast",
+                limited(prespent40, 20, 2.0),
+                2000,
+                16,
+                fast,
+            ),
+            base("x_r36_window_10_1_c16_mid", window(10, 1.0), 2000, 16, mid),
+            base(
+                "x_r36_window_other40_every2_c16_slow",
+                Shape::Front {
+                    period: 60.0,
+                    limit: 100,
+                    limits: steady,
+                    other: other40_every2,
+                    front: 0.05,
+                },
+                2000,
+                16,
+                slow,
+            ),
+        ]
+    };
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
@@ -2636,6 +2853,7 @@ fn scenarios() -> Vec<Scenario> {
         v.extend(shared_buckets);
         v.extend(r32);
         v.extend(r34);
+        v.extend(r36);
     }
     v
 }
