@@ -3,10 +3,10 @@
 //! A **sliding log** lets at most `limit` requests through in any trailing period: the
 //! client keeps the answers of its last `limit` successes and sends while fewer than
 //! `limit` (those in flight counted) were answered less than a *hold* ago. The hold starts
-//! at the window's period (or the learnt rate's, or less where a success of the past came
-//! sooner after `limit` others) and is learnt from the answers at its edge (`HOLD_FAST`,
-//! `HOLD_DOWN`, `HOLD_UP`, the last, but under headroom, only for the first refusal of a
-//! run): the server counted each success at its arrival, before its answer, so the best
+//! at the shortest time a success of the past was sent after `limit` others' answers (or,
+//! where none was, at the window's period or the learnt rate's) and is learnt from the
+//! answers at its edge (`HOLD_FAST`, `HOLD_DOWN`, `HOLD_UP`, the last, but under headroom,
+//! only for the first refusal of a run): the server counted each success at its arrival, before its answer, so the best
 //! hold is a little under the period (under headroom the client never fills the log, and
 //! its edge says nothing: successes keep the hold). After a refusal with the copy three
 //! quarters full or more, nothing goes until one of the copy's successes ages, and after
@@ -172,17 +172,20 @@ impl Model {
         }
     }
 
-    /// A sliding log's first hold: `guess`, or less if a success was sent sooner after
-    /// `limit` others' answers (a log that let it through holds no longer than that).
+    /// A sliding log's first hold: the shortest time a success was sent after `limit`
+    /// others' answers (a log that let it through holds no longer than that, and the copy
+    /// ages by answers), or `guess` where no success shows one. A guess from a rate
+    /// measured over a few successes was too short (4.2 s for a log of 6 s at 8 at once),
+    /// and a hold too short grows a percent a cycle; one too long shortens fast (`HOLD_FAST`).
     fn log_hold(&self, limit: u64, guess: f64) -> f64 {
         let limit = limit as usize;
-        let mut hold = guess;
+        let mut hold = f64::INFINITY;
         for &(sent, _) in &self.passes {
             let before = self.passes.partition_point(|p| p.1 < sent);
             if before >= limit {
                 hold = hold.min(sent - self.passes[before - limit].1);
             }
         }
-        hold.max(1e-3)
+        if hold.is_finite() { hold } else { guess }.max(1e-3)
     }
 }

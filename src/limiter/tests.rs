@@ -1528,6 +1528,29 @@ fn spread(model: &mut Model, server: &mut impl FnMut(f64) -> bool, n: u32) {
 }
 
 #[test]
+fn a_log_s_first_hold_is_the_shortest_spacing_its_successes_show() {
+    // Three successes answered at once, a fourth sent 5 s after the first of them: a log of
+    // 3 that let it through holds a slot 5 s at most, and the client saw it hold that long.
+    let held = |guess: f64| {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        for (sent, answer) in [(-0.1, 0.0), (0.0, 0.1), (0.1, 0.2), (5.0, 5.1), (5.1, 5.2)] {
+            model.passes.push_back((sent, answer));
+        }
+        model.enter_log(3, guess);
+        hold_of(&model)
+    };
+    // A guess from a rate measured over a few successes (review 36: 4.2 s for a log of 6 s,
+    // after which the hold grew a percent a cycle) gives way to it, and so does a long one.
+    assert_eq!(held(2.0), 5.0);
+    assert_eq!(held(9.0), 5.0);
+    // No success sent after as many others' answers as the limit: the guess.
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    model.passes.push_back((0.0, 0.1));
+    model.enter_log(3, 2.0);
+    assert_eq!(hold_of(&model), 2.0);
+}
+
+#[test]
 fn a_log_under_headroom_keeps_its_share() {
     // Under 10% headroom the client never fills the log, so its own edge is never refused:
     // shortening the hold there took the whole limit. Its copy starts spread over a period,
