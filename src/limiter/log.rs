@@ -6,12 +6,12 @@
 //! at the shortest time a success of the past was sent after `limit` others' answers (or,
 //! where none was, at the window's period or the learnt rate's) and is learnt from the
 //! answers at its edge (`HOLD_FAST`, `HOLD_DOWN`, `HOLD_UP`, the last, but under headroom,
-//! only for the first refusal of a run): the server counted each success at its arrival, before its answer, so the best
-//! hold is a little under the period (under headroom the client never fills the log, and
-//! its edge says nothing: successes keep the hold). After a refusal with the copy three
-//! quarters full or more, nothing goes until one of the copy's successes ages, and after
-//! each further refusal in a row until twice as many have as the time before
-//! (`STREAK_BACKOFF`). Refused with more of the copy free than the round trip's jitter and
+//! only for the first refusal of a run): the server counted each success at its arrival,
+//! before its answer, so the best hold is a little under the period (under headroom the
+//! client never fills the log, and its edge says nothing: successes keep the hold). After
+//! a refusal with the copy three quarters full or more, nothing goes until one of the
+//! copy's successes ages, and after each further refusal in a row until twice as many have
+//! as the time before (`STREAK_BACKOFF`). Refused with more of the copy free than the round trip's jitter and
 //! the hold's sawtooth explain (but at least half of it held), the limit is lowered to what
 //! the copy held; upward probes (one request past the copy's limit, and one more each time
 //! one passes) then try for the old limit, a limit's worth of requests later, then twice as
