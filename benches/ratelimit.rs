@@ -34,8 +34,9 @@
 //! falls, and token buckets paused, drained, cut to a tenth, answering slowly to many at
 //! once, or whose tokens others take at random, and a window others spend whole now and
 //! then; a review's windows whose first run was short and buckets refilled in lumps or
-//! lagging; and another's windows, logs and buckets at 8 to 16 at once, windows partly
-//! spent or raised between the learning's runs).
+//! lagging; another's windows, logs and buckets at 8 to 16 at once, windows partly spent
+//! or raised between the learning's runs; and a third's sliding logs raised, shared, under
+//! headroom, with callers that stall, and short logs at long round trips).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -406,6 +407,37 @@ fn other40_every2(k: i64) -> f64 {
     if k.rem_euclid(2) == 0 { 0.4 } else { 0.0 }
 }
 
+/// r37: a log's limit raised by half from the export's fourth period on (around the log's
+/// entry, after the learning's runs).
+fn r37_raised_at_3(k: i64, limit: u64) -> u64 {
+    if k >= 1003 { limit * 3 / 2 } else { limit }
+}
+/// r37: at two thirds for the export's first two periods, then whole (raised just before the
+/// second run).
+fn r37_low_first2(k: i64, limit: u64) -> u64 {
+    if k < 1002 { limit * 2 / 3 } else { limit }
+}
+/// r37: round trips five times as long for the export's first 120 s (slow callers while the
+/// log is learnt), as drawn after.
+fn r37_slow_first(s: f64, rtt: f64, _: f64) -> f64 {
+    if s < 120.0 { rtt * 5.0 } else { rtt }
+}
+/// r37: round trips five times as long from 15 s to 120 s.
+fn r37_slow_15_120(s: f64, rtt: f64, _: f64) -> f64 {
+    if (15.0..120.0).contains(&s) {
+        rtt * 5.0
+    } else {
+        rtt
+    }
+}
+/// r37: every request sent from 20 s to 40 s stalls 30 s more (the client idle a while).
+fn r37_idle_20(s: f64, rtt: f64, _: f64) -> f64 {
+    if (20.0..40.0).contains(&s) {
+        rtt + 30.0
+    } else {
+        rtt
+    }
+}
 /// r36: the export's first window 40% spent by others before it began: a first run of six
 /// tenths of a window, the second run up to the count and one at a time on.
 fn prespent40(k: i64, limit: u64) -> u64 {
@@ -2846,6 +2878,254 @@ fn scenarios() -> Vec<Scenario> {
             ),
         ]
     };
+    // Review 37's (helper-37): a log's first hold from the successes' shortest spacing, not
+    // the guess: logs raised around their entry, under headroom (the hold never shortens
+    // there), with slow or stalled callers while learnt, shared, relearnt after a lowering
+    // or a blackout, and short logs at long round trips.
+    let r37 = vec![
+        base(
+            "x_r37_log_30_6_raised_at_1_c8_mid",
+            logx(30, 6.0, raised_at_1, no_other),
+            2000,
+            8,
+            mid,
+        ),
+        base(
+            "x_r37_log_30_6_raised_at_3_c16_slow",
+            logx(30, 6.0, r37_raised_at_3, no_other),
+            2000,
+            16,
+            slow,
+        ),
+        base(
+            "x_r37_log_100_60_raised_at_1_c16_slow",
+            logx(100, 60.0, raised_at_1, no_other),
+            2000,
+            16,
+            slow,
+        ),
+        base(
+            "x_r37_log_30_6_low_first2_c8_mid",
+            logx(30, 6.0, r37_low_first2, no_other),
+            2000,
+            8,
+            mid,
+        ),
+        hr(
+            base(
+                "x_r37_log_30_6_headroom20_c8_mid",
+                logx(30, 6.0, steady, no_other),
+                2000,
+                8,
+                mid,
+            ),
+            0.2,
+        ),
+        hr(
+            base(
+                "x_r37_log_100_60_headroom10_c16_slow",
+                logx(100, 60.0, steady, no_other),
+                2000,
+                16,
+                slow,
+            ),
+            0.1,
+        ),
+        hr(
+            base(
+                "x_r37_log_20_2_headroom10_c16_slow",
+                logx(20, 2.0, steady, no_other),
+                2000,
+                16,
+                slow,
+            ),
+            0.1,
+        ),
+        base(
+            "x_r37_log_4_5_c1_slow",
+            logx(4, 5.0, steady, no_other),
+            400,
+            1,
+            slow,
+        ),
+        base(
+            "x_r37_log_10_6_c2_slow",
+            logx(10, 6.0, steady, no_other),
+            600,
+            2,
+            slow,
+        ),
+        rt(
+            base(
+                "x_r37_log_20_2_slow_first_c8",
+                logx(20, 2.0, steady, no_other),
+                2000,
+                8,
+                mid,
+            ),
+            r37_slow_first,
+        ),
+        rt(
+            base(
+                "x_r37_log_30_6_slow_15_120_c8",
+                logx(30, 6.0, steady, no_other),
+                2000,
+                8,
+                mid,
+            ),
+            r37_slow_15_120,
+        ),
+        rt(
+            base(
+                "x_r37_log_30_6_idle_20_c4",
+                logx(30, 6.0, steady, no_other),
+                2000,
+                4,
+                mid,
+            ),
+            r37_idle_20,
+        ),
+        rt(
+            base(
+                "x_r37_log_30_6_stalls_c4",
+                logx(30, 6.0, steady, no_other),
+                2000,
+                4,
+                mid,
+            ),
+            r_stall_often,
+        ),
+        base(
+            "x_r37_log_30_6_shared_varying_c16_slow",
+            logx(30, 6.0, steady, other_varying),
+            2000,
+            16,
+            slow,
+        ),
+        base(
+            "x_r37_log_30_6_shared30_leave_c4_mid",
+            logx(30, 6.0, steady, other30_leave),
+            2000,
+            4,
+            mid,
+        ),
+        base(
+            "x_r37_log_100_60_halved_back_c16_slow",
+            logx(100, 60.0, log_halved, no_other),
+            full,
+            16,
+            slow,
+        ),
+        base(
+            "x_r37_log_20_2_blackout_c16_slow",
+            logx(20, 2.0, log_blackout, no_other),
+            2000,
+            16,
+            slow,
+        ),
+        base(
+            "x_r37_log_30_6_doubled_c8_mid",
+            logx(30, 6.0, log_doubled, no_other),
+            2000,
+            8,
+            mid,
+        ),
+        base(
+            "x_r37_log_10_1_c16_slow",
+            logx(10, 1.0, steady, no_other),
+            2000,
+            16,
+            slow,
+        ),
+        base(
+            "x_r37_log_5_10_c1_fast",
+            logx(5, 10.0, steady, no_other),
+            300,
+            1,
+            fast,
+        ),
+        // Shared logs entered from a refuted window (short exports: the first hold weighs).
+        base(
+            "x_r37_log_100_60_shared20_c16_slow",
+            logx(100, 60.0, steady, other20),
+            1000,
+            16,
+            slow,
+        ),
+        base(
+            "x_r37_log_100_60_shared20_c8_slow",
+            logx(100, 60.0, steady, other20),
+            1000,
+            8,
+            slow,
+        ),
+        base(
+            "x_r37_log_100_60_shared30_c16_slow",
+            logx(100, 60.0, steady, other30),
+            1000,
+            16,
+            slow,
+        ),
+        base(
+            "x_r37_log_100_60_other40_every2_c8_slow",
+            logx(100, 60.0, steady, other40_every2),
+            1000,
+            8,
+            slow,
+        ),
+        base(
+            "x_r37_log_100_60_varying_c8_slow",
+            logx(100, 60.0, steady, other_varying),
+            1000,
+            8,
+            slow,
+        ),
+        base(
+            "x_r37_log_30_6_varying_c16_mid",
+            logx(30, 6.0, steady, other_varying),
+            1000,
+            16,
+            mid,
+        ),
+        base(
+            "x_r37_log_30_6_other40_every2_c8_mid",
+            logx(30, 6.0, steady, other40_every2),
+            1000,
+            8,
+            mid,
+        ),
+        base(
+            "x_r37_log_20_2_other40_every2_c16_slow",
+            logx(20, 2.0, steady, other40_every2),
+            1000,
+            16,
+            slow,
+        ),
+        hr(
+            base(
+                "x_r37_log_30_6_halved_c8_mid_headroom10",
+                logx(30, 6.0, log_halved, no_other),
+                1000,
+                8,
+                mid,
+            ),
+            0.1,
+        ),
+        base(
+            "x_r37_log_100_60_shared20_c16_slow_2000",
+            logx(100, 60.0, steady, other20),
+            2000,
+            16,
+            slow,
+        ),
+        base(
+            "x_r37_log_30_6_varying_c16_mid_2000",
+            logx(30, 6.0, steady, other_varying),
+            2000,
+            16,
+            mid,
+        ),
+    ];
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
@@ -2854,6 +3134,7 @@ fn scenarios() -> Vec<Scenario> {
         v.extend(r32);
         v.extend(r34);
         v.extend(r36);
+        v.extend(r37);
     }
     v
 }

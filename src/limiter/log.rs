@@ -176,7 +176,10 @@ impl Model {
     /// others' answers (a log that let it through holds no longer than that, and the copy
     /// ages by answers), or `guess` where no success shows one. A guess from a rate
     /// measured over a few successes was too short (4.2 s for a log of 6 s at 8 at once),
-    /// and a hold too short grows a percent a cycle; one too long shortens fast (`HOLD_FAST`).
+    /// and a hold too short grows a percent a cycle. One too long shortens by `HOLD_FAST`
+    /// only until the first refusal, which in a log others share comes at once (their
+    /// slots are not in the copy, so its spacings are long): there the first hold is about
+    /// where the hold stays, and under headroom it never shortens.
     fn log_hold(&self, limit: u64, guess: f64) -> f64 {
         let limit = limit as usize;
         let mut hold = f64::INFINITY;
