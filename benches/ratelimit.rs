@@ -894,6 +894,11 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
     let mut out = Outcome::default();
     let mut stalls = 0u32;
     let trace = std::env::var("SIM_TRACE").is_ok_and(|v| v.parse::<u64>() == Ok(seed & 0xff));
+    // `SIM_DUMP=a-b`: the seconds of the traced run whose answers print the model's state.
+    let dump = std::env::var("SIM_DUMP").ok().and_then(|v| {
+        let (from, to) = v.split_once('-')?;
+        Some(from.parse::<f64>().ok()?..to.parse::<f64>().ok()?)
+    });
     let start_ns = ns(start);
     for w in 0..s.concurrency {
         push(&mut queue, start, Event::Wake(w, 0));
@@ -999,11 +1004,10 @@ fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
                         answer,
                         model.snapshot(clock).shape
                     );
-                    let dump = std::env::var("SIM_DUMP").ok().and_then(|v| {
-                        let (from, to) = v.split_once('-')?;
-                        Some(from.parse::<f64>().ok()?..to.parse::<f64>().ok()?)
-                    });
-                    if dump.is_some_and(|span| span.contains(&(t - start))) {
+                    if dump
+                        .as_ref()
+                        .is_some_and(|span| span.contains(&(t - start)))
+                    {
                         eprintln!("{model:?}");
                     }
                 }
@@ -2438,9 +2442,9 @@ fn scenarios() -> Vec<Scenario> {
             fast,
         ),
     ];
-    // Review 34's (helper-34): windows whose first run was short (others, a late start, a raised limit),
-    // many at once and slow; buckets whose rate is entered at a success, bursty or lagged,
-    // after `Retry-After`, shared, under headroom, slow and fast.
+    // Review 34's (helper-34): windows whose first run was short (others, a late start, a
+    // raised limit), many at once and slow; buckets whose rate is entered at a success,
+    // bursty or lagged, after `Retry-After`, shared, under headroom, slow and fast.
     let r34 = {
         let wr = |limits: fn(i64, u64) -> u64, limit, period, retry_after| Shape::Window {
             period,

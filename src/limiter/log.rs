@@ -8,18 +8,18 @@
 //! answers at its edge (`HOLD_FAST`, `HOLD_DOWN`, `HOLD_UP`, the last, but under headroom,
 //! only for the first refusal of a run): the server counted each success at its arrival,
 //! before its answer, so the best hold is a little under the period (under headroom the
-//! client never fills the log, and its edge says nothing: successes keep the hold). After
-//! a refusal with the copy three quarters full or more, nothing goes until one of the
-//! copy's successes ages, and after each further refusal in a row until twice as many have
-//! as the time before (`STREAK_BACKOFF`). Refused with more of the copy free than the round trip's jitter and
-//! the hold's sawtooth explain (but at least half of it held), the limit is lowered to what
-//! the copy held; upward probes (one request past the copy's limit, and one more each time
-//! one passes) then try for the old limit, a limit's worth of requests later, then twice as
-//! many after each refused probe up to `UP_SPACING`. Refused `LOG_REFUSALS` times in a row
-//! with a quarter of the copy free, lowered twice with no success between to under half the
-//! old limit, or the hold lengthened past `HOLD_MAX` times where it settled, the log is
-//! learnt again (a window taken for a log, a limit collapsed). Without a lowering, a log's
-//! limit is not probed upward.
+//! client never fills the log, and its edge says nothing: successes keep the hold). After a
+//! refusal with the copy three quarters full or more, nothing goes until one of the copy's
+//! successes ages, and after each further refusal in a row until twice as many have as the
+//! time before (`STREAK_BACKOFF`). Refused with more of the copy free than the round trip's
+//! jitter and the hold's sawtooth explain (but at least half of it held), the limit is
+//! lowered to what the copy held; upward probes (one request past the copy's limit, and one
+//! more each time one passes) then try for the old limit, a limit's worth of requests
+//! later, then twice as many after each refused probe up to `UP_SPACING`. Refused
+//! `LOG_REFUSALS` times in a row with a quarter of the copy free, lowered twice with no
+//! success between to under half the old limit, or the hold lengthened past `HOLD_MAX`
+//! times where it settled, the log is learnt again (a window taken for a log, a limit
+//! collapsed). Without a lowering, a log's limit is not probed upward.
 
 use super::*;
 use window::UP_SPACING;

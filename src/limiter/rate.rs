@@ -1,39 +1,39 @@
 //! Capacity returning gradually: a rate measured from successes and throttles.
 //!
 //! The client paces at the rate that passed between the first and the last throttle (a
-//! bucket is empty at each), from an interval after the success that ended the learning
-//! (it took the bucket's token: sent at once, the next request was refused), then at the
-//! rate of the last `RATE_SAMPLES` successes, or as many more (up to `RATE_BASELINE`) as
-//! span `RATE_SPAN` round trips (a request's sending tells its arrival only to a round
-//! trip), leaving out those answered later than `STALL` times the longest round trip
-//! expected (held up on their way); of `RATE_FIRST_SAMPLES`, under throttling, the first
-//! time (the first estimate is rough; a rate a window turned into was counted over whole
-//! windows and is not). They are measured, when throttled, at
-//! their sendings (the pace spaces them evenly; the round trip's jitter scatters their
-//! answers), and once the last `RATE_BASELINE` successes hold two `429`s at least twice
-//! `RATE_SAMPLES` successes apart, at the rate between the first and the last of those (a
-//! bucket is empty at each; over a few successes, a refused request's lost slot set the
-//! pace a few percent under the limit after each throttle; until those last successes,
-//! throttled `LOWERED_REFUSALS` times per `RATE_SAMPLES`, go a tenth slower: a lowered
-//! limit, measured again from them). The client paces `RATE_PROBE` above it (so that it
-//! stays measured, and a raise shows), a step that doubles each `RATE_SAMPLES` successes
-//! without a `429` until a throttle has measured it, and each `RATE_BASELINE` after (a
-//! limit raised), up to `RATE_PROBE_MAX` (a first estimate far too low rises in minutes,
-//! not hours). Under headroom the rate is paced at its share only once measured between
-//! throttles, or under throttling over twice `RATE_SAMPLES` successes spanning `RATE_SPAN`
-//! round trips, and then kept from further measures under throttling (paced at its share of
-//! an estimate, the client would measure that share and never rise); the latter only until
-//! `SPANNED_QUIET` successes without a `429`, when it is paced whole again until one (a
-//! sample that held a drain set it low). A first rate from fewer than `RATE_FIRST_SAMPLES`
-//! successes (a relearning whose throttles held all but its probes) is a guess: until a
-//! `429`, it rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace
-//! (a slower caller says nothing of the limit), and a `429` of a request sent after a rise
-//! takes that rise back: the pace before it passed. A rate refused throughout for
-//! `BLACKOUT` of its intervals, nothing passing, is no rate (a window or a log closed):
-//! learning starts over, so that probes, not the pace, find when capacity returns. So does a rate measured
-//! under `COLLAPSE` of the highest it was measured at (a first estimate or a guess is not
-//! measured): a cut that deep is rare, but a window others spend whole now and then,
-//! taken for a rate, is measured lower each time.
+//! bucket is empty at each), from an interval after the success that ended the learning (it
+//! took the bucket's token: sent at once, the next request was refused), then at the rate
+//! of the last `RATE_SAMPLES` successes, or as many more (up to `RATE_BASELINE`) as span
+//! `RATE_SPAN` round trips (a request's sending tells its arrival only to a round trip),
+//! leaving out those answered later than `STALL` times the longest round trip expected
+//! (held up on their way); of `RATE_FIRST_SAMPLES`, under throttling, the first time (the
+//! first estimate is rough; a rate a window turned into was counted over whole windows and
+//! is not). They are measured, when throttled, at their sendings (the pace spaces them
+//! evenly; the round trip's jitter scatters their answers), and once the last
+//! `RATE_BASELINE` successes hold two `429`s at least twice `RATE_SAMPLES` successes apart,
+//! at the rate between the first and the last of those (a bucket is empty at each; over a
+//! few successes, a refused request's lost slot set the pace a few percent under the limit
+//! after each throttle; until those last successes, throttled `LOWERED_REFUSALS` times per
+//! `RATE_SAMPLES`, go a tenth slower: a lowered limit, measured again from them). The
+//! client paces `RATE_PROBE` above it (so that it stays measured, and a raise shows), a
+//! step that doubles each `RATE_SAMPLES` successes without a `429` until a throttle has
+//! measured it, and each `RATE_BASELINE` after (a limit raised), up to `RATE_PROBE_MAX` (a
+//! first estimate far too low rises in minutes, not hours). Under headroom the rate is
+//! paced at its share only once measured between throttles, or under throttling over twice
+//! `RATE_SAMPLES` successes spanning `RATE_SPAN` round trips, and then kept from further
+//! measures under throttling (paced at its share of an estimate, the client would measure
+//! that share and never rise); the latter only until `SPANNED_QUIET` successes without a
+//! `429`, when it is paced whole again until one (a sample that held a drain set it low). A
+//! first rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose throttles
+//! held all but its probes) is a guess: until a `429`, it rises by `RATE_PROBE_MAX` each
+//! `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller says nothing of the
+//! limit), and a `429` of a request sent after a rise takes that rise back: the pace before
+//! it passed. A rate refused throughout for `BLACKOUT` of its intervals, nothing passing,
+//! is no rate (a window or a log closed): learning starts over, so that probes, not the
+//! pace, find when capacity returns. So does a rate measured under `COLLAPSE` of the
+//! highest it was measured at (a first estimate or a guess is not measured): a cut that
+//! deep is rare, but a window others spend whole now and then, taken for a rate, is
+//! measured lower each time.
 
 use super::*;
 

@@ -491,7 +491,8 @@ fn first_run_of_three_then_the_probe(model: &mut Model) -> (f64, Ticket) {
     probe_from(model, t)
 }
 
-/// A throttle's next probe, sent when the model lets it go from `t` (the time, and its ticket).
+/// A throttle's next probe, sent when the model lets it go from `t` (the time, and its
+/// ticket).
 fn probe_from(model: &mut Model, mut t: f64) -> (f64, Ticket) {
     loop {
         match model.try_send(d(t)) {
@@ -502,7 +503,8 @@ fn probe_from(model: &mut Model, mut t: f64) -> (f64, Ticket) {
     }
 }
 
-/// The first run of 3 and its throttle's probe, which passes: the second run begins (the time).
+/// The first run of 3 and its throttle's probe, which passes: the second run begins (the
+/// time).
 fn second_run_begun(model: &mut Model) -> f64 {
     let (t, probe) = first_run_of_three_then_the_probe(model);
     model.answered(probe, d(t + RTT), Answer::Passed);
