@@ -44,7 +44,13 @@
 //! allowance is that run (a full window: the first may have started late in one) and whose
 //! boundaries are `B(k) = B(0) + k·W`. A run of exactly twice the one before (of at least
 //! `MIN_ALLOWANCE`) crossed a boundary the probes missed: it holds two windows, so the
-//! allowance is half of it and its lift bounds the boundary two windows after the last. A
+//! allowance is half of it and its lift bounds the boundary two windows after the last; a
+//! run of `m` times the one before holds `m` windows where it *reopened* (a success of a
+//! request sent after one of its refusals was answered) at least `m - 2` times. A fixed
+//! window refuses everything after its first refusal until its boundary, so a window's run
+//! holds at least one window more than it reopened; a reopening counts only where it came
+//! no sooner after the run's lift than the shortest period its throttle's refusals, all in
+//! one window, allow (a log's run at loopback speed races its own slots coming free). A
 //! second run of less than half the first whose lift came sooner after the first lift than
 //! the first came after its throttle began (less a round trip) is a **sliding log**
 //! (`log.rs`) of the first run's successes: a bucket's next token comes no sooner than its
@@ -100,6 +106,14 @@ pub(super) const MINUTE_RETRY: f64 = 1.0;
 pub(super) struct Learning {
     /// Successes of each finished run.
     pub(super) runs: Vec<u64>,
+    /// For each finished run, its `reopened`.
+    pub(super) reopenings: Vec<u64>,
+    /// Successes of the current run's requests sent after one of its refusals was answered
+    /// (each counted once for the refusals before it): the limiter reopened, a boundary
+    /// passed, or capacity returned.
+    pub(super) reopened: u64,
+    /// The answer of the current run's first refusal since it last reopened.
+    pub(super) closed_at: Option<f64>,
     /// Each lift's bounds.
     pub(super) lifts: Vec<(f64, f64)>,
     /// For each lift, its throttle's first refusal's sending, and the earlier end of the
@@ -238,31 +252,52 @@ impl Model {
         let State::Learning(l) = &self.state else {
             return;
         };
-        // A run of exactly twice the one before passed the serial phase whole and was refused
-        // at its end: it crossed a boundary unseen, and holds two windows (a short run before
-        // it, from a late start or a window others had spent, is exactly half only by chance).
-        let crossed =
-            |j: usize| j > 0 && l.runs[j - 1] >= MIN_ALLOWANCE && l.runs[j] == 2 * l.runs[j - 1];
-        let (first, mut second) = (l.runs[l.runs.len() - 2], l.runs[l.runs.len() - 1]);
-        if crossed(l.runs.len() - 1) {
-            second /= 2;
-        }
+        // The windows each run held. A run of exactly twice the one before passed the serial
+        // phase whole and was refused at its end: it crossed a boundary unseen (a short run
+        // before it, from a late start or a window others had spent, is exactly half only by
+        // chance); one of `m` times the one before held `m` where it reopened at least
+        // `m - 2` times (one at a time, a boundary passes with no `429`). And a fixed window
+        // refuses everything after its first refusal until its boundary: a run reopened each
+        // time it crossed one. At 16 at once with round trips of 0.5-2 s, a window of 30 per
+        // 6 s was learnt as 90 per 18 s or 60 per 10.5 s, and its later boundaries never
+        // showed the windows between.
+        let multiple = |j: usize| {
+            let (before, run) = (j.checked_sub(1).map_or(0, |i| l.runs[i]), l.runs[j]);
+            let m = if before >= MIN_ALLOWANCE && run.is_multiple_of(before) {
+                run / before
+            } else {
+                1
+            };
+            if m >= 2 && l.reopenings[j] + 2 >= m {
+                m
+            } else {
+                1
+            }
+        };
+        let windows = |j: usize| multiple(j).max(1 + l.reopenings[j]);
+        let n = l.runs.len();
+        let (first, last) = (l.runs[n - 2], l.runs[n - 1]);
         let b = l.lifts[l.lifts.len() - 1];
+        // The shape from the multiple alone: reopenings count a window's windows, not a log's
+        // slots coming free.
+        let mut second = last / multiple(n - 1);
         let window = second >= 2 && second as f64 >= GRADUAL * first as f64;
-        // Each lift bounds a boundary, one window after the one before (two, after a run that
-        // crossed one).
+        if window {
+            second = last / windows(n - 1);
+        }
+        // Each lift bounds a boundary, one window after the one before (as many as its run
+        // held).
         let mut k = -1;
         let bounds: Vec<Bound> = l
             .lifts
             .iter()
             .enumerate()
             .map(|(j, &(lo, hi))| {
-                k += if crossed(j) { 2 } else { 1 };
+                k += windows(j) as i64;
                 Bound { k, lo, hi }
             })
             .collect();
         let (w_lo, w_hi) = period(&bounds);
-        let n = l.lifts.len();
         let (lo1, hi1) = l.lifts[n - 2];
         let (_, hi2) = l.lifts[n - 1];
         let (began, from) = l.waits[n - 2];

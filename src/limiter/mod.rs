@@ -518,6 +518,8 @@ impl Model {
                             l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
                             l.blurred |= paused(&t);
                             l.runs.push(l.run_ok);
+                            l.reopenings.push(std::mem::take(&mut l.reopened));
+                            l.closed_at = None;
                             // The lift's request opens the next run.
                             l.run_ok = 1 + std::mem::take(&mut l.next_run);
                             l.run_out = 0;
@@ -532,6 +534,23 @@ impl Model {
                         } else if ticket.slot == l.runs.len() as i64 {
                             l.run_ok += 1;
                             l.run_from.get_or_insert((ticket.sent - rtt_hi, now));
+                            if l.closed_at.is_some_and(|at| ticket.sent > at) {
+                                l.closed_at = None;
+                                // A window reopens only past a boundary: each time no sooner
+                                // after the lift that began the run than the shortest period
+                                // its throttle's refusals, all in one window, allow.
+                                let period_lo = l
+                                    .lifts
+                                    .last()
+                                    .zip(l.waits.last())
+                                    .map_or(0.0, |(&(lo, _), &(began, _))| {
+                                        (lo - began - rtt_hi).max(0.0)
+                                    });
+                                let from = l.lifts.last().map_or(f64::NEG_INFINITY, |l| l.0);
+                                if now > from + (l.reopened + 1) as f64 * period_lo {
+                                    l.reopened += 1;
+                                }
+                            }
                         }
                     }
                     Answer::Throttled(wait) => {
@@ -540,6 +559,7 @@ impl Model {
                             // the limiter is closed, not a request racing the one before.
                             l.closed |= l.refused_at.is_some_and(|at| ticket.sent > at);
                             l.refused_at.get_or_insert(now);
+                            l.closed_at.get_or_insert(now);
                         }
                         let next = if wait.is_some() { pause_until } else { now };
                         let clock = self.clock;

@@ -336,6 +336,116 @@ fn a_second_run_of_twice_the_first_crossed_a_boundary_unseen() {
     assert!(lo < 2.0 && 2.0 <= hi, "{lo}..{hi}");
 }
 
+/// Two requests sent just before `boundary` of `server`, a window whose count is spent,
+/// cross it: the first is refused, the second passes, answered after the refusal. The
+/// run's next success, of a request sent after that answer, reopens it.
+fn race_across(model: &mut Model, server: &mut impl FnMut(f64) -> bool, boundary: f64) {
+    let a = model.try_send(d(boundary - 0.01)).unwrap();
+    let b = model.try_send(d(boundary - 0.004)).unwrap();
+    assert!(!server(boundary - 0.005) && server(boundary + 0.001));
+    model.answered(a, d(boundary), Answer::Throttled(None));
+    model.answered(b, d(boundary + 0.006), Answer::Passed);
+}
+
+/// `drive`s from `t`, a request at a time, until the learning has ended; returns the time.
+fn learn_all(model: &mut Model, mut t: f64, server: &mut impl FnMut(f64) -> bool) -> f64 {
+    while matches!(model.state, State::Learning(_)) {
+        t = drive(model, t, 1, &mut *server).0;
+    }
+    t
+}
+
+#[test]
+fn a_run_a_whole_multiple_of_the_first_that_reopened_holds_as_many_windows() {
+    // 3 per 1 s: the first run's 3, a throttle, and its lift at the boundary of 1 s.
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let mut server = window(3, 1.0);
+    let mut t = 0.0;
+    while !matches!(&model.state, State::Learning(l) if l.lifts.len() == 1) {
+        t = drive(&mut model, t, 1, &mut server).0;
+    }
+    // The second run: the window's 3; callers slow enough that it crosses the boundary of
+    // 2 s one request at a time, with no `429`, and gets that window's 3; it races across
+    // the boundary of 3 s and reopens: one more window's 3.
+    drive(&mut model, t, 2, &mut server);
+    drive(&mut model, 2.0, 3, &mut server);
+    race_across(&mut model, &mut server, 3.0);
+    t = drive(&mut model, 3.01, 2, &mut server).0;
+    learn_all(&mut model, t, &mut server);
+    // A run of 9 after one of 3 held three windows, not one of 9 per 3 s.
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {:?}", model.state);
+    };
+    assert_eq!(w.allowance, 3);
+    assert_eq!(w.bounds.iter().map(|b| b.k).collect::<Vec<_>>(), [0, 3]);
+    let (lo, hi) = w.period();
+    assert!(lo <= 1.0 && 1.0 <= hi, "{lo}..{hi}");
+
+    // A run of 9 that never reopened, after a first run others had left 3 of: one window.
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    learn_all(
+        &mut model,
+        0.0,
+        &mut windows(3.0, |k| if k == 0 { 3 } else { 9 }),
+    );
+    assert_eq!(window_of(&model).0, 9);
+}
+
+#[test]
+fn a_window_s_run_that_reopened_holds_a_window_more_each_time() {
+    // 3 per 1 s, and two runs of 6 that each race across a boundary: a fixed window
+    // refuses everything after its first refusal, so a success of a request sent after
+    // one was answered passed in the next window. Windows of 3, not of 6 per 2 s.
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let mut server = window(3, 1.0);
+    drive(&mut model, 0.0, 3, &mut server);
+    race_across(&mut model, &mut server, 1.0);
+    drive(&mut model, 1.01, 2, &mut server);
+    let mut t = 1.03;
+    while !matches!(&model.state, State::Learning(l) if l.lifts.len() == 1) {
+        t = drive(&mut model, t, 1, &mut server).0;
+    }
+    drive(&mut model, t, 2, &mut server);
+    race_across(&mut model, &mut server, 3.0);
+    t = drive(&mut model, 3.01, 2, &mut server).0;
+    learn_all(&mut model, t, &mut server);
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {:?}", model.state);
+    };
+    assert_eq!(w.allowance, 3);
+    let (lo, hi) = w.period();
+    assert!(lo <= 1.0 && 1.0 <= hi, "{lo}..{hi}");
+
+    // A log's second run races its own slots coming free: refused, then reopened at once,
+    // sooner after its lift than the first throttle's refusals, all in one window, allow a
+    // window's period (the clock's probe at 1 s refused: 0.97 s at least). One window, not
+    // two.
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0));
+    let (t, _) = drive(&mut model, 0.0, 4, |at| at < 0.03);
+    let t = lift_at(&mut model, t, 1.015);
+    let (a, b) = (model.try_send(d(t)).unwrap(), model.try_send(d(t)).unwrap());
+    model.answered(a, d(t + RTT), Answer::Throttled(None));
+    model.answered(b, d(t + RTT + 0.002), Answer::Passed);
+    let (t, _) = drive(&mut model, t + 0.013, 3, |at| at < t + 0.035);
+    lift_at(&mut model, t, 2.015);
+    assert_eq!(window_of(&model).0, 4);
+}
+
+/// A throttle's probes from `t`, refused before `lift` and passing from it on; returns the
+/// time the one that passed was answered.
+fn lift_at(model: &mut Model, mut t: f64, lift: f64) -> f64 {
+    loop {
+        let probe;
+        (t, probe) = probe_from(model, t);
+        t += RTT;
+        if t > lift {
+            model.answered(probe, d(t), Answer::Passed);
+            return t;
+        }
+        model.answered(probe, d(t), Answer::Throttled(None));
+    }
+}
+
 /// [`window`] of which someone else takes `others` a window, at even moments of it:
 /// counted whether they pass or not, as Rack::Attack counts every request.
 fn shared_window(limit: u64, period: f64, others: u64) -> impl FnMut(f64) -> bool {
