@@ -347,6 +347,21 @@ fn race_across(model: &mut Model, server: &mut impl FnMut(f64) -> bool, boundary
     model.answered(b, d(boundary + 0.006), Answer::Passed);
 }
 
+/// [`race_across`] the boundary of 3 s of `server`, 3 per 1 s, that window's 3, and the
+/// learning to its end: a window of 3 whose period holds 1 s (its bounds' indices).
+fn race_at_three_then_learn(model: &mut Model, server: &mut impl FnMut(f64) -> bool) -> Vec<i64> {
+    race_across(model, server, 3.0);
+    let t = drive(model, 3.01, 2, &mut *server).0;
+    learn_all(model, t, server);
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {:?}", model.state);
+    };
+    assert_eq!(w.allowance, 3);
+    let (lo, hi) = w.period();
+    assert!(lo <= 1.0 && 1.0 <= hi, "{lo}..{hi}");
+    w.bounds.iter().map(|b| b.k).collect()
+}
+
 /// `drive`s from `t`, a request at a time, until the learning has ended; returns the time.
 fn learn_all(model: &mut Model, mut t: f64, server: &mut impl FnMut(f64) -> bool) -> f64 {
     while matches!(model.state, State::Learning(_)) {
@@ -369,17 +384,8 @@ fn a_run_a_whole_multiple_of_the_first_that_reopened_holds_as_many_windows() {
     // the boundary of 3 s and reopens: one more window's 3.
     drive(&mut model, t, 2, &mut server);
     drive(&mut model, 2.0, 3, &mut server);
-    race_across(&mut model, &mut server, 3.0);
-    t = drive(&mut model, 3.01, 2, &mut server).0;
-    learn_all(&mut model, t, &mut server);
     // A run of 9 after one of 3 held three windows, not one of 9 per 3 s.
-    let State::Window(w) = &model.state else {
-        panic!("not a window: {:?}", model.state);
-    };
-    assert_eq!(w.allowance, 3);
-    assert_eq!(w.bounds.iter().map(|b| b.k).collect::<Vec<_>>(), [0, 3]);
-    let (lo, hi) = w.period();
-    assert!(lo <= 1.0 && 1.0 <= hi, "{lo}..{hi}");
+    assert_eq!(race_at_three_then_learn(&mut model, &mut server), [0, 3]);
 
     // A run of 9 that never reopened, after a first run others had left 3 of: one window.
     let mut model = Model::new(0.0, MAX_PAUSE);
@@ -406,15 +412,7 @@ fn a_window_s_run_that_reopened_holds_a_window_more_each_time() {
         t = drive(&mut model, t, 1, &mut server).0;
     }
     drive(&mut model, t, 2, &mut server);
-    race_across(&mut model, &mut server, 3.0);
-    t = drive(&mut model, 3.01, 2, &mut server).0;
-    learn_all(&mut model, t, &mut server);
-    let State::Window(w) = &model.state else {
-        panic!("not a window: {:?}", model.state);
-    };
-    assert_eq!(w.allowance, 3);
-    let (lo, hi) = w.period();
-    assert!(lo <= 1.0 && 1.0 <= hi, "{lo}..{hi}");
+    race_at_three_then_learn(&mut model, &mut server);
 
     // A log's second run races its own slots coming free: refused, then reopened at once,
     // sooner after its lift than the first throttle's refusals, all in one window, allow a
