@@ -438,6 +438,24 @@ fn r37_idle_20(s: f64, rtt: f64, _: f64) -> f64 {
         rtt
     }
 }
+/// r38: the export's first window a third spent by others before it began: a first run of
+/// two thirds of a window, and a second of two windows three times it.
+fn r38_prespent33(k: i64, limit: u64) -> u64 {
+    if k == 1000 { limit * 2 / 3 } else { limit }
+}
+/// r38: the export's first window a quarter spent: a second run of three windows four times it.
+fn r38_prespent25(k: i64, limit: u64) -> u64 {
+    if k == 1000 { limit * 3 / 4 } else { limit }
+}
+/// r38: a window's limit raised by half from the export's third window on.
+fn r38_raised_at_2(k: i64, limit: u64) -> u64 {
+    if k >= 1002 { limit * 3 / 2 } else { limit }
+}
+/// r38: others take 30% of the export's first window, then leave.
+fn r38_other_first30(k: i64) -> f64 {
+    if k == 1000 { 0.3 } else { 0.0 }
+}
+
 /// r36: the export's first window 40% spent by others before it began: a first run of six
 /// tenths of a window, the second run up to the count and one at a time on.
 fn prespent40(k: i64, limit: u64) -> u64 {
@@ -3130,6 +3148,253 @@ fn scenarios() -> Vec<Scenario> {
             mid,
         ),
     ];
+    // Review 38's (helper-38): a learning run's windows counted by its reopenings: windows
+    // raised or partly spent so that a run of two windows is a whole multiple of the first,
+    // windows shared, alternating, with `Retry-After`, at 24 at once, logs and buckets at
+    // loopback speed or taken for windows.
+    let r38 = {
+        let wo = |limit, period, other, retry_after| Shape::Window {
+            period,
+            limits: steady,
+            limit,
+            retry_after,
+            other,
+        };
+        let lb = (0.0005, 0.003);
+        let raised = |limit, period, limits| Shape::Front {
+            period,
+            limit,
+            limits,
+            other: no_other,
+            front: 1.0,
+        };
+        vec![
+            // (`Front`, spread over the window and no others: a window whose efficiency is
+            // taken at the limits of the export's windows, not of the virtual epoch's.)
+            base(
+                "x_r38_window_30_6_raised_half_at_1_c16_slow",
+                raised(30, 6.0, raised_at_1),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_window_20_2_raised_half_at_1_c24_slow",
+                raised(20, 2.0, raised_at_1),
+                2000,
+                24,
+                slow,
+            ),
+            base(
+                "x_r38_window_30_6_raised_half_at_2_c16_slow",
+                raised(30, 6.0, r38_raised_at_2),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_window_30_6_prespent33_c16_slow",
+                limited(r38_prespent33, 30, 6.0),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_window_40_6_prespent25_c16_slow",
+                limited(r38_prespent25, 40, 6.0),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_window_30_6_prespent33_c24_slow",
+                limited(r38_prespent33, 30, 6.0),
+                2000,
+                24,
+                slow,
+            ),
+            base(
+                "x_r38_window_30_6_alternating_c16_slow",
+                limited(alternating, 30, 6.0),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_window_30_6_varying_c16_slow",
+                wo(30, 6.0, -1.0, RetryAfter::No),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_window_30_6_ra_date_c24_slow",
+                wo(30, 6.0, 0.0, RetryAfter::Date(0.5)),
+                2000,
+                24,
+                slow,
+            ),
+            base(
+                "x_r38_window_10_1_c24_slow",
+                window(10, 1.0),
+                2000,
+                24,
+                slow,
+            ),
+            base(
+                "x_r38_window_30_6_c24_slow",
+                window(30, 6.0),
+                2000,
+                24,
+                slow,
+            ),
+            base("x_r38_window_30_6_c1_loopback", window(30, 6.0), 600, 1, lb),
+            base(
+                "x_r38_window_30_6_c16_loopback",
+                window(30, 6.0),
+                2000,
+                16,
+                lb,
+            ),
+            hr(
+                base(
+                    "x_r38_window_30_6_headroom20_c16_slow",
+                    window(30, 6.0),
+                    2000,
+                    16,
+                    slow,
+                ),
+                0.2,
+            ),
+            Scenario {
+                clock_off: 0.7,
+                ..base(
+                    "x_r38_window_20_2_off0.7_c24_slow",
+                    window(20, 2.0),
+                    2000,
+                    24,
+                    slow,
+                )
+            },
+            base(
+                "x_r38_window_30_6_front_first30_c16_slow",
+                Shape::Front {
+                    period: 6.0,
+                    limit: 30,
+                    limits: steady,
+                    other: r38_other_first30,
+                    front: 0.2,
+                },
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_switch_100_60_to_30_6_c16_slow",
+                Shape::Switch {
+                    limit: 100,
+                    period: 60.0,
+                    then: (30, 6.0),
+                    at: 1003,
+                },
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_log_30_6_c16_loopback",
+                logx(30, 6.0, steady, no_other),
+                2000,
+                16,
+                lb,
+            ),
+            base(
+                "x_r38_log_30_6_c24_loopback",
+                logx(30, 6.0, steady, no_other),
+                2000,
+                24,
+                lb,
+            ),
+            base(
+                "x_r38_log_30_6_raised_at_1_c16_loopback",
+                logx(30, 6.0, raised_at_1, no_other),
+                2000,
+                16,
+                lb,
+            ),
+            base(
+                "x_r38_log_30_6_raised_at_1_c16_slow",
+                logx(30, 6.0, raised_at_1, no_other),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_log_30_6_shared30_leave_c16_slow",
+                logx(30, 6.0, steady, other30_leave),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r38_log_100_60_shared30_leave_c16_mid",
+                logx(100, 60.0, steady, other30_leave),
+                full,
+                16,
+                mid,
+            ),
+            base(
+                "x_r38_log_20_2_c24_slow",
+                logx(20, 2.0, steady, no_other),
+                2000,
+                24,
+                slow,
+            ),
+            base(
+                "x_r38_log_30_6_other_first30_c16_slow",
+                logx(30, 6.0, steady, r38_other_first30),
+                2000,
+                16,
+                slow,
+            ),
+            // Logs barely slower than the client: the first throttle lifts within a round trip.
+            base(
+                "x_r38_log_30_6_c3_barely",
+                logx(30, 6.0, steady, no_other),
+                1000,
+                3,
+                (0.3, 0.5),
+            ),
+            base(
+                "x_r38_log_100_60_c2_barely",
+                logx(100, 60.0, steady, no_other),
+                1000,
+                2,
+                (0.5, 1.5),
+            ),
+            base(
+                "x_r38_log_20_2_c16_barely",
+                logx(20, 2.0, steady, no_other),
+                2000,
+                16,
+                (0.8, 2.5),
+            ),
+            base(
+                "x_r38_bucket_30_5_c16_loopback",
+                bx(30.0, 5.0, f_one, false),
+                2000,
+                16,
+                lb,
+            ),
+            base(
+                "x_r38_bucket_60_2_c24_slow",
+                bx(60.0, 2.0, f_one, false),
+                2000,
+                24,
+                slow,
+            ),
+        ]
+    };
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
@@ -3139,6 +3404,7 @@ fn scenarios() -> Vec<Scenario> {
         v.extend(r34);
         v.extend(r36);
         v.extend(r37);
+        v.extend(r38);
     }
     v
 }

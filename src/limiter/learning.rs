@@ -46,11 +46,18 @@
 //! `MIN_ALLOWANCE`) crossed a boundary the probes missed: it holds two windows, so the
 //! allowance is half of it and its lift bounds the boundary two windows after the last; a
 //! run of `m` times the one before holds `m` windows where it *reopened* (a success of a
-//! request sent after one of its refusals was answered) at least `m - 2` times. A fixed
-//! window refuses everything after its first refusal until its boundary, so a window's run
-//! holds at least one window more than it reopened; a reopening counts only where it came
-//! no sooner after the run's lift than the shortest period its throttle's refusals, all in
-//! one window, allow (a log's run at loopback speed races its own slots coming free). A
+//! request sent after one of its refusals was answered) at least `m - 2` times (a first
+//! window others had spent a third of gives the same runs with two windows, taken for
+//! three: a window of 30 per 6 s learnt as 20 per 4 s, and kept). A fixed window
+//! refuses everything after its first refusal until its boundary, so a window's run holds
+//! at least one window more than it reopened. Only a refusal of a request sent after the
+//! last reopening's answer closes the run again (one sent before may have arrived before
+//! that boundary), and the `k`th reopening counts only where it was answered later than the
+//! lift's lower bound (its last refused probe's sending) plus `k` times the shortest period
+//! that lift's throttle allows (its refusals are all in one window: from its first
+//! refusal's sending to that probe's, less a longest round trip; often none at slow round
+//! trips), so that a log's run at loopback speed, racing its own slots coming free, is not
+//! counted (the first run's, with no lift before it, count without that bound). A
 //! second run of less than half the first whose lift came sooner after the first lift than
 //! the first came after its throttle began (less a round trip) is a **sliding log**
 //! (`log.rs`) of the first run's successes: a bucket's next token comes no sooner than its
@@ -108,12 +115,15 @@ pub(super) struct Learning {
     pub(super) runs: Vec<u64>,
     /// For each finished run, its `reopened`.
     pub(super) reopenings: Vec<u64>,
-    /// Successes of the current run's requests sent after one of its refusals was answered
-    /// (each counted once for the refusals before it): the limiter reopened, a boundary
-    /// passed, or capacity returned.
+    /// Times the current run reopened: a success of a request sent after the answer of a
+    /// refusal that closed it (`closed_at`), counted as the module's doc says.
     pub(super) reopened: u64,
     /// The answer of the current run's first refusal since it last reopened.
     pub(super) closed_at: Option<f64>,
+    /// The answer of the success that last reopened the current run: a refusal of a request
+    /// sent before it may have arrived before the boundary that success passed, and closes
+    /// nothing.
+    pub(super) reopened_at: Option<f64>,
     /// Each lift's bounds.
     pub(super) lifts: Vec<(f64, f64)>,
     /// For each lift, its throttle's first refusal's sending, and the earlier end of the
@@ -333,8 +343,10 @@ impl Model {
         self.epoch += 1;
         if window {
             self.refuted = None;
-            // Under headroom, the runs after the first were whole windows.
-            let debt = (l.runs.len() - 1) as f64 * second as f64 * (1.0 - self.share);
+            // Under headroom, the runs after the first were whole windows, as many as each
+            // held.
+            let held: u64 = (1..n).map(windows).sum();
+            let debt = held as f64 * second as f64 * (1.0 - self.share);
             let mut w = Window::new(second, bounds, debt, self.clock);
             w.burst_due = !self.log_tested;
             self.log_tested = true;

@@ -520,6 +520,7 @@ impl Model {
                             l.runs.push(l.run_ok);
                             l.reopenings.push(std::mem::take(&mut l.reopened));
                             l.closed_at = None;
+                            l.reopened_at = None;
                             // The lift's request opens the next run.
                             l.run_ok = 1 + std::mem::take(&mut l.next_run);
                             l.run_out = 0;
@@ -536,6 +537,7 @@ impl Model {
                             l.run_from.get_or_insert((ticket.sent - rtt_hi, now));
                             if l.closed_at.is_some_and(|at| ticket.sent > at) {
                                 l.closed_at = None;
+                                l.reopened_at = Some(now);
                                 // A window reopens only past a boundary: each time no sooner
                                 // after the lift that began the run than the shortest period
                                 // its throttle's refusals, all in one window, allow.
@@ -559,7 +561,9 @@ impl Model {
                             // the limiter is closed, not a request racing the one before.
                             l.closed |= l.refused_at.is_some_and(|at| ticket.sent > at);
                             l.refused_at.get_or_insert(now);
-                            l.closed_at.get_or_insert(now);
+                            if l.reopened_at.is_none_or(|at| ticket.sent > at) {
+                                l.closed_at.get_or_insert(now);
+                            }
                         }
                         let next = if wait.is_some() { pause_until } else { now };
                         let clock = self.clock;

@@ -2170,3 +2170,44 @@ fn a_rate_measured_under_a_sixteenth_of_its_highest_is_learnt_again() {
         assert_eq!(shape == Shape::Unknown, learnt_again, "{peak}: {shape:?}");
     }
 }
+
+#[test]
+fn a_refusal_answered_after_its_run_reopened_closes_nothing_new() {
+    // 4 per 1 s. A first run of 8 that ends refused just before the boundary of 2 s: its
+    // lift comes a round trip after its throttle began, and the guard's period is nothing.
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let mut server = window(4, 1.0);
+    drive(&mut model, 0.0, 4, &mut server);
+    let a = model.try_send(d(0.99)).unwrap();
+    let b = model.try_send(d(0.996)).unwrap();
+    assert!(!server(0.995) && server(1.001));
+    model.answered(a, d(1.0), Answer::Throttled(None));
+    model.answered(b, d(1.006), Answer::Passed);
+    drive(&mut model, 1.01, 3, &mut server);
+    let (t, refused) = drive(&mut model, 1.98, 1, &mut server);
+    assert_eq!(refused.len(), 1);
+    let (t, probe) = probe_from(&mut model, t);
+    assert!(t >= 2.0 && server(t + RTT / 2.0));
+    model.answered(probe, d(t + RTT), Answer::Passed);
+    // The second run: the probe and 3 more in the window of 2 s; two refused just before
+    // the boundary of 3 s, one of them answered late, after the run reopened past it.
+    drive(&mut model, t + RTT, 3, &mut server);
+    let x = model.try_send(d(2.990)).unwrap();
+    let y = model.try_send(d(2.993)).unwrap();
+    let b = model.try_send(d(2.996)).unwrap();
+    assert!(!server(2.995) && !server(2.998) && server(3.001));
+    model.answered(x, d(3.0), Answer::Throttled(None));
+    model.answered(b, d(3.006), Answer::Passed);
+    let r = model.try_send(d(3.010)).unwrap();
+    assert!(server(3.015));
+    model.answered(r, d(3.020), Answer::Passed);
+    let w = model.try_send(d(3.021)).unwrap();
+    assert!(server(3.026));
+    model.answered(y, d(3.025), Answer::Throttled(None));
+    model.answered(w, d(3.031), Answer::Passed);
+    // A success sent after the late refusal's answer, in the same window: no boundary.
+    let t = drive(&mut model, 3.035, 1, &mut server).0;
+    learn_all(&mut model, t, &mut server);
+    // The run of 8 held two windows, not three.
+    assert_eq!(window_of(&model).0, 4);
+}
