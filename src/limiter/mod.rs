@@ -20,12 +20,12 @@
 //!    began is a sliding log; otherwise a rate. `UNLIFTED_MAX` throttles in a row ended by
 //!    requests in flight, not a probe, are a rate too.
 //! 2. *A fixed window* (`window.rs`). Every boundary seen is an interval; the period is
-//!    what they all allow (the round one of `CLOCK_PERIODS` where they fit it). The
-//!    allowance, times the headroom's share, is spread evenly between the boundaries the
-//!    model is sure of; one probe a window narrows a boundary known poorly. A `429` in a
-//!    window that let some through lowers the allowance; upward probes find a raise; a
-//!    request just before a boundary's lower bound tests it, and a window sent at once
-//!    tells a sliding log from a window.
+//!    what they all allow (the round one of `CLOCK_PERIODS`, or a whole number of seconds,
+//!    where they fit it). The allowance, times the headroom's share, is spread evenly
+//!    between the boundaries the model is sure of; one probe a window narrows a boundary
+//!    known poorly. A `429` in a window that let some through lowers the allowance; upward
+//!    probes find a raise; a request just before a boundary's lower bound tests it, and a
+//!    window sent at once tells a sliding log from a window.
 //! 3. *A sliding log* (`log.rs`). The client keeps the answers of its last `limit`
 //!    successes and sends while fewer than `limit` were answered less than a *hold* ago;
 //!    the hold is learnt from the answers at the copy's edge, a lower limit from a refusal

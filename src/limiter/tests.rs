@@ -371,6 +371,26 @@ fn learn_all(model: &mut Model, mut t: f64, server: &mut impl FnMut(f64) -> bool
 }
 
 #[test]
+fn a_window_of_a_whole_number_of_seconds_off_the_list_is_learnt_exactly() {
+    // 30 per 6 s on the clock: no period of `CLOCK_PERIODS`, but a whole number of
+    // seconds, the only one the bounds allow once they are narrow.
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0));
+    drive(&mut model, 0.0, 300, window(30, 6.0));
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {:?}", model.state);
+    };
+    assert_eq!(w.period(), (6.0, 6.0));
+    // Off the clock's multiples of 6 s, no whole number is taken: its bounds stay apart.
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_001.5));
+    drive(&mut model, 0.0, 300, window(30, 6.0));
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {:?}", model.state);
+    };
+    let (lo, hi) = w.period();
+    assert!(lo < hi, "{lo}..{hi}");
+}
+
+#[test]
 fn a_run_a_whole_multiple_of_the_first_that_reopened_holds_as_many_windows() {
     // 3 per 1 s: the first run's 3, a throttle, and its lift at the boundary of 1 s.
     let mut model = Model::new(0.0, MAX_PAUSE);

@@ -4,7 +4,8 @@
 //! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo`
 //! was refused, one answered at `hi` passed); the period's bounds are what every pair of
 //! those intervals allows, and each boundary is predicted as an interval from them; where
-//! they allow exactly one period of `CLOCK_PERIODS` and, the clock known, every interval
+//! they allow exactly one period of `CLOCK_PERIODS` (or, where they allow none of them,
+//! exactly one whole number of seconds: 6 s is none) and, the clock known, every interval
 //! holds a boundary on the clock of a window of that period (consecutive multiples for
 //! consecutive windows), the period is that one exactly (a limiter's window is a round
 //! number of seconds), until evidence rules it out: a boundary's interval then keeps what
@@ -249,10 +250,11 @@ impl Window {
         }
     }
 
-    /// The period's bounds; or, where they allow exactly one of `CLOCK_PERIODS` and every
-    /// bound kept holds a boundary of that window on the clock, that period, exactly, until
-    /// evidence rules it out: each boundary's interval then keeps what probes found, however
-    /// far from them it lies, instead of widening by the period's uncertainty each window.
+    /// The period's bounds; or, where they allow exactly one of `CLOCK_PERIODS` (or none of
+    /// them and exactly one whole number of seconds) and every bound kept holds a boundary
+    /// of that window on the clock, that period, exactly, until evidence rules it out: each
+    /// boundary's interval then keeps what probes found, however far from them it lies,
+    /// instead of widening by the period's uncertainty each window.
     pub(super) fn period(&self) -> (f64, f64) {
         let (lo, hi) = period(&self.bounds);
         match self.on_clock(lo, hi) {
@@ -261,18 +263,27 @@ impl Window {
         }
     }
 
-    /// The one period of `CLOCK_PERIODS` within `lo..=hi` whose windows on the clock have a
-    /// boundary in every bound kept, at consecutive multiples for consecutive windows.
+    /// The one period of `CLOCK_PERIODS` within `lo..=hi` (or the one whole number of
+    /// seconds, if none of them is) whose windows on the clock have a boundary in every bound
+    /// kept, at consecutive multiples for consecutive windows.
     fn on_clock(&self, lo: f64, hi: f64) -> Option<f64> {
         let clock = self.clock?;
         let mut fits = CLOCK_PERIODS
             .iter()
             .copied()
             .filter(|&p| lo <= p && p <= hi);
-        let p = fits.next()?;
-        if fits.next().is_some() {
-            return None;
-        }
+        let p = match (fits.next(), fits.next()) {
+            (Some(p), None) => p,
+            (Some(_), Some(_)) => return None,
+            // A whole number of seconds not on the list, where it is the only one allowed.
+            (None, _) => {
+                let p = lo.max(1.0).ceil();
+                if p > hi || p + 1.0 <= hi {
+                    return None;
+                }
+                p
+            }
+        };
         // `B(k) = (m + k)·p` on the clock: each bound allows an interval of `m`.
         let (mut from, mut to) = (f64::NEG_INFINITY, f64::INFINITY);
         for b in &self.bounds {
