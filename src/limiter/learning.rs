@@ -118,7 +118,8 @@ pub(super) struct Learning {
     /// Times the current run reopened: a success of a request sent after the answer of a
     /// refusal that closed it (`closed_at`), counted as the module's doc says.
     pub(super) reopened: u64,
-    /// The answer of the current run's first refusal since it last reopened.
+    /// The answer of the current run's first refusal of a request sent after its last
+    /// reopening was answered (or since it began): the limiter closed.
     pub(super) closed_at: Option<f64>,
     /// The answer of the success that last reopened the current run: a refusal of a request
     /// sent before it may have arrived before the boundary that success passed, and closes

@@ -548,7 +548,7 @@ impl Model {
                                     .map_or(0.0, |(&(lo, _), &(began, _))| {
                                         (lo - began - rtt_hi).max(0.0)
                                     });
-                                let from = l.lifts.last().map_or(f64::NEG_INFINITY, |l| l.0);
+                                let from = l.lifts.last().map_or(f64::NEG_INFINITY, |lift| lift.0);
                                 if now > from + (l.reopened + 1) as f64 * period_lo {
                                     l.reopened += 1;
                                 }
