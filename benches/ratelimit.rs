@@ -3395,6 +3395,106 @@ fn scenarios() -> Vec<Scenario> {
             ),
         ]
     };
+    // Review 39's (helper-39): windows whose period is near a whole number of seconds or
+    // not one, off the clock, under a second, or switching between such periods, against
+    // a period taken exactly where its bounds allow one whole number of seconds.
+    let r39 = {
+        let sw = |limit, period, then, at| Shape::Switch {
+            limit,
+            period,
+            then,
+            at,
+        };
+        let off = |s: Scenario, clock_off| Scenario { clock_off, ..s };
+        vec![
+            base(
+                "x_r39_window_30_6.5_c16_slow",
+                window(30, 6.5),
+                2000,
+                16,
+                slow,
+            ),
+            base("x_r39_window_30_6.5_c1_mid", window(30, 6.5), 600, 1, mid),
+            base(
+                "x_r39_window_30_5.9_c16_slow",
+                window(30, 5.9),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r39_window_30_6.9_c16_slow",
+                window(30, 6.9),
+                2000,
+                16,
+                slow,
+            ),
+            base("x_r39_window_30_6.9_c4_mid", window(30, 6.9), 2000, 4, mid),
+            base(
+                "x_r39_window_30_4.5_c16_slow",
+                window(30, 4.5),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r39_window_30_7_c16_slow",
+                window(30, 7.0),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r39_window_30_13_c16_slow",
+                window(30, 13.0),
+                2000,
+                16,
+                slow,
+            ),
+            off(
+                base(
+                    "x_r39_window_30_7_off2.5_c16_slow",
+                    window(30, 7.0),
+                    2000,
+                    16,
+                    slow,
+                ),
+                2.5,
+            ),
+            off(
+                base(
+                    "x_r39_window_30_6_off0.5_c4_mid",
+                    window(30, 6.0),
+                    2000,
+                    4,
+                    mid,
+                ),
+                0.5,
+            ),
+            base("x_r39_window_10_0.8_c4_mid", window(10, 0.8), 2000, 4, mid),
+            base(
+                "x_r39_switch_30_6_to_30_7_c16_slow",
+                sw(30, 6.0, (30, 7.0), 1030),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r39_switch_30_7_to_30_6.5_c16_slow",
+                sw(30, 7.0, (30, 6.5), 1030),
+                2000,
+                16,
+                slow,
+            ),
+            base(
+                "x_r39_switch_30_6.5_to_30_6_c16_slow",
+                sw(30, 6.5, (30, 6.0), 1030),
+                2000,
+                16,
+                slow,
+            ),
+        ]
+    };
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
@@ -3405,6 +3505,7 @@ fn scenarios() -> Vec<Scenario> {
         v.extend(r36);
         v.extend(r37);
         v.extend(r38);
+        v.extend(r39);
     }
     v
 }

@@ -391,6 +391,20 @@ fn a_window_of_a_whole_number_of_seconds_off_the_list_is_learnt_exactly() {
 }
 
 #[test]
+fn a_whole_number_of_seconds_is_taken_only_where_it_is_the_one_the_bounds_allow() {
+    // Boundaries at 0 s and one window on, on a clock whose multiples of 6 s and 7 s both
+    // fall at 0: bounds allowing 6 s alone give it exactly; allowing 7 s and 8 s, neither.
+    let bound = |k, lo, hi| Bound { k, lo, hi };
+    let period = |next: (f64, f64)| {
+        let bounds = vec![bound(0, -0.01, 0.01), bound(1, next.0, next.1)];
+        Window::new(3, bounds, 0.0, Some(0.0)).period()
+    };
+    assert_eq!(period((5.99, 6.01)), (6.0, 6.0));
+    let (lo, hi) = period((6.6, 8.4));
+    assert!(lo < 7.0 && 8.0 < hi, "{lo}..{hi}");
+}
+
+#[test]
 fn a_run_a_whole_multiple_of_the_first_that_reopened_holds_as_many_windows() {
     // 3 per 1 s: the first run's 3, a throttle, and its lift at the boundary of 1 s.
     let mut model = Model::new(0.0, MAX_PAUSE);

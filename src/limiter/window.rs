@@ -5,12 +5,14 @@
 //! was refused, one answered at `hi` passed); the period's bounds are what every pair of
 //! those intervals allows, and each boundary is predicted as an interval from them; where
 //! they allow exactly one period of `CLOCK_PERIODS` (or, where they allow none of them,
-//! exactly one whole number of seconds: 6 s is none) and, the clock known, every interval
-//! holds a boundary on the clock of a window of that period (consecutive multiples for
-//! consecutive windows), the period is that one exactly (a limiter's window is a round
-//! number of seconds), until evidence rules it out: a boundary's interval then keeps what
-//! the probes found however many windows on, instead of widening by the period's
-//! uncertainty each window. A period a little shorter than the round one would never be
+//! exactly one whole number of seconds: 6 s is not on the list) and, the clock known, every
+//! interval holds a boundary on the clock of a window of that period (consecutive
+//! multiples for consecutive windows), the period is that one exactly (a limiter's window
+//! is taken to be a round number of seconds; one that is not, whose bounds are still wide,
+//! can be taken for a wrong one and kept: a window of 4.5 s, at 16 at once with slow round
+//! trips, as 11 s at one start), until evidence rules it out: a boundary's interval then
+//! keeps what the probes found however many windows on, instead of widening by the
+//! period's uncertainty each window. A period a little shorter than the round one would never be
 //! ruled out (its boundaries come earlier each window, and the requests at a window's end
 //! count in the next: a lowering, no bound), so a lowering under a round period also probes
 //! the next boundary, at most once in `LOW_SPACING` requests. `BOUNDS_KEPT` are kept: the
