@@ -463,6 +463,48 @@ fn a_window_s_run_that_reopened_holds_a_window_more_each_time() {
     assert_eq!(window_of(&model).0, 4);
 }
 
+#[test]
+fn each_reopening_of_a_run_counts_a_shortest_period_after_the_one_before() {
+    // A first run of 10, its throttle refused until 1 s (the clock's probe there too): its
+    // refusals, all in one window, span `p`, the shortest period a window there could have.
+    // Then a second run (the lift, its start) and the lift's lower bound.
+    let second_run = || {
+        let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0));
+        let (t, _) = drive(&mut model, 0.0, 11, |at| at < 0.105);
+        lift_at(&mut model, t, 1.015);
+        let State::Learning(l) = &model.state else {
+            panic!("not learning: {:?}", model.state);
+        };
+        let (lo, began) = (l.lifts[0].0, l.waits[0].0);
+        let p = lo - began - model.rtt_hi();
+        assert!(p > 0.5, "{p}");
+        (model, lo, p)
+    };
+    // A race in the second run at `at`: a refusal, a success of a request still out, and
+    // a success of one sent after the refusal was answered. The reopenings counted so far.
+    let race = |model: &mut Model, at: f64| {
+        let (a, b) = (
+            model.try_send(d(at)).unwrap(),
+            model.try_send(d(at)).unwrap(),
+        );
+        model.answered(a, d(at + RTT), Answer::Throttled(None));
+        model.answered(b, d(at + RTT + 0.001), Answer::Passed);
+        let c = model.try_send(d(at + 0.012)).unwrap();
+        model.answered(c, d(at + 0.022), Answer::Passed);
+        match &model.state {
+            State::Learning(l) => l.reopened,
+            other => panic!("not learning: {other:?}"),
+        }
+    };
+    // Counted 1.2 periods after the lift; a second not at 1.6, where it would need two, but
+    // at 2.2.
+    for (second, counted) in [(1.6, 1), (2.2, 2)] {
+        let (mut model, lo, p) = second_run();
+        assert_eq!(race(&mut model, lo + 1.2 * p), 1);
+        assert_eq!(race(&mut model, lo + second * p), counted, "{second}");
+    }
+}
+
 /// A throttle's probes from `t`, refused before `lift` and passing from it on; returns the
 /// time the one that passed was answered.
 fn lift_at(model: &mut Model, mut t: f64, lift: f64) -> f64 {
