@@ -513,14 +513,14 @@ impl Model {
                         if let (true, Some(t)) = (lifted, ended) {
                             // Throttles without a lift count only in a row.
                             (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
+                            // What closed the ended run, and its serial phase, are its own.
                             (l.refused_at, l.closed, l.serial_since) = (None, false, None);
+                            (l.closed_at, l.reopened_at) = (None, None);
                             l.lifts.push((t.last_fail, now));
                             l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
                             l.blurred |= paused(&t);
                             l.runs.push(l.run_ok);
                             l.reopenings.push(std::mem::take(&mut l.reopened));
-                            l.closed_at = None;
-                            l.reopened_at = None;
                             // The lift's request opens the next run.
                             l.run_ok = 1 + std::mem::take(&mut l.next_run);
                             l.run_out = 0;
