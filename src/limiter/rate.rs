@@ -33,7 +33,9 @@
 //! pace, find when capacity returns. So does a rate measured under `COLLAPSE` of the
 //! highest it was measured at (a first estimate or a guess is not measured): a cut that
 //! deep is rare, but a window others spend whole now and then, taken for a rate, is
-//! measured lower each time.
+//! measured lower each time. Refused throughout for half a `BLACKOUT`, after
+//! `RATE_BASELINE` successes since it was learnt or last so, a rate was paused, not
+//! lowered: its measures start again from the success that ends it.
 
 use super::*;
 
@@ -128,6 +130,8 @@ pub(super) struct Rate {
     pub(super) refused_since: Option<(f64, u32)>,
     /// The highest rate measured (a first estimate or a guess is not).
     pub(super) peak: f64,
+    /// Successes since the rate was learnt, or last closed a while (`closed`).
+    pub(super) open: u32,
 }
 
 impl Rate {
@@ -150,6 +154,7 @@ impl Rate {
             spanned: false,
             refused_since: None,
             peak: 0.0,
+            open: 0,
         }
     }
 
@@ -220,6 +225,14 @@ impl Rate {
             })
     }
 
+    /// Refused throughout, nothing passing, for half of `BLACKOUT` intervals: closed a while.
+    fn closed(&self, share: f64) -> bool {
+        self.refused_since.is_some_and(|(from, refused)| {
+            refused >= BLACKOUT / 4
+                && self.last_throttle - from >= f64::from(BLACKOUT / 2) / self.pace(share)
+        })
+    }
+
     /// Measured under `COLLAPSE` of the highest it was measured at.
     pub(super) fn collapsed(&self) -> bool {
         !self.fixed && self.per_second < COLLAPSE * self.peak
@@ -241,10 +254,26 @@ impl Rate {
     /// `rtt_hi`; `stalled` on its way (see `STALL`); `share` is the share of the limit the
     /// client uses.
     pub(super) fn passed(&mut self, sent: f64, now: f64, rtt_hi: f64, stalled: bool, share: f64) {
+        let closed = self.closed(share);
         self.refused_since = None;
         if self.fixed {
             return;
         }
+        // Refused throughout for half a blackout, after holding for `RATE_BASELINE`
+        // successes: paused, not lowered (a bucket whose refill stopped a while). The closed
+        // stretch is no measure of the rate, so measures start again from here: over it, a
+        // bucket of 10 a second paused 5 s in 300 was measured at 3 a second, each time.
+        // Closed again sooner, it is measured with its closings (a log halved, paced as a
+        // rate, closes as long and more often).
+        if closed {
+            if self.open >= RATE_BASELINE as u32 {
+                self.passed.clear();
+                self.refusals.clear();
+                self.baseline.clear();
+            }
+            self.open = 0;
+        }
+        self.open = self.open.saturating_add(1);
         if sent > self.last_throttle {
             self.quiet = self.quiet.saturating_add(1);
             // A guess says nothing of the limit: rise until a `429` says it (the samples at

@@ -1975,6 +1975,61 @@ fn a_few_refusals_far_apart_are_no_blackout() {
     assert!(matches!(model.state, State::Rate(_)), "{:?}", model.state);
 }
 
+/// A bucket of 10 a second whose refill stops for 5 s, after a minute at its rate: the
+/// stretch it was closed (50 refusals at the pace, short of a blackout) is no measure of
+/// its rate, which comes back as it was. Measured over it, the rate fell to 3 a second and
+/// rose back 10% each 512 successes, only to fall at the next pause (0.48 of the limit).
+#[test]
+fn a_rate_closed_a_while_after_holding_long_is_measured_again_from_its_reopening() {
+    let mut model = paced_at(Rate::new(10.0, false));
+    let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
+    let (pause_from, pause_to) = (60.0, 65.0);
+    let mut paused = |at: f64| {
+        if (pause_from..pause_to).contains(&at) {
+            // Nothing comes back while paused: the bucket is spent, and stays so.
+            refill(pause_from);
+            return false;
+        }
+        refill(at)
+    };
+    let (t, _) = drive(&mut model, 0.0, 700, &mut paused);
+    assert!(t > pause_to, "the pause is behind at {t}");
+    let (end, refused) = drive(&mut model, t, 600, &mut paused);
+    assert!(
+        refused.len() <= 12,
+        "{} refused after the pause",
+        refused.len()
+    );
+    let per_second = 600.0 / (end - t);
+    assert!(per_second > 9.5, "{per_second:.2} a second after the pause");
+}
+
+/// A rate closed a while before `RATE_BASELINE` successes passed since it last was (or
+/// since it was learnt) is measured with its closing: a log halved, paced as a rate, is
+/// closed as long as a pause, and more often.
+#[test]
+fn a_rate_closed_soon_after_it_opened_is_measured_with_its_closing() {
+    let mut model = paced_at(Rate::new(10.0, false));
+    let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
+    let mut paused = |at: f64| {
+        if (20.0..25.0).contains(&at) {
+            refill(20.0);
+            return false;
+        }
+        refill(at)
+    };
+    let mut t = 0.0;
+    while t < 25.0 {
+        t = drive(&mut model, t, 1, &mut paused).0;
+    }
+    let (end, _) = drive(&mut model, t, 40, &mut paused);
+    let per_second = rate_of(&model).per_second;
+    assert!(
+        per_second < 9.0,
+        "paced at {per_second:.2} a second at {end:.1} s"
+    );
+}
+
 /// A client with `at_once` requests out, round trips spread over `rtt` (a fixed,
 /// reproducible sequence), sending `n` requests from `t` against `passes(arrival)`;
 /// returns the time it ended and the refused arrivals.
