@@ -79,21 +79,28 @@ impl Pacer {
     }
 
     /// Waits for this caller's turn, or until `give_up` (then goes anyway: its answer will
-    /// tell the caller what it needs to know).
-    pub(crate) async fn acquire(&self, give_up: Option<Instant>) -> Permit<'_> {
+    /// tell the caller what it needs to know). Past `give_up`, a pace is still kept, and only
+    /// a throttle (a `Retry-After` pause, or probes for a lift) is cut short, when the limit
+    /// was set (a set limit is kept as it is) or when `keep_pace`.
+    pub(crate) async fn acquire(&self, give_up: Option<Instant>, keep_pace: bool) -> Permit<'_> {
+        let keep_pace = keep_pace || self.set.is_some();
         loop {
             // Registered before asking, so that an answer in between is not missed.
             let mut notified = pin!(self.wake.notified());
             notified.as_mut().enable();
             let now = Instant::now();
+            let past = give_up.is_some_and(|at| now >= at);
             let decision = {
                 let mut model = self.lock();
-                if give_up.is_some_and(|at| now >= at) {
-                    Ok(model.force_send(self.since(now)))
+                let since = self.since(now);
+                if past && (!keep_pace || model.snapshot(since).throttled) {
+                    Ok(model.force_send(since))
                 } else {
-                    model.try_send(self.since(now))
+                    model.try_send(since)
                 }
             };
+            // Past it and not sent, the pace is waited for.
+            let give_up = give_up.filter(|_| !past);
             let until = match decision {
                 Ok(ticket) => {
                     return Permit {

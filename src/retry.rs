@@ -91,7 +91,8 @@ pub(crate) enum Decision {
 }
 
 impl RetryPolicy {
-    /// No retries: every attempt's result is final.
+    /// No retries: every attempt's result is final, a `429` too (its `throttle_deadline` is
+    /// zero), and no throttle holds a request back (the client's pace still spaces them).
     ///
     /// ```
     /// let client = livedesk::Client::builder(livedesk::Credentials::new("key", "secret")?)
@@ -102,11 +103,13 @@ impl RetryPolicy {
     pub fn disabled() -> Self {
         Self {
             max_attempts: 1,
+            throttle_deadline: Duration::ZERO,
             ..Self::default()
         }
     }
 
-    /// Attempts in all, the first included (at least 1).
+    /// Attempts in all for a failure, the first included (at least 1). `429`s are not
+    /// failures: [`throttle_deadline`](Self::throttle_deadline) bounds them.
     ///
     /// ```
     /// let policy = livedesk::RetryPolicy::default().max_attempts(6);
@@ -155,7 +158,8 @@ impl RetryPolicy {
     }
 
     /// How long `429`s are waited out, from the first attempt, before the last one is
-    /// returned.
+    /// returned. Zero waits none out: each `429` comes back at once, and no throttle holds a
+    /// request back (a pace, learnt or set, still spaces them).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -173,24 +177,28 @@ impl RetryPolicy {
         start: tokio::time::Instant,
     ) -> Option<tokio::time::Instant> {
         // A deadline past what an `Instant` can hold is no deadline.
-        self.retries()
-            .then(|| start.checked_add(self.throttle_deadline))
-            .flatten()
+        start.checked_add(self.throttle_deadline)
     }
 
     /// The longest `Retry-After` of a `429` that pauses the client: none for a policy that
-    /// never retries, whose callers want every answer at once.
+    /// does not wait out throttles, whose callers want every answer at once.
     pub(crate) fn longest_pause(&self) -> Duration {
-        if self.retries() {
-            self.throttle_deadline
-        } else {
-            Duration::ZERO
-        }
+        self.throttle_deadline
     }
 
-    /// Whether this policy ever retries.
+    /// Whether this policy ever retries: a failure, or a `429`.
     pub(crate) fn retries(&self) -> bool {
+        self.retries_failures() || self.waits_out_throttles()
+    }
+
+    /// Whether failures get more than one attempt.
+    fn retries_failures(&self) -> bool {
         self.max_attempts > 1
+    }
+
+    /// Whether `429`s are waited out at all (not with [`RetryPolicy::disabled`]).
+    pub(crate) fn waits_out_throttles(&self) -> bool {
+        !self.throttle_deadline.is_zero()
     }
 
     /// Decides after an attempt ended with `outcome`, `elapsed` after the first attempt
@@ -218,8 +226,7 @@ impl RetryPolicy {
                 // gateway in front of a one-minute window asks for up to a minute). A server
                 // that asks for a longer pause would refuse an earlier retry too: its answer
                 // goes back at once, with the wait it asked for.
-                return if !self.retries() || elapsed.saturating_add(asked) >= self.throttle_deadline
-                {
+                return if elapsed.saturating_add(asked) >= self.throttle_deadline {
                     Decision::Done
                 } else {
                     Decision::Retry(asked)

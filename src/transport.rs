@@ -67,6 +67,8 @@ impl ClientHooks<Transport> for Client {
         let transport = self.inner();
         let first_start = Instant::now();
         let give_up = transport.retry.throttle_deadline_from(first_start);
+        // A policy that does not wait out throttles is never held by one, but keeps the pace.
+        let keep_pace = !transport.retry.waits_out_throttles();
         let method = request.method().clone();
         let (mut attempt, mut failures) = (0_u32, 0_u32);
         loop {
@@ -77,7 +79,7 @@ impl ClientHooks<Transport> for Client {
             } else {
                 None
             };
-            let permit = transport.pacer.acquire(give_up).await;
+            let permit = transport.pacer.acquire(give_up, keep_pace).await;
             let start = Instant::now();
             let result = match self.client().execute(request).await {
                 Ok(response) => buffered(response, transport.max_body).await,

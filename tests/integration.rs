@@ -14,6 +14,7 @@ mod cli;
 mod cli_data;
 mod cli_messages;
 mod cli_network;
+mod deadlines;
 mod decode;
 mod error_chain;
 mod errors;

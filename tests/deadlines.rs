@@ -1,0 +1,249 @@
+//! Throttles and paces at the deadlines, over loopback sockets on tokio's paused clock (review
+//! 40's hostile servers): a set pace holds past the throttle deadline, a client without
+//! retries is never held by a throttle, a `Retry-After` too large to count ends the request at
+//! once, and one attempt for failures still waits out `429`s.
+
+use crate::common;
+
+use std::{
+    num::NonZeroU32,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use common::server::{Reply, TestServer, contacts_api};
+use livedesk::{Client, Credentials, RateLimit, RetryPolicy};
+use tokio::time::Instant;
+
+fn default_client(base_url: &str) -> livedesk::ClientBuilder {
+    Client::builder(Credentials::new(common::KEY, common::SECRET).unwrap()).base_url(base_url)
+}
+
+/// A server answering every request with `reply`, logging arrival times (tokio's clock).
+async fn logging(
+    reply: impl Fn(&common::server::Request) -> Reply + Send + Sync + 'static,
+) -> (TestServer, Arc<Mutex<Vec<Duration>>>) {
+    let arrivals = Arc::new(Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let server = TestServer::start({
+        let arrivals = arrivals.clone();
+        move |request| {
+            arrivals.lock().unwrap().push(started.elapsed());
+            reply(request)
+        }
+    })
+    .await;
+    (server, arrivals)
+}
+
+/// A limit set with `RateLimit` is kept as it is, by a backlog longer than the throttle
+/// deadline (180 s) too: past it, a throttle is cut short, never the pace (each request past
+/// its deadline was sent at once: 12 of these 30 at 180 s).
+#[tokio::test(start_paused = true)]
+async fn a_set_rate_limit_holds_for_a_backlog_longer_than_the_throttle_deadline() {
+    let (server, arrivals) = logging(contacts_api(3)).await;
+    // 6 a minute: one every 10 s. 30 requests queued at once need 290 s.
+    let client = default_client(&server.base_url)
+        .rate_limit(RateLimit::per_minute(NonZeroU32::new(6).unwrap()))
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..30)
+        .map(|_| tokio::spawn(client.clone().search("x").send()))
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), 30);
+    // In any 60 s, at most 6 (one more for rounding at the window's edges).
+    let worst = arrivals
+        .iter()
+        .map(|&from| {
+            arrivals
+                .iter()
+                .filter(|&&at| at >= from && at < from + Duration::from_secs(60))
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(
+        worst <= 7,
+        "{worst} requests within 60 s under a limit of 6 a minute: {arrivals:?}"
+    );
+}
+
+/// `RetryPolicy::disabled()`: every attempt's result is final, a `429`'s too, and no throttle
+/// holds a request back (its throttle deadline is zero). Before, the probes for a throttle's
+/// lift held each next request, with no deadline: 1 s, 3 s, 5 s … 900 s.
+#[tokio::test(start_paused = true)]
+async fn a_client_without_retries_answers_each_request_at_once_during_a_429_storm() {
+    let (server, _arrivals) = logging(|_| Reply::status(429, "text/plain", "Retry later")).await;
+    let client = default_client(&server.base_url)
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let mut took = Vec::new();
+    for _ in 0..16 {
+        let start = Instant::now();
+        let error = client.search("x").send().await.unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+        took.push(start.elapsed());
+    }
+    let longest = took.iter().max().unwrap();
+    assert!(
+        *longest < Duration::from_secs(5),
+        "a request of a client that never retries waited {longest:?} before it was sent: {took:?}"
+    );
+    assert_eq!(server.stats.count(), 16);
+}
+
+/// A `Retry-After` ending past the throttle deadline ends the request at once, with the wait
+/// asked (errors.md), a number of seconds too large for a `u64` too: it was read as none, and
+/// the client probed for the whole deadline.
+#[tokio::test(start_paused = true)]
+async fn an_enormous_retry_after_ends_the_request_at_once() {
+    let (server, _arrivals) = logging(|_| {
+        Reply::status(429, "text/plain", "Retry later")
+            .header("retry-after", "99999999999999999999999")
+    })
+    .await;
+    let client = default_client(&server.base_url).build().unwrap();
+    let start = Instant::now();
+    let error = client.search("x").send().await.unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(server.stats.count(), 1, "after {:?}", start.elapsed());
+    assert!(error.retry_after().is_some(), "{error:?}");
+}
+
+/// A walk dropped while its probe is held by a stalling server, then the client reused: the
+/// cancelled probe must not leave the model waiting for an answer that never comes.
+#[tokio::test(start_paused = true)]
+async fn a_walk_dropped_mid_throttle_leaves_the_client_usable() {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (server, _arrivals) = logging({
+        let seen = seen.clone();
+        move |request| match seen.fetch_add(1, Ordering::SeqCst) {
+            0..4 => Reply::status(429, "text/plain", "Retry later"),
+            // The first probe: held for a long while, then refused.
+            4 => Reply::status(429, "text/plain", "Retry later").delay(Duration::from_secs(25)),
+            _ => contacts_api(100)(request),
+        }
+    })
+    .await;
+    let client = default_client(&server.base_url).build().unwrap();
+    let walk = tokio::spawn(client.search("x").paginate().concurrency(4).collect());
+    while seen.load(Ordering::SeqCst) < 5 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    walk.abort();
+    let _ = walk.await;
+    let start = Instant::now();
+    let contacts = tokio::time::timeout(
+        Duration::from_secs(20),
+        client.clone().search("x").paginate().collect(),
+    )
+    .await
+    .expect("the client is usable again")
+    .unwrap();
+    assert_eq!(contacts.len(), 100, "after {:?}", start.elapsed());
+}
+
+/// A server that refuses everything and stalls some answers: a request ends within the
+/// throttle deadline and one attempt's timeout, and says it was throttled or timed out.
+#[tokio::test(start_paused = true)]
+async fn a_stalling_429_storm_ends_within_the_deadline_and_one_timeout() {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (server, _arrivals) = logging({
+        let seen = seen.clone();
+        move |_| {
+            if seen.fetch_add(1, Ordering::SeqCst) % 3 == 2 {
+                Reply::Hang
+            } else {
+                Reply::status(429, "text/plain", "Retry later")
+            }
+        }
+    })
+    .await;
+    let client = default_client(&server.base_url).build().unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let start = Instant::now();
+                let result = client.search("x").send().await;
+                (start.elapsed(), result)
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (took, result) = task.await.unwrap();
+        let error = result.unwrap_err();
+        assert!(
+            error.is_timeout() || error.status().map(|s| s.as_u16()) == Some(429),
+            "{error:?}"
+        );
+        assert!(
+            took <= Duration::from_secs(180 + 30 + 1),
+            "took {took:?}: {error}"
+        );
+    }
+}
+
+/// Alternating `429` and `200` under a walk with concurrency: every contact exactly once.
+#[tokio::test(start_paused = true)]
+async fn alternating_429s_and_pages_lose_and_repeat_nothing() {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (server, _arrivals) = logging({
+        let seen = seen.clone();
+        move |request| {
+            if seen.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
+                Reply::status(429, "application/json", "x".repeat(70_000)).header(
+                    "retry-after",
+                    ["0", "-1", "1.5", "soon", "Wed, 21 Oct 2015 07:28:00 GMT"]
+                        [request.page() as usize % 5],
+                )
+            } else {
+                contacts_api(300)(request)
+            }
+        }
+    })
+    .await;
+    let client = default_client(&server.base_url).build().unwrap();
+    let other = client.clone();
+    let (a, b) = tokio::join!(
+        client.search("x").paginate().concurrency(8).collect(),
+        other.search("x").paginate().concurrency(3).collect(),
+    );
+    for contacts in [a.unwrap(), b.unwrap()] {
+        let mut ids: Vec<i64> = contacts.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=300).collect::<Vec<_>>());
+    }
+}
+
+/// `max_attempts` counts failures: `429`s are bounded by the throttle deadline, not attempts,
+/// so one attempt for failures still waits a throttle out (it returned the first `429`).
+#[tokio::test(start_paused = true)]
+async fn one_attempt_for_failures_still_waits_out_a_throttle() {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (server, _arrivals) = logging({
+        let seen = seen.clone();
+        move |request| {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                Reply::status(429, "text/plain", "Retry later").header("retry-after", "2")
+            } else {
+                contacts_api(3)(request)
+            }
+        }
+    })
+    .await;
+    let client = default_client(&server.base_url)
+        .retry(RetryPolicy::default().max_attempts(1))
+        .build()
+        .unwrap();
+    let page = client.search("x").send().await;
+    assert!(page.is_ok(), "{page:?}");
+}
