@@ -287,11 +287,11 @@ fn f_pause_often(s: f64) -> f64 {
 fn f_drained8(s: f64) -> f64 {
     unless_paused(s.rem_euclid(120.0) >= 112.0)
 }
-/// Paused for 5 s every 300 s (under `BLACKOUT` at 10 a second).
 /// No refill from 0.2 s to 3 s of the export: the first throttle's wait is the pause.
 fn f_pause_first3(s: f64) -> f64 {
     unless_paused((0.2..3.0).contains(&s))
 }
+/// Paused for 5 s every 300 s (under `BLACKOUT` at 10 a second).
 fn f_pause5(s: f64) -> f64 {
     unless_paused(s.rem_euclid(300.0) >= 295.0)
 }
