@@ -12,6 +12,7 @@ mod net;
 
 mod cli;
 mod cli_data;
+mod cli_exports;
 mod cli_messages;
 mod cli_network;
 mod deadlines;

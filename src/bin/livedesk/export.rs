@@ -33,6 +33,10 @@ pub(crate) struct Settings {
     /// The walk's start bound: `--created-after`, or where the `--since` file ends.
     pub(crate) created_after: Option<i64>,
     pub(crate) created_before: Option<i64>,
+    /// A fingerprint of the account asked: the base URL and the API key (or the sandbox and
+    /// its data file). Absent from the states of earlier versions, which match any.
+    #[serde(default)]
+    pub(crate) account: Option<String>,
 }
 
 impl Settings {
@@ -51,6 +55,10 @@ impl Settings {
             (
                 self.created_before != other.created_before,
                 "--created-before",
+            ),
+            (
+                self.account.is_some() && other.account.is_some() && self.account != other.account,
+                "the account (--base-url, LIVEDESK_API_KEY or --sandbox)",
             ),
         ]
         .into_iter()
@@ -307,7 +315,14 @@ pub(crate) fn last_of(path: &Path) -> Result<Option<(i64, Vec<i64>)>, Failure> {
         }
         Format::Jsonl => {
             for (n, line) in io::BufRead::lines(reader).enumerate() {
-                let line = line?;
+                let line = line.map_err(|e| match e.kind() {
+                    io::ErrorKind::InvalidData => bad(format!("line {}: not UTF-8", n + 1)),
+                    _ => io::Error::new(
+                        e.kind(),
+                        format!("cannot read {}: line {}: {e}", path.display(), n + 1),
+                    )
+                    .into(),
+                })?;
                 let contact: Placed =
                     serde_json::from_str(&line).map_err(|e| bad(format!("line {}: {e}", n + 1)))?;
                 last.see_placed(contact);

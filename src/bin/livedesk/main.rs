@@ -408,7 +408,16 @@ fn walk_for(
                     ))
                 })?)
             }
-            None => None,
+            // An export of no contacts (a sync on a day with nothing new) says nothing of
+            // where it ended: starting from the first contact would export everything again.
+            None => {
+                return Err(Failure::Usage(format!(
+                    "--since {}: it holds no contact with a creation time, so it says nothing \
+                     of where that export ended; give --created-after TIME (or the last \
+                     export that holds contacts)",
+                    path.display()
+                )));
+            }
         },
     };
     if let Some(after) = after {
@@ -436,6 +445,17 @@ fn refuse_directory(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Which account an export asks: the sandbox (and its data file), or the base URL and the
+/// API key (not secret: it names the key pair). Kept only as a fingerprint in the state.
+fn account(args: &SearchArgs) -> String {
+    if args.target.sandbox {
+        let data = args.target.sandbox_data.as_deref().unwrap_or(Path::new(""));
+        return format!("sandbox\u{0}{}", data.display());
+    }
+    let key = std::env::var("LIVEDESK_API_KEY").unwrap_or_default();
+    format!("{}\u{0}{key}", args.target.base_url.trim_end_matches('/'))
+}
+
 /// `--all --output FILE`, oldest first: an export that survives interruptions (see
 /// `export.rs`), continued with `--resume`.
 async fn export_to_file(
@@ -461,6 +481,7 @@ async fn export_to_file(
         inboxes: !args.no_inboxes,
         created_after: after,
         created_before: args.created_before,
+        account: Some(export::query_fingerprint(Some(&account(args)))),
     };
     let (mut export, mut writer) = export::Export::open(
         path,

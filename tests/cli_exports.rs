@@ -1,0 +1,178 @@
+//! The command line's exports against a second account and after a quiet day (review 41's
+//! findings): a `--resume` against another account is refused, a `--since` file that holds
+//! no contact is refused rather than read as "from the start", and a `--since` file that is
+//! not UTF-8 is a usage error naming the file and the line.
+
+use crate::common;
+
+use std::{path::Path, process::Output, time::Duration};
+
+use livedesk::Sandbox;
+
+use common::livedesk;
+
+fn run(command: &mut std::process::Command) -> Output {
+    command.output().expect("the binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn csv_ids(path: &Path) -> Vec<i64> {
+    csv::Reader::from_path(path)
+        .unwrap()
+        .records()
+        .map(|row| row.unwrap()[0].parse().unwrap())
+        .collect()
+}
+
+async fn unlimited(contacts: usize, seed: u64) -> Sandbox {
+    Sandbox::builder()
+        .contacts(contacts)
+        .seed(seed)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap()
+}
+
+/// An export interrupted at a known point: the sandbox allows 3 searches a minute, so the
+/// fourth is throttled past `--max-wait 1` and the command exits 4 with its progress kept.
+async fn interrupted_export(path: &Path, seed: u64) -> Sandbox {
+    let throttled = Sandbox::builder()
+        .contacts(300)
+        .seed(seed)
+        .rate_limit(3, Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let output = run(livedesk(&throttled)
+        .args([
+            "contacts",
+            "list",
+            "--all",
+            "--concurrency",
+            "1",
+            "--max-wait",
+            "1",
+        ])
+        .arg("--output")
+        .arg(path));
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    throttled
+}
+
+/// A `--resume` against another server (another account, or the sandbox instead of the real
+/// one) is refused with exit code 2: it continued the kept export silently, the finished file
+/// holding the first pages of one account and the rest of another's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resume_against_another_account_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("everyone.csv");
+    let first = interrupted_export(&path, 1).await;
+    drop(first);
+
+    // Another account: another server, with other contacts.
+    let other = unlimited(300, 2).await;
+    let resumed = run(livedesk(&other)
+        .args(["contacts", "list", "--all", "--resume", "--output"])
+        .arg(&path));
+    let stderr = stderr(&resumed);
+    if resumed.status.success() {
+        // What it wrote: the other account's full export would be this.
+        let reference = dir.path().join("reference.csv");
+        assert!(
+            run(livedesk(&other)
+                .args(["contacts", "list", "--all", "--output"])
+                .arg(&reference))
+            .status
+            .success()
+        );
+        let written = std::fs::read_to_string(&path).unwrap();
+        let theirs = std::fs::read_to_string(&reference).unwrap();
+        let foreign = written.lines().filter(|row| !theirs.contains(*row)).count();
+        panic!(
+            "the resume against another account succeeded: {} contacts written, {foreign} of \
+             them not the other account's; its own export holds {}",
+            csv_ids(&path).len(),
+            csv_ids(&reference).len()
+        );
+    }
+    assert_eq!(resumed.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("account"), "{stderr}");
+    assert!(!path.exists());
+}
+
+/// A daily sync chained from yesterday's sync: a day with nothing new writes an export of no
+/// contacts, which says nothing of where it ended, and the next day's `--since` that file is
+/// refused with exit code 2 (it exported the whole account again, with exit 0).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_since_an_empty_sync_does_not_export_everything_again() {
+    let sandbox = unlimited(100, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.csv");
+    let day2 = dir.path().join("day2.csv");
+    let day3 = dir.path().join("day3.csv");
+
+    let full = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--output"])
+        .arg(&day1));
+    assert!(full.status.success(), "{}", stderr(&full));
+    let exported = csv_ids(&day1);
+    assert!(!exported.is_empty());
+
+    // Nothing new on day 2.
+    let quiet = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--since"])
+        .arg(&day1)
+        .arg("--output")
+        .arg(&day2));
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert!(csv_ids(&day2).is_empty());
+
+    // Nothing new on day 3 either; the chain goes on from day 2's file.
+    let next = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--since"])
+        .arg(&day2)
+        .arg("--output")
+        .arg(&day3));
+    if next.status.success() {
+        let again = csv_ids(&day3);
+        let repeated = again.iter().filter(|id| exported.contains(id)).count();
+        assert_eq!(
+            repeated,
+            0,
+            "day 3's incremental export repeated {repeated} contacts of day 1's ({} in all)",
+            again.len()
+        );
+    } else {
+        // Refused: a usage error naming the file, nothing written.
+        let stderr = stderr(&next);
+        assert_eq!(next.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("day2.csv"), "{stderr}");
+        assert!(!day3.exists());
+    }
+}
+
+/// A `--since` JSON lines file with bytes that are not UTF-8 on its second line is a usage
+/// error (exit code 2) naming the file and the line, as every other bad `--since` file (it
+/// exited 1, naming neither).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_since_file_that_is_not_utf8_is_a_usage_error_naming_file_and_line() {
+    let sandbox = unlimited(30, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let since = dir.path().join("yesterday.jsonl");
+    std::fs::write(
+        &since,
+        b"{\"id\":1,\"created_at\":1600000000}\n{\"id\":2,\"name\":\"Ad\xe9le\",\"created_at\":1600000001}\n",
+    )
+    .unwrap();
+    let output = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--since"])
+        .arg(&since));
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("yesterday.jsonl"), "{stderr}");
+    assert!(stderr.contains("line 2"), "{stderr}");
+}
