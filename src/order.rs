@@ -12,10 +12,14 @@
 //!
 //! The order can be seen on `created_at` and `last_activity_at` exactly, and on `name`,
 //! `email` and `phone_number` (which the server sorts by their lower case, NULLs last
-//! ascending and first descending, PostgreSQL's default): only pairs that every collation
-//! orders alike count (their first difference is between two ASCII letters or digits), as
-//! the server's database collation is not known. `company`, `city` and `country` (sorted as
-//! raw text, whose order between cases depends on that collation) are not checked.
+//! ascending and first descending, PostgreSQL's default): only pairs whose first difference
+//! is between two ASCII lowercase letters or digits count, as the server's database
+//! collation is not known. Byte order, and the C, root and English collations (glibc's and
+//! ICU's), order those alike, but not every language's: Danish sorts `aa` after `z`,
+//! Estonian `z` before `t`, so a server in such a collation whose page holds no other pair
+//! can be read as sorted the other way and refused. A page whose pairs disagree is taken
+//! for a collation's order, not refused. `company`, `city` and `country` (sorted as raw
+//! text, whose order between cases depends on that collation) are not checked.
 
 use std::{
     cmp::Ordering,
@@ -140,8 +144,9 @@ fn is_exact(field: SortField) -> bool {
     matches!(field, SortField::CreatedAt | SortField::LastActivityAt)
 }
 
-/// How two texts compare in every collation, when they surely do: their first difference
-/// is between two ASCII lowercase letters or digits (so glibc's, ICU's and byte order agree).
+/// How two texts compare, where the collations the client assumes agree: their first
+/// difference is between two ASCII lowercase letters or digits (byte order and the C, root
+/// and English collations of glibc and ICU; a language's own may not, as the module says).
 fn surely(a: &str, b: &str) -> Option<Ordering> {
     let (x, y) = a.bytes().zip(b.bytes()).find(|(x, y)| x != y)?;
     let plain = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
@@ -483,7 +488,7 @@ mod tests {
     }
 
     #[test]
-    fn only_pairs_every_collation_orders_alike_count() {
+    fn only_pairs_of_ascii_lowercase_letters_or_digits_count() {
         assert_eq!(surely("ada", "adb"), Some(Ordering::Less));
         assert_eq!(surely("+86", "+44"), Some(Ordering::Greater));
         assert_eq!(surely("a.b@x", "a.c@x"), Some(Ordering::Less));

@@ -29,6 +29,7 @@ mod order;
 mod paginate;
 mod proptest;
 mod ratelimit;
+mod recount;
 mod request;
 mod retry;
 mod sandbox;

@@ -26,6 +26,16 @@ pub(crate) fn completeness(
     }
 }
 
+/// How many contacts matched, at least, when page `number` was read with `received`
+/// contacts on it: the positions up to its last one (none for an empty page, which shows
+/// no contact at all, as past the end).
+pub(crate) fn positions(number: u32, received: usize) -> u64 {
+    if received == 0 {
+        return 0;
+    }
+    u64::from(number - 1) * u64::from(PAGE_SIZE) + received as u64
+}
+
 /// What a walk does at the end the data announced, short of the total.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Short {

@@ -85,6 +85,15 @@ pub(crate) struct Settings {
     pub(crate) refused: Option<Error>,
 }
 
+/// Whether the end was asked again for a total counted after every page the walk read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Recount {
+    NotYet,
+    /// Asked: the answer for this page is a recount.
+    Pending(u32),
+    Done,
+}
+
 /// Where the walk starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Start {
@@ -119,6 +128,9 @@ pub(crate) struct Walk {
     ties: Ties,
     /// Times the end was read again for contacts added during the walk.
     end_reads: u32,
+    /// The end page asked again for a fresh total only (its contacts are not taken in),
+    /// when the data showed more positions than any total counted.
+    recount: Recount,
     /// Requests in flight to be dropped before anything else is sent.
     is_cancelling: bool,
     /// What the walk ends with after the page it just yielded: `Ok` complete.
@@ -152,6 +164,7 @@ impl Walk {
             totals: Totals::default(),
             ties: Ties::default(),
             end_reads: 0,
+            recount: Recount::NotYet,
             is_cancelling: false,
             ending: settings.refused.map(Err),
             is_done: settings.limit == Some(0),
@@ -195,6 +208,11 @@ impl Walk {
             self.next_yield = number.saturating_add(1);
             match result {
                 Err(error) => self.ending = Some(Err(error)),
+                Ok(page) if self.recount == Recount::Pending(number) => {
+                    self.recount = Recount::Done;
+                    self.totals.read(Shape::of(&page).total);
+                    self.ending = self.at_end(number);
+                }
                 Ok(page) => {
                     if let Some(page) = self.accept(number, page) {
                         return Action::Yield(page);
@@ -324,21 +342,49 @@ impl Walk {
             } else {
                 Ok(())
             };
-            match tie.and_then(|()| self.completeness()) {
-                Err(error @ WalkError::Tie { .. }) => Some(Err(error.into())),
-                Err(error) => match end::when_short(self.is_oldest_first, self.end_reads) {
-                    Short::ReadAgain => {
-                        self.read_end_again(number);
-                        None
-                    }
-                    Short::Fail => Some(Err(error.into())),
-                },
-                Ok(()) => Some(Ok(())),
+            match tie {
+                Err(error) => Some(Err(error.into())),
+                Ok(())
+                    if self.recount == Recount::NotYet
+                        && self.totals.count.is_some_and(|count| {
+                            end::positions(number, shape.received) > count
+                        }) =>
+                {
+                    // The pages held more contacts than any total counted: a total counted
+                    // before its own page was read (upstream counts, then reads the page), so
+                    // a contact that arrived in between is on the page and not in the count,
+                    // and could stand in for one the walk missed. Ask the end again, for a
+                    // total counted after every page the walk read.
+                    self.recount_end(number);
+                    None
+                }
+                Ok(()) => self.at_end(number),
             }
         } else {
             self.cap.reached(number).map(|cap| Err(cap.into()))
         };
         (!page.payload.is_empty()).then_some(page)
+    }
+
+    /// At the end the data announced, on page `number`: complete, or read the end again
+    /// (oldest first), or the shortfall.
+    fn at_end(&mut self, number: u32) -> Option<Result<()>> {
+        match self.completeness() {
+            Ok(()) => Some(Ok(())),
+            Err(error) => match end::when_short(self.is_oldest_first, self.end_reads) {
+                Short::ReadAgain => {
+                    self.read_end_again(number);
+                    None
+                }
+                Short::Fail => Some(Err(error.into())),
+            },
+        }
+    }
+
+    /// Asks page `number` again, for its total only.
+    fn recount_end(&mut self, number: u32) {
+        self.recount = Recount::Pending(number);
+        self.ask_again(number);
     }
 
     fn completeness(&self) -> Result<(), WalkError> {
@@ -350,13 +396,18 @@ impl Walk {
     /// repeat). Requests still in flight are dropped: they are sent again in order.
     fn read_end_again(&mut self, ended_at: u32) {
         self.end_reads += 1;
+        self.ask_again(ended_at);
+        self.dedup.fresh_page();
+    }
+
+    /// Drops the requests in flight and asks page `number` next, alone.
+    fn ask_again(&mut self, number: u32) {
         self.concurrency = 1;
         self.is_cancelling = true;
         self.in_flight = 0;
         self.arrived.clear();
         self.totals.forget_in_flight();
-        self.next_request = ended_at;
-        self.next_yield = ended_at;
-        self.dedup.fresh_page();
+        self.next_request = number;
+        self.next_yield = number;
     }
 }

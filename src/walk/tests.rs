@@ -227,11 +227,56 @@ fn it_ends_only_when_the_data_says_so() {
             walk_error(WalkError::EmptyPage(1)),
         ),
         row(
-            "a total too low: the full page where it expected the end is followed",
+            "a total too low: the full page where it expected the end is followed, and the end \
+             that holds more than the total is asked again for its total",
             counted(ids(1..=40), 20),
-            &[1, 2, 3],
+            &[1, 2, 3, 3],
             ids(1..=40),
             Ok(()),
+        ),
+        row(
+            "an end that holds more than any total counted is asked again for a total",
+            Box::new({
+                let mut recounted = false;
+                move |number, _| {
+                    let all = ids(1..=32);
+                    let count = if number == 3 && std::mem::replace(&mut recounted, true) {
+                        32
+                    } else {
+                        31
+                    };
+                    json!({"meta": {"count": count, "current_page": number}, "payload": slice(&all, number)})
+                }
+            }),
+            &[1, 2, 3, 3],
+            ids(1..=32),
+            Ok(()),
+        ),
+        row(
+            "... and its total then says whether a contact counted late stood in for one missed",
+            Box::new({
+                let mut recounted = false;
+                move |number, _| {
+                    // 16 never listed, 15 listed twice, 32 on the end page and not counted.
+                    let page: Vec<i64> = match number {
+                        1 => ids(1..=15),
+                        2 => [15].into_iter().chain(17..=30).collect(),
+                        _ => vec![31, 32],
+                    };
+                    let count = if number == 3 && std::mem::replace(&mut recounted, true) {
+                        32
+                    } else {
+                        31
+                    };
+                    json!({"meta": {"count": count, "current_page": number}, "payload": slice(&page, 1)})
+                }
+            }),
+            &[1, 2, 3, 3],
+            ids(1..=15).into_iter().chain(17..=32).collect(),
+            walk_error(WalkError::CountMismatch {
+                count: 32,
+                yielded: 31,
+            }),
         ),
         row(
             "a total that grows widens the plan",
@@ -366,9 +411,9 @@ fn repeats_are_dropped() {
             }),
         ),
         row(
-            "four in a row are skipped",
+            "four in a row are skipped (and the end, past the total, asked again for it)",
             shifted(4, Some(20)),
-            &[1, 2, 3, 4, 5, 6],
+            &[1, 2, 3, 4, 5, 6, 6],
             ids(1..=20),
             Ok(()),
         ),
@@ -387,7 +432,8 @@ fn repeats_are_dropped() {
             walk_error(WalkError::RepeatedPages(1)),
         ),
         row(
-            "a repeat among new contacts is dropped",
+            "a repeat among new contacts is dropped (17 positions for a total of 16: the end \
+             is asked again for its total)",
             Box::new(|number, _| {
                 let payload: Vec<Value> = match number {
                     1 => ids(1..=15)
@@ -401,7 +447,7 @@ fn repeats_are_dropped() {
                 };
                 json!({"meta": {"count": 16, "current_page": number}, "payload": payload})
             }),
-            &[1, 2],
+            &[1, 2, 2],
             ids(1..=16),
             Ok(()),
         ),

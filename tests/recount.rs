@@ -1,0 +1,217 @@
+//! Walks on a living account whose server counts before it reads the page, as upstream's
+//! controller does (`@contacts_count = contacts.count`, then the page, two statements
+//! outside one snapshot), so a contact committed in between is on the page and not in
+//! `meta.count` (review 42's findings): where the pages held more positions than any total,
+//! the end is counted again, so that such an arrival cannot stand in for a contact missed.
+
+use crate::common;
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
+
+use common::{
+    client,
+    server::{Reply, TestServer},
+};
+use futures::StreamExt;
+use livedesk::{Error, SortDirection, SortField, WalkError};
+use serde_json::{Value, json};
+
+/// An account's contacts: id and `last_activity_at`.
+type Activity = Arc<Mutex<Vec<(i64, Option<i64>)>>>;
+
+/// Walks `search` one page at a time: what came out, and the error it ended with.
+async fn walk(search: livedesk::Search) -> (Vec<i64>, Option<Error>) {
+    let items: Vec<_> = search.paginate().concurrency(1).contacts().collect().await;
+    let mut ids = Vec::new();
+    let mut error = None;
+    for item in items {
+        match item {
+            Ok(contact) => ids.push(contact.id),
+            Err(e) => error = Some(e),
+        }
+    }
+    (ids, error)
+}
+
+/// A walk that ends with success must have returned every contact that matched throughout.
+fn assert_complete_or_failed(ids: &[i64], error: &Option<Error>, throughout: &[i64]) {
+    let seen: HashSet<i64> = ids.iter().copied().collect();
+    assert_eq!(seen.len(), ids.len(), "a contact came out twice: {ids:?}");
+    if error.is_none() {
+        let missing: Vec<i64> = throughout
+            .iter()
+            .copied()
+            .filter(|id| !seen.contains(id))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the walk ended with success, and contacts {missing:?} that matched throughout \
+             are missing (yielded {} contacts)",
+            ids.len()
+        );
+    }
+}
+
+fn contact_with(id: i64, fields: Value) -> Value {
+    let mut contact = common::contact(id);
+    for (key, value) in fields.as_object().unwrap() {
+        contact[key] = value.clone();
+    }
+    contact
+}
+
+/// Sorted by `last_activity_at`, most recent first (NULLS LAST), 45 contacts. Once page 1
+/// is read, contact 20 gets a message (its activity moves it to the front: contacts 15 to 19
+/// shift onto page 2, contact 20 is never on a page the walk reads). Then, while the server
+/// answers page 4 (after its count, before its page), a contact arrives with no activity yet:
+/// it sorts last, so it is on page 4 and not in its count. The walk saw 46 positions and 45
+/// distinct contacts against a count of 45, and ended with success without contact 20; the
+/// end counted again (46) shows the shortfall.
+#[tokio::test]
+async fn a_contact_counted_after_its_page_hides_one_that_moved_across_the_walk() {
+    // (id, last_activity_at)
+    let account: Activity = Arc::new(Mutex::new(
+        (1..=45).map(|id| (id, Some(10_000 - id))).collect(),
+    ));
+    let served = Arc::new(Mutex::new(0_u32));
+    let server = TestServer::start({
+        let account = account.clone();
+        move |request| {
+            let mut n = served.lock().unwrap();
+            *n += 1;
+            let mut data = account.lock().unwrap();
+            if *n == 2 {
+                // Contact 20 writes in: the newest activity of all.
+                data.iter_mut().find(|(id, _)| *id == 20).unwrap().1 = Some(20_000);
+            }
+            let sorted = |data: &Vec<(i64, Option<i64>)>| {
+                let mut rows = data.clone();
+                // Most recent first, NULLS LAST, ties by id.
+                rows.sort_by_key(|&(id, at)| (at.is_none(), std::cmp::Reverse(at), id));
+                rows
+            };
+            // `contacts.count` first ...
+            let count = data.len();
+            if request.page() == 4 {
+                // ... a contact committed in between (no activity yet) ...
+                data.push((46, None));
+            }
+            // ... then the page.
+            let rows = sorted(&data);
+            let p = request.page() as usize;
+            let payload: Vec<Value> = rows
+                .iter()
+                .skip((p - 1) * 15)
+                .take(15)
+                .map(|&(id, at)| match at {
+                    Some(at) => contact_with(id, json!({"last_activity_at": at})),
+                    None => contact_with(id, json!({})),
+                })
+                .collect();
+            Reply::json(&json!({"meta": {"count": count, "current_page": p}, "payload": payload}))
+        }
+    })
+    .await;
+    let search = client(&server.base_url)
+        .contacts()
+        .sort(SortField::LastActivityAt)
+        .direction(SortDirection::Desc);
+    let (ids, error) = walk(search).await;
+    assert_complete_or_failed(&ids, &error, &(1..=45).collect::<Vec<_>>());
+    assert!(
+        matches!(error, Some(Error::Walk(WalkError::CountMismatch { .. }))),
+        "{error:?}"
+    );
+}
+
+/// Sorted by `email`, the order the crate recommends when creation times tie: the 10
+/// contacts without an email tie at the end (NULLS LAST), and the server orders that tie
+/// differently for each page, as upstream may (no tie-breaker): page 3 shows 41 to 45, page 4
+/// shows 45 again and never 46. Nothing else changes but one arrival, contact 51 with only a
+/// phone number, committed while the server answers page 4, after its count: the walk sees
+/// 51 positions and 50 distinct contacts against a count of 50, and ended with success
+/// without contact 46; the end counted again (51) shows the shortfall.
+#[tokio::test]
+async fn an_arrival_between_the_count_and_the_page_hides_a_tie_cut_short() {
+    let with_email =
+        |id: i64| contact_with(id, json!({"email": format!("user{id:03}@example.com")}));
+    let phone_only = |id: i64| {
+        contact_with(
+            id,
+            json!({"email": null, "phone_number": format!("+44207{id:07}")}),
+        )
+    };
+    let arrived = Mutex::new(false);
+    let server = TestServer::start(move |request| {
+        let p = request.page();
+        let mut arrived = arrived.lock().unwrap();
+        // `contacts.count` first ...
+        let count = if *arrived { 51 } else { 50 };
+        // ... contact 51 committed in between, while page 4 is answered ...
+        *arrived |= p == 4;
+        // ... then the page, with the null emails' tie in the order the server happens to
+        // give it for this page.
+        let tie: Vec<i64> = match p {
+            4 => vec![41, 42, 43, 44, 46, 45, 47, 48, 49, 50, 51],
+            _ => (41..=50).chain(arrived.then_some(51)).collect(),
+        };
+        let mut rows: Vec<Value> = (1..=40).map(with_email).collect();
+        rows.extend(tie.iter().copied().map(phone_only));
+        let payload: Vec<Value> = rows
+            .into_iter()
+            .skip((p as usize - 1) * 15)
+            .take(15)
+            .collect();
+        Reply::json(&json!({"meta": {"count": count, "current_page": p}, "payload": payload}))
+    })
+    .await;
+    let search = client(&server.base_url).contacts().sort(SortField::Email);
+    let (ids, error) = walk(search).await;
+    assert_complete_or_failed(&ids, &error, &(1..=50).collect::<Vec<_>>());
+    assert!(error.is_some(), "{ids:?}");
+}
+
+/// The same server, sound: oldest first, contacts only arrive, two before each count and
+/// one between each count and its page. Every contact that existed at the start comes out
+/// once, with success, at any concurrency.
+#[tokio::test]
+async fn arrivals_between_counts_and_pages_never_fail_an_oldest_first_walk() {
+    for concurrency in [1, 4] {
+        let total = Arc::new(Mutex::new(50_i64));
+        let server = TestServer::start({
+            let total = total.clone();
+            move |request| {
+                let mut total = total.lock().unwrap();
+                *total += 2;
+                let count = *total;
+                *total += 1;
+                let p = i64::from(request.page());
+                let ids = ((p - 1) * 15 + 1..=(p * 15).min(*total)).map(common::contact);
+                Reply::json(&json!({
+                    "meta": {"count": count, "current_page": p},
+                    "payload": ids.collect::<Vec<_>>(),
+                }))
+            }
+        })
+        .await;
+        let search = client(&server.base_url)
+            .contacts()
+            .sort(SortField::CreatedAt)
+            .direction(SortDirection::Asc);
+        let items: Vec<_> = search
+            .paginate()
+            .concurrency(concurrency)
+            .contacts()
+            .collect()
+            .await;
+        let ids: Vec<i64> = items
+            .into_iter()
+            .map(|item| item.map(|c| c.id))
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("concurrency {concurrency}: {e}"));
+        assert_complete_or_failed(&ids, &None, &(1..=50).collect::<Vec<_>>());
+    }
+}
