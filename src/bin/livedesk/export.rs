@@ -254,7 +254,9 @@ impl Export {
         let mut file = create_private(&next, true)?;
         file.write_all(&serde_json::to_vec(&self.state).map_err(io::Error::other)?)?;
         file.sync_all()?;
-        fs::rename(&next, &self.state_path)
+        fs::rename(&next, &self.state_path)?;
+        // The first save also makes the partial file's name, created just before, last.
+        sync_dir(&self.state_path)
     }
 
     /// The export completed: the state goes, then the partial file (synced) becomes the
@@ -268,8 +270,26 @@ impl Export {
                 e.kind(),
                 format!("cannot write {}: {e}", self.path.display()),
             )
-        })
+        })?;
+        sync_dir(&self.path)
     }
+}
+
+/// Syncs the directory that holds `path`: a file's own sync does not make its name (a
+/// creation, a rename) survive a power cut. Unix only: elsewhere a directory cannot be
+/// opened to be synced.
+fn sync_dir(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        let dir = path
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Where a previous export ended: the latest creation time it holds and the ids of its
