@@ -32,7 +32,7 @@ fn ids(contacts: &[livedesk::Contact]) -> Vec<i64> {
 }
 
 /// Walks with `concurrency`, returning what came out and the error it ended with, if any.
-async fn walk(
+pub(crate) async fn walk(
     search: livedesk::Search,
     concurrency: usize,
 ) -> (Vec<livedesk::Contact>, Option<Error>) {

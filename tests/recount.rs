@@ -15,25 +15,16 @@ use common::{
     client,
     server::{Reply, TestServer},
 };
-use futures::StreamExt;
 use livedesk::{Error, SortDirection, SortField, WalkError};
 use serde_json::{Value, json};
 
 /// An account's contacts: id and `last_activity_at`.
 type Activity = Arc<Mutex<Vec<(i64, Option<i64>)>>>;
 
-/// Walks `search` one page at a time: what came out, and the error it ended with.
-async fn walk(search: livedesk::Search) -> (Vec<i64>, Option<Error>) {
-    let items: Vec<_> = search.paginate().concurrency(1).contacts().collect().await;
-    let mut ids = Vec::new();
-    let mut error = None;
-    for item in items {
-        match item {
-            Ok(contact) => ids.push(contact.id),
-            Err(e) => error = Some(e),
-        }
-    }
-    (ids, error)
+/// Walks `search` with `concurrency`: the ids that came out, and the error it ended with.
+async fn walk(search: livedesk::Search, concurrency: usize) -> (Vec<i64>, Option<Error>) {
+    let (contacts, error) = crate::hostile::walk(search, concurrency).await;
+    (contacts.iter().map(|c| c.id).collect(), error)
 }
 
 /// A walk that ends with success must have returned every contact that matched throughout.
@@ -119,7 +110,7 @@ async fn a_contact_counted_after_its_page_hides_one_that_moved_across_the_walk()
         .contacts()
         .sort(SortField::LastActivityAt)
         .direction(SortDirection::Desc);
-    let (ids, error) = walk(search).await;
+    let (ids, error) = walk(search, 1).await;
     assert_complete_or_failed(&ids, &error, &(1..=45).collect::<Vec<_>>());
     assert!(
         matches!(error, Some(Error::Walk(WalkError::CountMismatch { .. }))),
@@ -169,7 +160,7 @@ async fn an_arrival_between_the_count_and_the_page_hides_a_tie_cut_short() {
     })
     .await;
     let search = client(&server.base_url).contacts().sort(SortField::Email);
-    let (ids, error) = walk(search).await;
+    let (ids, error) = walk(search, 1).await;
     assert_complete_or_failed(&ids, &error, &(1..=50).collect::<Vec<_>>());
     assert!(error.is_some(), "{ids:?}");
 }
@@ -201,17 +192,8 @@ async fn arrivals_between_counts_and_pages_never_fail_an_oldest_first_walk() {
             .contacts()
             .sort(SortField::CreatedAt)
             .direction(SortDirection::Asc);
-        let items: Vec<_> = search
-            .paginate()
-            .concurrency(concurrency)
-            .contacts()
-            .collect()
-            .await;
-        let ids: Vec<i64> = items
-            .into_iter()
-            .map(|item| item.map(|c| c.id))
-            .collect::<Result<_, _>>()
-            .unwrap_or_else(|e| panic!("concurrency {concurrency}: {e}"));
+        let (ids, error) = walk(search, concurrency).await;
+        assert!(error.is_none(), "concurrency {concurrency}: {error:?}");
         assert_complete_or_failed(&ids, &None, &(1..=50).collect::<Vec<_>>());
     }
 }
