@@ -188,12 +188,7 @@ impl RetryPolicy {
 
     /// Whether this policy ever retries: a failure, or a `429`.
     pub(crate) fn retries(&self) -> bool {
-        self.retries_failures() || self.waits_out_throttles()
-    }
-
-    /// Whether failures get more than one attempt.
-    fn retries_failures(&self) -> bool {
-        self.max_attempts > 1
+        self.max_attempts > 1 || self.waits_out_throttles()
     }
 
     /// Whether `429`s are waited out at all (not with [`RetryPolicy::disabled`]).

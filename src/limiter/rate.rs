@@ -24,14 +24,13 @@
 //! measures under throttling (paced at its share of an estimate, the client would measure
 //! that share and never rise); either only until `SHARE_QUIET` successes without a `429`,
 //! when it is paced whole again until one (a sample that held a drain set it low, or the
-//! limit was raised since). A
-//! first rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose throttles
-//! held all but its probes) is a guess: until a `429`, it rises by `RATE_PROBE_MAX` each
-//! `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller says nothing of the
-//! limit), and a `429` of a request sent after a rise takes that rise back: the pace before
-//! it passed. A rate refused throughout for `BLACKOUT` of its intervals, nothing passing,
-//! is no rate (a window or a log closed): learning starts over, so that probes, not the
-//! pace, find when capacity returns. So does a rate measured under `COLLAPSE` of the
+//! limit was raised since). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
+//! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises
+//! by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower
+//! caller says nothing of the limit), and a `429` of a request sent after a rise takes that
+//! rise back: the pace before it passed. A rate refused throughout for `BLACKOUT` of its
+//! intervals, nothing passing, is no rate (a window or a log closed): learning starts over,
+//! so that probes, not the pace, find when capacity returns. So does a rate measured under `COLLAPSE` of the
 //! highest it was measured at (a first estimate or a guess is not measured): a cut that
 //! deep is rare, but a window others spend whole now and then, taken for a rate, is
 //! measured lower each time. Refused throughout for half a `BLACKOUT`, after

@@ -255,7 +255,7 @@ impl Export {
         file.write_all(&serde_json::to_vec(&self.state).map_err(io::Error::other)?)?;
         file.sync_all()?;
         fs::rename(&next, &self.state_path)?;
-        // The first save also makes the partial file's name, created just before, last.
+        // The state's new name, and at the first save the partial file's, survive a power cut.
         sync_dir(&self.state_path)
     }
 
