@@ -22,15 +22,15 @@
 //! paced at its share only once measured between throttles, or under throttling over twice
 //! `RATE_SAMPLES` successes spanning `RATE_SPAN` round trips, and then kept from further
 //! measures under throttling (paced at its share of an estimate, the client would measure
-//! that share and never rise); either only until `SHARE_QUIET` successes without a `429`,
-//! when it is paced whole again until one (a sample that held a drain set it low, or the
-//! limit was raised since). A first rate from fewer than `RATE_FIRST_SAMPLES` successes (a
-//! relearning whose throttles held all but its probes) is a guess: until a `429`, it rises
-//! by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace (a slower
-//! caller says nothing of the limit), and a `429` of a request sent after a rise takes that
-//! rise back: the pace before it passed. A rate refused throughout for `BLACKOUT` of its
-//! intervals, nothing passing, is no rate (a window or a log closed): learning starts over,
-//! so that probes, not the pace, find when capacity returns. So does a rate measured under `COLLAPSE` of the
+//! that share and never rise); the latter only until `SPANNED_QUIET` successes without a
+//! `429`, when it is paced whole again until one (a sample that held a drain set it low). A
+//! first rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose throttles
+//! held all but its probes) is a guess: until a `429`, it rises by `RATE_PROBE_MAX` each
+//! `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller says nothing of the
+//! limit), and a `429` of a request sent after a rise takes that rise back: the pace before
+//! it passed. A rate refused throughout for `BLACKOUT` of its intervals, nothing passing,
+//! is no rate (a window or a log closed): learning starts over, so that probes, not the
+//! pace, find when capacity returns. So does a rate measured under `COLLAPSE` of the
 //! highest it was measured at (a first estimate or a guess is not measured): a cut that
 //! deep is rare, but a window others spend whole now and then, taken for a rate, is
 //! measured lower each time. Refused throughout for half a `BLACKOUT`, after
@@ -71,12 +71,12 @@ pub(super) const RATE_FIRST_SAMPLES: usize = 4;
 /// with more `429`s; at 128, a storm lasted longer). The count keeps a pause or an idle
 /// caller between two refusals from passing for a run.
 pub(super) const BLACKOUT: u32 = 64;
-/// Successes without a `429` after which a rate paced at a headroom's share is paced whole
-/// again until a throttle: a sample that held a drain or a dip set it low, or the limit was
-/// raised since, and at its share the client never sees the rate again. Four times the
+/// Successes without a `429` after which a rate measured over a throttled sample, paced at a
+/// headroom's share, is paced whole again until a throttle: a sample that held a drain or a
+/// dip set it low, and at its share the client never sees the rate again. Four times the
 /// longest sample: each lapse takes a little over the share (at 10% headroom, at most
 /// 0.915 of a bucket), so it comes rarely (the only value measured).
-pub(super) const SHARE_QUIET: u32 = 4 * RATE_BASELINE as u32;
+pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
 /// A rate measured under this share of the highest it was measured at is learnt again: a
 /// window that others spend whole now and then, taken for a rate, was measured lower each
 /// time it was spent, down to 1e-8 a second (`x_window_others_all_then_70_every10_c4` in
@@ -124,7 +124,7 @@ pub(super) struct Rate {
     pub(super) baselined: bool,
     /// The last measure under throttling was over at least twice `RATE_SAMPLES` successes,
     /// a sample (`sampled`) spanning `RATE_SPAN` round trips or holding `RATE_BASELINE`:
-    /// exact enough to pace a headroom's share at (until `SHARE_QUIET`).
+    /// exact enough to pace a headroom's share at (until `SPANNED_QUIET`).
     pub(super) spanned: bool,
     /// The sending of the first refusal since the last success, and the refusals since.
     pub(super) refused_since: Option<(f64, u32)>,
@@ -188,15 +188,15 @@ impl Rate {
     }
 
     /// Requests a second to send at, under a headroom leaving `1 − share`: the share only
-    /// once two throttles far apart, or a throttled sample (`spanned`), have measured the
-    /// rate, and for `SHARE_QUIET` successes without a `429` (paced at its share of an
-    /// estimate, the client measures that share: a rate estimated low never rose, and one
-    /// measured over a few successes after a single throttle was a step off, with nothing
-    /// after to correct it).
+    /// once two throttles far apart, or a throttled sample (`spanned`, for `SPANNED_QUIET`
+    /// successes without a `429`), have measured the rate (paced at its share of an
+    /// estimate, the client measures that
+    /// share: a rate estimated low never rose, and one measured over a few successes after a
+    /// single throttle was a step off, with nothing after to correct it).
     pub(super) fn pace(&self, share: f64) -> f64 {
         if self.fixed {
             self.per_second
-        } else if self.at_share(share) {
+        } else if self.baselined && share < 1.0 || self.spanned_share(share) {
             self.per_second * share
         } else {
             // Quiet for long, the first estimate was low or the limit was raised: the step
@@ -238,10 +238,10 @@ impl Rate {
         !self.fixed && self.per_second < COLLAPSE * self.peak
     }
 
-    /// Under headroom, paced at the share of a rate measured well (between throttles, or
-    /// over a throttled sample), not yet lapsed (`SHARE_QUIET`).
-    fn at_share(&self, share: f64) -> bool {
-        share < 1.0 && (self.baselined || self.spanned) && self.quiet < SHARE_QUIET
+    /// Under headroom, paced at the share of a rate a throttled sample measured, not yet
+    /// lapsed (`SPANNED_QUIET`).
+    fn spanned_share(&self, share: f64) -> bool {
+        share < 1.0 && self.spanned && self.quiet < SPANNED_QUIET
     }
 
     /// The successes kept are enough to measure the rate from.
@@ -356,7 +356,7 @@ impl Rate {
         let rough = throttled && n >= RATE_FIRST_SAMPLES && !self.measured;
         // Under headroom, paced at the share of a rate measured well, a sample measures the
         // pace: it is kept.
-        let kept = self.baselined || self.at_share(share);
+        let kept = self.baselined || self.spanned_share(share);
         if !(self.sampled(rtt_hi) || rough) || throttled && kept {
             return;
         }
