@@ -35,8 +35,10 @@
 //! once, or whose tokens others take at random, and a window others spend whole now and
 //! then; a review's windows whose first run was short and buckets refilled in lumps or
 //! lagging; another's windows, logs and buckets at 8 to 16 at once, windows partly spent
-//! or raised between the learning's runs; and a third's sliding logs raised, shared, under
-//! headroom, with callers that stall, and short logs at long round trips).
+//! or raised between the learning's runs; a third's sliding logs raised, shared, under
+//! headroom, with callers that stall, and short logs at long round trips; and later
+//! reviews' windows counted by reopenings, periods of whole seconds, and buckets paused
+//! now and then or holding large bursts under headroom).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]
@@ -389,6 +391,86 @@ fn f_pulse5(s: f64) -> f64 {
 /// Refill lagging: none for 2 s of every 6 s, 1.5 times the rate otherwise.
 fn f_lag(s: f64) -> f64 {
     if s.rem_euclid(6.0) < 2.0 { 0.0 } else { 1.5 }
+}
+/// r43: paused 4 s every 55 s (about 510 successes apart at 10 a second).
+fn f43_p4_every55(s: f64) -> f64 {
+    unless_paused(s.rem_euclid(55.0) >= 51.0)
+}
+/// r43: paused 3.5 s every 53 s.
+fn f43_p35_every53(s: f64) -> f64 {
+    unless_paused(s.rem_euclid(53.0) >= 49.5)
+}
+/// r43: paused 4 s every 50 s (under 512 successes apart).
+fn f43_p4_every50(s: f64) -> f64 {
+    unless_paused(s.rem_euclid(50.0) >= 46.0)
+}
+/// r43: paused 5 s every 60 s.
+fn f43_p5_every60(s: f64) -> f64 {
+    unless_paused(s.rem_euclid(60.0) >= 55.0)
+}
+/// r43: paused 6 s every 60 s (60 intervals at 10 a second: near a blackout).
+fn f43_p6_every60(s: f64) -> f64 {
+    unless_paused(s.rem_euclid(60.0) >= 54.0)
+}
+/// r43: paused 5 s every 120 s.
+fn f43_p5_every120(s: f64) -> f64 {
+    unless_paused(s.rem_euclid(120.0) >= 115.0)
+}
+/// r43: paused 4 s at 300 s, then halved for good (a lowering that shows as a closure).
+fn f43_pause_then_half(s: f64) -> f64 {
+    if s < 300.0 {
+        1.0
+    } else if s < 304.0 {
+        0.0
+    } else {
+        0.5
+    }
+}
+/// r43: paused 4 s at 300 s, then at 0.7 for good.
+fn f43_pause_then_07(s: f64) -> f64 {
+    if s < 300.0 {
+        1.0
+    } else if s < 304.0 {
+        0.0
+    } else {
+        0.7
+    }
+}
+/// r43: paused 5 s at 300 s, then at a fifth for good.
+fn f43_pause_then_fifth(s: f64) -> f64 {
+    if s < 300.0 {
+        1.0
+    } else if s < 305.0 {
+        0.0
+    } else {
+        0.2
+    }
+}
+/// r43: halved at 300 s, paused 5 s at 310 s, halved after.
+fn f43_half_then_pause(s: f64) -> f64 {
+    if s < 300.0 {
+        1.0
+    } else if (310.0..315.0).contains(&s) {
+        0.0
+    } else {
+        0.5
+    }
+}
+/// r43: from 300 s on, paused 4 s in every 12 s (a lowering as short closures).
+fn f43_duty(s: f64) -> f64 {
+    if s < 300.0 {
+        1.0
+    } else {
+        unless_paused(s.rem_euclid(12.0) >= 8.0)
+    }
+}
+/// r43: refilled in a lump of 55 s' worth in the first 11/12 s of each minute.
+fn f43_lump60(s: f64) -> f64 {
+    if s.rem_euclid(60.0) < 55.0 / 60.0 {
+        60.0
+    } else {
+        0.0
+    }
 }
 /// Raised by half from the export's second window on (between the learning's runs).
 fn raised_at_1(k: i64, limit: u64) -> u64 {
@@ -3495,6 +3577,276 @@ fn scenarios() -> Vec<Scenario> {
             ),
         ]
     };
+    // Review 43's (helper-43): buckets paused a while about 512 successes apart or lowered
+    // through a closure (a rate closed a while is measured again from its reopening), and
+    // buckets under headroom, long, bursty or shared (a rate measured between throttles
+    // lapses to the whole rate).
+    let r43 = {
+        let fast1 = (0.02, 0.05);
+        let p = |name, f: fn(f64) -> f64, pages, c, rtt| {
+            base(name, bx(10.0, 10.0, f, false), pages, c, rtt)
+        };
+        let hd = |headroom, s: Scenario| Scenario { headroom, ..s };
+        let sb43 = |burst, per_second, share| Shape::BucketShared {
+            burst,
+            per_second,
+            share,
+        };
+        vec![
+            p(
+                "x_r43_bucket_10_p4_every55_c1",
+                f43_p4_every55,
+                full,
+                1,
+                fast1,
+            ),
+            p(
+                "x_r43_bucket_10_p4_every55_c8",
+                f43_p4_every55,
+                full,
+                8,
+                mid,
+            ),
+            p(
+                "x_r43_bucket_10_p35_every53_c1",
+                f43_p35_every53,
+                full,
+                1,
+                fast1,
+            ),
+            p(
+                "x_r43_bucket_10_p4_every50_c1",
+                f43_p4_every50,
+                full,
+                1,
+                fast1,
+            ),
+            p(
+                "x_r43_bucket_10_p5_every60_c1",
+                f43_p5_every60,
+                full,
+                1,
+                fast1,
+            ),
+            p(
+                "x_r43_bucket_10_p5_every60_c16_slow",
+                f43_p5_every60,
+                full,
+                16,
+                slow,
+            ),
+            p(
+                "x_r43_bucket_10_p6_every60_c1",
+                f43_p6_every60,
+                full,
+                1,
+                fast1,
+            ),
+            p(
+                "x_r43_bucket_10_p6_every60_c8",
+                f43_p6_every60,
+                full,
+                8,
+                mid,
+            ),
+            p(
+                "x_r43_bucket_10_p5_every120_c4",
+                f43_p5_every120,
+                full,
+                4,
+                mid,
+            ),
+            p(
+                "x_r43_bucket_10_pause_then_half_c1",
+                f43_pause_then_half,
+                full,
+                1,
+                fast1,
+            ),
+            p(
+                "x_r43_bucket_10_pause_then_half_c8",
+                f43_pause_then_half,
+                full,
+                8,
+                mid,
+            ),
+            p(
+                "x_r43_bucket_10_pause_then_07_c1",
+                f43_pause_then_07,
+                full,
+                1,
+                fast1,
+            ),
+            p(
+                "x_r43_bucket_10_pause_then_07_c16_slow",
+                f43_pause_then_07,
+                full,
+                16,
+                slow,
+            ),
+            p(
+                "x_r43_bucket_10_pause_then_fifth_c1",
+                f43_pause_then_fifth,
+                full,
+                1,
+                fast1,
+            ),
+            p(
+                "x_r43_bucket_10_pause_then_fifth_c8",
+                f43_pause_then_fifth,
+                full,
+                8,
+                mid,
+            ),
+            p(
+                "x_r43_bucket_10_half_then_pause_c1",
+                f43_half_then_pause,
+                full,
+                1,
+                fast1,
+            ),
+            p("x_r43_bucket_10_duty_c1", f43_duty, full, 1, fast1),
+            p("x_r43_bucket_10_duty_c8", f43_duty, full, 8, mid),
+            base(
+                "x_r43_lump_550_60_c1",
+                bx(550.0, 10.0, f43_lump60, false),
+                full,
+                1,
+                fast1,
+            ),
+            base(
+                "x_r43_lump_550_60_c8",
+                bx(550.0, 10.0, f43_lump60, false),
+                full,
+                8,
+                mid,
+            ),
+            hd(
+                0.1,
+                p(
+                    "x_r43_headroom10_bucket_10_p5_every60_c1",
+                    f43_p5_every60,
+                    full,
+                    1,
+                    fast1,
+                ),
+            ),
+            hd(
+                0.1,
+                p(
+                    "x_r43_headroom10_bucket_10_pause5_c8",
+                    f_pause5,
+                    full,
+                    8,
+                    mid,
+                ),
+            ),
+            hd(
+                0.1,
+                p(
+                    "x_r43_headroom10_bucket_10_long_c1",
+                    f_one,
+                    60_000,
+                    1,
+                    fast1,
+                ),
+            ),
+            hd(
+                0.1,
+                p("x_r43_headroom10_bucket_10_long_c8", f_one, 60_000, 8, mid),
+            ),
+            hd(
+                0.1,
+                p(
+                    "x_r43_headroom10_bucket_10_long_c16_slow",
+                    f_one,
+                    60_000,
+                    16,
+                    slow,
+                ),
+            ),
+            hd(
+                0.1,
+                base(
+                    "x_r43_headroom10_bucket_2_burst60_c1",
+                    bx(60.0, 2.0, f_one, false),
+                    10_000,
+                    1,
+                    mid,
+                ),
+            ),
+            hd(
+                0.1,
+                base(
+                    "x_r43_headroom10_bucket_2_burst60_c8",
+                    bx(60.0, 2.0, f_one, false),
+                    10_000,
+                    8,
+                    mid,
+                ),
+            ),
+            hd(
+                0.5,
+                base(
+                    "x_r43_headroom50_bucket_2_burst60_c8",
+                    bx(60.0, 2.0, f_one, false),
+                    10_000,
+                    8,
+                    mid,
+                ),
+            ),
+            hd(
+                0.5,
+                base(
+                    "x_r43_headroom50_bucket_10_burst100_c4",
+                    bx(100.0, 10.0, f_one, false),
+                    30_000,
+                    4,
+                    mid,
+                ),
+            ),
+            hd(
+                0.1,
+                base(
+                    "x_r43_headroom10_bucket_10_burst200_c8",
+                    bx(200.0, 10.0, f_one, false),
+                    30_000,
+                    8,
+                    mid,
+                ),
+            ),
+            hd(
+                0.1,
+                base(
+                    "x_r43_headroom10_shared10_10_c8",
+                    sb43(10.0, 10.0, 0.1),
+                    30_000,
+                    8,
+                    mid,
+                ),
+            ),
+            hd(
+                0.1,
+                base(
+                    "x_r43_headroom10_shared10_10_burst100_c4",
+                    sb43(100.0, 10.0, 0.1),
+                    30_000,
+                    4,
+                    mid,
+                ),
+            ),
+            hd(
+                0.3,
+                base(
+                    "x_r43_headroom30_shared20_10_burst50_c8",
+                    sb43(50.0, 10.0, 0.2),
+                    30_000,
+                    8,
+                    mid,
+                ),
+            ),
+        ]
+    };
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
@@ -3506,6 +3858,7 @@ fn scenarios() -> Vec<Scenario> {
         v.extend(r37);
         v.extend(r38);
         v.extend(r39);
+        v.extend(r43);
     }
     v
 }
