@@ -1,7 +1,8 @@
 //! The command line's exports against a second account and after a quiet day (review 41's
 //! findings): a `--resume` against another account is refused, a `--since` file that holds
-//! no contact is refused rather than read as "from the start", and a `--since` file that is
-//! not UTF-8 is a usage error naming the file and the line.
+//! no contact is refused rather than read as "from the start", a `--since` file that is not
+//! UTF-8 is a usage error naming the file and the line, and an export a tie cut short does
+//! not say to resume.
 
 use crate::common;
 
@@ -175,4 +176,36 @@ async fn a_since_file_that_is_not_utf8_is_a_usage_error_naming_file_and_line() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("yesterday.jsonl"), "{stderr}");
     assert!(stderr.contains("line 2"), "{stderr}");
+}
+
+/// An export that ends with a tie cut short (contacts sharing a creation second straddle
+/// pages the server ordered differently) says what to do instead, and not to resume: a
+/// resume reads the same tie again (it said "the same command with --resume" after every
+/// walk error).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_cut_short_by_a_tie_does_not_say_to_resume() {
+    let tied = Sandbox::builder()
+        .contacts(300)
+        .seed(1)
+        .bulk_imports(true)
+        .unstable_ties(true)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(livedesk(&tied)
+        .args([
+            "contacts",
+            "list",
+            "--all",
+            "--concurrency",
+            "1",
+            "--output",
+        ])
+        .arg(dir.path().join("everyone.csv")));
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no tie-breaker"), "{stderr}");
+    assert!(!stderr.contains("--resume"), "{stderr}");
 }

@@ -496,10 +496,13 @@ async fn export_to_file(
     let pages = walk.pages();
     futures::pin_mut!(pages);
     while let Some(page) = pages.next().await {
-        let page = page.inspect_err(|_| {
-            eprintln!(
-                "livedesk: the export can continue where it stopped: the same command with --resume"
-            );
+        let page = page.inspect_err(|error| {
+            // A tie cut short is read the same way again: its message says what to do.
+            if !matches!(error, livedesk::Error::Walk(livedesk::WalkError::Tie { .. })) {
+                eprintln!(
+                    "livedesk: the export can continue where it stopped: the same command with --resume"
+                );
+            }
         })?;
         let contacts: Vec<&livedesk::Contact> = page
             .payload
