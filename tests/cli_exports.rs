@@ -209,3 +209,42 @@ async fn an_export_cut_short_by_a_tie_does_not_say_to_resume() {
     assert!(stderr.contains("no tie-breaker"), "{stderr}");
     assert!(!stderr.contains("--resume"), "{stderr}");
 }
+
+/// An export of a file another export of it is writing is refused with exit code 2, before
+/// it touches anything (both would write into one partial file); once that one is done, it
+/// runs, and leaves no lock file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_export_of_one_file_at_once_is_refused() {
+    let sandbox = unlimited(40, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("everyone.csv");
+    // The lock the other export holds (the system's, as a second process would meet it).
+    let held = std::fs::File::create(dir.path().join(".everyone.csv.livedesk-lock")).unwrap();
+    held.lock().unwrap();
+    let export = || {
+        run(livedesk(&sandbox)
+            .args(["contacts", "list", "--all", "--output"])
+            .arg(&path))
+    };
+    let refused = export();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("another export of"),
+        "{}",
+        stderr(&refused)
+    );
+    let names = || {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(), [".everyone.csv.livedesk-lock"]);
+    drop(held);
+    let done = export();
+    assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+    assert!(!csv_ids(&path).is_empty());
+    assert_eq!(names(), ["everyone.csv"]);
+}

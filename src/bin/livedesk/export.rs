@@ -100,16 +100,39 @@ pub(crate) struct Export {
     /// The partial file, for syncing (the writer holds another handle to it).
     file: File,
     state: State,
+    /// Held while the export runs, so that a second one of the same file is refused; the
+    /// system lets it go however the process ends.
+    _lock: File,
+    lock_path: PathBuf,
 }
 
-/// The partial and state files beside `path`: hidden, named after it.
-fn companions(path: &Path) -> (PathBuf, PathBuf) {
+/// The partial, state and lock files beside `path`: hidden, named after it.
+fn companions(path: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let beside = |suffix: &str| path.with_file_name(format!(".{name}.livedesk-{suffix}"));
-    (beside("partial"), beside("state"))
+    (beside("partial"), beside("state"), beside("lock"))
+}
+
+/// Takes the lock of an export of `path`, before its files are read or written: two exports
+/// of one file at once would write into one partial file.
+fn lock(path: &Path, lock_path: &Path) -> Result<File, Failure> {
+    let lock = create_private(lock_path, false)?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(Failure::Usage(format!(
+            "another export of {} is running (it holds {}); wait for it to end",
+            path.display(),
+            lock_path.display()
+        ))),
+        Err(fs::TryLockError::Error(e)) => Err(io::Error::new(
+            e.kind(),
+            format!("cannot lock {}: {e}", lock_path.display()),
+        )
+        .into()),
+    }
 }
 
 /// Owner-only, as the output holds personal data.
@@ -138,7 +161,28 @@ impl Export {
         format: Format,
         inboxes: bool,
     ) -> Result<(Export, Writer<BufWriter<File>>), Failure> {
-        let (partial, state_path) = companions(path);
+        let (_, _, lock_path) = companions(path);
+        let found = lock_path.exists();
+        let lock = lock(path, &lock_path)?;
+        let opened = Self::open_locked(path, settings, start, resume, format, inboxes, lock);
+        if opened.is_err() && !found {
+            // Refused (or failed) before it began: nothing of this run stays beside the output.
+            let _ = fs::remove_file(&lock_path);
+        }
+        opened
+    }
+
+    /// [`Export::open`], once its lock is held.
+    fn open_locked(
+        path: &Path,
+        settings: Settings,
+        start: Position,
+        resume: bool,
+        format: Format,
+        inboxes: bool,
+        lock: File,
+    ) -> Result<(Export, Writer<BufWriter<File>>), Failure> {
+        let (partial, state_path, lock_path) = companions(path);
         let saved = match fs::read(&state_path) {
             Ok(bytes) => Some(serde_json::from_slice::<State>(&bytes).map_err(|e| {
                 Failure::Usage(format!(
@@ -219,6 +263,8 @@ impl Export {
             state_path,
             file,
             state,
+            _lock: lock,
+            lock_path,
         };
         if !resume {
             export.save()?;
@@ -272,6 +318,15 @@ impl Export {
             )
         })?;
         sync_dir(&self.path)
+    }
+}
+
+impl Drop for Export {
+    /// An export that ends, finished or not, leaves no lock file beside its output (one
+    /// killed does: the next takes it over, the system having let its lock go).
+    fn drop(&mut self) {
+        // Removed while still held: the lock goes with the field, after this.
+        let _ = fs::remove_file(&self.lock_path);
     }
 }
 
