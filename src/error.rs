@@ -54,7 +54,7 @@ pub enum Error {
     },
 
     /// The server answered with a non-success status.
-    #[error("the server answered {status}: {message}{}{}", .retry_after.map(|wait| format!(" (it asked to retry after {} s)", wait.as_secs())).unwrap_or_default(), if *.retry_budget_spent { BUDGET_SPENT } else { "" })]
+    #[error("the server answered {status}: {message}{}{}", .retry_after.map(|wait| format!(" (it asked to retry after {} s)", whole_seconds(wait))).unwrap_or_default(), if *.retry_budget_spent { BUDGET_SPENT } else { "" })]
     #[non_exhaustive]
     Api {
         /// The HTTP status.
@@ -767,6 +767,13 @@ fn excerpt_at(body: &[u8], line: usize, column: usize) -> String {
     )
 }
 
+/// A wait in whole seconds, rounded up: a `Retry-After` date half a second ahead is a wait
+/// of 1 s, not of 0.
+fn whole_seconds(wait: Duration) -> u64 {
+    wait.as_secs()
+        .saturating_add(u64::from(wait.subsec_nanos() > 0))
+}
+
 /// Builds [`Error::Api`] from any error response.
 fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
     Error::Api {
@@ -780,6 +787,25 @@ fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
 #[cfg(test)]
 mod tests {
     use super::PARAMETER_RULES;
+
+    /// The wait an error shows is rounded up to whole seconds (a date half a second ahead
+    /// showed "0 s"), and the longest one does not overflow.
+    #[test]
+    fn an_error_shows_the_wait_asked_in_whole_seconds_rounded_up() {
+        use std::time::Duration;
+        let shown = |wait: Duration| {
+            super::Error::Api {
+                status: http::StatusCode::TOO_MANY_REQUESTS,
+                message: "Retry later".into(),
+                retry_after: Some(wait),
+                retry_budget_spent: false,
+            }
+            .to_string()
+        };
+        assert!(shown(Duration::from_millis(400)).contains("retry after 1 s"));
+        assert!(shown(Duration::from_secs(2)).contains("retry after 2 s"));
+        assert!(shown(Duration::MAX).contains(&format!("retry after {} s", u64::MAX)));
+    }
 
     /// The hand-written search builder forwards every query parameter of the spec but `q`
     /// (which `Client::search` takes, and `Client::contacts` leaves out): a parameter added
