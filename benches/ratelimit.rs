@@ -418,32 +418,24 @@ fn f43_p5_every120(s: f64) -> f64 {
 }
 /// r43: paused 4 s at 300 s, then halved for good (a lowering that shows as a closure).
 fn f43_pause_then_half(s: f64) -> f64 {
-    if s < 300.0 {
-        1.0
-    } else if s < 304.0 {
-        0.0
-    } else {
-        0.5
-    }
+    paused_then(s, 4.0, 0.5)
 }
 /// r43: paused 4 s at 300 s, then at 0.7 for good.
 fn f43_pause_then_07(s: f64) -> f64 {
-    if s < 300.0 {
-        1.0
-    } else if s < 304.0 {
-        0.0
-    } else {
-        0.7
-    }
+    paused_then(s, 4.0, 0.7)
 }
 /// r43: paused 5 s at 300 s, then at a fifth for good.
 fn f43_pause_then_fifth(s: f64) -> f64 {
+    paused_then(s, 5.0, 0.2)
+}
+/// Whole until 300 s, paused for `pause` seconds, then at `after` for good.
+fn paused_then(s: f64, pause: f64, after: f64) -> f64 {
     if s < 300.0 {
         1.0
-    } else if s < 305.0 {
+    } else if s < 300.0 + pause {
         0.0
     } else {
-        0.2
+        after
     }
 }
 /// r43: halved at 300 s, paused 5 s at 310 s, halved after.

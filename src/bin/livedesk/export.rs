@@ -100,10 +100,8 @@ pub(crate) struct Export {
     /// The partial file, for syncing (the writer holds another handle to it).
     file: File,
     state: State,
-    /// Held while the export runs, so that a second one of the same file is refused; the
-    /// system lets it go however the process ends.
-    _lock: File,
-    lock_path: PathBuf,
+    /// Held while the export runs, so that a second one of the same file is refused.
+    _lock: Lock,
 }
 
 /// The partial, state and lock files beside `path`: hidden, named after it.
@@ -116,22 +114,44 @@ fn companions(path: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (beside("partial"), beside("state"), beside("lock"))
 }
 
-/// Takes the lock of an export of `path`, before its files are read or written: two exports
-/// of one file at once would write into one partial file.
-fn lock(path: &Path, lock_path: &Path) -> Result<File, Failure> {
-    let lock = create_private(lock_path, false)?;
-    match lock.try_lock() {
-        Ok(()) => Ok(lock),
-        Err(fs::TryLockError::WouldBlock) => Err(Failure::Usage(format!(
-            "another export of {} is running (it holds {}); wait for it to end",
-            path.display(),
-            lock_path.display()
-        ))),
-        Err(fs::TryLockError::Error(e)) => Err(io::Error::new(
-            e.kind(),
-            format!("cannot lock {}: {e}", lock_path.display()),
-        )
-        .into()),
+/// The lock of an export of a file, taken before its files are read or written: two exports
+/// of one file at once would write into one partial file. The system lets it go however the
+/// process ends; its file goes when it is dropped, unless `keep` (one a killed export left,
+/// kept where this run is refused before it begins, so that a refusal changes nothing).
+struct Lock {
+    _file: File,
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Lock {
+    fn take(output: &Path, path: PathBuf) -> Result<Lock, Failure> {
+        let keep = path.exists();
+        let file = create_private(&path, false)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock {
+                _file: file,
+                path,
+                keep,
+            }),
+            Err(fs::TryLockError::WouldBlock) => Err(Failure::Usage(format!(
+                "another export of {} is running (it holds {}); wait for it to end",
+                output.display(),
+                path.display()
+            ))),
+            Err(fs::TryLockError::Error(e)) => {
+                Err(io::Error::new(e.kind(), format!("cannot lock {}: {e}", path.display())).into())
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held: the file handle goes after this.
+        if !self.keep {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -161,28 +181,8 @@ impl Export {
         format: Format,
         inboxes: bool,
     ) -> Result<(Export, Writer<BufWriter<File>>), Failure> {
-        let (_, _, lock_path) = companions(path);
-        let found = lock_path.exists();
-        let lock = lock(path, &lock_path)?;
-        let opened = Self::open_locked(path, settings, start, resume, format, inboxes, lock);
-        if opened.is_err() && !found {
-            // Refused (or failed) before it began: nothing of this run stays beside the output.
-            let _ = fs::remove_file(&lock_path);
-        }
-        opened
-    }
-
-    /// [`Export::open`], once its lock is held.
-    fn open_locked(
-        path: &Path,
-        settings: Settings,
-        start: Position,
-        resume: bool,
-        format: Format,
-        inboxes: bool,
-        lock: File,
-    ) -> Result<(Export, Writer<BufWriter<File>>), Failure> {
         let (partial, state_path, lock_path) = companions(path);
+        let mut lock = Lock::take(path, lock_path)?;
         let saved = match fs::read(&state_path) {
             Ok(bytes) => Some(serde_json::from_slice::<State>(&bytes).map_err(|e| {
                 Failure::Usage(format!(
@@ -257,6 +257,9 @@ impl Export {
         let mut append = file.try_clone()?;
         io::Seek::seek(&mut append, io::SeekFrom::End(0))?;
         let writer = Writer::resumed(format, inboxes, BufWriter::new(append), state.written);
+        // Begun: an export that ends, finished or not, leaves no lock file beside its output
+        // (one killed does, and the next takes it over).
+        lock.keep = false;
         let export = Export {
             path: path.to_owned(),
             partial,
@@ -264,7 +267,6 @@ impl Export {
             file,
             state,
             _lock: lock,
-            lock_path,
         };
         if !resume {
             export.save()?;
@@ -318,15 +320,6 @@ impl Export {
             )
         })?;
         sync_dir(&self.path)
-    }
-}
-
-impl Drop for Export {
-    /// An export that ends, finished or not, leaves no lock file beside its output (one
-    /// killed does: the next takes it over, the system having let its lock go).
-    fn drop(&mut self) {
-        // Removed while still held: the lock goes with the field, after this.
-        let _ = fs::remove_file(&self.lock_path);
     }
 }
 
