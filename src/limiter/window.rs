@@ -48,22 +48,25 @@
 //! trips last `BOUNDARY_SLACK` of the period or more (every burst spills there, and a
 //! shortfall is as often a lowering).
 //!
-//! A lowering of a window probing upward right after a window whose upward probe got the
-//! old allowance back whole, the `SWINGS`th time within `SWING_GAP` windows of the one
-//! before, is not a window's: a sliding log lets a window through as fast as the one a
-//! period before it and refuses one sent faster; the model becomes a **sliding log**
-//! (below). So does a `429` before `BURST_LATE` of the allowance has passed in the *burst*
-//! window: once, in the first window learnt, the window after one that was spread (its
-//! allowance never sent at once) and passed whole is sent at once (its first request alone,
-//! as always, a round trip past the boundary's upper bound, so that against a log it does
-//! not race the one it replaces), which a fixed window lets through and a log refuses once
-//! the spread window's requests not yet aged fill it. A burst refused at its first request
-//! showed a boundary predicted early, and one refused later than that share a lowering (a
-//! limit lowered in that window, or others' searches early in it): the next such pair tries
-//! again. Only the first window learnt: a limit that changes is learnt again and again, and
-//! followed worse as a log than as a window. In a window, a `Retry-After` also bounds the
-//! boundary it waits for from above: by its end, plus `RETRY_AFTER_SKEW` and a round trip.
-//! Evidence that contradicts a bound kept for the same boundary replaces it.
+//! A lowering to under `BURST_LATE` of the allowance of a window probing upward right after
+//! a window whose upward probe got the old allowance back whole, the `SWINGS`th time within
+//! `SWING_GAP` windows of the one before, is not a window's (a smaller one is others'
+//! searches, or, at slow round trips, a window's last requests counted in the next: a
+//! window of 30 per 6 s at 16 at once and 0.5-2 s round trips ended as a log at 5 of 20
+//! starts): a sliding log lets a window through as fast as the one a period before it and
+//! refuses one sent faster; the model becomes a **sliding log** (below). So does a `429`
+//! before `BURST_LATE` of the allowance has passed in the *burst* window: once, in the
+//! first window learnt, the window after one that was spread (its allowance never sent at
+//! once) and passed whole is sent at once (its first request alone, as always, a round trip
+//! past the boundary's upper bound, so that against a log it does not race the one it
+//! replaces), which a fixed window lets through and a log refuses once the spread window's
+//! requests not yet aged fill it. A burst refused at its first request showed a boundary
+//! predicted early, and one refused later than that share a lowering (a limit lowered in
+//! that window, or others' searches early in it): the next such pair tries again. Only the
+//! first window learnt: a limit that changes is learnt again and again, and followed worse
+//! as a log than as a window. In a window, a `Retry-After` also bounds the boundary it
+//! waits for from above: by its end, plus `RETRY_AFTER_SKEW` and a round trip. Evidence
+//! that contradicts a bound kept for the same boundary replaces it.
 //!
 //! Upward probes find a raised limit: a window allows a quarter more than the allowance
 //! (the step doubling while probes find more), or, after a lowering, the allowance it had
@@ -113,7 +116,8 @@ pub(super) const SWING_GAP: i64 = 4;
 /// The share of the allowance a burst refused after it had passed is read as a lowering, not
 /// a log: a limit lowered by a fifth, or others taking a fifth of the window, in the burst's
 /// window made a log of it (40 `429`s in that window, 61 at 16 at once); at a half (and no
-/// second test), the worst start of the log of 20 per 2 s fell from 0.955 to 0.800.
+/// second test), the worst start of the log of 20 per 2 s fell from 0.955 to 0.800. A
+/// lowering by less than that is no swing of a log's either.
 pub(super) const BURST_LATE: f64 = 0.75;
 /// Bounds kept: the oldest gives the period its long baseline, the newest the phase.
 pub(super) const BOUNDS_KEPT: usize = 8;
@@ -741,11 +745,12 @@ impl Window {
                     self.burst_due = true;
                 }
                 if found < self.allowance
+                    && (found as f64) < BURST_LATE * self.allowance as f64
                     && self.probing_up
                     && self.restored == Some(self.index - 1)
                 {
                     // The window before got the old allowance back whole, and this one is
-                    // refused early again: a log's limit, counted over the client's own
+                    // refused early again (by a quarter at least): a log's limit, counted over the client's own
                     // sendings (a window sent faster than the one before it is refused), not
                     // a window's. Once could be someone else's searches.
                     if self.index.saturating_sub(self.last_swing) > SWING_GAP {
