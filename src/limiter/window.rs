@@ -744,15 +744,15 @@ impl Window {
                     }
                     self.burst_due = true;
                 }
-                if found < self.allowance
-                    && (found as f64) < BURST_LATE * self.allowance as f64
+                if (found as f64) < BURST_LATE * self.allowance as f64
                     && self.probing_up
                     && self.restored == Some(self.index - 1)
                 {
                     // The window before got the old allowance back whole, and this one is
-                    // refused early again (by a quarter at least): a log's limit, counted over the client's own
-                    // sendings (a window sent faster than the one before it is refused), not
-                    // a window's. Once could be someone else's searches.
+                    // refused early again (to under `BURST_LATE` of it): a log's limit,
+                    // counted over the client's own sendings (a window sent faster than the
+                    // one before it is refused), not a window's. Once could be someone else's
+                    // searches.
                     if self.index.saturating_sub(self.last_swing) > SWING_GAP {
                         self.swings = 0;
                     }
