@@ -162,10 +162,10 @@ impl Client {
     /// shape and numbers, the rate it runs at, and its requests and `429`s so far.
     ///
     /// Without a [`RateLimit`] set on the builder, the client models the server's limiter
-    /// from its answers (the model is described in the README, "Large exports and rate
-    /// limits"): before the first `429` it sends freely; a `429` pauses it until the throttle
-    /// lifts (one probe at a time, at doubling gaps, or exactly as long as a `Retry-After`
-    /// says, for every request of the client); two lifts tell a fixed window (an allowance
+    /// from its answers (the model is described in `docs/rate-limits.md`): before the first
+    /// `429` it sends freely; a `429` pauses it until the throttle lifts (one probe at a
+    /// time, at the boundaries of windows on the clock of 1 s, 2 s, 3 s, 5 s … an hour, or
+    /// exactly as long as a `Retry-After` says, for every request of the client); two lifts tell a fixed window (an allowance
     /// each period, its boundaries placed in time) from a limiter whose capacity returns
     /// gradually (a sustained rate). Then it spreads each window's allowance, less the
     /// [`ClientBuilder::headroom`], between the boundaries it predicts, or paces at the rate,
@@ -178,7 +178,7 @@ impl Client {
     /// let pacing = client.pacing();
     /// println!("{:?}; {} of {} requests throttled", pacing.shape(), pacing.throttled_requests(), pacing.requests());
     /// if let Some(per_minute) = pacing.requests_per_minute() {
-    ///     println!("the account allows about {per_minute:.0} searches a minute");
+    ///     println!("the client runs at about {per_minute:.0} searches a minute");
     /// }
     /// # Ok(()) }
     /// ```

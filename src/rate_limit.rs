@@ -181,7 +181,8 @@ impl Pacing {
     }
 
     /// The rate the client runs at from now on, in requests a minute (the learnt limit less
-    /// the headroom), once known.
+    /// the headroom), once known; while the limit is still being learnt, once a `429` came,
+    /// a first guess: what passed before it, each minute (the upstream server's window).
     ///
     /// ```
     /// # use std::num::NonZeroU32;

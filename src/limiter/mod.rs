@@ -57,7 +57,8 @@ mod tests;
 mod window;
 
 use learning::{
-    CLOCK_PERIODS, LOG_ROUND_TRIPS, Learning, PROBE_GROWTH, Throttle, UNLIFTED_MAX, next_probe,
+    CLOCK_PERIODS, LOG_ROUND_TRIPS, Learning, MINUTE, PROBE_GROWTH, Throttle, UNLIFTED_MAX,
+    next_probe,
 };
 use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate, STALL};
@@ -128,7 +129,8 @@ pub enum Shape {
 pub struct Snapshot {
     /// The limiter's shape and numbers.
     pub shape: Shape,
-    /// Requests a second the client runs at from now on (headroom applied), once known.
+    /// Requests a second the client runs at from now on (headroom applied), once known;
+    /// while learning, once throttled, what passed before the first `429` each minute.
     pub pace: Option<f64>,
     /// Waiting for a throttle to lift or a `Retry-After` to end.
     pub throttled: bool,
@@ -864,7 +866,18 @@ impl Model {
     pub fn snapshot(&self, now: Duration) -> Snapshot {
         let now = secs(now);
         let (shape, pace) = match &self.state {
-            State::Learning(_) => (Shape::Unknown, None),
+            // Once throttled, the first hypothesis until the shape is learnt: what passed
+            // before the first `429`, each minute (the upstream server's window), so that an
+            // export an hour long says so in its first minute.
+            State::Learning(l) => (
+                Shape::Unknown,
+                l.runs
+                    .first()
+                    .copied()
+                    .or(self.first_throttle.map(|_| l.run_ok))
+                    .filter(|&passed| passed > 0)
+                    .map(|passed| (passed as f64 * self.share).floor().max(1.0) / MINUTE),
+            ),
             State::Window(w) => {
                 let (lo, hi) = w.period();
                 let period = (lo + hi) / 2.0;
@@ -893,7 +906,7 @@ impl Model {
                 Shape::Rate {
                     per_second: r.per_second,
                 },
-                Some(r.per_second * self.share.min(1.0)),
+                Some(r.pace(self.share)),
             ),
         };
         let learning = matches!(&self.state, State::Learning(l) if l.throttle.is_some());

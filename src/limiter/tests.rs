@@ -2344,3 +2344,49 @@ fn a_refusal_answered_after_its_run_reopened_closes_nothing_new() {
     // The run of 8 held two windows, not three.
     assert_eq!(window_of(&model).0, 4);
 }
+
+/// An export an hour long at LiveDesk's 100 a minute (windows on the clock minute), started
+/// anywhere in a window: within its first minute the model gives a pace, and the time it
+/// predicts for 6,667 pages is an hour and some (the progress bar's time left).
+#[test]
+fn an_hour_long_export_knows_its_time_left_within_its_first_minute() {
+    for tenth in 0..10 {
+        let start = 6.0 * f64::from(tenth);
+        let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0));
+        let mut server = window(100, 60.0);
+        let mut t = start;
+        let mut pace = None;
+        while t <= start + 60.0 && pace.is_none() {
+            (t, _) = drive(&mut model, t, 1, &mut server);
+            pace = model.snapshot(d(t)).pace;
+        }
+        assert!(
+            t <= start + 60.0,
+            "no pace a minute into the export from {start} s"
+        );
+        let minutes = 6_667.0 / pace.unwrap() / 60.0;
+        assert!(
+            (60.0..70.0).contains(&minutes),
+            "from {start} s: {minutes} min"
+        );
+    }
+}
+
+/// The pace reported for a rate is the pace the client runs at: learnt from one throttle, a
+/// rate is paced whole (a step above, to stay measured), not at a headroom's share.
+#[test]
+fn the_reported_pace_of_a_rate_is_the_pace_it_runs_at() {
+    let mut model = Model::new(0.1, MAX_PAUSE);
+    model.state = State::Rate(Rate::new(10.0, false));
+    let reported = model.snapshot(d(0.0)).pace.unwrap();
+    let first = model.try_send(d(0.0)).unwrap();
+    model.answered(first, d(0.001), Answer::Passed);
+    let runs_at = match model.try_send(d(0.001)) {
+        Err(Wait::Until(at)) => 1.0 / secs(at),
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        (reported - runs_at).abs() < 0.01 * runs_at,
+        "reported {reported}/s, runs at {runs_at}/s"
+    );
+}

@@ -13,21 +13,33 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use livedesk::{Client, ContactList, LimitShape, PAGE_SIZE, Pacing};
 
 /// The limit the client found and the time the rest of the walk takes at it, as the model
-/// predicts: `  limit 100 / 60 s, about 1 h 7 min left`.
+/// predicts: `  limit 100 / 60 s, about 1 h 7 min left`; while it learns the limit, once
+/// throttled, its first guess (what passed before the first `429`, each minute).
 fn limit_found(pacing: &Pacing, pages_left: Option<u64>) -> String {
-    let limit = match pacing.shape() {
-        LimitShape::FixedWindow {
-            allowance, period, ..
+    let left = pages_left.and_then(|pages| pacing.time_for(pages));
+    describe(pacing.shape(), pacing.requests_per_minute(), left)
+}
+
+/// [`limit_found`] from the limit's shape, the pace and the time left at it.
+fn describe(shape: LimitShape, per_minute: Option<f64>, left: Option<Duration>) -> String {
+    let limit = match (shape, per_minute) {
+        (
+            LimitShape::FixedWindow {
+                allowance, period, ..
+            }
+            | LimitShape::SlidingWindow {
+                allowance, period, ..
+            },
+            _,
+        ) => format!("limit {allowance} / {:.0} s", period.as_secs_f64()),
+        (LimitShape::Rate { per_minute, .. }, _) => format!("limit {per_minute:.0}/min"),
+        (LimitShape::Set(limit), _) => format!("limit {:.0}/min", limit.per_minute_rate()),
+        (LimitShape::Unknown, Some(per_minute)) => {
+            format!("limit {per_minute:.0}/min at a first guess")
         }
-        | LimitShape::SlidingWindow {
-            allowance, period, ..
-        } => format!("limit {allowance} / {:.0} s", period.as_secs_f64()),
-        LimitShape::Rate { per_minute, .. } => format!("limit {per_minute:.0}/min"),
-        LimitShape::Set(limit) => format!("limit {:.0}/min", limit.per_minute_rate()),
         _ => return String::new(),
     };
-    let left = pages_left
-        .and_then(|pages| pacing.time_for(pages))
+    let left = left
         .map(|left| {
             let minutes = left.as_secs().div_ceil(60);
             if minutes >= 60 {
@@ -171,5 +183,15 @@ mod tests {
         assert_eq!(limit_found(&pacing, None), "  limit 100/min");
         // Nothing learnt yet: nothing to say.
         assert_eq!(limit_found(&client(None).pacing(), Some(6_667)), "");
+        // Throttled while learning: the first guess, and the time left at it.
+        assert_eq!(
+            describe(
+                LimitShape::Unknown,
+                Some(100.0),
+                Some(Duration::from_secs(4_000))
+            ),
+            "  limit 100/min at a first guess, about 1 h 7 min left"
+        );
+        assert_eq!(describe(LimitShape::Unknown, None, None), "");
     }
 }
