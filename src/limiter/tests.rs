@@ -2390,3 +2390,31 @@ fn the_reported_pace_of_a_rate_is_the_pace_it_runs_at() {
         "reported {reported}/s, runs at {runs_at}/s"
     );
 }
+
+/// `tests/ratelimit.rs`'s exports through a minute window, at the model's level: there the
+/// limiter's windows start at tokio's paused clock while the client aligns its model to
+/// this machine's clock when the test runs, so each run meets the window at another offset.
+/// At every offset, by half seconds, and three starting points: at most one `429` a window
+/// once learnt (after the window the export starts in and the first two whole ones).
+#[test]
+fn a_minute_window_off_the_client_clock_by_any_offset_costs_at_most_one_429_a_window() {
+    let mut bad = Vec::new();
+    for phase in [0.0, 18.0, 48.0] {
+        for step in 0..120 {
+            let offset = f64::from(step) * 0.5;
+            let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0 + offset));
+            let mut server = window(100, 60.0);
+            let (_, refused) = drive(&mut model, phase, 801, &mut server);
+            let mut per_window = std::collections::BTreeMap::new();
+            for at in &refused {
+                *per_window.entry((at / 60.0).floor() as i64).or_insert(0) += 1;
+            }
+            let skip = if phase == 0.0 { 2 } else { 3 };
+            let worst = per_window.range(skip..).map(|(_, n)| *n).max().unwrap_or(0);
+            if worst > 1 {
+                bad.push((phase, offset, worst));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} of 360: {bad:?}", bad.len());
+}
