@@ -585,6 +585,7 @@ impl Model {
                                 }
                             }
                             None if ticket.slot == l.runs.len() as i64 => {
+                                l.guess = l.guess.filter(|&passed| passed > 0).or(Some(l.run_ok));
                                 // The first probe goes a round trip later, whatever the
                                 // clock: capacity that returns gradually shows in it.
                                 let gap = rtt.max(1e-3);
@@ -867,14 +868,11 @@ impl Model {
         let now = secs(now);
         let (shape, pace) = match &self.state {
             // Once throttled, the first hypothesis until the shape is learnt: what passed
-            // before the first `429`, each minute (the upstream server's window), so that an
-            // export an hour long says so in its first minute.
+            // before the learning's first `429`, each minute (the upstream server's window),
+            // so that an export an hour long says so in its first minute.
             State::Learning(l) => (
                 Shape::Unknown,
-                l.runs
-                    .first()
-                    .copied()
-                    .or(self.first_throttle.map(|_| l.run_ok))
+                l.guess
                     .filter(|&passed| passed > 0)
                     .map(|passed| (passed as f64 * self.share).floor().max(1.0) / MINUTE),
             ),
