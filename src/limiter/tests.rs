@@ -2423,3 +2423,47 @@ fn a_minute_window_off_the_client_clock_by_any_offset_costs_at_most_one_429_a_wi
     }
     assert!(bad.is_empty(), "{} of 360: {bad:?}", bad.len());
 }
+
+/// The table of awkward moments, for every shape learnt (a window, a bucket, a
+/// log): a `Retry-After` dated in the past or ten years ahead is a throttle, neither a
+/// pause of years nor a request sent into it; a clock that jumps hours ahead finds the
+/// limiter again with a bounded number of refusals, and every request after it passes or is
+/// refused, none waits forever.
+#[test]
+fn every_shape_takes_a_retry_after_far_off_and_a_clock_jump() {
+    type Limiter = Box<dyn FnMut(f64) -> bool>;
+    type Shaped = (&'static str, fn() -> Limiter);
+    let shapes: [Shaped; 3] = [
+        ("window", || Box::new(window(20, 2.0))),
+        ("bucket", || Box::new(bucket(5.0, 10.0, 10.0, 0.0))),
+        ("log", || Box::new(log(20, 2.0))),
+    ];
+    for (name, limiter) in shapes {
+        for wait in [Duration::ZERO, Duration::from_secs(10 * 365 * 24 * 3600)] {
+            let mut model = Model::new(0.0, MAX_PAUSE);
+            let mut server = limiter();
+            let (t, _) = drive(&mut model, 0.0, 300, &mut server);
+            assert_ne!(model.snapshot(d(t)).shape, Shape::Unknown, "{name}");
+            let ticket = match model.try_send(d(t)) {
+                Ok(ticket) => ticket,
+                Err(Wait::Until(at)) if secs(at) < t + 10.0 => model.try_send(at).unwrap(),
+                other => panic!("{name}: {other:?}"),
+            };
+            let t = ticket.sent + RTT;
+            model.answered(ticket, d(t), Answer::Throttled(Some(wait)));
+            match model.try_send(d(t)) {
+                Ok(_) => {}
+                Err(Wait::Until(next)) => {
+                    assert!(secs(next) < t + 60.0, "{name}, {wait:?}: {next:?}")
+                }
+                Err(Wait::Answer) => panic!("{name}, {wait:?}: nothing is out"),
+            }
+        }
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let mut server = limiter();
+        let (t, _) = drive(&mut model, 0.0, 300, &mut server);
+        let later = t + 3.0 * 3600.0 + 0.7;
+        let (_, refused) = drive(&mut model, later, 300, &mut server);
+        assert!(refused.len() <= 40, "{name}: {} refused", refused.len());
+    }
+}
