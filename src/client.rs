@@ -165,12 +165,13 @@ impl Client {
     /// from its answers (the model is described in `docs/rate-limits.md`): before the first
     /// `429` it sends freely; a `429` pauses it until the throttle lifts (one probe at a
     /// time, at the boundaries of windows on the clock of 1 s, 2 s, 3 s, 5 s … an hour, or
-    /// exactly as long as a `Retry-After` says, for every request of the client); two lifts tell a fixed window (an allowance
-    /// each period, its boundaries placed in time) from a limiter whose capacity returns
-    /// gradually (a sustained rate). Then it spreads each window's allowance, less the
-    /// [`ClientBuilder::headroom`], between the boundaries it predicts, or paces at the rate,
-    /// and learns again when answers contradict the model. `cargo bench --bench ratelimit`
-    /// measures it against simulated limiters and over real sockets.
+    /// exactly as long as a `Retry-After` says, for every request of the client); two lifts
+    /// tell a fixed window (an allowance each period, its boundaries placed in time) from a
+    /// limiter whose capacity returns gradually (a sustained rate). Then it spreads each
+    /// window's allowance, less the [`ClientBuilder::headroom`], between the boundaries it
+    /// predicts, or paces at the rate, and learns again when answers contradict the model.
+    /// `cargo bench --bench ratelimit` measures it against simulated limiters and over real
+    /// sockets.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {

@@ -2425,10 +2425,9 @@ fn a_minute_window_off_the_client_clock_by_any_offset_costs_at_most_one_429_a_wi
 }
 
 /// The table of awkward moments, for every shape learnt (a window, a bucket, a
-/// log): a `Retry-After` dated in the past or ten years ahead is a throttle, neither a
-/// pause of years nor a request sent into it; a clock that jumps hours ahead finds the
-/// limiter again with a bounded number of refusals, and every request after it passes or is
-/// refused, none waits forever.
+/// log): a `Retry-After` dated in the past or ten years ahead is a throttle like any other,
+/// not a pause of years; after a clock that jumps hours ahead, 300 more pages come through
+/// with a bounded number of refusals.
 #[test]
 fn every_shape_takes_a_retry_after_far_off_and_a_clock_jump() {
     type Limiter = Box<dyn FnMut(f64) -> bool>;
