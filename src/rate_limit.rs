@@ -181,8 +181,10 @@ impl Pacing {
     }
 
     /// The rate the client runs at from now on, in requests a minute (the learnt limit less
-    /// the headroom), once known; while the limit is still being learnt, once a `429` came,
-    /// a first guess: what passed before it, each minute (the upstream server's window).
+    /// the headroom; a rate not yet measured well is paced whole, a step above it), once
+    /// known; while the limit is still being learnt, once a `429` came, a first guess: the
+    /// most that passed before a `429`, each minute (the upstream server's window), or each
+    /// longer time a run and its throttle lasted.
     ///
     /// ```
     /// # use std::num::NonZeroU32;

@@ -158,8 +158,8 @@ pub(super) struct Learning {
     /// When the first throttle ended without a lift, and the successes since the first
     /// throttle by then: from there on the client kept the limiter spent.
     pub(super) unlifted_from: Option<(f64, u64)>,
-    /// The successes of this learning's first run when its first throttle after a success
-    /// began: the pace reported until the shape is known is that many a minute.
+    /// The most successes a run of this learning had when a throttle began: the pace
+    /// reported until the shape is known is that many a minute (or a longer period seen).
     pub(super) guess: Option<u64>,
 }
 

@@ -129,8 +129,10 @@ pub enum Shape {
 pub struct Snapshot {
     /// The limiter's shape and numbers.
     pub shape: Shape,
-    /// Requests a second the client runs at from now on (headroom applied), once known;
-    /// while learning, once throttled, what passed before the first `429` each minute.
+    /// Requests a second the client runs at from now on, once known (a rate not yet
+    /// measured well is paced whole, a step above it, whatever the headroom); while
+    /// learning, once throttled, a guess: the most a run got before a `429`, each minute or
+    /// each time a run and its throttle lasted if longer.
     pub pace: Option<f64>,
     /// Waiting for a throttle to lift or a `Retry-After` to end.
     pub throttled: bool,
@@ -585,7 +587,7 @@ impl Model {
                                 }
                             }
                             None if ticket.slot == l.runs.len() as i64 => {
-                                l.guess = l.guess.filter(|&passed| passed > 0).or(Some(l.run_ok));
+                                l.guess = Some(l.guess.unwrap_or(0).max(l.run_ok));
                                 // The first probe goes a round trip later, whatever the
                                 // clock: capacity that returns gradually shows in it.
                                 let gap = rtt.max(1e-3);
@@ -867,15 +869,23 @@ impl Model {
     pub fn snapshot(&self, now: Duration) -> Snapshot {
         let now = secs(now);
         let (shape, pace) = match &self.state {
-            // Once throttled, the first hypothesis until the shape is learnt: what passed
-            // before the learning's first `429`, each minute (the upstream server's window),
-            // so that an export an hour long says so in its first minute.
-            State::Learning(l) => (
-                Shape::Unknown,
-                l.guess
-                    .filter(|&passed| passed > 0)
-                    .map(|passed| (passed as f64 * self.share).floor().max(1.0) / MINUTE),
-            ),
+            // Once throttled, the first hypothesis until the shape is learnt: the most a run
+            // got (before a `429`, or so far), each minute (the upstream server's window), so that an
+            // export an hour long says so in its first minute; each minute more that a run
+            // and its throttle lasted before a lift (an hour's window) lengthens it.
+            State::Learning(l) => {
+                let lifted = l.lifts.iter().zip(&l.waits);
+                let spans = lifted.filter_map(|(&(_, hi), &(_, from))| from.map(|f| hi - f));
+                let open = l.run_from.map(|(early, _)| now - early);
+                let period = spans.chain(open).fold(MINUTE, f64::max);
+                (
+                    Shape::Unknown,
+                    l.guess
+                        .map(|passed| passed.max(l.run_ok))
+                        .filter(|&passed| passed > 0)
+                        .map(|passed| (passed as f64 * self.share).floor().max(1.0) / period),
+                )
+            }
             State::Window(w) => {
                 let (lo, hi) = w.period();
                 let period = (lo + hi) / 2.0;

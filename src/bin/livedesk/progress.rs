@@ -14,7 +14,7 @@ use livedesk::{Client, ContactList, LimitShape, PAGE_SIZE, Pacing};
 
 /// The limit the client found and the time the rest of the walk takes at it, as the model
 /// predicts: `  limit 100 / 60 s, about 1 h 7 min left`; while it learns the limit, once
-/// throttled, its first guess (what passed before the first `429`, each minute).
+/// throttled, its first guess (the most a run got, each minute or each longer wait seen).
 fn limit_found(pacing: &Pacing, pages_left: Option<u64>) -> String {
     let left = pages_left.and_then(|pages| pacing.time_for(pages));
     describe(pacing.shape(), pacing.requests_per_minute(), left)
