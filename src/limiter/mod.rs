@@ -870,9 +870,9 @@ impl Model {
         let now = secs(now);
         let (shape, pace) = match &self.state {
             // Once throttled, the first hypothesis until the shape is learnt: the most a run
-            // got (before a `429`, or so far), each minute (the upstream server's window), so that an
-            // export an hour long says so in its first minute; each minute more that a run
-            // and its throttle lasted before a lift (an hour's window) lengthens it.
+            // got (before a `429`, or so far), each minute (the upstream server's window), so
+            // that an export an hour long says so in its first minute; a run and its throttle
+            // that lasted longer before their lift (an hour's window) lengthen the minute.
             State::Learning(l) => {
                 let lifted = l.lifts.iter().zip(&l.waits);
                 let spans = lifted.filter_map(|(&(_, hi), &(_, from))| from.map(|f| hi - f));
