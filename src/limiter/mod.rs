@@ -22,7 +22,8 @@
 //! 2. *A fixed window* (`window.rs`). Every boundary seen is an interval; the period is
 //!    what they all allow (the round one of `CLOCK_PERIODS`, or a whole number of seconds,
 //!    where they fit it). The allowance, times the headroom's share, is spread evenly
-//!    between the boundaries the model is sure of; one probe a window narrows a boundary
+//!    between the boundaries the model is sure of, and what that leaves unsent goes up to
+//!    the next boundary counted in both windows; one probe a window narrows a boundary
 //!    known poorly. A `429` in a window that let some through lowers the allowance; upward
 //!    probes find a raise; a request just before a boundary's lower bound tests it, and a
 //!    window sent at once tells a sliding log from a window.

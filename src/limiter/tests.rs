@@ -1099,6 +1099,42 @@ fn window_with(bounds: Vec<Bound>) -> Model {
     model
 }
 
+/// What a window's spread left unsent (more than the requests out could carry at slow
+/// round trips) goes between the spread's end and the next boundary's upper bound, counted
+/// in both windows it may land in: the next window sends only the rest of its allowance.
+#[test]
+fn a_window_s_unsent_requests_go_before_the_boundary_counted_in_both_windows() {
+    // Window 1 of 20 a 10 s period, half sent; round trips up to 2 s, so its spread ends at
+    // 27.9 (the next boundary's lower bound, 29.9, less a longest round trip).
+    let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
+    model.rtt = Some((1.0, 0.25));
+    if let State::Window(w) = &mut model.state {
+        w.out = 0;
+    }
+    let mut ahead = Vec::new();
+    while let Ok(ticket) = model.try_send(d(28.5)) {
+        assert_eq!(ticket.slot, 1);
+        ahead.push(ticket);
+    }
+    assert_eq!(ahead.len(), 10, "window 1's unsent half");
+    for ticket in ahead {
+        model.answered(ticket, d(29.5), Answer::Passed);
+    }
+    // Window 2 counts them: its spread sends the other 10, and nothing more before its end.
+    let (mut t, mut sent) = (30.0, Vec::new());
+    while t < 37.9 {
+        match model.try_send(d(t)) {
+            Ok(ticket) => {
+                assert_eq!(ticket.slot, 2);
+                sent.push(t);
+            }
+            Err(Wait::Until(at)) => t = secs(at),
+            Err(Wait::Answer) => panic!("waits for an answer at {t}"),
+        }
+    }
+    assert_eq!(sent.len(), 10, "{sent:?}");
+}
+
 #[test]
 fn a_lower_bound_test_goes_only_where_it_arrives_before_the_bound() {
     // Window 1 spent (20 of 20 answered), the next boundary in (29.8, 30.1], round trips

@@ -20,7 +20,14 @@
 //! and the most recent others. In a window known to have begun (its boundary's upper bound
 //! is past) the allowance, times the headroom setting, is **spread evenly** from that bound
 //! to the next boundary's lower bound less a round trip, so that no request can land in the
-//! next window. When the next boundary's interval is wider than an eighth of the period,
+//! next window. What the spread leaves unsent (at slow round trips, more than the requests
+//! out can carry: 100 per 10 s at 16 at once and 0.5-2 s round trips spreads over about 6 s)
+//! goes from there to the next boundary's upper bound, each request counted in both windows
+//! it may land in, so that neither can be sent past its allowance; the next window then
+//! neither sends its first request alone nor tests a boundary or a lower bound (it may not
+//! be spent), and none goes there where the next window must be exact (a boundary probe
+//! due, an upward probe beyond the allowance) or under headroom (whose debt counts each
+//! request once). When the next boundary's interval is wider than an eighth of the period,
 //! one probe at its middle halves it (at most one probe, so one `429`, a window; a window
 //! due for one postpones its upward probe, below, to the next). A window a `429` already
 //! spent probes only after a lowering (the windows of a shared limit all end spent, and a
@@ -150,6 +157,13 @@ pub(super) struct Window {
     pub(super) hit_said: bool,
     /// Successes of a boundary probe that passed, counted in the window it opened.
     pub(super) carry: (i64, u64),
+    /// Requests sent between a window's spread and the next boundary's upper bound, in the
+    /// window whose boundary they wait for: each may land on either side of it, so it is
+    /// counted in both windows (in `sent` of the one sending it, and here for the next).
+    pub(super) ahead: (i64, u64),
+    /// Requests counted in this window's `sent` before it began (its `ahead`): the spread
+    /// spaces the rest.
+    pub(super) preceded: u64,
     /// Answers of window `k − 1`'s successes that came past `B(k)`'s lower bound: each may
     /// have counted in window `k` (a burst the client's round trips stretched over a
     /// boundary known poorly).
@@ -232,6 +246,8 @@ impl Window {
             hit: None,
             hit_said: false,
             carry: (0, 0),
+            ahead: (0, 0),
+            preceded: 0,
             spilled: (0, Vec::new()),
             soft: None,
             probed_boundary: last,
@@ -470,7 +486,8 @@ impl Window {
         self.spread = true;
         self.index = n;
         let carried = if self.carry.0 == n { self.carry.1 } else { 0 };
-        self.sent = carried;
+        self.preceded = if self.ahead.0 == n { self.ahead.1 } else { 0 };
+        self.sent = carried + self.preceded;
         self.ok = carried;
         self.out = 0;
         self.probing_up = n > 0 && (self.eager || self.since_probe >= UP_SPACING);
@@ -537,18 +554,39 @@ impl Window {
             // A window's first request goes alone: refused, it shows the boundary was
             // predicted early, and nothing else was sent into the spent window. Beyond the
             // allowance (an upward probe), one at a time: the first `429` ends it.
-            let careful = (self.ok == 0 || self.sent >= self.allowance) && self.out > 0;
+            let careful =
+                (self.ok == 0 && self.preceded == 0 || self.sent >= self.allowance) && self.out > 0;
             if self.sent < budget && (now < end || end == start) && careful {
                 return Err(Wait::Answer);
             }
             if self.sent < budget && (now < end || end == start) {
-                let spacing = (end - start).max(0.0) / budget as f64;
-                let slot = start + spacing * self.sent as f64;
+                let spread = budget.saturating_sub(self.preceded).max(1);
+                let spacing = (end - start).max(0.0) / spread as f64;
+                let slot = start + spacing * self.sent.saturating_sub(self.preceded) as f64;
                 return if now >= slot {
                     Ok((n, Kind::Normal))
                 } else {
                     Err(Wait::Until(at(slot)))
                 };
+            }
+            // What the spread left unsent (more than the requests out could carry) goes
+            // until the next boundary's upper bound, each counted in both windows it may
+            // land in: this one's allowance and the next one's. Not where the next window
+            // must be exact (an upward probe, a boundary or lower-bound test due) or under
+            // headroom (whose debt counts each window's sending once).
+            if self.sent < budget.min(self.allowance)
+                && end != start
+                && now < next_hi
+                && share >= 1.0
+                && self.exact
+                && !self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
+                && !careful
+            {
+                if self.ahead.0 != n + 1 {
+                    self.ahead = (n + 1, 0);
+                }
+                self.ahead.1 += 1;
+                return Ok((n, Kind::Normal));
             }
         }
         if self.probe_out {
@@ -566,6 +604,7 @@ impl Window {
         if let Some(slack) = slack
             && self.exact
             && self.sent >= self.allowance
+            && (self.preceded == 0 || self.hit.is_some())
             && self.boundary_due(n, rtt_hi, slack)
         {
             // Not while a request of the window is out: the probe could overtake it and pass
@@ -590,6 +629,7 @@ impl Window {
         if self.hit.is_none()
             && self.exact
             && self.sent >= self.allowance
+            && self.preceded == 0
             && self.probed_boundary < n + 1
             && self.since_low >= LOW_SPACING
             && next_hi.is_finite()
