@@ -1099,13 +1099,10 @@ fn window_with(bounds: Vec<Bound>) -> Model {
     model
 }
 
-/// What a window's spread left unsent (more than the requests out could carry at slow
-/// round trips) goes between the spread's end and the next boundary's upper bound, counted
-/// in both windows it may land in: the next window sends only the rest of its allowance.
-#[test]
-fn a_window_s_unsent_requests_go_before_the_boundary_counted_in_both_windows() {
-    // Window 1 of 20 a 10 s period, half sent; round trips up to 2 s, so its spread ends at
-    // 27.9 (the next boundary's lower bound, 29.9, less a longest round trip).
+/// Window 1 of 20 a 10 s period, half sent, round trips up to 2 s, so that its spread ends
+/// at 27.8 (the next boundary, in (29.8, 30.1], less a longest round trip); and the
+/// requests it sends at 28.5, after its spread.
+fn window_1_sending_ahead() -> (Model, Vec<Ticket>) {
     let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
     model.rtt = Some((1.0, 0.25));
     if let State::Window(w) = &mut model.state {
@@ -1115,14 +1112,24 @@ fn a_window_s_unsent_requests_go_before_the_boundary_counted_in_both_windows() {
     while let Ok(ticket) = model.try_send(d(28.5)) {
         assert_eq!(ticket.slot, 1);
         ahead.push(ticket);
+        assert!(ahead.len() <= 10, "past the allowance");
     }
+    (model, ahead)
+}
+
+/// What a window's spread left unsent (more than the requests out could carry at slow
+/// round trips) goes between the spread's end and the next boundary's upper bound, counted
+/// in both windows it may land in: the next window sends only the rest of its allowance.
+#[test]
+fn a_window_s_unsent_requests_go_before_the_boundary_counted_in_both_windows() {
+    let (mut model, ahead) = window_1_sending_ahead();
     assert_eq!(ahead.len(), 10, "window 1's unsent half");
     for ticket in ahead {
         model.answered(ticket, d(29.5), Answer::Passed);
     }
     // Window 2 counts them: its spread sends the other 10, and nothing more before its end.
     let (mut t, mut sent) = (30.0, Vec::new());
-    while t < 37.9 {
+    while t < 37.8 {
         match model.try_send(d(t)) {
             Ok(ticket) => {
                 assert_eq!(ticket.slot, 2);
@@ -1133,6 +1140,44 @@ fn a_window_s_unsent_requests_go_before_the_boundary_counted_in_both_windows() {
         }
     }
     assert_eq!(sent.len(), 10, "{sent:?}");
+}
+
+/// Requests sent before a window began may have landed in it: a refusal of one of them,
+/// which may have landed past the boundary, bounds no boundary, and a `429` in the next
+/// window counts them in what it let through (up to the allowance).
+#[test]
+fn requests_sent_ahead_bound_nothing_and_count_in_what_the_next_window_let_through() {
+    let (mut model, ahead) = window_1_sending_ahead();
+    model.answered(ahead[0], d(29.5), Answer::Throttled(Some(d(1.0))));
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {model:?}");
+    };
+    assert!(w.bounds.iter().all(|b| b.k != 2), "{:?}", w.bounds);
+
+    let (mut model, ahead) = window_1_sending_ahead();
+    for ticket in ahead {
+        model.answered(ticket, d(29.5), Answer::Passed);
+    }
+    // Window 2: five of its own pass, the sixth is refused. With the ten sent before it,
+    // it let 15 through: a lowering to 15, not to 5.
+    let mut t = 30.0;
+    for i in 0..6 {
+        let ticket = loop {
+            match model.try_send(d(t)) {
+                Ok(ticket) => break ticket,
+                Err(Wait::Until(at)) => t = secs(at),
+                Err(Wait::Answer) => panic!("waits for an answer at {t}"),
+            }
+        };
+        let answer = if i < 5 {
+            Answer::Passed
+        } else {
+            Answer::Throttled(None)
+        };
+        t += 1.0;
+        model.answered(ticket, d(t), answer);
+    }
+    assert_eq!(window_of(&model).0, 15);
 }
 
 #[test]

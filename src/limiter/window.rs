@@ -24,12 +24,15 @@
 //! out can carry: 100 per 10 s at 16 at once and 0.5-2 s round trips spreads over about 6 s)
 //! goes from there to the next boundary's upper bound, each request counted in both windows
 //! it may land in, so that neither can be sent past its allowance; the next window then
-//! neither sends its first request alone nor tests a boundary or a lower bound (it may not
-//! be spent), and none goes there where the next window must be exact (a boundary probe
-//! due, an upward probe beyond the allowance) or under headroom (whose debt counts each
-//! request once). When the next boundary's interval is wider than an eighth of the period,
-//! one probe at its middle halves it (at most one probe, so one `429`, a window; a window
-//! due for one postpones its upward probe, below, to the next). A window a `429` already
+//! spaces only the rest of its allowance, sends its first request with the others (but
+//! the burst's, below), takes what it let through to include those requests (up to the
+//! allowance), tests neither a boundary (unless a `429` spent it) nor a lower bound (it may
+//! not be spent), and a refusal of one of them bounds no boundary. None goes there before
+//! the window's first success, beyond the allowance, where the next boundary is to be
+//! probed, or under headroom (whose debt counts each request once). When the next
+//! boundary's interval is wider than an eighth of the period, one probe at its middle
+//! halves it (at most one probe, so one `429`, a window; a window due for one postpones its
+//! upward probe, below, to the next). A window a `429` already
 //! spent probes only after a lowering (the windows of a shared limit all end spent, and a
 //! boundary never probed again drifts until whole windows go unused), only for a boundary
 //! known to worse than a quarter of the period, and never after a `Retry-After`, which
@@ -64,7 +67,7 @@
 //! refuses one sent faster; the model becomes a **sliding log** (below). So does a `429`
 //! before `BURST_LATE` of the allowance has passed in the *burst* window: once, in the
 //! first window learnt, the window after one that was spread (its allowance never sent at
-//! once) and passed whole is sent at once (its first request alone, as always, a round trip
+//! once) and passed whole is sent at once (its first request alone, a round trip
 //! past the boundary's upper bound, so that against a log it does not race the one it
 //! replaces), which a fixed window lets through and a log refuses once the spread window's
 //! requests not yet aged fill it. A burst refused at its first request showed a boundary
@@ -159,8 +162,9 @@ pub(super) struct Window {
     pub(super) carry: (i64, u64),
     /// Requests sent between a window's spread and the next boundary's upper bound, in the
     /// window whose boundary they wait for: each may land on either side of it, so it is
-    /// counted in both windows (in `sent` of the one sending it, and here for the next).
-    pub(super) ahead: (i64, u64),
+    /// counted in both windows (in `sent` of the one sending it, and here for the next,
+    /// with the sending of the first).
+    pub(super) ahead: (i64, u64, f64),
     /// Requests counted in this window's `sent` before it began (its `ahead`): the spread
     /// spaces the rest.
     pub(super) preceded: u64,
@@ -246,7 +250,7 @@ impl Window {
             hit: None,
             hit_said: false,
             carry: (0, 0),
-            ahead: (0, 0),
+            ahead: (0, 0, f64::INFINITY),
             preceded: 0,
             spilled: (0, Vec::new()),
             soft: None,
@@ -551,11 +555,13 @@ impl Window {
                 next_lo - rtt_hi
             };
             self.spread &= end != start;
-            // A window's first request goes alone: refused, it shows the boundary was
-            // predicted early, and nothing else was sent into the spent window. Beyond the
-            // allowance (an upward probe), one at a time: the first `429` ends it.
-            let careful =
-                (self.ok == 0 && self.preceded == 0 || self.sent >= self.allowance) && self.out > 0;
+            // A window's first request goes alone (unless requests sent before it began
+            // went already, but for the burst's): refused, it shows the boundary was predicted early, and
+            // nothing else was sent into the spent window. Beyond the allowance (an upward
+            // probe), one at a time: the first `429` ends it.
+            let careful = (self.ok == 0 && (self.preceded == 0 || self.burst)
+                || self.sent >= self.allowance)
+                && self.out > 0;
             if self.sent < budget && (now < end || end == start) && careful {
                 return Err(Wait::Answer);
             }
@@ -571,19 +577,21 @@ impl Window {
             }
             // What the spread left unsent (more than the requests out could carry) goes
             // until the next boundary's upper bound, each counted in both windows it may
-            // land in: this one's allowance and the next one's. Not where the next window
-            // must be exact (an upward probe, a boundary or lower-bound test due) or under
-            // headroom (whose debt counts each window's sending once).
+            // land in: this one's allowance and the next one's. Not beyond the allowance
+            // (an upward probe's), not before the window's first success, not where the
+            // next boundary is to be probed (a probe needs the window spent by its own
+            // requests), nor under headroom (whose debt counts each request once).
             if self.sent < budget.min(self.allowance)
                 && end != start
                 && now < next_hi
                 && share >= 1.0
                 && self.exact
+                && self.ok > 0
                 && !self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
                 && !careful
             {
                 if self.ahead.0 != n + 1 {
-                    self.ahead = (n + 1, 0);
+                    self.ahead = (n + 1, 0, now);
                 }
                 self.ahead.1 += 1;
                 return Ok((n, Kind::Normal));
@@ -730,16 +738,22 @@ impl Window {
             Answer::Throttled(wait) if self.hit.is_none() => {
                 self.hit = Some(ticket.sent);
                 self.hit_said = wait.is_some();
-                if self.ok == 0 {
+                // A request sent after the spread, for the next window too, may have landed
+                // past the boundary: its refusal bounds neither boundary.
+                let past = self.ahead.0 == ticket.slot + 1 && ticket.sent >= self.ahead.2;
+                if self.ok == 0 && !past {
                     // Refused before anything passed: the window had not begun.
                     return self.add_bound(ticket.slot, ticket.sent, said);
                 }
                 // Spent, and the client is paused past the next boundary: its request's
                 // sending bounds that boundary from below (the lift after the pause cannot).
-                if wait.is_some() && self.add_bound(ticket.slot + 1, ticket.sent, said) {
+                if wait.is_some() && !past && self.add_bound(ticket.slot + 1, ticket.sent, said) {
                     return true;
                 }
-                let found = self.ok;
+                // The requests sent before this window began and counted in it may have
+                // landed in it: what it let through is taken to include them, up to the
+                // allowance (above it, they may as well have landed in the window before).
+                let found = self.ok.max((self.ok + self.preceded).min(self.allowance));
                 let spilled = if self.spilled.0 == self.index {
                     &self.spilled.1[..]
                 } else {
