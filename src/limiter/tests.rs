@@ -1099,6 +1099,28 @@ fn window_with(bounds: Vec<Bound>) -> Model {
     model
 }
 
+/// A boundary known to worse than half a period (and a longest round trip) is probed even
+/// where a probe cannot narrow it below two longest round trips: past half a period, which
+/// window is being counted is in doubt.
+#[test]
+fn a_boundary_known_to_worse_than_half_a_period_is_probed_at_slow_round_trips() {
+    let due = |b0: Bound, b5: Bound, rtt_hi: f64| {
+        let State::Window(mut w) = window_with(vec![b0, b5]).state else {
+            unreachable!()
+        };
+        (w.index, w.probed_boundary) = (5, 5);
+        w.boundary_due(5, rtt_hi, window::BOUNDARY_SLACK)
+    };
+    // B(6) in (67.2, 72.8]: 5.6 s, of a period of about 10 s.
+    assert!(due(bound(0, 8.0, 12.0), bound(5, 58.0, 62.0), 3.0));
+    // B(6) in (67.9, 72.1]: 4.2 s, under half a period and two round trips of 3 s.
+    assert!(!due(bound(0, 8.5, 11.5), bound(5, 58.5, 61.5), 3.0));
+    // The same at round trips of 2 s: worse than two of them.
+    assert!(due(bound(0, 8.5, 11.5), bound(5, 58.5, 61.5), 2.0));
+    // 5.6 s again, at round trips of 5.8 s: a probe's pass would bound it no better.
+    assert!(!due(bound(0, 8.0, 12.0), bound(5, 58.0, 62.0), 5.8));
+}
+
 /// Window 1 of 20 a 10 s period, half sent, round trips up to 2 s, so that its spread ends
 /// at 27.8 (the next boundary, in (29.8, 30.1], less a longest round trip); and the
 /// requests it sends at 28.5, after its spread.

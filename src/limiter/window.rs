@@ -30,8 +30,8 @@
 //! not be spent), and a refusal of one of them bounds no boundary. None goes there before
 //! the window's first success, beyond the allowance, where the next boundary is to be
 //! probed, or under headroom (whose debt counts each request once). When the next
-//! boundary's interval is wider than an eighth of the period, one probe at its middle
-//! halves it (at most one probe, so one `429`, a window; a window due for one postpones its
+//! boundary's interval is wider than an eighth of the period (and than two longest round
+//! trips, or than half the period and one), one probe at its middle halves it (at most one probe, so one `429`, a window; a window due for one postpones its
 //! upward probe, below, to the next). A window a `429` already
 //! spent probes only after a lowering (the windows of a shared limit all end spent, and a
 //! boundary never probed again drifts until whole windows go unused), only for a boundary
@@ -664,8 +664,12 @@ impl Window {
         Err(Wait::Until(at(next_hi)))
     }
 
-    /// Whether the boundary after window `n` is known to no better than `slack` periods, so
-    /// that a probe should halve it (and none has yet).
+    /// Whether the boundary after window `n` is known to no better than `slack` periods, and
+    /// to worse than two longest round trips (a probe's pass bounds it a round trip late) or
+    /// than half a period and one, so that a probe should halve it (and none has yet). Past
+    /// half a period, which window is being counted is in doubt: one begun at its boundary's
+    /// upper bound can be the next already, and the bounds that follow fit a longer period
+    /// (a window of 30 per 6 s at 16 at once and 0.5-2 s round trips learnt as 8.6 s).
     pub(super) fn boundary_due(&self, n: i64, rtt_hi: f64, slack: f64) -> bool {
         let (w_lo, w_hi) = self.period();
         let (next_lo, next_hi) = self.boundary(n + 1);
@@ -673,7 +677,8 @@ impl Window {
         self.probed_boundary < n + 1
             && next_hi.is_finite()
             && (self.round_test
-                || uncertain > slack * (w_lo + w_hi) / 2.0 && uncertain > 2.0 * rtt_hi)
+                || uncertain > slack * (w_lo + w_hi) / 2.0
+                    && (uncertain > 2.0 * rtt_hi || uncertain > ((w_lo + w_hi) / 4.0).max(rtt_hi)))
     }
 
     /// Takes an answer in; true when the evidence no longer fits a window.
