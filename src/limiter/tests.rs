@@ -1151,7 +1151,7 @@ fn a_window_s_unsent_requests_go_before_the_boundary_counted_in_both_windows() {
     }
     // Window 2 counts them: its spread sends the other 10, and nothing more before its end.
     let (mut t, mut sent) = (30.0, Vec::new());
-    while t < 37.8 {
+    while t < 40.0 {
         match model.try_send(d(t)) {
             Ok(ticket) => {
                 assert_eq!(ticket.slot, 2);
@@ -1164,9 +1164,36 @@ fn a_window_s_unsent_requests_go_before_the_boundary_counted_in_both_windows() {
     assert_eq!(sent.len(), 10, "{sent:?}");
 }
 
+/// The burst (the once-only test of a log) sends its first request alone even after
+/// requests sent ahead of it: refused, it shows a boundary predicted early.
+#[test]
+fn the_burst_s_first_request_goes_alone_after_requests_sent_ahead() {
+    let (mut model, ahead) = window_1_sending_ahead();
+    for ticket in ahead {
+        model.answered(ticket, d(29.5), Answer::Passed);
+    }
+    if let State::Window(w) = &mut model.state {
+        w.burst_due = true;
+    }
+    let mut t = 30.0;
+    let first = loop {
+        match model.try_send(d(t)) {
+            Ok(ticket) => break ticket,
+            Err(Wait::Until(at)) => t = secs(at),
+            Err(Wait::Answer) => panic!("waits for an answer at {t}"),
+        }
+    };
+    assert_eq!(first.slot, 2);
+    let State::Window(w) = &model.state else {
+        unreachable!()
+    };
+    assert!(w.burst && w.preceded == 10, "{w:?}");
+    assert!(matches!(model.try_send(d(t)), Err(Wait::Answer)));
+}
+
 /// Requests sent before a window began may have landed in it: a refusal of one of them,
-/// which may have landed past the boundary, bounds no boundary, and a `429` in the next
-/// window counts them in what it let through (up to the allowance).
+/// which may have landed past the boundary, bounds no boundary from below, and a `429` in
+/// the next window counts them in what it let through (up to the allowance).
 #[test]
 fn requests_sent_ahead_bound_nothing_and_count_in_what_the_next_window_let_through() {
     let (mut model, ahead) = window_1_sending_ahead();
@@ -1174,7 +1201,13 @@ fn requests_sent_ahead_bound_nothing_and_count_in_what_the_next_window_let_throu
     let State::Window(w) = &model.state else {
         panic!("not a window: {model:?}");
     };
-    assert!(w.bounds.iter().all(|b| b.k != 2), "{:?}", w.bounds);
+    assert!(
+        w.bounds
+            .iter()
+            .all(|b| b.k != 2 || b.lo == f64::NEG_INFINITY),
+        "{:?}",
+        w.bounds
+    );
 
     let (mut model, ahead) = window_1_sending_ahead();
     for ticket in ahead {

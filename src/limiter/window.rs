@@ -1,48 +1,48 @@
 //! A fixed window: its allowance, its boundaries as intervals, and when the next request
 //! may go.
 //!
-//! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo`
-//! was refused, one answered at `hi` passed); the period's bounds are what every pair of
-//! those intervals allows, and each boundary is predicted as an interval from them; where
-//! they allow exactly one period of `CLOCK_PERIODS` (or, where they allow none of them,
-//! exactly one whole number of seconds: 6 s is not on the list) and, the clock known, every
-//! interval holds a boundary on the clock of a window of that period (consecutive
-//! multiples for consecutive windows), the period is that one exactly (a limiter's window
-//! is taken to be a round number of seconds; one that is not, whose bounds are still wide,
-//! can be taken for a wrong one and kept: a window of 4.5 s, at 16 at once with slow round
-//! trips, as 11 s at one start), until evidence rules it out: a boundary's interval then
-//! keeps what the probes found however many windows on, instead of widening by the
-//! period's uncertainty each window. A period a little shorter than the round one would never be
-//! ruled out (its boundaries come earlier each window, and the requests at a window's end
-//! count in the next: a lowering, no bound), so a lowering under a round period also probes
-//! the next boundary, at most once in `LOW_SPACING` requests. `BOUNDS_KEPT` are kept: the
-//! first (the longest baseline), the newest, the last from above and the last from below,
-//! and the most recent others. In a window known to have begun (its boundary's upper bound
-//! is past) the allowance, times the headroom setting, is **spread evenly** from that bound
-//! to the next boundary's lower bound less a round trip, so that no request can land in the
-//! next window. What the spread leaves unsent (at slow round trips, more than the requests
-//! out can carry: 100 per 10 s at 16 at once and 0.5-2 s round trips spreads over about 6 s)
-//! goes from there to the next boundary's upper bound, each request counted in both windows
-//! it may land in, so that neither can be sent past its allowance; the next window then
-//! spaces only the rest of its allowance, sends its first request with the others (but
-//! the burst's, below), takes what it let through to include those requests (up to the
-//! allowance), tests neither a boundary (unless a `429` spent it) nor a lower bound (it may
-//! not be spent), and a refusal of one of them bounds no boundary. None goes there before
-//! the window's first success, beyond the allowance, where the next boundary is to be
-//! probed, or under headroom (whose debt counts each request once). When the next
-//! boundary's interval is wider than an eighth of the period (and than two longest round
-//! trips, or than half the period and one), one probe at its middle halves it (at most one probe, so one `429`, a window; a window due for one postpones its
-//! upward probe, below, to the next). A window a `429` already
-//! spent probes only after a lowering (the windows of a shared limit all end spent, and a
-//! boundary never probed again drifts until whole windows go unused), only for a boundary
-//! known to worse than a quarter of the period, and never after a `Retry-After`, which
-//! bounds it already. Under headroom no window is spent to its allowance, and a probe that
-//! passes in a window with room left says nothing: a window whose boundary must be probed
-//! sends its whole allowance (without it the phase drifts, and `429`s at the mispredicted
-//! boundaries wore the allowance down to a quarter), and what such windows, the learning's
-//! and upward probes take above the share is a debt the next windows repay, each leaving at
-//! most its own headroom more unsent (and at most half its share), so that the share holds
-//! over the export.
+//! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo` was
+//! refused, one answered at `hi` passed); the period's bounds are what every pair of those
+//! intervals allows, and each boundary is predicted as an interval from them; where they allow
+//! exactly one period of `CLOCK_PERIODS` (or, where they allow none of them, exactly one whole
+//! number of seconds: 6 s is not on the list) and, the clock known, every interval holds a
+//! boundary on the clock of a window of that period (consecutive multiples for consecutive
+//! windows), the period is that one exactly (a limiter's window is taken to be a round number
+//! of seconds; one that is not, whose bounds are still wide, can be taken for a wrong one and
+//! kept: a window of 4.5 s, at 16 at once with slow round trips, as 11 s at one start), until
+//! evidence rules it out: a boundary's interval then keeps what the probes found however many
+//! windows on, instead of widening by the period's uncertainty each window. A period a little
+//! shorter than the round one would never be ruled out (its boundaries come earlier each
+//! window, and the requests at a window's end count in the next: a lowering, no bound), so a
+//! lowering under a round period also probes the next boundary, at most once in `LOW_SPACING`
+//! requests. `BOUNDS_KEPT` are kept: the first (the longest baseline), the newest, the last
+//! from above and the last from below, and the most recent others. In a window known to have
+//! begun (its boundary's upper bound is past) the allowance, times the headroom setting, is
+//! **spread evenly** from that bound to the next boundary's lower bound less a round trip, so
+//! that no request can land in the next window. What the spread leaves unsent (at slow round
+//! trips, more than the requests out can carry: 100 per 10 s at 16 at once and 0.5-2 s round
+//! trips spreads over about 6 s) goes from there to the next boundary's upper bound, each
+//! request counted in both windows it may land in, so that neither can be sent past its
+//! allowance. The next window then spaces only the rest of its allowance (an upward probe, its
+//! own budget above them), sends its first request with the others (but the burst's, below),
+//! takes what it let through to include them (up to the allowance; the burst, its own only),
+//! and tests neither a boundary (unless a `429` spent it) nor a lower bound (it may not be
+//! spent), nor does the window that sent them. Such a request's refusal bounds no boundary from
+//! below, its success excuses no shortfall as a spill, and none goes before the window's first
+//! success, beyond the allowance, where the next boundary is to be probed, or under headroom
+//! (whose debt counts each request once). When the next boundary's interval is wider than an
+//! eighth of the period (and than two longest round trips, or than half the period and one),
+//! one probe at its middle halves it (at most one probe, so one `429`, a window; a window due
+//! for one postpones its upward probe, below, to the next). A window a `429` already spent
+//! probes only after a lowering (the windows of a shared limit all end spent, and a boundary
+//! never probed again drifts until whole windows go unused), only for a boundary known to worse
+//! than a quarter of the period, and never after a `Retry-After`, which bounds it already.
+//! Under headroom no window is spent to its allowance, and a probe that passes in a window with
+//! room left says nothing: a window whose boundary must be probed sends its whole allowance
+//! (without it the phase drifts, and `429`s at the mispredicted boundaries wore the allowance
+//! down to a quarter), and what such windows, the learning's and upward probes take above the
+//! share is a debt the next windows repay, each leaving at most its own headroom more unsent
+//! (and at most half its share), so that the share holds over the export.
 //!
 //! A `429` in a window that had let some requests through, fewer than the allowance, is a
 //! lower allowance (the limit was lowered, or someone else shares it; in a window probing
@@ -529,9 +529,12 @@ impl Window {
         }
         if self.hit.is_none() {
             let budget = if self.probing_up {
+                // Above the requests sent before the window began: what passes of its own
+                // shows whether it allows more (those may have landed in the window before).
                 (self.allowance as f64 * (1.0 + self.step))
                     .ceil()
                     .max(self.ceiling as f64)
+                    + self.preceded as f64
             } else if share < 1.0 && self.exact && self.boundary_due(n, rtt_hi, BOUNDARY_SLACK) {
                 // A boundary probe needs the window spent to its allowance (one that passes in
                 // a window with room left says nothing): under headroom, a window whose
@@ -556,9 +559,9 @@ impl Window {
             };
             self.spread &= end != start;
             // A window's first request goes alone (unless requests sent before it began
-            // went already, but for the burst's): refused, it shows the boundary was predicted early, and
-            // nothing else was sent into the spent window. Beyond the allowance (an upward
-            // probe), one at a time: the first `429` ends it.
+            // went already, but for the burst's): refused, it shows the boundary was
+            // predicted early, and nothing else was sent into the spent window. Beyond the
+            // allowance (an upward probe), one at a time: the first `429` ends it.
             let careful = (self.ok == 0 && (self.preceded == 0 || self.burst)
                 || self.sent >= self.allowance)
                 && self.out > 0;
@@ -613,6 +616,7 @@ impl Window {
             && self.exact
             && self.sent >= self.allowance
             && (self.preceded == 0 || self.hit.is_some())
+            && self.ahead.0 != n + 1
             && self.boundary_due(n, rtt_hi, slack)
         {
             // Not while a request of the window is out: the probe could overtake it and pass
@@ -638,6 +642,7 @@ impl Window {
             && self.exact
             && self.sent >= self.allowance
             && self.preceded == 0
+            && self.ahead.0 != n + 1
             && self.probed_boundary < n + 1
             && self.since_low >= LOW_SPACING
             && next_hi.is_finite()
@@ -681,6 +686,14 @@ impl Window {
                     && (uncertain > 2.0 * rtt_hi || uncertain > ((w_lo + w_hi) / 4.0).max(rtt_hi)))
     }
 
+    /// Whether `ticket` was sent after its window's spread, counted in the next window too:
+    /// it may have landed in either.
+    fn sent_ahead(&self, ticket: Ticket) -> bool {
+        ticket.kind == Kind::Normal
+            && self.ahead.0 == ticket.slot + 1
+            && ticket.sent >= self.ahead.2
+    }
+
     /// Takes an answer in; true when the evidence no longer fits a window.
     pub(super) fn answered(
         &mut self,
@@ -715,6 +728,7 @@ impl Window {
         // has begun) may have counted in the next window.
         if answer == Answer::Passed
             && ticket.kind == Kind::Normal
+            && !self.sent_ahead(ticket)
             && (self.index.saturating_sub(ticket.slot) == 1
                 || ticket.slot == self.index && now > self.boundary(self.index + 1).0)
         {
@@ -735,7 +749,10 @@ impl Window {
                 self.ok += 1;
                 // A late answer to a request in flight at the window's first `429` (none is
                 // sent after it): part of what the window allowed.
-                if self.hit.is_some_and(f64::is_finite) && self.ok > self.allowance {
+                if self.hit.is_some_and(f64::is_finite)
+                    && self.ok > self.allowance
+                    && !self.sent_ahead(ticket)
+                {
                     self.allowance = self.ok;
                     self.exact = true;
                 }
@@ -743,16 +760,22 @@ impl Window {
             Answer::Throttled(wait) if self.hit.is_none() => {
                 self.hit = Some(ticket.sent);
                 self.hit_said = wait.is_some();
-                // A request sent after the spread, for the next window too, may have landed
-                // past the boundary: its refusal bounds neither boundary.
-                let past = self.ahead.0 == ticket.slot + 1 && ticket.sent >= self.ahead.2;
-                if self.ok == 0 && !past {
+                // A request sent ahead may have landed past the boundary: its refusal bounds
+                // neither boundary from below.
+                let ahead = self.sent_ahead(ticket);
+                if self.ok == 0 && !ahead {
                     // Refused before anything passed: the window had not begun.
                     return self.add_bound(ticket.slot, ticket.sent, said);
                 }
                 // Spent, and the client is paused past the next boundary: its request's
-                // sending bounds that boundary from below (the lift after the pause cannot).
-                if wait.is_some() && !past && self.add_bound(ticket.slot + 1, ticket.sent, said) {
+                // sending bounds that boundary from below (the lift after the pause cannot),
+                // and the pause's end from above, whichever window it landed in.
+                let lo = if ahead {
+                    f64::NEG_INFINITY
+                } else {
+                    ticket.sent
+                };
+                if wait.is_some() && self.add_bound(ticket.slot + 1, lo, said) {
                     return true;
                 }
                 // The requests sent before this window began and counted in it may have
@@ -796,8 +819,9 @@ impl Window {
                     // Successes still in flight when the first `429` is answered (16 at once
                     // leave up to 15) may have passed too; at most a quarter of the allowance
                     // is counted, or a log of 5 sent 4 at once would never show.
-                    let passed = found + self.out.min(self.allowance / 4);
-                    if (passed as f64) < BURST_LATE * self.allowance as f64 {
+                    // Its own requests only: a log counts those sent ahead of it too.
+                    let passed = self.ok + self.out.min(self.allowance / 4);
+                    if (passed as f64) < BURST_LATE * (self.allowance - self.preceded) as f64 {
                         self.log_shown = true;
                         return true;
                     }
