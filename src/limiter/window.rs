@@ -578,20 +578,18 @@ impl Window {
                     Err(Wait::Until(at(slot)))
                 };
             }
-            // What the spread left unsent (more than the requests out could carry) goes
-            // until the next boundary's upper bound, each counted in both windows it may
-            // land in: this one's allowance and the next one's. Not beyond the allowance
+            // Past the spread's end (and before the next boundary's upper bound, by
+            // `index_at`), what the spread left unsent (more than the requests out could
+            // carry) goes, each counted in both windows it may land in: this one's
+            // allowance and the next one's. Not beyond the allowance
             // (an upward probe's), not before the window's first success, not where the
             // next boundary is to be probed (a probe needs the window spent by its own
             // requests), nor under headroom (whose debt counts each request once).
-            if self.sent < budget.min(self.allowance)
-                && end != start
-                && now < next_hi
-                && share >= 1.0
+            if share >= 1.0
                 && self.exact
                 && self.ok > 0
+                && self.sent < self.allowance
                 && !self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
-                && !careful
             {
                 if self.ahead.0 != n + 1 {
                     self.ahead = (n + 1, 0, now);
