@@ -1,48 +1,50 @@
 //! A fixed window: its allowance, its boundaries as intervals, and when the next request
 //! may go.
 //!
-//! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo` was
-//! refused, one answered at `hi` passed); the period's bounds are what every pair of those
-//! intervals allows, and each boundary is predicted as an interval from them; where they allow
-//! exactly one period of `CLOCK_PERIODS` (or, where they allow none of them, exactly one whole
-//! number of seconds: 6 s is not on the list) and, the clock known, every interval holds a
-//! boundary on the clock of a window of that period (consecutive multiples for consecutive
-//! windows), the period is that one exactly (a limiter's window is taken to be a round number
-//! of seconds; one that is not, whose bounds are still wide, can be taken for a wrong one and
-//! kept: a window of 4.5 s, at 16 at once with slow round trips, as 11 s at one start), until
-//! evidence rules it out: a boundary's interval then keeps what the probes found however many
-//! windows on, instead of widening by the period's uncertainty each window. A period a little
-//! shorter than the round one would never be ruled out (its boundaries come earlier each
-//! window, and the requests at a window's end count in the next: a lowering, no bound), so a
-//! lowering under a round period also probes the next boundary, at most once in `LOW_SPACING`
-//! requests. `BOUNDS_KEPT` are kept: the first (the longest baseline), the newest, the last
-//! from above and the last from below, and the most recent others. In a window known to have
-//! begun (its boundary's upper bound is past) the allowance, times the headroom setting, is
-//! **spread evenly** from that bound to the next boundary's lower bound less a round trip, so
-//! that no request can land in the next window. What the spread leaves unsent (at slow round
-//! trips, more than the requests out can carry: 100 per 10 s at 16 at once and 0.5-2 s round
-//! trips spreads over about 6 s) goes from there to the next boundary's upper bound, each
-//! request counted in both windows it may land in, so that neither can be sent past its
-//! allowance. The next window then spaces only the rest of its allowance (an upward probe, its
-//! own budget above them), sends its first request with the others (but the burst's, below),
-//! takes what it let through to include them (up to the allowance; the burst, its own only),
-//! and tests neither a boundary (unless a `429` spent it) nor a lower bound (it may not be
-//! spent), nor does the window that sent them. Such a request's refusal bounds no boundary from
-//! below, its success excuses no shortfall as a spill, and none goes before the window's first
-//! success, beyond the allowance, where the next boundary is to be probed, or under headroom
-//! (whose debt counts each request once). When the next boundary's interval is wider than an
-//! eighth of the period (and than two longest round trips, or than half the period and one),
-//! one probe at its middle halves it (at most one probe, so one `429`, a window; a window due
-//! for one postpones its upward probe, below, to the next). A window a `429` already spent
-//! probes only after a lowering (the windows of a shared limit all end spent, and a boundary
-//! never probed again drifts until whole windows go unused), only for a boundary known to worse
-//! than a quarter of the period, and never after a `Retry-After`, which bounds it already.
-//! Under headroom no window is spent to its allowance, and a probe that passes in a window with
-//! room left says nothing: a window whose boundary must be probed sends its whole allowance
-//! (without it the phase drifts, and `429`s at the mispredicted boundaries wore the allowance
-//! down to a quarter), and what such windows, the learning's and upward probes take above the
-//! share is a debt the next windows repay, each leaving at most its own headroom more unsent
-//! (and at most half its share), so that the share holds over the export.
+//! Every boundary observed is kept as an interval `lo < B(k) ≤ hi` (a request sent at `lo`
+//! was refused, one answered at `hi` passed); the period's bounds are what every pair of
+//! those intervals allows, and each boundary is predicted as an interval from them; where
+//! they allow exactly one period of `CLOCK_PERIODS` (or, where they allow none of them,
+//! exactly one whole number of seconds: 6 s is not on the list) and, the clock known, every
+//! interval holds a boundary on the clock of a window of that period (consecutive multiples
+//! for consecutive windows), the period is that one exactly (a limiter's window is taken to
+//! be a round number of seconds; one that is not, whose bounds are still wide, can be taken
+//! for a wrong one and kept: a window of 4.5 s, at 16 at once with slow round trips, as 11
+//! s at one start), until evidence rules it out: a boundary's interval then keeps what the
+//! probes found however many windows on, instead of widening by the period's uncertainty
+//! each window. A period a little shorter than the round one would never be ruled out (its
+//! boundaries come earlier each window, and the requests at a window's end count in the
+//! next: a lowering, no bound), so a lowering under a round period also probes the next
+//! boundary, at most once in `LOW_SPACING` requests. `BOUNDS_KEPT` are kept: the first (the
+//! longest baseline), the newest, the last from above and the last from below, and the most
+//! recent others. In a window known to have begun (its boundary's upper bound is past) the
+//! allowance, times the headroom setting, is **spread evenly** from that bound to the next
+//! boundary's lower bound less a round trip, so that no request can land in the next
+//! window. What the spread leaves unsent (at slow round trips, more than the requests out
+//! can carry: 100 per 10 s at 16 at once and 0.5-2 s round trips spreads over about 6 s)
+//! goes from there to the next boundary's upper bound, each request counted in both windows
+//! it may land in, so that neither can be sent past its allowance. The next window then
+//! spaces only the rest of its allowance (an upward probe, its own budget above them),
+//! sends its first request with the others (but the burst's, below), takes what it let
+//! through to include them (up to the allowance; the burst, its own only), and tests
+//! neither a boundary (unless a `429` spent it) nor a lower bound (it may not be spent),
+//! nor does the window that sent them. Such a request's refusal bounds no boundary from
+//! below, its success excuses no shortfall as a spill, and none goes before the window's
+//! first success, beyond the allowance, where the next boundary is to be probed, or under
+//! headroom (whose debt counts each request once). When the next boundary's interval is
+//! wider than an eighth of the period (and than two longest round trips, or than half the
+//! period and one), one probe at its middle halves it (at most one probe, so one `429`, a
+//! window; a window due for one postpones its upward probe, below, to the next). A window a
+//! `429` already spent probes only after a lowering (the windows of a shared limit all end
+//! spent, and a boundary never probed again drifts until whole windows go unused), only for
+//! a boundary known to worse than a quarter of the period, and never after a `Retry-After`,
+//! which bounds it already. Under headroom no window is spent to its allowance, and a probe
+//! that passes in a window with room left says nothing: a window whose boundary must be
+//! probed sends its whole allowance (without it the phase drifts, and `429`s at the
+//! mispredicted boundaries wore the allowance down to a quarter), and what such windows,
+//! the learning's and upward probes take above the share is a debt the next windows repay,
+//! each leaving at most its own headroom more unsent (and at most half its share), so that
+//! the share holds over the export.
 //!
 //! A `429` in a window that had let some requests through, fewer than the allowance, is a
 //! lower allowance (the limit was lowered, or someone else shares it; in a window probing
@@ -581,10 +583,10 @@ impl Window {
             // Past the spread's end (and before the next boundary's upper bound, by
             // `index_at`), what the spread left unsent (more than the requests out could
             // carry) goes, each counted in both windows it may land in: this one's
-            // allowance and the next one's. Not beyond the allowance
-            // (an upward probe's), not before the window's first success, not where the
-            // next boundary is to be probed (a probe needs the window spent by its own
-            // requests), nor under headroom (whose debt counts each request once).
+            // allowance and the next one's. Not beyond the allowance (an upward probe's),
+            // not before the window's first success, not where the next boundary is to be
+            // probed (a probe needs the window spent by its own requests), nor under
+            // headroom (whose debt counts each request once).
             if share >= 1.0
                 && self.exact
                 && self.ok > 0
@@ -819,7 +821,9 @@ impl Window {
                     // is counted, or a log of 5 sent 4 at once would never show.
                     // Its own requests only: a log counts those sent ahead of it too.
                     let passed = self.ok + self.out.min(self.allowance / 4);
-                    if (passed as f64) < BURST_LATE * (self.allowance - self.preceded) as f64 {
+                    if (passed as f64)
+                        < BURST_LATE * self.allowance.saturating_sub(self.preceded) as f64
+                    {
                         self.log_shown = true;
                         return true;
                     }
