@@ -1139,6 +1139,18 @@ fn window_1_sending_ahead() -> (Model, Vec<Ticket>) {
     (model, ahead)
 }
 
+/// The next request the model lets go from `t` on, `t` moved to its sending (the callers
+/// answer each before asking for the next: a wait for an answer panics).
+fn send_when_due(model: &mut Model, t: &mut f64) -> Ticket {
+    loop {
+        match model.try_send(d(*t)) {
+            Ok(ticket) => return ticket,
+            Err(Wait::Until(at)) => *t = secs(at),
+            Err(Wait::Answer) => panic!("waits for an answer at {t}"),
+        }
+    }
+}
+
 /// What a window's spread left unsent (more than the requests out could carry at slow
 /// round trips) goes between the spread's end and the next boundary's upper bound, counted
 /// in both windows it may land in: the next window sends only the rest of its allowance.
@@ -1176,13 +1188,7 @@ fn the_burst_s_first_request_goes_alone_after_requests_sent_ahead() {
         w.burst_due = true;
     }
     let mut t = 30.0;
-    let first = loop {
-        match model.try_send(d(t)) {
-            Ok(ticket) => break ticket,
-            Err(Wait::Until(at)) => t = secs(at),
-            Err(Wait::Answer) => panic!("waits for an answer at {t}"),
-        }
-    };
+    let first = send_when_due(&mut model, &mut t);
     assert_eq!(first.slot, 2);
     let State::Window(w) = &model.state else {
         unreachable!()
@@ -1217,13 +1223,7 @@ fn requests_sent_ahead_bound_nothing_and_count_in_what_the_next_window_let_throu
     // it let 15 through: a lowering to 15, not to 5.
     let mut t = 30.0;
     for i in 0..6 {
-        let ticket = loop {
-            match model.try_send(d(t)) {
-                Ok(ticket) => break ticket,
-                Err(Wait::Until(at)) => t = secs(at),
-                Err(Wait::Answer) => panic!("waits for an answer at {t}"),
-            }
-        };
+        let ticket = send_when_due(&mut model, &mut t);
         let answer = if i < 5 {
             Answer::Passed
         } else {
