@@ -1125,13 +1125,18 @@ fn a_boundary_known_to_worse_than_half_a_period_is_probed_at_slow_round_trips() 
 /// at 27.8 (the next boundary, in (29.8, 30.1], less a longest round trip); and the
 /// requests it sends at 28.5, after its spread.
 fn window_1_sending_ahead() -> (Model, Vec<Ticket>) {
+    window_1_sending_ahead_at((1.0, 0.25), 28.5)
+}
+
+/// The same with round trips `rtt` (mean and deviation), the requests sent at `at`.
+fn window_1_sending_ahead_at(rtt: (f64, f64), at: f64) -> (Model, Vec<Ticket>) {
     let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
-    model.rtt = Some((1.0, 0.25));
+    model.rtt = Some(rtt);
     if let State::Window(w) = &mut model.state {
         w.out = 0;
     }
     let mut ahead = Vec::new();
-    while let Ok(ticket) = model.try_send(d(28.5)) {
+    while let Ok(ticket) = model.try_send(d(at)) {
         assert_eq!(ticket.slot, 1);
         ahead.push(ticket);
         assert!(ahead.len() <= 10, "past the allowance");
@@ -1233,6 +1238,75 @@ fn requests_sent_ahead_bound_nothing_and_count_in_what_the_next_window_let_throu
         model.answered(ticket, d(t), answer);
     }
     assert_eq!(window_of(&model).0, 15);
+}
+
+/// A success of a request sent ahead, answered past the next boundary's lower bound, is
+/// counted in what the next window let through already: it excuses none of that window's
+/// shortfall as a spill from the window before.
+#[test]
+fn requests_sent_ahead_excuse_no_shortfall_as_a_spill() {
+    // Round trips up to 0.9 s, an eighth of the period or less (where spills are excused):
+    // the spread ends at 28.9, and the ten go at 29.2, answered past 29.8.
+    let (mut model, ahead) = window_1_sending_ahead_at((0.5, 0.1), 29.2);
+    assert_eq!(ahead.len(), 10);
+    for ticket in ahead {
+        model.answered(ticket, d(29.9), Answer::Passed);
+    }
+    // Window 2: five of its own pass, the sixth is refused: a lowering to 15, not an
+    // excuse keeping 20.
+    let mut t = 30.1;
+    for i in 0..6 {
+        let ticket = send_when_due(&mut model, &mut t);
+        let answer = if i < 5 {
+            Answer::Passed
+        } else {
+            Answer::Throttled(None)
+        };
+        t += 0.5;
+        model.answered(ticket, d(t), answer);
+    }
+    assert_eq!(window_of(&model).0, 15);
+}
+
+/// A late success of a request sent ahead, after a `429` lowered the window that sent it,
+/// may have landed in the next window: it raises that allowance no more (a late success of
+/// the window's own requests would).
+#[test]
+fn a_late_success_sent_ahead_raises_no_lowered_allowance() {
+    let (mut model, ahead) = window_1_sending_ahead();
+    // One of the ten refused: window 1 let 10 through, its allowance lowered to 10.
+    model.answered(ahead[0], d(29.0), Answer::Throttled(None));
+    assert_eq!(window_of(&model).0, 10);
+    for &ticket in &ahead[1..] {
+        model.answered(ticket, d(29.5), Answer::Passed);
+    }
+    assert_eq!(window_of(&model).0, 10);
+}
+
+/// A window probing upward after requests sent ahead of it sends its own up to its budget
+/// above them: what passes of its own must exceed the allowance to show a raised limit.
+#[test]
+fn an_upward_probe_sends_its_own_budget_above_the_requests_sent_ahead() {
+    let (mut model, ahead) = window_1_sending_ahead();
+    for ticket in ahead {
+        model.answered(ticket, d(29.5), Answer::Passed);
+    }
+    if let State::Window(w) = &mut model.state {
+        w.eager = true;
+    }
+    // Window 2 tries a quarter above its 20, each request answered (passed) at once.
+    let (mut t, mut own) = (30.0, 0);
+    while t < 40.0 {
+        let ticket = send_when_due(&mut model, &mut t);
+        if t >= 40.0 {
+            break;
+        }
+        assert_eq!(ticket.slot, 2);
+        own += 1;
+        t += 0.01;
+        model.answered(ticket, d(t), Answer::Passed);
+    }
+    assert_eq!(own, 25);
 }
 
 #[test]
