@@ -1309,6 +1309,34 @@ fn an_upward_probe_sends_its_own_budget_above_the_requests_sent_ahead() {
     assert_eq!(own, 25);
 }
 
+/// A window that sent requests ahead is not spent by its own alone: it probes no boundary,
+/// whose pass would say nothing, even once round trips shrink enough to call for one.
+#[test]
+fn a_window_that_sent_requests_ahead_probes_no_boundary() {
+    // The next boundary in (28, 31]: 3 s, not worth a probe at round trips up to 2 s.
+    let mut model = window_with(vec![bound(0, 9.0, 10.0), bound(1, 19.0, 20.0)]);
+    model.rtt = Some((1.0, 0.25));
+    if let State::Window(w) = &mut model.state {
+        w.out = 0;
+    }
+    let mut t = 27.0;
+    for _ in 0..10 {
+        let ticket = send_when_due(&mut model, &mut t);
+        model.answered(ticket, d(27.5), Answer::Passed);
+    }
+    assert_eq!(t, 27.0, "sent ahead, past the spread's end (26)");
+    // Round trips now up to 0.14 s: the boundary is worth a probe, but not from this window.
+    model.rtt = Some((0.1, 0.01));
+    let State::Window(w) = &model.state else {
+        unreachable!()
+    };
+    assert!(w.boundary_due(1, 0.14, window::BOUNDARY_SLACK));
+    match model.try_send(d(29.5)) {
+        Err(Wait::Until(at)) => assert!(secs(at) >= 31.0 - 1e-9, "{at:?}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn a_lower_bound_test_goes_only_where_it_arrives_before_the_bound() {
     // Window 1 spent (20 of 20 answered), the next boundary in (29.8, 30.1], round trips
