@@ -1220,24 +1220,39 @@ fn requests_sent_ahead_bound_nothing_and_count_in_what_the_next_window_let_throu
         w.bounds
     );
 
+    // With the ten sent before it, window 2 let 15 through: a lowering to 15, not to 5.
     let (mut model, ahead) = window_1_sending_ahead();
+    assert_eq!(
+        five_pass_then_one_is_refused(&mut model, ahead, 29.5, 30.0, 1.0),
+        15
+    );
+}
+
+/// Answers the requests sent ahead of window 2 (passed, at `answered`), then sends window
+/// 2's own from `t`, each answered `rtt` later: five pass, the sixth is refused. The
+/// allowance after.
+fn five_pass_then_one_is_refused(
+    model: &mut Model,
+    ahead: Vec<Ticket>,
+    answered: f64,
+    mut t: f64,
+    rtt: f64,
+) -> u64 {
     for ticket in ahead {
-        model.answered(ticket, d(29.5), Answer::Passed);
+        model.answered(ticket, d(answered), Answer::Passed);
     }
-    // Window 2: five of its own pass, the sixth is refused. With the ten sent before it,
-    // it let 15 through: a lowering to 15, not to 5.
-    let mut t = 30.0;
     for i in 0..6 {
-        let ticket = send_when_due(&mut model, &mut t);
+        let ticket = send_when_due(model, &mut t);
+        assert_eq!(ticket.slot, 2);
         let answer = if i < 5 {
             Answer::Passed
         } else {
             Answer::Throttled(None)
         };
-        t += 1.0;
+        t += rtt;
         model.answered(ticket, d(t), answer);
     }
-    assert_eq!(window_of(&model).0, 15);
+    window_of(model).0
 }
 
 /// A success of a request sent ahead, answered past the next boundary's lower bound, is
@@ -1249,23 +1264,11 @@ fn requests_sent_ahead_excuse_no_shortfall_as_a_spill() {
     // the spread ends at 28.9, and the ten go at 29.2, answered past 29.8.
     let (mut model, ahead) = window_1_sending_ahead_at((0.5, 0.1), 29.2);
     assert_eq!(ahead.len(), 10);
-    for ticket in ahead {
-        model.answered(ticket, d(29.9), Answer::Passed);
-    }
-    // Window 2: five of its own pass, the sixth is refused: a lowering to 15, not an
-    // excuse keeping 20.
-    let mut t = 30.1;
-    for i in 0..6 {
-        let ticket = send_when_due(&mut model, &mut t);
-        let answer = if i < 5 {
-            Answer::Passed
-        } else {
-            Answer::Throttled(None)
-        };
-        t += 0.5;
-        model.answered(ticket, d(t), answer);
-    }
-    assert_eq!(window_of(&model).0, 15);
+    // Window 2 short of 5: a lowering to 15, not an excuse keeping 20.
+    assert_eq!(
+        five_pass_then_one_is_refused(&mut model, ahead, 29.9, 30.1, 0.5),
+        15
+    );
 }
 
 /// A late success of a request sent ahead, after a `429` lowered the window that sent it,
