@@ -32,19 +32,19 @@
 //! below, its success excuses no shortfall as a spill, and none goes before the window's
 //! first success, beyond the allowance, where the next boundary is to be probed, or under
 //! headroom (whose debt counts each request once). When the next boundary's interval is
-//! wider than an eighth of the period (and than two longest round trips, or than half the
-//! period and one), one probe at its middle halves it (at most one probe, so one `429`, a
-//! window; a window due for one postpones its upward probe, below, to the next). A window a
-//! `429` already spent probes only after a lowering (the windows of a shared limit all end
-//! spent, and a boundary never probed again drifts until whole windows go unused), only for
-//! a boundary known to worse than a quarter of the period, and never after a `Retry-After`,
-//! which bounds it already. Under headroom no window is spent to its allowance, and a probe
-//! that passes in a window with room left says nothing: a window whose boundary must be
-//! probed sends its whole allowance (without it the phase drifts, and `429`s at the
-//! mispredicted boundaries wore the allowance down to a quarter), and what such windows,
-//! the learning's and upward probes take above the share is a debt the next windows repay,
-//! each leaving at most its own headroom more unsent (and at most half its share), so that
-//! the share holds over the export.
+//! wider than an eighth of the period (and than two longest round trips, or than both half
+//! the period and one longest round trip), one probe at its middle halves it (at most one
+//! probe, so one `429`, a window; a window due for one postpones its upward probe, below,
+//! to the next). A window a `429` already spent probes only after a lowering (the windows
+//! of a shared limit all end spent, and a boundary never probed again drifts until whole
+//! windows go unused), only for a boundary known to worse than a quarter of the period, and
+//! never after a `Retry-After`, which bounds it already. Under headroom no window is spent
+//! to its allowance, and a probe that passes in a window with room left says nothing: a
+//! window whose boundary must be probed sends its whole allowance (without it the phase
+//! drifts, and `429`s at the mispredicted boundaries wore the allowance down to a quarter),
+//! and what such windows, the learning's and upward probes take above the share is a debt
+//! the next windows repay, each leaving at most its own headroom more unsent (and at most
+//! half its share), so that the share holds over the export.
 //!
 //! A `429` in a window that had let some requests through, fewer than the allowance, is a
 //! lower allowance (the limit was lowered, or someone else shares it; in a window probing
@@ -669,12 +669,13 @@ impl Window {
         Err(Wait::Until(at(next_hi)))
     }
 
-    /// Whether the boundary after window `n` is known to no better than `slack` periods, and
-    /// to worse than two longest round trips (a probe's pass bounds it a round trip late) or
-    /// than half a period and one, so that a probe should halve it (and none has yet). Past
-    /// half a period, which window is being counted is in doubt: one begun at its boundary's
-    /// upper bound can be the next already, and the bounds that follow fit a longer period
-    /// (a window of 30 per 6 s at 16 at once and 0.5-2 s round trips learnt as 8.6 s).
+    /// Whether the boundary after window `n` is known to no better than `slack` periods,
+    /// and to worse than two longest round trips (a probe's pass bounds it a round trip
+    /// late) or than both half a period and one longest round trip (which a probe's pass
+    /// would not beat), so that a probe should halve it (and none has yet). Past half a
+    /// period, which window is being counted is in doubt: one begun at its boundary's upper
+    /// bound can be the next already, and the bounds that follow fit a longer period (a
+    /// window of 30 per 6 s at 16 at once and 0.5-2 s round trips learnt as 8.6 s).
     pub(super) fn boundary_due(&self, n: i64, rtt_hi: f64, slack: f64) -> bool {
         let (w_lo, w_hi) = self.period();
         let (next_lo, next_hi) = self.boundary(n + 1);
