@@ -91,7 +91,11 @@
 //! `429`, whose next boundary needs no probe, sends one an eighth of a period
 //! (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's lower bound
 //! (none once it could arrive past the bound, where a pass says nothing). A window refuses
-//! it (the window's one `429`); if it passes, the bounds were wrong: after an upward probe
+//! it (the window's one `429`). Upward probes after a lowering can leave no such window
+//! (each is spent by a `429`, or finds more): untested for `OVERDUE_LOW` requests, the
+//! bound is tested in a window a `429` spent, instead of its boundary's probe (at 16 at
+//! once and 0.5-2 s round trips, a learning that took three windows of 100 per 10 s for
+//! one was kept as 119 per 27 s, and probed upward every window for good). If it passes, the bounds were wrong: after an upward probe
 //! got back an allowance a lowering took, the model becomes a sliding log; otherwise
 //! learning starts over, and if it finds capacity returning gradually (a log's relearning
 //! mostly does), a sliding log of the refuted window's allowance. Evidence that contradicts
@@ -114,6 +118,10 @@ pub(super) const UP_SPACING: u64 = 200;
 /// A window spent without a `429` tests its boundary's lower bound once in this many
 /// requests.
 pub(super) const LOW_SPACING: u64 = 500;
+/// Requests after which a lower bound untested is tested in a window probing upward after a
+/// lowering, one a `429` spent (its second): at `LOW_SPACING`, sliding logs taken for
+/// windows were learnt again and again (a log of 20 per 2 s: 7 → 24 `429`s in a window).
+pub(super) const OVERDUE_LOW: u64 = 2 * LOW_SPACING;
 /// The first step above the allowance an upward probe tries; doubled after each that finds more.
 pub(super) const FIRST_PROBE_STEP: f64 = 0.25;
 /// A smaller allowance is a pace, not a window.
@@ -612,7 +620,14 @@ impl Window {
             Some(_) if self.eager && !self.hit_said => Some(SPENT_BOUNDARY_SLACK),
             Some(_) => None,
         };
+        // A lower bound untested for `OVERDUE_LOW` requests, every window probing upward
+        // after a lowering (each spent by a `429`, or finding more): tested in a window a
+        // `429` spent, instead of its boundary's probe (which, passing, bounds nothing from
+        // below).
+        let overdue =
+            self.eager && self.hit.is_some_and(f64::is_finite) && self.since_low >= OVERDUE_LOW;
         if let Some(slack) = slack
+            && !overdue
             && self.exact
             && self.sent >= self.allowance
             && (self.preceded == 0 || self.hit.is_some())
@@ -638,7 +653,7 @@ impl Window {
         }
         // A lower bound the client's own requests caused (a log, a spill) is refuted by
         // nothing it sends later: now and then, test it.
-        if self.hit.is_none()
+        if (self.hit.is_none() || overdue)
             && self.exact
             && self.sent >= self.allowance
             && self.preceded == 0
