@@ -1370,38 +1370,50 @@ fn a_lower_bound_test_goes_only_where_it_arrives_before_the_bound() {
 /// Upward probes after a lowering spend every window by a `429` (or find more, and leave
 /// it inexact), so a lower bound learnt wrong (two windows taken for one) was never tested:
 /// at 16 at once with 0.5-2 s round trips, a window of 100 per 10 s was kept as 119 per 27
-/// s. Untested for `OVERDUE_LOW` requests, it is tested in such a window; a pass starts the
-/// learning over. A window spent by a `429` outside that probing tests nothing (its test
-/// would be its second `429`).
+/// s. Untested for `OVERDUE_LOW` requests, it is tested in such a window, instead of the
+/// boundary's probe where both are due; a pass starts the learning over. A window spent by
+/// a `429` outside that probing tests nothing (its test would be its second `429`), and
+/// one that cannot test (requests sent ahead of it) still probes its boundary.
 #[test]
 fn a_lower_bound_untested_behind_upward_probes_is_tested_in_a_spent_window() {
-    let spent = |eager: bool, since_low: u64| {
-        let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
+    // Window 1 spent by a `429` at 21 s, round trips up to 0.9 s.
+    let spent = |b1: Bound, eager: bool, since_low: u64, preceded: u64| {
+        let mut model = window_with(vec![bound(0, 9.9, 10.0), b1]);
         model.rtt = Some((0.5, 0.1));
         if let State::Window(w) = &mut model.state {
-            (w.sent, w.ok, w.out, w.hit) = (20, 19, 0, Some(22.0));
+            (w.sent, w.ok, w.out, w.hit, w.preceded) = (20, 19, 0, Some(21.0), preceded);
             (w.eager, w.ceiling, w.since_low) = (eager, 40, since_low);
         }
         model
     };
-    let mut model = spent(true, window::OVERDUE_LOW);
-    match model.try_send(d(27.0)) {
-        Err(Wait::Until(at)) => assert!((secs(at) - 28.0).abs() < 1e-6, "{at:?}"),
+    let waits_until = |model: &mut Model, now: f64, until: f64| match model.try_send(d(now)) {
+        Err(Wait::Until(at)) => assert!((secs(at) - until).abs() < 1e-6, "{at:?}"),
         other => panic!("{other:?}"),
-    }
+    };
+    let overdue = window::OVERDUE_LOW;
+    // The next boundary known to (29.8, 30.1]: the test two round trips before 29.8.
+    let mut model = spent(bound(1, 19.9, 20.0), true, overdue, 0);
+    waits_until(&mut model, 27.0, 28.0);
     let test = model.try_send(d(28.0)).unwrap();
     assert_eq!(test.kind, Kind::Low);
     model.answered(test, d(28.9), Answer::Passed);
     assert!(matches!(model.state, State::Learning(_)), "{model:?}");
-    for mut model in [
-        spent(true, window::OVERDUE_LOW - 1),
-        spent(false, window::OVERDUE_LOW),
-    ] {
-        match model.try_send(d(28.0)) {
-            Err(Wait::Until(at)) => assert!((secs(at) - 30.1).abs() < 1e-6, "{at:?}"),
-            other => panic!("{other:?}"),
-        }
+    for (eager, since_low) in [(true, overdue - 1), (false, overdue)] {
+        waits_until(
+            &mut spent(bound(1, 19.9, 20.0), eager, since_low, 0),
+            28.0,
+            30.1,
+        );
     }
+    // Known to (24, 30.1] (periods of 7 s to 10.1 s), worth a probe at its middle (26.6 s):
+    // the test goes instead, two round trips before 24; with requests sent ahead, the probe.
+    let wide = bound(1, 17.0, 20.0);
+    let mut model = spent(wide, true, overdue, 0);
+    waits_until(&mut model, 21.5, 22.2);
+    assert_eq!(model.try_send(d(22.2)).unwrap().kind, Kind::Low);
+    let mut model = spent(wide, true, overdue, 5);
+    waits_until(&mut model, 21.5, 26.6);
+    assert_eq!(model.try_send(d(26.6)).unwrap().kind, Kind::Boundary);
 }
 
 /// A request of window 1 (`window_with`'s), sent at `sent`.

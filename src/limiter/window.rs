@@ -37,8 +37,9 @@
 //! probe, so one `429`, a window; a window due for one postpones its upward probe, below,
 //! to the next). A window a `429` already spent probes only after a lowering (the windows
 //! of a shared limit all end spent, and a boundary never probed again drifts until whole
-//! windows go unused), only for a boundary known to worse than a quarter of the period, and
-//! never after a `Retry-After`, which bounds it already. Under headroom no window is spent
+//! windows go unused), only for a boundary known to worse than a quarter of the period,
+//! never after a `Retry-After`, which bounds it already, and not where a lower bound's
+//! overdue test (below) goes instead. Under headroom no window is spent
 //! to its allowance, and a probe that passes in a window with room left says nothing: a
 //! window whose boundary must be probed sends its whole allowance (without it the phase
 //! drifts, and `429`s at the mispredicted boundaries wore the allowance down to a quarter),
@@ -92,10 +93,11 @@
 //! (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's lower bound
 //! (none once it could arrive past the bound, where a pass says nothing). A window refuses
 //! it (the window's one `429`). Upward probes after a lowering can leave no such window
-//! (each is spent by a `429`, or finds more): untested for `OVERDUE_LOW` requests, the
-//! bound is tested in a window a `429` spent, instead of its boundary's probe (at 16 at
-//! once and 0.5-2 s round trips, a learning that took three windows of 100 per 10 s for
-//! one was kept as 119 per 27 s, and probed upward every window for good). If it passes, the bounds were wrong: after an upward probe
+//! (each is spent by a `429`, or finds more): a bound untested for `OVERDUE_LOW` requests
+//! is tested in a window probing upward after a lowering that a `429` spent (its second),
+//! instead of its boundary's probe (at 16 at once and 0.5-2 s round trips, a learning that
+//! took three windows of 100 per 10 s for one was kept as 119 per 27 s, and probed upward
+//! every window for good). If it passes, the bounds were wrong: after an upward probe
 //! got back an allowance a lowering took, the model becomes a sliding log; otherwise
 //! learning starts over, and if it finds capacity returning gradually (a log's relearning
 //! mostly does), a sliding log of the refuted window's allowance. Evidence that contradicts
@@ -623,11 +625,24 @@ impl Window {
         // A lower bound untested for `OVERDUE_LOW` requests, every window probing upward
         // after a lowering (each spent by a `429`, or finding more): tested in a window a
         // `429` spent, instead of its boundary's probe (which, passing, bounds nothing from
-        // below).
+        // below), where the test can go.
         let overdue =
             self.eager && self.hit.is_some_and(f64::is_finite) && self.since_low >= OVERDUE_LOW;
+        // A lower bound the client's own requests caused (a log, a spill) is refuted by
+        // nothing it sends later: now and then, test it.
+        let low_due = (self.hit.is_none() || overdue)
+            && self.exact
+            && self.sent >= self.allowance
+            && self.preceded == 0
+            && self.ahead.0 != n + 1
+            && self.probed_boundary < n + 1
+            && self.since_low >= LOW_SPACING
+            && next_hi.is_finite()
+            // Only while it can arrive before the lower bound: sent later, inside the
+            // boundary's interval, a pass says nothing.
+            && now + rtt_hi < next_lo;
         if let Some(slack) = slack
-            && !overdue
+            && !(overdue && low_due)
             && self.exact
             && self.sent >= self.allowance
             && (self.preceded == 0 || self.hit.is_some())
@@ -651,20 +666,7 @@ impl Window {
             }
             return Err(Wait::Until(at(probe_at)));
         }
-        // A lower bound the client's own requests caused (a log, a spill) is refuted by
-        // nothing it sends later: now and then, test it.
-        if (self.hit.is_none() || overdue)
-            && self.exact
-            && self.sent >= self.allowance
-            && self.preceded == 0
-            && self.ahead.0 != n + 1
-            && self.probed_boundary < n + 1
-            && self.since_low >= LOW_SPACING
-            && next_hi.is_finite()
-            // Only while it can arrive before the lower bound: sent later, inside the
-            // boundary's interval, a pass says nothing.
-            && now + rtt_hi < next_lo
-        {
+        if low_due {
             if self.out > 0 {
                 return Err(Wait::Answer);
             }
