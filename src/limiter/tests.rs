@@ -1144,6 +1144,15 @@ fn window_1_sending_ahead_at(rtt: (f64, f64), at: f64) -> (Model, Vec<Ticket>) {
     (model, ahead)
 }
 
+/// [`window_1_sending_ahead`], each request it sent ahead answered, passed, at 29.5.
+fn window_1_ahead_passed() -> Model {
+    let (mut model, ahead) = window_1_sending_ahead();
+    for ticket in ahead {
+        model.answered(ticket, d(29.5), Answer::Passed);
+    }
+    model
+}
+
 /// The next request the model lets go from `t` on, `t` moved to its sending (the callers
 /// answer each before asking for the next: a wait for an answer panics).
 fn send_when_due(model: &mut Model, t: &mut f64) -> Ticket {
@@ -1185,10 +1194,7 @@ fn a_window_s_unsent_requests_go_before_the_boundary_counted_in_both_windows() {
 /// requests sent ahead of it: refused, it shows a boundary predicted early.
 #[test]
 fn the_burst_s_first_request_goes_alone_after_requests_sent_ahead() {
-    let (mut model, ahead) = window_1_sending_ahead();
-    for ticket in ahead {
-        model.answered(ticket, d(29.5), Answer::Passed);
-    }
+    let mut model = window_1_ahead_passed();
     if let State::Window(w) = &mut model.state {
         w.burst_due = true;
     }
@@ -1290,10 +1296,7 @@ fn a_late_success_sent_ahead_raises_no_lowered_allowance() {
 /// above them: what passes of its own must exceed the allowance to show a raised limit.
 #[test]
 fn an_upward_probe_sends_its_own_budget_above_the_requests_sent_ahead() {
-    let (mut model, ahead) = window_1_sending_ahead();
-    for ticket in ahead {
-        model.answered(ticket, d(29.5), Answer::Passed);
-    }
+    let mut model = window_1_ahead_passed();
     if let State::Window(w) = &mut model.state {
         w.eager = true;
     }
