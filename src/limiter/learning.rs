@@ -17,7 +17,8 @@
 //! period after the arrival of the success it counts first: one probe a longest round trip
 //! before that success's sending a period on, which a log refuses, then one at its answer a
 //! period on, so that a log's lift is bounded to a few round trips however far back the
-//! clock's refused probes were; not when a window on the clock is learnt again: a window
+//! clock's refused probes were, the first left out for a period shorter than the last
+//! lift's throttle allows, which it would bound for nothing; not when a window on the clock is learnt again: a window
 //! again, most likely); and otherwise twice as late as the one before (the lift is found in
 //! as many probes as the doubling needs to reach it, whatever the window's length); after a
 //! `Retry-After`, exactly when the server said.
@@ -183,6 +184,9 @@ pub(super) struct Throttle {
     pub(super) log_tried: usize,
     /// The last probe was such a one.
     pub(super) log_probe: bool,
+    /// The shortest period the learning's last lift allows: a log's early probe for a
+    /// period under it bounds nothing.
+    pub(super) period_lo: f64,
 }
 
 /// When a throttle's next probe goes after one refused, answered at `now`: at the next
@@ -236,9 +240,10 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
         while log_at(*j, from).is_some_and(|t| {
             t <= sent
                 || (j.is_multiple_of(2)
-                    && on_clock.is_some_and(|c| {
-                        t <= c && log_at(*j + 1, from).is_some_and(|late| c < late)
-                    }))
+                    && (CLOCK_PERIODS[*j / 2] < throttle.period_lo
+                        || on_clock.is_some_and(|c| {
+                            t <= c && log_at(*j + 1, from).is_some_and(|late| c < late)
+                        })))
         }) {
             *j += 1;
         }
@@ -258,6 +263,20 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
         _ => now + throttle.gap,
     };
     at.max(now)
+}
+
+impl Learning {
+    /// The shortest period the last lift's throttle allows: its refusals, from the first's
+    /// sending to its last probe's, less a longest round trip, were all in one window (or
+    /// before a log's first success aged); none before the first lift.
+    pub(super) fn period_lo(&self, rtt_hi: f64) -> f64 {
+        self.lifts
+            .last()
+            .zip(self.waits.last())
+            .map_or(0.0, |(&(lo, _), &(began, _))| {
+                (lo - began - rtt_hi).max(0.0)
+            })
+    }
 }
 
 impl Model {

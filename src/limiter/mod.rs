@@ -546,13 +546,7 @@ impl Model {
                                 // A window reopens only past a boundary: each time no sooner
                                 // after the lift that began the run than the shortest period
                                 // its throttle's refusals, all in one window, allow.
-                                let period_lo = l
-                                    .lifts
-                                    .last()
-                                    .zip(l.waits.last())
-                                    .map_or(0.0, |(&(lo, _), &(began, _))| {
-                                        (lo - began - rtt_hi).max(0.0)
-                                    });
+                                let period_lo = l.period_lo(rtt_hi);
                                 let from = l.lifts.last().map_or(f64::NEG_INFINITY, |lift| lift.0);
                                 if now > from + (l.reopened + 1) as f64 * period_lo {
                                     l.reopened += 1;
@@ -606,6 +600,7 @@ impl Model {
                                         .take_while(|&&p| p <= LOG_ROUND_TRIPS * rtt_hi)
                                         .count(),
                                     log_probe: false,
+                                    period_lo: l.period_lo(rtt_hi),
                                 });
                             }
                             None => {}

@@ -1208,6 +1208,30 @@ fn the_burst_s_first_request_goes_alone_after_requests_sent_ahead() {
     assert!(matches!(model.try_send(d(t)), Err(Wait::Answer)));
 }
 
+/// The burst's requests in flight grow by one a success (doubling each round trip), not all
+/// at once: against a log, which refuses it a request or two past the first, each request
+/// in flight then is a `429`.
+#[test]
+fn the_burst_s_requests_in_flight_grow_by_one_a_success() {
+    let mut model = window_1_ahead_passed();
+    if let State::Window(w) = &mut model.state {
+        w.burst_due = true;
+    }
+    let mut t = 30.0;
+    let mut out = vec![send_when_due(&mut model, &mut t)];
+    for ok in 1..=3 {
+        model.answered(out.remove(0), d(t), Answer::Passed);
+        loop {
+            match model.try_send(d(t)) {
+                Ok(ticket) => out.push(ticket),
+                Err(Wait::Until(at)) => t = secs(at),
+                Err(Wait::Answer) => break,
+            }
+        }
+        assert_eq!(out.len(), ok + 1, "after {ok} successes");
+    }
+}
+
 /// Requests sent before a window began may have landed in it: a refusal of one of them,
 /// which may have landed past the boundary, bounds no boundary from below, and a `429` in
 /// the next window counts them in what it let through (up to the allowance).
@@ -2552,6 +2576,39 @@ fn a_quiet_rate_probes_further_above() {
         (rate.pace(1.0) / measured - 1.0 - 4.0 * rate::RATE_PROBE).abs() < 1e-9,
         "{rate:?}"
     );
+}
+
+/// A log's early probe for a period (refused by that log: it only bounds the lift from
+/// below) is left out for a period shorter than the last lift's throttle allows; the late
+/// one still goes (a log others share may free a slot there).
+#[test]
+fn a_log_s_early_probe_is_left_out_for_a_period_an_earlier_throttle_ruled_out() {
+    let probes = |period_lo: f64| {
+        let mut throttle = Throttle {
+            began: 0.1,
+            last_fail: 0.1,
+            next: 0.1,
+            gap: 0.1,
+            out: false,
+            clock_tried: 0,
+            minute_retried: false,
+            log_from: Some((0.0, 0.002)),
+            log_tried: 0,
+            log_probe: false,
+            period_lo,
+        };
+        let mut now = 0.1;
+        let mut at = Vec::new();
+        while now < 3.0 {
+            let next = next_probe(Some(0.5), now, &mut throttle);
+            throttle.last_fail = next;
+            now = next + 1e-4;
+            at.push((next * 1e3).round() / 1e3);
+        }
+        at
+    };
+    assert_eq!(probes(0.0), [0.5, 1.0, 1.002, 1.5, 2.0, 2.002, 2.5, 3.0]);
+    assert_eq!(probes(2.5), [0.5, 1.002, 1.5, 2.002, 2.5, 3.0]);
 }
 
 /// Answers 0.6 s slow: a log's probe a second after the run's first success (two round
