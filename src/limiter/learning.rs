@@ -18,10 +18,11 @@
 //! before that success's sending a period on, which a log refuses, then one at its answer a
 //! period on, so that a log's lift is bounded to a few round trips however far back the
 //! clock's refused probes were, the first left out for a period shorter than the last
-//! lift's throttle allows, which it would bound for nothing; not when a window on the clock is learnt again: a window
-//! again, most likely); and otherwise twice as late as the one before (the lift is found in
-//! as many probes as the doubling needs to reach it, whatever the window's length); after a
-//! `Retry-After`, exactly when the server said.
+//! lift's throttle allows (after a `Retry-After` pause, none), which it would bound for
+//! nothing; not when a window on the clock is learnt again: a window again, most likely);
+//! and otherwise twice as late as the one before (the lift is found in as many probes as
+//! the doubling needs to reach it, whatever the window's length); after a `Retry-After`,
+//! exactly when the server said.
 //!
 //! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
 //! request refused and that probe's answer. The successes of requests sent between two
@@ -184,8 +185,9 @@ pub(super) struct Throttle {
     pub(super) log_tried: usize,
     /// The last probe was such a one.
     pub(super) log_probe: bool,
-    /// The shortest period the learning's last lift allows: a log's early probe for a
-    /// period under it bounds nothing.
+    /// The shortest period the learning's last lift's throttle allows (none after a lift
+    /// at a `Retry-After` pause's end): a log's early probe for a period under it bounds
+    /// nothing.
     pub(super) period_lo: f64,
 }
 

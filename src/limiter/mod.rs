@@ -600,7 +600,10 @@ impl Model {
                                         .take_while(|&&p| p <= LOG_ROUND_TRIPS * rtt_hi)
                                         .count(),
                                     log_probe: false,
-                                    period_lo: l.period_lo(rtt_hi),
+                                    // (None after a `Retry-After` pause, which a success
+                                    // in flight does not end: its refusals may span two
+                                    // windows.)
+                                    period_lo: if l.blurred { 0.0 } else { l.period_lo(rtt_hi) },
                                 });
                             }
                             None => {}

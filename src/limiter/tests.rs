@@ -1210,26 +1210,62 @@ fn the_burst_s_first_request_goes_alone_after_requests_sent_ahead() {
 
 /// The burst's requests in flight grow by one a success (doubling each round trip), not all
 /// at once: against a log, which refuses it a request or two past the first, each request
-/// in flight then is a `429`.
+/// in flight then is a `429`. Not where round trips are long against the window (2 s of
+/// 10): grown so, it would not get its allowance out before the boundary.
 #[test]
-fn the_burst_s_requests_in_flight_grow_by_one_a_success() {
+fn the_burst_s_requests_in_flight_grow_by_one_a_success_where_round_trips_are_short() {
+    for (rtt, grows) in [((0.1, 0.02), true), ((1.0, 0.25), false)] {
+        let mut model = window_1_ahead_passed();
+        model.rtt = Some(rtt);
+        if let State::Window(w) = &mut model.state {
+            w.burst_due = true;
+        }
+        let mut t = 30.0;
+        let mut out = vec![send_when_due(&mut model, &mut t)];
+        assert!(matches!(&model.state, State::Window(w) if w.burst));
+        let mut counts = Vec::new();
+        for _ in 1..=3 {
+            model.answered(out.remove(0), d(t), Answer::Passed);
+            loop {
+                match model.try_send(d(t)) {
+                    Ok(ticket) => out.push(ticket),
+                    Err(Wait::Until(at)) => t = secs(at),
+                    Err(Wait::Answer) => break,
+                }
+            }
+            counts.push(out.len());
+        }
+        if grows {
+            assert_eq!(counts, [2, 3, 4], "{rtt:?}");
+            // The window ends with its allowance not all sent and no `429`: no verdict, so
+            // the test is due again.
+            let _ = model.try_send(d(40.5));
+            let State::Window(w) = &model.state else {
+                panic!("{model:?}")
+            };
+            assert!(w.index == 3 && w.burst_due && !w.burst, "{w:?}");
+        } else {
+            // The rest of the window's budget at once, then nothing more.
+            assert!(counts[0] >= 9, "{rtt:?}: {counts:?}");
+            assert_eq!(counts[1..], [counts[0] - 1, counts[0] - 2], "{rtt:?}");
+        }
+    }
+}
+
+/// A boundary probe's success counted in the burst's window is not one of the burst's own:
+/// the burst's first request still goes alone.
+#[test]
+fn a_carried_boundary_probe_does_not_grow_the_burst() {
     let mut model = window_1_ahead_passed();
+    model.rtt = Some((0.1, 0.02));
     if let State::Window(w) = &mut model.state {
         w.burst_due = true;
+        w.carry = (2, 1);
     }
     let mut t = 30.0;
-    let mut out = vec![send_when_due(&mut model, &mut t)];
-    for ok in 1..=3 {
-        model.answered(out.remove(0), d(t), Answer::Passed);
-        loop {
-            match model.try_send(d(t)) {
-                Ok(ticket) => out.push(ticket),
-                Err(Wait::Until(at)) => t = secs(at),
-                Err(Wait::Answer) => break,
-            }
-        }
-        assert_eq!(out.len(), ok + 1, "after {ok} successes");
-    }
+    send_when_due(&mut model, &mut t);
+    assert!(matches!(&model.state, State::Window(w) if w.burst && w.ok == 1));
+    assert!(matches!(model.try_send(d(t)), Err(Wait::Answer)));
 }
 
 /// Requests sent before a window began may have landed in it: a refusal of one of them,
@@ -2609,6 +2645,33 @@ fn a_log_s_early_probe_is_left_out_for_a_period_an_earlier_throttle_ruled_out() 
     };
     assert_eq!(probes(0.0), [0.5, 1.0, 1.002, 1.5, 2.0, 2.002, 2.5, 3.0]);
     assert_eq!(probes(2.5), [0.5, 1.002, 1.5, 2.002, 2.5, 3.0]);
+}
+
+/// Each throttle knows the shortest period the last lift's throttle allowed: none in the
+/// first; in the second, against a log of 30 per 3 s sent one at a time (refused from
+/// 0.3 s on, until its first success ages at 3 s), more than 2 s, so a log's early probe
+/// for 1 s or 2 s is left out there.
+#[test]
+fn a_throttle_knows_the_shortest_period_the_last_lift_s_throttle_allows() {
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.5));
+    let mut server = log(30, 3.0);
+    let mut t = 0.0;
+    let mut seen = Vec::new();
+    while let State::Learning(l) = &model.state {
+        if let Some(throttle) = &l.throttle
+            && seen.last().is_none_or(|&(lifts, _)| lifts != l.lifts.len())
+        {
+            seen.push((l.lifts.len(), throttle.period_lo));
+        }
+        assert!(t < 30.0, "not learnt: {model:?}");
+        t = drive(&mut model, t, 1, &mut server).0;
+    }
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0], (0, 0.0));
+    assert!(
+        seen[1].0 == 1 && (2.0..3.0).contains(&seen[1].1),
+        "{seen:?}"
+    );
 }
 
 /// Answers 0.6 s slow: a log's probe a second after the run's first success (two round

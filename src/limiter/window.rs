@@ -71,16 +71,18 @@
 //! before `BURST_LATE` of the allowance has passed in the *burst* window: once, in the
 //! first window learnt, the window after one that was spread (its allowance never sent at
 //! once) and passed whole is sent at once (its first request alone, a round trip past the
-//! boundary's upper bound, so that against a log it does not race the one it replaces; then
-//! one more in flight for each success, doubling each round trip, so that the log's refusal
-//! finds few out), which a fixed window lets through and a log refuses once the spread
-//! window's requests not yet aged fill it. A burst refused at its first request showed a
-//! boundary predicted early, and one refused later than that share a lowering (a limit
-//! lowered in that window, or others' searches early in it): the next such pair tries
-//! again. Only the first window learnt: a limit that changes is learnt again and again, and
-//! followed worse as a log than as a window. In a window, a `Retry-After` also bounds the
-//! boundary it waits for from above: by its end, plus `RETRY_AFTER_SKEW` and a round trip.
-//! Evidence that contradicts a bound kept for the same boundary replaces it.
+//! boundary's upper bound, so that against a log it does not race the one it replaces;
+//! then, where round trips are short against the window, one more in flight for each
+//! success of its own, doubling each round trip, so that the log's refusal finds few out),
+//! which a fixed window lets through and a log refuses once the spread window's requests
+//! not yet aged fill it. A burst refused at its first request showed a boundary predicted
+//! early, and one refused later than that share a lowering (a limit lowered in that window,
+//! or others' searches early in it): the next such pair tries again, as it does after a
+//! burst whose window ended before its allowance went. Only the first window learnt: a
+//! limit that changes is learnt again and again, and followed worse as a log than as a
+//! window. In a window, a `Retry-After` also bounds the boundary it waits for from above:
+//! by its end, plus `RETRY_AFTER_SKEW` and a round trip. Evidence that contradicts a bound
+//! kept for the same boundary replaces it.
 //!
 //! Upward probes find a raised limit: a window allows a quarter more than the allowance
 //! (the step doubling while probes find more), or, after a lowering, the allowance it had
@@ -484,8 +486,10 @@ impl Window {
                     self.step = FIRST_PROBE_STEP;
                 }
             }
-            // A burst refused at once (a boundary predicted early) showed nothing: due again.
-            self.burst_due |= self.burst && self.ok == 0;
+            // A burst refused at once (a boundary predicted early) showed nothing: due again;
+            // so did one the window ended before its allowance went, with no `429`.
+            self.burst_due |=
+                self.burst && (self.ok == 0 || self.hit.is_none() && self.sent < self.allowance);
             let spread_whole = n == self.index + 1
                 && self.spread
                 && !self.burst
@@ -575,11 +579,15 @@ impl Window {
             // went already, but for the burst's): refused, it shows the boundary was
             // predicted early, and nothing else was sent into the spent window. Beyond the
             // allowance (an upward probe), one at a time: the first `429` ends it.
-            // The burst's in flight grow by one a success (doubling each round trip): a log
-            // refuses it a request or two past the first, and each in flight then is a `429`.
+            // The burst's in flight grow by one a success of its own (doubling each round
+            // trip): a log refuses it a request or two past the first, and each in flight
+            // then is a `429`. Not where round trips are long against the window: grown so,
+            // it would not get its allowance out before the boundary.
+            let carried = if self.carry.0 == n { self.carry.1 } else { 0 };
+            let ramp = self.burst && rtt_hi < BOUNDARY_SLACK * (w_lo + w_hi) / 2.0;
             let careful = (self.ok == 0 && (self.preceded == 0 || self.burst)
                 || self.sent >= self.allowance
-                || self.burst && self.out > self.ok)
+                || ramp && self.out > self.ok.saturating_sub(carried))
                 && self.out > 0;
             if self.sent < budget && (now < end || end == start) && careful {
                 return Err(Wait::Answer);
