@@ -195,11 +195,17 @@ pub(super) struct Throttle {
 /// boundary on the clock (after the answer, or after the sending of a log's probe) of the
 /// next period of `CLOCK_PERIODS` not yet tried (the one before was refuted), or a period
 /// of them after the run's first success (a sliding log's lift), whichever comes first, at
-/// once if that is past; with no clock or no period left, `gap` later; but once a throttle,
-/// a probe refused at a minute's boundary goes again `MINUTE_RETRY` after it.
+/// once if that is past; with no clock or no period left, `gap` later (no later than twice
+/// as long after the throttle began); but once a throttle, a probe refused at a minute's
+/// boundary goes again `MINUTE_RETRY` after it.
 pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
+    // Twice as late as the last after the throttle began, at most: the gap doubles with
+    // every probe, and the clock's and a log's, many and close together, would leave it
+    // far past that once their periods ran out (a log of 6,000 an hour, not on the clock,
+    // probed again nine hours on).
+    let doubled = now + throttle.gap.min(now - throttle.began);
     let Some(clock) = clock else {
-        return now + throttle.gap;
+        return doubled;
     };
     let tried = throttle.clock_tried;
     // A probe at a minute's boundary was just refused: the upstream server's known window,
@@ -262,7 +268,7 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
             throttle.log_probe = true;
             g
         }
-        _ => now + throttle.gap,
+        _ => doubled,
     };
     at.max(now)
 }

@@ -2058,6 +2058,20 @@ fn the_successes_kept_for_a_log_are_bounded() {
     assert_eq!(model.passes.len(), HISTORY);
 }
 
+/// The copy holds a log of 6,000 an hour whole: one of 4,096 let its oldest go early, and
+/// sent into a full log (at 16 at once, 0.229 of the limit at one start).
+#[test]
+fn the_copy_holds_a_log_of_six_thousand_an_hour_whole() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let (t, _) = drive(&mut model, 0.0, 6_000, |_| true);
+    model.enter_log(6_000, 3_600.0);
+    assert!(
+        matches!(model.try_send(d(t)), Err(Wait::Until(at)) if secs(at) > 3_600.0),
+        "{} kept",
+        model.passes.len()
+    );
+}
+
 /// `n` successes a tenth of a second apart from time 0, in the server's log and in the
 /// model's copy, as paced traffic leaves them.
 fn spread(model: &mut Model, server: &mut impl FnMut(f64) -> bool, n: u32) {
@@ -2672,6 +2686,31 @@ fn a_throttle_knows_the_shortest_period_the_last_lift_s_throttle_allows() {
         seen[1].0 == 1 && (2.0..3.0).contains(&seen[1].1),
         "{seen:?}"
     );
+}
+
+/// Past every period of the clock's (a log's untried), the next probe goes twice as late
+/// after the throttle began as the last, not the gap the clock's many probes doubled up to
+/// (a log of 6,000 an hour, not on the clock, was probed again nine hours on); early in a
+/// throttle the gap is the smaller, and kept.
+#[test]
+fn a_throttle_past_every_period_probes_twice_as_late_not_further() {
+    let throttle = |last: f64, gap: f64| Throttle {
+        began: 0.0,
+        last_fail: last,
+        next: last,
+        gap,
+        out: false,
+        clock_tried: CLOCK_PERIODS.len(),
+        minute_retried: true,
+        log_from: None,
+        log_tried: 0,
+        log_probe: false,
+        period_lo: 0.0,
+    };
+    let mut late = throttle(7_200.0, 0.2 * 2f64.powi(30));
+    assert_eq!(next_probe(Some(0.0), 7_200.0, &mut late), 14_400.0);
+    let mut early = throttle(10.0, 0.5);
+    assert_eq!(next_probe(None, 10.0, &mut early), 10.5);
 }
 
 /// Answers 0.6 s slow: a log's probe a second after the run's first success (two round
