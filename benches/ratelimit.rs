@@ -2314,6 +2314,20 @@ fn scenarios() -> Vec<Scenario> {
             fast,
         ),
         base(
+            "window_20_per_1s_404_loopback",
+            window(20, 1.0),
+            404,
+            4,
+            (0.0005, 0.003),
+        ),
+        base(
+            "window_30_per_3s_404_loopback",
+            window(30, 3.0),
+            404,
+            4,
+            (0.0005, 0.003),
+        ),
+        base(
             "sliding_log_20_per_1s_404_loopback",
             Shape::Log {
                 limit: 20,
