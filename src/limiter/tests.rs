@@ -2711,6 +2711,10 @@ fn a_throttle_past_every_period_probes_twice_as_late_not_further() {
     assert_eq!(next_probe(Some(0.0), 7_200.0, &mut late), 14_400.0);
     let mut early = throttle(10.0, 0.5);
     assert_eq!(next_probe(None, 10.0, &mut early), 10.5);
+    // Without a clock too, and a millisecond at least when the throttle has just begun.
+    let mut far = throttle(10.0, 100.0);
+    assert_eq!(next_probe(None, 10.0, &mut far), 20.0);
+    assert_eq!(next_probe(None, 0.0, &mut far), 1e-3);
 }
 
 /// Answers 0.6 s slow: a log's probe a second after the run's first success (two round
