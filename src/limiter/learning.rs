@@ -22,7 +22,10 @@
 //! nothing; not when a window on the clock is learnt again: a window again, most likely);
 //! and otherwise twice as late as the one before (the lift is found in as many probes as
 //! the doubling needs to reach it, whatever the window's length); after a `Retry-After`,
-//! exactly when the server said.
+//! exactly when the server said. After a lift whose run got at least as many as the run
+//! before it, no probe goes before that lift's lower bound plus the shortest period its
+//! throttle allows: a window's next boundary comes no sooner, nor a log's next aging once
+//! all the run before took has come back.
 //!
 //! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
 //! request refused and that probe's answer. The successes of requests sent between two
@@ -189,6 +192,9 @@ pub(super) struct Throttle {
     /// at a `Retry-After` pause's end): a log's early probe for a period under it bounds
     /// nothing.
     pub(super) period_lo: f64,
+    /// No probe goes before this: the last lift's lower bound plus `period_lo`, where the
+    /// run since got at least the run before it (0 otherwise).
+    pub(super) quiet: f64,
 }
 
 /// When a throttle's next probe goes after one refused, answered at `now`: at the next

@@ -575,7 +575,7 @@ impl Model {
                                     t.next = if wait.is_some() {
                                         next
                                     } else {
-                                        next_probe(clock, now, t)
+                                        next_probe(clock, now, t).max(t.quiet)
                                     };
                                     t.gap *= PROBE_GROWTH;
                                 } else if wait.is_some() {
@@ -587,10 +587,29 @@ impl Model {
                                 // The first probe goes a round trip later, whatever the
                                 // clock: capacity that returns gradually shows in it.
                                 let gap = rtt.max(1e-3);
+                                let period_lo = if l.blurred { 0.0 } else { l.period_lo(rtt_hi) };
+                                // After a lift whose run got as many as the run before
+                                // (what that one took has all come back), nothing comes
+                                // back sooner than the shortest period after the lift's
+                                // lower bound: a window's next boundary, a log's next
+                                // aging. A shorter run may have left a log's slots to age.
+                                let quiet = l
+                                    .lifts
+                                    .last()
+                                    .filter(|_| {
+                                        period_lo > 0.0
+                                            && l.runs.last().is_some_and(|&r| l.run_ok >= r)
+                                    })
+                                    .map_or(0.0, |&(lo, _)| lo + period_lo);
                                 l.throttle = Some(Throttle {
                                     began: ticket.sent,
                                     last_fail: ticket.sent,
-                                    next: if wait.is_some() { next } else { now + gap },
+                                    next: if wait.is_some() {
+                                        next
+                                    } else {
+                                        (now + gap).max(quiet)
+                                    },
+                                    quiet,
                                     gap: gap * PROBE_GROWTH,
                                     out: false,
                                     clock_tried: 0,
@@ -604,7 +623,7 @@ impl Model {
                                     // (None after a `Retry-After` pause, which a success
                                     // in flight does not end: its refusals may span two
                                     // windows.)
-                                    period_lo: if l.blurred { 0.0 } else { l.period_lo(rtt_hi) },
+                                    period_lo,
                                 });
                             }
                             None => {}
