@@ -22,10 +22,12 @@
 //! nothing; not when a window on the clock is learnt again: a window again, most likely);
 //! and otherwise twice as late as the one before (the lift is found in as many probes as
 //! the doubling needs to reach it, whatever the window's length); after a `Retry-After`,
-//! exactly when the server said. After a lift whose run got at least as many as the run
-//! before it, no probe goes before that lift's lower bound plus the shortest period its
-//! throttle allows: a window's next boundary comes no sooner, nor a log's next aging once
-//! all the run before took has come back.
+//! exactly when the server said. In the first learning, after a lift whose run since got
+//! at least as many as the run before it (`MIN_ALLOWANCE` or more), no probe goes before
+//! that lift's lower bound plus the shortest period its throttle allows, but at a
+//! `Retry-After` pause's end: a window's next boundary comes no sooner, nor a log's next
+//! aging once all the run before took has come back (after a shape learnt before, the
+//! limiter may hold what that one sent).
 //!
 //! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
 //! request refused and that probe's answer. The successes of requests sent between two
@@ -192,8 +194,8 @@ pub(super) struct Throttle {
     /// at a `Retry-After` pause's end): a log's early probe for a period under it bounds
     /// nothing.
     pub(super) period_lo: f64,
-    /// No probe goes before this: the last lift's lower bound plus `period_lo`, where the
-    /// run since got at least the run before it (0 otherwise).
+    /// No probe goes before this but at a `Retry-After` pause's end: the last lift's lower
+    /// bound plus `period_lo`, where the module's doc says (0 elsewhere).
     pub(super) quiet: f64,
 }
 

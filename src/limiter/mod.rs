@@ -466,6 +466,9 @@ impl Model {
             self.ok_since_first += 1;
         }
         let current = ticket.epoch == self.epoch;
+        // No shape learnt before: the limiter holds nothing this client sent that the
+        // learning's runs do not count.
+        let first_learning = self.epoch == 0;
         let rtt = self.rtt_mean().unwrap_or(now - ticket.sent);
         let rtt_hi = self.rtt_hi();
         let pause_until = self.pause_until;
@@ -588,17 +591,21 @@ impl Model {
                                 // clock: capacity that returns gradually shows in it.
                                 let gap = rtt.max(1e-3);
                                 let period_lo = if l.blurred { 0.0 } else { l.period_lo(rtt_hi) };
-                                // After a lift whose run got as many as the run before
-                                // (what that one took has all come back), nothing comes
-                                // back sooner than the shortest period after the lift's
-                                // lower bound: a window's next boundary, a log's next
-                                // aging. A shorter run may have left a log's slots to age.
+                                // After a lift whose run since got as many as the run
+                                // before (what that one took has all come back), nothing
+                                // comes back sooner than the shortest period after the
+                                // lift's lower bound: a window's next boundary, a log's
+                                // next aging. A shorter run may have left a log's slots
+                                // to age, and so may what a shape learnt before sent.
                                 let quiet = l
                                     .lifts
                                     .last()
                                     .filter(|_| {
-                                        period_lo > 0.0
-                                            && l.runs.last().is_some_and(|&r| l.run_ok >= r)
+                                        first_learning
+                                            && period_lo > 0.0
+                                            && l.runs.last().is_some_and(|&r| {
+                                                r >= MIN_ALLOWANCE && l.run_ok >= r
+                                            })
                                     })
                                     .map_or(0.0, |&(lo, _)| lo + period_lo);
                                 l.throttle = Some(Throttle {

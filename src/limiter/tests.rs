@@ -2665,24 +2665,25 @@ fn a_log_s_early_probe_is_left_out_for_a_period_an_earlier_throttle_ruled_out() 
 /// Each throttle knows the shortest period the last lift's throttle allowed: none in the
 /// first; in the second, against a log of 30 per 3 s sent one at a time (refused from
 /// 0.3 s on, until its first success ages at 3 s), more than 2 s, so a log's early probe
-/// for 1 s or 2 s is left out there. And the run between got as many as the one before
-/// (what that one took has all come back): capacity comes back no sooner than that period
-/// after the lift's lower bound, and no probe goes before. A second run shorter than the
-/// first (a window lowered to 10) may find capacity sooner: probes go as before.
+/// for 1 s or 2 s is left out there. And the run since the lift got as many as the one
+/// before (what that one took has all come back): capacity comes back no sooner than that
+/// period after the lift's lower bound, and no probe goes before, nor after the capacity
+/// comes back (the log's next aging, a window's next boundary). A run since shorter than
+/// the one before (a window lowered to 10) may find capacity sooner: probes go as before.
 #[test]
 fn a_throttle_knows_the_shortest_period_the_last_lift_s_throttle_allows() {
     let second_throttle = |mut server: Box<dyn FnMut(f64) -> bool>| {
         let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.5));
         let mut t = 0.0;
-        let mut seen: Vec<(usize, f64, f64, f64)> = Vec::new();
+        let mut seen: Vec<(usize, f64, (f64, f64), f64)> = Vec::new();
         while let State::Learning(l) = &model.state {
             if let Some(throttle) = &l.throttle
                 && seen
                     .last()
                     .is_none_or(|&(lifts, ..)| lifts != l.lifts.len())
             {
-                let lo = l.lifts.last().map_or(0.0, |lift| lift.0);
-                seen.push((l.lifts.len(), throttle.period_lo, lo, throttle.next));
+                let lift = l.lifts.last().copied().unwrap_or_default();
+                seen.push((l.lifts.len(), throttle.period_lo, lift, throttle.next));
             }
             assert!(t < 30.0, "not learnt: {model:?}");
             t = drive(&mut model, t, 1, &mut server).0;
@@ -2692,10 +2693,16 @@ fn a_throttle_knows_the_shortest_period_the_last_lift_s_throttle_allows() {
         assert_eq!(seen[0].1, 0.0);
         seen[1]
     };
-    let (lifts, period_lo, lo, next) = second_throttle(Box::new(log(30, 3.0)));
+    // The log's next aging: a period after the lift's success (answered at `hi`) arrived.
+    let (lifts, period_lo, (lo, hi), next) = second_throttle(Box::new(log(30, 3.0)));
     assert!(lifts == 1 && (2.0..3.0).contains(&period_lo), "{period_lo}");
     assert!(next >= lo + period_lo - 1e-9, "{next} < {lo} + {period_lo}");
-    let (_, period_lo, lo, next) =
+    assert!(next <= hi + 3.0, "{next} > {hi} + 3");
+    // The window's next boundary, at 6 s.
+    let (_, period_lo, (lo, _), next) = second_throttle(Box::new(windows(3.0, |_| 30)));
+    assert!(next >= lo + period_lo - 1e-9, "{next} < {lo} + {period_lo}");
+    assert!(next <= 6.0, "{next}");
+    let (_, period_lo, (lo, _), next) =
         second_throttle(Box::new(windows(3.0, |k| if k == 0 { 30 } else { 10 })));
     assert!(next < lo + period_lo, "{next} >= {lo} + {period_lo}");
 }
