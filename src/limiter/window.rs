@@ -458,6 +458,11 @@ impl Window {
         hi - lo > w_lo + w_hi
     }
 
+    /// Successes of a boundary probe counted in window `n`.
+    fn carried(&self, n: i64) -> u64 {
+        if self.carry.0 == n { self.carry.1 } else { 0 }
+    }
+
     /// Starts counting window `n`.
     pub(super) fn roll(&mut self, n: i64, share: f64) {
         if n == self.index {
@@ -506,7 +511,7 @@ impl Window {
         self.hit_said = false;
         self.spread = true;
         self.index = n;
-        let carried = if self.carry.0 == n { self.carry.1 } else { 0 };
+        let carried = self.carried(n);
         self.preceded = if self.ahead.0 == n { self.ahead.1 } else { 0 };
         self.sent = carried + self.preceded;
         self.ok = carried;
@@ -583,7 +588,7 @@ impl Window {
             // trip): a log refuses it a request or two past the first, and each in flight
             // then is a `429`. Not where round trips are long against the window: grown so,
             // it would not get its allowance out before the boundary.
-            let carried = if self.carry.0 == n { self.carry.1 } else { 0 };
+            let carried = self.carried(n);
             let ramp = self.burst && rtt_hi < BOUNDARY_SLACK * (w_lo + w_hi) / 2.0;
             let careful = (self.ok == 0 && (self.preceded == 0 || self.burst)
                 || self.sent >= self.allowance
