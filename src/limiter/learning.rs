@@ -210,9 +210,8 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
     // Twice as late as the last after the throttle began, at most: the gap doubles with
     // every probe, and the clock's and a log's, many and close together, would leave it
     // far past that once their periods ran out (a log of 6,000 an hour, not on the clock,
-    // probed again nine hours on).
-    // (A millisecond at least, as the throttle's first gap: a refusal answered at once, on
-    // a paused clock, would send the next probe at the same instant.)
+    // probed again nine hours on). A millisecond at least, as the throttle's first gap: a
+    // refusal answered at once, on a paused clock, would send the next probe at once.
     let doubled = now + throttle.gap.min((now - throttle.began).max(1e-3));
     let Some(clock) = clock else {
         return doubled;

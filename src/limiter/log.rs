@@ -24,9 +24,9 @@
 use super::*;
 use window::UP_SPACING;
 
-/// Successes the model keeps at most, 256 KB (memory bounded whatever the limit: a log of
-/// more than that lets the copy's oldest go early, so its refusals look deep and learn it again; at
-/// 4,096, a log of 6,000 an hour ran at 0.229 of its limit at one start).
+/// Successes the model keeps at most, 256 KiB (memory bounded whatever the limit: a log of
+/// more than that lets the copy's oldest go early, so its refusals look deep and learn it
+/// again; at 4,096, a log of 6,000 an hour ran at 0.229 of its limit at one start).
 pub(super) const HISTORY: usize = 16_384;
 /// Share the hold shortens by after each success at its edge until the first refusal: a
 /// period learnt from a window's lifts was up to 75% long, and a log of 20 a second over

@@ -590,6 +590,8 @@ impl Model {
                                 // The first probe goes a round trip later, whatever the
                                 // clock: capacity that returns gradually shows in it.
                                 let gap = rtt.max(1e-3);
+                                // (None after a `Retry-After` pause, which a success in
+                                // flight does not end: its refusals may span two windows.)
                                 let period_lo = if l.blurred { 0.0 } else { l.period_lo(rtt_hi) };
                                 // After a lift whose run since got as many as the run
                                 // before (what that one took has all come back), nothing
@@ -627,9 +629,6 @@ impl Model {
                                         .take_while(|&&p| p <= LOG_ROUND_TRIPS * rtt_hi)
                                         .count(),
                                     log_probe: false,
-                                    // (None after a `Retry-After` pause, which a success
-                                    // in flight does not end: its refusals may span two
-                                    // windows.)
                                     period_lo,
                                 });
                             }

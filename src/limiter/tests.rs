@@ -2628,6 +2628,25 @@ fn a_quiet_rate_probes_further_above() {
     );
 }
 
+/// A throttle begun at `began`, its last probe refused at `last`, the next `gap` later:
+/// no period of the clock's or a log's tried yet, no bound from a lift before it.
+fn throttle_since(began: f64, last: f64, gap: f64) -> Throttle {
+    Throttle {
+        began,
+        last_fail: last,
+        next: last,
+        gap,
+        out: false,
+        clock_tried: 0,
+        minute_retried: false,
+        log_from: None,
+        log_tried: 0,
+        log_probe: false,
+        period_lo: 0.0,
+        quiet: 0.0,
+    }
+}
+
 /// A log's early probe for a period (refused by that log: it only bounds the lift from
 /// below) is left out for a period shorter than the last lift's throttle allows; the late
 /// one still goes (a log others share may free a slot there).
@@ -2635,18 +2654,9 @@ fn a_quiet_rate_probes_further_above() {
 fn a_log_s_early_probe_is_left_out_for_a_period_an_earlier_throttle_ruled_out() {
     let probes = |period_lo: f64| {
         let mut throttle = Throttle {
-            began: 0.1,
-            last_fail: 0.1,
-            next: 0.1,
-            gap: 0.1,
-            out: false,
-            clock_tried: 0,
-            minute_retried: false,
             log_from: Some((0.0, 0.002)),
-            log_tried: 0,
-            log_probe: false,
             period_lo,
-            quiet: 0.0,
+            ..throttle_since(0.1, 0.1, 0.1)
         };
         let mut now = 0.1;
         let mut at = Vec::new();
@@ -2714,18 +2724,9 @@ fn a_throttle_knows_the_shortest_period_the_last_lift_s_throttle_allows() {
 #[test]
 fn a_throttle_past_every_period_probes_twice_as_late_not_further() {
     let throttle = |last: f64, gap: f64| Throttle {
-        began: 0.0,
-        last_fail: last,
-        next: last,
-        gap,
-        out: false,
         clock_tried: CLOCK_PERIODS.len(),
         minute_retried: true,
-        log_from: None,
-        log_tried: 0,
-        log_probe: false,
-        period_lo: 0.0,
-        quiet: 0.0,
+        ..throttle_since(0.0, last, gap)
     };
     let mut late = throttle(7_200.0, 0.2 * 2f64.powi(30));
     assert_eq!(next_probe(Some(0.0), 7_200.0, &mut late), 14_400.0);
