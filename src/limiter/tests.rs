@@ -1582,6 +1582,39 @@ fn a_boundary_probe_waits_for_the_window_s_last_answer() {
     assert_eq!(model.try_send(d(t)).unwrap().kind, Kind::Boundary);
 }
 
+/// A boundary known poorly under a round period on the clock is probed just before the
+/// clock's boundary, where a window keyed on the epoch refuses the probe and the boundary
+/// is then known to the tolerance at once; without the clock, at the middle, halving it.
+#[test]
+fn a_boundary_on_the_clock_is_probed_just_before_it() {
+    for (clock, probe_from, probe_to) in [(Some(1_000.0), 1.9, 2.0 - 0.01), (None, 1.4, 1.6)] {
+        // Window 1 of 20 a second lifted at 1.003, refused at 0.012, and a bound 20 windows
+        // before: B(2) in (1.1, 2.003] on the clock, (0.96, 2.013] off it.
+        let mut model = window_with(vec![
+            bound(-20, -20.9, -19.9),
+            bound(0, -0.987, 0.003),
+            bound(1, 0.012, 1.003),
+        ]);
+        model.rtt = Some((0.006, 0.001));
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        w.clock = clock;
+        (w.sent, w.ok, w.out) = (20, 20, 0);
+        let at = match model.try_send(d(1.1)) {
+            Err(Wait::Until(at)) => secs(at),
+            other => panic!("{clock:?}: {other:?}"),
+        };
+        assert!((probe_from..=probe_to).contains(&at), "{clock:?}: {at}");
+        let probe = model.try_send(d(at)).unwrap();
+        assert_eq!(probe.kind, Kind::Boundary, "{clock:?}");
+        model.answered(probe, d(at + 0.01), Answer::Throttled(None));
+        let (lo, hi) = next_boundary(&model, 2);
+        let known = hi - lo <= window::BOUNDARY_SLACK;
+        assert_eq!(known, clock.is_some(), "{clock:?}: ({lo}, {hi}]");
+    }
+}
+
 /// Evidence that contradicts a bound kept for the same boundary (a request refused after
 /// the time a skewed `Retry-After` date said) replaces it instead of unlearning the window.
 #[test]

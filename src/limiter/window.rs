@@ -33,9 +33,11 @@
 //! first success, beyond the allowance, where the next boundary is to be probed, or under
 //! headroom (whose debt counts each request once). When the next boundary's interval is
 //! wider than an eighth of the period (and than two longest round trips, or than both half
-//! the period and one longest round trip), one probe at its middle halves it (at most one
-//! probe, so one `429`, a window; a window due for one postpones its upward probe, below,
-//! to the next). A window a `429` already spent probes only after a lowering (the windows
+//! the period and one longest round trip), one probe at its middle halves it (under a round
+//! period on the clock, one just before the clock's boundary in it, where a window keyed on
+//! the epoch refuses it: one refusal bounds it to the tolerance, where halving took three
+//! or four; at most one probe, so one `429`, a window; a window due for one postpones its
+//! upward probe, below, to the next). A window a `429` already spent probes only after a lowering (the windows
 //! of a shared limit all end spent, and a boundary never probed again drifts until whole
 //! windows go unused), only for a boundary known to worse than a quarter of the period,
 //! never after a `Retry-After`, which bounds it already, and not where a lower bound's
@@ -671,7 +673,7 @@ impl Window {
             if self.out > 0 {
                 return Err(Wait::Answer);
             }
-            let probe_at = (next_lo + next_hi - rtt_hi) / 2.0;
+            let probe_at = self.boundary_probe_at(n + 1, rtt_hi);
             if now >= probe_at {
                 self.probed_boundary = n + 1;
                 self.probe_out = true;
@@ -719,6 +721,30 @@ impl Window {
             && (self.round_test
                 || uncertain > slack * (w_lo + w_hi) / 2.0
                     && (uncertain > 2.0 * rtt_hi || uncertain > ((w_lo + w_hi) / 4.0).max(rtt_hi)))
+    }
+
+    /// When a probe of boundary `n` goes: at the middle of its interval (less a round trip:
+    /// it arrives there), so that, refused or passed, it halves it; but where the period is
+    /// taken as a round one on the clock, a window keyed on the epoch has its boundary on
+    /// the clock, the one in the interval, and the probe goes just before it (a
+    /// `BOUNDARY_SLACK` of a period less a round trip, no sooner than the middle): refused,
+    /// as that window refuses it, it bounds the boundary to the tolerance at once, where
+    /// halving took three or four refused probes; passed, the boundary was not on the clock
+    /// after all, and it came before the probe.
+    fn boundary_probe_at(&self, n: i64, rtt_hi: f64) -> f64 {
+        let (lo, hi) = self.boundary(n);
+        let middle = (lo + hi - rtt_hi) / 2.0;
+        let (p, p_hi) = self.period();
+        let Some(clock) = self.clock.filter(|_| p == p_hi && p > 0.0) else {
+            return middle;
+        };
+        let on_clock = ((hi + clock) / p).floor() * p - clock;
+        if on_clock <= lo {
+            return middle;
+        }
+        (on_clock - rtt_hi)
+            .min(hi - BOUNDARY_SLACK * p / 2.0)
+            .max(middle)
     }
 
     /// Whether `ticket` was sent after its window's spread, counted in the next window too:
