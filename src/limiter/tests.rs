@@ -1582,19 +1582,22 @@ fn a_boundary_probe_waits_for_the_window_s_last_answer() {
     assert_eq!(model.try_send(d(t)).unwrap().kind, Kind::Boundary);
 }
 
-/// A boundary known poorly under a round period on the clock is probed just before the
-/// clock's boundary, where a window keyed on the epoch refuses the probe and the boundary
-/// is then known to the tolerance at once; without the clock, at the middle, halving it.
+/// A boundary known poorly under a round period on the clock is probed a longest round trip
+/// before the clock's boundary (and a sixteenth of a period before the interval's end),
+/// where a window keyed on the epoch refuses it and the boundary is then known to the
+/// tolerance at once; without the clock, at the middle, halving it. A probe that passes
+/// there shows the boundary off the clock: the period is no longer taken as the round one.
 #[test]
 fn a_boundary_on_the_clock_is_probed_just_before_it() {
-    for (clock, probe_from, probe_to) in [(Some(1_000.0), 1.9, 2.0 - 0.01), (None, 1.4, 1.6)] {
-        // Window 1 of 20 a second lifted at 1.003, refused at 0.012, and a bound 20 windows
-        // before: B(2) in (1.1, 2.003] on the clock, (0.96, 2.013] off it.
+    // Window 1 of 20 a second refused at 0.012, lifted at `lift`, and a bound 20 windows
+    // before: B(2) in (1.1, lift + 1] on the clock, (0.96, 2.046] off it at a lift at 1.003.
+    let probe = |clock: Option<f64>, lift: f64| {
         let mut model = window_with(vec![
             bound(-20, -20.9, -19.9),
-            bound(0, -0.987, 0.003),
-            bound(1, 0.012, 1.003),
+            bound(0, -0.987, lift - 1.0),
+            bound(1, 0.012, lift),
         ]);
+        // A longest round trip of 0.01.
         model.rtt = Some((0.006, 0.001));
         let State::Window(w) = &mut model.state else {
             unreachable!()
@@ -1605,14 +1608,33 @@ fn a_boundary_on_the_clock_is_probed_just_before_it() {
             Err(Wait::Until(at)) => secs(at),
             other => panic!("{clock:?}: {other:?}"),
         };
-        assert!((probe_from..=probe_to).contains(&at), "{clock:?}: {at}");
-        let probe = model.try_send(d(at)).unwrap();
-        assert_eq!(probe.kind, Kind::Boundary, "{clock:?}");
-        model.answered(probe, d(at + 0.01), Answer::Throttled(None));
+        let ticket = model.try_send(d(at)).unwrap();
+        assert_eq!(ticket.kind, Kind::Boundary, "{clock:?}");
+        (model, ticket, at)
+    };
+    for (clock, lift, probe_at) in [
+        // Just past the clock's boundary: a sixteenth of a period before the interval's end.
+        (Some(1_000.0), 1.003, 2.003 - 0.0625),
+        // Further past it: a longest round trip before the clock's boundary.
+        (Some(1_000.0), 1.1, 2.0 - 0.01),
+        // Off the clock: the middle, (0.96 + 2.046 - 0.01) / 2.
+        (None, 1.003, 1.498),
+    ] {
+        let (mut model, ticket, at) = probe(clock, lift);
+        assert!((at - probe_at).abs() < 1e-3, "{clock:?}, {lift}: {at}");
+        model.answered(ticket, d(at + 0.01), Answer::Throttled(None));
         let (lo, hi) = next_boundary(&model, 2);
         let known = hi - lo <= window::BOUNDARY_SLACK;
-        assert_eq!(known, clock.is_some(), "{clock:?}: ({lo}, {hi}]");
+        assert_eq!(known, clock.is_some(), "{clock:?}, {lift}: ({lo}, {hi}]");
     }
+    // Passed: the boundary came before 1.9505, with none of the clock's in (1.1, 1.9505].
+    let (mut model, ticket, at) = probe(Some(1_000.0), 1.003);
+    model.answered(ticket, d(at + 0.01), Answer::Passed);
+    let State::Window(w) = &model.state else {
+        unreachable!()
+    };
+    let (p_lo, p_hi) = w.period();
+    assert!(p_lo < p_hi, "{p_lo}");
 }
 
 /// Evidence that contradicts a bound kept for the same boundary (a request refused after

@@ -34,10 +34,12 @@
 //! headroom (whose debt counts each request once). When the next boundary's interval is
 //! wider than an eighth of the period (and than two longest round trips, or than both half
 //! the period and one longest round trip), one probe at its middle halves it (under a round
-//! period on the clock, one just before the clock's boundary in it, where a window keyed on
-//! the epoch refuses it: one refusal bounds it to the tolerance, where halving took three
-//! or four; at most one probe, so one `429`, a window; a window due for one postpones its
-//! upward probe, below, to the next). A window a `429` already spent probes only after a lowering (the windows
+//! period on the clock, a longest round trip before the clock's boundary in it and at
+//! least half a `BOUNDARY_SLACK` of a period before its upper bound, no sooner than the
+//! middle: a window keyed on the epoch refuses it, which bounds the boundary at least as
+//! well as halving, and to the tolerance after a lift at the clock's probe, where halving
+//! took three or four refusals; at most one probe, so one `429`, a window; a window due
+//! for one postpones its upward probe, below, to the next). A window a `429` already spent probes only after a lowering (the windows
 //! of a shared limit all end spent, and a boundary never probed again drifts until whole
 //! windows go unused), only for a boundary known to worse than a quarter of the period,
 //! never after a `Retry-After`, which bounds it already, and not where a lower bound's
@@ -673,7 +675,7 @@ impl Window {
             if self.out > 0 {
                 return Err(Wait::Answer);
             }
-            let probe_at = self.boundary_probe_at(n + 1, rtt_hi);
+            let probe_at = self.boundary_probe_at((next_lo, next_hi), rtt_hi);
             if now >= probe_at {
                 self.probed_boundary = n + 1;
                 self.probe_out = true;
@@ -723,26 +725,26 @@ impl Window {
                     && (uncertain > 2.0 * rtt_hi || uncertain > ((w_lo + w_hi) / 4.0).max(rtt_hi)))
     }
 
-    /// When a probe of boundary `n` goes: at the middle of its interval (less a round trip:
-    /// it arrives there), so that, refused or passed, it halves it; but where the period is
-    /// taken as a round one on the clock, a window keyed on the epoch has its boundary on
-    /// the clock, the one in the interval, and the probe goes just before it (a
-    /// `BOUNDARY_SLACK` of a period less a round trip, no sooner than the middle): refused,
-    /// as that window refuses it, it bounds the boundary to the tolerance at once, where
-    /// halving took three or four refused probes; passed, the boundary was not on the clock
-    /// after all, and it came before the probe.
-    fn boundary_probe_at(&self, n: i64, rtt_hi: f64) -> f64 {
-        let (lo, hi) = self.boundary(n);
+    /// When a probe of the boundary known as `lo < B ≤ hi` goes: at the middle (less a round
+    /// trip: it arrives there), so that, refused or passed, it halves the interval; but where
+    /// the period is taken as a round one on the clock, a window keyed on the epoch has its
+    /// boundary on the clock (the latest such in the interval), and the probe goes a longest
+    /// round trip before it, and at least half a `BOUNDARY_SLACK` of a period before `hi`,
+    /// no sooner than the middle. Refused, it bounds the boundary at least as well as
+    /// halving, and to the tolerance where `hi` lies just past the clock's boundary (a lift
+    /// at the clock's probe, where halving took three or four refusals); passed, the
+    /// boundary was not on the clock, and came before the probe's answer.
+    fn boundary_probe_at(&self, (lo, hi): (f64, f64), rtt_hi: f64) -> f64 {
         let middle = (lo + hi - rtt_hi) / 2.0;
         let (p, p_hi) = self.period();
-        let Some(clock) = self.clock.filter(|_| p == p_hi && p > 0.0) else {
+        let Some(clock) = self.clock.filter(|_| p == p_hi) else {
             return middle;
         };
-        let on_clock = ((hi + clock) / p).floor() * p - clock;
-        if on_clock <= lo {
+        let tick = ((hi + clock) / p).floor() * p - clock;
+        if tick <= lo {
             return middle;
         }
-        (on_clock - rtt_hi)
+        (tick - rtt_hi)
             .min(hi - BOUNDARY_SLACK * p / 2.0)
             .max(middle)
     }
