@@ -34,8 +34,9 @@
 //! highest it was measured at (a first estimate or a guess is not measured): a cut that
 //! deep is rare, but a window others spend whole now and then, taken for a rate, is
 //! measured lower each time. Refused throughout for half a `BLACKOUT`, after
-//! `RATE_BASELINE` successes since it was learnt or last so, a rate was paused, not
-//! lowered: its measures start again from the success that ends it.
+//! `RATE_BASELINE` successes since it was learnt or last so, or after holding for longer
+//! than that closed stretch over `PAUSE_SHARE`, a rate was paused, not lowered: its
+//! measures start again from the success that ends it.
 
 use super::*;
 
@@ -84,6 +85,10 @@ pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
 /// rare (the hostile set's deepest cut, to a tenth, stays under it), and one that does is
 /// learnt once more at a small cost (a review's figures in the rate-limits history).
 pub(super) const COLLAPSE: f64 = 1.0 / 16.0;
+/// A closed stretch at most this share of the open one before it is a pause, not a limit's
+/// cycle, however few the successes (a log halved, paced as a rate, closes as long as it
+/// opened).
+pub(super) const PAUSE_SHARE: f64 = 0.125;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub(super) const RATE_PROBE: f64 = 0.005;
 /// The most a gradual limiter is paced above its rate: the step doubles each `RATE_SAMPLES`
@@ -132,6 +137,8 @@ pub(super) struct Rate {
     pub(super) peak: f64,
     /// Successes since the rate was learnt, or last closed a while (`closed`).
     pub(super) open: u32,
+    /// The sending of the first of those.
+    pub(super) open_since: f64,
 }
 
 impl Rate {
@@ -155,6 +162,7 @@ impl Rate {
             refused_since: None,
             peak: 0.0,
             open: 0,
+            open_since: f64::NEG_INFINITY,
         }
     }
 
@@ -255,23 +263,30 @@ impl Rate {
     /// client uses.
     pub(super) fn passed(&mut self, sent: f64, now: f64, rtt_hi: f64, stalled: bool, share: f64) {
         let closed = self.closed(share);
+        let closed_from = self.refused_since.map_or(sent, |(from, _)| from);
         self.refused_since = None;
         if self.fixed {
             return;
         }
         // Refused throughout for half a blackout, after holding for `RATE_BASELINE`
-        // successes: paused, not lowered (a bucket whose refill stopped a while). The closed
-        // stretch is no measure of the rate, so measures start again from here: over it, a
-        // bucket of 10 a second paused 5 s in 300 was measured at 3 a second, each time.
-        // Closed again sooner, it is measured with its closings (a log halved, paced as a
-        // rate, closes as long and more often).
+        // successes or eight times as long as it was closed: paused, not lowered (a bucket
+        // whose refill stopped a while). The closed stretch is no measure of the rate, so
+        // measures start again from here: over it, a bucket of 10 a second paused 5 s in 300
+        // was measured at 3 a second, each time. Closed again sooner, it is measured with
+        // its closings (a log halved, paced as a rate, closes as long as it opened, and more
+        // often).
         if closed {
-            if self.open >= RATE_BASELINE as u32 {
+            let paused = self.open >= RATE_BASELINE as u32
+                || sent - closed_from <= PAUSE_SHARE * (closed_from - self.open_since);
+            if paused {
                 self.passed.clear();
                 self.refusals.clear();
                 self.baseline.clear();
             }
             self.open = 0;
+        }
+        if self.open == 0 {
+            self.open_since = sent;
         }
         self.open = self.open.saturating_add(1);
         if sent > self.last_throttle {

@@ -2399,38 +2399,46 @@ fn a_few_refusals_far_apart_are_no_blackout() {
     assert!(matches!(model.state, State::Rate(_)), "{:?}", model.state);
 }
 
-/// A bucket of 10 a second whose refill stops for 5 s, after a minute at its rate: the
-/// stretch it was closed (50 refusals at the pace, short of a blackout) is no measure of
-/// its rate, which comes back as it was. Measured over it, the rate fell to 3 a second and
-/// rose back 10% each 512 successes, only to fall at the next pause (0.48 of the limit).
+/// A bucket of 10 a second whose refill stops for 5 s, after a minute at its rate (600
+/// successes, over `RATE_BASELINE`) or 45 s (450, under it, but the pause is under
+/// `PAUSE_SHARE` of that): the stretch it was closed (50 refusals at the pace, short of a
+/// blackout) is no measure of its rate, which comes back as it was. Measured over it, the
+/// rate fell to 3 a second and rose back 10% each 512 successes, only to fall at the next
+/// pause (0.48 of the limit).
 #[test]
 fn a_rate_closed_a_while_after_holding_long_is_measured_again_from_its_reopening() {
-    let mut model = paced_at(Rate::new(10.0, false));
-    let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
-    let (pause_from, pause_to) = (60.0, 65.0);
-    let mut paused = |at: f64| {
-        if (pause_from..pause_to).contains(&at) {
-            // Nothing comes back while paused: the bucket is spent, and stays so.
-            refill(pause_from);
-            return false;
-        }
-        refill(at)
-    };
-    let (t, _) = drive(&mut model, 0.0, 700, &mut paused);
-    assert!(t > pause_to, "the pause is behind at {t}");
-    let (end, refused) = drive(&mut model, t, 600, &mut paused);
-    assert!(
-        refused.len() <= 12,
-        "{} refused after the pause",
-        refused.len()
-    );
-    let per_second = 600.0 / (end - t);
-    assert!(per_second > 9.5, "{per_second:.2} a second after the pause");
+    for pause_from in [60.0, 45.0] {
+        let mut model = paced_at(Rate::new(10.0, false));
+        let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
+        let pause_to = pause_from + 5.0;
+        let mut paused = |at: f64| {
+            if (pause_from..pause_to).contains(&at) {
+                // Nothing comes back while paused: the bucket is spent, and stays so.
+                refill(pause_from);
+                return false;
+            }
+            refill(at)
+        };
+        let (t, _) = drive(&mut model, 0.0, 700, &mut paused);
+        assert!(t > pause_to, "the pause is behind at {t}");
+        let (end, refused) = drive(&mut model, t, 600, &mut paused);
+        assert!(
+            refused.len() <= 12,
+            "from {pause_from}: {} refused after the pause",
+            refused.len()
+        );
+        let per_second = 600.0 / (end - t);
+        assert!(
+            per_second > 9.5,
+            "from {pause_from}: {per_second:.2} a second after the pause"
+        );
+    }
 }
 
 /// A rate closed a while before `RATE_BASELINE` successes passed since it last was (or
-/// since it was learnt) is measured with its closing: a log halved, paced as a rate, is
-/// closed as long as a pause, and more often.
+/// since it was learnt), for longer than `PAUSE_SHARE` of the time it was open, is
+/// measured with its closing: a log halved, paced as a rate, is closed as long as it was
+/// open, and more often.
 #[test]
 fn a_rate_closed_soon_after_it_opened_is_measured_with_its_closing() {
     let mut model = paced_at(Rate::new(10.0, false));
