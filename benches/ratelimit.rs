@@ -1505,6 +1505,22 @@ fn scenarios() -> Vec<Scenario> {
             8,
             (0.1, 0.4),
         ),
+        // Review 53's: a log whose closings, once lowered by a tenth and paced at the old
+        // limit as a rate, last a ninth of its open stretches (a pause's share).
+        base(
+            "x_log_400_40_lowered_tenth",
+            logx(400, 40.0, log_lowered_tenth, no_other),
+            full,
+            8,
+            (0.1, 0.4),
+        ),
+        base(
+            "x_log_400_40_lowered_tenth_c1",
+            logx(400, 40.0, log_lowered_tenth, no_other),
+            full,
+            1,
+            (0.02, 0.05),
+        ),
         base(
             "x_log_100_60_oscillating",
             logx(100, 60.0, log_oscillating, no_other),

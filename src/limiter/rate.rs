@@ -34,9 +34,13 @@
 //! highest it was measured at (a first estimate or a guess is not measured): a cut that
 //! deep is rare, but a window others spend whole now and then, taken for a rate, is
 //! measured lower each time. Refused throughout for half a `BLACKOUT`, after
-//! `RATE_BASELINE` successes since it was learnt or last so, or after holding for longer
-//! than that closed stretch over `PAUSE_SHARE`, a rate was paused, not lowered: its
-//! measures start again from the success that ends it.
+//! `RATE_BASELINE` successes since it was learnt or last so, or closed (from its first
+//! refusal's sending to the sending of the success that ends it) for at most `PAUSE_SHARE`
+//! of the time it was open before (from the sending of its first success since learnt or
+//! last so), a rate was paused, not lowered: its measures start again from the success
+//! that ends it. (A limit the client paces up to an eighth above, a log taken for a rate
+//! and lowered by a tenth, closes as briefly: taken for paused, it costs its closings'
+//! refusals, up to a ninth of its requests, not its pace.)
 
 use super::*;
 
@@ -87,7 +91,8 @@ pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
 pub(super) const COLLAPSE: f64 = 1.0 / 16.0;
 /// A closed stretch at most this share of the open one before it is a pause, not a limit's
 /// cycle, however few the successes (a log halved, paced as a rate, closes as long as it
-/// opened).
+/// opened; one the client paces up to an eighth above closes as briefly as a pause, and
+/// is taken for one: up to a ninth of its requests refused, at its full pace).
 pub(super) const PAUSE_SHARE: f64 = 0.125;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub(super) const RATE_PROBE: f64 = 0.005;
@@ -276,8 +281,12 @@ impl Rate {
         // its closings (a log halved, paced as a rate, closes as long as it opened, and more
         // often).
         if closed {
+            // (A success sent before the closed stretch, answered late, or one ending a
+            // stretch closed before any success, says nothing of how long it was open.)
             let paused = self.open >= RATE_BASELINE as u32
-                || sent - closed_from <= PAUSE_SHARE * (closed_from - self.open_since);
+                || self.open > 0
+                    && sent > closed_from
+                    && sent - closed_from <= PAUSE_SHARE * (closed_from - self.open_since);
             if paused {
                 self.passed.clear();
                 self.refusals.clear();

@@ -2400,7 +2400,7 @@ fn a_few_refusals_far_apart_are_no_blackout() {
 }
 
 /// A bucket of 10 a second whose refill stops for 5 s, after a minute at its rate (600
-/// successes, over `RATE_BASELINE`) or 45 s (450, under it, but the pause is under
+/// successes, over `RATE_BASELINE`) or 45 s (about 455, under it, but the pause is under
 /// `PAUSE_SHARE` of that): the stretch it was closed (50 refusals at the pace, short of a
 /// blackout) is no measure of its rate, which comes back as it was. Measured over it, the
 /// rate fell to 3 a second and rose back 10% each 512 successes, only to fall at the next
@@ -2441,25 +2441,29 @@ fn a_rate_closed_a_while_after_holding_long_is_measured_again_from_its_reopening
 /// open, and more often.
 #[test]
 fn a_rate_closed_soon_after_it_opened_is_measured_with_its_closing() {
-    let mut model = paced_at(Rate::new(10.0, false));
-    let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
-    let mut paused = |at: f64| {
-        if (20.0..25.0).contains(&at) {
-            refill(20.0);
-            return false;
+    // Closed 5 s after 20 s open (a quarter) and after 36 s (just over `PAUSE_SHARE`).
+    for pause_from in [20.0, 36.0] {
+        let mut model = paced_at(Rate::new(10.0, false));
+        let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
+        let pause_to = pause_from + 5.0;
+        let mut paused = |at: f64| {
+            if (pause_from..pause_to).contains(&at) {
+                refill(pause_from);
+                return false;
+            }
+            refill(at)
+        };
+        let mut t = 0.0;
+        while t < pause_to {
+            t = drive(&mut model, t, 1, &mut paused).0;
         }
-        refill(at)
-    };
-    let mut t = 0.0;
-    while t < 25.0 {
-        t = drive(&mut model, t, 1, &mut paused).0;
+        let (end, _) = drive(&mut model, t, 40, &mut paused);
+        let per_second = rate_of(&model).per_second;
+        assert!(
+            per_second < 9.0,
+            "from {pause_from}: paced at {per_second:.2} a second at {end:.1} s"
+        );
     }
-    let (end, _) = drive(&mut model, t, 40, &mut paused);
-    let per_second = rate_of(&model).per_second;
-    assert!(
-        per_second < 9.0,
-        "paced at {per_second:.2} a second at {end:.1} s"
-    );
 }
 
 /// A client with `at_once` requests out, round trips spread over `rtt` (a fixed,
