@@ -6,7 +6,9 @@
 //! at the shortest time a success of the past was sent after `limit` others' answers (or,
 //! where none was, at the window's period or the learnt rate's) and is learnt from the
 //! answers at its edge (`HOLD_FAST`, `HOLD_DOWN`, `HOLD_UP`, the last, but under headroom,
-//! only for the first refusal of a run): the server counted each success at its arrival,
+//! only for the first refusal of a run; the `HOLD_DOWN` step doubling each `HOLD_QUIET`
+//! successes at the edge without a refusal, up to `HOLD_FAST`, so that a hold settled too
+//! long comes back): the server counted each success at its arrival,
 //! before its answer, so the best hold is a little under the period (under headroom the
 //! client never fills the log, and its edge says nothing: successes keep the hold). After a
 //! refusal with the copy three quarters full or more, nothing goes until one of the copy's
@@ -34,6 +36,13 @@ pub(super) const HISTORY: usize = 16_384;
 pub(super) const HOLD_FAST: f64 = 0.02;
 /// Share the hold shortens by after each success at its edge once settled.
 pub(super) const HOLD_DOWN: f64 = 0.0001;
+/// Successes at a settled hold's edge without a refusal after which its `HOLD_DOWN` step
+/// doubles (up to `HOLD_FAST`): eight times the edge's spacing of refusals where the hold
+/// settles (`HOLD_UP / HOLD_DOWN`, 100), so that a hold settled too long (a bucket whose refill paused as it was learnt,
+/// a log raised) comes back in a few thousand successes, not tens of thousands. At four
+/// times, the log of 100 a minute raised by half ran at 0.689 at its worst start, not 0.809
+/// (its hold's sawtooth went under the period more often).
+pub(super) const HOLD_QUIET: u64 = 800;
 /// Share the hold lengthens by after a refusal once settled: with `HOLD_DOWN`, the hold
 /// settles where one request in a hundred at its edge is refused. The sawtooth's width is
 /// what a log loses (2% and 0.02% before a lowered log was found by its copy rather than by
@@ -78,6 +87,8 @@ pub(super) struct Log {
     pub(super) lowered: bool,
     /// The hold when it settled (`HOLD_MAX`).
     pub(super) base: f64,
+    /// Successes at the hold's edge since the last refusal (`HOLD_QUIET`).
+    pub(super) edge_quiet: u64,
     /// After a refusal, nothing goes until the next success of the copy has aged: the
     /// server's log is full until one of its own ages.
     pub(super) resume: f64,
@@ -108,6 +119,7 @@ impl Log {
             streak: 0,
             lowered: false,
             base: hold,
+            edge_quiet: 0,
             resume: 0.0,
             before: None,
             since_up: 0,

@@ -61,7 +61,7 @@ use learning::{
     CLOCK_PERIODS, LOG_ROUND_TRIPS, Learning, MINUTE, PROBE_GROWTH, Throttle, UNLIFTED_MAX,
     next_probe,
 };
-use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_UP, LOG_REFUSALS, Log};
+use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_QUIET, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate, STALL};
 use window::{Bound, MIN_ALLOWANCE, UP_SPACING, Window, period};
 
@@ -762,6 +762,7 @@ impl Model {
                     }
                     Answer::Throttled(_) => {
                         log.streak += 1;
+                        log.edge_quiet = 0;
                         // Refused with a quarter of the copy free: the server's log is
                         // fuller than the hold's error explains.
                         log.refused += u32::from(deep);
@@ -807,8 +808,14 @@ impl Model {
                     // its own edge says nothing of the hold, and shortening it would take the
                     // headroom back.
                     Answer::Passed if edge && room >= log.limit => {
-                        let step = if log.settled { HOLD_DOWN } else { HOLD_FAST };
+                        let step = if log.settled {
+                            let doublings = (log.edge_quiet / HOLD_QUIET).min(16) as i32;
+                            (HOLD_DOWN * 2f64.powi(doublings)).min(HOLD_FAST)
+                        } else {
+                            HOLD_FAST
+                        };
                         log.hold *= 1.0 - step;
+                        log.edge_quiet += 1;
                     }
                     Answer::Throttled(_) if !log.settled => {
                         // The fast steps overshot by the last two at most.
