@@ -7,10 +7,10 @@
 //! where none was, at the window's period or the learnt rate's) and is learnt from the
 //! answers at its edge (`HOLD_FAST`, `HOLD_DOWN`, `HOLD_UP`, the last, but under headroom,
 //! only for the first refusal of a run; the `HOLD_DOWN` step doubling each `HOLD_QUIET`
-//! successes at the edge without a refusal, up to `HOLD_FAST`, so that a hold settled too
-//! long comes back): the server counted each success at its arrival,
-//! before its answer, so the best hold is a little under the period (under headroom the
-//! client never fills the log, and its edge says nothing: successes keep the hold). After a
+//! successes at the edge without a refusal, twice at most, so that a hold settled too long
+//! comes back): the server counted each success at its arrival, before its answer, so the
+//! best hold is a little under the period (under headroom the client never fills the log,
+//! and its edge says nothing: successes keep the hold). After a
 //! refusal with the copy three quarters full or more, nothing goes until one of the copy's
 //! successes ages, and after each further refusal in a row until twice as many have as the
 //! time before (`STREAK_BACKOFF`). Refused with more of the copy free than the round trip's
@@ -37,11 +37,14 @@ pub(super) const HOLD_FAST: f64 = 0.02;
 /// Share the hold shortens by after each success at its edge once settled.
 pub(super) const HOLD_DOWN: f64 = 0.0001;
 /// Successes at a settled hold's edge without a refusal after which its `HOLD_DOWN` step
-/// doubles (up to `HOLD_FAST`): eight times the edge's spacing of refusals where the hold
-/// settles (`HOLD_UP / HOLD_DOWN`, 100), so that a hold settled too long (a bucket whose refill paused as it was learnt,
-/// a log raised) comes back in a few thousand successes, not tens of thousands. At four
-/// times, the log of 100 a minute raised by half ran at 0.689 at its worst start, not 0.809
-/// (its hold's sawtooth went under the period more often).
+/// doubles (twice at most): eight times the edge's spacing of refusals where the hold
+/// settles (`HOLD_UP / HOLD_DOWN`, 100), so that a hold settled too long (a bucket whose
+/// refill paused as it was learnt, a log raised) comes back sooner (a hold half again too
+/// long takes about 4,000 successes at its edge at `HOLD_DOWN` alone, 2,700 so). Doubling
+/// on up to `HOLD_FAST`, the step at 8 at once overshot the period by a burst's worth and
+/// cost a burst of refusals (a log of 100 a minute doubled: 9 → 13 `429`s in a window);
+/// at four times the spacing, the log of 100 a minute raised by half ran at 0.689 at its
+/// worst start, where this gives 0.823 (0.809 without it).
 pub(super) const HOLD_QUIET: u64 = 800;
 /// Share the hold lengthens by after a refusal once settled: with `HOLD_DOWN`, the hold
 /// settles where one request in a hundred at its edge is refused. The sawtooth's width is

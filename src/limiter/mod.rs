@@ -809,8 +809,8 @@ impl Model {
                     // headroom back.
                     Answer::Passed if edge && room >= log.limit => {
                         let step = if log.settled {
-                            let doublings = (log.edge_quiet / HOLD_QUIET).min(16) as i32;
-                            (HOLD_DOWN * 2f64.powi(doublings)).min(HOLD_FAST)
+                            let doublings = (log.edge_quiet / HOLD_QUIET).min(2) as i32;
+                            HOLD_DOWN * 2f64.powi(doublings)
                         } else {
                             HOLD_FAST
                         };
