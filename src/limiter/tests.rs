@@ -2415,6 +2415,19 @@ fn a_few_refusals_far_apart_are_no_blackout() {
     assert!(matches!(model.state, State::Rate(_)), "{:?}", model.state);
 }
 
+/// A bucket of 10 a second, full at first, whose refill stops from `from` to `to`: nothing
+/// comes back while paused, the bucket is spent, and stays so.
+fn paused_bucket(from: f64, to: f64) -> impl FnMut(f64) -> bool {
+    let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
+    move |at| {
+        if (from..to).contains(&at) {
+            refill(from);
+            return false;
+        }
+        refill(at)
+    }
+}
+
 /// A bucket of 10 a second whose refill stops for 5 s, after a minute at its rate (600
 /// successes, over `RATE_BASELINE`) or 45 s (about 455, under it, but the pause is under
 /// `PAUSE_SHARE` of that): the stretch it was closed (50 refusals at the pace, short of a
@@ -2425,16 +2438,8 @@ fn a_few_refusals_far_apart_are_no_blackout() {
 fn a_rate_closed_a_while_after_holding_long_is_measured_again_from_its_reopening() {
     for pause_from in [60.0, 45.0] {
         let mut model = paced_at(Rate::new(10.0, false));
-        let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
         let pause_to = pause_from + 5.0;
-        let mut paused = |at: f64| {
-            if (pause_from..pause_to).contains(&at) {
-                // Nothing comes back while paused: the bucket is spent, and stays so.
-                refill(pause_from);
-                return false;
-            }
-            refill(at)
-        };
+        let mut paused = paused_bucket(pause_from, pause_to);
         let (t, _) = drive(&mut model, 0.0, 700, &mut paused);
         assert!(t > pause_to, "the pause is behind at {t}");
         let (end, refused) = drive(&mut model, t, 600, &mut paused);
@@ -2460,15 +2465,8 @@ fn a_rate_closed_soon_after_it_opened_is_measured_with_its_closing() {
     // Closed 5 s after 20 s open (a quarter) and after 36 s (just over `PAUSE_SHARE`).
     for pause_from in [20.0, 36.0] {
         let mut model = paced_at(Rate::new(10.0, false));
-        let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
         let pause_to = pause_from + 5.0;
-        let mut paused = |at: f64| {
-            if (pause_from..pause_to).contains(&at) {
-                refill(pause_from);
-                return false;
-            }
-            refill(at)
-        };
+        let mut paused = paused_bucket(pause_from, pause_to);
         let mut t = 0.0;
         while t < pause_to {
             t = drive(&mut model, t, 1, &mut paused).0;
