@@ -218,8 +218,8 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
     };
     let tried = throttle.clock_tried;
     // A probe at a minute's boundary was just refused: the upstream server's known window,
-    // the first hypothesis, is tried once more a little later, in case this machine's clock is ahead
-    // of the server's (the minute's next boundary would find two windows as one).
+    // the first hypothesis, is tried once more a little later, in case this machine's clock
+    // is ahead of the server's (the minute's next boundary would find two windows as one).
     if tried > 0 && !throttle.log_probe && !throttle.minute_retried {
         let period = CLOCK_PERIODS[tried - 1];
         let probed = ((now + clock) / period).floor() * period;

@@ -40,7 +40,7 @@ pub(super) const HOLD_DOWN: f64 = 0.0001;
 /// doubles (twice at most): eight times the edge's spacing of refusals where the hold
 /// settles (`HOLD_UP / HOLD_DOWN`, 100), so that a hold settled too long (a bucket whose
 /// refill paused as it was learnt, a log raised) comes back sooner (a hold half again too
-/// long takes about 4,000 successes at its edge at `HOLD_DOWN` alone, 2,700 so). Doubling
+/// long takes about 4,000 successes at its edge at `HOLD_DOWN` alone, 2,000 so). Doubling
 /// on up to `HOLD_FAST`, the step at 8 at once overshot the period by a burst's worth and
 /// cost a burst of refusals (a log of 100 a minute doubled: 9 → 13 `429`s in a window);
 /// at four times the spacing, the log of 100 a minute raised by half ran at 0.689 at its

@@ -39,17 +39,18 @@
 //! middle: a window keyed on the epoch refuses it, which bounds the boundary at least as
 //! well as halving, and to the tolerance after a lift at the clock's probe, where halving
 //! took three or four refusals; at most one probe, so one `429`, a window; a window due
-//! for one postpones its upward probe, below, to the next). A window a `429` already spent probes only after a lowering (the windows
-//! of a shared limit all end spent, and a boundary never probed again drifts until whole
-//! windows go unused), only for a boundary known to worse than a quarter of the period,
-//! never after a `Retry-After`, which bounds it already, and not where a lower bound's
-//! overdue test (below) goes instead. Under headroom no window is spent to its allowance,
-//! and a probe that passes in a window with room left says nothing: a window whose
-//! boundary must be probed sends its whole allowance (without it the phase drifts, and
-//! `429`s at the mispredicted boundaries wore the allowance down to a quarter), and what
-//! such windows, the learning's and upward probes take above the share is a debt the next
-//! windows repay, each leaving at most its own headroom more unsent (and at most half its
-//! share), so that the share holds over the export.
+//! for one postpones its upward probe, below, to the next). A window a `429` already spent
+//! probes only after a lowering (the windows of a shared limit all end spent, and a
+//! boundary never probed again drifts until whole windows go unused), only for a boundary
+//! known to worse than a quarter of the period, never after a `Retry-After`, which bounds
+//! it already, and not where a lower bound's overdue test (below) goes instead. Under
+//! headroom no window is spent to its allowance, and a probe that passes in a window with
+//! room left says nothing: a window whose boundary must be probed sends its whole allowance
+//! (without it the phase drifts, and `429`s at the mispredicted boundaries wore the
+//! allowance down to a quarter), and what such windows, the learning's and upward probes
+//! take above the share is a debt the next windows repay, each leaving at most its own
+//! headroom more unsent (and at most half its share), so that the share holds over the
+//! export.
 //!
 //! A `429` in a window that had let some requests through, fewer than the allowance, is a
 //! lower allowance (the limit was lowered, or someone else shares it; in a window probing
