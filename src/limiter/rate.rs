@@ -268,8 +268,8 @@ impl Rate {
     /// client uses.
     pub(super) fn passed(&mut self, sent: f64, now: f64, rtt_hi: f64, stalled: bool, share: f64) {
         let closed = self.closed(share);
-        let closed_from = self.refused_since.map_or(sent, |(from, _)| from);
-        self.refused_since = None;
+        // The closed stretch's first refusal (`closed` implies one).
+        let closed_from = self.refused_since.take().map(|(from, _)| from);
         if self.fixed {
             return;
         }
@@ -284,9 +284,11 @@ impl Rate {
             // (A success sent before the closed stretch, answered late, or one ending a
             // stretch closed before any success, says nothing of how long it was open.)
             let paused = self.open >= RATE_BASELINE as u32
-                || self.open > 0
-                    && sent > closed_from
-                    && sent - closed_from <= PAUSE_SHARE * (closed_from - self.open_since);
+                || closed_from.is_some_and(|from| {
+                    self.open > 0
+                        && sent > from
+                        && sent - from <= PAUSE_SHARE * (from - self.open_since)
+                });
             if paused {
                 self.passed.clear();
                 self.refusals.clear();

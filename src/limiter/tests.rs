@@ -2044,8 +2044,8 @@ fn a_log_s_hold_is_learnt_from_the_refusals_at_its_edge() {
 
 /// A settled hold half again too long (a bucket whose refill paused as it was learnt, a log
 /// raised), never refused at its edge, shortens faster the longer it goes unrefused
-/// (`HOLD_QUIET`): by 3,000 requests it is at the period, where `HOLD_DOWN` alone leaves it
-/// 11% long (2.22 s, 9 a second of the 10).
+/// (`HOLD_QUIET`): by 3,000 requests it is within 5% of the period, where `HOLD_DOWN` alone
+/// leaves it 11% long (2.22 s, 9 a second of the 10).
 #[test]
 fn a_settled_hold_never_refused_comes_back_faster_and_faster() {
     let mut model = logged(20, 3.0, true);
@@ -2415,8 +2415,8 @@ fn a_few_refusals_far_apart_are_no_blackout() {
     assert!(matches!(model.state, State::Rate(_)), "{:?}", model.state);
 }
 
-/// A bucket of 10 a second, full at first, whose refill stops from `from` to `to`: nothing
-/// comes back while paused, the bucket is spent, and stays so.
+/// A bucket of 10 a second, full at first, that refuses everything from `from` to `to`
+/// (spent, it stays so); the refill it withheld comes back at `to`, up to the burst.
 fn paused_bucket(from: f64, to: f64) -> impl FnMut(f64) -> bool {
     let mut refill = bucket(10.0, 10.0, 10.0, 0.0);
     move |at| {

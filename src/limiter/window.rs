@@ -726,15 +726,17 @@ impl Window {
                     && (uncertain > 2.0 * rtt_hi || uncertain > ((w_lo + w_hi) / 4.0).max(rtt_hi)))
     }
 
-    /// When a probe of the boundary known as `lo < B ≤ hi` goes: at the middle (less a round
-    /// trip: it arrives there), so that, refused or passed, it halves the interval; but where
+    /// When a probe of the boundary known as `lo < B ≤ hi` goes: at the middle (less half a
+    /// longest round trip: it arrives there), so that, refused or passed, it halves the
+    /// interval; but where
     /// the period is taken as a round one on the clock, a window keyed on the epoch has its
     /// boundary on the clock (the latest such in the interval), and the probe goes a longest
     /// round trip before it, and at least half a `BOUNDARY_SLACK` of a period before `hi`,
     /// no sooner than the middle. Refused, it bounds the boundary at least as well as
     /// halving, and to the tolerance where `hi` lies just past the clock's boundary (a lift
-    /// at the clock's probe, where halving took three or four refusals); passed, the
-    /// boundary was not on the clock, and came before the probe's answer.
+    /// at the clock's probe, where halving took three or four refusals); passed (sent a round
+    /// trip before the clock's boundary), the boundary was not on the clock, and came before
+    /// the probe's answer.
     fn boundary_probe_at(&self, (lo, hi): (f64, f64), rtt_hi: f64) -> f64 {
         let middle = (lo + hi - rtt_hi) / 2.0;
         let (p, p_hi) = self.period();
