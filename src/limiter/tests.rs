@@ -1637,6 +1637,51 @@ fn a_boundary_on_the_clock_is_probed_just_before_it() {
     assert!(p_lo < p_hi, "{p_lo}");
 }
 
+/// A boundary's probe refused, sent alone once its window's answers were all in, bounds the
+/// boundary from below as a lower bound's test would: the next window spent sends no test
+/// of its own (the learning's first window tests one otherwise, one `429` more), and the
+/// next is due `LOW_SPACING` requests on.
+#[test]
+fn a_refused_boundary_probe_stands_for_a_lower_bound_s_test() {
+    // Window 1 of 20 a second on the clock, the boundary after it in (1.1, 2.1]: the probe
+    // goes at 1.99 (a longest round trip before the clock's boundary) and is refused.
+    let mut model = window_with(vec![
+        bound(-20, -20.9, -19.9),
+        bound(0, -0.9, 0.1),
+        bound(1, 0.012, 1.1),
+    ]);
+    model.rtt = Some((0.006, 0.001));
+    let State::Window(w) = &mut model.state else {
+        unreachable!()
+    };
+    (w.clock, w.since_low) = (Some(1_000.0), window::LOW_SPACING);
+    (w.sent, w.ok, w.out) = (20, 20, 0);
+    let probe = model.try_send(d(1.99)).unwrap();
+    assert_eq!(probe.kind, Kind::Boundary);
+    model.answered(probe, d(2.0), Answer::Throttled(None));
+    let (lo, hi) = next_boundary(&model, 3);
+    assert!(hi - lo <= window::BOUNDARY_SLACK, "({lo}, {hi}]");
+    // Window 2 spent to its allowance, none out: what it sends next.
+    let spent = |mut model: Model, since_low: Option<u64>, now: f64| {
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        (w.index, w.sent, w.ok, w.out) = (2, 20, 20, 0);
+        if let Some(since_low) = since_low {
+            w.since_low = since_low;
+        }
+        model.try_send(d(now))
+    };
+    match spent(model.clone(), None, 2.5) {
+        Err(Wait::Until(at)) => assert!((secs(at) - hi).abs() < 1e-6, "{at:?}"),
+        other => panic!("{other:?}"),
+    }
+    // Had the probe not been refused, the test would go, an eighth of a period before `lo`.
+    let test_at = lo - window::BOUNDARY_SLACK;
+    let test = spent(model, Some(window::LOW_SPACING), test_at).unwrap();
+    assert_eq!(test.kind, Kind::Low);
+}
+
 /// Evidence that contradicts a bound kept for the same boundary (a request refused after
 /// the time a skewed `Retry-After` date said) replaces it instead of unlearning the window.
 #[test]

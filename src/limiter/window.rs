@@ -96,7 +96,8 @@
 //! `UP_SPACING` requests. A lower bound is a refusal, and a refusal can be the client's own
 //! doing (a sliding log counting what it sent a period before, a window's requests spilled
 //! into the next), which nothing sent later refutes: in the first window after the learning
-//! and then once in `LOW_SPACING` requests, a window spent to its allowance without a
+//! and then once in `LOW_SPACING` requests (a boundary's probe refused, sent alone once its
+//! window's answers were in, counts as one), a window spent to its allowance without a
 //! `429`, whose next boundary needs no probe, sends one an eighth of a period
 //! (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's lower bound
 //! (none once it could arrive past the bound, where a pass says nothing). A window refuses
@@ -786,7 +787,13 @@ impl Window {
                     self.carry = (ticket.slot, 1);
                     self.add_bound(ticket.slot, f64::NEG_INFINITY, now)
                 }
-                Answer::Throttled(_) => self.add_bound(ticket.slot, ticket.sent, said),
+                Answer::Throttled(_) => {
+                    // Sent alone, after the window's requests were all answered: its refusal
+                    // is no spill of theirs, and bounds the boundary from below as a lower
+                    // bound's test would.
+                    self.since_low = 0;
+                    self.add_bound(ticket.slot, ticket.sent, said)
+                }
                 Answer::Failed => false,
             };
         }
