@@ -1637,49 +1637,55 @@ fn a_boundary_on_the_clock_is_probed_just_before_it() {
     assert!(p_lo < p_hi, "{p_lo}");
 }
 
-/// A boundary's probe refused, sent alone once its window's answers were all in, bounds the
-/// boundary from below as a lower bound's test would: the next window spent sends no test
-/// of its own (the learning's first window tests one otherwise, one `429` more), and the
-/// next is due `LOW_SPACING` requests on.
+/// A boundary's probe refused, sent alone once its window's answers were all in, in a
+/// window no `429` spent, shows what a lower bound's test would (the test goes earlier, with
+/// nothing sent between): the next window spent sends no test of its own (the learning's
+/// first window tests one otherwise, one `429` more). Not a probe that tests a round
+/// period: a period a little shorter than the round one shows only in the windows after.
 #[test]
 fn a_refused_boundary_probe_stands_for_a_lower_bound_s_test() {
-    // Window 1 of 20 a second on the clock, the boundary after it in (1.1, 2.1]: the probe
-    // goes at 1.99 (a longest round trip before the clock's boundary) and is refused.
-    let mut model = window_with(vec![
-        bound(-20, -20.9, -19.9),
-        bound(0, -0.9, 0.1),
-        bound(1, 0.012, 1.1),
-    ]);
-    model.rtt = Some((0.006, 0.001));
-    let State::Window(w) = &mut model.state else {
-        unreachable!()
+    let waits_until = |model: &mut Model, now: f64| match model.try_send(d(now)) {
+        Err(Wait::Until(at)) => secs(at),
+        other => panic!("{other:?}"),
     };
-    (w.clock, w.since_low) = (Some(1_000.0), window::LOW_SPACING);
-    (w.sent, w.ok, w.out) = (20, 20, 0);
-    let probe = model.try_send(d(1.99)).unwrap();
-    assert_eq!(probe.kind, Kind::Boundary);
-    model.answered(probe, d(2.0), Answer::Throttled(None));
-    let (lo, hi) = next_boundary(&model, 3);
-    assert!(hi - lo <= window::BOUNDARY_SLACK, "({lo}, {hi}]");
-    // Window 2 spent to its allowance, none out: what it sends next.
-    let spent = |mut model: Model, since_low: Option<u64>, now: f64| {
+    // Window 1 of 20 a second on the clock, the boundary after it in (1.1, 2.1]: the probe
+    // goes a longest round trip before the clock's boundary, and is refused.
+    let refused = |round_test: bool| {
+        let mut model = window_with(vec![
+            bound(-20, -20.9, -19.9),
+            bound(0, -0.9, 0.1),
+            bound(1, 0.012, 1.1),
+        ]);
+        model.rtt = Some((0.006, 0.001));
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        (w.clock, w.since_low, w.round_test) = (Some(1_000.0), window::LOW_SPACING, round_test);
+        (w.sent, w.ok, w.out) = (20, 20, 0);
+        let at = waits_until(&mut model, 1.2);
+        assert!((at - 1.99).abs() < 1e-3, "{at}");
+        let probe = model.try_send(d(at)).unwrap();
+        assert_eq!(probe.kind, Kind::Boundary);
+        model.answered(probe, d(2.0), Answer::Throttled(None));
+        // Window 2 spent to its allowance, none out, its next boundary known well.
         let State::Window(w) = &mut model.state else {
             unreachable!()
         };
         (w.index, w.sent, w.ok, w.out) = (2, 20, 20, 0);
-        if let Some(since_low) = since_low {
-            w.since_low = since_low;
-        }
-        model.try_send(d(now))
+        assert!(!w.boundary_due(2, 0.01, window::BOUNDARY_SLACK), "{w:?}");
+        model
     };
-    match spent(model.clone(), None, 2.5) {
-        Err(Wait::Until(at)) => assert!((secs(at) - hi).abs() < 1e-6, "{at:?}"),
-        other => panic!("{other:?}"),
-    }
-    // Had the probe not been refused, the test would go, an eighth of a period before `lo`.
-    let test_at = lo - window::BOUNDARY_SLACK;
-    let test = spent(model, Some(window::LOW_SPACING), test_at).unwrap();
-    assert_eq!(test.kind, Kind::Low);
+    // No test: it waits for the next boundary's upper bound.
+    let mut model = refused(false);
+    let (_, hi) = next_boundary(&model, 3);
+    assert!((waits_until(&mut model, 2.5) - hi).abs() < 1e-6);
+    // After a round period's test, the lower bound's goes too, an eighth of a period before
+    // the boundary's lower bound.
+    let mut model = refused(true);
+    let (lo, _) = next_boundary(&model, 3);
+    let at = waits_until(&mut model, 2.5);
+    assert!((at - (lo - window::BOUNDARY_SLACK)).abs() < 1e-6, "{at}");
+    assert_eq!(model.try_send(d(at)).unwrap().kind, Kind::Low);
 }
 
 /// Evidence that contradicts a bound kept for the same boundary (a request refused after

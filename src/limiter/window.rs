@@ -96,22 +96,23 @@
 //! `UP_SPACING` requests. A lower bound is a refusal, and a refusal can be the client's own
 //! doing (a sliding log counting what it sent a period before, a window's requests spilled
 //! into the next), which nothing sent later refutes: in the first window after the learning
-//! and then once in `LOW_SPACING` requests (a boundary's probe refused, sent alone once its
-//! window's answers were in, counts as one), a window spent to its allowance without a
-//! `429`, whose next boundary needs no probe, sends one an eighth of a period
-//! (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's lower bound
-//! (none once it could arrive past the bound, where a pass says nothing). A window refuses
-//! it (the window's one `429`). Upward probes after a lowering can leave no such window
-//! (each is spent by a `429`, or finds more): a bound untested for `OVERDUE_LOW` requests
-//! is tested in a window probing upward after a lowering that a `429` spent (its second),
-//! instead of its boundary's probe (at 16 at once and 0.5-2 s round trips, a learning that
-//! took three windows of 100 per 10 s for one was kept as 119 per 27 s, and probed upward
-//! every window for good). If it passes, the bounds were wrong: after an upward probe
-//! got back an allowance a lowering took, the model becomes a sliding log; otherwise
-//! learning starts over, and if it finds capacity returning gradually (a log's relearning
-//! mostly does), a sliding log of the refuted window's allowance. Evidence that contradicts
-//! the boundaries (no period fits them all) drops the oldest; when fewer than two remain,
-//! learning starts over.
+//! and then once in `LOW_SPACING` requests (a boundary's probe refused in a window no `429`
+//! spent, sent alone once its answers were in, counts as one: the test, sent earlier with
+//! nothing between, would have been refused too; not a probe testing a round period), a
+//! window spent to its allowance without a `429`, whose next boundary needs no probe, sends
+//! one an eighth of a period (`BOUNDARY_SLACK`), and at least two round trips, before that
+//! boundary's lower bound (none once it could arrive past the bound, where a pass says
+//! nothing). A window refuses it (the window's one `429`). Upward probes after a lowering
+//! can leave no such window (each is spent by a `429`, or finds more): a bound untested for
+//! `OVERDUE_LOW` requests is tested in a window probing upward after a lowering that a
+//! `429` spent (its second), instead of its boundary's probe (at 16 at once and 0.5-2 s
+//! round trips, a learning that took three windows of 100 per 10 s for one was kept as 119
+//! per 27 s, and probed upward every window for good). If it passes, the bounds were wrong:
+//! after an upward probe got back an allowance a lowering took, the model becomes a sliding
+//! log; otherwise learning starts over, and if it finds capacity returning gradually (a
+//! log's relearning mostly does), a sliding log of the refuted window's allowance. Evidence
+//! that contradicts the boundaries (no period fits them all) drops the oldest; when fewer
+//! than two remain, learning starts over.
 
 use super::*;
 
@@ -198,6 +199,8 @@ pub(super) struct Window {
     pub(super) soft: Option<(i64, Option<Bound>)>,
     pub(super) probed_boundary: i64,
     pub(super) probe_out: bool,
+    /// The boundary's probe out, refused, stands for a lower bound's test.
+    pub(super) probe_tests_low: bool,
     /// This window tries `step` above the allowance.
     pub(super) probing_up: bool,
     pub(super) step: f64,
@@ -207,8 +210,8 @@ pub(super) struct Window {
     /// (a limit lowered for a while, or a share taken by someone else, comes back whole).
     pub(super) ceiling: u64,
     pub(super) since_probe: u64,
-    /// Requests since the last lower bound tested (`LOW_SPACING` at the learning's end: one
-    /// is due at once).
+    /// Requests since the last lower bound tested, or a boundary's probe refused that stood
+    /// for a test (`LOW_SPACING` at the learning's end: one is due at once).
     pub(super) since_low: u64,
     /// The window in which an upward probe got back the allowance a lowering took.
     pub(super) restored: Option<i64>,
@@ -277,6 +280,7 @@ impl Window {
             soft: None,
             probed_boundary: last,
             probe_out: false,
+            probe_tests_low: false,
             probing_up: false,
             step: FIRST_PROBE_STEP,
             eager: false,
@@ -681,6 +685,10 @@ impl Window {
             if now >= probe_at {
                 self.probed_boundary = n + 1;
                 self.probe_out = true;
+                // Refused, it shows what a lower bound's test, sent earlier with nothing
+                // between, would have: in a window no `429` spent, and not where it tests a
+                // round period (a period a little shorter shows only in the windows after).
+                self.probe_tests_low = self.hit.is_none() && !self.round_test;
                 if self.round_test {
                     self.round_test = false;
                     self.since_round_test = 0;
@@ -782,16 +790,16 @@ impl Window {
         }
         if ticket.kind == Kind::Boundary {
             self.probe_out = false;
+            let tests_low = std::mem::take(&mut self.probe_tests_low);
             return match answer {
                 Answer::Passed => {
                     self.carry = (ticket.slot, 1);
                     self.add_bound(ticket.slot, f64::NEG_INFINITY, now)
                 }
                 Answer::Throttled(_) => {
-                    // Sent alone, after the window's requests were all answered: its refusal
-                    // is no spill of theirs, and bounds the boundary from below as a lower
-                    // bound's test would.
-                    self.since_low = 0;
+                    if tests_low {
+                        self.since_low = 0;
+                    }
                     self.add_bound(ticket.slot, ticket.sent, said)
                 }
                 Answer::Failed => false,
