@@ -27,7 +27,13 @@
 //! that lift's lower bound plus the shortest period its throttle allows, but at a
 //! `Retry-After` pause's end: a window's next boundary comes no sooner, nor a log's next
 //! aging once all the run before took has come back (after a shape learnt before, the
-//! limiter may hold what that one sent).
+//! limiter may hold what that one sent). Where that lift came at the clock's probe of a
+//! period, there is no probe a round trip on (the first throttle's was refused), and one
+//! goes a longest round trip before that period's next boundary on the clock, unless the
+//! others find the lift first: a window on the clock refuses it and lifts at the boundary,
+//! which the learnt window then knows to a round trip or two, and its refusal, sent alone
+//! just before the boundary, shows what a lower bound's test would (the first window
+//! learnt sends none; `window.rs`).
 //!
 //! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
 //! request refused and that probe's answer. The successes of requests sent between two
@@ -147,6 +153,11 @@ pub(super) struct Learning {
     pub(super) throttle: Option<Throttle>,
     /// The answer of this run's first refusal.
     pub(super) refused_at: Option<f64>,
+    /// The last lift came at the clock's probe: its boundary on the clock, and the period.
+    pub(super) clock_lift: Option<(f64, f64)>,
+    /// The last lift's lower bound is the refusal of a probe just before the clock's
+    /// boundary (`Throttle::pre_tick`): what a lower bound's test would show.
+    pub(super) lift_tested: bool,
     /// When this run first waited to go one at a time.
     pub(super) serial_since: Option<f64>,
     /// This run had a refusal of a request sent after that answer.
@@ -190,6 +201,13 @@ pub(super) struct Throttle {
     pub(super) log_tried: usize,
     /// The last probe was such a one.
     pub(super) log_probe: bool,
+    /// The next probe is the clock's: its boundary on the clock, and the period.
+    pub(super) clock_at: Option<(f64, f64)>,
+    /// A probe still to go a longest round trip before the boundary on the clock a period
+    /// after a lift at the clock's probe of that period.
+    pub(super) pre_tick: Option<f64>,
+    /// That probe's sending, refused.
+    pub(super) pre_refused: Option<f64>,
     /// The shortest period the learning's last lift's throttle allows (none after a lift
     /// at a `Retry-After` pause's end): a log's early probe for a period under it bounds
     /// nothing.
@@ -226,6 +244,7 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
         // Whole seconds times whole seconds: exact, and so is the remainder.
         if probed.rem_euclid(MINUTE) == 0.0 {
             throttle.minute_retried = true;
+            throttle.clock_at = None;
             return (probed - clock + MINUTE_RETRY).max(now);
         }
     }
@@ -268,18 +287,43 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
     });
     let at = match (on_clock, log) {
         (Some(c), g) if g.is_none_or(|g| c <= g) => {
+            throttle.clock_at = Some((c, CLOCK_PERIODS[tried]));
             throttle.clock_tried += 1;
             throttle.log_probe = false;
             c
         }
         (_, Some(g)) => {
+            throttle.clock_at = None;
             throttle.log_tried += 1;
             throttle.log_probe = true;
             g
         }
-        _ => doubled,
+        _ => {
+            throttle.clock_at = None;
+            doubled
+        }
     };
     at.max(now)
+}
+
+/// The next probe after one refused at `now`: `next_probe`'s, no sooner than the quiet, or
+/// the throttle's `pre_tick` if that comes first (`next_probe`'s is then still to go).
+pub(super) fn next_or_pre_tick(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
+    let mut trial = throttle.clone();
+    let next = next_probe(clock, now, &mut trial).max(trial.quiet);
+    match throttle.pre_tick.filter(|&pre| pre >= now) {
+        Some(pre) if pre < next => {
+            throttle.clock_at = None;
+            pre
+        }
+        pending => {
+            *throttle = Throttle {
+                pre_tick: pending,
+                ..trial
+            };
+            next
+        }
+    }
 }
 
 impl Learning {
@@ -388,6 +432,9 @@ impl Model {
             let held: u64 = (1..n).map(windows).sum();
             let debt = held as f64 * second as f64 * (1.0 - self.share);
             let mut w = Window::new(second, bounds, debt, self.clock);
+            if l.lift_tested {
+                w.since_low = 0;
+            }
             w.burst_due = !self.log_tested;
             self.log_tested = true;
             self.state = State::Window(w);

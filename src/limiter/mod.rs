@@ -59,7 +59,7 @@ mod window;
 
 use learning::{
     CLOCK_PERIODS, LOG_ROUND_TRIPS, Learning, MINUTE, PROBE_GROWTH, Throttle, UNLIFTED_MAX,
-    next_probe,
+    next_or_pre_tick,
 };
 use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_QUIET, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate, STALL};
@@ -528,6 +528,10 @@ impl Model {
                             l.lifts.push((t.last_fail, now));
                             l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
                             l.blurred |= paused(&t);
+                            l.clock_lift = t
+                                .clock_at
+                                .filter(|&(tick, _)| !paused(&t) && ticket.sent - tick <= rtt_hi);
+                            l.lift_tested = t.pre_refused == Some(t.last_fail);
                             l.runs.push(l.run_ok);
                             l.reopenings.push(std::mem::take(&mut l.reopened));
                             // The lift's request opens the next run.
@@ -575,10 +579,13 @@ impl Model {
                                 t.last_fail = t.last_fail.max(ticket.sent);
                                 if ticket.kind == Kind::Lift {
                                     t.out = false;
+                                    if t.pre_tick == Some(t.next) {
+                                        (t.pre_tick, t.pre_refused) = (None, Some(ticket.sent));
+                                    }
                                     t.next = if wait.is_some() {
                                         next
                                     } else {
-                                        next_probe(clock, now, t).max(t.quiet)
+                                        next_or_pre_tick(clock, now, t)
                                     };
                                     t.gap *= PROBE_GROWTH;
                                 } else if wait.is_some() {
@@ -590,6 +597,20 @@ impl Model {
                                 // The first probe goes a round trip later, whatever the
                                 // clock: capacity that returns gradually shows in it.
                                 let gap = rtt.max(1e-3);
+                                // After a lift at the clock's boundary of a period, the first
+                                // probe goes just before that period's next boundary: a window
+                                // on the clock refuses it, which bounds the boundary from below,
+                                // and lifts at the boundary.
+                                let at_clock = l
+                                    .clock_lift
+                                    .filter(|_| {
+                                        first_learning
+                                            && l.runs.last().is_some_and(|&r| {
+                                                r >= MIN_ALLOWANCE && l.run_ok >= r
+                                            })
+                                    })
+                                    .map(|(tick, period)| tick + period - rtt_hi)
+                                    .filter(|&at| at > now + gap && wait.is_none());
                                 // (None after a `Retry-After` pause, which a success in
                                 // flight does not end: its refusals may span two windows.)
                                 let period_lo = if l.blurred { 0.0 } else { l.period_lo(rtt_hi) };
@@ -610,7 +631,7 @@ impl Model {
                                             })
                                     })
                                     .map_or(0.0, |&(lo, _)| lo + period_lo);
-                                l.throttle = Some(Throttle {
+                                let t = l.throttle.insert(Throttle {
                                     began: ticket.sent,
                                     last_fail: ticket.sent,
                                     next: if wait.is_some() {
@@ -618,6 +639,9 @@ impl Model {
                                     } else {
                                         (now + gap).max(quiet)
                                     },
+                                    clock_at: None,
+                                    pre_tick: at_clock,
+                                    pre_refused: None,
                                     quiet,
                                     gap: gap * PROBE_GROWTH,
                                     out: false,
@@ -631,6 +655,11 @@ impl Model {
                                     log_probe: false,
                                     period_lo,
                                 });
+                                if at_clock.is_some() {
+                                    // No probe a round trip on: the clock's and a log's, and
+                                    // the one before the boundary.
+                                    t.next = next_or_pre_tick(clock, now, t);
+                                }
                             }
                             None => {}
                         }

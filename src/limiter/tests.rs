@@ -2774,6 +2774,9 @@ fn throttle_since(began: f64, last: f64, gap: f64) -> Throttle {
         log_from: None,
         log_tried: 0,
         log_probe: false,
+        clock_at: None,
+        pre_tick: None,
+        pre_refused: None,
         period_lo: 0.0,
         quiet: 0.0,
     }
@@ -2793,7 +2796,7 @@ fn a_log_s_early_probe_is_left_out_for_a_period_an_earlier_throttle_ruled_out() 
         let mut now = 0.1;
         let mut at = Vec::new();
         while now < 3.0 {
-            let next = next_probe(Some(0.5), now, &mut throttle);
+            let next = learning::next_probe(Some(0.5), now, &mut throttle);
             throttle.last_fail = next;
             now = next + 1e-4;
             at.push((next * 1e3).round() / 1e3);
@@ -2849,6 +2852,35 @@ fn a_throttle_knows_the_shortest_period_the_last_lift_s_throttle_allows() {
     assert!(next < lo + period_lo, "{next} >= {lo} + {period_lo}");
 }
 
+/// After a first lift at the clock's boundary of a period and a run that got as many again,
+/// the second throttle sends no probe a round trip on (the first throttle's was refused:
+/// capacity does not return that soon) but one a longest round trip before that period's
+/// next boundary on the clock: a window on the clock refuses it and lifts at the boundary,
+/// so the window is learnt with that boundary known to a round trip or two, and its first
+/// windows neither probe it nor test its lower bound (that refusal showed what a test
+/// would). A window of 20 a second, one request at a time.
+#[test]
+fn a_second_throttle_on_the_clock_probes_just_before_the_boundary() {
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0));
+    let mut server = window(20, 1.0);
+    let mut refused = Vec::new();
+    let mut t = 0.0;
+    while !matches!(model.state, State::Window(_)) {
+        assert!(t < 5.0, "not learnt: {model:?}");
+        let (next, more) = drive(&mut model, t, 1, &mut server);
+        (t, refused) = (next, [refused, more].concat());
+    }
+    // The first throttle: the run's end and the probe a round trip on; the second: the
+    // run's end and the probe just before 2 s.
+    assert_eq!(refused.len(), 4, "{refused:?}");
+    assert!((1.9..2.0).contains(&refused[3]), "{refused:?}");
+    let (lo, hi) = next_boundary(&model, 2);
+    assert!(hi - lo < 0.05, "({lo}, {hi}]");
+    // The next 150 requests (7 windows, under `UP_SPACING`): no `429`.
+    let (_, refused) = drive(&mut model, t, 150, &mut server);
+    assert_eq!(refused, Vec::<f64>::new());
+}
+
 /// Past every period of the clock's (a log's untried), the next probe goes twice as late
 /// after the throttle began as the last, not the gap the clock's many probes doubled up to
 /// (a log of 6,000 an hour, not on the clock, was probed again nine hours on); early in a
@@ -2861,13 +2893,16 @@ fn a_throttle_past_every_period_probes_twice_as_late_not_further() {
         ..throttle_since(0.0, last, gap)
     };
     let mut late = throttle(7_200.0, 0.2 * 2f64.powi(30));
-    assert_eq!(next_probe(Some(0.0), 7_200.0, &mut late), 14_400.0);
+    assert_eq!(
+        learning::next_probe(Some(0.0), 7_200.0, &mut late),
+        14_400.0
+    );
     let mut early = throttle(10.0, 0.5);
-    assert_eq!(next_probe(None, 10.0, &mut early), 10.5);
+    assert_eq!(learning::next_probe(None, 10.0, &mut early), 10.5);
     // Without a clock too, and a millisecond at least when the throttle has just begun.
     let mut far = throttle(10.0, 100.0);
-    assert_eq!(next_probe(None, 10.0, &mut far), 20.0);
-    assert_eq!(next_probe(None, 0.0, &mut far), 1e-3);
+    assert_eq!(learning::next_probe(None, 10.0, &mut far), 20.0);
+    assert_eq!(learning::next_probe(None, 0.0, &mut far), 1e-3);
 }
 
 /// Answers 0.6 s slow: a log's probe a second after the run's first success (two round
