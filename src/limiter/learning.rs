@@ -27,13 +27,16 @@
 //! that lift's lower bound plus the shortest period its throttle allows, but at a
 //! `Retry-After` pause's end: a window's next boundary comes no sooner, nor a log's next
 //! aging once all the run before took has come back (after a shape learnt before, the
-//! limiter may hold what that one sent). Where that lift came at the clock's probe of a
-//! period, there is no probe a round trip on (the first throttle's was refused), and one
-//! goes a longest round trip before that period's next boundary on the clock, unless the
-//! others find the lift first: a window on the clock refuses it and lifts at the boundary,
-//! which the learnt window then knows to a round trip or two, and its refusal, sent alone
-//! just before the boundary, shows what a lower bound's test would (the first window
-//! learnt sends none; `window.rs`).
+//! limiter may hold what that one sent). Where, besides, that lift came at the clock's
+//! probe of a period and no `Retry-After` began the throttle, the probe a round trip on is
+//! left out (the first throttle's was refused) for one a longest round trip before that
+//! period's next boundary on the clock (the *pre-tick*; where it falls after the quiet and
+//! later than that round trip), among the clock's and a log's probes, which go first where
+//! sooner: a window on the clock refuses it, and the boundary is probed next (tried from
+//! the pre-tick's sending, as after a log's probe), so that the window learnt knows it to a
+//! round trip or two. Sent with nothing else out and before the boundary, and followed by
+//! the lift with no other refusal, its refusal shows what a lower bound's test would: the
+//! first window learnt sends none (`window.rs`).
 //!
 //! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
 //! request refused and that probe's answer. The successes of requests sent between two
@@ -153,11 +156,9 @@ pub(super) struct Learning {
     pub(super) throttle: Option<Throttle>,
     /// The answer of this run's first refusal.
     pub(super) refused_at: Option<f64>,
-    /// The last lift came at the clock's probe: its boundary on the clock, and the period.
-    pub(super) clock_lift: Option<(f64, f64)>,
-    /// The last lift's lower bound is the refusal of a probe just before the clock's
-    /// boundary (`Throttle::pre_tick`): what a lower bound's test would show.
-    pub(super) lift_tested: bool,
+    /// The last lift came at the clock's probe of a period: the clock's next boundary of
+    /// that period.
+    pub(super) clock_next: Option<f64>,
     /// When this run first waited to go one at a time.
     pub(super) serial_since: Option<f64>,
     /// This run had a refusal of a request sent after that answer.
@@ -179,6 +180,18 @@ pub(super) struct Learning {
     /// The most successes a run of this learning had when a throttle began: the pace
     /// reported until the shape is known is that many a minute (or a longer period seen).
     pub(super) guess: Option<u64>,
+}
+
+/// A second throttle's probe a longest round trip before the boundary on the clock a period
+/// after the first lift, at the clock's probe of that period.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum PreTick {
+    /// Still to go at `at`, before the `boundary`.
+    Due { at: f64, boundary: f64 },
+    /// Sent at this time, with nothing else out, before the boundary.
+    Out(f64),
+    /// Refused: its sending.
+    Refused(f64),
 }
 
 /// A throttle under way: its last refusal and its next probe.
@@ -203,11 +216,8 @@ pub(super) struct Throttle {
     pub(super) log_probe: bool,
     /// The next probe is the clock's: its boundary on the clock, and the period.
     pub(super) clock_at: Option<(f64, f64)>,
-    /// A probe still to go a longest round trip before the boundary on the clock a period
-    /// after a lift at the clock's probe of that period.
-    pub(super) pre_tick: Option<f64>,
-    /// That probe's sending, refused.
-    pub(super) pre_refused: Option<f64>,
+    /// The probe just before the clock's next boundary after a lift at the clock's probe.
+    pub(super) pre_tick: Option<PreTick>,
     /// The shortest period the learning's last lift's throttle allows (none after a lift
     /// at a `Retry-After` pause's end): a log's early probe for a period under it bounds
     /// nothing.
@@ -307,18 +317,22 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
 }
 
 /// The next probe after one refused at `now`: `next_probe`'s, no sooner than the quiet, or
-/// the throttle's `pre_tick` if that comes first (`next_probe`'s is then still to go).
+/// the throttle's `PreTick` if due first (`next_probe`'s is then still to go). The pre-tick
+/// is off the clock, as a log's probe is: what follows its refusal is tried from its
+/// sending, so that the boundary just after it is (answered a hair before the boundary, the
+/// clock's next boundary after the answer was the one after, a period late).
 pub(super) fn next_or_pre_tick(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
     let mut trial = throttle.clone();
     let next = next_probe(clock, now, &mut trial).max(trial.quiet);
-    match throttle.pre_tick.filter(|&pre| pre >= now) {
-        Some(pre) if pre < next => {
+    match throttle.pre_tick {
+        Some(PreTick::Due { at, .. }) if now <= at && at < next => {
             throttle.clock_at = None;
-            pre
+            throttle.log_probe = true;
+            at
         }
-        pending => {
+        pre => {
             *throttle = Throttle {
-                pre_tick: pending,
+                pre_tick: pre.filter(|p| !matches!(p, PreTick::Due { at, .. } if *at < now)),
                 ..trial
             };
             next
@@ -342,7 +356,7 @@ impl Learning {
 
 impl Model {
     /// Two lifts, the last sent at `sent`: the shape, from the second run against the first.
-    pub(super) fn learnt(&mut self, now: f64, sent: f64) {
+    pub(super) fn learnt(&mut self, now: f64, sent: f64, tested: bool) {
         let State::Learning(l) = &self.state else {
             return;
         };
@@ -431,10 +445,7 @@ impl Model {
             // held.
             let held: u64 = (1..n).map(windows).sum();
             let debt = held as f64 * second as f64 * (1.0 - self.share);
-            let mut w = Window::new(second, bounds, debt, self.clock);
-            if l.lift_tested {
-                w.since_low = 0;
-            }
+            let mut w = Window::new(second, bounds, debt, self.clock, tested);
             w.burst_due = !self.log_tested;
             self.log_tested = true;
             self.state = State::Window(w);

@@ -58,8 +58,8 @@ mod tests;
 mod window;
 
 use learning::{
-    CLOCK_PERIODS, LOG_ROUND_TRIPS, Learning, MINUTE, PROBE_GROWTH, Throttle, UNLIFTED_MAX,
-    next_or_pre_tick,
+    CLOCK_PERIODS, LOG_ROUND_TRIPS, Learning, MINUTE, PROBE_GROWTH, PreTick, Throttle,
+    UNLIFTED_MAX, next_or_pre_tick,
 };
 use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_QUIET, HOLD_UP, LOG_REFUSALS, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate, STALL};
@@ -290,6 +290,7 @@ impl Model {
         }
         let rtt_hi = self.rtt_hi();
         let share = self.share;
+        let in_flight = self.in_flight;
         let (slot, kind) = match &mut self.state {
             State::Learning(l) => {
                 if let Some(t) = &mut l.throttle {
@@ -300,6 +301,14 @@ impl Model {
                         return Err(Wait::Until(at(t.next)));
                     }
                     t.out = true;
+                    if let Some(PreTick::Due { at, boundary }) = t.pre_tick
+                        && t.next == at
+                    {
+                        // Its refusal shows what a lower bound's test would only if sent
+                        // alone, before the boundary.
+                        t.pre_tick =
+                            (in_flight == 0 && now < boundary).then_some(PreTick::Out(now));
+                    }
                     (l.runs.len() as i64, Kind::Lift)
                 } else {
                     // Past as many as the run before got (a window's worth, unless it was
@@ -528,10 +537,15 @@ impl Model {
                             l.lifts.push((t.last_fail, now));
                             l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
                             l.blurred |= paused(&t);
-                            l.clock_lift = t
+                            l.clock_next = t
                                 .clock_at
-                                .filter(|&(tick, _)| !paused(&t) && ticket.sent - tick <= rtt_hi);
-                            l.lift_tested = t.pre_refused == Some(t.last_fail);
+                                .filter(|&(tick, _)| !paused(&t) && ticket.sent - tick <= rtt_hi)
+                                .map(|(tick, period)| tick + period);
+                            // The lift came right after the pre-tick's refusal: the learnt
+                            // window's boundary is bounded from below as a lower bound's test
+                            // would have.
+                            let tested =
+                                !paused(&t) && t.pre_tick == Some(PreTick::Refused(t.last_fail));
                             l.runs.push(l.run_ok);
                             l.reopenings.push(std::mem::take(&mut l.reopened));
                             // The lift's request opens the next run.
@@ -539,7 +553,7 @@ impl Model {
                             l.run_out = 0;
                             l.run_from = Some((ticket.sent - rtt_hi, now));
                             if l.lifts.len() >= 2 {
-                                self.learnt(now, ticket.sent);
+                                self.learnt(now, ticket.sent, tested);
                             }
                         } else if let Some(t) = &l.throttle
                             && ticket.sent > t.last_fail
@@ -579,8 +593,8 @@ impl Model {
                                 t.last_fail = t.last_fail.max(ticket.sent);
                                 if ticket.kind == Kind::Lift {
                                     t.out = false;
-                                    if t.pre_tick == Some(t.next) {
-                                        (t.pre_tick, t.pre_refused) = (None, Some(ticket.sent));
+                                    if t.pre_tick == Some(PreTick::Out(ticket.sent)) {
+                                        t.pre_tick = Some(PreTick::Refused(ticket.sent));
                                     }
                                     t.next = if wait.is_some() {
                                         next
@@ -597,20 +611,6 @@ impl Model {
                                 // The first probe goes a round trip later, whatever the
                                 // clock: capacity that returns gradually shows in it.
                                 let gap = rtt.max(1e-3);
-                                // After a lift at the clock's boundary of a period, the first
-                                // probe goes just before that period's next boundary: a window
-                                // on the clock refuses it, which bounds the boundary from below,
-                                // and lifts at the boundary.
-                                let at_clock = l
-                                    .clock_lift
-                                    .filter(|_| {
-                                        first_learning
-                                            && l.runs.last().is_some_and(|&r| {
-                                                r >= MIN_ALLOWANCE && l.run_ok >= r
-                                            })
-                                    })
-                                    .map(|(tick, period)| tick + period - rtt_hi)
-                                    .filter(|&at| at > now + gap && wait.is_none());
                                 // (None after a `Retry-After` pause, which a success in
                                 // flight does not end: its refusals may span two windows.)
                                 let period_lo = if l.blurred { 0.0 } else { l.period_lo(rtt_hi) };
@@ -631,6 +631,28 @@ impl Model {
                                             })
                                     })
                                     .map_or(0.0, |&(lo, _)| lo + period_lo);
+                                // Under the same conditions, after a lift at the clock's
+                                // probe of a period: no probe a round trip on (the first
+                                // throttle's was refused), and one a longest round trip
+                                // before that period's next boundary on the clock, among the
+                                // clock's and a log's: a window on the clock refuses it and
+                                // lifts at the boundary.
+                                let pre_tick = l
+                                    .clock_next
+                                    .filter(|_| {
+                                        first_learning
+                                            && wait.is_none()
+                                            && l.runs.last().is_some_and(|&r| {
+                                                r >= MIN_ALLOWANCE && l.run_ok >= r
+                                            })
+                                    })
+                                    .map(|boundary| PreTick::Due {
+                                        at: boundary - rtt_hi,
+                                        boundary,
+                                    })
+                                    .filter(|&p| {
+                                        matches!(p, PreTick::Due { at, .. } if at > now + gap && at >= quiet)
+                                    });
                                 let t = l.throttle.insert(Throttle {
                                     began: ticket.sent,
                                     last_fail: ticket.sent,
@@ -640,8 +662,7 @@ impl Model {
                                         (now + gap).max(quiet)
                                     },
                                     clock_at: None,
-                                    pre_tick: at_clock,
-                                    pre_refused: None,
+                                    pre_tick,
                                     quiet,
                                     gap: gap * PROBE_GROWTH,
                                     out: false,
@@ -655,9 +676,7 @@ impl Model {
                                     log_probe: false,
                                     period_lo,
                                 });
-                                if at_clock.is_some() {
-                                    // No probe a round trip on: the clock's and a log's, and
-                                    // the one before the boundary.
+                                if pre_tick.is_some() {
                                     t.next = next_or_pre_tick(clock, now, t);
                                 }
                             }

@@ -397,7 +397,7 @@ fn a_whole_number_of_seconds_is_taken_only_where_it_is_the_one_the_bounds_allow(
     let bound = |k, lo, hi| Bound { k, lo, hi };
     let period = |next: (f64, f64)| {
         let bounds = vec![bound(0, -0.01, 0.01), bound(1, next.0, next.1)];
-        Window::new(3, bounds, 0.0, Some(0.0)).period()
+        Window::new(3, bounds, 0.0, Some(0.0), false).period()
     };
     assert_eq!(period((5.99, 6.01)), (6.0, 6.0));
     let (lo, hi) = period((6.6, 8.4));
@@ -1094,7 +1094,7 @@ fn window_with(bounds: Vec<Bound>) -> Model {
         out: 1,
         probed_boundary: 1,
         since_low: 0,
-        ..Window::new(20, bounds, 0.0, None)
+        ..Window::new(20, bounds, 0.0, None, false)
     });
     model
 }
@@ -2270,7 +2270,7 @@ fn a_window_on_the_clock_takes_the_round_period_its_bounds_allow() {
         (None, lifts.clone(), false),
         (Some(1_000.0), wide, false),
     ] {
-        let w = Window::new(20, bounds, 0.0, clock);
+        let w = Window::new(20, bounds, 0.0, clock, false);
         let (lo, hi) = w.boundary(100);
         if round {
             assert_eq!(w.period(), (10.0, 10.0));
@@ -2284,7 +2284,7 @@ fn a_window_on_the_clock_takes_the_round_period_its_bounds_allow() {
             assert!(hi - lo > 100.0, "{clock:?}: {lo}..{hi}");
         }
     }
-    let mut w = Window::new(20, lifts, 0.0, Some(1_000.0));
+    let mut w = Window::new(20, lifts, 0.0, Some(1_000.0), false);
     w.add_bound(2, 31.0, 32.0);
     let (lo, hi) = w.period();
     assert!(lo > 10.0 && hi > lo, "{lo}..{hi}");
@@ -2776,7 +2776,6 @@ fn throttle_since(began: f64, last: f64, gap: f64) -> Throttle {
         log_probe: false,
         clock_at: None,
         pre_tick: None,
-        pre_refused: None,
         period_lo: 0.0,
         quiet: 0.0,
     }
@@ -2874,11 +2873,43 @@ fn a_second_throttle_on_the_clock_probes_just_before_the_boundary() {
     // run's end and the probe just before 2 s.
     assert_eq!(refused.len(), 4, "{refused:?}");
     assert!((1.9..2.0).contains(&refused[3]), "{refused:?}");
+    // Lifted by the clock's probe at 2 s: the boundary known to the pre-tick's sending and
+    // the lift's answer, two round trips (a log's probe at 2.01 would leave three).
     let (lo, hi) = next_boundary(&model, 2);
-    assert!(hi - lo < 0.05, "({lo}, {hi}]");
+    assert!(hi - lo < 0.025, "({lo}, {hi}]");
     // The next 150 requests (7 windows, under `UP_SPACING`): no `429`.
     let (_, refused) = drive(&mut model, t, 150, &mut server);
     assert_eq!(refused, Vec::<f64>::new());
+}
+
+/// The pre-tick goes among the clock's probes where it comes first, and once refused, the
+/// clock's boundary just after it is probed next, however close to it the refusal was
+/// answered (tried from the pre-tick's sending, as after a log's probe: from the answer, a
+/// hair before the boundary, the clock's next one was a period later).
+#[test]
+fn the_boundary_after_a_refused_pre_tick_is_probed_next() {
+    let mut throttle = Throttle {
+        pre_tick: Some(PreTick::Due {
+            at: 1.99,
+            boundary: 2.0,
+        }),
+        ..throttle_since(1.205, 1.205, 0.02)
+    };
+    let clock = Some(1_000.0);
+    assert_eq!(next_or_pre_tick(clock, 1.215, &mut throttle), 1.99);
+    throttle.last_fail = 1.99;
+    throttle.pre_tick = Some(PreTick::Refused(1.99));
+    assert_eq!(next_or_pre_tick(clock, 2.0 - 1e-7, &mut throttle), 2.0);
+    // Past its time, a pre-tick still due is dropped.
+    let mut late = Throttle {
+        pre_tick: Some(PreTick::Due {
+            at: 1.99,
+            boundary: 2.0,
+        }),
+        ..throttle_since(1.205, 1.205, 0.02)
+    };
+    assert_eq!(next_or_pre_tick(clock, 1.995, &mut late), 2.0);
+    assert_eq!(late.pre_tick, None);
 }
 
 /// Past every period of the clock's (a log's untried), the next probe goes twice as late

@@ -98,7 +98,9 @@
 //! into the next), which nothing sent later refutes: in the first window after the learning
 //! and then once in `LOW_SPACING` requests (a boundary's probe refused in a window no `429`
 //! spent, sent alone once its answers were in, counts as one: the test, sent earlier with
-//! nothing between, would have been refused too; not a probe testing a round period), a
+//! nothing between, would have been refused too; not a probe testing a round period; nor
+//! is the first window's test sent after a learning whose last lift came right after a
+//! probe refused alone just before the boundary, `learning.rs`), a
 //! window spent to its allowance without a `429`, whose next boundary needs no probe, sends
 //! one an eighth of a period (`BOUNDARY_SLACK`), and at least two round trips, before that
 //! boundary's lower bound (none once it could arrive past the bound, where a pass says
@@ -210,8 +212,9 @@ pub(super) struct Window {
     /// (a limit lowered for a while, or a share taken by someone else, comes back whole).
     pub(super) ceiling: u64,
     pub(super) since_probe: u64,
-    /// Requests since the last lower bound tested, or a boundary's probe refused that stood
-    /// for a test (`LOW_SPACING` at the learning's end: one is due at once).
+    /// Requests since the last lower bound tested, or a probe refused that stood for a test
+    /// (`LOW_SPACING` at the learning's end, one due at once, unless the learning's last
+    /// lift came right after such a probe).
     pub(super) since_low: u64,
     /// The window in which an upward probe got back the allowance a lowering took.
     pub(super) restored: Option<i64>,
@@ -260,8 +263,16 @@ pub(super) fn period(bounds: &[Bound]) -> (f64, f64) {
 
 impl Window {
     /// A window just learnt: `allowance` each period, the last of `bounds` the boundary of
-    /// the window being counted (its lift's request passed in it), a lower-bound test due.
-    pub(super) fn new(allowance: u64, bounds: Vec<Bound>, debt: f64, clock: Option<f64>) -> Self {
+    /// the window being counted (its lift's request passed in it), a lower-bound test due
+    /// unless `tested` (that boundary's lower bound is the refusal of a probe sent alone just
+    /// before it, with nothing refused after it: what the test would show).
+    pub(super) fn new(
+        allowance: u64,
+        bounds: Vec<Bound>,
+        debt: f64,
+        clock: Option<f64>,
+        tested: bool,
+    ) -> Self {
         let last = bounds[bounds.len() - 1].k;
         Self {
             allowance,
@@ -286,7 +297,7 @@ impl Window {
             eager: false,
             ceiling: 0,
             since_probe: 0,
-            since_low: LOW_SPACING,
+            since_low: if tested { 0 } else { LOW_SPACING },
             restored: None,
             swings: 0,
             last_swing: i64::MIN,
