@@ -35,8 +35,8 @@
 //! sooner: a window on the clock refuses it, and the boundary is probed next (tried from
 //! the pre-tick's sending, as after a log's probe), so that the window learnt knows it to a
 //! round trip or two. Sent with nothing else out and before the boundary, and followed by
-//! the lift with no other refusal, its refusal shows what a lower bound's test would: the
-//! first window learnt sends none (`window.rs`).
+//! the lift with no other refusal and no pause, its refusal shows what a lower bound's test
+//! would: the first window learnt sends none (`window.rs`).
 //!
 //! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
 //! request refused and that probe's answer. The successes of requests sent between two
@@ -193,6 +193,8 @@ pub(super) enum PreTick {
     /// Refused: its sending.
     Refused(f64),
 }
+// (A pre-tick whose request failed stays `Out`: sent again as a plain probe, its refusal
+// stands for no test, and the first window learnt tests its lower bound.)
 
 /// A throttle under way: its last refusal and its next probe.
 #[derive(Clone, Debug)]
@@ -212,7 +214,8 @@ pub(super) struct Throttle {
     /// The next probe a period after it: period `CLOCK_PERIODS[log_tried / 2]`, from its
     /// earlier end if even (a log refuses it), its later if odd (a log's lift passes it).
     pub(super) log_tried: usize,
-    /// The last probe was such a one.
+    /// The last probe was such a one, or the pre-tick: what follows it is tried from its
+    /// sending, not its answer.
     pub(super) log_probe: bool,
     /// The next probe is the clock's: its boundary on the clock, and the period.
     pub(super) clock_at: Option<(f64, f64)>,
@@ -228,12 +231,12 @@ pub(super) struct Throttle {
 }
 
 /// When a throttle's next probe goes after one refused, answered at `now`: at the next
-/// boundary on the clock (after the answer, or after the sending of a log's probe) of the
-/// next period of `CLOCK_PERIODS` not yet tried (the one before was refuted), or a period
-/// of them after the run's first success (a sliding log's lift), whichever comes first, at
-/// once if that is past; with no clock or no period left, `gap` later (no later than twice
-/// as long after the throttle began); but once a throttle, a probe refused at a minute's
-/// boundary goes again `MINUTE_RETRY` after it.
+/// boundary on the clock (after the answer, or after the sending of a log's probe or the
+/// pre-tick) of the next period of `CLOCK_PERIODS` not yet tried (the one before was
+/// refuted), or a period of them after the run's first success (a sliding log's lift),
+/// whichever comes first, at once if that is past; with no clock or no period left, `gap`
+/// later (no later than twice as long after the throttle began); but once a throttle, a
+/// probe refused at a minute's boundary goes again `MINUTE_RETRY` after it.
 pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
     // Twice as late as the last after the throttle began, at most: the gap doubles with
     // every probe, and the clock's and a log's, many and close together, would leave it

@@ -9,10 +9,11 @@
 //!
 //! **The algorithm**, in outline (each step's detail, and why each constant has its value,
 //! is in the file that does it):
-//! 1. *Learning* (`learning.rs`). Until the first `429` every request goes at once. A
-//!    `429` starts a *throttle*: one probe at a time, the first a round trip later, then at
-//!    the next boundary on the clock of a window of each period of `CLOCK_PERIODS` in turn,
-//!    or a period after the run's first success (a sliding log's lift) if sooner, else each
+//! 1. *Learning* (`learning.rs`). Until the first `429` every request goes at once. A `429`
+//!    starts a *throttle*: one probe at a time, the first a round trip later (but the
+//!    *pre-tick*, in a second throttle after a lift on the clock), then at the next
+//!    boundary on the clock of a window of each period of `CLOCK_PERIODS` in turn, or a
+//!    period after the run's first success (a sliding log's lift) if sooner, else each
 //!    twice as late as the one before; after a `Retry-After`, exactly when the server said.
 //!    The first probe that passes is a *lift*, and the successes between two throttles a
 //!    *run*. Two lifts tell the shape: a second run of at least half the first is a fixed
@@ -536,16 +537,17 @@ impl Model {
                             (l.closed_at, l.reopened_at) = (None, None);
                             l.lifts.push((t.last_fail, now));
                             l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
-                            l.blurred |= paused(&t);
+                            let was_paused = paused(&t);
+                            l.blurred |= was_paused;
                             l.clock_next = t
                                 .clock_at
-                                .filter(|&(tick, _)| !paused(&t) && ticket.sent - tick <= rtt_hi)
+                                .filter(|&(tick, _)| !was_paused && ticket.sent - tick <= rtt_hi)
                                 .map(|(tick, period)| tick + period);
                             // The lift came right after the pre-tick's refusal: the learnt
                             // window's boundary is bounded from below as a lower bound's test
                             // would have.
                             let tested =
-                                !paused(&t) && t.pre_tick == Some(PreTick::Refused(t.last_fail));
+                                !was_paused && t.pre_tick == Some(PreTick::Refused(t.last_fail));
                             l.runs.push(l.run_ok);
                             l.reopenings.push(std::mem::take(&mut l.reopened));
                             // The lift's request opens the next run.
@@ -609,7 +611,8 @@ impl Model {
                             None if ticket.slot == l.runs.len() as i64 => {
                                 l.guess = Some(l.guess.unwrap_or(0).max(l.run_ok));
                                 // The first probe goes a round trip later, whatever the
-                                // clock: capacity that returns gradually shows in it.
+                                // clock: capacity that returns gradually shows in it (but
+                                // for the pre-tick's throttle, below).
                                 let gap = rtt.max(1e-3);
                                 // (None after a `Retry-After` pause, which a success in
                                 // flight does not end: its refusals may span two windows.)
@@ -620,39 +623,27 @@ impl Model {
                                 // lift's lower bound: a window's next boundary, a log's
                                 // next aging. A shorter run may have left a log's slots
                                 // to age, and so may what a shape learnt before sent.
+                                let full_run = first_learning
+                                    && l.runs
+                                        .last()
+                                        .is_some_and(|&r| r >= MIN_ALLOWANCE && l.run_ok >= r);
                                 let quiet = l
                                     .lifts
                                     .last()
-                                    .filter(|_| {
-                                        first_learning
-                                            && period_lo > 0.0
-                                            && l.runs.last().is_some_and(|&r| {
-                                                r >= MIN_ALLOWANCE && l.run_ok >= r
-                                            })
-                                    })
+                                    .filter(|_| full_run && period_lo > 0.0)
                                     .map_or(0.0, |&(lo, _)| lo + period_lo);
-                                // Under the same conditions, after a lift at the clock's
-                                // probe of a period: no probe a round trip on (the first
-                                // throttle's was refused), and one a longest round trip
-                                // before that period's next boundary on the clock, among the
-                                // clock's and a log's: a window on the clock refuses it and
-                                // lifts at the boundary.
+                                // After such a run and a lift at the clock's probe of a
+                                // period, with no `Retry-After`: no probe a round trip on
+                                // (the first throttle's was refused), and one a longest round
+                                // trip before that period's next boundary on the clock, among
+                                // the clock's and a log's: a window on the clock refuses it
+                                // and lifts at the boundary.
                                 let pre_tick = l
                                     .clock_next
-                                    .filter(|_| {
-                                        first_learning
-                                            && wait.is_none()
-                                            && l.runs.last().is_some_and(|&r| {
-                                                r >= MIN_ALLOWANCE && l.run_ok >= r
-                                            })
-                                    })
-                                    .map(|boundary| PreTick::Due {
-                                        at: boundary - rtt_hi,
-                                        boundary,
-                                    })
-                                    .filter(|&p| {
-                                        matches!(p, PreTick::Due { at, .. } if at > now + gap && at >= quiet)
-                                    });
+                                    .filter(|_| full_run && wait.is_none())
+                                    .map(|boundary| (boundary - rtt_hi, boundary))
+                                    .filter(|&(at, _)| at > now + gap && at >= quiet)
+                                    .map(|(at, boundary)| PreTick::Due { at, boundary });
                                 let t = l.throttle.insert(Throttle {
                                     began: ticket.sent,
                                     last_fail: ticket.sent,

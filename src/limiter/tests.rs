@@ -1638,10 +1638,11 @@ fn a_boundary_on_the_clock_is_probed_just_before_it() {
 }
 
 /// A boundary's probe refused, sent alone once its window's answers were all in, in a
-/// window no `429` spent, shows what a lower bound's test would (the test goes earlier, with
-/// nothing sent between): the next window spent sends no test of its own (the learning's
-/// first window tests one otherwise, one `429` more). Not a probe that tests a round
-/// period: a period a little shorter than the round one shows only in the windows after.
+/// window no `429` spent, shows what a lower bound's test would (the test goes earlier,
+/// with nothing sent between): the next window spent sends no test of its own (the
+/// learning's first window tests one otherwise, one `429` more). Not a probe that tests a
+/// round period (a period a little shorter than the round one shows only in the windows
+/// after), nor one in a window a `429` spent (others' requests may have filled the next).
 #[test]
 fn a_refused_boundary_probe_stands_for_a_lower_bound_s_test() {
     let waits_until = |model: &mut Model, now: f64| match model.try_send(d(now)) {
@@ -1650,7 +1651,7 @@ fn a_refused_boundary_probe_stands_for_a_lower_bound_s_test() {
     };
     // Window 1 of 20 a second on the clock, the boundary after it in (1.1, 2.1]: the probe
     // goes a longest round trip before the clock's boundary, and is refused.
-    let refused = |round_test: bool| {
+    let refused = |round_test: bool, spent: bool| {
         let mut model = window_with(vec![
             bound(-20, -20.9, -19.9),
             bound(0, -0.9, 0.1),
@@ -1662,6 +1663,10 @@ fn a_refused_boundary_probe_stands_for_a_lower_bound_s_test() {
         };
         (w.clock, w.since_low, w.round_test) = (Some(1_000.0), window::LOW_SPACING, round_test);
         (w.sent, w.ok, w.out) = (20, 20, 0);
+        if spent {
+            // Refused at its 20th: probing upward after a lowering, it probes its boundary.
+            (w.ok, w.hit, w.eager) = (19, Some(1.0), true);
+        }
         let at = waits_until(&mut model, 1.2);
         assert!((at - 1.99).abs() < 1e-3, "{at}");
         let probe = model.try_send(d(at)).unwrap();
@@ -1671,21 +1676,23 @@ fn a_refused_boundary_probe_stands_for_a_lower_bound_s_test() {
         let State::Window(w) = &mut model.state else {
             unreachable!()
         };
-        (w.index, w.sent, w.ok, w.out) = (2, 20, 20, 0);
+        (w.index, w.sent, w.ok, w.out, w.hit, w.eager) = (2, 20, 20, 0, None, false);
         assert!(!w.boundary_due(2, 0.01, window::BOUNDARY_SLACK), "{w:?}");
         model
     };
     // No test: it waits for the next boundary's upper bound.
-    let mut model = refused(false);
+    let mut model = refused(false, false);
     let (_, hi) = next_boundary(&model, 3);
     assert!((waits_until(&mut model, 2.5) - hi).abs() < 1e-6);
-    // After a round period's test, the lower bound's goes too, an eighth of a period before
-    // the boundary's lower bound.
-    let mut model = refused(true);
-    let (lo, _) = next_boundary(&model, 3);
-    let at = waits_until(&mut model, 2.5);
-    assert!((at - (lo - window::BOUNDARY_SLACK)).abs() < 1e-6, "{at}");
-    assert_eq!(model.try_send(d(at)).unwrap().kind, Kind::Low);
+    // After a round period's test, or in a spent window, the lower bound's goes too, an
+    // eighth of a period before the boundary's lower bound.
+    for (round_test, spent) in [(true, false), (false, true)] {
+        let mut model = refused(round_test, spent);
+        let (lo, _) = next_boundary(&model, 3);
+        let at = waits_until(&mut model, 2.5);
+        assert!((at - (lo - window::BOUNDARY_SLACK)).abs() < 1e-6, "{at}");
+        assert_eq!(model.try_send(d(at)).unwrap().kind, Kind::Low);
+    }
 }
 
 /// Evidence that contradicts a bound kept for the same boundary (a request refused after
@@ -2866,8 +2873,9 @@ fn a_second_throttle_on_the_clock_probes_just_before_the_boundary() {
     let mut t = 0.0;
     while !matches!(model.state, State::Window(_)) {
         assert!(t < 5.0, "not learnt: {model:?}");
-        let (next, more) = drive(&mut model, t, 1, &mut server);
-        (t, refused) = (next, [refused, more].concat());
+        let more;
+        (t, more) = drive(&mut model, t, 1, &mut server);
+        refused.extend(more);
     }
     // The first throttle: the run's end and the probe a round trip on; the second: the
     // run's end and the probe just before 2 s.
@@ -2877,9 +2885,13 @@ fn a_second_throttle_on_the_clock_probes_just_before_the_boundary() {
     // the lift's answer, two round trips (a log's probe at 2.01 would leave three).
     let (lo, hi) = next_boundary(&model, 2);
     assert!(hi - lo < 0.025, "({lo}, {hi}]");
+    let State::Window(w) = &model.state else {
+        unreachable!()
+    };
+    assert_eq!(w.since_low, 0);
     // The next 150 requests (7 windows, under `UP_SPACING`): no `429`.
     let (_, refused) = drive(&mut model, t, 150, &mut server);
-    assert_eq!(refused, Vec::<f64>::new());
+    assert!(refused.is_empty(), "{refused:?}");
 }
 
 /// The pre-tick goes among the clock's probes where it comes first, and once refused, the
@@ -2888,28 +2900,41 @@ fn a_second_throttle_on_the_clock_probes_just_before_the_boundary() {
 /// hair before the boundary, the clock's next one was a period later).
 #[test]
 fn the_boundary_after_a_refused_pre_tick_is_probed_next() {
-    let mut throttle = Throttle {
+    let due = || Throttle {
         pre_tick: Some(PreTick::Due {
             at: 1.99,
             boundary: 2.0,
         }),
         ..throttle_since(1.205, 1.205, 0.02)
     };
+    let mut throttle = due();
     let clock = Some(1_000.0);
     assert_eq!(next_or_pre_tick(clock, 1.215, &mut throttle), 1.99);
     throttle.last_fail = 1.99;
     throttle.pre_tick = Some(PreTick::Refused(1.99));
     assert_eq!(next_or_pre_tick(clock, 2.0 - 1e-7, &mut throttle), 2.0);
     // Past its time, a pre-tick still due is dropped.
-    let mut late = Throttle {
-        pre_tick: Some(PreTick::Due {
-            at: 1.99,
-            boundary: 2.0,
-        }),
-        ..throttle_since(1.205, 1.205, 0.02)
-    };
+    let mut late = due();
     assert_eq!(next_or_pre_tick(clock, 1.995, &mut late), 2.0);
     assert_eq!(late.pre_tick, None);
+    // Sent with a request out, or past its boundary, its refusal will stand for no test.
+    for (in_flight, now, counted) in [(0, 1.99, true), (1, 1.99, false), (0, 2.0, false)] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.in_flight = in_flight;
+        model.state = State::Learning(Learning {
+            throttle: Some(Throttle {
+                next: 1.99,
+                ..due()
+            }),
+            ..Learning::default()
+        });
+        assert_eq!(model.try_send(d(now)).unwrap().kind, Kind::Lift);
+        let State::Learning(l) = &model.state else {
+            unreachable!()
+        };
+        let pre_tick = l.throttle.as_ref().unwrap().pre_tick;
+        assert_eq!(pre_tick == Some(PreTick::Out(now)), counted, "{pre_tick:?}");
+    }
 }
 
 /// Past every period of the clock's (a log's untried), the next probe goes twice as late

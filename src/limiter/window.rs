@@ -96,25 +96,26 @@
 //! `UP_SPACING` requests. A lower bound is a refusal, and a refusal can be the client's own
 //! doing (a sliding log counting what it sent a period before, a window's requests spilled
 //! into the next), which nothing sent later refutes: in the first window after the learning
-//! and then once in `LOW_SPACING` requests (a boundary's probe refused in a window no `429`
-//! spent, sent alone once its answers were in, counts as one: the test, sent earlier with
-//! nothing between, would have been refused too; not a probe testing a round period; nor
-//! is the first window's test sent after a learning whose last lift came right after a
-//! probe refused alone just before the boundary, `learning.rs`), a
-//! window spent to its allowance without a `429`, whose next boundary needs no probe, sends
-//! one an eighth of a period (`BOUNDARY_SLACK`), and at least two round trips, before that
-//! boundary's lower bound (none once it could arrive past the bound, where a pass says
-//! nothing). A window refuses it (the window's one `429`). Upward probes after a lowering
-//! can leave no such window (each is spent by a `429`, or finds more): a bound untested for
-//! `OVERDUE_LOW` requests is tested in a window probing upward after a lowering that a
-//! `429` spent (its second), instead of its boundary's probe (at 16 at once and 0.5-2 s
-//! round trips, a learning that took three windows of 100 per 10 s for one was kept as 119
-//! per 27 s, and probed upward every window for good). If it passes, the bounds were wrong:
-//! after an upward probe got back an allowance a lowering took, the model becomes a sliding
-//! log; otherwise learning starts over, and if it finds capacity returning gradually (a
-//! log's relearning mostly does), a sliding log of the refuted window's allowance. Evidence
-//! that contradicts the boundaries (no period fits them all) drops the oldest; when fewer
-//! than two remain, learning starts over.
+//! and then once in `LOW_SPACING` requests, a window spent to its allowance without a
+//! `429`, whose next boundary needs no probe, sends one an eighth of a period
+//! (`BOUNDARY_SLACK`), and at least two round trips, before that boundary's lower bound
+//! (none once it could arrive past the bound, where a pass says nothing). A window refuses
+//! it (the window's one `429`). A probe refused, sent with nothing else out, counts as a
+//! test (the test, sent earlier with nothing between, would have been refused too): a
+//! boundary's probe in a window no `429` spent, once its answers were in (not one testing a
+//! round period, whose shortfall shows only in the windows after it), and the learning's
+//! pre-tick followed by its lift (`learning.rs`: the first window learnt then tests
+//! nothing). Upward probes after a lowering can leave no such window (each is spent by a
+//! `429`, or finds more): a bound untested for `OVERDUE_LOW` requests is tested in a window
+//! probing upward after a lowering that a `429` spent (its second), instead of its
+//! boundary's probe (at 16 at once and 0.5-2 s round trips, a learning that took three
+//! windows of 100 per 10 s for one was kept as 119 per 27 s, and probed upward every window
+//! for good). If it passes, the bounds were wrong: after an upward probe got back an
+//! allowance a lowering took, the model becomes a sliding log; otherwise learning starts
+//! over, and if it finds capacity returning gradually (a log's relearning mostly does), a
+//! sliding log of the refuted window's allowance. Evidence that contradicts the boundaries
+//! (no period fits them all) drops the oldest; when fewer than two remain, learning starts
+//! over.
 
 use super::*;
 
@@ -264,8 +265,8 @@ pub(super) fn period(bounds: &[Bound]) -> (f64, f64) {
 impl Window {
     /// A window just learnt: `allowance` each period, the last of `bounds` the boundary of
     /// the window being counted (its lift's request passed in it), a lower-bound test due
-    /// unless `tested` (that boundary's lower bound is the refusal of a probe sent alone just
-    /// before it, with nothing refused after it: what the test would show).
+    /// unless `tested` (that boundary's lower bound is the refusal of a probe sent alone
+    /// just before it, with nothing refused after it: what the test would show).
     pub(super) fn new(
         allowance: u64,
         bounds: Vec<Bound>,
