@@ -183,7 +183,9 @@ pub(super) struct Learning {
 }
 
 /// A second throttle's probe a longest round trip before the boundary on the clock a period
-/// after the first lift, at the clock's probe of that period.
+/// after the first lift, at the clock's probe of that period. One whose request failed
+/// stays `Out`: sent again as a plain probe, its refusal stands for no test, and the first
+/// window learnt tests its lower bound.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum PreTick {
     /// Still to go at `at`, before the `boundary`.
@@ -193,8 +195,6 @@ pub(super) enum PreTick {
     /// Refused: its sending.
     Refused(f64),
 }
-// (A pre-tick whose request failed stays `Out`: sent again as a plain probe, its refusal
-// stands for no test, and the first window learnt tests its lower bound.)
 
 /// A throttle under way: its last refusal and its next probe.
 #[derive(Clone, Debug)]
