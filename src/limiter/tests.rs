@@ -1130,25 +1130,54 @@ fn window_1_sending_ahead() -> (Model, Vec<Ticket>) {
 
 /// The same with round trips `rtt` (mean and deviation), the requests sent at `at`.
 fn window_1_sending_ahead_at(rtt: (f64, f64), at: f64) -> (Model, Vec<Ticket>) {
+    let mut model = window_1_half_sent(rtt);
+    let ahead = sent_at(&mut model, at);
+    (model, ahead)
+}
+
+/// Window 1 of [`window_1_sending_ahead`], nothing out, before it sends ahead.
+fn window_1_half_sent(rtt: (f64, f64)) -> Model {
     let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
     model.rtt = Some(rtt);
     if let State::Window(w) = &mut model.state {
         w.out = 0;
     }
-    let mut ahead = Vec::new();
-    while let Ok(ticket) = model.try_send(d(at)) {
-        assert_eq!(ticket.slot, 1);
-        ahead.push(ticket);
-        assert!(ahead.len() <= 10, "past the allowance");
-    }
-    (model, ahead)
+    model
 }
 
-/// [`window_1_sending_ahead`], each request it sent ahead answered, passed, at 29.5.
+/// What window 1 sends at `at` (at most the ten of its allowance it has not sent).
+fn sent_at(model: &mut Model, at: f64) -> Vec<Ticket> {
+    let mut sent = Vec::new();
+    while let Ok(ticket) = model.try_send(d(at)) {
+        assert_eq!(ticket.slot, 1);
+        sent.push(ticket);
+        assert!(sent.len() <= 10, "past the allowance");
+    }
+    sent
+}
+
+/// What window 2 sends of its own, none answered, from 30.0 to its end.
+fn window_2_sends(model: &mut Model) -> Vec<f64> {
+    let (mut t, mut sent) = (30.0, Vec::new());
+    while t < 40.0 {
+        match model.try_send(d(t)) {
+            Ok(ticket) => {
+                assert_eq!(ticket.slot, 2);
+                sent.push(t);
+            }
+            Err(Wait::Until(at)) => t = secs(at),
+            Err(Wait::Answer) => panic!("waits for an answer at {t}"),
+        }
+    }
+    sent
+}
+
+/// [`window_1_sending_ahead`], each request it sent ahead answered, passed, at 30.0, inside
+/// the next boundary's interval (29.8, 30.1].
 fn window_1_ahead_passed() -> Model {
     let (mut model, ahead) = window_1_sending_ahead();
     for ticket in ahead {
-        model.answered(ticket, d(29.5), Answer::Passed);
+        model.answered(ticket, d(30.0), Answer::Passed);
     }
     model
 }
@@ -1173,21 +1202,46 @@ fn a_window_s_unsent_requests_go_before_the_boundary_counted_in_both_windows() {
     let (mut model, ahead) = window_1_sending_ahead();
     assert_eq!(ahead.len(), 10, "window 1's unsent half");
     for ticket in ahead {
-        model.answered(ticket, d(29.5), Answer::Passed);
+        model.answered(ticket, d(30.0), Answer::Passed);
     }
     // Window 2 counts them: its spread sends the other 10, and nothing more before its end.
-    let (mut t, mut sent) = (30.0, Vec::new());
-    while t < 40.0 {
-        match model.try_send(d(t)) {
-            Ok(ticket) => {
-                assert_eq!(ticket.slot, 2);
-                sent.push(t);
-            }
-            Err(Wait::Until(at)) => t = secs(at),
-            Err(Wait::Answer) => panic!("waits for an answer at {t}"),
-        }
-    }
+    let sent = window_2_sends(&mut model);
     assert_eq!(sent.len(), 10, "{sent:?}");
+}
+
+/// A request sent ahead and answered before the next boundary's lower bound landed in its
+/// own window: the next window does not count it. One that failed may have landed in
+/// either, and still counts in both.
+#[test]
+fn a_request_sent_ahead_and_answered_before_the_boundary_counts_in_its_own_window_only() {
+    let (mut model, ahead) = window_1_sending_ahead();
+    // Three passed and one failed at 29.5, before B(2)'s lower bound 29.8; six passed at
+    // 30.0, inside its interval.
+    for (i, ticket) in ahead.into_iter().enumerate() {
+        let (at, answer) = match i {
+            0..3 => (29.5, Answer::Passed),
+            3 => (29.5, Answer::Failed),
+            _ => (30.0, Answer::Passed),
+        };
+        model.answered(ticket, d(at), answer);
+    }
+    let sent = window_2_sends(&mut model);
+    assert_eq!(sent.len(), 13, "{sent:?}");
+}
+
+/// A round period's test (a boundary probe due) does not hold back what a window's spread
+/// left unsent: the probe needs the window spent by its own requests, which it is not, and
+/// at slow round trips every window after a lowering was left a third short, for good.
+#[test]
+fn a_due_round_period_test_does_not_hold_back_the_requests_sent_ahead() {
+    let mut model = window_1_half_sent((1.0, 0.25));
+    let rtt_hi = model.rtt_hi();
+    let State::Window(w) = &mut model.state else {
+        unreachable!()
+    };
+    w.round_test = true;
+    assert!(w.boundary_due(1, rtt_hi, window::BOUNDARY_SLACK));
+    assert_eq!(sent_at(&mut model, 28.5).len(), 10);
 }
 
 /// The burst (the once-only test of a log) sends its first request alone even after
@@ -1289,7 +1343,7 @@ fn requests_sent_ahead_bound_nothing_and_count_in_what_the_next_window_let_throu
     // With the ten sent before it, window 2 let 15 through: a lowering to 15, not to 5.
     let (mut model, ahead) = window_1_sending_ahead();
     assert_eq!(
-        five_pass_then_one_is_refused(&mut model, ahead, 29.5, 30.0, 1.0),
+        five_pass_then_one_is_refused(&mut model, ahead, 30.0, 30.0, 1.0),
         15
     );
 }

@@ -23,23 +23,26 @@
 //! window. What the spread leaves unsent (at slow round trips, more than the requests out
 //! can carry: 100 per 10 s at 16 at once and 0.5-2 s round trips spreads over about 6 s)
 //! goes from there to the next boundary's upper bound, each request counted in both windows
-//! it may land in, so that neither can be sent past its allowance. The next window then
-//! spaces only the rest of its allowance (an upward probe, its own budget above them),
-//! sends its first request with the others (but the burst's, below), takes what it let
-//! through to include them (up to the allowance; the burst, its own only), and tests
-//! neither a boundary (unless a `429` spent it) nor a lower bound (it may not be spent),
-//! nor does the window that sent them. Such a request's refusal bounds no boundary from
-//! below, its success excuses no shortfall as a spill, and none goes before the window's
-//! first success, beyond the allowance, where the next boundary is to be probed, or under
-//! headroom (whose debt counts each request once). When the next boundary's interval is
-//! wider than an eighth of the period (and than two longest round trips, or than both half
-//! the period and one longest round trip), one probe at its middle halves it (under a round
-//! period on the clock, a longest round trip before the clock's boundary in it and at
+//! it may land in (until an answer before that boundary's lower bound shows it landed in
+//! its own), so that neither can be sent past its allowance. The next window then spaces
+//! only the rest of its allowance (an upward probe, its own budget above them), sends its
+//! first request with the others (but the burst's, below), takes what it let through to
+//! include them (up to the allowance; the burst, its own only), and tests neither a
+//! boundary (unless a `429` spent it) nor a lower bound (it may not be spent), nor does the
+//! window that sent them. Such a request's refusal bounds no boundary from below, its
+//! success excuses no shortfall as a spill, and none goes before the window's first
+//! success, beyond the allowance, or under headroom (whose debt counts each request once);
+//! a boundary's probe due holds none back (it needs the window spent by its own requests,
+//! which one short at its spread's end is not: a round period's test, due after a lowering,
+//! left every window a third short at slow round trips). When the next boundary's interval
+//! is wider than an eighth of the period (and than two longest round trips, or than both
+//! half the period and one longest round trip), one probe at its middle halves it (under a
+//! round period on the clock, a longest round trip before the clock's boundary in it and at
 //! least half a `BOUNDARY_SLACK` of a period before its upper bound, no sooner than the
 //! middle: a window keyed on the epoch refuses it, which bounds the boundary at least as
 //! well as halving, and to the tolerance after a lift at the clock's probe, where halving
-//! took three or four refusals; at most one probe, so one `429`, a window; a window due
-//! for one postpones its upward probe, below, to the next). A window a `429` already spent
+//! took three or four refusals; at most one probe, so one `429`, a window; a window due for
+//! one postpones its upward probe, below, to the next). A window a `429` already spent
 //! probes only after a lowering (the windows of a shared limit all end spent, and a
 //! boundary never probed again drifts until whole windows go unused), only for a boundary
 //! known to worse than a quarter of the period, never after a `Retry-After`, which bounds
@@ -633,15 +636,10 @@ impl Window {
             // `index_at`), what the spread left unsent (more than the requests out could
             // carry) goes, each counted in both windows it may land in: this one's
             // allowance and the next one's. Not beyond the allowance (an upward probe's),
-            // not before the window's first success, not where the next boundary is to be
-            // probed (a probe needs the window spent by its own requests), nor under
-            // headroom (whose debt counts each request once).
-            if share >= 1.0
-                && self.exact
-                && self.ok > 0
-                && self.sent < self.allowance
-                && !self.boundary_due(n, rtt_hi, BOUNDARY_SLACK)
-            {
+            // not before the window's first success, nor under headroom (whose debt counts
+            // each request once). A boundary's probe due does not hold them back: it needs
+            // the window spent by its own requests, which this one, short, is not.
+            if share >= 1.0 && self.exact && self.ok > 0 && self.sent < self.allowance {
                 if self.ahead.0 != n + 1 {
                     self.ahead = (n + 1, 0, now);
                 }
@@ -830,6 +828,15 @@ impl Window {
                 self.spilled = (k, Vec::new());
             }
             self.spilled.1.push(now);
+        }
+        // A request sent ahead and answered before the next boundary's lower bound landed in
+        // its own window: the next one need not count it (at 16 at once and 0.5-2 s round
+        // trips, such requests are a quarter of a window of 100 per 10 s).
+        if self.sent_ahead(ticket)
+            && answer != Answer::Failed
+            && now <= self.boundary(ticket.slot + 1).0
+        {
+            self.ahead.1 = self.ahead.1.saturating_sub(1);
         }
         if ticket.slot != self.index {
             return false;
