@@ -2948,6 +2948,53 @@ fn a_second_throttle_on_the_clock_probes_just_before_the_boundary() {
     assert!(refused.is_empty(), "{refused:?}");
 }
 
+/// A pre-tick refused with a `Retry-After` stands for no lower bound's test, though the
+/// lift comes right after it: a refusal that pauses the client may be the server's pause
+/// (a gateway's), not the window spent, so the first window learnt tests its lower bound.
+/// Without the pause, none (`since_low` 0).
+#[test]
+fn a_pre_tick_refused_with_a_retry_after_stands_for_no_test() {
+    for retry_after in [false, true] {
+        let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0));
+        let mut server = window(20, 1.0);
+        // Begun half-way through a window, so that the first lift, at the clock's probe at
+        // 1 s, bounds the boundary to 0.3 s: the two lifts bound the period well enough,
+        // blurred by the pause, for no third lift.
+        let (mut t, mut paused) = (0.5, false);
+        while !matches!(model.state, State::Window(_)) {
+            assert!(t < 2.5, "not learnt: {model:?}");
+            match model.try_send(d(t)) {
+                Ok(ticket) => {
+                    let passed = server(t + RTT / 2.0);
+                    let pre_tick = ticket.kind == Kind::Lift && (1.9..2.0).contains(&t);
+                    t += RTT;
+                    let answer = match passed {
+                        true => Answer::Passed,
+                        // Until the boundary, to the microsecond: a pause that ends there.
+                        false if pre_tick && retry_after => {
+                            paused = true;
+                            Answer::Throttled(Some(d(2.0 - t)))
+                        }
+                        false => Answer::Throttled(None),
+                    };
+                    model.answered(ticket, d(t), answer);
+                }
+                Err(Wait::Until(at)) => t = secs(at),
+                Err(Wait::Answer) => panic!("nothing is in flight at {t}"),
+            }
+        }
+        assert_eq!(paused, retry_after);
+        // Learnt at the lift at 2 s either way.
+        let (lo, hi) = next_boundary(&model, 1);
+        assert!(1.95 < lo && lo < 2.0 && hi < 2.05, "({lo}, {hi}]");
+        let State::Window(w) = &model.state else {
+            unreachable!()
+        };
+        let due = if retry_after { window::LOW_SPACING } else { 0 };
+        assert_eq!(w.since_low, due, "{retry_after}");
+    }
+}
+
 /// The pre-tick goes among the clock's probes where it comes first, and once refused, the
 /// clock's boundary just after it is probed next, however close to it the refusal was
 /// answered (tried from the pre-tick's sending, as after a log's probe: from the answer, a
