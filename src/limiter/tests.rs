@@ -1229,6 +1229,24 @@ fn a_request_sent_ahead_and_answered_before_the_boundary_counts_in_its_own_windo
     assert_eq!(sent.len(), 13, "{sent:?}");
 }
 
+/// A request the spread sends after requests went ahead (a longest round trip shortened
+/// since, and the spread ends later) counts in the next window too, as they do: taken for
+/// one sent ahead, it was uncounted from there when answered early, and the next window
+/// could send one more than its allowance for each.
+#[test]
+fn a_request_the_spread_sends_after_requests_went_ahead_counts_in_both_windows() {
+    let mut model = window_1_half_sent((1.0, 0.25));
+    assert!(model.try_send(d(28.5)).is_ok());
+    // A longest round trip of 0.9 s: the spread now ends at 28.9.
+    model.rtt = Some((0.5, 0.1));
+    let rest = sent_at(&mut model, 28.6);
+    assert_eq!(rest.len(), 9);
+    let State::Window(w) = &model.state else {
+        unreachable!()
+    };
+    assert_eq!(w.ahead.1, 10, "{w:?}");
+}
+
 /// A round period's test (a boundary probe due) does not hold back what a window's spread
 /// left unsent: the probe needs the window spent by its own requests, which it is not, and
 /// at slow round trips every window after a lowering was left a third short, for good.
@@ -1323,22 +1341,20 @@ fn a_carried_boundary_probe_does_not_grow_the_burst() {
 }
 
 /// Requests sent before a window began may have landed in it: a refusal of one of them,
-/// which may have landed past the boundary, bounds no boundary from below, and a `429` in
-/// the next window counts them in what it let through (up to the allowance).
+/// which may have landed past the boundary, bounds no boundary from below (one answered
+/// before the boundary's lower bound landed in its own window, spent, and does), and a
+/// `429` in the next window counts them in what it let through (up to the allowance).
 #[test]
 fn requests_sent_ahead_bound_nothing_and_count_in_what_the_next_window_let_through() {
-    let (mut model, ahead) = window_1_sending_ahead();
-    model.answered(ahead[0], d(29.5), Answer::Throttled(Some(d(1.0))));
-    let State::Window(w) = &model.state else {
-        panic!("not a window: {model:?}");
-    };
-    assert!(
-        w.bounds
-            .iter()
-            .all(|b| b.k != 2 || b.lo == f64::NEG_INFINITY),
-        "{:?}",
-        w.bounds
-    );
+    for (answered, bounds) in [(30.0, false), (29.5, true)] {
+        let (mut model, ahead) = window_1_sending_ahead();
+        model.answered(ahead[0], d(answered), Answer::Throttled(Some(d(1.0))));
+        let State::Window(w) = &model.state else {
+            panic!("not a window: {model:?}");
+        };
+        let bound = w.bounds.iter().any(|b| b.k == 2 && b.lo == 28.5);
+        assert_eq!(bound, bounds, "{answered}: {:?}", w.bounds);
+    }
 
     // With the ten sent before it, window 2 let 15 through: a lowering to 15, not to 5.
     let (mut model, ahead) = window_1_sending_ahead();
@@ -1393,17 +1409,20 @@ fn requests_sent_ahead_excuse_no_shortfall_as_a_spill() {
 
 /// A late success of a request sent ahead, after a `429` lowered the window that sent it,
 /// may have landed in the next window: it raises that allowance no more (a late success of
-/// the window's own requests would).
+/// the window's own requests would, and so does one answered before the next boundary's
+/// lower bound: it landed in its own window).
 #[test]
 fn a_late_success_sent_ahead_raises_no_lowered_allowance() {
-    let (mut model, ahead) = window_1_sending_ahead();
-    // One of the ten refused: window 1 let 10 through, its allowance lowered to 10.
-    model.answered(ahead[0], d(29.0), Answer::Throttled(None));
-    assert_eq!(window_of(&model).0, 10);
-    for &ticket in &ahead[1..] {
-        model.answered(ticket, d(29.5), Answer::Passed);
+    for (answered, allowance) in [(30.0, 10), (29.5, 19)] {
+        let (mut model, ahead) = window_1_sending_ahead();
+        // One of the ten refused: window 1 let 10 through, its allowance lowered to 10.
+        model.answered(ahead[0], d(29.0), Answer::Throttled(None));
+        assert_eq!(window_of(&model).0, 10);
+        for &ticket in &ahead[1..] {
+            model.answered(ticket, d(answered), Answer::Passed);
+        }
+        assert_eq!(window_of(&model).0, allowance, "{answered}");
     }
-    assert_eq!(window_of(&model).0, 10);
 }
 
 /// A window probing upward after requests sent ahead of it sends its own up to its budget
