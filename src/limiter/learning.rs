@@ -358,6 +358,238 @@ impl Learning {
 }
 
 impl Model {
+    /// An answer while learning (`State::Learning`): a throttle begun, probed, lifted or
+    /// ended, a run counted, and the shape two lifts show.
+    pub(super) fn learning_answered(&mut self, ticket: Ticket, now: f64, answer: Answer) {
+        let current = ticket.epoch == self.epoch;
+        // No shape learnt before: the limiter holds nothing this client sent that the
+        // learning's runs do not count.
+        let first_learning = self.epoch == 0;
+        let rtt = self.rtt_mean().unwrap_or(now - ticket.sent);
+        let rtt_hi = self.rtt_hi();
+        let pause_until = self.pause_until;
+        let ok_since_first = self.ok_since_first;
+        let State::Learning(l) = &mut self.state else {
+            return;
+        };
+        if !current {
+            return;
+        }
+        if ticket.slot == l.runs.len() as i64 && ticket.kind == Kind::Normal {
+            l.run_out = l.run_out.saturating_sub(1);
+        }
+        match answer {
+            Answer::Passed => {
+                // Only a probe shows a lift: a request in flight when the throttle
+                // began may pass though sent after the refused one (answers overtake
+                // each other), and say nothing of a lift.
+                let lifted = ticket.kind == Kind::Lift && l.throttle.is_some();
+                // Any success ends a throttle: a probe's is the lift; one of a request
+                // in flight when the throttle began only sends the client on, and the
+                // next request's `429` begins the throttle again from a later refusal.
+                // (Measured: keeping the throttle instead made late starts in a
+                // window fare worse, 0.92 efficiency at 100 a minute; not understood.)
+                // Not during a `Retry-After` pause, though: nothing goes before it
+                // ends, and the first request after it, the probe, is the lift (sent
+                // freely instead, it carried the run over the boundary, and the
+                // learning took two windows for one). Nor after it: only a probe's
+                // success is the lift, and a success sent before the refused one
+                // belongs to the run before it (a probe that failed is sent again).
+                // A throttle that has waited for a pause since its last refusal.
+                let paused = |t: &Throttle| pause_until > t.last_fail;
+                if l.unlifted_at.is_some_and(|at| ticket.sent > at) {
+                    l.unlifted += 1;
+                    l.unlifted_at = None;
+                }
+                let ended = if lifted || l.throttle.as_ref().is_some_and(|t| !paused(t)) {
+                    l.throttle.take()
+                } else {
+                    None
+                };
+                if let (false, Some(t)) = (lifted, &ended) {
+                    // Only a refusal sent since the last such ending: one sent before
+                    // was the batch still out then (a boundary passing while many are
+                    // out refuses some and passes others).
+                    if t.last_fail > l.unlifted_last {
+                        l.unlifted_at = Some(now);
+                        l.unlifted_from.get_or_insert((now, ok_since_first));
+                    }
+                    l.unlifted_last = now;
+                }
+                if let (true, Some(t)) = (lifted, ended) {
+                    // Throttles without a lift count only in a row.
+                    (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
+                    // What closed the ended run, and its serial phase, are its own.
+                    (l.refused_at, l.closed, l.serial_since) = (None, false, None);
+                    (l.closed_at, l.reopened_at) = (None, None);
+                    l.lifts.push((t.last_fail, now));
+                    l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
+                    let was_paused = paused(&t);
+                    l.blurred |= was_paused;
+                    l.clock_next = t
+                        .clock_at
+                        .filter(|&(tick, _)| !was_paused && ticket.sent - tick <= rtt_hi)
+                        .map(|(tick, period)| tick + period);
+                    // The lift came right after the pre-tick's refusal: the learnt
+                    // window's boundary is bounded from below as a lower bound's test
+                    // would have.
+                    let tested = !was_paused && t.pre_tick == Some(PreTick::Refused(t.last_fail));
+                    l.runs.push(l.run_ok);
+                    l.reopenings.push(std::mem::take(&mut l.reopened));
+                    // The lift's request opens the next run.
+                    l.run_ok = 1 + std::mem::take(&mut l.next_run);
+                    l.run_out = 0;
+                    l.run_from = Some((ticket.sent - rtt_hi, now));
+                    if l.lifts.len() >= 2 {
+                        self.learnt(now, ticket.sent, tested);
+                    }
+                } else if let Some(t) = &l.throttle
+                    && ticket.sent > t.last_fail
+                {
+                    l.next_run += 1;
+                } else if ticket.slot == l.runs.len() as i64 {
+                    l.run_ok += 1;
+                    l.run_from.get_or_insert((ticket.sent - rtt_hi, now));
+                    if l.closed_at.is_some_and(|at| ticket.sent > at) {
+                        l.closed_at = None;
+                        l.reopened_at = Some(now);
+                        // A window reopens only past a boundary: each time no sooner
+                        // after the lift that began the run than the shortest period
+                        // its throttle's refusals, all in one window, allow.
+                        let period_lo = l.period_lo(rtt_hi);
+                        let from = l.lifts.last().map_or(f64::NEG_INFINITY, |lift| lift.0);
+                        if now > from + (l.reopened + 1) as f64 * period_lo {
+                            l.reopened += 1;
+                        }
+                    }
+                }
+            }
+            Answer::Throttled(wait) => {
+                if ticket.slot == l.runs.len() as i64 {
+                    // Refused though sent after a refusal of its run was answered:
+                    // the limiter is closed, not a request racing the one before.
+                    l.closed |= l.refused_at.is_some_and(|at| ticket.sent > at);
+                    l.refused_at.get_or_insert(now);
+                    if l.reopened_at.is_none_or(|at| ticket.sent > at) {
+                        l.closed_at.get_or_insert(now);
+                    }
+                }
+                let next = if wait.is_some() { pause_until } else { now };
+                let clock = self.clock;
+                match &mut l.throttle {
+                    Some(t) => {
+                        t.last_fail = t.last_fail.max(ticket.sent);
+                        if ticket.kind == Kind::Lift {
+                            t.out = false;
+                            if t.pre_tick == Some(PreTick::Out(ticket.sent)) {
+                                t.pre_tick = Some(PreTick::Refused(ticket.sent));
+                            }
+                            t.next = if wait.is_some() {
+                                next
+                            } else {
+                                next_or_pre_tick(clock, now, t)
+                            };
+                            t.gap *= PROBE_GROWTH;
+                        } else if wait.is_some() {
+                            t.next = t.next.max(next);
+                        }
+                    }
+                    None if ticket.slot == l.runs.len() as i64 => {
+                        l.guess = Some(l.guess.unwrap_or(0).max(l.run_ok));
+                        // The first probe goes a round trip later, whatever the
+                        // clock: capacity that returns gradually shows in it (but
+                        // for the pre-tick's throttle, below).
+                        let gap = rtt.max(1e-3);
+                        // (None after a `Retry-After` pause, which a success in
+                        // flight does not end: its refusals may span two windows.)
+                        let period_lo = if l.blurred { 0.0 } else { l.period_lo(rtt_hi) };
+                        // After a lift whose run since got as many as the run
+                        // before (what that one took has all come back), nothing
+                        // comes back sooner than the shortest period after the
+                        // lift's lower bound: a window's next boundary, a log's
+                        // next aging. A shorter run may have left a log's slots
+                        // to age, and so may what a shape learnt before sent.
+                        let full_run = first_learning
+                            && l.runs
+                                .last()
+                                .is_some_and(|&r| r >= MIN_ALLOWANCE && l.run_ok >= r);
+                        let quiet = l
+                            .lifts
+                            .last()
+                            .filter(|_| full_run && period_lo > 0.0)
+                            .map_or(0.0, |&(lo, _)| lo + period_lo);
+                        // After such a run and a lift at the clock's probe of a
+                        // period, with no `Retry-After`: no probe a round trip on
+                        // (the first throttle's was refused), and one a longest round
+                        // trip before that period's next boundary on the clock, among
+                        // the clock's and a log's: a window on the clock refuses it
+                        // and lifts at the boundary.
+                        let pre_tick = l
+                            .clock_next
+                            .filter(|_| full_run && wait.is_none())
+                            .map(|boundary| (boundary - rtt_hi, boundary))
+                            .filter(|&(at, _)| at > now + gap && at >= quiet)
+                            .map(|(at, boundary)| PreTick::Due { at, boundary });
+                        let t = l.throttle.insert(Throttle {
+                            began: ticket.sent,
+                            last_fail: ticket.sent,
+                            next: if wait.is_some() {
+                                next
+                            } else {
+                                (now + gap).max(quiet)
+                            },
+                            clock_at: None,
+                            pre_tick,
+                            quiet,
+                            gap: gap * PROBE_GROWTH,
+                            out: false,
+                            clock_tried: 0,
+                            minute_retried: false,
+                            log_from: l.run_from.filter(|_| !l.from_clock_window),
+                            log_tried: 2 * CLOCK_PERIODS
+                                .iter()
+                                .take_while(|&&p| p <= LOG_ROUND_TRIPS * rtt_hi)
+                                .count(),
+                            log_probe: false,
+                            period_lo,
+                        });
+                        if pre_tick.is_some() {
+                            t.next = next_or_pre_tick(clock, now, t);
+                        }
+                    }
+                    None => {}
+                }
+            }
+            Answer::Failed => {
+                if let (Kind::Lift, Some(t)) = (ticket.kind, &mut l.throttle) {
+                    t.out = false;
+                }
+            }
+        }
+        if let State::Learning(l) = &self.state
+            && l.unlifted >= UNLIFTED_MAX
+            && let Some((from, ok)) = l.unlifted_from
+            && self.ok_since_first > ok
+            && now > from
+        {
+            // Capacity returning gradually: a rate, what passed since the first
+            // throttle without a lift (the client, sending freely, kept the limiter
+            // spent since).
+            let passed = (self.ok_since_first - ok) as f64;
+            let mut rate = Rate::new(passed / (now - from), false);
+            rate.measured = true;
+            if answer == Answer::Passed {
+                rate.drained_at(ticket.sent, now, self.share);
+            }
+            self.epoch += 1;
+            self.state = State::Rate(rate);
+            // The refuted window's hint is this learning's, spent here.
+            self.refuted = None;
+        }
+    }
+}
+
+impl Model {
     /// Two lifts, the last sent at `sent`: the shape, from the second run against the first.
     pub(super) fn learnt(&mut self, now: f64, sent: f64, tested: bool) {
         let State::Learning(l) = &self.state else {

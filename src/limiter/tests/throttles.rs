@@ -2,6 +2,7 @@
 //! two lifts show.
 
 use super::*;
+use crate::limiter::learning::Throttle;
 
 /// Two requests sent just before `boundary` of `server`, a window whose count is spent,
 /// cross it: the first is refused, the second passes, answered after the refusal. The
@@ -747,13 +748,19 @@ fn the_boundary_after_a_refused_pre_tick_is_probed_next() {
     };
     let mut throttle = due();
     let clock = Some(1_000.0);
-    assert_eq!(next_or_pre_tick(clock, 1.215, &mut throttle), 1.99);
+    assert_eq!(
+        learning::next_or_pre_tick(clock, 1.215, &mut throttle),
+        1.99
+    );
     throttle.last_fail = 1.99;
     throttle.pre_tick = Some(PreTick::Refused(1.99));
-    assert_eq!(next_or_pre_tick(clock, 2.0 - 1e-7, &mut throttle), 2.0);
+    assert_eq!(
+        learning::next_or_pre_tick(clock, 2.0 - 1e-7, &mut throttle),
+        2.0
+    );
     // Past its time, a pre-tick still due is dropped.
     let mut late = due();
-    assert_eq!(next_or_pre_tick(clock, 1.995, &mut late), 2.0);
+    assert_eq!(learning::next_or_pre_tick(clock, 1.995, &mut late), 2.0);
     assert_eq!(late.pre_tick, None);
     // Sent with a request out, or past its boundary, its refusal will stand for no test.
     for (in_flight, now, counted) in [(0, 1.99, true), (1, 1.99, false), (0, 2.0, false)] {
