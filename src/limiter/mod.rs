@@ -59,9 +59,9 @@ mod tests;
 mod window;
 
 use learning::{CLOCK_PERIODS, Learning, MINUTE, PreTick};
-use log::{HISTORY, HOLD_DOWN, HOLD_FAST, HOLD_MAX, HOLD_QUIET, HOLD_UP, LOG_REFUSALS, Log};
+use log::{HISTORY, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate, STALL};
-use window::{Bound, MIN_ALLOWANCE, UP_SPACING, Window, period};
+use window::{Bound, MIN_ALLOWANCE, Window, period};
 
 /// Weight of a new round trip in the smoothed one (RFC 6298's α, as TCP uses it).
 const RTT_GAIN: f64 = 0.125;
@@ -525,144 +525,7 @@ impl Model {
                     self.state = State::Rate(rate);
                 }
             }
-            State::Log(log) => {
-                if !current {
-                    return;
-                }
-                if ticket.kind == Kind::Up {
-                    // Passed, the limit is one more, and the next probe goes at once.
-                    // Refused, the probes end: a few passes can be the hold's slack
-                    // (successes the server let age while the copy held them), so the limit
-                    // found is the top less those.
-                    log.probe_out = false;
-                    match answer {
-                        // Sent before a lowering (at a slot past the limit now): it passed
-                        // under the old limit, and says nothing of the new one.
-                        Answer::Passed if ticket.slot as u64 != log.limit => {}
-                        Answer::Passed => {
-                            if !log.probing {
-                                log.probe_from = log.limit;
-                            }
-                            log.limit += 1;
-                            log.probing = true;
-                        }
-                        Answer::Throttled(_) => {
-                            if log.probing {
-                                let found = log.limit.saturating_sub(log.jitter(rtt_hi));
-                                log.limit = found.max(log.probe_from);
-                                if log.before.is_some_and(|b| log.limit >= b) {
-                                    log.before = None;
-                                }
-                            }
-                            log.probing = false;
-                            log.since_up = 0;
-                            log.up_gap = (2 * log.up_gap).min(UP_SPACING.max(log.limit));
-                        }
-                        Answer::Failed => {}
-                    }
-                    return;
-                }
-                if ticket.kind != Kind::Normal {
-                    return;
-                }
-                let room = ((log.limit as f64 * self.share).floor() as u64).max(1);
-                let edge = ticket.slot as u64 + 1 >= room;
-                let deep = (ticket.slot as u64) * 4 < room * 3;
-                match answer {
-                    Answer::Passed => {
-                        log.refused = 0;
-                        log.streak = 0;
-                        log.lowered = false;
-                    }
-                    Answer::Throttled(_) => {
-                        log.streak += 1;
-                        log.edge_quiet = 0;
-                        // Refused with a quarter of the copy free: the server's log is
-                        // fuller than the hold's error explains.
-                        log.refused += u32::from(deep);
-                    }
-                    Answer::Failed => {}
-                }
-                if log.refused >= LOG_REFUSALS {
-                    // Again and again: a limit lowered or shared, or no log at all. Learn it
-                    // again.
-                    self.relearn();
-                    return;
-                }
-                if let Answer::Throttled(_) = answer
-                    && log.lowered_at(ticket.slot as u64, room, rtt_hi)
-                {
-                    // A lowered limit (or a share someone else took): what the copy held is
-                    // what the log holds now. Upward probes try for the old limit, the
-                    // first a limit's worth of requests on. Lowered again before a success
-                    // to under half the old limit, or to a few, it is no log: the evidence
-                    // is learnt again.
-                    let lowered = ticket.slot as u64;
-                    if lowered < MIN_ALLOWANCE
-                        || log.lowered && log.before.is_some_and(|b| lowered * 2 < b)
-                    {
-                        self.relearn();
-                        return;
-                    }
-                    log.before = Some(log.before.unwrap_or(log.limit).max(log.limit));
-                    log.limit = lowered;
-                    log.lowered = true;
-                    log.probing = false;
-                    log.since_up = 0;
-                    log.up_gap = lowered;
-                    let (hold, limit, streak) = (log.hold, log.limit, log.streak);
-                    let next = self.next_aging(hold, limit, now, streak);
-                    if let State::Log(log) = &mut self.state {
-                        log.resume = log.resume.max(next);
-                    }
-                    return;
-                }
-                match answer {
-                    // Under headroom the client never fills the server's log: a success at
-                    // its own edge says nothing of the hold, and shortening it would take the
-                    // headroom back.
-                    Answer::Passed if edge && room >= log.limit => {
-                        let step = if log.settled {
-                            let doublings = (log.edge_quiet / HOLD_QUIET).min(2) as i32;
-                            HOLD_DOWN * 2f64.powi(doublings)
-                        } else {
-                            HOLD_FAST
-                        };
-                        log.hold *= 1.0 - step;
-                        log.edge_quiet += 1;
-                    }
-                    Answer::Throttled(_) if !log.settled => {
-                        // The fast steps overshot by the last two at most.
-                        log.settled = true;
-                        log.hold *= (1.0 + HOLD_FAST) * (1.0 + HOLD_FAST);
-                        log.base = log.hold;
-                    }
-                    // Under headroom no lowering is seen (the copy is never full), and a
-                    // lowered or shared log is found by the hold's growth alone: every
-                    // refusal lengthens it.
-                    Answer::Throttled(_) if log.streak == 1 || room < log.limit => {
-                        log.hold *= 1.0 + HOLD_UP;
-                    }
-                    _ => {}
-                }
-                if let Answer::Throttled(_) = answer {
-                    if log.hold > HOLD_MAX * log.base {
-                        // Lengthened far past where it settled: not a log this client's
-                        // copy can follow. Learn it again.
-                        self.relearn();
-                        return;
-                    }
-                    if deep {
-                        // Sent again at once: `LOG_REFUSALS` in a row end the log.
-                        return;
-                    }
-                    let (hold, limit, streak) = (log.hold, log.limit, log.streak);
-                    let next = self.next_aging(hold, limit, now, streak);
-                    if let State::Log(log) = &mut self.state {
-                        log.resume = log.resume.max(next);
-                    }
-                }
-            }
+            State::Log(_) => self.log_answered(ticket, now, answer),
             State::Rate(r) => match answer {
                 Answer::Passed => {
                     r.passed(ticket.sent, now, rtt_hi, stalled, self.share);
