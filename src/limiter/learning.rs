@@ -587,9 +587,7 @@ impl Model {
             self.refuted = None;
         }
     }
-}
 
-impl Model {
     /// Two lifts, the last sent at `sent`: the shape, from the second run against the first.
     pub(super) fn learnt(&mut self, now: f64, sent: f64, tested: bool) {
         let State::Learning(l) = &self.state else {

@@ -207,8 +207,7 @@ impl Model {
         }
         if hold.is_finite() { hold } else { guess }.max(1e-3)
     }
-}
-impl Model {
+
     /// An answer while following a sliding log (`State::Log`): its copy, its hold and its
     /// limit moved by what passes and what is refused.
     pub(super) fn log_answered(&mut self, ticket: Ticket, now: f64, answer: Answer) {

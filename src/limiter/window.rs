@@ -24,10 +24,10 @@
 //! can carry: 100 per 10 s at 16 at once and 0.5-2 s round trips spreads over about 6 s)
 //! goes from there to the next boundary's upper bound, each request counted in both windows
 //! it may land in (until an answer, passed or refused, before that boundary's lower bound
-//! shows it landed in its own, whose alone it then is), so that neither can be sent past
-//! its allowance. The next window then spaces only the rest of its allowance (an upward
-//! probe, its own budget above them), sends its first request with the others (but the
-//! burst's, below), takes what it let through to include them (up to the allowance; the
+//! shows it landed in its own window, which alone counts it), so that neither can be sent
+//! past its allowance. The next window then spaces only the rest of its allowance (an
+//! upward probe, its own budget above them), sends its first request with the others (but
+//! the burst's, below), takes what it let through to include them (up to the allowance; the
 //! burst, its own only), and tests neither a boundary (unless a `429` spent it) nor a lower
 //! bound (it may not be spent), nor does the window that sent them. Such a request's
 //! refusal bounds no boundary from below, its success excuses no shortfall as a spill, and
@@ -36,26 +36,26 @@
 //! the window spent by its own requests, which one short at its spread's end is not: a
 //! round period's test, due after a lowering, left every window of a start at slow round
 //! trips a third short; the next window, which counts them, probes nothing either, so there
-//! the test never goes, as before, and each window due for it defers its upward probe).
-//! When the next boundary's interval is wider than an eighth of the period (and than two
-//! longest round trips, or than both half the period and one longest round trip), one probe
-//! at its middle halves it (under a round period on the clock, a longest round trip before
-//! the clock's boundary in it and at least half a `BOUNDARY_SLACK` of a period before its
-//! upper bound, no sooner than the middle: a window keyed on the epoch refuses it, which
-//! bounds the boundary at least as well as halving, and to the tolerance after a lift at
-//! the clock's probe, where halving took three or four refusals; at most one probe, so one
-//! `429`, a window; a window due for one postpones its upward probe, below, to the next). A
-//! window a `429` already spent probes only after a lowering (the windows of a shared limit
-//! all end spent, and a boundary never probed again drifts until whole windows go unused),
-//! only for a boundary known to worse than a quarter of the period, never after a
-//! `Retry-After`, which bounds it already, and not where a lower bound's overdue test
-//! (below) goes instead. Under headroom no window is spent to its allowance, and a probe
-//! that passes in a window with room left says nothing: a window whose boundary must be
-//! probed sends its whole allowance (without it the phase drifts, and `429`s at the
-//! mispredicted boundaries wore the allowance down to a quarter), and what such windows,
-//! the learning's and upward probes take above the share is a debt the next windows repay,
-//! each leaving at most its own headroom more unsent (and at most half its share), so that
-//! the share holds over the export.
+//! the test never goes, as before, and once the allowance is back, each window due for it
+//! defers its upward probe). When the next boundary's interval is wider than an eighth of
+//! the period (and than two longest round trips, or than both half the period and one
+//! longest round trip), one probe at its middle halves it (under a round period on the
+//! clock, a longest round trip before the clock's boundary in it and at least half a
+//! `BOUNDARY_SLACK` of a period before its upper bound, no sooner than the middle: a window
+//! keyed on the epoch refuses it, which bounds the boundary at least as well as halving,
+//! and to the tolerance after a lift at the clock's probe, where halving took three or four
+//! refusals; at most one probe, so one `429`, a window; a window due for one postpones its
+//! upward probe, below, to the next). A window a `429` already spent probes only after a
+//! lowering (the windows of a shared limit all end spent, and a boundary never probed again
+//! drifts until whole windows go unused), only for a boundary known to worse than a quarter
+//! of the period, never after a `Retry-After`, which bounds it already, and not where a
+//! lower bound's overdue test (below) goes instead. Under headroom no window is spent to
+//! its allowance, and a probe that passes in a window with room left says nothing: a window
+//! whose boundary must be probed sends its whole allowance (without it the phase drifts,
+//! and `429`s at the mispredicted boundaries wore the allowance down to a quarter), and
+//! what such windows, the learning's and upward probes take above the share is a debt the
+//! next windows repay, each leaving at most its own headroom more unsent (and at most half
+//! its share), so that the share holds over the export.
 //!
 //! A `429` in a window that had let some requests through, fewer than the allowance, is a
 //! lower allowance (the limit was lowered, or someone else shares it; in a window probing
@@ -786,12 +786,17 @@ impl Window {
             && ticket.sent >= self.ahead.2
     }
 
-    /// Whether `ticket`, sent ahead, may have landed in the next window: not where it was
-    /// answered (passed or refused; a failed one may never have arrived) by that window's
-    /// boundary's lower bound, having landed in its own.
+    /// Whether `ticket`, answered at `now`, landed in its own window for sure: answered
+    /// (passed or refused; a failed one may never have arrived) by the next boundary's lower
+    /// bound.
+    fn landed_own(&self, ticket: Ticket, now: f64, answer: Answer) -> bool {
+        answer != Answer::Failed && now <= self.boundary(ticket.slot + 1).0
+    }
+
+    /// Whether `ticket`, sent ahead, may have landed in the next window: true unless it
+    /// landed in its own for sure.
     fn may_be_next(&self, ticket: Ticket, now: f64, answer: Answer) -> bool {
-        self.sent_ahead(ticket)
-            && (answer == Answer::Failed || now > self.boundary(ticket.slot + 1).0)
+        self.sent_ahead(ticket) && !self.landed_own(ticket, now, answer)
     }
 
     /// Takes an answer in; true when the evidence no longer fits a window.
@@ -847,7 +852,7 @@ impl Window {
         // A request sent ahead that landed in its own window: the next one need not count
         // it (at 16 at once and 0.5-2 s round trips, a window of 100 per 10 s sends about a
         // quarter of its allowance ahead).
-        if self.sent_ahead(ticket) && !self.may_be_next(ticket, now, answer) {
+        if self.sent_ahead(ticket) && self.landed_own(ticket, now, answer) {
             self.ahead.1 = self.ahead.1.saturating_sub(1);
         }
         if ticket.slot != self.index {

@@ -139,41 +139,6 @@ fn window_with(bounds: Vec<Bound>) -> Model {
     model
 }
 
-/// Window 1 of 20 a 10 s period, half sent, round trips up to 2 s, so that its spread ends
-/// at 27.8 (the next boundary, in (29.8, 30.1], less a longest round trip); and the
-/// requests it sends at 28.5, after its spread.
-fn window_1_sending_ahead() -> (Model, Vec<Ticket>) {
-    window_1_sending_ahead_at((1.0, 0.25), 28.5)
-}
-
-/// The same with round trips `rtt` (mean and deviation), the requests sent at `at`.
-fn window_1_sending_ahead_at(rtt: (f64, f64), at: f64) -> (Model, Vec<Ticket>) {
-    let mut model = window_1_half_sent(rtt);
-    let ahead = sent_at(&mut model, at);
-    (model, ahead)
-}
-
-/// Window 1 of [`window_1_sending_ahead`], nothing out, before it sends ahead.
-fn window_1_half_sent(rtt: (f64, f64)) -> Model {
-    let mut model = window_with(vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)]);
-    model.rtt = Some(rtt);
-    if let State::Window(w) = &mut model.state {
-        w.out = 0;
-    }
-    model
-}
-
-/// What window 1 sends at `at` (at most the ten of its allowance it has not sent).
-fn sent_at(model: &mut Model, at: f64) -> Vec<Ticket> {
-    let mut sent = Vec::new();
-    while let Ok(ticket) = model.try_send(d(at)) {
-        assert_eq!(ticket.slot, 1);
-        sent.push(ticket);
-        assert!(sent.len() <= 10, "past the allowance");
-    }
-    sent
-}
-
 fn bound(k: i64, lo: f64, hi: f64) -> Bound {
     Bound { k, lo, hi }
 }
@@ -205,16 +170,6 @@ fn log_of(model: &Model) -> &Log {
 
 fn log_limit(model: &Model) -> u64 {
     log_of(model).limit
-}
-
-/// `n` successes a tenth of a second apart from time 0, in the server's log and in the
-/// model's copy, as paced traffic leaves them.
-fn spread(model: &mut Model, server: &mut impl FnMut(f64) -> bool, n: u32) {
-    for i in 0..n {
-        let at = 0.1 * f64::from(i);
-        assert!(server(at));
-        model.passes.push_back((at, at + RTT));
-    }
 }
 
 /// A client with `at_once` requests out, round trips spread over `rtt` (a fixed,

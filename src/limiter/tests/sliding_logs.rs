@@ -2,6 +2,15 @@
 
 use super::*;
 
+/// `n` successes a tenth of a second apart from time 0, in the server's log and in the
+/// model's copy, as paced traffic leaves them.
+fn spread(model: &mut Model, server: &mut impl FnMut(f64) -> bool, n: u32) {
+    for i in 0..n {
+        let at = 0.1 * f64::from(i);
+        assert!(server(at));
+        model.passes.push_back((at, at + RTT));
+    }
+}
 fn hold_of(model: &Model) -> f64 {
     log_of(model).hold
 }
