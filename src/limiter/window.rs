@@ -193,7 +193,8 @@ pub(super) struct Window {
     /// Requests sent between a window's spread and the next boundary's upper bound, in the
     /// window whose boundary they wait for: each may land on either side of it, so it is
     /// counted in both windows (in `sent` of the one sending it, and here for the next,
-    /// with the sending of the first).
+    /// with the sending of the first), until an answer by that boundary's lower bound shows
+    /// it landed in its own.
     pub(super) ahead: (i64, u64, f64),
     /// Requests counted in this window's `sent` before it began (its `ahead`): the spread
     /// spaces the rest.
