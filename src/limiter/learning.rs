@@ -87,41 +87,25 @@
 
 use super::*;
 
-/// Each gap between two probes of a throttle is this many times the last: an exponential search.
+/// Each gap between a throttle's probes is this many times the last: an exponential search.
 pub(super) const PROBE_GROWTH: f64 = 2.0;
-/// A run after a lift that got less than this share of the run before: capacity returns
-/// gradually (a bucket), not in a window's lump.
+/// A run under this share of the one before got capacity back gradually (a bucket), not at once.
 pub(super) const GRADUAL: f64 = 0.5;
-/// A period the learning's lifts bound no better than this share of it takes one more lift.
+/// A period the lifts bound no better than this share of it takes one more lift.
 pub(super) const PERIOD_SLACK: f64 = 0.5;
-/// Lifts the learning takes at most.
+/// Lifts the learning takes at most: two tell the shape, a third narrows a blurred period.
 pub(super) const LIFTS_MAX: usize = 3;
-/// Throttles in a row ended by a success of a request in flight, not a probe's lift (each
-/// refused by a request sent since the last such ending, and followed by a success of one
-/// sent after its own), that show capacity returning gradually while many requests are out:
-/// against a bucket such a client always has one pass after a refusal, and its learning
-/// never ended (16 at once, 0.5-2 s round trips: 12% of the requests refused). At 2, a
-/// shared log's relearning became a rate more often (28 → 65 `429`s in a window); at 4,
-/// buckets refused more while learning (a burst of 60: 4.8% → 8.0% of the requests).
+/// Throttles in a row ended by a request in flight, not a probe, that show a bucket (many out).
 pub(super) const UNLIFTED_MAX: u32 = 3;
-/// Round trips (`rtt_hi`) a period must exceed for a throttle to probe a sliding log's lift
-/// a period after the run's first success: a bucket refilled within two looked like a log's
-/// lift (a bucket at 24 at once with round trips grown fivefold was learnt as a window).
+/// Round trips a period must exceed to probe a log's lift: a bucket refills within fewer.
 pub(super) const LOG_ROUND_TRIPS: f64 = 2.0;
-/// Periods (seconds) of the windows on the clock a throttle's probes try first, in order: a
-/// limiter keyed on `epoch_seconds / period` (Rack::Attack) lifts on a multiple of its period.
+/// Periods (seconds) the probes try on the clock in turn: an epoch-keyed window lifts on them.
 pub(super) const CLOCK_PERIODS: [f64; 15] = [
     1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
 ];
-/// The window the upstream server (Chatwoot's Rack::Attack) is known to key searches on, one
-/// of `CLOCK_PERIODS`; LiveDesk's documentation says nothing of rate limits.
+/// The window the upstream server (Chatwoot's Rack::Attack) keys searches on: a hypothesis.
 pub(super) const MINUTE: f64 = 60.0;
-/// Seconds after the minute's boundary a refused probe there is tried again: a client clock
-/// ahead of the server's by as little as 0.1 s probes before the server's minute. A second
-/// covers clocks kept by NTP many times over and costs one refused probe a throttle at most;
-/// a clock further ahead is found by it only where the probe a period after the run's first
-/// success finds the lift (a run begun just after the server's boundary: 1.5 s ahead, one
-/// start 0.852 → 1.002, another 0.981 → 0.828, in a review's simulation).
+/// Seconds after a refused probe at a minute's boundary it goes again: a client clock ahead.
 pub(super) const MINUTE_RETRY: f64 = 1.0;
 
 /// What the learning has seen: the runs between throttles, and the lifts that ended them.

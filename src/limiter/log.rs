@@ -26,43 +26,21 @@
 use super::*;
 use window::UP_SPACING;
 
-/// Successes the model keeps at most, 256 KiB (memory bounded whatever the limit: a log of
-/// more than that lets the copy's oldest go early, so its refusals look deep and learn it
-/// again; at 4,096, a log of 6,000 an hour ran at 0.229 of its limit at one start).
+/// Successes the client's copy of a log keeps (256 KiB): memory bounded whatever the limit.
 pub(super) const HISTORY: usize = 16_384;
-/// Share the hold shortens by after each success at its edge until the first refusal: a
-/// period learnt from a window's lifts was up to 75% long, and a log of 20 a second over
-/// loopback is done in 20 periods.
+/// Share the hold shortens by a success at its edge until the first refusal.
 pub(super) const HOLD_FAST: f64 = 0.02;
-/// Share the hold shortens by after each success at its edge once settled.
+/// Share the hold shortens by a success at its edge once settled.
 pub(super) const HOLD_DOWN: f64 = 0.0001;
-/// Successes at a settled hold's edge without a refusal after which its `HOLD_DOWN` step
-/// doubles (twice at most): eight times the edge's spacing of refusals where the hold
-/// settles (`HOLD_UP / HOLD_DOWN`, 100), so that a hold settled too long (a bucket whose
-/// refill paused as it was learnt, a log raised) comes back sooner (a hold half again too
-/// long takes about 4,000 successes at its edge at `HOLD_DOWN` alone, 2,000 so). Doubling
-/// on up to `HOLD_FAST`, the step at 8 at once overshot the period by a burst's worth and
-/// cost a burst of refusals (a log of 100 a minute doubled: 9 → 13 `429`s in a window);
-/// at four times the spacing, the log of 100 a minute raised by half ran at 0.689 at its
-/// worst start, where this gives 0.823 (0.809 without it).
+/// Successes at a settled edge without a refusal after which `HOLD_DOWN` doubles (twice at most).
 pub(super) const HOLD_QUIET: u64 = 800;
-/// Share the hold lengthens by after a refusal once settled: with `HOLD_DOWN`, the hold
-/// settles where one request in a hundred at its edge is refused. The sawtooth's width is
-/// what a log loses (2% and 0.02% before a lowered log was found by its copy rather than by
-/// the hold's growth: the log of 100 a minute ran at 0.960, at 0.971 now).
+/// Share the hold lengthens by a refusal once settled: one request in 100 at the edge is refused.
 pub(super) const HOLD_UP: f64 = 0.01;
-/// Refusals in a row, each with a quarter of the copy free, that end the log: a hold a little
-/// short is refused at its edge, a limit lowered or shared below it every request sent.
+/// Refusals in a row, each with a quarter of the copy free, that end the log.
 pub(super) const LOG_REFUSALS: u32 = 3;
-/// Refusals in a row double the slots that must come back before the next request, up to
-/// `2^STREAK_BACKOFF`: not tuned, a cap so that capacity come back is never waited for
-/// longer than 64 agings (two thirds of a period at 100 a period; for a smaller copy, those
-/// past its last success are counted at the limit's rate).
+/// Refusals in a row double the slots awaited before the next request, up to 2^this.
 pub(super) const STREAK_BACKOFF: u32 = 6;
-/// The most a settled hold lengthens to, over the hold it settled at, before the log is
-/// learnt again: a log shared with others whose share varies, or a window taken for a log,
-/// otherwise lengthens it without end (`HOLD_UP` a refusal, `HOLD_DOWN` back a success). At
-/// 1.25, a log halved for a while and one lowered by a fifth were learnt again too often.
+/// The most a settled hold lengthens, as a multiple of where it settled, before a relearning.
 pub(super) const HOLD_MAX: f64 = 1.5;
 
 /// A sliding log: at most `limit` requests in any trailing `period`. The client keeps its

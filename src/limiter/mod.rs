@@ -7,8 +7,9 @@
 //! events; `learning.rs` the throttle's probes and the shape two lifts show, `window.rs` a
 //! fixed window, `rate.rs` a measured rate, `log.rs` the client's copy of a sliding log.
 //!
-//! **The algorithm**, in outline (each step's detail, and why each constant has its value,
-//! is in the file that does it):
+//! **The algorithm**, in outline (each step's detail is in the file that does it; why each
+//! constant has its value, and what was measured at others, in `docs/rate-limits.md`, "The
+//! model's constants"):
 //! 1. *Learning* (`learning.rs`). Until the first `429` every request goes at once. A `429`
 //!    starts a *throttle*: one probe at a time, the first a round trip later (but the
 //!    *pre-tick*, in a second throttle after a lift on the clock), then at the next
@@ -67,7 +68,7 @@ use window::{Bound, MIN_ALLOWANCE, Window, period};
 const RTT_GAIN: f64 = 0.125;
 /// Weight of a new deviation in the smoothed deviation (RFC 6298's β).
 const RTT_DEV_GAIN: f64 = 0.25;
-/// A round trip is taken to last at most the smoothed one and this many deviations (RFC 6298's K).
+/// A round trip lasts at most the smoothed one and this many deviations (RFC 6298's K).
 const RTT_DEVS: f64 = 4.0;
 /// Seconds a `Retry-After` date may be early, read with a client's clock that is off.
 const RETRY_AFTER_SKEW: f64 = 0.25;

@@ -46,62 +46,27 @@ use super::*;
 
 /// Successes over which a gradual limiter's rate is measured (at least).
 pub(super) const RATE_SAMPLES: usize = 32;
-/// Round trips (`rtt_hi`) the successes a rate is measured over span at least (up to
-/// `RATE_BASELINE` successes): a request's sending and its arrival at the server differ by
-/// up to a round trip, so a sample spanning `n` of them is off by up to `1/n` (32 successes
-/// of a bucket of 10 a second answered in 0.5-2 s spanned under two, and measured 6 to 12 a
-/// second; at 4 and 12, buckets paused now and then fared worse).
+/// Round trips a rate's sample spans at least: a sending tells its arrival to a round trip.
 pub(super) const RATE_SPAN: f64 = 8.0;
-/// Times the longest round trip expected past which a success was stalled on its way: its
-/// sending, long before its arrival, is left out of the short measure (one request in a
-/// hundred stalled 20 s stretched the sample's span, and the rate collapsed to a tenth).
-/// `rtt_hi` already allows four deviations of jitter; twice it is no jitter (the only value
-/// measured).
+/// Times the longest round trip past which a success was stalled: out of the short measure.
 pub(super) const STALL: f64 = 2.0;
-/// Successes over which a gradual limiter's rate is measured between its first and last
-/// throttle, when they hold at least twice `RATE_SAMPLES`: paced `RATE_PROBE` above the rate,
-/// a throttle comes every 200 successes (at 256, the buckets and logs gained less).
+/// Successes a rate is measured over between its first and last throttle, at most.
 pub(super) const RATE_BASELINE: usize = 512;
-/// Refusals per `RATE_SAMPLES` of the last successes that, with those a tenth
-/// (`RATE_PROBE_MAX`) slower than the rate measured between throttles, show a lowered limit
-/// (paced `RATE_PROBE` above its rate, one falls among them at most).
+/// Refusals per `RATE_SAMPLES` successes that, with those a tenth slower, show a lowering.
 pub(super) const LOWERED_REFUSALS: usize = 3;
-/// Successes under throttling enough to replace the first, rough estimate of a bucket's rate
-/// (measured at their paced sendings, a few are exact enough; each one more costs `429`s
-/// while the estimate is too high).
+/// Successes under throttling that replace a bucket's first, rough rate.
 pub(super) const RATE_FIRST_SAMPLES: usize = 4;
-/// Intervals of the pace refused throughout (at least half as many refusals, no success
-/// between) that end a rate: paced at its limit, a bucket refuses about one request in 200
-/// and never a run this long (at 32, logs shared with others were learnt again more often,
-/// with more `429`s; at 128, a storm lasted longer). The count keeps a pause or an idle
-/// caller between two refusals from passing for a run.
+/// Intervals of the pace refused throughout that end a rate (paced at it, a bucket never is).
 pub(super) const BLACKOUT: u32 = 64;
-/// Successes without a `429` after which a rate measured over a throttled sample, paced at a
-/// headroom's share, is paced whole again until a throttle: a sample that held a drain or a
-/// dip set it low, and at its share the client never sees the rate again. Four times the
-/// longest sample: each lapse takes a little over the share (at 10% headroom, at most
-/// 0.915 of a bucket), so it comes rarely (the only value measured).
+/// Successes without a `429` after which a rate under headroom is paced whole again.
 pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
-/// A rate measured under this share of the highest it was measured at is learnt again: a
-/// window that others spend whole now and then, taken for a rate, was measured lower each
-/// time it was spent, down to 1e-8 a second (`x_window_others_all_then_70_every10_c4` in
-/// the simulator: now 0.320 at its worst start). A limiter cutting its rate this deep is
-/// rare (the hostile set's deepest cut, to a tenth, stays under it), and one that does is
-/// learnt once more at a small cost (a review's figures in the rate-limits history).
+/// A rate measured under this share of its highest is learnt again.
 pub(super) const COLLAPSE: f64 = 1.0 / 16.0;
-/// A closed stretch at most this share of the open one before it is a pause, not a limit's
-/// cycle, however few the successes (a log halved, paced as a rate, closes as long as it
-/// opened; one the client paces up to an eighth above closes as briefly as a pause, and
-/// is taken for one: up to a ninth of its requests refused, at its full pace).
+/// A closed stretch at most this share of the open one before it is a pause, not a cycle.
 pub(super) const PAUSE_SHARE: f64 = 0.125;
 /// A gradual limiter is paced this much above its measured rate, so that it stays measured.
 pub(super) const RATE_PROBE: f64 = 0.005;
-/// The most a gradual limiter is paced above its rate: the step doubles each `RATE_SAMPLES`
-/// successes without a `429` before a throttle has measured it (a first estimate far too
-/// low, from a relearning's few successes, would take hours to rise at `RATE_PROBE`), and
-/// each `RATE_BASELINE` after (a raised limit). Each `429`
-/// after a burst runs out costs as much overshoot: at 25%, a bucket of 2 a second with a
-/// burst of 60 refused more than 2% of the export's requests.
+/// The most a gradual limiter is paced above its rate (the step doubles while none is refused).
 pub(super) const RATE_PROBE_MAX: f64 = 0.1;
 
 /// A rate learnt (or set): the pace, and the successes and refusals it is measured from.

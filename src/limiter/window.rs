@@ -124,40 +124,25 @@
 
 use super::*;
 
-/// Uncertainty of the next boundary tolerated, as a share of the period, before a probe halves it.
+/// A boundary known to worse than this share of the period is probed (and a lower bound tested).
 pub(super) const BOUNDARY_SLACK: f64 = 0.125;
-/// The same, after a window a `429` spent, where a probe refused is the window's second
-/// `429`: worth it only where waiting for the boundary's upper bound wastes more. At an
-/// eighth, a limit lowered for good took two `429`s a window for as long as it lasted.
+/// The same in a window a `429` spent, where a refused probe is the window's second `429`.
 pub(super) const SPENT_BOUNDARY_SLACK: f64 = 0.25;
-/// In a steady window, one window every this many requests tries above the allowance: a
-/// limit raised from 100 a window (the upstream server's known limit) is found and learnt
-/// within 3 windows whatever the phase the learning left (at 300, in 3 or 4 windows), and
-/// the refused probes cost half a percent of the requests.
+/// Requests between a steady window's upward probes: a raise is found within 3 windows.
 pub(super) const UP_SPACING: u64 = 200;
-/// A window spent without a `429` tests its boundary's lower bound once in this many
-/// requests.
+/// Requests between tests of a boundary's lower bound, a refusal the client may have caused.
 pub(super) const LOW_SPACING: u64 = 500;
-/// Requests after which a lower bound untested is tested in a window probing upward after a
-/// lowering, one a `429` spent (its second): at `LOW_SPACING`, sliding logs taken for
-/// windows were learnt again and again (a log of 20 per 2 s: 7 → 24 `429`s in a window).
+/// Requests after which an untested lower bound is tested even in a window a `429` spent.
 pub(super) const OVERDUE_LOW: u64 = 2 * LOW_SPACING;
 /// The first step above the allowance an upward probe tries; doubled after each that finds more.
 pub(super) const FIRST_PROBE_STEP: f64 = 0.25;
 /// A smaller allowance is a pace, not a window.
 pub(super) const MIN_ALLOWANCE: u64 = 3;
-/// Lowerings right after a window that got the allowance back whole that show a log, not
-/// a window: one can be the account's other users.
+/// Lowerings right after the allowance came back whole that show a log, not others' searches.
 pub(super) const SWINGS: u32 = 2;
-/// Windows within which a swing must follow the one before to count with it: a log swings
-/// every other window, and a shared window's swings, from its others' varying share, came
-/// 59 windows apart.
+/// Windows within which a swing must follow the one before to count with it.
 pub(super) const SWING_GAP: i64 = 4;
-/// The share of the allowance a burst refused after it had passed is read as a lowering, not
-/// a log: a limit lowered by a fifth, or others taking a fifth of the window, in the burst's
-/// window made a log of it (40 `429`s in that window, 61 at 16 at once); at a half (and no
-/// second test), the worst start of the log of 20 per 2 s fell from 0.955 to 0.800. A
-/// lowering by less than that is no swing of a log's either.
+/// A burst refused after this share of the allowance passed shows a lowering, not a log.
 pub(super) const BURST_LATE: f64 = 0.75;
 /// Bounds kept: the oldest gives the period its long baseline, the newest the phase.
 pub(super) const BOUNDS_KEPT: usize = 8;
