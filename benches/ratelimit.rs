@@ -13,7 +13,13 @@
 //! (refused over sent), `max_429_per_window` after the first two windows, and for the limit
 //! that changes, the windows taken to get back within 3% of the new limit. `efficiency_mean`
 //! and `share_429_mean` are the means over the starting points: a change can cost most
-//! starts and leave the worst where it was.
+//! starts and leave the worst where it was. The **baseline** exports the same pages from the
+//! same starts with a pacer told the limiter's sustained rate (less the headroom), sending
+//! evenly at it and learning nothing (`Model::fixed`, as `RateLimit` fixes a client's pace):
+//! `baseline_efficiency` and `baseline_share_429` are its worst over the starts, and
+//! `vs_baseline` the model's worst efficiency over the baseline's. Where the baseline misses
+//! a target too, arrivals scattered by the round trips cost even a pacer that knows the
+//! limit; where it meets them and the model does not, the miss is the learning's.
 //!
 //! **Real sockets.** The sandbox's fixed window (aligned to the epoch) at two small scales,
 //! each export started at three points of a window, with default client settings: efficiency,
@@ -960,14 +966,23 @@ struct Request {
     verdict: Option<Verdict>,
 }
 
-/// One export from `start` (virtual seconds): every page asked until it passes.
-fn export(s: &Scenario, start: f64, seed: u64, keep_log: bool) -> Outcome {
+/// The client's model for an export from `start`: it knows the clock the limiter's windows
+/// are aligned to, as a client knows the epoch.
+fn learning(s: &Scenario, start: f64) -> Model {
+    Model::new(s.headroom, MAX_PAUSE).aligned_to(Duration::from_secs_f64(start + s.clock_off))
+}
+
+/// The baseline: a pacer told the limiter's sustained rate (less the headroom), sending
+/// evenly at it and learning nothing, as `RateLimit` fixes a client's pace.
+fn baseline(s: &Scenario) -> Model {
+    Model::fixed(s.sustained() * (1.0 - s.headroom), MAX_PAUSE)
+}
+
+/// One export from `start` (virtual seconds) paced by `model`: every page asked until it
+/// passes.
+fn export(s: &Scenario, start: f64, seed: u64, mut model: Model, keep_log: bool) -> Outcome {
     let mut rng = Rng(seed);
     let mut limiter = Limiter::new(s.shape.clone());
-    // The model knows the clock the limiter's windows are aligned to, as a client knows the
-    // epoch.
-    let mut model =
-        Model::new(s.headroom, MAX_PAUSE).aligned_to(Duration::from_secs_f64(start + s.clock_off));
     let period = s.period();
     let first_window = (start / period).floor() as i64;
     let ns = |t: f64| (t * 1e9).round() as u64;
@@ -1133,6 +1148,9 @@ struct Summary {
     max_per_window: u64,
     recover: Option<u64>,
     worst_start: f64,
+    /// The baseline's worst efficiency and most `429`s over the same starts.
+    baseline: f64,
+    baseline_429: f64,
 }
 
 fn run(s: &Scenario) -> Summary {
@@ -1146,12 +1164,21 @@ fn run(s: &Scenario) -> Summary {
         max_per_window: 0,
         recover: None,
         worst_start: 0.0,
+        baseline: f64::INFINITY,
+        baseline_429: 0.0,
     };
     for i in 0..STARTS {
         // Far from the virtual epoch, at an even share of a window.
         let start = 1000.0 * period + period * i as f64 / STARTS as f64;
         let seed = SEED ^ (i as u64).wrapping_mul(0x1234_5678_9ABC_DEF1);
-        let out = export(s, start, seed, false);
+        let out = export(s, start, seed, learning(s, start), false);
+        let base = export(s, start, seed, baseline(s), false);
+        summary.baseline = summary
+            .baseline
+            .min(s.pages as f64 / s.sustained() / base.wall);
+        summary.baseline_429 = summary
+            .baseline_429
+            .max(base.refused as f64 / base.sent as f64);
         let efficiency = s.pages as f64 / s.sustained() / out.wall;
         if std::env::var("SIM_STARTS").is_ok() {
             eprintln!(
@@ -3907,7 +3934,7 @@ fn simulate() {
         }
         let summary = run(s);
         println!(
-            "sim scenario={} pages={} concurrency={} rtt_ms={:.0}-{:.0} starts={STARTS} efficiency={:.3} efficiency_max={:.3} share_429={:.4} max_429_per_window={} recover_windows={} worst_start={:.2} efficiency_mean={:.3} share_429_mean={:.4}",
+            "sim scenario={} pages={} concurrency={} rtt_ms={:.0}-{:.0} starts={STARTS} efficiency={:.3} efficiency_max={:.3} share_429={:.4} max_429_per_window={} recover_windows={} worst_start={:.2} efficiency_mean={:.3} share_429_mean={:.4} baseline_efficiency={:.3} baseline_share_429={:.4} vs_baseline={:.3}",
             s.name,
             s.pages,
             s.concurrency,
@@ -3921,6 +3948,9 @@ fn simulate() {
             summary.worst_start,
             summary.efficiency_mean,
             summary.share_429_mean,
+            summary.baseline,
+            summary.baseline_429,
+            summary.efficiency / summary.baseline,
         );
     }
     println!(
@@ -3928,7 +3958,8 @@ fn simulate() {
         started.elapsed().as_secs_f64() * 1e3
     );
     let s = full_scale();
-    let out = export(&s, 1000.0 * 60.0 + 30.0, SEED, true);
+    let start = 1000.0 * 60.0 + 30.0;
+    let out = export(&s, start, SEED, learning(&s, start), true);
     if let Err(e) = draw_chart("benches/ratelimit.svg", &out.log) {
         eprintln!("could not draw the chart: {e}");
     }
