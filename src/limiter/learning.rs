@@ -73,8 +73,11 @@
 //! that lift's throttle allows (its refusals are all in one window: from its first
 //! refusal's sending to that probe's, less a longest round trip; often none at slow round
 //! trips), so that a log's run at loopback speed, racing its own slots coming free, is not
-//! counted (the first run's, with no lift before it, count without that bound). A
-//! second run of less than half the first whose lift came sooner after the first lift than
+//! counted (the first run's, with no lift before it, count without that bound). Where
+//! the longest round trip lasts `BOUNDARY_SLACK` of the window's period or more, the window
+//! is paced as a **rate**, its allowance a period (`Rate::of_window`): its boundaries cannot
+//! be known to that slack (a pass bounds one only at its answer), nor a request's arrival
+//! placed in its window. A second run of less than half the first whose lift came sooner after the first lift than
 //! the first came after its throttle began (less a round trip) is a **sliding log**
 //! (`log.rs`) of the first run's successes: a bucket's next token comes no sooner than its
 //! first after it was drained, and a log frees the first run's successes as fast as they
@@ -86,6 +89,7 @@
 //! client waits is not kept.
 
 use super::*;
+use window::BOUNDARY_SLACK;
 
 /// Each gap between a throttle's probes is this many times the last: an exponential search.
 pub(super) const PROBE_GROWTH: f64 = 2.0;
@@ -663,6 +667,18 @@ impl Model {
             let held: u64 = (1..n).map(windows).sum();
             let debt = held as f64 * second as f64 * (1.0 - self.share);
             let mut w = Window::new(second, bounds, debt, self.clock, tested);
+            let (p_lo, p_hi) = w.period();
+            let period = (p_lo + p_hi) / 2.0;
+            if self.rtt_hi() >= BOUNDARY_SLACK * period {
+                // Round trips of an eighth of the period or more: a pass bounds a boundary
+                // only at its answer, so the boundaries stay known to worse than the slack,
+                // and each arrival scatters over much of the window. The spread, its first
+                // request sent alone and the requests sent ahead all wait on boundaries
+                // the model cannot know; paced evenly at the window's rate, the client
+                // loses only the scatter, as a pacer told the limit does.
+                self.state = State::Rate(Rate::of_window(second, period));
+                return;
+            }
             w.burst_due = !self.log_tested;
             self.log_tested = true;
             self.state = State::Window(w);

@@ -18,8 +18,9 @@
 //!    twice as late as the one before; after a `Retry-After`, exactly when the server said.
 //!    The first probe that passes is a *lift*, and the successes between two throttles a
 //!    *run*. Two lifts tell the shape: a second run of at least half the first is a fixed
-//!    window; a second lift sooner after the first than the first came after its throttle
-//!    began is a sliding log; otherwise a rate. `UNLIFTED_MAX` throttles in a row ended by
+//!    window (paced as a rate, its allowance a period, where round trips last an eighth of
+//!    the period or more); a second lift sooner after the first than the first came after
+//!    its throttle began is a sliding log; otherwise a rate. `UNLIFTED_MAX` throttles in a row ended by
 //!    requests in flight, not a probe, are a rate too.
 //! 2. *A fixed window* (`window.rs`). Every boundary seen is an interval; the period is
 //!    what they all allow (the round one of `CLOCK_PERIODS`, or a whole number of seconds,
@@ -516,14 +517,8 @@ impl Model {
                     // A window of one or two is a pace, and one the boundaries can no longer
                     // be told from: pace at the rate of the window it was.
                     let (w_lo, w_hi) = w.period();
-                    let per_second = before as f64 / ((w_lo + w_hi) / 2.0).max(1e-3);
                     self.epoch += 1;
-                    let mut rate = Rate::new(per_second, false);
-                    // Counted over whole windows, not a few successes: not a rough estimate
-                    // for a handful of throttled successes to replace.
-                    rate.measured = true;
-                    rate.confirmed = true;
-                    self.state = State::Rate(rate);
+                    self.state = State::Rate(Rate::of_window(before, (w_lo + w_hi) / 2.0));
                 }
             }
             State::Log(_) => self.log_answered(ticket, now, answer),

@@ -112,6 +112,15 @@ pub(super) struct Rate {
 }
 
 impl Rate {
+    /// A window's rate, `allowance` each `period`: counted over whole windows, not a few
+    /// successes, so not a rough estimate for a handful of throttled successes to replace.
+    pub(super) fn of_window(allowance: u64, period: f64) -> Self {
+        let mut rate = Self::new(allowance as f64 / period.max(1e-3), false);
+        rate.measured = true;
+        rate.confirmed = true;
+        rate
+    }
+
     pub(super) fn new(per_second: f64, fixed: bool) -> Self {
         Self {
             per_second,

@@ -124,7 +124,7 @@
 
 use super::*;
 
-/// A boundary known to worse than this share of the period is probed (and a lower bound tested).
+/// A boundary known to worse than this share of the period is probed; round trips as long: a rate.
 pub(super) const BOUNDARY_SLACK: f64 = 0.125;
 /// The same in a window a `429` spent, where a refused probe is the window's second `429`.
 pub(super) const SPENT_BOUNDARY_SLACK: f64 = 0.25;

@@ -808,3 +808,21 @@ fn a_minute_window_off_the_client_clock_by_any_offset_costs_at_most_one_429_a_wi
     }
     assert!(bad.is_empty(), "{} of 360: {bad:?}", bad.len());
 }
+
+/// Round trips of 0.5-2 s against windows of 30 per 6 s, 16 at once: a pass bounds a
+/// boundary only at its answer, so the boundaries stay known to worse than an eighth of the
+/// period, and a request's arrival scatters over a third of the window. The window learnt is
+/// paced as its rate, 5 a second; answered in 10-50 ms, it stays a window.
+#[test]
+fn a_window_whose_round_trips_last_an_eighth_of_its_period_is_paced_as_its_rate() {
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0));
+    let (t, _) = drive_many(&mut model, 0.0, 300, 16, (0.5, 2.0), window(30, 6.0));
+    let Shape::Rate { per_second } = model.snapshot(d(t)).shape else {
+        panic!("not a rate: {model:?}");
+    };
+    assert!((per_second - 5.0).abs() < 0.5, "{per_second}");
+
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0));
+    drive_many(&mut model, 0.0, 300, 16, (0.01, 0.05), window(30, 6.0));
+    assert_eq!(window_of(&model), (30, 6.0), "{model:?}");
+}
