@@ -17,9 +17,11 @@
 //! same starts with a pacer told the limiter's sustained rate (less the headroom), sending
 //! evenly at it and learning nothing (`Model::fixed`, as `RateLimit` fixes a client's pace):
 //! `baseline_efficiency` and `baseline_share_429` are its worst over the starts, and
-//! `vs_baseline` the model's worst efficiency over the baseline's. Where the baseline misses
-//! a target too, arrivals scattered by the round trips cost even a pacer that knows the
-//! limit; where it meets them and the model does not, the miss is the learning's.
+//! `vs_baseline` the model's worst efficiency over the baseline's (each the worst of its own
+//! starts). Against a limit that holds still, a target the baseline misses too is lost to
+//! arrivals scattered by the round trips, which cost even a pacer that knows the limit (a
+//! limit that changes, or others' share, it is told only as a mean); where the baseline
+//! meets the targets and the model does not, the miss is the learning's.
 //!
 //! **Real sockets.** The sandbox's fixed window (aligned to the epoch) at two small scales,
 //! each export started at three points of a window, with default client settings: efficiency,
@@ -888,8 +890,10 @@ impl Scenario {
                 limits,
                 ..
             } => {
-                // The mean over a cycle of the limits (one value unless it changes).
-                let mean = (0..60).map(|k| limits(k, limit) as f64).sum::<f64>() / 60.0;
+                // The mean over a cycle of the limits (one value unless it changes) from the
+                // export's second window: its first is partly before the start, and a limit
+                // changed at its second is the one the export meets.
+                let mean = (1001..1061).map(|k| limits(k, limit) as f64).sum::<f64>() / 60.0;
                 let other = if other < 0.0 { 0.2 } else { other };
                 mean * (1.0 - other) / period
             }

@@ -133,7 +133,8 @@ pub enum LimitShape {
         period: Duration,
     },
     /// Capacity returning gradually (a token bucket, or a sliding window not yet told from
-    /// one): a sustained rate.
+    /// one), or a fixed window whose round trips last too long against its period for its
+    /// boundaries to be kept to (an eighth of it or more): a sustained rate.
     #[non_exhaustive]
     Rate {
         /// Requests a minute, as measured.

@@ -74,11 +74,12 @@
 //! refusal's sending to that probe's, less a longest round trip; often none at slow round
 //! trips), so that a log's run at loopback speed, racing its own slots coming free, is not
 //! counted (the first run's, with no lift before it, count without that bound). Where
-//! the longest round trip lasts `BOUNDARY_SLACK` of the window's period or more, the window
-//! is paced as a **rate**, its allowance a period (`Rate::of_window`): its boundaries cannot
-//! be known to that slack (a pass bounds one only at its answer), nor a request's arrival
-//! placed in its window. A second run of less than half the first whose lift came sooner after the first lift than
-//! the first came after its throttle began (less a round trip) is a **sliding log**
+//! the longest round trip lasts `BOUNDARY_SLACK` of the window's period or more, the
+//! window is paced as a **rate**, its allowance a period (`Rate::of_window`, measured only
+//! where the period is exact): its boundaries cannot be known to that slack (a pass bounds
+//! one only at its answer), nor a request's arrival placed in its window. A second run of
+//! less than half the first whose lift came sooner after the first lift than the first
+//! came after its throttle began (less a round trip) is a **sliding log**
 //! (`log.rs`) of the first run's successes: a bucket's next token comes no sooner than its
 //! first after it was drained, and a log frees the first run's successes as fast as they
 //! came. Otherwise, if the second run got less than half of the first, capacity returns
@@ -101,13 +102,13 @@ pub(super) const PERIOD_SLACK: f64 = 0.5;
 pub(super) const LIFTS_MAX: usize = 3;
 /// Throttles in a row ended by a request in flight, not a probe, that show a bucket (many out).
 pub(super) const UNLIFTED_MAX: u32 = 3;
-/// Round trips a period must exceed to probe a log's lift: a bucket refills within fewer.
+/// Round trips a period must exceed to probe a log's lift: shorter, a bucket's refill looks alike.
 pub(super) const LOG_ROUND_TRIPS: f64 = 2.0;
 /// Periods (seconds) the probes try on the clock in turn: an epoch-keyed window lifts on them.
 pub(super) const CLOCK_PERIODS: [f64; 15] = [
     1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
 ];
-/// The window the upstream server (Chatwoot's Rack::Attack) keys searches on: a hypothesis.
+/// The window the upstream server (Chatwoot's Rack::Attack) is known to key searches on.
 pub(super) const MINUTE: f64 = 60.0;
 /// Seconds after a refused probe at a minute's boundary it goes again: a client clock ahead.
 pub(super) const MINUTE_RETRY: f64 = 1.0;
@@ -672,11 +673,17 @@ impl Model {
             if self.rtt_hi() >= BOUNDARY_SLACK * period {
                 // Round trips of an eighth of the period or more: a pass bounds a boundary
                 // only at its answer, so the boundaries stay known to worse than the slack,
-                // and each arrival scatters over much of the window. The spread, its first
-                // request sent alone and the requests sent ahead all wait on boundaries
-                // the model cannot know; paced evenly at the window's rate, the client
-                // loses only the scatter, as a pacer told the limit does.
-                self.state = State::Rate(Rate::of_window(second, period));
+                // and each arrival scatters over much of the window. The window's spread
+                // waits on boundaries the model cannot know; an even pace does not. Its rate
+                // counts as measured (headroom's share at once, slow upward steps) only where
+                // the period is exact: from bounds wide apart, 30 per 6 s was taken for 4.2
+                // to 5.6 a second. The learning's windows repay their debt first.
+                let mut rate = Rate::of_window(second, period);
+                let exact = p_lo == p_hi;
+                rate.confirmed = exact;
+                rate.baselined = exact;
+                rate.next = now + debt / rate.pace(self.share);
+                self.state = State::Rate(rate);
                 return;
             }
             w.burst_due = !self.log_tested;

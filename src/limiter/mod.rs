@@ -20,8 +20,8 @@
 //!    *run*. Two lifts tell the shape: a second run of at least half the first is a fixed
 //!    window (paced as a rate, its allowance a period, where round trips last an eighth of
 //!    the period or more); a second lift sooner after the first than the first came after
-//!    its throttle began is a sliding log; otherwise a rate. `UNLIFTED_MAX` throttles in a row ended by
-//!    requests in flight, not a probe, are a rate too.
+//!    its throttle began is a sliding log; otherwise a rate. `UNLIFTED_MAX` throttles in a
+//!    row ended by requests in flight, not a probe, are a rate too.
 //! 2. *A fixed window* (`window.rs`). Every boundary seen is an interval; the period is
 //!    what they all allow (the round one of `CLOCK_PERIODS`, or a whole number of seconds,
 //!    where they fit it). The allowance, times the headroom's share, is spread evenly
@@ -42,7 +42,8 @@
 //!    with room to spare) starts the learning over. A `Retry-After` pauses every request
 //!    until the time it names, whatever the shape.
 //!    Under headroom, each shape takes at most its share: of a window's allowance, of a
-//!    log's limit, of a rate once measured well.
+//!    log's limit, of a rate once measured well (a window's rate of an exact period, at
+//!    once).
 //!
 //! **Why spread, not burst.** In a fixed window the allowance can be sent at once or spread:
 //! the window lets the same number through either way. Spreading is chosen for the account's
@@ -69,7 +70,7 @@ use window::{Bound, MIN_ALLOWANCE, Window, period};
 const RTT_GAIN: f64 = 0.125;
 /// Weight of a new deviation in the smoothed deviation (RFC 6298's β).
 const RTT_DEV_GAIN: f64 = 0.25;
-/// A round trip lasts at most the smoothed one and this many deviations (RFC 6298's K).
+/// A round trip is taken to last at most the smoothed one and this many deviations (RFC 6298's K).
 const RTT_DEVS: f64 = 4.0;
 /// Seconds a `Retry-After` date may be early, read with a client's clock that is off.
 const RETRY_AFTER_SKEW: f64 = 0.25;

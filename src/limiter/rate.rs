@@ -46,7 +46,7 @@ use super::*;
 
 /// Successes over which a gradual limiter's rate is measured (at least).
 pub(super) const RATE_SAMPLES: usize = 32;
-/// Round trips a rate's sample spans at least: a sending tells its arrival to a round trip.
+/// Round trips a rate's sample spans (up to `RATE_BASELINE`): a sending tells its arrival to one.
 pub(super) const RATE_SPAN: f64 = 8.0;
 /// Times the longest round trip past which a success was stalled: out of the short measure.
 pub(super) const STALL: f64 = 2.0;
@@ -58,7 +58,7 @@ pub(super) const LOWERED_REFUSALS: usize = 3;
 pub(super) const RATE_FIRST_SAMPLES: usize = 4;
 /// Intervals of the pace refused throughout that end a rate (paced at it, a bucket never is).
 pub(super) const BLACKOUT: u32 = 64;
-/// Successes without a `429` after which a rate under headroom is paced whole again.
+/// Successes without a `429` after which a rate measured in a throttled sample is paced whole.
 pub(super) const SPANNED_QUIET: u32 = 4 * RATE_BASELINE as u32;
 /// A rate measured under this share of its highest is learnt again.
 pub(super) const COLLAPSE: f64 = 1.0 / 16.0;
@@ -113,7 +113,8 @@ pub(super) struct Rate {
 
 impl Rate {
     /// A window's rate, `allowance` each `period`: counted over whole windows, not a few
-    /// successes, so not a rough estimate for a handful of throttled successes to replace.
+    /// successes, so not a rough estimate for a handful of throttled successes to replace
+    /// (`confirmed`, which a caller whose period is in doubt clears).
     pub(super) fn of_window(allowance: u64, period: f64) -> Self {
         let mut rate = Self::new(allowance as f64 / period.max(1e-3), false);
         rate.measured = true;

@@ -20,12 +20,13 @@
 //! recent others. In a window known to have begun (its boundary's upper bound is past) the
 //! allowance, times the headroom setting, is **spread evenly** from that bound to the next
 //! boundary's lower bound less a round trip, so that no request can land in the next
-//! window. What the spread leaves unsent (at slow round trips, more than the requests out
-//! can carry: 100 per 10 s at 16 at once and 0.5-2 s round trips spreads over about 6 s)
-//! goes from there to the next boundary's upper bound, each request counted in both windows
-//! it may land in (until an answer, passed or refused, before that boundary's lower bound
-//! shows it landed in its own window, which alone counts it), so that neither can be sent
-//! past its allowance. The next window then spaces only the rest of its allowance (an
+//! window. (A window whose round trips last `BOUNDARY_SLACK` of its period or more when it
+//! is learnt is paced as a rate instead: `learning.rs`.) What the spread leaves unsent
+//! (round trips grown since, or requests out too few to carry it) goes from there to the
+//! next boundary's upper bound, each request counted in both windows it may land in
+//! (until an answer, passed or refused, before that boundary's lower bound shows it landed
+//! in its own window, which alone counts it), so that neither can be sent past its
+//! allowance. The next window then spaces only the rest of its allowance (an
 //! upward probe, its own budget above them), sends its first request with the others (but
 //! the burst's, below), takes what it let through to include them (up to the allowance; the
 //! burst, its own only), and tests neither a boundary (unless a `429` spent it) nor a lower
@@ -69,16 +70,18 @@
 //! allowance is kept, and the boundary came before the answer of the shortfall's latest of
 //! them, a hypothesis, the first bound to go when the bounds fit no period; not where round
 //! trips last `BOUNDARY_SLACK` of the period or more (every burst spills there, and a
-//! shortfall is as often a lowering).
+//! shortfall is as often a lowering; a window reaches them only where its round trips
+//! grew after it was learnt).
 //!
 //! A lowering to under `BURST_LATE` of the allowance of a window probing upward right after
 //! a window whose upward probe got the old allowance back whole, the `SWINGS`th time within
 //! `SWING_GAP` windows of the one before, is not a window's (a smaller one is others'
 //! searches, or, at slow round trips, a window's last requests counted in the next: a
-//! window of 30 per 6 s at 16 at once and 0.5-2 s round trips ended as a log at 5 of 20
-//! starts): a sliding log lets a window through as fast as the one a period before it and
-//! refuses one sent faster; the model becomes a **sliding log** (below). So does a `429`
-//! before `BURST_LATE` of the allowance has passed in the *burst* window: once, in the
+//! window of 30 per 6 s at 16 at once and 0.5-2 s round trips, learnt as a window then,
+//! ended as a log at 5 of 20 starts): a sliding log lets a window through as fast as the
+//! one a period before it and refuses one sent faster; the model becomes a **sliding
+//! log** (below). So does a `429` before `BURST_LATE` of the allowance has passed in the
+//! *burst* window: once, in the
 //! first window learnt, the window after one that was spread (its allowance never sent at
 //! once) and passed whole is sent at once (its first request alone, a round trip past the
 //! boundary's upper bound, so that against a log it does not race the one it replaces;
@@ -128,11 +131,11 @@ use super::*;
 pub(super) const BOUNDARY_SLACK: f64 = 0.125;
 /// The same in a window a `429` spent, where a refused probe is the window's second `429`.
 pub(super) const SPENT_BOUNDARY_SLACK: f64 = 0.25;
-/// Requests between a steady window's upward probes: a raise is found within 3 windows.
+/// Requests between a steady window's upward probes: 100 a minute raised is found in 3 windows.
 pub(super) const UP_SPACING: u64 = 200;
-/// Requests between tests of a boundary's lower bound, a refusal the client may have caused.
+/// Requests between tests of a boundary's lower bound, which the client's own requests may set.
 pub(super) const LOW_SPACING: u64 = 500;
-/// Requests after which an untested lower bound is tested even in a window a `429` spent.
+/// Requests after which an untested lower bound is tested in a window probing up a `429` spent.
 pub(super) const OVERDUE_LOW: u64 = 2 * LOW_SPACING;
 /// The first step above the allowance an upward probe tries; doubled after each that finds more.
 pub(super) const FIRST_PROBE_STEP: f64 = 0.25;
