@@ -811,7 +811,7 @@ fn a_minute_window_off_the_client_clock_by_any_offset_costs_at_most_one_429_a_wi
 
 /// Round trips of 0.5-2 s against windows of 30 per 6 s, 16 at once: a pass bounds a
 /// boundary only at its answer, so the boundaries stay known to worse than an eighth of the
-/// period, and a request's arrival scatters over a third of the window. The window learnt is
+/// period, and a request's arrival scatters over a fifth of the window. The window learnt is
 /// paced as its rate, 5 a second; answered in 10-50 ms, it stays a window.
 #[test]
 fn a_window_whose_round_trips_last_an_eighth_of_its_period_is_paced_as_its_rate() {
