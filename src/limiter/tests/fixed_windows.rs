@@ -812,23 +812,49 @@ fn a_minute_window_off_the_client_clock_by_any_offset_costs_at_most_one_429_a_wi
 /// Round trips of 0.5-2 s against windows of 30 per 6 s, 16 at once: a pass bounds a
 /// boundary only at its answer, so the boundaries stay known to worse than an eighth of the
 /// period, and a request's arrival scatters over a fifth of the window. The window learnt is
-/// paced as its rate, 5 a second; answered in 10-50 ms, it stays a window.
+/// paced as its rate, 5 a second, from any starting point in a window; answered in 10-50
+/// ms, it stays a window.
 #[test]
 fn a_window_whose_round_trips_last_an_eighth_of_its_period_is_paced_as_its_rate() {
-    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0));
-    let mut server = window(30, 6.0);
-    let mut t = 0.0;
-    // In rounds of 16, until the learning ends: the shape it chose, at the rate it counted.
-    while model.snapshot(d(t)).shape == Shape::Unknown {
-        assert!(t < 120.0, "not learnt by {t}: {model:?}");
-        (t, _) = drive_many(&mut model, t, 16, 16, (0.5, 2.0), &mut server);
+    for start in [0.0, 1.5, 3.0, 4.5] {
+        let (model, t) = learnt_slowly(0.0, window(30, 6.0), start);
+        let Shape::Rate { per_second } = model.snapshot(d(t)).shape else {
+            panic!("not a rate from {start}: {model:?}");
+        };
+        assert!((per_second - 5.0).abs() < 0.5, "from {start}: {per_second}");
     }
-    let Shape::Rate { per_second } = model.snapshot(d(t)).shape else {
-        panic!("not a rate: {model:?}");
-    };
-    assert!((per_second - 5.0).abs() < 0.5, "{per_second}");
 
     let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0));
     drive_many(&mut model, 0.0, 300, 16, (0.01, 0.05), window(30, 6.0));
     assert_eq!(window_of(&model), (30, 6.0), "{model:?}");
+}
+
+/// The same at 50 per 10 s, a period on the clock's list that the bounds pin exactly: the
+/// rate is the window's, counted as measured, so a headroom of a fifth paces at its share
+/// at once (4 a second), not at the whole rate until two throttles measure it.
+#[test]
+fn a_window_paced_as_a_rate_takes_the_headrooms_share_at_once_where_its_period_is_exact() {
+    for start in [0.0, 2.5, 5.0, 7.5] {
+        let (model, t) = learnt_slowly(0.2, window(50, 10.0), start);
+        let snapshot = model.snapshot(d(t));
+        assert_eq!(
+            snapshot.shape,
+            Shape::Rate { per_second: 5.0 },
+            "from {start}"
+        );
+        let pace = snapshot.pace.unwrap();
+        assert!((pace - 4.0).abs() < 1e-9, "from {start}: {pace}");
+    }
+}
+
+/// A model under `headroom`, aligned to the clock the windows are, driven from `start` in
+/// rounds of 16 at once with 0.5-2 s round trips until the learning ends; and the time.
+fn learnt_slowly(headroom: f64, mut server: impl FnMut(f64) -> bool, start: f64) -> (Model, f64) {
+    let mut model = Model::new(headroom, MAX_PAUSE).aligned_to(d(6_000.0));
+    let mut t = start;
+    while model.snapshot(d(t)).shape == Shape::Unknown {
+        assert!(t < start + 120.0, "not learnt by {t}: {model:?}");
+        (t, _) = drive_many(&mut model, t, 16, 16, (0.5, 2.0), &mut server);
+    }
+    (model, t)
 }
