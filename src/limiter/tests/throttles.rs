@@ -903,3 +903,36 @@ fn the_first_guess_takes_the_largest_run_and_the_longest_wait() {
     let pace = model.snapshot(d(t + 1800.0)).pace.unwrap();
     assert!(6_667.0 / pace > 7_200.0, "{} s", 6_667.0 / pace);
 }
+
+/// In the first learning, throttles ended by successes of requests in flight come faster
+/// after a lift than the lift's own throttle allows a bucket: a bucket drained when that
+/// throttle began gives a token back within an interval, so capacity closed for 3 s and
+/// then returning at hundreds a second is no bucket's rate but a log's slots aging in a
+/// lump. The learning goes on (a rate of 2,296 a second drew 98 `429`s of 502 against a
+/// log of 30 per 3 s over loopback); the same throttles after a short first throttle are a
+/// rate.
+#[test]
+fn a_rate_faster_than_the_last_lift_s_throttle_allows_is_no_rate() {
+    for (closed, rate) in [(3.0, false), (0.02, true)] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // A first run of 30, refused from its 31st request until `closed` later.
+        let (t, refused) = drive(&mut model, 0.0, 31, |at| at < 0.3);
+        assert_eq!(refused.len(), 1);
+        let mut t = lift_at(&mut model, t, t + closed);
+        // Throttles ended without a lift, each by a success of a request sent with the
+        // refused one (as soon as the model lets it go), 3 ms apart.
+        for _ in 0..2 * crate::limiter::learning::UNLIFTED_MAX {
+            let (at, refused) = probe_from(&mut model, t);
+            let (at, passed) = probe_from(&mut model, at + 0.0005);
+            model.answered(refused, d(at + 0.0015), Answer::Throttled(None));
+            model.answered(passed, d(at + 0.002), Answer::Passed);
+            t = at + 0.003;
+        }
+        assert_eq!(
+            matches!(model.state, State::Rate(_)),
+            rate,
+            "closed {closed} s: {:?}",
+            model.state
+        );
+    }
+}
