@@ -5,8 +5,9 @@
 //! `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent since the
 //! last such ending and followed by a success of one sent after its own, are capacity
 //! returning while many requests are out, a bucket: a **rate**, what passed from the first
-//! of them on, unless, in the first learning, that rate is faster than the last lift's
-//! throttle allows, one token an interval after it began): nothing is sent but one probe at a time, the first one a smoothed round
+//! of them on; in the first learning, its lifts not at a `Retry-After` pause's end, not a
+//! rate faster than the last lift's throttle allows, a token an interval after it began,
+//! and those throttles are dropped): nothing is sent but one probe at a time, the first one a smoothed round
 //! trip later (capacity that returns gradually shows in it); when the model knows the clock
 //! ([`Model::aligned_to`]), each next one at the next boundary on the clock of a window of
 //! the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a window keyed on
@@ -556,26 +557,30 @@ impl Model {
                 }
             }
         }
-        if let State::Learning(l) = &self.state
+        if let State::Learning(l) = &mut self.state
             && l.unlifted >= UNLIFTED_MAX
             && let Some((from, ok)) = l.unlifted_from
             && self.ok_since_first > ok
             && now > from
-            && (!first_learning
-                || l.blurred
-                || (self.ok_since_first - ok) as f64 / (now - from) * l.period_lo(rtt_hi) <= 1.0)
         {
             // Capacity returning gradually: a rate, what passed since the first
             // throttle without a lift (the client, sending freely, kept the limiter
-            // spent since). But not one faster than the last lift's throttle allows: a
-            // bucket drained when it began gave a token back within an interval, so its
-            // refusals, an interval or more of them, refute the rate (a log reopening
-            // frees its run in a lump: 2,296 a second after 3 s closed). Only in the first
-            // learning: a relearning often follows a pause, which a bucket's refill
+            // spent since).
+            let per_second = (self.ok_since_first - ok) as f64 / (now - from);
+            // But in the first learning (its lifts not at a `Retry-After` pause's end), not
+            // one faster than the last lift's throttle allows: a bucket drained when it
+            // began gave a token back within an interval, so its refusals, an interval or
+            // more of them, refute the rate (a log reopening frees its run in a lump: 2,296
+            // a second after 3 s closed). The throttles counted are dropped, so that idle
+            // time after them measures nothing; `UNLIFTED_MAX` new ones may show a rate.
+            // Not in a relearning: one often follows a pause, which a bucket's refill
             // stopped, and there the bound does not hold (paused buckets: 4.4% to 22.9%
             // `429`s).
-            let passed = (self.ok_since_first - ok) as f64;
-            let mut rate = Rate::new(passed / (now - from), false);
+            if first_learning && !l.blurred && per_second * l.period_lo(rtt_hi) > 1.0 {
+                (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
+                return;
+            }
+            let mut rate = Rate::new(per_second, false);
             rate.measured = true;
             if answer == Answer::Passed {
                 rate.drained_at(ticket.sent, now, self.share);

@@ -22,7 +22,7 @@
 //!    the period or more); a second lift sooner after the first than the first came after
 //!    its throttle began is a sliding log; otherwise a rate. `UNLIFTED_MAX` throttles in a
 //!    row ended by requests in flight, not a probe, are a rate too (in the first learning,
-//!    one no faster than the last lift's throttle allows a bucket).
+//!    only at a rate no faster than the last lift's throttle allows a bucket).
 //! 2. *A fixed window* (`window.rs`). Every boundary seen is an interval; the period is
 //!    what they all allow (the round one of `CLOCK_PERIODS`, or a whole number of seconds,
 //!    where they fit it). The allowance, times the headroom's share, is spread evenly

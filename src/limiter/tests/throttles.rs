@@ -904,35 +904,44 @@ fn the_first_guess_takes_the_largest_run_and_the_longest_wait() {
     assert!(6_667.0 / pace > 7_200.0, "{} s", 6_667.0 / pace);
 }
 
-/// In the first learning, throttles ended by successes of requests in flight come faster
-/// after a lift than the lift's own throttle allows a bucket: a bucket drained when that
-/// throttle began gives a token back within an interval, so capacity closed for 3 s and
-/// then returning at hundreds a second is no bucket's rate but a log's slots aging in a
-/// lump. The learning goes on (a rate of 2,296 a second drew 98 `429`s of 502 against a
-/// log of 30 per 3 s over loopback); the same throttles after a short first throttle are a
-/// rate.
+/// In the first learning, throttles ended by successes of requests in flight make no rate
+/// faster than the last lift's throttle allows: a bucket drained when that throttle began
+/// gives a token back within an interval, so capacity closed for 3 s and then returning at
+/// hundreds a second is no bucket's rate but a log's slots aging in a lump (a rate of 2,296
+/// a second drew 98 `429`s of 502 against a log of 30 per 3 s over loopback). The same
+/// throttles 5 s apart are a rate; and those refused as a rate are dropped, so that a
+/// success after the client was idle 20 s makes no rate of the idle time.
 #[test]
 fn a_rate_faster_than_the_last_lift_s_throttle_allows_is_no_rate() {
-    for (closed, rate) in [(3.0, false), (0.02, true)] {
+    for (spacing, rate) in [(0.003, false), (5.0, true)] {
         let mut model = Model::new(0.0, MAX_PAUSE);
-        // A first run of 30, refused from its 31st request until `closed` later.
+        // A first run of 30, refused from its 31st request until 3 s later.
         let (t, refused) = drive(&mut model, 0.0, 31, |at| at < 0.3);
         assert_eq!(refused.len(), 1);
-        let mut t = lift_at(&mut model, t, t + closed);
+        let mut t = lift_at(&mut model, t, t + 3.0);
         // Throttles ended without a lift, each by a success of a request sent with the
-        // refused one (as soon as the model lets it go), 3 ms apart.
+        // refused one (as soon as the model lets it go), `spacing` apart.
         for _ in 0..2 * crate::limiter::learning::UNLIFTED_MAX {
             let (at, refused) = probe_from(&mut model, t);
             let (at, passed) = probe_from(&mut model, at + 0.0005);
             model.answered(refused, d(at + 0.0015), Answer::Throttled(None));
             model.answered(passed, d(at + 0.002), Answer::Passed);
-            t = at + 0.003;
+            t = at + spacing;
         }
         assert_eq!(
             matches!(model.state, State::Rate(_)),
             rate,
-            "closed {closed} s: {:?}",
+            "{spacing} s apart: {:?}",
             model.state
         );
+        if !rate {
+            let (at, idle) = probe_from(&mut model, t + 20.0);
+            model.answered(idle, d(at + RTT), Answer::Passed);
+            assert!(
+                matches!(model.state, State::Learning(_)),
+                "after 20 s idle: {:?}",
+                model.state
+            );
+        }
     }
 }
