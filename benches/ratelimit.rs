@@ -28,28 +28,28 @@
 //! `429` share, and every contact exactly once.
 //!
 //! `cargo bench --bench ratelimit` prints one `key=value` line per scenario and writes
-//! `benches/ratelimit.svg` (requests and `429`s a minute over the full-scale simulated export).
-//! `cargo bench --bench ratelimit -- --sim` skips the real sockets. For debugging:
+//! `benches/ratelimit.svg` (requests and `429`s a minute over the full-scale simulated
+//! export). `cargo bench --bench ratelimit -- --sim` skips the real sockets. For debugging:
 //! `SIM_ONLY=name` runs the scenarios whose name contains it, `SIM_DEBUG=1` prints the
 //! windows with more than one `429`, `SIM_STARTS=1` each start's figures and learnt shape,
 //! and `SIM_TRACE=n` every answer of the run whose seed's low byte is `n` (start `i`'s is
 //! that of `SEED ^ i * 241`), with `SIM_DUMP=a-b` the model's whole state after each answer
 //! from `a` to `b` seconds into it. `SIM_SEED=n` draws every start's random numbers (round
-//! trips, others' requests, a date's skew) from seed `n` instead of `SEED`, to check the
-//! table's worst starts at other draws (start `i`'s seed then has the low byte of
-//! `n ^ i * 241`, for `SIM_TRACE`; the chart's export keeps `SEED`). `SIM_EXTRA=1` adds a review's hostile scenarios (`x_…`:
-//! sliding logs whose limit changes or that others share, windows that could be taken for
-//! logs, and windows halved for good under round trips long against the window, periods a
-//! little shorter than a round one, a period that changes mid-export, and minute windows
-//! that others on the account search in, or whose limit is lowered where the burst test
-//! falls, and token buckets paused, drained, cut to a tenth, answering slowly to many at
-//! once, or whose tokens others take at random, and a window others spend whole now and
-//! then; a review's windows whose first run was short and buckets refilled in lumps or
-//! lagging; another's windows, logs and buckets at 8 to 16 at once, windows partly spent
-//! or raised between the learning's runs; a third's sliding logs raised, shared, under
-//! headroom, with callers that stall, and short logs at long round trips; and later
-//! reviews' windows counted by reopenings, periods of whole seconds, and buckets paused
-//! now and then or holding large bursts under headroom).
+//! trips, when others' requests arrive, a date's skew) from seed `n` instead of `SEED`, to
+//! check the table's worst starts at other draws (start `i`'s seed then has the low byte of
+//! `n ^ i * 241`, for `SIM_TRACE`; the chart's export keeps `SEED`). `SIM_EXTRA=1` adds a
+//! review's hostile scenarios (`x_…`: sliding logs whose limit changes or that others
+//! share, windows that could be taken for logs, and windows halved for good under round
+//! trips long against the window, periods a little shorter than a round one, a period that
+//! changes mid-export, and minute windows that others on the account search in, or whose
+//! limit is lowered where the burst test falls, and token buckets paused, drained, cut to a
+//! tenth, answering slowly to many at once, or whose tokens others take at random, and a
+//! window others spend whole now and then; a review's windows whose first run was short and
+//! buckets refilled in lumps or lagging; another's windows, logs and buckets at 8 to 16 at
+//! once, windows partly spent or raised between the learning's runs; a third's sliding logs
+//! raised, shared, under headroom, with callers that stall, and short logs at long round
+//! trips; and later reviews' windows counted by reopenings, periods of whole seconds, and
+//! buckets paused now and then or holding large bursts under headroom).
 
 #[allow(dead_code)]
 #[path = "../src/limiter/mod.rs"]

@@ -22,7 +22,8 @@
 //!    the period or more); a second lift sooner after the first than the first came after
 //!    its throttle began is a sliding log; otherwise a rate. `UNLIFTED_MAX` throttles in a
 //!    row ended by requests in flight, not a probe, are a rate too (in the first learning,
-//!    only at a rate no faster than the last lift's throttle allows a bucket).
+//!    with no lift at a `Retry-After` pause's end, those just after a lift make no rate
+//!    faster than the lift's throttle allows a bucket, and are dropped).
 //! 2. *A fixed window* (`window.rs`). Every boundary seen is an interval; the period is
 //!    what they all allow (the round one of `CLOCK_PERIODS`, or a whole number of seconds,
 //!    where they fit it). The allowance, times the headroom's share, is spread evenly

@@ -904,23 +904,31 @@ fn the_first_guess_takes_the_largest_run_and_the_longest_wait() {
     assert!(6_667.0 / pace > 7_200.0, "{} s", 6_667.0 / pace);
 }
 
-/// In the first learning, throttles ended by successes of requests in flight make no rate
-/// faster than the last lift's throttle allows: a bucket drained when that throttle began
-/// gives a token back within an interval, so capacity closed for 3 s and then returning at
-/// hundreds a second is no bucket's rate but a log's slots aging in a lump (a rate of 2,296
-/// a second drew 98 `429`s of 502 against a log of 30 per 3 s over loopback). The same
-/// throttles 5 s apart are a rate; and those refused as a rate are dropped, so that a
-/// success after the client was idle 20 s makes no rate of the idle time.
+/// In the first learning, throttles ended by successes of requests in flight just after a
+/// lift make no rate faster than the lift's throttle allows: a bucket drained when that
+/// throttle began gives a token back within an interval, so capacity closed for 2.6 s and
+/// then returning at hundreds a second is no bucket's rate but a log's slots aging in a
+/// lump (a rate of 2,296 a second drew 98 `429`s of 502 against a log of 30 per 3 s over
+/// loopback). Those throttles are dropped: a success after the client was idle a minute
+/// makes no rate of the idle time. The same throttles 5 s apart are a rate, and so are
+/// fast ones that begin 10 s after the lift (a limiter letting capacity back gradually
+/// after a long first throttle is not held in the learning for ever).
 #[test]
 fn a_rate_faster_than_the_last_lift_s_throttle_allows_is_no_rate() {
-    for (spacing, rate) in [(0.003, false), (5.0, true)] {
+    for (wait, spacing, rate) in [(0.0, 0.003, false), (0.0, 5.0, true), (10.0, 0.003, true)] {
         let mut model = Model::new(0.0, MAX_PAUSE);
-        // A first run of 30, refused from its 31st request until 3 s later.
+        // A first run of 30, then refused until a probe passes 3 s later.
         let (t, refused) = drive(&mut model, 0.0, 31, |at| at < 0.3);
         assert_eq!(refused.len(), 1);
-        let mut t = lift_at(&mut model, t, t + 3.0);
+        let lift = lift_at(&mut model, t, t + 3.0);
+        let State::Learning(l) = &model.state else {
+            panic!("{:?}", model.state);
+        };
+        assert!(l.period_lo(model.rtt_hi()) > 2.0, "{:?}", l);
         // Throttles ended without a lift, each by a success of a request sent with the
-        // refused one (as soon as the model lets it go), `spacing` apart.
+        // refused one (as soon as the model lets it go), `spacing` apart, from `wait`
+        // after the lift.
+        let mut t = lift + wait;
         for _ in 0..2 * crate::limiter::learning::UNLIFTED_MAX {
             let (at, refused) = probe_from(&mut model, t);
             let (at, passed) = probe_from(&mut model, at + 0.0005);
@@ -931,15 +939,15 @@ fn a_rate_faster_than_the_last_lift_s_throttle_allows_is_no_rate() {
         assert_eq!(
             matches!(model.state, State::Rate(_)),
             rate,
-            "{spacing} s apart: {:?}",
+            "{wait} s after the lift, {spacing} s apart: {:?}",
             model.state
         );
         if !rate {
-            let (at, idle) = probe_from(&mut model, t + 20.0);
+            let (at, idle) = probe_from(&mut model, t + 60.0);
             model.answered(idle, d(at + RTT), Answer::Passed);
             assert!(
                 matches!(model.state, State::Learning(_)),
-                "after 20 s idle: {:?}",
+                "after a minute idle: {:?}",
                 model.state
             );
         }
