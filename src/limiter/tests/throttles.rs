@@ -917,7 +917,8 @@ fn the_first_guess_takes_the_largest_run_and_the_longest_wait() {
 fn a_rate_faster_than_the_last_lift_s_throttle_allows_is_no_rate() {
     for (wait, spacing, rate) in [(0.0, 0.003, false), (0.0, 5.0, true), (10.0, 0.003, true)] {
         let mut model = Model::new(0.0, MAX_PAUSE);
-        // A first run of 30, then refused until a probe passes 3 s later.
+        // A first run of 30, then refused for 3 s: the first probe after that passes (at
+        // 5.5 s, the probes' gaps doubling), and the lift's throttle lasted over 2 s.
         let (t, refused) = drive(&mut model, 0.0, 31, |at| at < 0.3);
         assert_eq!(refused.len(), 1);
         let lift = lift_at(&mut model, t, t + 3.0);
