@@ -44,7 +44,10 @@
 //! request refused and that probe's answer. The successes of requests sent between two
 //! throttles form a *run* (during a `Retry-After` pause, a request in flight sent after the
 //! refused one that passes counts in the next run: it passed in the next window; one sent
-//! before it counts in the refused one's run, even after the pause). After the first lift
+//! before it counts in the refused one's run, even after the pause; one of the run before
+//! the last lift answered after that lift, slow on its way, may have passed in either
+//! window: counted in neither, it is *unsure*, and the window learnt reads its lower
+//! bound's passed test as one such first, `window.rs`). After the first lift
 //! the client sends freely again (as many at once as its callers ask) until it has sent as
 //! many as the first run got (those in flight counted), then one at a time up to twice that
 //! (past it, the first run was short of a window: others had spent most of it), so that the
@@ -139,6 +142,10 @@ pub(super) struct Learning {
     pub(super) waits: Vec<(f64, Option<f64>)>,
     pub(super) run_ok: u64,
     pub(super) run_out: u64,
+    /// Successes, since the last lift, of requests of the run before it: each passed at
+    /// that run's end or, late, in the lift's window (a window learnt counts them in
+    /// neither, and takes its lower bound's passed tests for them first).
+    pub(super) unsure: u64,
     /// Successes, during a `Retry-After` pause, of requests sent after the refused one: the
     /// window they passed in is the next run's.
     pub(super) next_run: u64,
@@ -425,6 +432,7 @@ impl Model {
                     // window's boundary is bounded from below as a lower bound's test
                     // would have.
                     let tested = !was_paused && t.pre_tick == Some(PreTick::Refused(t.last_fail));
+                    let unsure = std::mem::take(&mut l.unsure);
                     l.runs.push(l.run_ok);
                     l.reopenings.push(std::mem::take(&mut l.reopened));
                     // The lift's request opens the next run.
@@ -432,12 +440,14 @@ impl Model {
                     l.run_out = 0;
                     l.run_from = Some((ticket.sent - rtt_hi, now));
                     if l.lifts.len() >= 2 {
-                        self.learnt(now, ticket.sent, tested);
+                        self.learnt(now, ticket.sent, tested, unsure);
                     }
                 } else if let Some(t) = &l.throttle
                     && ticket.sent > t.last_fail
                 {
                     l.next_run += 1;
+                } else if ticket.slot + 1 == l.runs.len() as i64 {
+                    l.unsure += 1;
                 } else if ticket.slot == l.runs.len() as i64 {
                     l.run_ok += 1;
                     l.run_from.get_or_insert((ticket.sent - rtt_hi, now));
@@ -598,7 +608,7 @@ impl Model {
     }
 
     /// Two lifts, the last sent at `sent`: the shape, from the second run against the first.
-    pub(super) fn learnt(&mut self, now: f64, sent: f64, tested: bool) {
+    pub(super) fn learnt(&mut self, now: f64, sent: f64, tested: bool, unsure: u64) {
         let State::Learning(l) = &self.state else {
             return;
         };
@@ -706,6 +716,7 @@ impl Model {
                 self.state = State::Rate(rate);
                 return;
             }
+            w.unsure = unsure;
             w.burst_due = !self.log_tested;
             self.log_tested = true;
             self.state = State::Window(w);

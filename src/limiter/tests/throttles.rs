@@ -954,3 +954,69 @@ fn a_rate_faster_than_the_last_lift_s_throttle_allows_is_no_rate() {
         }
     }
 }
+
+#[test]
+fn a_success_of_the_run_before_the_lift_answered_after_it_makes_a_short_allowance_not_a_relearning()
+{
+    // A window of 100 a minute on the clock, others' two searches spent in window 0. A
+    // hundred requests go at 59.9 s: 98 pass, the 99th is refused, and the 100th, slow on
+    // its way, arrives past the boundary and passes in window 1, answered after the lift.
+    // The learning cannot tell which window it passed in and counts it in neither: window
+    // 1's run is 99.
+    let mut server = window(100, 60.0);
+    assert!(server(1.0) && server(2.0));
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(0.0));
+    let sent: Vec<Ticket> = (0..100).map(|_| model.try_send(d(59.9)).unwrap()).collect();
+    for (i, ticket) in sent[..99].iter().enumerate() {
+        let at = 59.9 + i as f64 * 0.0005;
+        let answer = if server(at) {
+            Answer::Passed
+        } else {
+            Answer::Throttled(None)
+        };
+        model.answered(*ticket, d(at + RTT), answer);
+    }
+    // The throttle's probes until one passes.
+    let mut t = 59.96;
+    let lift = loop {
+        let probe;
+        (t, probe) = probe_from(&mut model, t);
+        let passed = server(t + RTT / 2.0);
+        t += RTT;
+        if passed {
+            model.answered(probe, d(t), Answer::Passed);
+            break t;
+        }
+        model.answered(probe, d(t), Answer::Throttled(None));
+    };
+    assert!(lift > 60.0 && lift < 60.1, "lifted at {lift}");
+    assert!(server(60.01));
+    model.answered(sent[99], d(lift + 0.001), Answer::Passed);
+    let State::Learning(l) = &model.state else {
+        panic!("{:?}", model.state);
+    };
+    assert_eq!((l.runs.clone(), l.unsure), (vec![98], 1));
+    let t = learn_all(&mut model, lift + 0.002, &mut server);
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {:?}", model.state);
+    };
+    assert_eq!((w.allowance, w.unsure, w.period()), (99, 1, (60.0, 60.0)));
+    // The window's lower-bound test passes (its 100th): read as that success, the
+    // allowance one more; the next window tests again, refused, and the window is kept,
+    // one `429` a window at most (tests and upward probes). Taken for bounds wrong, the
+    // learning would start again.
+    let (_, refused) = drive(&mut model, t, 1200, &mut server);
+    assert_eq!(model.epoch, 1, "learnt again: {:?}", model.state);
+    assert_eq!(window_of(&model).0, 100);
+    let mut per_window = std::collections::BTreeMap::new();
+    for at in &refused {
+        *per_window.entry((at / 60.0).floor() as i64).or_insert(0) += 1;
+    }
+    assert!(per_window.values().all(|&n| n == 1), "{per_window:?}");
+    // The test spent the window it passed in, the one learnt: nothing more went there (a
+    // request sent after it would be refused, read as a lowering to 99).
+    assert!(
+        !per_window.contains_key(&((t / 60.0).floor() as i64)),
+        "{per_window:?}"
+    );
+}
