@@ -119,15 +119,17 @@
 //! boundary's probe (at 16 at once and 0.5-2 s round trips, a learning that took three
 //! windows of 100 per 10 s for one was kept as 119 per 27 s, and probed upward every window
 //! for good). If it passes where the learning left successes it could not place (its
-//! *unsure*: each may have passed in the window learnt, short of its allowance), it is read
-//! as one of them first, the allowance one more, and the next window tests again (at 8 at
-//! once and 0.5-2 s round trips, a minute's window learnt 2 short was learnt again, 11 and
-//! 15 `429`s in two windows). Otherwise, if it passes, the bounds were wrong: after an
-//! upward probe got back an allowance a lowering took, the model becomes a sliding log;
-//! otherwise learning starts over, and if it finds capacity returning gradually (a log's
-//! relearning mostly does), a sliding log of the refuted window's allowance. Evidence that
-//! contradicts the boundaries (no period fits them all) drops the oldest; when fewer than
-//! two remain, learning starts over.
+//! *unsure*: each may have passed in the window whose run became the allowance, short by
+//! it), answered before the boundary it tests, in a window no `429` spent, it is read as
+//! one of them first: the allowance one more, the test counted in its window, due again at
+//! once (at 8 at once and 0.5-2 s round trips, a minute's window learnt 2 short was learnt
+//! again, 11 and 15 `429`s in two windows). A refused test, or a window's count that sets
+//! the allowance, leaves none unplaced. Otherwise, if it passes, the bounds were wrong:
+//! after an upward probe got back an allowance a lowering took, the model becomes a sliding
+//! log; otherwise learning starts over, and if it finds capacity returning gradually (a
+//! log's relearning mostly does), a sliding log of the refuted window's allowance. Evidence
+//! that contradicts the boundaries (no period fits them all) drops the oldest; when fewer
+//! than two remain, learning starts over.
 
 use super::*;
 
@@ -200,8 +202,9 @@ pub(super) struct Window {
     pub(super) soft: Option<(i64, Option<Bound>)>,
     pub(super) probed_boundary: i64,
     pub(super) probe_out: bool,
-    /// Successes the learning could not place (its `unsure`): a lower bound's test that
-    /// passes is read as one of them first, the allowance one more, and goes again.
+    /// Successes the learning could not place (its `unsure`, a share of them for each
+    /// window its run held), until a window's count settles the allowance: a lower
+    /// bound's test that passes is read as one of them first, the allowance one more.
     pub(super) unsure: u64,
     /// The boundary's probe out, refused, stands for a lower bound's test.
     pub(super) probe_tests_low: bool,
@@ -501,6 +504,7 @@ impl Window {
             if self.probing_up && self.hit.is_none() {
                 if self.ok > self.allowance {
                     self.allowance = self.ok;
+                    self.unsure = 0;
                     self.exact = false;
                     self.step *= 2.0;
                     self.eager = true;
@@ -811,18 +815,27 @@ impl Window {
         }
         if ticket.kind == Kind::Low {
             self.probe_out = false;
-            if answer == Answer::Passed && self.unsure > 0 {
-                // A success the learning placed in the run before may have passed in the
-                // window learnt: its allowance may be short, not its bounds wrong. The test
-                // passed in the window it tested, which it spent; the next tests again.
+            // Passed with nothing refused in its window, answered before the boundary it
+            // tests: a success the learning could not place may have been the allowance's
+            // own, so the allowance may be short, not the bounds wrong. The test counts in
+            // the window it was sent in, which it spent; the next window tests again.
+            if answer == Answer::Passed
+                && self.unsure > 0
+                && self.hit.is_none()
+                && ticket.slot == self.index + 1
+                && now <= self.boundary(ticket.slot).0
+            {
                 self.unsure -= 1;
                 self.allowance += 1;
-                if ticket.slot == self.index + 1 {
-                    self.sent += 1;
-                    self.ok += 1;
-                }
-                self.since_low = LOW_SPACING;
+                self.sent += 1;
+                self.ok += 1;
+                // Also in a window a `429` spent (after a lowering), where a pass relearns.
+                self.since_low = OVERDUE_LOW;
                 return false;
+            }
+            // Refused, the allowance is exact.
+            if answer != Answer::Passed {
+                self.unsure = 0;
             }
             // Passed, capacity came back before a boundary the window's bounds allow: they
             // are not a fixed window's (or no longer), so learn again.
@@ -881,6 +894,7 @@ impl Window {
                     && !self.may_be_next(ticket, now, answer)
                 {
                     self.allowance = self.ok;
+                    self.unsure = 0;
                     self.exact = true;
                 }
             }
@@ -1002,6 +1016,7 @@ impl Window {
                     self.eager = self.ceiling > found;
                 }
                 self.allowance = found;
+                self.unsure = 0;
                 self.exact = true;
             }
             _ => {}

@@ -1002,21 +1002,38 @@ fn a_success_of_the_run_before_the_lift_answered_after_it_makes_a_short_allowanc
     };
     assert_eq!((w.allowance, w.unsure, w.period()), (99, 1, (60.0, 60.0)));
     // The window's lower-bound test passes (its 100th): read as that success, the
-    // allowance one more; the next window tests again, refused, and the window is kept,
-    // one `429` a window at most (tests and upward probes). Taken for bounds wrong, the
-    // learning would start again.
-    let (_, refused) = drive(&mut model, t, 1200, &mut server);
+    // allowance one more, the test counted in the window it spent, so nothing more goes
+    // there (sent, one more would be refused, read as a lowering to 99). Taken for bounds
+    // wrong, the learning would start again.
+    let learnt_in = (t / 60.0).floor();
+    let (mut at, mut refused) = (t, Vec::new());
+    while at < (learnt_in + 1.0) * 60.0 {
+        let (next, mut r) = drive(&mut model, at, 1, &mut server);
+        at = next;
+        refused.append(&mut r);
+    }
+    assert!(refused.is_empty(), "{refused:?}");
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {:?}", model.state);
+    };
+    assert_eq!((w.allowance, w.unsure), (100, 0));
+    // The next window tests again, refused (its one `429`), and 1,200 requests more keep
+    // the window: one `429` a window at most (tests and upward probes), none probing
+    // upward for an allowance lost.
+    let (_, mut rest) = drive(&mut model, at, 1200, &mut server);
+    refused.append(&mut rest);
     assert_eq!(model.epoch, 1, "learnt again: {:?}", model.state);
-    assert_eq!(window_of(&model).0, 100);
+    let State::Window(w) = &model.state else {
+        panic!("not a window: {:?}", model.state);
+    };
+    assert_eq!((w.allowance, w.eager, w.ceiling), (100, false, 0));
     let mut per_window = std::collections::BTreeMap::new();
     for at in &refused {
         *per_window.entry((at / 60.0).floor() as i64).or_insert(0) += 1;
     }
     assert!(per_window.values().all(|&n| n == 1), "{per_window:?}");
-    // The test spent the window it passed in, the one learnt: nothing more went there (a
-    // request sent after it would be refused, read as a lowering to 99).
     assert!(
-        !per_window.contains_key(&((t / 60.0).floor() as i64)),
+        per_window.contains_key(&(learnt_in as i64 + 1)),
         "{per_window:?}"
     );
 }
