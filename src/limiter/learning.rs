@@ -450,8 +450,8 @@ impl Model {
                 } else if ticket.slot >= 0 && ticket.slot + 1 == l.runs.len() as i64 {
                     // Of the run before the last lift. (One sent after its last refusal, in
                     // flight through a `Retry-After` pause, passed in the next window, as
-                    // `next_run` counts; counted in this run, buckets fared worse: one with
-                    // stalls, raised, 0.682 -> 0.584.)
+                    // `next_run` counts; counted in the lift's run, buckets fared worse: one
+                    // with stalls, raised, 0.682 -> 0.584.)
                     l.unsure += 1;
                 } else if ticket.slot == l.runs.len() as i64 {
                     l.run_ok += 1;
@@ -721,7 +721,8 @@ impl Model {
                 self.state = State::Rate(rate);
                 return;
             }
-            // In the first of the windows the run held.
+            // They passed in the first of the windows the run held: the allowance, the run
+            // over its windows, is short by their share, rounded up.
             w.unsure = unsure.div_ceil(windows(n - 1));
             w.burst_due = !self.log_tested;
             self.log_tested = true;

@@ -122,9 +122,10 @@
 //! *unsure*: each may have passed in the window whose run became the allowance, short by
 //! it), answered before the boundary it tests, in a window no `429` spent, it is read as
 //! one of them first: the allowance one more, the test counted in its window, due again at
-//! once (at 8 at once and 0.5-2 s round trips, a minute's window learnt 2 short was learnt
-//! again, 11 and 15 `429`s in two windows). A refused test, or a window's count that sets
-//! the allowance, leaves none unplaced. Otherwise, if it passes, the bounds were wrong:
+//! once (before this, at 8 at once and 0.5-2 s round trips, a minute's window learnt 2 short
+//! was learnt again, 11 and 15 `429`s in two windows). A refused test (or a boundary's
+//! probe standing for one), or a window's count that sets the allowance, leaves none
+//! unplaced. Otherwise, if it passes, the bounds were wrong:
 //! after an upward probe got back an allowance a lowering took, the model becomes a sliding
 //! log; otherwise learning starts over, and if it finds capacity returning gradually (a
 //! log's relearning mostly does), a sliding log of the refuted window's allowance. Evidence
@@ -202,9 +203,10 @@ pub(super) struct Window {
     pub(super) soft: Option<(i64, Option<Bound>)>,
     pub(super) probed_boundary: i64,
     pub(super) probe_out: bool,
-    /// Successes the learning could not place (its `unsure`, a share of them for each
-    /// window its run held), until a window's count settles the allowance: a lower
-    /// bound's test that passes is read as one of them first, the allowance one more.
+    /// What the allowance may be short by: the successes the learning could not place (its
+    /// `unsure`, over the windows the run held, rounded up), until a window's count settles
+    /// the allowance. A lower bound's test that passes is read as one of them first, the
+    /// allowance one more.
     pub(super) unsure: u64,
     /// The boundary's probe out, refused, stands for a lower bound's test.
     pub(super) probe_tests_low: bool,
@@ -829,12 +831,13 @@ impl Window {
                 self.allowance += 1;
                 self.sent += 1;
                 self.ok += 1;
-                // Also in a window a `429` spent (after a lowering), where a pass relearns.
+                // `OVERDUE_LOW`, not `LOW_SPACING`: due in the next window even where a
+                // lowering's `429` spends it (the count then cleared, a pass relearns).
                 self.since_low = OVERDUE_LOW;
                 return false;
             }
-            // Refused, the allowance is exact.
-            if answer != Answer::Passed {
+            // Refused, the allowance is exact (a request that failed shows nothing).
+            if matches!(answer, Answer::Throttled(_)) {
                 self.unsure = 0;
             }
             // Passed, capacity came back before a boundary the window's bounds allow: they
@@ -852,6 +855,7 @@ impl Window {
                 Answer::Throttled(_) => {
                     if tests_low {
                         self.since_low = 0;
+                        self.unsure = 0;
                     }
                     self.add_bound(ticket.slot, ticket.sent, said)
                 }

@@ -858,3 +858,52 @@ fn learnt_slowly(headroom: f64, mut server: impl FnMut(f64) -> bool, start: f64)
     }
     (model, t)
 }
+
+#[test]
+fn a_passed_lower_bound_test_reads_as_an_unplaced_success_only_before_its_bound_and_no_429() {
+    // Window 1 spent (20 of 20), one success the learning could not place, the test of
+    // boundary 2 sent a second before its lower bound.
+    let spent = || Window {
+        index: 1,
+        sent: 20,
+        ok: 20,
+        unsure: 1,
+        ..Window::new(
+            20,
+            vec![bound(0, 9.9, 10.0), bound(1, 19.9, 20.0)],
+            0.0,
+            None,
+            false,
+        )
+    };
+    let (lo, _) = spent().boundary(2);
+    let test = Ticket {
+        sent: lo - 1.0,
+        slot: 2,
+        kind: Kind::Low,
+        epoch: 0,
+    };
+    let answered = |w: &mut Window, at: f64, answer| w.answered(test, true, at, answer, 0.0, 0.1);
+    // Passed before the bound: the allowance one more, the test counted in window 1 and
+    // due again at once; a second pass, none left unplaced, is wrong bounds.
+    let mut w = spent();
+    assert!(!answered(&mut w, lo - 0.5, Answer::Passed));
+    assert_eq!((w.allowance, w.unsure, w.sent, w.ok), (21, 0, 21, 21));
+    assert_eq!(w.since_low, window::OVERDUE_LOW);
+    assert!(answered(&mut w, lo - 0.5, Answer::Passed));
+    // Answered past the bound, it may have passed in window 2; in a window a `429` spent,
+    // a pass is wrong bounds whatever the allowance.
+    assert!(answered(&mut spent(), lo + 0.1, Answer::Passed));
+    let mut hit = Window {
+        hit: Some(15.0),
+        ..spent()
+    };
+    assert!(answered(&mut hit, lo - 0.5, Answer::Passed));
+    // Refused, the allowance was exact; a request that failed shows nothing.
+    let mut w = spent();
+    assert!(!answered(&mut w, lo - 0.5, Answer::Throttled(None)));
+    assert_eq!((w.allowance, w.unsure), (20, 0));
+    let mut w = spent();
+    assert!(!answered(&mut w, lo - 0.5, Answer::Failed));
+    assert_eq!(w.unsure, 1);
+}

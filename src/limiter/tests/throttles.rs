@@ -990,6 +990,7 @@ fn a_success_of_the_run_before_the_lift_answered_after_it_makes_a_short_allowanc
         model.answered(probe, d(t), Answer::Throttled(None));
     };
     assert!(lift > 60.0 && lift < 60.1, "lifted at {lift}");
+    // The 100th arrives past the boundary.
     assert!(server(60.01));
     model.answered(sent[99], d(lift + 0.001), Answer::Passed);
     let State::Learning(l) = &model.state else {
@@ -1003,8 +1004,8 @@ fn a_success_of_the_run_before_the_lift_answered_after_it_makes_a_short_allowanc
     assert_eq!((w.allowance, w.unsure, w.period()), (99, 1, (60.0, 60.0)));
     // The window's lower-bound test passes (its 100th): read as that success, the
     // allowance one more, the test counted in the window it spent, so nothing more goes
-    // there (sent, one more would be refused, read as a lowering to 99). Taken for bounds
-    // wrong, the learning would start again.
+    // there (one more sent there would be refused and read as a lowering to 99). Taken for
+    // bounds wrong, the learning would start again.
     let learnt_in = (t / 60.0).floor();
     let (mut at, mut refused) = (t, Vec::new());
     while at < (learnt_in + 1.0) * 60.0 {
