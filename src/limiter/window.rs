@@ -122,15 +122,15 @@
 //! *unsure*: each may have passed in the window whose run became the allowance, short by
 //! it), answered before the boundary it tests, in a window no `429` spent, it is read as
 //! one of them first: the allowance one more, the test counted in its window, due again at
-//! once (before this, at 8 at once and 0.5-2 s round trips, a minute's window learnt 2 short
-//! was learnt again, 11 and 15 `429`s in two windows). A refused test (or a boundary's
-//! probe standing for one), or a window's count that sets the allowance, leaves none
-//! unplaced. Otherwise, if it passes, the bounds were wrong:
-//! after an upward probe got back an allowance a lowering took, the model becomes a sliding
-//! log; otherwise learning starts over, and if it finds capacity returning gradually (a
-//! log's relearning mostly does), a sliding log of the refuted window's allowance. Evidence
-//! that contradicts the boundaries (no period fits them all) drops the oldest; when fewer
-//! than two remain, learning starts over.
+//! once (before this, at 8 at once and 0.5-2 s round trips, a minute's window learnt 2
+//! short was learnt again, 11 and 15 `429`s in two windows). A refused test (or a
+//! boundary's probe standing for one), or a window's count that sets the allowance, leaves
+//! none unplaced. Otherwise, if it passes, the bounds were wrong: after an upward probe got
+//! back an allowance a lowering took, the model becomes a sliding log; otherwise learning
+//! starts over, and if it finds capacity returning gradually (a log's relearning mostly
+//! does), a sliding log of the refuted window's allowance. Evidence that contradicts the
+//! boundaries (no period fits them all) drops the oldest; when fewer than two remain,
+//! learning starts over.
 
 use super::*;
 
