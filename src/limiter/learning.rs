@@ -83,17 +83,19 @@
 //! the longest round trip lasts `BOUNDARY_SLACK` of the window's period or more, the
 //! window is paced as a **rate**, its allowance a period (`Rate::of_window`, measured only
 //! where the period is exact): its boundaries cannot be known to that slack (a pass bounds
-//! one only at its answer), nor a request's arrival placed in its window. A second run of
-//! less than half the first whose lift came sooner after the first lift than the first
-//! came after its throttle began (less a round trip) is a **sliding log**
-//! (`log.rs`) of the first run's successes: a bucket's next token comes no sooner than its
-//! first after it was drained, and a log frees the first run's successes as fast as they
-//! came. Otherwise, if the second run got less than half of the first, capacity returns
-//! gradually (a **token bucket** or a sliding window): a **rate** (`rate.rs`). Two runs of
-//! one or two tell no shape apart (a relearning that began in a spent window): the learning
-//! takes a third. A **`Retry-After`** pauses every request until the time it names; while
-//! learning it adds nothing else, no boundary and no allowance. A pause longer than the
-//! client waits is not kept.
+//! one only at its answer), nor a request's arrival placed in its window. But a second
+//! lift sooner after the first lift than the first came after its throttle began (less a
+//! round trip), whatever the second run, is a **sliding log**'s (`log.rs`) of the first
+//! run's successes: a bucket's next token comes no sooner than its first after it was
+//! drained, a window's boundary no sooner than its first throttle's refusals, all in one
+//! window, lasted, and a log frees the first run's successes as fast as they came (raced
+//! at loopback round trips, it gives most back before the next refusal: a run of a
+//! window's size). Otherwise, if the second run got less than half of the first, capacity
+//! returns gradually (a **token bucket** or a sliding window): a **rate** (`rate.rs`). Two
+//! runs of one or two tell no shape apart (a relearning that began in a spent window): the
+//! learning takes a third. A **`Retry-After`** pauses every request until the time it
+//! names; while learning it adds nothing else, no boundary and no allowance. A pause longer
+//! than the client waits is not kept.
 
 use super::*;
 use window::BOUNDARY_SLACK;
@@ -670,12 +672,16 @@ impl Model {
         // interval, and the next one an interval later: a second lift sooner after the
         // first than the first came after its throttle began (less a round trip) is no
         // bucket's, but a sliding log's, freeing the run before it as fast as that run came.
+        // Nor a window's, whatever the run: its refusals were all in one window, so its
+        // period is longer (a log at loopback round trips, raced as it freed its first run,
+        // gave a second run of 29 of 30 and was paced as a window of 13 ms: 20% `429`s).
         // Its limit is that run; its hold at most the first lift less the run's first
         // sending (`log_hold` shortens it to what the successes show).
         let as_log = from
-            .filter(|_| !window && first >= MIN_ALLOWANCE)
+            .filter(|_| first >= MIN_ALLOWANCE)
             .filter(|_| hi2 - lo1 < lo1 - began - self.rtt_hi())
             .map(|early| hi1 - early);
+        let window = window && as_log.is_none();
         if window
             && l.blurred
             && l.lifts.len() < LIFTS_MAX

@@ -17,10 +17,10 @@
 //!    period after the run's first success (a sliding log's lift) if sooner, else each
 //!    twice as late as the one before; after a `Retry-After`, exactly when the server said.
 //!    The first probe that passes is a *lift*, and the successes between two throttles a
-//!    *run*. Two lifts tell the shape: a second run of at least half the first is a fixed
-//!    window (paced as a rate, its allowance a period, where round trips last an eighth of
-//!    the period or more); a second lift sooner after the first than the first came after
-//!    its throttle began is a sliding log; otherwise a rate. `UNLIFTED_MAX` throttles in a
+//!    *run*. Two lifts tell the shape: a second lift sooner after the first than the first
+//!    came after its throttle began is a sliding log; else a second run of at least half
+//!    the first is a fixed window (paced as a rate, its allowance a period, where round
+//!    trips last an eighth of the period or more); otherwise a rate. `UNLIFTED_MAX` throttles in a
 //!    row ended by requests in flight, not a probe, are a rate too (in the first learning,
 //!    with no lift at a `Retry-After` pause's end, those just after a lift make no rate
 //!    faster than the lift's throttle allows a bucket, and are dropped).
@@ -156,6 +156,9 @@ pub struct Ticket {
     /// The model's state when it was sent: answers to an earlier state's requests only
     /// update what does not depend on it.
     epoch: u64,
+    /// Sent at a sliding log's edge: the hold then, and how long before the copy's last
+    /// slot came free.
+    edge: Option<(f64, f64)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,6 +297,7 @@ impl Model {
         let rtt_hi = self.rtt_hi();
         let share = self.share;
         let in_flight = self.in_flight;
+        let mut edge = None;
         let (slot, kind) = match &mut self.state {
             State::Learning(l) => {
                 if let Some(t) = &mut l.throttle {
@@ -380,7 +384,13 @@ impl Model {
                     });
                 } else {
                     // The slot holds what the log held: at the edge (one slot left), an
-                    // answer tells the hold something.
+                    // answer tells the hold something, if that slot came free just now.
+                    let kept = self.passes.len() - recent as usize;
+                    let freed = kept
+                        .checked_sub(1)
+                        .and_then(|i| self.passes.get(i))
+                        .map_or(0.0, |&(_, answer)| now - (answer + log.hold));
+                    edge = Some((log.hold, freed));
                     (held as i64, Kind::Normal)
                 }
             }
@@ -400,7 +410,8 @@ impl Model {
                 (0, Kind::Normal)
             }
         };
-        Ok(self.ticket(now, slot, kind))
+        let ticket = self.ticket(now, slot, kind);
+        Ok(Ticket { edge, ..ticket })
     }
 
     /// The caller sends without waiting any longer (its own deadline passed): counted, never
@@ -434,6 +445,7 @@ impl Model {
             slot,
             kind,
             epoch: self.epoch,
+            edge: None,
         }
     }
 

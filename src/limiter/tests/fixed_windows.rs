@@ -28,6 +28,7 @@ fn window_1_request(model: &Model, sent: f64) -> Ticket {
         slot: 1,
         kind: Kind::Normal,
         epoch: model.epoch,
+        edge: None,
     }
 }
 
@@ -882,6 +883,7 @@ fn a_passed_lower_bound_test_reads_as_an_unplaced_success_only_before_its_bound_
         slot: 2,
         kind: Kind::Low,
         epoch: 0,
+        edge: None,
     };
     let answered = |w: &mut Window, at: f64, answer| w.answered(test, true, at, answer, 0.0, 0.1);
     // Passed before the bound: the allowance one more, the test counted in window 1 and

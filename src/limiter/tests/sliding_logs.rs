@@ -58,6 +58,40 @@ fn a_log_s_hold_is_learnt_from_the_refusals_at_its_edge() {
     assert!(refused.len() <= 20, "{} refused", refused.len());
 }
 
+/// Until the first refusal the hold shortens by a fast step for a pass at its edge, but only
+/// for one that tested it: a request sent under the hold in force, on a slot that hold had
+/// just let age. Requests sent under one hold are one test (at loopback round trips, a
+/// log's reopening passed three at once, each a step: the hold 8% short, the next window
+/// refused whole), and a slot freed long before (a caller slower than the log) tests none.
+#[test]
+fn a_hold_steps_down_once_a_test_not_once_a_pass() {
+    fn send(model: &mut Model, t: f64) -> Ticket {
+        model
+            .try_send(d(t))
+            .unwrap_or_else(|wait| panic!("at {t}: {wait:?}"))
+    }
+    fn pass(model: &mut Model, ticket: Ticket, t: f64) -> f64 {
+        model.answered(ticket, d(t), Answer::Passed);
+        hold_of(model)
+    }
+    let mut model = logged(2, 1.0, false);
+    let (a, b) = (send(&mut model, 0.0), send(&mut model, 0.0));
+    pass(&mut model, a, 0.25);
+    pass(&mut model, b, 0.5);
+    // Each sent at the edge as a slot ages under the hold of 1 s, the two out together.
+    let (c, e) = (send(&mut model, 1.25), send(&mut model, 1.5));
+    let stepped = 1.0 - log::HOLD_FAST;
+    assert_eq!(pass(&mut model, c, 1.75), stepped);
+    assert_eq!(pass(&mut model, e, 2.0), stepped);
+    // Two seconds after the last answer: both slots aged long ago.
+    let (f, g) = (send(&mut model, 5.0), send(&mut model, 5.0));
+    assert_eq!(pass(&mut model, f, 5.25), stepped);
+    assert_eq!(pass(&mut model, g, 5.5), stepped);
+    // Sent as the first of those ages: a test of the hold, stepped down once more.
+    let h = send(&mut model, 5.25 + stepped);
+    assert_eq!(pass(&mut model, h, 6.5), stepped * stepped);
+}
+
 /// A settled hold half again too long (a bucket whose refill paused as it was learnt, a log
 /// raised), never refused at its edge, shortens faster the longer it goes unrefused
 /// (`HOLD_QUIET`): by 3,000 requests it is within 5% of the period, where `HOLD_DOWN` alone

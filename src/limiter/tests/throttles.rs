@@ -226,6 +226,35 @@ fn a_second_lift_sooner_than_the_first_is_a_sliding_log_s() {
     }
 }
 
+/// A sliding log of 30 per 3 s at loopback round trips, 4 at once (as the simulator traced
+/// it): the first run took its 30 in 15 ms, was refused from 14 ms to 3.0 s, and lifted at
+/// 3.003 s; the log then freed the 30 as fast as they came, the client raced them and got
+/// 29 before a refusal and its probe's pass 13 ms after the lift. A window's second lift
+/// comes a period after its first, no sooner than the first throttle's refusals, all in one
+/// window, lasted: this one is a log's, whatever its run. Taken for a window of 13 ms (too
+/// short to spread, paced as a rate of 1,600 a second), it refused 20% of the export.
+#[test]
+fn a_second_lift_sooner_than_any_window_allows_is_a_log_s_whatever_its_run() {
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(3_000.3));
+    model.rtt = Some((0.0015, 0.0007));
+    model.state = State::Learning(Learning {
+        runs: vec![30, 29],
+        reopenings: vec![0, 0],
+        lifts: vec![(2.9967, 3.0028), (3.0152, 3.0171)],
+        waits: vec![(0.0141, Some(-0.0033)), (3.0116, Some(2.9968))],
+        ..Learning::default()
+    });
+    model.learnt(3.0171, 3.0159, false, 0);
+    match model.snapshot(d(3.0171)).shape {
+        Shape::Log { limit, period } => {
+            assert_eq!(limit, 30);
+            let period = period.as_secs_f64();
+            assert!((2.99..3.01).contains(&period), "{period}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// A window the export starts on the clock's boundary: the clock's probe of each period
 /// falls between the early and the late probe of a log's lift, and bounds it as well, so
 /// the early one is not sent. Until the lift at 2 s: the 21st request, the probe a round
