@@ -61,16 +61,28 @@
 //! past the boundary) bound the period no better than `PERIOD_SLACK` of it, when a third
 //! lift is taken.
 //!
-//! If the run between the last two lifts got at least half of what the run before got,
-//! capacity comes back in a lump at each lift: a **fixed window** (`window.rs`), whose
-//! allowance is that run (a full window: the first may have started late in one) and whose
-//! boundaries are `B(k) = B(0) + k·W`. A run of exactly twice the one before (of at least
-//! `MIN_ALLOWANCE`) crossed a boundary the probes missed: it holds two windows, so the
-//! allowance is half of it and its lift bounds the boundary two windows after the last; a
-//! run of `m` times the one before holds `m` windows where it *reopened* (a success of a
-//! request sent after one of its refusals was answered) at least `m - 2` times (a first
-//! window others had spent a third of gives the same runs with two windows, taken for
-//! three: a window of 30 per 6 s learnt as 20 per 4 s, and kept). A fixed window
+//! A second lift sooner after the first than the first came after its throttle's first
+//! refusal (its sending and a longest round trip, or its answer if later), after a run of
+//! `MIN_ALLOWANCE` or more, is a **sliding log**'s (`log.rs`), whatever the second run: a
+//! bucket's next token comes no sooner than its first after it was drained, nor a window's
+//! (that refusal arrived in the window the first lift ended, less than a period before its
+//! answer, and the second lift comes a period after the first), and a log frees the first
+//! run's successes as fast as they came (raced at loopback round trips, it gives most of
+//! them back before the next refusal: a run the size of a window's). Its limit is the
+//! larger run; its hold at most the first lift less the first run's first sending. (A
+//! window others spent whole after the first refusal's, so that the throttle spanned two,
+//! can pass for one; the log's refusals learn it again.)
+//!
+//! Otherwise, if the run between the last two lifts got at least half of what the run
+//! before got, capacity comes back in a lump at each lift: a **fixed window**
+//! (`window.rs`), whose allowance is that run (a full window: the first may have started
+//! late in one) and whose boundaries are `B(k) = B(0) + k·W`. A run of exactly twice the
+//! one before (of at least `MIN_ALLOWANCE`) crossed a boundary the probes missed: it holds
+//! two windows, so the allowance is half of it and its lift bounds the boundary two windows
+//! after the last; a run of `m` times the one before holds `m` windows where it *reopened*
+//! (a success of a request sent after one of its refusals was answered) at least `m - 2`
+//! times (a first window others had spent a third of gives the same runs with two windows,
+//! taken for three: a window of 30 per 6 s learnt as 20 per 4 s, and kept). A fixed window
 //! refuses everything after its first refusal until its boundary, so a window's run holds
 //! at least one window more than it reopened. Only a refusal of a request sent after the
 //! last reopening's answer closes the run again (one sent before may have arrived before
@@ -79,23 +91,17 @@
 //! that lift's throttle allows (its refusals are all in one window: from its first
 //! refusal's sending to that probe's, less a longest round trip; often none at slow round
 //! trips), so that a log's run at loopback speed, racing its own slots coming free, is not
-//! counted (the first run's, with no lift before it, count without that bound). Where
-//! the longest round trip lasts `BOUNDARY_SLACK` of the window's period or more, the
-//! window is paced as a **rate**, its allowance a period (`Rate::of_window`, measured only
-//! where the period is exact): its boundaries cannot be known to that slack (a pass bounds
-//! one only at its answer), nor a request's arrival placed in its window. But a second
-//! lift sooner after the first lift than the first came after its throttle began (less a
-//! round trip), whatever the second run, is a **sliding log**'s (`log.rs`) of the first
-//! run's successes: a bucket's next token comes no sooner than its first after it was
-//! drained, a window's boundary no sooner than its first throttle's refusals, all in one
-//! window, lasted, and a log frees the first run's successes as fast as they came (raced
-//! at loopback round trips, it gives most back before the next refusal: a run of a
-//! window's size). Otherwise, if the second run got less than half of the first, capacity
-//! returns gradually (a **token bucket** or a sliding window): a **rate** (`rate.rs`). Two
-//! runs of one or two tell no shape apart (a relearning that began in a spent window): the
-//! learning takes a third. A **`Retry-After`** pauses every request until the time it
-//! names; while learning it adds nothing else, no boundary and no allowance. A pause longer
-//! than the client waits is not kept.
+//! counted (the first run's, with no lift before it, count without that bound). Where the
+//! longest round trip lasts `BOUNDARY_SLACK` of the window's period or more, the window is
+//! paced as a **rate**, its allowance a period (`Rate::of_window`, measured only where the
+//! period is exact): its boundaries cannot be known to that slack (a pass bounds one only
+//! at its answer), nor a request's arrival placed in its window. Otherwise, if the second
+//! run got less than half of the first, capacity returns gradually (a **token bucket** or a
+//! sliding window): a **rate** (`rate.rs`). Two runs of one or two tell no shape apart (a
+//! relearning that began in a spent window): the learning takes a third. A
+//! **`Retry-After`** pauses every request until the time it names; while learning it adds
+//! nothing else, no boundary and no allowance. A pause longer than the client waits is not
+//! kept.
 
 use super::*;
 use window::BOUNDARY_SLACK;
@@ -140,9 +146,9 @@ pub(super) struct Learning {
     pub(super) reopened_at: Option<f64>,
     /// Each lift's bounds.
     pub(super) lifts: Vec<(f64, f64)>,
-    /// For each lift, its throttle's first refusal's sending, and the earlier end of the
-    /// `run_from` of the run it ended.
-    pub(super) waits: Vec<(f64, Option<f64>)>,
+    /// For each lift, its throttle's first refusal's sending and answer, and the earlier
+    /// end of the `run_from` of the run it ended.
+    pub(super) waits: Vec<(f64, f64, Option<f64>)>,
     pub(super) run_ok: u64,
     pub(super) run_out: u64,
     /// Successes, since the last lift, of requests of the run before it: each passed at
@@ -202,6 +208,8 @@ pub(super) enum PreTick {
 pub(super) struct Throttle {
     /// The sending of the throttle's first refusal.
     pub(super) began: f64,
+    /// That refusal's answer.
+    pub(super) answered: f64,
     pub(super) last_fail: f64,
     pub(super) next: f64,
     pub(super) gap: f64,
@@ -352,7 +360,7 @@ impl Learning {
         self.lifts
             .last()
             .zip(self.waits.last())
-            .map_or(0.0, |(&(lo, _), &(began, _))| {
+            .map_or(0.0, |(&(lo, _), &(began, _, _))| {
                 (lo - began - rtt_hi).max(0.0)
             })
     }
@@ -424,7 +432,8 @@ impl Model {
                     (l.refused_at, l.closed, l.serial_since) = (None, false, None);
                     (l.closed_at, l.reopened_at) = (None, None);
                     l.lifts.push((t.last_fail, now));
-                    l.waits.push((t.began, l.run_from.map(|(early, _)| early)));
+                    l.waits
+                        .push((t.began, t.answered, l.run_from.map(|(early, _)| early)));
                     let was_paused = paused(&t);
                     l.blurred |= was_paused;
                     l.clock_next = t
@@ -540,6 +549,7 @@ impl Model {
                             .map(|(at, boundary)| PreTick::Due { at, boundary });
                         let t = l.throttle.insert(Throttle {
                             began: ticket.sent,
+                            answered: now,
                             last_fail: ticket.sent,
                             next: if wait.is_some() {
                                 next
@@ -667,19 +677,22 @@ impl Model {
         let (w_lo, w_hi) = period(&bounds);
         let (lo1, hi1) = l.lifts[n - 2];
         let (_, hi2) = l.lifts[n - 1];
-        let (began, from) = l.waits[n - 2];
+        let (began, answered, from) = l.waits[n - 2];
         // A bucket drained at a throttle's first refusal gives a token back within one
         // interval, and the next one an interval later: a second lift sooner after the
-        // first than the first came after its throttle began (less a round trip) is no
-        // bucket's, but a sliding log's, freeing the run before it as fast as that run came.
-        // Nor a window's, whatever the run: its refusals were all in one window, so its
-        // period is longer (a log at loopback round trips, raced as it freed its first run,
-        // gave a second run of 29 of 30 and was paced as a window of 13 ms: 20% `429`s).
-        // Its limit is that run; its hold at most the first lift less the run's first
-        // sending (`log_hold` shortens it to what the successes show).
+        // first than the first came after that refusal is no bucket's, but a sliding log's,
+        // freeing the run before it as fast as that run came. Nor a window's, whatever the
+        // run: that refusal arrived in the window the first lift ended, so its period is
+        // longer (a log at loopback round trips, raced as it freed its first run, gave a
+        // second run of 29 of 30 and was paced as a window of 13 ms: 20% `429`s). The
+        // refusal is placed at its answer where that is later than its sending and a
+        // longest round trip: one held up on its way takes no window for a log. Its limit
+        // is the larger run (the second passed whole in less than a period); its hold at
+        // most the first lift less the first run's first sending (`log_hold` shortens it
+        // to what the successes show).
         let as_log = from
             .filter(|_| first >= MIN_ALLOWANCE)
-            .filter(|_| hi2 - lo1 < lo1 - began - self.rtt_hi())
+            .filter(|_| hi2 - lo1 < lo1 - answered.max(began + self.rtt_hi()))
             .map(|early| hi1 - early);
         let window = window && as_log.is_none();
         if window
@@ -742,7 +755,7 @@ impl Model {
             let per_second = passed as f64 / (b.0 - since).max(1e-3);
             if let Some(hold) = as_log {
                 self.refuted = None;
-                self.enter_log(first, hold);
+                self.enter_log(first.max(last), hold);
                 return;
             }
             if let Some(limit) = self.refuted.take()

@@ -18,12 +18,13 @@
 //!    twice as late as the one before; after a `Retry-After`, exactly when the server said.
 //!    The first probe that passes is a *lift*, and the successes between two throttles a
 //!    *run*. Two lifts tell the shape: a second lift sooner after the first than the first
-//!    came after its throttle began is a sliding log; else a second run of at least half
-//!    the first is a fixed window (paced as a rate, its allowance a period, where round
-//!    trips last an eighth of the period or more); otherwise a rate. `UNLIFTED_MAX` throttles in a
-//!    row ended by requests in flight, not a probe, are a rate too (in the first learning,
-//!    with no lift at a `Retry-After` pause's end, those just after a lift make no rate
-//!    faster than the lift's throttle allows a bucket, and are dropped).
+//!    came after its throttle's first refusal is a sliding log; else a second run of at
+//!    least half the first is a fixed window (paced as a rate, its allowance a period,
+//!    where round trips last an eighth of the period or more); otherwise a rate.
+//!    `UNLIFTED_MAX` throttles in a row ended by requests in flight, not a probe, are a
+//!    rate too (in the first learning, with no lift at a `Retry-After` pause's end, those
+//!    just after a lift make no rate faster than the lift's throttle allows a bucket, and
+//!    are dropped).
 //! 2. *A fixed window* (`window.rs`). Every boundary seen is an interval; the period is
 //!    what they all allow (the round one of `CLOCK_PERIODS`, or a whole number of seconds,
 //!    where they fit it). The allowance, times the headroom's share, is spread evenly
@@ -156,8 +157,8 @@ pub struct Ticket {
     /// The model's state when it was sent: answers to an earlier state's requests only
     /// update what does not depend on it.
     epoch: u64,
-    /// Sent at a sliding log's edge: the hold then, and how long before the copy's last
-    /// slot came free.
+    /// Sent to a sliding log: the hold then, and how long before the copy's last slot to
+    /// come free did (infinite if none had: the copy was not yet full).
     edge: Option<(f64, f64)>,
 }
 
@@ -389,7 +390,7 @@ impl Model {
                     let freed = kept
                         .checked_sub(1)
                         .and_then(|i| self.passes.get(i))
-                        .map_or(0.0, |&(_, answer)| now - (answer + log.hold));
+                        .map_or(f64::INFINITY, |&(_, answer)| now - (answer + log.hold));
                     edge = Some((log.hold, freed));
                     (held as i64, Kind::Normal)
                 }
@@ -595,7 +596,7 @@ impl Model {
             // that lasted longer before their lift (an hour's window) lengthen the minute.
             State::Learning(l) => {
                 let lifted = l.lifts.iter().zip(&l.waits);
-                let spans = lifted.filter_map(|(&(_, hi), &(_, from))| from.map(|f| hi - f));
+                let spans = lifted.filter_map(|(&(_, hi), &(_, _, from))| from.map(|f| hi - f));
                 let open = l.run_from.map(|(early, _)| now - early);
                 let period = spans.chain(open).fold(MINUTE, f64::max);
                 (

@@ -75,10 +75,12 @@ fn a_hold_steps_down_once_a_test_not_once_a_pass() {
         hold_of(model)
     }
     let mut model = logged(2, 1.0, false);
+    // The second at the edge of a copy not yet full: no slot aged, nothing tested.
     let (a, b) = (send(&mut model, 0.0), send(&mut model, 0.0));
-    pass(&mut model, a, 0.25);
-    pass(&mut model, b, 0.5);
-    // Each sent at the edge as a slot ages under the hold of 1 s, the two out together.
+    assert_eq!(pass(&mut model, a, 0.25), 1.0);
+    assert_eq!(pass(&mut model, b, 0.5), 1.0);
+    // Each sent at the edge as a slot ages under the hold of 1 s, the two out together:
+    // the first answer steps the hold, the second tested the hold before it.
     let (c, e) = (send(&mut model, 1.25), send(&mut model, 1.5));
     let stepped = 1.0 - log::HOLD_FAST;
     assert_eq!(pass(&mut model, c, 1.75), stepped);
@@ -87,8 +89,9 @@ fn a_hold_steps_down_once_a_test_not_once_a_pass() {
     let (f, g) = (send(&mut model, 5.0), send(&mut model, 5.0));
     assert_eq!(pass(&mut model, f, 5.25), stepped);
     assert_eq!(pass(&mut model, g, 5.5), stepped);
-    // Sent as the first of those ages: a test of the hold, stepped down once more.
-    let h = send(&mut model, 5.25 + stepped);
+    // Sent as the first of those ages, a tenth of a second late (a timer late by less
+    // than a round trip): a test of the hold, stepped down once more.
+    let h = send(&mut model, 5.25 + stepped + 0.1);
     assert_eq!(pass(&mut model, h, 6.5), stepped * stepped);
 }
 

@@ -94,6 +94,7 @@ fn probe_refused(model: &mut Model, now: f64) -> f64 {
 fn throttle_since(began: f64, last: f64, gap: f64) -> Throttle {
     Throttle {
         began,
+        answered: began + RTT,
         last_fail: last,
         next: last,
         gap,
@@ -232,27 +233,48 @@ fn a_second_lift_sooner_than_the_first_is_a_sliding_log_s() {
 /// 29 before a refusal and its probe's pass 13 ms after the lift. A window's second lift
 /// comes a period after its first, no sooner than the first throttle's refusals, all in one
 /// window, lasted: this one is a log's, whatever its run. Taken for a window of 13 ms (too
-/// short to spread, paced as a rate of 1,600 a second), it refused 20% of the export.
+/// short to spread, paced as a rate of 1,600 a second), it refused 20% of the export. And
+/// a refusal held up on its way takes no window for a log.
 #[test]
 fn a_second_lift_sooner_than_any_window_allows_is_a_log_s_whatever_its_run() {
-    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(3_000.3));
-    model.rtt = Some((0.0015, 0.0007));
+    // (A second run larger than the first, passed whole in less than a period, is the limit.)
+    for runs in [vec![30, 29], vec![28, 30]] {
+        let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(3_000.3));
+        model.rtt = Some((0.0015, 0.0007));
+        model.state = State::Learning(Learning {
+            runs,
+            reopenings: vec![0, 0],
+            lifts: vec![(2.9967, 3.0028), (3.0152, 3.0171)],
+            waits: vec![
+                (0.0141, 0.0149, Some(-0.0033)),
+                (3.0116, 3.0129, Some(2.9968)),
+            ],
+            ..Learning::default()
+        });
+        model.learnt(3.0171, 3.0159, false, 0);
+        match model.snapshot(d(3.0171)).shape {
+            Shape::Log { limit, period } => {
+                assert_eq!(limit, 30);
+                let period = period.as_secs_f64();
+                assert!((2.99..3.01).contains(&period), "{period}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A window of 30 per 3 s whose first throttle began with a refusal held up on its way
+    // (sent half a second before the window it arrived in): placed at its answer, the
+    // second lift, a period after the first, is no sooner than it. A window.
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(3_000.0));
+    model.rtt = Some((0.002, 0.0005));
     model.state = State::Learning(Learning {
-        runs: vec![30, 29],
+        runs: vec![30, 30],
         reopenings: vec![0, 0],
-        lifts: vec![(2.9967, 3.0028), (3.0152, 3.0171)],
-        waits: vec![(0.0141, Some(-0.0033)), (3.0116, Some(2.9968))],
+        lifts: vec![(2.998, 3.003), (5.998, 6.003)],
+        waits: vec![(-0.5, 0.9, Some(-0.6)), (3.2, 3.202, Some(3.0))],
         ..Learning::default()
     });
-    model.learnt(3.0171, 3.0159, false, 0);
-    match model.snapshot(d(3.0171)).shape {
-        Shape::Log { limit, period } => {
-            assert_eq!(limit, 30);
-            let period = period.as_secs_f64();
-            assert!((2.99..3.01).contains(&period), "{period}");
-        }
-        other => panic!("{other:?}"),
-    }
+    model.learnt(6.003, 6.001, false, 0);
+    assert_eq!(window_of(&model), (30, 3.0));
 }
 
 /// A window the export starts on the clock's boundary: the clock's probe of each period
