@@ -682,14 +682,14 @@ impl Model {
         // interval, and the next one an interval later: a second lift sooner after the
         // first than the first came after that refusal is no bucket's, but a sliding log's,
         // freeing the run before it as fast as that run came. Nor a window's, whatever the
-        // run: that refusal arrived in the window the first lift ended, so its period is
-        // longer (a log at loopback round trips, raced as it freed its first run, gave a
-        // second run of 29 of 30 and was paced as a window of 13 ms: 20% `429`s). The
-        // refusal is placed at its answer where that is later than its sending and a
-        // longest round trip: one held up on its way takes no window for a log. Its limit
-        // is the larger run (the second passed whole in less than a period); its hold at
-        // most the first lift less the first run's first sending (`log_hold` shortens it
-        // to what the successes show).
+        // run: that refusal arrived in the window the first lift ended, less than a period
+        // before it, and a window's second lift comes a period after its first (a log at
+        // loopback round trips, raced as it freed its first run, gave a second run of 29 of
+        // 30 and was paced as a window of 13 ms: 20% `429`s). The refusal is placed at its
+        // answer where that is later than its sending and a longest round trip: one held up
+        // on its way takes no window for a log. Its limit is the larger run (the second
+        // passed whole in less than a period); its hold at most the first lift less the
+        // first run's first sending (`log_hold` shortens it to what the successes show).
         let as_log = from
             .filter(|_| first >= MIN_ALLOWANCE)
             .filter(|_| hi2 - lo1 < lo1 - answered.max(began + self.rtt_hi()))

@@ -157,8 +157,8 @@ pub struct Ticket {
     /// The model's state when it was sent: answers to an earlier state's requests only
     /// update what does not depend on it.
     epoch: u64,
-    /// Sent to a sliding log: the hold then, and how long before the copy's last slot to
-    /// come free did (infinite if none had: the copy was not yet full).
+    /// Sent to a sliding log: the hold then, and how long since the copy's last aged slot
+    /// came free (infinite if none had: the copy was not yet full).
     edge: Option<(f64, f64)>,
 }
 
@@ -361,11 +361,10 @@ impl Model {
                 }
                 // Held: the requests in flight, and the successes answered less than a hold ago.
                 // (The copy is in the order answered: a search, not a count of 16,384.)
-                let recent = (self.passes.len()
-                    - self
-                        .passes
-                        .partition_point(|&(_, answer)| answer + log.hold <= now))
-                    as u64;
+                let kept = self
+                    .passes
+                    .partition_point(|&(_, answer)| answer + log.hold <= now);
+                let recent = (self.passes.len() - kept) as u64;
                 let held = recent + self.in_flight;
                 // Under headroom, a share of the limit is held at most.
                 let room = ((log.limit as f64 * share).floor() as u64).max(1);
@@ -376,7 +375,6 @@ impl Model {
                     // The slot that comes back first: the oldest success still held, once as
                     // many as are over the limit have aged.
                     let aging = (held - room) as usize;
-                    let kept = self.passes.len() - recent as usize;
                     return Err(match self.passes.get(kept + aging) {
                         Some(&(_, answer)) if self.in_flight < room => {
                             Wait::Until(at(answer + log.hold))
@@ -386,7 +384,6 @@ impl Model {
                 } else {
                     // The slot holds what the log held: at the edge (one slot left), an
                     // answer tells the hold something, if that slot came free just now.
-                    let kept = self.passes.len() - recent as usize;
                     let freed = kept
                         .checked_sub(1)
                         .and_then(|i| self.passes.get(i))
@@ -411,8 +408,9 @@ impl Model {
                 (0, Kind::Normal)
             }
         };
-        let ticket = self.ticket(now, slot, kind);
-        Ok(Ticket { edge, ..ticket })
+        let mut ticket = self.ticket(now, slot, kind);
+        ticket.edge = edge;
+        Ok(ticket)
     }
 
     /// The caller sends without waiting any longer (its own deadline passed): counted, never

@@ -60,7 +60,7 @@ fn a_log_s_hold_is_learnt_from_the_refusals_at_its_edge() {
 
 /// Until the first refusal the hold shortens by a fast step for a pass at its edge, but only
 /// for one that tested it: a request sent under the hold in force, on a slot that hold had
-/// just let age. Requests sent under one hold are one test (at loopback round trips, a
+/// let age within a step or a round trip. Requests sent under one hold are one test (at loopback round trips, a
 /// log's reopening passed three at once, each a step: the hold 8% short, the next window
 /// refused whole), and a slot freed long before (a caller slower than the log) tests none.
 #[test]
@@ -85,7 +85,7 @@ fn a_hold_steps_down_once_a_test_not_once_a_pass() {
     let stepped = 1.0 - log::HOLD_FAST;
     assert_eq!(pass(&mut model, c, 1.75), stepped);
     assert_eq!(pass(&mut model, e, 2.0), stepped);
-    // Two seconds after the last answer: both slots aged long ago.
+    // Three seconds after the last answer: both slots aged long ago.
     let (f, g) = (send(&mut model, 5.0), send(&mut model, 5.0));
     assert_eq!(pass(&mut model, f, 5.25), stepped);
     assert_eq!(pass(&mut model, g, 5.5), stepped);
