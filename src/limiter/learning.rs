@@ -91,17 +91,20 @@
 //! that lift's throttle allows (its refusals are all in one window: from its first
 //! refusal's sending to that probe's, less a longest round trip; often none at slow round
 //! trips), so that a log's run at loopback speed, racing its own slots coming free, is not
-//! counted (the first run's, with no lift before it, count without that bound). Where the
-//! longest round trip lasts `BOUNDARY_SLACK` of the window's period or more, the window is
-//! paced as a **rate**, its allowance a period (`Rate::of_window`, measured only where the
-//! period is exact): its boundaries cannot be known to that slack (a pass bounds one only
-//! at its answer), nor a request's arrival placed in its window. Otherwise, if the second
-//! run got less than half of the first, capacity returns gradually (a **token bucket** or a
-//! sliding window): a **rate** (`rate.rs`). Two runs of one or two tell no shape apart (a
-//! relearning that began in a spent window): the learning takes a third. A
-//! **`Retry-After`** pauses every request until the time it names; while learning it adds
-//! nothing else, no boundary and no allowance. A pause longer than the client waits is not
-//! kept.
+//! counted (the first run's, with no lift before it, count without that bound). Nor does a
+//! run hold more windows than it has room for at the allowance the run before showed (that
+//! run over its windows, the count rounded up): a window's allowance is taken not to shrink
+//! within a learning, and a lift bounded from below only by its throttle's first refusals
+//! bounds no period for the reopenings. Where the longest round trip lasts `BOUNDARY_SLACK`
+//! of the window's period or more, the window is paced as a **rate**, its allowance a
+//! period (`Rate::of_window`, measured only where the period is exact): its boundaries
+//! cannot be known to that slack (a pass bounds one only at its answer), nor a request's
+//! arrival placed in its window. Otherwise, if the second run got less than half of the
+//! first, capacity returns gradually (a **token bucket** or a sliding window): a **rate**
+//! (`rate.rs`). Two runs of one or two tell no shape apart (a relearning that began in a
+//! spent window): the learning takes a third. A **`Retry-After`** pauses every request
+//! until the time it names; while learning it adds nothing else, no boundary and no
+//! allowance. A pause longer than the client waits is not kept.
 
 use super::*;
 use window::BOUNDARY_SLACK;
@@ -651,7 +654,21 @@ impl Model {
                 1
             }
         };
-        let windows = |j: usize| multiple(j).max(1 + l.reopenings[j]);
+        // But no more windows than the run has room for at the allowance the run before
+        // showed (a window's allowance is taken not to shrink within a learning): a log's
+        // run at loopback round trips, racing its slots as they come free, reopens without
+        // a boundary, and a lift bounded from below only by its throttle's first refusals
+        // leaves the reopening's own bound nothing to hold.
+        let mut run_windows = Vec::with_capacity(l.runs.len());
+        for j in 0..l.runs.len() {
+            let mut m = multiple(j).max(1 + l.reopenings[j]);
+            let allowance = j.checked_sub(1).map_or(0, |i| l.runs[i] / run_windows[i]);
+            if allowance >= MIN_ALLOWANCE {
+                m = m.min(l.runs[j].div_ceil(allowance).max(1));
+            }
+            run_windows.push(m);
+        }
+        let windows = |j: usize| run_windows[j];
         let n = l.runs.len();
         let (first, last) = (l.runs[n - 2], l.runs[n - 1]);
         let b = l.lifts[l.lifts.len() - 1];

@@ -277,6 +277,30 @@ fn a_second_lift_sooner_than_any_window_allows_is_a_log_s_whatever_its_run() {
     assert_eq!(window_of(&model), (30, 3.0));
 }
 
+/// A sliding log of 20 per 1 s at loopback round trips (as the simulator traced it): the
+/// first throttle's probe a round trip on was refused and the clock's at 1 s passed, so the
+/// lift's lower bound is 3 ms after the first refusal and bounds no period; the second run,
+/// racing the log's slots, reopened 4 ms after the lift. Counted as a boundary crossed, the
+/// run of 20 was two windows of 10, of 0.50 to 1.00 s; but the run before got 20 in one
+/// window, and a window's allowance does not shrink: one window of 20 per 1 s.
+#[test]
+fn a_run_holds_no_more_windows_than_the_allowance_before_it_leaves_room_for() {
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0));
+    model.rtt = Some((0.0015, 0.0007));
+    model.state = State::Learning(Learning {
+        runs: vec![20, 20],
+        reopenings: vec![0, 1],
+        lifts: vec![(0.0110, 1.0011), (1.9956, 2.0024)],
+        waits: vec![
+            (0.0081, 0.0095, Some(-0.0019)),
+            (1.0111, 1.0122, Some(0.9949)),
+        ],
+        ..Learning::default()
+    });
+    model.learnt(2.0024, 2.0, false, 0);
+    assert_eq!(window_of(&model), (20, 1.0));
+}
+
 /// A window the export starts on the clock's boundary: the clock's probe of each period
 /// falls between the early and the late probe of a log's lift, and bounds it as well, so
 /// the early one is not sent. Until the lift at 2 s: the 21st request, the probe a round
