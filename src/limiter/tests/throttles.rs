@@ -227,6 +227,17 @@ fn a_second_lift_sooner_than_the_first_is_a_sliding_log_s() {
     }
 }
 
+/// A model whose clock is `clock` seconds past the epoch at its time zero, its round trips
+/// `rtt` (mean, deviation), after a learning that saw `learning`'s runs and lifts and just
+/// took the second lift (sent at `sent`, answered at `now`).
+fn learnt_from(clock: f64, rtt: (f64, f64), learning: Learning, now: f64, sent: f64) -> Model {
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(clock));
+    model.rtt = Some(rtt);
+    model.state = State::Learning(learning);
+    model.learnt(now, sent, false, 0);
+    model
+}
+
 /// A sliding log of 30 per 3 s at loopback round trips, 4 at once (as the simulator traced
 /// it): the first run took its 30 in 15 ms, was refused from 14 ms to 3.0 s, and lifted at
 /// 3.003 s; the log then freed the 30 as fast as they came, the client raced them and got
@@ -239,9 +250,7 @@ fn a_second_lift_sooner_than_the_first_is_a_sliding_log_s() {
 fn a_second_lift_sooner_than_any_window_allows_is_a_log_s_whatever_its_run() {
     // (A second run larger than the first, passed whole in less than a period, is the limit.)
     for runs in [vec![30, 29], vec![28, 30]] {
-        let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(3_000.3));
-        model.rtt = Some((0.0015, 0.0007));
-        model.state = State::Learning(Learning {
+        let learning = Learning {
             runs,
             reopenings: vec![0, 0],
             lifts: vec![(2.9967, 3.0028), (3.0152, 3.0171)],
@@ -250,8 +259,8 @@ fn a_second_lift_sooner_than_any_window_allows_is_a_log_s_whatever_its_run() {
                 (3.0116, 3.0129, Some(2.9968)),
             ],
             ..Learning::default()
-        });
-        model.learnt(3.0171, 3.0159, false, 0);
+        };
+        let model = learnt_from(3_000.3, (0.0015, 0.0007), learning, 3.0171, 3.0159);
         match model.snapshot(d(3.0171)).shape {
             Shape::Log { limit, period } => {
                 assert_eq!(limit, 30);
@@ -264,16 +273,14 @@ fn a_second_lift_sooner_than_any_window_allows_is_a_log_s_whatever_its_run() {
     // A window of 30 per 3 s whose first throttle began with a refusal held up on its way
     // (sent half a second before the window it arrived in): placed at its answer, the
     // second lift, a period after the first, is no sooner than it. A window.
-    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(3_000.0));
-    model.rtt = Some((0.002, 0.0005));
-    model.state = State::Learning(Learning {
+    let learning = Learning {
         runs: vec![30, 30],
         reopenings: vec![0, 0],
         lifts: vec![(2.998, 3.003), (5.998, 6.003)],
         waits: vec![(-0.5, 0.9, Some(-0.6)), (3.2, 3.202, Some(3.0))],
         ..Learning::default()
-    });
-    model.learnt(6.003, 6.001, false, 0);
+    };
+    let model = learnt_from(3_000.0, (0.002, 0.0005), learning, 6.003, 6.001);
     assert_eq!(window_of(&model), (30, 3.0));
 }
 
@@ -282,12 +289,10 @@ fn a_second_lift_sooner_than_any_window_allows_is_a_log_s_whatever_its_run() {
 /// lift's lower bound is 3 ms after the first refusal and bounds no period; the second run,
 /// racing the log's slots, reopened 4 ms after the lift. Counted as a boundary crossed, the
 /// run of 20 was two windows of 10, of 0.50 to 1.00 s; but the run before got 20 in one
-/// window, and a window's allowance does not shrink: one window of 20 per 1 s.
+/// window, and a window's allowance is taken not to shrink: one window of 20 per 1 s.
 #[test]
 fn a_run_holds_no_more_windows_than_the_allowance_before_it_leaves_room_for() {
-    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0));
-    model.rtt = Some((0.0015, 0.0007));
-    model.state = State::Learning(Learning {
+    let learning = Learning {
         runs: vec![20, 20],
         reopenings: vec![0, 1],
         lifts: vec![(0.0110, 1.0011), (1.9956, 2.0024)],
@@ -296,8 +301,8 @@ fn a_run_holds_no_more_windows_than_the_allowance_before_it_leaves_room_for() {
             (1.0111, 1.0122, Some(0.9949)),
         ],
         ..Learning::default()
-    });
-    model.learnt(2.0024, 2.0, false, 0);
+    };
+    let model = learnt_from(1_000.0, (0.0015, 0.0007), learning, 2.0024, 2.0);
     assert_eq!(window_of(&model), (20, 1.0));
 }
 
