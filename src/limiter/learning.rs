@@ -71,7 +71,7 @@
 //! them back before the next refusal: a run the size of a window's). Its limit is the
 //! larger run; its hold at most the first lift less the first run's first sending. (A
 //! window others spent whole after the first refusal's, so that the throttle spanned two,
-//! can pass for one; the log's refusals learn it again.)
+//! can pass for one: no test shows what follows.)
 //!
 //! Otherwise, if the run between the last two lifts got at least half of what the run
 //! before got, capacity comes back in a lump at each lift: a **fixed window**
