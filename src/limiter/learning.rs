@@ -12,7 +12,9 @@
 //! in it); when the model knows the clock ([`Model::aligned_to`]), each next one at the
 //! next boundary on the clock of a window of the next period in `CLOCK_PERIODS` (1 s, 2 s,
 //! 3 s, 5 s, … an hour: a window keyed on `epoch_seconds / period` lifts on a multiple of
-//! its period, and each refused probe refutes one period; a refused probe at a minute's
+//! its period, and each refused probe refutes one period, as a throttle refused for longer
+//! than a period refutes it for the next throttle, which skips it: a window's refusals all
+//! fall in one window, a log's before its first success ages; a refused probe at a minute's
 //! boundary, the window the upstream server is known to key on, is tried once more
 //! `MINUTE_RETRY` later, for a client clock ahead of the server's), or, if sooner, a period
 //! of `CLOCK_PERIODS` (longer than `LOG_ROUND_TRIPS` round trips) after the run's first
@@ -219,6 +221,9 @@ pub(super) struct Throttle {
     pub(super) out: bool,
     /// The next of `CLOCK_PERIODS` whose boundary on the clock a probe tries.
     pub(super) clock_tried: usize,
+    /// The first of them the throttle tries: those before, shorter than `period_lo`, are
+    /// refuted (`periods_under`).
+    pub(super) clock_from: usize,
     /// The minute's boundary was tried a second time.
     pub(super) minute_retried: bool,
     /// The learning's `run_from` when the throttle began.
@@ -235,11 +240,18 @@ pub(super) struct Throttle {
     pub(super) pre_tick: Option<PreTick>,
     /// The shortest period the learning's last lift's throttle allows (none after a lift
     /// at a `Retry-After` pause's end): a log's early probe for a period under it bounds
-    /// nothing.
+    /// nothing, and the clock's tries none (`clock_from`).
     pub(super) period_lo: f64,
     /// No probe goes before this but at a `Retry-After` pause's end: the last lift's lower
     /// bound plus `period_lo`, where the module's doc says (0 elsewhere).
     pub(super) quiet: f64,
+}
+
+/// How many of `CLOCK_PERIODS` are shorter than `period_lo`: the last lift's throttle was
+/// refused for longer than they last, and a window's refusals all fall in one window, a
+/// log's before its first success ages.
+fn periods_under(period_lo: f64) -> usize {
+    CLOCK_PERIODS.iter().take_while(|&&p| p < period_lo).count()
 }
 
 /// When a throttle's next probe goes after one refused, answered at `now`: at the next
@@ -263,7 +275,7 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
     // A probe at a minute's boundary was just refused: the upstream server's known window,
     // the first hypothesis, is tried once more a little later, in case this machine's clock
     // is ahead of the server's (the minute's next boundary would find two windows as one).
-    if tried > 0 && !throttle.log_probe && !throttle.minute_retried {
+    if tried > throttle.clock_from && !throttle.log_probe && !throttle.minute_retried {
         let period = CLOCK_PERIODS[tried - 1];
         let probed = ((now + clock) / period).floor() * period;
         // Whole seconds times whole seconds: exact, and so is the remainder.
@@ -550,6 +562,7 @@ impl Model {
                             .map(|boundary| (boundary - rtt_hi, boundary))
                             .filter(|&(at, _)| at > now + gap && at >= quiet)
                             .map(|(at, boundary)| PreTick::Due { at, boundary });
+                        let clock_from = periods_under(period_lo);
                         let t = l.throttle.insert(Throttle {
                             began: ticket.sent,
                             answered: now,
@@ -564,7 +577,8 @@ impl Model {
                             quiet,
                             gap: gap * PROBE_GROWTH,
                             out: false,
-                            clock_tried: 0,
+                            clock_tried: clock_from,
+                            clock_from,
                             minute_retried: false,
                             log_from: l.run_from.filter(|_| !l.from_clock_window),
                             log_tried: 2 * CLOCK_PERIODS

@@ -100,6 +100,7 @@ fn throttle_since(began: f64, last: f64, gap: f64) -> Throttle {
         gap,
         out: false,
         clock_tried: 0,
+        clock_from: 0,
         minute_retried: false,
         log_from: None,
         log_tried: 0,
@@ -956,16 +957,18 @@ fn a_refusal_answered_after_its_run_reopened_closes_nothing_new() {
 
 /// The first guess where the first window was nearly spent by others (3 left) takes the
 /// next window's run once it is throttled (100 a minute, not 3: 37 h left for an hour's
-/// export), and where the limiter stays closed for longer than a minute (a window of an
-/// hour) it lengthens with the wait, instead of saying 7 minutes for hours.
+/// export) until a window is learnt, and where the limiter stays closed for longer than a
+/// minute (a window of an hour) it lengthens with the wait, instead of saying 7 minutes
+/// for hours.
 #[test]
 fn the_first_guess_takes_the_largest_run_and_the_longest_wait() {
     let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0));
     let mut server = windows(60.0, |k| if k == 0 { 3 } else { 100 });
     let mut t = 30.0;
-    while t < 100.0 {
+    while matches!(model.state, State::Learning(_)) {
+        assert!(t < 200.0, "not learnt: {model:?}");
         (t, _) = drive(&mut model, t, 1, &mut server);
-        if t > 75.0 {
+        if t > 75.0 && matches!(model.state, State::Learning(_)) {
             let per_minute = model.snapshot(d(t)).pace.unwrap() * 60.0;
             assert!(
                 (90.0..110.0).contains(&per_minute),
@@ -973,6 +976,12 @@ fn the_first_guess_takes_the_largest_run_and_the_longest_wait() {
             );
         }
     }
+    // Learnt: a window of 100 whose period's bounds hold the minute.
+    let State::Window(w) = &model.state else {
+        panic!("{:?}", model.state)
+    };
+    let (lo, hi) = w.period();
+    assert!(w.allowance == 100 && lo <= 60.0 && 60.0 <= hi, "{w:?}");
     let mut model = Model::new(0.0, MAX_PAUSE);
     let mut server = window(1000, 3600.0);
     let mut t = 100.0;
@@ -1117,4 +1126,34 @@ fn a_success_of_the_run_before_the_lift_answered_after_it_makes_a_short_allowanc
         per_window.contains_key(&(learnt_in as i64 + 1)),
         "{per_window:?}"
     );
+}
+
+/// A throttle's refusals spanning longer than a period of the clock's refute it: a window's
+/// refusals all fall in one window, a log's before its first success ages. A window of 30
+/// per 5 s on the clock, one request at a time: its first throttle is refused from 0.3 s
+/// to the probes at 3 s, so its second (from 5.3 s) probes the clock's boundary of 3 s at
+/// 6 s and none of 1 s or 2 s; the pre-tick goes before 10 s, where it lifts. (Before,
+/// 1 s at 6 s, 2 s at 8 s and 3 s at 9 s: a refusal more.)
+#[test]
+fn a_throttle_probes_no_period_of_the_clock_an_earlier_throttle_outlasted() {
+    let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0));
+    let mut server = window(30, 5.0);
+    let mut refused = Vec::new();
+    let mut t = 0.0;
+    while !matches!(model.state, State::Window(_)) {
+        assert!(t < 20.0, "not learnt: {model:?}");
+        let more;
+        (t, more) = drive(&mut model, t, 1, &mut server);
+        refused.extend(more);
+    }
+    // The clock's probes go at a boundary, arriving half a round trip on.
+    let at_boundary = |at: f64| ((at - RTT / 2.0) - (at - RTT / 2.0).round()).abs() < 1e-6;
+    let on_clock: Vec<f64> = refused
+        .iter()
+        .copied()
+        .filter(|&at| at > 5.5 && at_boundary(at))
+        .collect();
+    assert_eq!(on_clock.len(), 1, "{refused:?}");
+    assert!((on_clock[0] - 6.0 - RTT / 2.0).abs() < 1e-6, "{refused:?}");
+    assert_eq!(refused.len(), 15, "{refused:?}");
 }
