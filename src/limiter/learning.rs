@@ -12,9 +12,7 @@
 //! in it); when the model knows the clock ([`Model::aligned_to`]), each next one at the
 //! next boundary on the clock of a window of the next period in `CLOCK_PERIODS` (1 s, 2 s,
 //! 3 s, 5 s, … an hour: a window keyed on `epoch_seconds / period` lifts on a multiple of
-//! its period, and each refused probe refutes one period, as a throttle refused for longer
-//! than a period refutes it for the next throttle, which skips it: a window's refusals all
-//! fall in one window, a log's before its first success ages; a refused probe at a minute's
+//! its period, and each refused probe refutes one period; a refused probe at a minute's
 //! boundary, the window the upstream server is known to key on, is tried once more
 //! `MINUTE_RETRY` later, for a client clock ahead of the server's), or, if sooner, a period
 //! of `CLOCK_PERIODS` (longer than `LOG_ROUND_TRIPS` round trips) after the run's first
@@ -26,21 +24,27 @@
 //! which it would bound for nothing; not when a window on the clock is learnt again: a
 //! window again, most likely); and otherwise twice as late as the one before (the lift is
 //! found in as many probes as the doubling needs to reach it, whatever the window's
-//! length); after a `Retry-After`, exactly when the server said. In the first learning,
-//! after a lift whose run since got at least as many as the run before it (`MIN_ALLOWANCE`
-//! or more), no probe goes before that lift's lower bound plus the shortest period its
-//! throttle allows, but at a `Retry-After` pause's end: a window's next boundary comes no
-//! sooner, nor a log's next aging once all the run before took has come back (after a shape
-//! learnt before, the limiter may hold what that one sent). Where, besides, that lift came
-//! at the clock's probe of a period and no `Retry-After` began the throttle, the probe a
-//! round trip on is left out (the first throttle's was refused) for one a longest round
-//! trip before that period's next boundary on the clock (the *pre-tick*; where it falls
-//! after the quiet and later than that round trip), among the clock's and a log's probes,
-//! which go first where sooner: a window on the clock refuses it, and the boundary is
-//! probed next (tried from the pre-tick's sending, as after a log's probe), so that the
-//! window learnt knows it to a round trip or two. Sent with nothing else out and before the
-//! boundary, and followed by the lift with no other refusal and no pause, its refusal shows
-//! what a lower bound's test would: the first window learnt sends none (`window.rs`).
+//! length); after a `Retry-After`, exactly when the server said. The clock's periods
+//! shorter than the last lift's throttle allows are not tried (`periods_under`): that
+//! throttle's refusals, from the first's sending to its last probe's, less a longest round
+//! trip, all fell in one window, or before a log's first success aged (after a
+//! `Retry-After` pause, every period is tried; where others keep a limiter spent past a
+//! boundary, the period that lifts may be skipped, and a longer one's boundary finds the
+//! lift). In the first learning, after a lift whose run since got at least as many as the
+//! run before it (`MIN_ALLOWANCE` or more), no probe goes before that lift's lower bound
+//! plus the shortest period its throttle allows, but at a `Retry-After` pause's end: a
+//! window's next boundary comes no sooner, nor a log's next aging once all the run before
+//! took has come back (after a shape learnt before, the limiter may hold what that one
+//! sent). Where, besides, that lift came at the clock's probe of a period and no
+//! `Retry-After` began the throttle, the probe a round trip on is left out (the first
+//! throttle's was refused) for one a longest round trip before that period's next boundary
+//! on the clock (the *pre-tick*; where it falls after the quiet and later than that round
+//! trip), among the clock's and a log's probes, which go first where sooner: a window on
+//! the clock refuses it, and the boundary is probed next (tried from the pre-tick's
+//! sending, as after a log's probe), so that the window learnt knows it to a round trip or
+//! two. Sent with nothing else out and before the boundary, and followed by the lift with
+//! no other refusal and no pause, its refusal shows what a lower bound's test would: the
+//! first window learnt sends none (`window.rs`).
 //!
 //! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
 //! request refused and that probe's answer. The successes of requests sent between two
@@ -247,20 +251,19 @@ pub(super) struct Throttle {
     pub(super) quiet: f64,
 }
 
-/// How many of `CLOCK_PERIODS` are shorter than `period_lo`: the last lift's throttle was
-/// refused for longer than they last, and a window's refusals all fall in one window, a
-/// log's before its first success ages.
+/// How many of `CLOCK_PERIODS` are shorter than `period_lo`: periods the last lift's
+/// throttle ruled out (the module's doc says how).
 fn periods_under(period_lo: f64) -> usize {
     CLOCK_PERIODS.iter().take_while(|&&p| p < period_lo).count()
 }
 
 /// When a throttle's next probe goes after one refused, answered at `now`: at the next
 /// boundary on the clock (after the answer, or after the sending of a log's probe or the
-/// pre-tick) of the next period of `CLOCK_PERIODS` not yet tried (the one before was
-/// refuted), or a period of them after the run's first success (a sliding log's lift),
-/// whichever comes first, at once if that is past; with no clock or no period left, `gap`
-/// later (no later than twice as long after the throttle began); but once a throttle, a
-/// probe refused at a minute's boundary goes again `MINUTE_RETRY` after it.
+/// pre-tick) of the next period of `CLOCK_PERIODS` not yet tried, from `clock_from` (the
+/// one before was refuted), or a period of them after the run's first success (a sliding
+/// log's lift), whichever comes first, at once if that is past; with no clock or no period
+/// left, `gap` later (no later than twice as long after the throttle began); but once a
+/// throttle, a probe refused at a minute's boundary goes again `MINUTE_RETRY` after it.
 pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
     // Twice as late as the last after the throttle began, at most: the gap doubles with
     // every probe, and the clock's and a log's, many and close together, would leave it
