@@ -1,14 +1,14 @@
 //! The learning: a throttle's probes for its lift, and the shape two lifts show.
 //!
 //! Until the first `429` every request goes at once. A `429` starts a *throttle* (a success
-//! of a request still in flight, sent after that refusal was, ends it, and the next refusal
-//! starts it again; `UNLIFTED_MAX` throttles in a row so ended, each refused by a request
-//! sent since the last such ending and followed by a success of one sent after its own, are
-//! capacity returning while many requests are out, a bucket: a **rate**, what passed from
-//! the first of them on; but in the first learning, with no lift at a `Retry-After` pause's
-//! end, those that began within the last lift's throttle's length after it make no rate
-//! faster than a token over that length, and are dropped): nothing is sent but one probe at
-//! a time, the first one a smoothed round trip later (capacity that returns gradually shows
+//! of a request still in flight ends it, and the next refusal starts it again;
+//! `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent since the
+//! last such ending and followed by a success of one sent after its own, are capacity
+//! returning while many requests are out, a bucket: a **rate**, what passed from the first
+//! of them on; but in the first learning, with no lift at a `Retry-After` pause's end,
+//! those that began within the last lift's throttle's length after it make no rate faster
+//! than a token over that length, and are dropped): nothing is sent but one probe at a
+//! time, the first one a smoothed round trip later (capacity that returns gradually shows
 //! in it); when the model knows the clock ([`Model::aligned_to`]), each next one at the
 //! next boundary on the clock of a window of the next period in `CLOCK_PERIODS` (1 s, 2 s,
 //! 3 s, 5 s, … an hour: a window keyed on `epoch_seconds / period` lifts on a multiple of
@@ -411,16 +411,11 @@ impl Model {
                 // began may pass though sent after the refused one (answers overtake
                 // each other), and say nothing of a lift.
                 let lifted = ticket.kind == Kind::Lift && l.throttle.is_some();
-                // A success ends a throttle: a probe's is the lift; one of a request
+                // Any success ends a throttle: a probe's is the lift; one of a request
                 // in flight when the throttle began only sends the client on, and the
                 // next request's `429` begins the throttle again from a later refusal.
                 // (Measured: keeping the throttle instead made late starts in a
                 // window fare worse, 0.92 efficiency at 100 a minute; not understood.)
-                // But not one of a request sent before the throttle's first refusal
-                // was: it may have arrived before that refusal, and says nothing of
-                // capacity since (sent on by it, the client met a limiter still spent,
-                // and the throttle began again from a later refusal, its probes placed
-                // from there: a loopback window refused one request more at a start).
                 // Not during a `Retry-After` pause, though: nothing goes before it
                 // ends, and the first request after it, the probe, is the lift (sent
                 // freely instead, it carried the run over the boundary, and the
@@ -433,11 +428,7 @@ impl Model {
                     l.unlifted += 1;
                     l.unlifted_at = None;
                 }
-                let ended = if lifted
-                    || l.throttle
-                        .as_ref()
-                        .is_some_and(|t| !paused(t) && ticket.sent >= t.began)
-                {
+                let ended = if lifted || l.throttle.as_ref().is_some_and(|t| !paused(t)) {
                     l.throttle.take()
                 } else {
                     None

@@ -136,25 +136,6 @@ fn a_lift_ends_the_throttle_and_sending_is_free_again() {
     assert!(model.try_send(d(t)).is_ok());
 }
 
-/// A success of a request sent before the throttle's first refusal was sent ends nothing:
-/// it may well have arrived before that refusal (answers overtake each other), and says
-/// nothing of capacity since. One of a request sent after it, still in flight when the
-/// refusal came back, ends the throttle: it passed after the limiter refused.
-#[test]
-fn a_success_sent_before_the_first_refusal_ends_no_throttle() {
-    let mut model = Model::new(0.0, MAX_PAUSE);
-    let early = model.try_send(d(0.0)).unwrap();
-    let refused = model.try_send(d(0.01)).unwrap();
-    let after = model.try_send(d(0.02)).unwrap();
-    model.answered(refused, d(0.03), Answer::Throttled(None));
-    model.answered(early, d(0.04), Answer::Passed);
-    assert!(model.snapshot(d(0.04)).throttled);
-    assert!(model.try_send(d(0.04)).is_err());
-    model.answered(after, d(0.05), Answer::Passed);
-    assert!(!model.snapshot(d(0.05)).throttled);
-    assert!(model.try_send(d(0.05)).is_ok());
-}
-
 #[test]
 fn two_lifts_give_the_allowance_and_the_period_at_any_scale() {
     for (limit, period) in [(20, 2.0), (30, 6.0), (100, 60.0)] {
