@@ -89,6 +89,24 @@ fn probe_refused(model: &mut Model, now: f64) -> f64 {
     }
 }
 
+/// Sends one request at a time from 0 s until a window is learnt (by `within` seconds);
+/// returns when, and the refused arrivals.
+fn learn_a_window(
+    model: &mut Model,
+    server: &mut impl FnMut(f64) -> bool,
+    within: f64,
+) -> (f64, Vec<f64>) {
+    let mut refused = Vec::new();
+    let mut t = 0.0;
+    while !matches!(model.state, State::Window(_)) {
+        assert!(t < within, "not learnt: {model:?}");
+        let more;
+        (t, more) = drive(model, t, 1, &mut *server);
+        refused.extend(more);
+    }
+    (t, refused)
+}
+
 /// A throttle begun at `began`, its last probe refused at `last`, the next `gap` later:
 /// no period of the clock's or a log's tried yet, no bound from a lift before it.
 fn throttle_since(began: f64, last: f64, gap: f64) -> Throttle {
@@ -757,14 +775,7 @@ fn a_throttle_knows_the_shortest_period_the_last_lift_s_throttle_allows() {
 fn a_second_throttle_on_the_clock_probes_just_before_the_boundary() {
     let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(1_000.0));
     let mut server = window(20, 1.0);
-    let mut refused = Vec::new();
-    let mut t = 0.0;
-    while !matches!(model.state, State::Window(_)) {
-        assert!(t < 5.0, "not learnt: {model:?}");
-        let more;
-        (t, more) = drive(&mut model, t, 1, &mut server);
-        refused.extend(more);
-    }
+    let (t, refused) = learn_a_window(&mut model, &mut server, 5.0);
     // The first throttle: the run's end and the probe a round trip on; the second: the
     // run's end and the probe just before 2 s.
     assert_eq!(refused.len(), 4, "{refused:?}");
@@ -1158,14 +1169,7 @@ fn a_success_of_the_run_before_the_lift_answered_after_it_makes_a_short_allowanc
 fn a_throttle_probes_no_period_of_the_clock_an_earlier_throttle_outlasted() {
     let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0));
     let mut server = window(30, 5.0);
-    let mut refused = Vec::new();
-    let mut t = 0.0;
-    while !matches!(model.state, State::Window(_)) {
-        assert!(t < 20.0, "not learnt: {model:?}");
-        let more;
-        (t, more) = drive(&mut model, t, 1, &mut server);
-        refused.extend(more);
-    }
+    let (_, refused) = learn_a_window(&mut model, &mut server, 20.0);
     // The clock's probes go at a boundary, arriving half a round trip on.
     let at_boundary = |at: f64| ((at - RTT / 2.0) - (at - RTT / 2.0).round()).abs() < 1e-6;
     let on_clock: Vec<f64> = refused
