@@ -244,7 +244,7 @@ pub(super) struct Throttle {
     pub(super) pre_tick: Option<PreTick>,
     /// The shortest period the learning's last lift's throttle allows (none after a lift
     /// at a `Retry-After` pause's end): a log's early probe for a period under it bounds
-    /// nothing, and the clock's tries none (`clock_from`).
+    /// nothing, and the clock's probes skip such periods (`clock_from`).
     pub(super) period_lo: f64,
     /// No probe goes before this but at a `Retry-After` pause's end: the last lift's lower
     /// bound plus `period_lo`, where the module's doc says (0 elsewhere).
