@@ -26,8 +26,8 @@
 //! found in as many probes as the doubling needs to reach it, whatever the window's
 //! length); after a `Retry-After`, exactly when the server said. The clock's periods
 //! shorter than the last lift's throttle allows are not tried (`periods_under`): that
-//! throttle's refusals, from the first's sending to its last probe's, less a longest round
-//! trip, all fell in one window, or before a log's first success aged (after a
+//! throttle's refusals, from the first's arrival (`Learning::period_lo`) to its last
+//! probe's sending, all fell in one window, or before a log's first success aged (after a
 //! `Retry-After` pause, every period is tried; where others keep a limiter spent past a
 //! boundary, the period that lifts may be skipped, and a longer one's boundary finds the
 //! lift). In the first learning, after a lift whose run since got at least as many as the
@@ -95,22 +95,23 @@
 //! that boundary), and the `k`th reopening counts only where it was answered later than the
 //! lift's lower bound (its last refused probe's sending) plus `k` times the shortest period
 //! that lift's throttle allows (its refusals are all in one window: from its first
-//! refusal's sending to that probe's, less a longest round trip; often none at slow round
-//! trips), so that a log's run at loopback speed, racing its own slots coming free, is not
-//! counted (the first run's, with no lift before it, count without that bound). Nor does a
-//! run hold more windows than it has room for at the allowance the run before showed (that
-//! run over its windows, the count rounded up): a window's allowance is taken not to shrink
-//! within a learning, and a lift bounded from below only by its throttle's first refusals
-//! bounds no period for the reopenings. Where the longest round trip lasts `BOUNDARY_SLACK`
-//! of the window's period or more, the window is paced as a **rate**, its allowance a
-//! period (`Rate::of_window`, measured only where the period is exact): its boundaries
-//! cannot be known to that slack (a pass bounds one only at its answer), nor a request's
-//! arrival placed in its window. Otherwise, if the second run got less than half of the
-//! first, capacity returns gradually (a **token bucket** or a sliding window): a **rate**
-//! (`rate.rs`). Two runs of one or two tell no shape apart (a relearning that began in a
-//! spent window): the learning takes a third. A **`Retry-After`** pauses every request
-//! until the time it names; while learning it adds nothing else, no boundary and no
-//! allowance. A pause longer than the client waits is not kept.
+//! refusal's arrival, its sending and a longest round trip or its answer if later, to that
+//! probe's sending; often none at slow round trips), so that a log's run at loopback speed,
+//! racing its own slots coming free, is not counted (the first run's, with no lift before
+//! it, count without that bound). Nor does a run hold more windows than it has room for at
+//! the allowance the run before showed (that run over its windows, the count rounded up): a
+//! window's allowance is taken not to shrink within a learning, and a lift bounded from
+//! below only by its throttle's first refusals bounds no period for the reopenings. Where
+//! the longest round trip lasts `BOUNDARY_SLACK` of the window's period or more, the window
+//! is paced as a **rate**, its allowance a period (`Rate::of_window`, measured only where
+//! the period is exact): its boundaries cannot be known to that slack (a pass bounds one
+//! only at its answer), nor a request's arrival placed in its window. Otherwise, if the
+//! second run got less than half of the first, capacity returns gradually (a **token
+//! bucket** or a sliding window): a **rate** (`rate.rs`). Two runs of one or two tell no
+//! shape apart (a relearning that began in a spent window): the learning takes a third. A
+//! **`Retry-After`** pauses every request until the time it names; while learning it adds
+//! nothing else, no boundary and no allowance. A pause longer than the client waits is not
+//! kept.
 
 use super::*;
 use window::BOUNDARY_SLACK;
@@ -372,14 +373,15 @@ pub(super) fn next_or_pre_tick(clock: Option<f64>, now: f64, throttle: &mut Thro
 
 impl Learning {
     /// The shortest period the last lift's throttle allows: its refusals, from the first's
-    /// sending to its last probe's, less a longest round trip, were all in one window (or
-    /// before a log's first success aged); none before the first lift.
+    /// arrival (its sending and a longest round trip, or its answer if later: one held up
+    /// on its way) to its last probe's sending, were all in one window (or before a log's
+    /// first success aged); none before the first lift.
     pub(super) fn period_lo(&self, rtt_hi: f64) -> f64 {
         self.lifts
             .last()
             .zip(self.waits.last())
-            .map_or(0.0, |(&(lo, _), &(began, _, _))| {
-                (lo - began - rtt_hi).max(0.0)
+            .map_or(0.0, |(&(lo, _), &(began, answered, _))| {
+                (lo - answered.max(began + rtt_hi)).max(0.0)
             })
     }
 }

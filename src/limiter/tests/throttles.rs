@@ -1025,6 +1025,21 @@ fn the_first_guess_takes_the_largest_run_and_the_longest_wait() {
     assert!(6_667.0 / pace > 7_200.0, "{} s", 6_667.0 / pace);
 }
 
+/// The shortest period a throttle allows counts from its first refusal's answer where that
+/// came later than its sending and a longest round trip: a refusal held up on its way may
+/// have arrived as late as its answer. Refused from 0 s, answered at 1 s, the last refused
+/// probe sent at 2 s, round trips of 0.1 s: at least 1 s, not 1.9 s.
+#[test]
+fn a_refusal_held_up_on_its_way_shortens_the_period_its_throttle_allows() {
+    let learning = |answered: f64| Learning {
+        lifts: vec![(2.0, 2.1)],
+        waits: vec![(0.0, answered, None)],
+        ..Learning::default()
+    };
+    assert!((learning(1.0).period_lo(0.1) - 1.0).abs() < 1e-9);
+    assert!((learning(0.05).period_lo(0.1) - 1.9).abs() < 1e-9);
+}
+
 /// In the first learning, throttles ended by successes of requests in flight just after a
 /// lift make no rate faster than the lift's throttle allows: a bucket drained when that
 /// throttle began gives a token back within an interval, so capacity closed for 2.6 s and
