@@ -95,23 +95,23 @@
 //! that boundary), and the `k`th reopening counts only where it was answered later than the
 //! lift's lower bound (its last refused probe's sending) plus `k` times the shortest period
 //! that lift's throttle allows (its refusals are all in one window: from its first
-//! refusal's arrival, its sending and a longest round trip or its answer if later, to that
-//! probe's sending; often none at slow round trips), so that a log's run at loopback speed,
-//! racing its own slots coming free, is not counted (the first run's, with no lift before
-//! it, count without that bound). Nor does a run hold more windows than it has room for at
-//! the allowance the run before showed (that run over its windows, the count rounded up): a
-//! window's allowance is taken not to shrink within a learning, and a lift bounded from
-//! below only by its throttle's first refusals bounds no period for the reopenings. Where
-//! the longest round trip lasts `BOUNDARY_SLACK` of the window's period or more, the window
-//! is paced as a **rate**, its allowance a period (`Rate::of_window`, measured only where
-//! the period is exact): its boundaries cannot be known to that slack (a pass bounds one
-//! only at its answer), nor a request's arrival placed in its window. Otherwise, if the
-//! second run got less than half of the first, capacity returns gradually (a **token
-//! bucket** or a sliding window): a **rate** (`rate.rs`). Two runs of one or two tell no
-//! shape apart (a relearning that began in a spent window): the learning takes a third. A
-//! **`Retry-After`** pauses every request until the time it names; while learning it adds
-//! nothing else, no boundary and no allowance. A pause longer than the client waits is not
-//! kept.
+//! refusal's arrival, placed a longest round trip after its sending or at its answer if
+//! later, to that probe's sending; often none at slow round trips), so that a log's run at
+//! loopback speed, racing its own slots coming free, is not counted (the first run's, with
+//! no lift before it, count without that bound). Nor does a run hold more windows than it
+//! has room for at the allowance the run before showed (that run over its windows, the
+//! count rounded up): a window's allowance is taken not to shrink within a learning, and a
+//! lift bounded from below only by its throttle's first refusals bounds no period for the
+//! reopenings. Where the longest round trip lasts `BOUNDARY_SLACK` of the window's period
+//! or more, the window is paced as a **rate**, its allowance a period (`Rate::of_window`,
+//! measured only where the period is exact): its boundaries cannot be known to that slack
+//! (a pass bounds one only at its answer), nor a request's arrival placed in its window.
+//! Otherwise, if the second run got less than half of the first, capacity returns gradually
+//! (a **token bucket** or a sliding window): a **rate** (`rate.rs`). Two runs of one or two
+//! tell no shape apart (a relearning that began in a spent window): the learning takes a
+//! third. A **`Retry-After`** pauses every request until the time it names; while learning
+//! it adds nothing else, no boundary and no allowance. A pause longer than the client waits
+//! is not kept.
 
 use super::*;
 use window::BOUNDARY_SLACK;

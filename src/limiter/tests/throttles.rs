@@ -1028,7 +1028,8 @@ fn the_first_guess_takes_the_largest_run_and_the_longest_wait() {
 /// The shortest period a throttle allows counts from its first refusal's answer where that
 /// came later than its sending and a longest round trip: a refusal held up on its way may
 /// have arrived as late as its answer. Refused from 0 s, answered at 1 s, the last refused
-/// probe sent at 2 s, round trips of 0.1 s: at least 1 s, not 1.9 s.
+/// probe sent at 2 s, a longest round trip of 0.1 s: at least 1 s, not 1.9 s (answered
+/// within that round trip, 1.9 s as before).
 #[test]
 fn a_refusal_held_up_on_its_way_shortens_the_period_its_throttle_allows() {
     let learning = |answered: f64| Learning {
@@ -1036,8 +1037,9 @@ fn a_refusal_held_up_on_its_way_shortens_the_period_its_throttle_allows() {
         waits: vec![(0.0, answered, None)],
         ..Learning::default()
     };
-    assert!((learning(1.0).period_lo(0.1) - 1.0).abs() < 1e-9);
-    assert!((learning(0.05).period_lo(0.1) - 1.9).abs() < 1e-9);
+    let (held_up, on_time) = (learning(1.0).period_lo(0.1), learning(0.05).period_lo(0.1));
+    assert!((held_up - 1.0).abs() < 1e-9, "{held_up}");
+    assert!((on_time - 1.9).abs() < 1e-9, "{on_time}");
 }
 
 /// In the first learning, throttles ended by successes of requests in flight just after a
