@@ -226,9 +226,6 @@ pub(super) struct Throttle {
     pub(super) out: bool,
     /// The next of `CLOCK_PERIODS` whose boundary on the clock a probe tries.
     pub(super) clock_tried: usize,
-    /// The first of them the throttle tries: those before, shorter than `period_lo`, are
-    /// refuted (`periods_under`).
-    pub(super) clock_from: usize,
     /// The minute's boundary was tried a second time.
     pub(super) minute_retried: bool,
     /// The learning's `run_from` when the throttle began.
@@ -245,7 +242,7 @@ pub(super) struct Throttle {
     pub(super) pre_tick: Option<PreTick>,
     /// The shortest period the learning's last lift's throttle allows (none after a lift
     /// at a `Retry-After` pause's end): a log's early probe for a period under it bounds
-    /// nothing, and the clock's probes skip such periods (`clock_from`).
+    /// nothing, and the clock's probes skip such periods (`periods_under`).
     pub(super) period_lo: f64,
     /// No probe goes before this but at a `Retry-After` pause's end: the last lift's lower
     /// bound plus `period_lo`, where the module's doc says (0 elsewhere).
@@ -260,11 +257,12 @@ fn periods_under(period_lo: f64) -> usize {
 
 /// When a throttle's next probe goes after one refused, answered at `now`: at the next
 /// boundary on the clock (after the answer, or after the sending of a log's probe or the
-/// pre-tick) of the next period of `CLOCK_PERIODS` not yet tried, from `clock_from` (the
-/// one before was refuted), or a period of them after the run's first success (a sliding
-/// log's lift), whichever comes first, at once if that is past; with no clock or no period
-/// left, `gap` later (no later than twice as long after the throttle began); but once a
-/// throttle, a probe refused at a minute's boundary goes again `MINUTE_RETRY` after it.
+/// pre-tick) of the next period of `CLOCK_PERIODS` not yet tried, none shorter than
+/// `period_lo` (the one before was refuted), or a period of them after the run's first
+/// success (a sliding log's lift), whichever comes first, at once if that is past; with no
+/// clock or no period left, `gap` later (no later than twice as long after the throttle
+/// began); but once a throttle, a probe refused at a minute's boundary goes again
+/// `MINUTE_RETRY` after it.
 pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) -> f64 {
     // Twice as late as the last after the throttle began, at most: the gap doubles with
     // every probe, and the clock's and a log's, many and close together, would leave it
@@ -279,7 +277,8 @@ pub(super) fn next_probe(clock: Option<f64>, now: f64, throttle: &mut Throttle) 
     // A probe at a minute's boundary was just refused: the upstream server's known window,
     // the first hypothesis, is tried once more a little later, in case this machine's clock
     // is ahead of the server's (the minute's next boundary would find two windows as one).
-    if tried > throttle.clock_from && !throttle.log_probe && !throttle.minute_retried {
+    if tried > periods_under(throttle.period_lo) && !throttle.log_probe && !throttle.minute_retried
+    {
         let period = CLOCK_PERIODS[tried - 1];
         let probed = ((now + clock) / period).floor() * period;
         // Whole seconds times whole seconds: exact, and so is the remainder.
@@ -567,7 +566,6 @@ impl Model {
                             .map(|boundary| (boundary - rtt_hi, boundary))
                             .filter(|&(at, _)| at > now + gap && at >= quiet)
                             .map(|(at, boundary)| PreTick::Due { at, boundary });
-                        let clock_from = periods_under(period_lo);
                         let t = l.throttle.insert(Throttle {
                             began: ticket.sent,
                             answered: now,
@@ -582,8 +580,7 @@ impl Model {
                             quiet,
                             gap: gap * PROBE_GROWTH,
                             out: false,
-                            clock_tried: clock_from,
-                            clock_from,
+                            clock_tried: periods_under(period_lo),
                             minute_retried: false,
                             log_from: l.run_from.filter(|_| !l.from_clock_window),
                             log_tried: 2 * CLOCK_PERIODS

@@ -118,7 +118,6 @@ fn throttle_since(began: f64, last: f64, gap: f64) -> Throttle {
         gap,
         out: false,
         clock_tried: 0,
-        clock_from: 0,
         minute_retried: false,
         log_from: None,
         log_tried: 0,
@@ -651,7 +650,7 @@ fn a_minute_skipped_is_not_tried_again() {
     let two_minutes = CLOCK_PERIODS.iter().position(|&p| p == 120.0).unwrap();
     let mut throttle = Throttle {
         clock_tried: two_minutes,
-        clock_from: two_minutes,
+        period_lo: 61.0,
         ..throttle_since(0.0, 60.5, 1.0)
     };
     assert_eq!(learning::next_probe(Some(0.0), 60.5, &mut throttle), 120.0);
