@@ -16,14 +16,15 @@
 //! full or more, nothing goes until one of the copy's successes ages, and after each
 //! further refusal in a row until twice as many have as the time before (`STREAK_BACKOFF`).
 //! Refused with more of the copy free than the round trip's jitter and the hold's sawtooth
-//! explain (but at least half of it held), the limit is lowered to what the copy held;
-//! upward probes (one request past the copy's limit, and one more each time one passes)
-//! then try for the old limit, a limit's worth of requests later, then twice as many after
-//! each refused probe up to `UP_SPACING`. Refused `LOG_REFUSALS` times in a row with a
-//! quarter of the copy free, lowered twice with no success between to under half the old
-//! limit, or the hold lengthened past `HOLD_MAX` times where it settled, the log is learnt
-//! again (a window taken for a log, a limit collapsed). Without a lowering, a log's limit
-//! is not probed upward.
+//! explain (but at least half of it held), the limit is lowered to what the copy held (and
+//! a hold lengthened more than two `HOLD_UP` steps past where it settled goes back there:
+//! the lowering's refusals lengthened it); upward probes (one request past the copy's
+//! limit, and one more each time one passes) then try for the old limit, a limit's worth of
+//! requests later, then twice as many after each refused probe up to `UP_SPACING`. Refused
+//! `LOG_REFUSALS` times in a row with a quarter of the copy free, lowered twice with no
+//! success between to under half the old limit, or the hold lengthened past `HOLD_MAX`
+//! times where it settled, the log is learnt again (a window taken for a log, a limit
+//! collapsed). Without a lowering, a log's limit is not probed upward.
 
 use super::*;
 use window::UP_SPACING;
@@ -272,6 +273,13 @@ impl Model {
             {
                 self.relearn();
                 return;
+            }
+            // The refusals that lengthened the hold past the sawtooth's two steps were the
+            // lowering's: kept, the long hold let upward probes pass on slots the server
+            // had freed, raised the limit past the new one, and lengthened again at each
+            // refusal that followed (a log of 90 a minute followed as 91 per 80 s).
+            if log.hold > log.base * (1.0 + HOLD_UP) * (1.0 + HOLD_UP) {
+                log.hold = log.base;
             }
             log.before = Some(log.before.unwrap_or(log.limit).max(log.limit));
             log.limit = lowered;

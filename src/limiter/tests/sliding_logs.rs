@@ -266,3 +266,30 @@ fn under_headroom_a_lowered_log_is_left_within_a_few_refusals() {
     assert!(refused.len() <= 70, "{} refused", refused.len());
     assert_eq!(log_limit(&model), 16);
 }
+
+/// A lowering found by the copy takes back the hold's lengthening past the sawtooth's own
+/// two steps: the refusals that lengthened it were the lowering's. Kept, the long hold made
+/// the copy count successes the server had let age, upward probes passed and raised the
+/// limit past the new one, and each refusal that followed lengthened the hold again (a log
+/// of 100 a minute lowered to 90, at 8 at once and 0.1-0.4 s round trips, was followed as
+/// 91 per 80 s at one start, 0.8 of its limit). Within the sawtooth, the hold is kept.
+#[test]
+fn a_lowering_takes_back_the_hold_its_refusals_lengthened() {
+    for (lengthened, kept) in [(1.1, false), (1.0 + log::HOLD_UP, true)] {
+        let mut model = logged(20, 2.0, true);
+        if let State::Log(log) = &mut model.state {
+            log.hold = 2.0 * lengthened;
+        }
+        // Ten successes answered in the last second: half the copy held.
+        for i in 0..10 {
+            let at = 9.0 + 0.1 * f64::from(i);
+            model.passes.push_back((at - RTT, at));
+        }
+        let ticket = model.try_send(d(10.0)).expect("half the copy is free");
+        model.answered(ticket, d(10.0 + RTT), Answer::Throttled(None));
+        let log = log_of(&model);
+        assert_eq!(log.limit, 10, "{model:?}");
+        let hold = if kept { 2.0 * lengthened } else { 2.0 };
+        assert_eq!(log.hold, hold, "lengthened {lengthened}: {model:?}");
+    }
+}
