@@ -18,7 +18,7 @@
 //! Refused with more of the copy free than the round trip's jitter and the hold's sawtooth
 //! explain (but at least half of it held), the limit is lowered to what the copy held (and
 //! a hold lengthened more than two `HOLD_UP` steps past where it settled goes back there:
-//! the lowering's refusals lengthened it); upward probes (one request past the copy's
+//! its lengthening is taken as the lowering's); upward probes (one request past the copy's
 //! limit, and one more each time one passes) then try for the old limit, a limit's worth of
 //! requests later, then twice as many after each refused probe up to `UP_SPACING`. Refused
 //! `LOG_REFUSALS` times in a row with a quarter of the copy free, lowered twice with no
@@ -274,11 +274,13 @@ impl Model {
                 self.relearn();
                 return;
             }
-            // The refusals that lengthened the hold past the sawtooth's two steps were the
-            // lowering's: kept, the long hold let upward probes pass on slots the server
-            // had freed, raised the limit past the new one, and lengthened again at each
-            // refusal that followed (a log of 90 a minute followed as 91 per 80 s).
-            if log.hold > log.base * (1.0 + HOLD_UP) * (1.0 + HOLD_UP) {
+            // The refusals that lengthened the hold past the sawtooth's two steps are taken as
+            // the lowering's (the copy cannot tell; a hold settled short in a shared log loses
+            // a needed lengthening, the history's cost): kept, the long hold let upward probes
+            // pass on slots the server had freed, raised the limit past the new one, and
+            // lengthened again at each refusal that followed (a log of 90 a minute followed as
+            // 91 per 80 s).
+            if log.hold > log.base * (1.0 + HOLD_UP).powi(2) {
                 log.hold = log.base;
             }
             log.before = Some(log.before.unwrap_or(log.limit).max(log.limit));
