@@ -6,41 +6,42 @@
 //! of the last `RATE_SAMPLES` successes, or as many more (up to `RATE_BASELINE`) as span
 //! `RATE_SPAN` round trips (a request's sending tells its arrival only to a round trip),
 //! leaving out those answered later than `STALL` times the longest round trip expected
-//! (held up on their way); of `RATE_FIRST_SAMPLES`, under throttling, the first time (the
-//! first estimate is rough; a rate a window turned into was counted over whole windows and
-//! is not). They are measured, when throttled, at their sendings (the pace spaces them
-//! evenly; the round trip's jitter scatters their answers), and once the last
-//! `RATE_BASELINE` successes hold two `429`s at least twice `RATE_SAMPLES` successes apart,
-//! at the rate between the first and the last of those (a bucket is empty at each; over a
-//! few successes, a refused request's lost slot set the pace a few percent under the limit
-//! after each throttle; until those last successes, throttled `LOWERED_REFUSALS` times per
-//! `RATE_SAMPLES`, go a tenth slower: a lowered limit, measured again from them). The
-//! client paces `RATE_PROBE` above it (so that it stays measured, and a raise shows), a
-//! step that doubles each `RATE_SAMPLES` successes without a `429` until a throttle has
-//! measured it, and each `RATE_BASELINE` after (a limit raised), up to `RATE_PROBE_MAX` (a
-//! first estimate far too low rises in minutes, not hours). Under headroom the rate is
-//! paced at its share only once measured between throttles, or under throttling over twice
-//! `RATE_SAMPLES` successes spanning `RATE_SPAN` round trips, and then kept from further
-//! measures under throttling (paced at its share of an estimate, the client would measure
-//! that share and never rise); the latter only until `SPANNED_QUIET` successes without a
-//! `429`, when it is paced whole again until one (a sample that held a drain set it low). A
-//! first rate from fewer than `RATE_FIRST_SAMPLES` successes (a relearning whose throttles
-//! held all but its probes) is a guess: until a `429`, it rises by `RATE_PROBE_MAX` each
-//! `RATE_FIRST_SAMPLES` successes sent at the pace (a slower caller says nothing of the
-//! limit), and a `429` of a request sent after a rise takes that rise back: the pace before
-//! it passed. A rate refused throughout for `BLACKOUT` of its intervals, nothing passing,
-//! is no rate (a window or a log closed): learning starts over, so that probes, not the
-//! pace, find when capacity returns. So does a rate measured under `COLLAPSE` of the
-//! highest it was measured at (a first estimate or a guess is not measured): a cut that
-//! deep is rare, but a window others spend whole now and then, taken for a rate, is
-//! measured lower each time. Refused throughout for half a `BLACKOUT`, after
-//! `RATE_BASELINE` successes since it was learnt or last so, or closed (from its first
-//! refusal's sending to the sending of the success that ends it) for at most `PAUSE_SHARE`
-//! of the time it was open before (from the sending of its first success since learnt or
-//! last so), a rate was paused, not lowered: its measures start again from the success
-//! that ends it. (A limit the client paces up to an eighth above, a log taken for a rate
-//! and lowered by a tenth, closes as briefly: taken for paused, it costs its closings'
-//! refusals, up to a ninth of its requests, not its pace.)
+//! (held up on their way); of `RATE_FIRST_SAMPLES`, under throttling, the first time, and
+//! again at each throttled success after it until those are a full sample (the first
+//! estimate is rough, and so is one from a few successes; a rate a window turned into was
+//! counted over whole windows and is not). They are measured, when throttled, at their
+//! sendings (the pace spaces them evenly; the round trip's jitter scatters their answers),
+//! and once the last `RATE_BASELINE` successes hold two `429`s at least twice
+//! `RATE_SAMPLES` successes apart, at the rate between the first and the last of those (a
+//! bucket is empty at each; over a few successes, a refused request's lost slot set the
+//! pace a few percent under the limit after each throttle; until those last successes,
+//! throttled `LOWERED_REFUSALS` times per `RATE_SAMPLES`, go a tenth slower: a lowered
+//! limit, measured again from them). The client paces `RATE_PROBE` above it (so that it
+//! stays measured, and a raise shows), a step that doubles each `RATE_SAMPLES` successes
+//! without a `429` until a throttle has measured it, and each `RATE_BASELINE` after (a
+//! limit raised), up to `RATE_PROBE_MAX` (a first estimate far too low rises in minutes,
+//! not hours). Under headroom the rate is paced at its share only once measured between
+//! throttles, or under throttling over twice `RATE_SAMPLES` successes spanning `RATE_SPAN`
+//! round trips, and then kept from further measures under throttling (paced at its share of
+//! an estimate, the client would measure that share and never rise); the latter only until
+//! `SPANNED_QUIET` successes without a `429`, when it is paced whole again until one (a
+//! sample that held a drain set it low). A first rate from fewer than `RATE_FIRST_SAMPLES`
+//! successes (a relearning whose throttles held all but its probes) is a guess: until a
+//! `429`, it rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace
+//! (a slower caller says nothing of the limit), and a `429` of a request sent after a rise
+//! takes that rise back: the pace before it passed. A rate refused throughout for
+//! `BLACKOUT` of its intervals, nothing passing, is no rate (a window or a log closed):
+//! learning starts over, so that probes, not the pace, find when capacity returns. So does
+//! a rate measured under `COLLAPSE` of the highest it was measured at (a first estimate or
+//! a guess is not measured): a cut that deep is rare, but a window others spend whole now
+//! and then, taken for a rate, is measured lower each time. Refused throughout for half a
+//! `BLACKOUT`, after `RATE_BASELINE` successes since it was learnt or last so, or closed
+//! (from its first refusal's sending to the sending of the success that ends it) for at
+//! most `PAUSE_SHARE` of the time it was open before (from the sending of its first success
+//! since learnt or last so), a rate was paused, not lowered: its measures start again from
+//! the success that ends it. (A limit the client paces up to an eighth above, a log taken
+//! for a rate and lowered by a tenth, closes as briefly: taken for paused, it costs its
+//! closings' refusals, up to a ninth of its requests, not its pace.)
 
 use super::*;
 
@@ -80,6 +81,9 @@ pub(super) struct Rate {
     pub(super) last_throttle: f64,
     /// The rate was measured (not the first estimate).
     pub(super) measured: bool,
+    /// Measured roughly only (from under `RATE_SAMPLES` throttled successes): measured again
+    /// at each throttled success until a full sample.
+    pub(super) rough: bool,
     /// Successes since the last `429`.
     pub(super) quiet: u32,
     /// A throttle has measured the rate (or windows counted it).
@@ -130,6 +134,7 @@ impl Rate {
             passed: VecDeque::with_capacity(RATE_SAMPLES),
             last_throttle: f64::NEG_INFINITY,
             measured: false,
+            rough: false,
             quiet: 0,
             confirmed: false,
             baseline: VecDeque::new(),
@@ -351,10 +356,12 @@ impl Rate {
         }
         let n = self.passed.len();
         // Throttled during the samples: the limiter set the rate (measured from as few as
-        // `RATE_FIRST_SAMPLES` while the first estimate stands: it is rough). Else the pace
-        // did, and the limit is at least that.
+        // `RATE_FIRST_SAMPLES` while the first estimate stands, it is rough; and so is that
+        // measure, taken again at each throttled success until a full sample: from four, a
+        // bucket of 2 a second was paced at 2.43 for 16 s). Else the pace did, and the
+        // limit is at least that.
         let throttled = self.last_throttle >= first_sent;
-        let rough = throttled && n >= RATE_FIRST_SAMPLES && !self.measured;
+        let rough = throttled && n >= RATE_FIRST_SAMPLES && (!self.measured || self.rough);
         // Under headroom, paced at the share of a rate measured well, a sample measures the
         // pace: it is kept.
         let kept = self.baselined || self.spanned_share(share);
@@ -367,6 +374,7 @@ impl Rate {
         // sendings are not in order. Unthrottled, at the answers: the limit is at least what
         // came back.
         self.measured = true;
+        self.rough = rough && !self.sampled(rtt_hi);
         self.confirmed |= throttled;
         let measured = if throttled {
             (n - 1) as f64 / self.span(|p| p.0)
