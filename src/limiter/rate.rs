@@ -79,11 +79,10 @@ pub(super) struct Rate {
     /// The last successes' sendings and answers.
     pub(super) passed: VecDeque<(f64, f64)>,
     pub(super) last_throttle: f64,
-    /// The rate was measured (not the first estimate).
+    /// The rate was measured over a full sample, between throttles, or over whole windows:
+    /// not a first estimate, nor a measure of a few throttled successes (rough, measured
+    /// again at each throttled success until a full sample).
     pub(super) measured: bool,
-    /// Measured roughly only (from under `RATE_SAMPLES` throttled successes): measured again
-    /// at each throttled success until a full sample.
-    pub(super) rough: bool,
     /// Successes since the last `429`.
     pub(super) quiet: u32,
     /// A throttle has measured the rate (or windows counted it).
@@ -134,7 +133,6 @@ impl Rate {
             passed: VecDeque::with_capacity(RATE_SAMPLES),
             last_throttle: f64::NEG_INFINITY,
             measured: false,
-            rough: false,
             quiet: 0,
             confirmed: false,
             baseline: VecDeque::new(),
@@ -361,7 +359,7 @@ impl Rate {
         // bucket of 2 a second was paced at 2.43 for 16 s). Else the pace did, and the
         // limit is at least that.
         let throttled = self.last_throttle >= first_sent;
-        let rough = throttled && n >= RATE_FIRST_SAMPLES && (!self.measured || self.rough);
+        let rough = throttled && n >= RATE_FIRST_SAMPLES && !self.measured;
         // Under headroom, paced at the share of a rate measured well, a sample measures the
         // pace: it is kept.
         let kept = self.baselined || self.spanned_share(share);
@@ -373,8 +371,7 @@ impl Rate {
         // each percent above is as many `429`s); answers overtake each other, so the
         // sendings are not in order. Unthrottled, at the answers: the limit is at least what
         // came back.
-        self.measured = true;
-        self.rough = rough && !self.sampled(rtt_hi);
+        self.measured = !rough || self.sampled(rtt_hi);
         self.confirmed |= throttled;
         let measured = if throttled {
             (n - 1) as f64 / self.span(|p| p.0)
