@@ -189,6 +189,10 @@ pub(super) struct Learning {
     pub(super) from_clock_window: bool,
     /// When the last throttle ended without a lift, until a success sent after it.
     pub(super) unlifted_at: Option<f64>,
+    /// That throttle was the learning's first, and its first refusal was sent after the
+    /// run's first success came back (a run of a round trip or more, not a burst refused at
+    /// once): until `unlifted_at` clears, one request at a time (`serial_after_ending`).
+    pub(super) serial_ending: bool,
     /// When the last throttle ended without a lift.
     pub(super) unlifted_last: f64,
     /// When the first throttle ended without a lift, and the successes since the first
@@ -371,6 +375,13 @@ pub(super) fn next_or_pre_tick(clock: Option<f64>, now: f64, throttle: &mut Thro
 }
 
 impl Learning {
+    /// The learning's first throttle was ended by a success of a request in flight after a
+    /// run of a round trip or more, and no success of a request sent since has come: one
+    /// request at a time, and a refusal of one sent before the ending begins no throttle.
+    pub(super) fn serial_after_ending(&self) -> bool {
+        self.serial_ending && self.unlifted_at.is_some()
+    }
+
     /// The shortest period the last lift's throttle allows: its refusals, from the first's
     /// arrival (its sending and a longest round trip, or its answer if later: one held up
     /// on its way) to its last probe's sending, were all in one window (or before a log's
@@ -428,6 +439,13 @@ impl Model {
                 if l.unlifted_at.is_some_and(|at| ticket.sent > at) {
                     l.unlifted += 1;
                     l.unlifted_at = None;
+                    // A rate from throttles ended so is measured from the end of one at a
+                    // time, which held back what a bucket let through (from the ending, a
+                    // bucket answering slowly to 16 at once was measured low: 0.981 ->
+                    // 0.934).
+                    if std::mem::take(&mut l.serial_ending) {
+                        l.unlifted_from = Some((now, ok_since_first));
+                    }
                 }
                 let ended = if lifted || l.throttle.as_ref().is_some_and(|t| !paused(t)) {
                     l.throttle.take()
@@ -438,6 +456,15 @@ impl Model {
                     // Only a refusal sent since the last such ending: one sent before
                     // was the batch still out then (a boundary passing while many are
                     // out refuses some and passes others).
+                    // The learning's first such ending, after a run of a round trip or
+                    // more: the requests still out, and any sent now, meet the limiter
+                    // that refused the one before (at loopback round trips, a window of 20
+                    // per 1 s refused five more where one would do). One at a time until a
+                    // success of one sent since. (Not after a burst refused within its
+                    // first round trip: those out were sent with the refused one.)
+                    l.serial_ending = l.lifts.is_empty()
+                        && l.unlifted_from.is_none()
+                        && l.run_from.is_some_and(|(_, answered)| t.began > answered);
                     if t.last_fail > l.unlifted_last {
                         l.unlifted_at = Some(now);
                         l.unlifted_from.get_or_insert((now, ok_since_first));
@@ -512,6 +539,12 @@ impl Model {
                 }
                 let next = if wait.is_some() { pause_until } else { now };
                 let clock = self.clock;
+                // Out when one at a time began: refused, it says only what the ending's
+                // throttle said. (Begun again from it, a window's boundary passed just then
+                // was taken for that throttle's lift, and the window learnt one short: at
+                // one draw of round trips, 20 per 2 s took 6 `429`s in a window.)
+                let stale =
+                    l.serial_after_ending() && l.unlifted_at.is_some_and(|at| ticket.sent < at);
                 match &mut l.throttle {
                     Some(t) => {
                         t.last_fail = t.last_fail.max(ticket.sent);
@@ -530,7 +563,7 @@ impl Model {
                             t.next = t.next.max(next);
                         }
                     }
-                    None if ticket.slot == l.runs.len() as i64 => {
+                    None if ticket.slot == l.runs.len() as i64 && !stale => {
                         l.guess = Some(l.guess.unwrap_or(0).max(l.run_ok));
                         // The first probe goes a round trip later, whatever the
                         // clock: capacity that returns gradually shows in it (but

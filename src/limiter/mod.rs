@@ -343,6 +343,11 @@ impl Model {
                         l.serial_since.get_or_insert(now);
                         return Err(Wait::Answer);
                     }
+                    // After the learning's first throttle ended by a request in flight: one
+                    // at a time, so that a limiter still closed refuses one, not each.
+                    if in_flight > 0 && l.serial_after_ending() {
+                        return Err(Wait::Answer);
+                    }
                     l.run_out += 1;
                     (l.runs.len() as i64, Kind::Normal)
                 }

@@ -153,6 +153,52 @@ fn a_lift_ends_the_throttle_and_sending_is_free_again() {
     assert!(model.try_send(d(t)).is_ok());
 }
 
+/// The learning's first throttle, ended by a success of a request in flight, goes on one
+/// request at a time until a success of one sent since: a limiter still closed refuses
+/// that one, not one for each request in flight (at loopback round trips, a window of 20
+/// per 1 s refused five where one would do). A refusal of a request still out from before
+/// begins no throttle of its own. Not after a burst refused within its first round trip:
+/// the requests out were sent with the refused one, and a bucket answering slowly to many
+/// at once gets capacity back while they are out.
+#[test]
+fn a_first_throttle_ended_by_a_request_in_flight_goes_on_one_at_a_time() {
+    for (run, serial) in [(10, true), (0, false)] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        // `run` successes one at a time, a round trip each, then three at once.
+        let (mut t, refused) = drive(&mut model, 1.0, run, |_| true);
+        assert!(refused.is_empty());
+        let [a, b, c] = [(); 3].map(|_| model.try_send(d(t)).unwrap());
+        t += RTT;
+        // The first `429`, then a success of a request sent with it: the throttle ends.
+        model.answered(a, d(t), Answer::Throttled(None));
+        model.answered(b, d(t), Answer::Passed);
+        assert!(!model.snapshot(d(t)).throttled);
+        let next = model.try_send(d(t));
+        assert_eq!(next.is_err(), serial, "after a run of {run}: {next:?}");
+        if !serial {
+            continue;
+        }
+        assert_eq!(next.unwrap_err(), Wait::Answer);
+        // The one still out is refused: no throttle; one goes, alone.
+        t += 0.001;
+        model.answered(c, d(t), Answer::Throttled(None));
+        assert!(!model.snapshot(d(t)).throttled);
+        let e = model.try_send(d(t)).unwrap();
+        assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
+        // Its success: as many at once as the callers ask, and a rate from throttles ended
+        // by requests in flight is measured from here, not from the ending.
+        t += RTT;
+        model.answered(e, d(t), Answer::Passed);
+        let State::Learning(l) = &model.state else {
+            panic!("{:?}", model.state);
+        };
+        assert_eq!(l.unlifted_from.map(|(from, _)| from), Some(t));
+        for _ in 0..3 {
+            model.try_send(d(t)).unwrap();
+        }
+    }
+}
+
 #[test]
 fn two_lifts_give_the_allowance_and_the_period_at_any_scale() {
     for (limit, period) in [(20, 2.0), (30, 6.0), (100, 60.0)] {
