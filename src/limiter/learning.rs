@@ -1,11 +1,15 @@
 //! The learning: a throttle's probes for its lift, and the shape two lifts show.
 //!
 //! Until the first `429` every request goes at once. A `429` starts a *throttle* (a success
-//! of a request still in flight ends it, and the next refusal starts it again;
+//! of a request still in flight ends it, and the next refusal starts it again; but after
+//! the learning's first throttle so ended, where its first refusal was sent after the run's
+//! first success was answered, one request goes at a time until a success of one sent since
+//! the ending, and a refusal of one sent before it, with no `Retry-After`, starts nothing;
 //! `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent since the
 //! last such ending and followed by a success of one sent after its own, are capacity
 //! returning while many requests are out, a bucket: a **rate**, what passed from the first
-//! of them on; but in the first learning, with no lift at a `Retry-After` pause's end,
+//! of them on (where that one went on one at a time, from the success that ended that);
+//! but in the first learning, with no lift at a `Retry-After` pause's end,
 //! those that began within the last lift's throttle's length after it make no rate faster
 //! than a token over that length, and are dropped): nothing is sent but one probe at a
 //! time, the first one a smoothed round trip later (capacity that returns gradually shows
@@ -191,12 +195,14 @@ pub(super) struct Learning {
     pub(super) unlifted_at: Option<f64>,
     /// That throttle was the learning's first, and its first refusal was sent after the
     /// run's first success came back (a run of a round trip or more, not a burst refused at
-    /// once): until `unlifted_at` clears, one request at a time (`serial_after_ending`).
+    /// once): until `unlifted_at` clears, one request at a time, and a refusal of one sent
+    /// before the ending, with no `Retry-After`, begins no throttle.
     pub(super) serial_ending: bool,
     /// When the last throttle ended without a lift.
     pub(super) unlifted_last: f64,
-    /// When the first throttle ended without a lift, and the successes since the first
-    /// throttle by then: from there on the client kept the limiter spent.
+    /// When the first throttle ended without a lift (or, where one at a time followed it,
+    /// when that ended: `serial_ending`), and the successes since the first throttle by
+    /// then: from there on the client kept the limiter spent.
     pub(super) unlifted_from: Option<(f64, u64)>,
     /// The most successes a run of this learning had when a throttle began: the pace
     /// reported until the shape is known is that many a minute (or a longer period seen).
@@ -375,13 +381,6 @@ pub(super) fn next_or_pre_tick(clock: Option<f64>, now: f64, throttle: &mut Thro
 }
 
 impl Learning {
-    /// The learning's first throttle was ended by a success of a request in flight after a
-    /// run of a round trip or more, and no success of a request sent since has come: one
-    /// request at a time, and a refusal of one sent before the ending begins no throttle.
-    pub(super) fn serial_after_ending(&self) -> bool {
-        self.serial_ending && self.unlifted_at.is_some()
-    }
-
     /// The shortest period the last lift's throttle allows: its refusals, from the first's
     /// arrival (its sending and a longest round trip, or its answer if later: one held up
     /// on its way) to its last probe's sending, were all in one window (or before a log's
@@ -456,16 +455,17 @@ impl Model {
                     // Only a refusal sent since the last such ending: one sent before
                     // was the batch still out then (a boundary passing while many are
                     // out refuses some and passes others).
-                    // The learning's first such ending, after a run of a round trip or
-                    // more: the requests still out, and any sent now, meet the limiter
-                    // that refused the one before (at loopback round trips, a window of 20
-                    // per 1 s refused five more where one would do). One at a time until a
-                    // success of one sent since. (Not after a burst refused within its
-                    // first round trip: those out were sent with the refused one.)
-                    l.serial_ending = l.lifts.is_empty()
-                        && l.unlifted_from.is_none()
-                        && l.run_from.is_some_and(|(_, answered)| t.began > answered);
                     if t.last_fail > l.unlifted_last {
+                        // The learning's first such ending, after a run of a round trip
+                        // or more: the requests still out, and any sent now, meet the
+                        // limiter that refused the one before (at loopback round trips,
+                        // a window of 20 per 1 s refused five more where one would do).
+                        // One at a time until a success of one sent since. (Not after a
+                        // burst refused within its first round trip: those out were sent
+                        // with the refused one.)
+                        l.serial_ending = l.lifts.is_empty()
+                            && l.unlifted_from.is_none()
+                            && l.run_from.is_some_and(|(_, answered)| t.began > answered);
                         l.unlifted_at = Some(now);
                         l.unlifted_from.get_or_insert((now, ok_since_first));
                     }
@@ -474,6 +474,7 @@ impl Model {
                 if let (true, Some(t)) = (lifted, ended) {
                     // Throttles without a lift count only in a row.
                     (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
+                    l.serial_ending = false;
                     // What closed the ended run, and its serial phase, are its own.
                     (l.refused_at, l.closed, l.serial_since) = (None, false, None);
                     (l.closed_at, l.reopened_at) = (None, None);
@@ -543,8 +544,9 @@ impl Model {
                 // throttle said. (Begun again from it, a window's boundary passed just then
                 // was taken for that throttle's lift, and the window learnt one short: at
                 // one draw of round trips, 20 per 2 s took 6 `429`s in a window.)
-                let stale =
-                    l.serial_after_ending() && l.unlifted_at.is_some_and(|at| ticket.sent < at);
+                let stale = wait.is_none()
+                    && l.serial_ending
+                    && l.unlifted_at.is_some_and(|at| ticket.sent < at);
                 match &mut l.throttle {
                     Some(t) => {
                         t.last_fail = t.last_fail.max(ticket.sent);
@@ -643,8 +645,8 @@ impl Model {
             && now > from
         {
             // Capacity returning gradually: a rate, what passed since the first
-            // throttle without a lift (the client, sending freely, kept the limiter
-            // spent since).
+            // throttle without a lift, or the one at a time after it (the client,
+            // sending freely, kept the limiter spent since).
             let per_second = (self.ok_since_first - ok) as f64 / (now - from);
             // But in the first learning (its lifts not at a `Retry-After` pause's end), not
             // one faster than the last lift's throttle allows, from throttles that began
@@ -662,6 +664,7 @@ impl Model {
             let after_lift = l.lifts.last().is_some_and(|&(_, hi)| from - hi < period_lo);
             if first_learning && !l.blurred && after_lift && per_second * period_lo > 1.0 {
                 (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
+                l.serial_ending = false;
                 return;
             }
             let mut rate = Rate::new(per_second, false);
