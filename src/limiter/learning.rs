@@ -2,21 +2,21 @@
 //!
 //! Until the first `429` every request goes at once. A `429` starts a *throttle* (a success
 //! of a request still in flight ends it, and the next refusal starts it again; but after
-//! the learning's first throttle so ended, where its first refusal was sent after the run's
-//! first success was answered, one request goes at a time until a success of one sent since
-//! the ending, and a refusal of one sent before it, with no `Retry-After`, starts nothing;
-//! `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent since the
-//! last such ending and followed by a success of one sent after its own, are capacity
-//! returning while many requests are out, a bucket: a **rate**, what passed from the first
-//! of them on (where that one went on one at a time, from the success that ended that);
-//! but in the first learning, with no lift at a `Retry-After` pause's end,
-//! those that began within the last lift's throttle's length after it make no rate faster
-//! than a token over that length, and are dropped): nothing is sent but one probe at a
-//! time, the first one a smoothed round trip later (capacity that returns gradually shows
-//! in it); when the model knows the clock ([`Model::aligned_to`]), each next one at the
-//! next boundary on the clock of a window of the next period in `CLOCK_PERIODS` (1 s, 2 s,
-//! 3 s, 5 s, … an hour: a window keyed on `epoch_seconds / period` lifts on a multiple of
-//! its period, and each refused probe refutes one period; a refused probe at a minute's
+//! the first learning's first throttle so ended, where its first refusal was sent after the
+//! run's first success was answered, one request goes at a time until a success of one sent
+//! since the ending, and a refusal of one sent before it, with no `Retry-After`, starts
+//! nothing; `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent
+//! since the last such ending and followed by a success of one sent after its own, are
+//! capacity returning while many requests are out, a bucket: a **rate**, what passed from
+//! the first of them on (where that one went on one at a time, from the success that ended
+//! that); but in the first learning, with no lift at a `Retry-After` pause's end, those
+//! that began within the last lift's throttle's length after it make no rate faster than a
+//! token over that length, and are dropped): nothing is sent but one probe at a time, the
+//! first one a smoothed round trip later (capacity that returns gradually shows in it);
+//! when the model knows the clock ([`Model::aligned_to`]), each next one at the next
+//! boundary on the clock of a window of the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s,
+//! 5 s, … an hour: a window keyed on `epoch_seconds / period` lifts on a multiple of its
+//! period, and each refused probe refutes one period; a refused probe at a minute's
 //! boundary, the window the upstream server is known to key on, is tried once more
 //! `MINUTE_RETRY` later, for a client clock ahead of the server's), or, if sooner, a period
 //! of `CLOCK_PERIODS` (longer than `LOG_ROUND_TRIPS` round trips) after the run's first
@@ -193,10 +193,10 @@ pub(super) struct Learning {
     pub(super) from_clock_window: bool,
     /// When the last throttle ended without a lift, until a success sent after it.
     pub(super) unlifted_at: Option<f64>,
-    /// That throttle was the learning's first, and its first refusal was sent after the
-    /// run's first success came back (a run of a round trip or more, not a burst refused at
-    /// once): until `unlifted_at` clears, one request at a time, and a refusal of one sent
-    /// before the ending, with no `Retry-After`, begins no throttle.
+    /// That throttle was the first learning's first, and its first refusal was sent after
+    /// the run's first success came back (a run of a round trip or more, not a burst
+    /// refused at once): until `unlifted_at` clears, one request at a time, and a refusal
+    /// of one sent before the ending, with no `Retry-After`, begins no throttle.
     pub(super) serial_ending: bool,
     /// When the last throttle ended without a lift.
     pub(super) unlifted_last: f64,
@@ -456,14 +456,15 @@ impl Model {
                     // was the batch still out then (a boundary passing while many are
                     // out refuses some and passes others).
                     if t.last_fail > l.unlifted_last {
-                        // The learning's first such ending, after a run of a round trip
-                        // or more: the requests still out, and any sent now, meet the
-                        // limiter that refused the one before (at loopback round trips,
-                        // a window of 20 per 1 s refused five more where one would do).
-                        // One at a time until a success of one sent since. (Not after a
-                        // burst refused within its first round trip: those out were sent
-                        // with the refused one.)
-                        l.serial_ending = l.lifts.is_empty()
+                        // The first learning's first such ending, after a run of a round
+                        // trip or more: the requests still out, and any sent now, meet the
+                        // limiter that refused the one before (at loopback round trips, a
+                        // window of 20 per 1 s refused five more where one would do). One
+                        // at a time until a success of one sent since. (Not after a burst
+                        // refused within its first round trip: those out were sent with
+                        // the refused one. Nor in a relearning: no better, a little worse.)
+                        l.serial_ending = first_learning
+                            && l.lifts.is_empty()
                             && l.unlifted_from.is_none()
                             && l.run_from.is_some_and(|(_, answered)| t.began > answered);
                         l.unlifted_at = Some(now);

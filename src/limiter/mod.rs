@@ -21,9 +21,9 @@
 //!    came after its throttle's first refusal is a sliding log; else a second run of at
 //!    least half the first is a fixed window (paced as a rate, its allowance a period,
 //!    where round trips last an eighth of the period or more); otherwise a rate.
-//!    The learning's first throttle ended by a request in flight, after a run of a round
-//!    trip or more, is followed by one request at a time until a success of one sent since
-//!    (a refusal of one still out begins no throttle).
+//!    The first learning's first throttle ended by a request in flight, after a run of a
+//!    round trip or more, is followed by one request at a time until a success of one
+//!    sent since (a refusal of one still out begins no throttle).
 //!    `UNLIFTED_MAX` throttles in a row ended by requests in flight, not a probe, are a
 //!    rate too (in the first learning, with no lift at a `Retry-After` pause's end, those
 //!    just after a lift make no rate faster than the lift's throttle allows a bucket, and
@@ -346,9 +346,10 @@ impl Model {
                         l.serial_since.get_or_insert(now);
                         return Err(Wait::Answer);
                     }
-                    // After the learning's first throttle ended by a request in flight, its
-                    // run a round trip or more: one at a time, so that a limiter still
-                    // closed refuses one, not each (`Learning::serial_ending`).
+                    // After the first learning's first throttle ended by a request in
+                    // flight, its run a round trip or more: one at a time, so that a
+                    // limiter still closed refuses one, not each
+                    // (`Learning::serial_ending`).
                     if in_flight > 0 && l.serial_ending {
                         return Err(Wait::Answer);
                     }

@@ -153,8 +153,8 @@ fn a_lift_ends_the_throttle_and_sending_is_free_again() {
     assert!(model.try_send(d(t)).is_ok());
 }
 
-/// The learning's first throttle, ended by a success of a request in flight, goes on one
-/// request at a time until a success of one sent since: a limiter still closed refuses
+/// The first learning's first throttle, ended by a success of a request in flight, goes on
+/// one request at a time until a success of one sent since: a limiter still closed refuses
 /// that one, not one for each request in flight (at loopback round trips, a window of 20
 /// per 1 s refused five where one would do). A refusal of a request still out from before
 /// begins no throttle of its own. Not after a burst refused within its first round trip:
