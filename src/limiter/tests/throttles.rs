@@ -159,11 +159,14 @@ fn a_lift_ends_the_throttle_and_sending_is_free_again() {
 /// per 1 s refused five where one would do). A refusal of a request still out from before
 /// begins no throttle of its own. Not after a burst refused within its first round trip:
 /// the requests out were sent with the refused one, and a bucket answering slowly to many
-/// at once gets capacity back while they are out.
+/// at once gets capacity back while they are out. Nor in a relearning (no better there).
 #[test]
 fn a_first_throttle_ended_by_a_request_in_flight_goes_on_one_at_a_time() {
-    for (run, serial) in [(10, true), (0, false)] {
+    for (run, relearnt, serial) in [(10, false, true), (0, false, false), (10, true, false)] {
         let mut model = Model::new(0.0, MAX_PAUSE);
+        if relearnt {
+            model.relearn();
+        }
         // `run` successes one at a time, a round trip each, then three at once.
         let (mut t, refused) = drive(&mut model, 1.0, run, |_| true);
         assert!(refused.is_empty());
@@ -174,7 +177,7 @@ fn a_first_throttle_ended_by_a_request_in_flight_goes_on_one_at_a_time() {
         model.answered(b, d(t), Answer::Passed);
         assert!(!model.snapshot(d(t)).throttled);
         let next = model.try_send(d(t));
-        assert_eq!(next.is_err(), serial, "after a run of {run}: {next:?}");
+        assert_eq!(next.is_err(), serial, "{run}, {relearnt}: {next:?}");
         if !serial {
             continue;
         }
