@@ -205,6 +205,30 @@ fn a_first_throttle_ended_by_a_request_in_flight_goes_on_one_at_a_time() {
     }
 }
 
+/// While one at a time goes on, a refusal of a request out from before that says
+/// `Retry-After` still begins a throttle: it names a time of its own, and the request after
+/// the pause is the probe whose success is the lift.
+#[test]
+fn a_refusal_with_retry_after_still_begins_a_throttle_while_one_at_a_time() {
+    for retry_after in [None, Some(Duration::from_secs(2))] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        let (mut t, _) = drive(&mut model, 1.0, 10, |_| true);
+        let [a, b, c] = [(); 3].map(|_| model.try_send(d(t)).unwrap());
+        t += RTT;
+        model.answered(a, d(t), Answer::Throttled(None));
+        model.answered(b, d(t), Answer::Passed);
+        model.answered(c, d(t + 0.001), Answer::Throttled(retry_after));
+        let State::Learning(l) = &model.state else {
+            panic!("{:?}", model.state);
+        };
+        assert_eq!(
+            l.throttle.is_some(),
+            retry_after.is_some(),
+            "{retry_after:?}"
+        );
+    }
+}
+
 #[test]
 fn two_lifts_give_the_allowance_and_the_period_at_any_scale() {
     for (limit, period) in [(20, 2.0), (30, 6.0), (100, 60.0)] {
