@@ -8,47 +8,46 @@
 //! nothing; `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent
 //! since the last such ending and followed by a success of one sent after its own, are
 //! capacity returning while many requests are out, a bucket: a **rate**, what passed from
-//! the first of them on (where that one went on one at a time, from the success that ended
-//! that); but in the first learning, with no lift at a `Retry-After` pause's end, those
-//! that began within the last lift's throttle's length after it make no rate faster than a
-//! token over that length, and are dropped): nothing is sent but one probe at a time, the
-//! first one a smoothed round trip later (capacity that returns gradually shows in it);
-//! when the model knows the clock ([`Model::aligned_to`]), each next one at the next
-//! boundary on the clock of a window of the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s,
-//! 5 s, … an hour: a window keyed on `epoch_seconds / period` lifts on a multiple of its
-//! period, and each refused probe refutes one period; a refused probe at a minute's
-//! boundary, the window the upstream server is known to key on, is tried once more
-//! `MINUTE_RETRY` later, for a client clock ahead of the server's), or, if sooner, a period
-//! of `CLOCK_PERIODS` (longer than `LOG_ROUND_TRIPS` round trips) after the run's first
-//! success (a sliding log lifts a period after the arrival of the success it counts first:
-//! one probe a longest round trip before that success's sending a period on, which a log
-//! refuses, then one at its answer a period on, so that a log's lift is bounded to a few
-//! round trips however far back the clock's refused probes were, the first left out for a
-//! period shorter than the last lift's throttle allows (after a `Retry-After` pause, none),
-//! which it would bound for nothing; not when a window on the clock is learnt again: a
-//! window again, most likely); and otherwise twice as late as the one before (the lift is
-//! found in as many probes as the doubling needs to reach it, whatever the window's
-//! length); after a `Retry-After`, exactly when the server said. The clock's periods
-//! shorter than the last lift's throttle allows are not tried (`periods_under`): that
-//! throttle's refusals, from the first's arrival (`Learning::period_lo`) to its last
-//! probe's sending, all fell in one window, or before a log's first success aged (after a
-//! `Retry-After` pause, every period is tried; where others keep a limiter spent past a
-//! boundary, the period that lifts may be skipped, and a longer one's boundary finds the
-//! lift). In the first learning, after a lift whose run since got at least as many as the
-//! run before it (`MIN_ALLOWANCE` or more), no probe goes before that lift's lower bound
-//! plus the shortest period its throttle allows, but at a `Retry-After` pause's end: a
-//! window's next boundary comes no sooner, nor a log's next aging once all the run before
-//! took has come back (after a shape learnt before, the limiter may hold what that one
-//! sent). Where, besides, that lift came at the clock's probe of a period and no
-//! `Retry-After` began the throttle, the probe a round trip on is left out (the first
-//! throttle's was refused) for one a longest round trip before that period's next boundary
-//! on the clock (the *pre-tick*; where it falls after the quiet and later than that round
-//! trip), among the clock's and a log's probes, which go first where sooner: a window on
-//! the clock refuses it, and the boundary is probed next (tried from the pre-tick's
-//! sending, as after a log's probe), so that the window learnt knows it to a round trip or
-//! two. Sent with nothing else out and before the boundary, and followed by the lift with
-//! no other refusal and no pause, its refusal shows what a lower bound's test would: the
-//! first window learnt sends none (`window.rs`).
+//! the first of them on (where one at a time followed it, from that phase's end); but in
+//! the first learning, with no lift at a `Retry-After` pause's end, those that began within
+//! the last lift's throttle's length after it make no rate faster than a token over that
+//! length, and are dropped): nothing is sent but one probe at a time, the first one a
+//! smoothed round trip later (capacity that returns gradually shows in it); when the model
+//! knows the clock ([`Model::aligned_to`]), each next one at the next boundary on the clock
+//! of a window of the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a
+//! window keyed on `epoch_seconds / period` lifts on a multiple of its period, and each
+//! refused probe refutes one period; a refused probe at a minute's boundary, the window the
+//! upstream server is known to key on, is tried once more `MINUTE_RETRY` later, for a
+//! client clock ahead of the server's), or, if sooner, a period of `CLOCK_PERIODS` (longer
+//! than `LOG_ROUND_TRIPS` round trips) after the run's first success (a sliding log lifts a
+//! period after the arrival of the success it counts first: one probe a longest round trip
+//! before that success's sending a period on, which a log refuses, then one at its answer a
+//! period on, so that a log's lift is bounded to a few round trips however far back the
+//! clock's refused probes were, the first left out for a period shorter than the last
+//! lift's throttle allows (after a `Retry-After` pause, none), which it would bound for
+//! nothing; not when a window on the clock is learnt again: a window again, most likely);
+//! and otherwise twice as late as the one before (the lift is found in as many probes as
+//! the doubling needs to reach it, whatever the window's length); after a `Retry-After`,
+//! exactly when the server said. The clock's periods shorter than the last lift's throttle
+//! allows are not tried (`periods_under`): that throttle's refusals, from the first's
+//! arrival (`Learning::period_lo`) to its last probe's sending, all fell in one window, or
+//! before a log's first success aged (after a `Retry-After` pause, every period is tried;
+//! where others keep a limiter spent past a boundary, the period that lifts may be skipped,
+//! and a longer one's boundary finds the lift). In the first learning, after a lift whose
+//! run since got at least as many as the run before it (`MIN_ALLOWANCE` or more), no probe
+//! goes before that lift's lower bound plus the shortest period its throttle allows, but at
+//! a `Retry-After` pause's end: a window's next boundary comes no sooner, nor a log's next
+//! aging once all the run before took has come back (after a shape learnt before, the
+//! limiter may hold what that one sent). Where, besides, that lift came at the clock's
+//! probe of a period and no `Retry-After` began the throttle, the probe a round trip on is
+//! left out (the first throttle's was refused) for one a longest round trip before that
+//! period's next boundary on the clock (the *pre-tick*; where it falls after the quiet and
+//! later than that round trip), among the clock's and a log's probes, which go first where
+//! sooner: a window on the clock refuses it, and the boundary is probed next (tried from
+//! the pre-tick's sending, as after a log's probe), so that the window learnt knows it to a
+//! round trip or two. Sent with nothing else out and before the boundary, and followed by
+//! the lift with no other refusal and no pause, its refusal shows what a lower bound's test
+//! would: the first window learnt sends none (`window.rs`).
 //!
 //! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
 //! request refused and that probe's answer. The successes of requests sent between two
