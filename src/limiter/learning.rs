@@ -4,8 +4,11 @@
 //! of a request still in flight ends it, and the next refusal starts it again; but after
 //! the first learning's first throttle so ended, where its first refusal was sent after the
 //! run's first success was answered, one request goes at a time until a success of one sent
-//! since the ending, and a refusal of one sent before it, with no `Retry-After`, starts
-//! nothing; `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent
+//! since the ending (and one more alone where those still out that were sent after the
+//! ending's success were refused more than they passed: the limiter let it through and
+//! closed again, as a bucket spends a token, where past a window's boundary all sent after
+//! it pass), and a refusal of one sent before it, with no `Retry-After`, starts nothing;
+//! `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent
 //! since the last such ending and followed by a success of one sent after its own, are
 //! capacity returning while many requests are out, a bucket: a **rate**, what passed from
 //! the first of them on (where one at a time followed it, from that phase's end); but in
@@ -197,6 +200,15 @@ pub(super) struct Learning {
     /// refused at once): until `unlifted_at` clears, one request at a time, and a refusal
     /// of one sent before the ending, with no `Retry-After`, begins no throttle.
     pub(super) serial_ending: bool,
+    /// From that ending on, until one at a time ends: the sending of the success that
+    /// ended the throttle, and, of the requests still out then that were sent after it,
+    /// those refused since less those passed.
+    pub(super) serial_closed: Option<(f64, i64)>,
+    /// Where those were refused more than they passed (the limiter let the ending's
+    /// request through and closed again, as a bucket spends a token; past a window's
+    /// boundary, what was sent after it passes), the answer of the success that ended one
+    /// at a time: the next request goes alone too, until a success of one sent since.
+    pub(super) serial_more: Option<f64>,
     /// When the last throttle ended without a lift.
     pub(super) unlifted_last: f64,
     /// When the first throttle ended without a lift (or, where one at a time followed it,
@@ -380,6 +392,17 @@ pub(super) fn next_or_pre_tick(clock: Option<f64>, now: f64, throttle: &mut Thro
 }
 
 impl Learning {
+    /// Counts in `serial_closed` an answer of a request still out at the ending that began
+    /// one at a time, sent after that ending's success.
+    fn count_serial(&mut self, sent: f64, refused: bool) {
+        if self.unlifted_at.is_some_and(|at| sent < at)
+            && let Some((from, closed)) = &mut self.serial_closed
+            && sent > *from
+        {
+            *closed += if refused { 1 } else { -1 };
+        }
+    }
+
     /// The shortest period the last lift's throttle allows: its refusals, from the first's
     /// arrival (its sending and a longest round trip, or its answer if later: one held up
     /// on its way) to its last probe's sending, were all in one window (or before a log's
@@ -434,6 +457,7 @@ impl Model {
                 // belongs to the run before it (a probe that failed is sent again).
                 // A throttle that has waited for a pause since its last refusal.
                 let paused = |t: &Throttle| pause_until > t.last_fail;
+                l.count_serial(ticket.sent, false);
                 if l.unlifted_at.is_some_and(|at| ticket.sent > at) {
                     l.unlifted += 1;
                     l.unlifted_at = None;
@@ -443,7 +467,16 @@ impl Model {
                     // 0.934).
                     if std::mem::take(&mut l.serial_ending) {
                         l.unlifted_from = Some((now, ok_since_first));
+                        l.serial_more = l
+                            .serial_closed
+                            .take()
+                            .is_some_and(|(_, c)| c > 0)
+                            .then_some(now);
                     }
+                } else if l.serial_more.is_some_and(|at| ticket.sent >= at) {
+                    // The request after one at a time, alone too, passed: free again.
+                    l.serial_more = None;
+                    l.unlifted_from = Some((now, ok_since_first));
                 }
                 let ended = if lifted || l.throttle.as_ref().is_some_and(|t| !paused(t)) {
                     l.throttle.take()
@@ -466,6 +499,7 @@ impl Model {
                             && l.lifts.is_empty()
                             && l.unlifted_from.is_none()
                             && l.run_from.is_some_and(|(_, answered)| t.began > answered);
+                        l.serial_closed = l.serial_ending.then_some((ticket.sent, 0));
                         l.unlifted_at = Some(now);
                         l.unlifted_from.get_or_insert((now, ok_since_first));
                     }
@@ -474,7 +508,7 @@ impl Model {
                 if let (true, Some(t)) = (lifted, ended) {
                     // Throttles without a lift count only in a row.
                     (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
-                    l.serial_ending = false;
+                    (l.serial_ending, l.serial_closed, l.serial_more) = (false, None, None);
                     // What closed the ended run, and its serial phase, are its own.
                     (l.refused_at, l.closed, l.serial_since) = (None, false, None);
                     (l.closed_at, l.reopened_at) = (None, None);
@@ -547,6 +581,9 @@ impl Model {
                 let stale = wait.is_none()
                     && l.serial_ending
                     && l.unlifted_at.is_some_and(|at| ticket.sent < at);
+                if stale {
+                    l.count_serial(ticket.sent, true);
+                }
                 match &mut l.throttle {
                     Some(t) => {
                         t.last_fail = t.last_fail.max(ticket.sent);
@@ -566,6 +603,7 @@ impl Model {
                         }
                     }
                     None if ticket.slot == l.runs.len() as i64 && !stale => {
+                        l.serial_more = None;
                         l.guess = Some(l.guess.unwrap_or(0).max(l.run_ok));
                         // The first probe goes a round trip later, whatever the
                         // clock: capacity that returns gradually shows in it (but
@@ -664,7 +702,7 @@ impl Model {
             let after_lift = l.lifts.last().is_some_and(|&(_, hi)| from - hi < period_lo);
             if first_learning && !l.blurred && after_lift && per_second * period_lo > 1.0 {
                 (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
-                l.serial_ending = false;
+                (l.serial_ending, l.serial_closed) = (false, None);
                 return;
             }
             let mut rate = Rate::new(per_second, false);

@@ -160,44 +160,75 @@ fn a_lift_ends_the_throttle_and_sending_is_free_again() {
 /// begins no throttle of its own. Not after a burst refused within its first round trip:
 /// the requests out were sent with the refused one, and a bucket answering slowly to many
 /// at once gets capacity back while they are out. Nor in a relearning (no better there).
+/// Where the requests out that were sent after the ending's success were refused more than
+/// they passed, one more goes alone: the limiter let that success through and closed again
+/// (a bucket of 2 a second refused every request of the batch sent after the first success
+/// alone), where past a window's boundary all sent after it pass.
 #[test]
 fn a_first_throttle_ended_by_a_request_in_flight_goes_on_one_at_a_time() {
-    for (run, relearnt, serial) in [(10, false, true), (0, false, false), (10, true, false)] {
+    // The run before; the request still out sent after the ending's success, and refused.
+    for (run, relearnt, later, refused, serial, more) in [
+        (10, false, true, true, true, true),
+        (10, false, true, false, true, false),
+        (10, false, false, true, true, false),
+        (0, false, true, true, false, false),
+        (10, true, true, true, false, false),
+    ] {
+        let case = format!("{run}, {relearnt}, {later}, {refused}");
         let mut model = Model::new(0.0, MAX_PAUSE);
         if relearnt {
             model.relearn();
         }
-        // `run` successes one at a time, a round trip each, then three at once.
-        let (mut t, refused) = drive(&mut model, 1.0, run, |_| true);
-        assert!(refused.is_empty());
-        let [a, b, c] = [(); 3].map(|_| model.try_send(d(t)).unwrap());
+        // `run` successes one at a time, a round trip each, then three nearly at once.
+        let (mut t, refused_before) = drive(&mut model, 1.0, run, |_| true);
+        assert!(refused_before.is_empty());
+        let a = model.try_send(d(t)).unwrap();
+        let [first, second] = [t, t + 1e-4].map(|at| model.try_send(d(at)).unwrap());
+        let (b, c) = if later {
+            (first, second)
+        } else {
+            (second, first)
+        };
         t += RTT;
         // The first `429`, then a success of a request sent with it: the throttle ends.
         model.answered(a, d(t), Answer::Throttled(None));
         model.answered(b, d(t), Answer::Passed);
         assert!(!model.snapshot(d(t)).throttled);
         let next = model.try_send(d(t));
-        assert_eq!(next.is_err(), serial, "{run}, {relearnt}: {next:?}");
+        assert_eq!(next.is_err(), serial, "{case}: {next:?}");
         if !serial {
             continue;
         }
         assert_eq!(next.unwrap_err(), Wait::Answer);
-        // The one still out is refused: no throttle; one goes, alone.
+        // The one still out is answered (refused, it begins no throttle); one goes, alone.
         t += 0.001;
-        model.answered(c, d(t), Answer::Throttled(None));
+        let answer = if refused {
+            Answer::Throttled(None)
+        } else {
+            Answer::Passed
+        };
+        model.answered(c, d(t), answer);
         assert!(!model.snapshot(d(t)).throttled);
-        let e = model.try_send(d(t)).unwrap();
+        let mut alone = model.try_send(d(t)).unwrap();
         assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
+        if more {
+            // Its success: the next goes alone too.
+            t += RTT;
+            model.answered(alone, d(t), Answer::Passed);
+            alone = model.try_send(d(t)).unwrap();
+            assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer, "{case}");
+        }
         // Its success: as many at once as the callers ask, and a rate from throttles ended
         // by requests in flight is measured from here, not from the ending.
         t += RTT;
-        model.answered(e, d(t), Answer::Passed);
+        model.answered(alone, d(t), Answer::Passed);
         let State::Learning(l) = &model.state else {
             panic!("{:?}", model.state);
         };
         assert!(
             l.unlifted_from
-                .is_some_and(|(from, _)| (from - t).abs() < 1e-9)
+                .is_some_and(|(from, _)| (from - t).abs() < 1e-9),
+            "{case}"
         );
         for _ in 0..3 {
             model.try_send(d(t)).unwrap();
