@@ -7,50 +7,51 @@
 //! since the ending (and one more alone where those still out that were sent after the
 //! ending's success were refused more than they passed: the limiter let it through and
 //! closed again, as a bucket spends a token, where past a window's boundary all sent after
-//! it pass), and a refusal of one sent before it, with no `Retry-After`, starts nothing;
-//! `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent
+//! it pass), and a refusal of one sent before the ending, with no `Retry-After`, starts
+//! nothing; `UNLIFTED_MAX` throttles in a row so ended, each refused by a request sent
 //! since the last such ending and followed by a success of one sent after its own, are
 //! capacity returning while many requests are out, a bucket: a **rate**, what passed from
-//! the first of them on (where one at a time followed it, from that phase's end); but in
-//! the first learning, with no lift at a `Retry-After` pause's end, those that began within
-//! the last lift's throttle's length after it make no rate faster than a token over that
-//! length, and are dropped): nothing is sent but one probe at a time, the first one a
-//! smoothed round trip later (capacity that returns gradually shows in it); when the model
-//! knows the clock ([`Model::aligned_to`]), each next one at the next boundary on the clock
-//! of a window of the next period in `CLOCK_PERIODS` (1 s, 2 s, 3 s, 5 s, … an hour: a
-//! window keyed on `epoch_seconds / period` lifts on a multiple of its period, and each
-//! refused probe refutes one period; a refused probe at a minute's boundary, the window the
-//! upstream server is known to key on, is tried once more `MINUTE_RETRY` later, for a
-//! client clock ahead of the server's), or, if sooner, a period of `CLOCK_PERIODS` (longer
-//! than `LOG_ROUND_TRIPS` round trips) after the run's first success (a sliding log lifts a
-//! period after the arrival of the success it counts first: one probe a longest round trip
-//! before that success's sending a period on, which a log refuses, then one at its answer a
-//! period on, so that a log's lift is bounded to a few round trips however far back the
-//! clock's refused probes were, the first left out for a period shorter than the last
-//! lift's throttle allows (after a `Retry-After` pause, none), which it would bound for
-//! nothing; not when a window on the clock is learnt again: a window again, most likely);
-//! and otherwise twice as late as the one before (the lift is found in as many probes as
-//! the doubling needs to reach it, whatever the window's length); after a `Retry-After`,
-//! exactly when the server said. The clock's periods shorter than the last lift's throttle
-//! allows are not tried (`periods_under`): that throttle's refusals, from the first's
-//! arrival (`Learning::period_lo`) to its last probe's sending, all fell in one window, or
-//! before a log's first success aged (after a `Retry-After` pause, every period is tried;
-//! where others keep a limiter spent past a boundary, the period that lifts may be skipped,
-//! and a longer one's boundary finds the lift). In the first learning, after a lift whose
-//! run since got at least as many as the run before it (`MIN_ALLOWANCE` or more), no probe
-//! goes before that lift's lower bound plus the shortest period its throttle allows, but at
-//! a `Retry-After` pause's end: a window's next boundary comes no sooner, nor a log's next
-//! aging once all the run before took has come back (after a shape learnt before, the
-//! limiter may hold what that one sent). Where, besides, that lift came at the clock's
-//! probe of a period and no `Retry-After` began the throttle, the probe a round trip on is
-//! left out (the first throttle's was refused) for one a longest round trip before that
-//! period's next boundary on the clock (the *pre-tick*; where it falls after the quiet and
-//! later than that round trip), among the clock's and a log's probes, which go first where
-//! sooner: a window on the clock refuses it, and the boundary is probed next (tried from
-//! the pre-tick's sending, as after a log's probe), so that the window learnt knows it to a
-//! round trip or two. Sent with nothing else out and before the boundary, and followed by
-//! the lift with no other refusal and no pause, its refusal shows what a lower bound's test
-//! would: the first window learnt sends none (`window.rs`).
+//! the first of them on (where one at a time followed it, from that phase's end, its one
+//! more alone included); but in the first learning, with no lift at a `Retry-After` pause's
+//! end, those that began within the last lift's throttle's length after it make no rate
+//! faster than a token over that length, and are dropped): nothing is sent but one probe at
+//! a time, the first one a smoothed round trip later (capacity that returns gradually shows
+//! in it); when the model knows the clock ([`Model::aligned_to`]), each next one at the
+//! next boundary on the clock of a window of the next period in `CLOCK_PERIODS` (1 s, 2 s,
+//! 3 s, 5 s, … an hour: a window keyed on `epoch_seconds / period` lifts on a multiple of
+//! its period, and each refused probe refutes one period; a refused probe at a minute's
+//! boundary, the window the upstream server is known to key on, is tried once more
+//! `MINUTE_RETRY` later, for a client clock ahead of the server's), or, if sooner, a period
+//! of `CLOCK_PERIODS` (longer than `LOG_ROUND_TRIPS` round trips) after the run's first
+//! success (a sliding log lifts a period after the arrival of the success it counts first:
+//! one probe a longest round trip before that success's sending a period on, which a log
+//! refuses, then one at its answer a period on, so that a log's lift is bounded to a few
+//! round trips however far back the clock's refused probes were, the first left out for a
+//! period shorter than the last lift's throttle allows (after a `Retry-After` pause, none),
+//! which it would bound for nothing; not when a window on the clock is learnt again: a
+//! window again, most likely); and otherwise twice as late as the one before (the lift is
+//! found in as many probes as the doubling needs to reach it, whatever the window's
+//! length); after a `Retry-After`, exactly when the server said. The clock's periods
+//! shorter than the last lift's throttle allows are not tried (`periods_under`): that
+//! throttle's refusals, from the first's arrival (`Learning::period_lo`) to its last
+//! probe's sending, all fell in one window, or before a log's first success aged (after a
+//! `Retry-After` pause, every period is tried; where others keep a limiter spent past a
+//! boundary, the period that lifts may be skipped, and a longer one's boundary finds the
+//! lift). In the first learning, after a lift whose run since got at least as many as the
+//! run before it (`MIN_ALLOWANCE` or more), no probe goes before that lift's lower bound
+//! plus the shortest period its throttle allows, but at a `Retry-After` pause's end: a
+//! window's next boundary comes no sooner, nor a log's next aging once all the run before
+//! took has come back (after a shape learnt before, the limiter may hold what that one
+//! sent). Where, besides, that lift came at the clock's probe of a period and no
+//! `Retry-After` began the throttle, the probe a round trip on is left out (the first
+//! throttle's was refused) for one a longest round trip before that period's next boundary
+//! on the clock (the *pre-tick*; where it falls after the quiet and later than that round
+//! trip), among the clock's and a log's probes, which go first where sooner: a window on
+//! the clock refuses it, and the boundary is probed next (tried from the pre-tick's
+//! sending, as after a log's probe), so that the window learnt knows it to a round trip or
+//! two. Sent with nothing else out and before the boundary, and followed by the lift with
+//! no other refusal and no pause, its refusal shows what a lower bound's test would: the
+//! first window learnt sends none (`window.rs`).
 //!
 //! The first probe that passes is a *lift*: it bounds a capacity boundary between the last
 //! request refused and that probe's answer. The successes of requests sent between two
@@ -201,19 +202,19 @@ pub(super) struct Learning {
     /// of one sent before the ending, with no `Retry-After`, begins no throttle.
     pub(super) serial_ending: bool,
     /// From that ending on, until one at a time ends: the sending of the success that
-    /// ended the throttle, and, of the requests still out then that were sent after it,
-    /// those refused since less those passed.
+    /// ended the throttle, and, of the requests still out then that were sent strictly
+    /// after it, those refused since less those passed.
     pub(super) serial_closed: Option<(f64, i64)>,
-    /// Where those were refused more than they passed (the limiter let the ending's
-    /// request through and closed again, as a bucket spends a token; past a window's
-    /// boundary, what was sent after it passes), the answer of the success that ended one
-    /// at a time: the next request goes alone too, until a success of one sent since.
-    pub(super) serial_more: Option<f64>,
+    /// Those were refused more than they passed (the limiter let the ending's request
+    /// through and closed again, as a bucket spends a token; past a window's boundary,
+    /// what was sent after it passes): after one at a time, one more request goes alone,
+    /// and the next success (its own: nothing else is out) makes sending free.
+    pub(super) serial_more: bool,
     /// When the last throttle ended without a lift.
     pub(super) unlifted_last: f64,
     /// When the first throttle ended without a lift (or, where one at a time followed it,
-    /// when that ended: `serial_ending`), and the successes since the first throttle by
-    /// then: from there on the client kept the limiter spent.
+    /// when that ended: `serial_ending`, `serial_more`), and the successes since the first
+    /// throttle by then: from there on the client kept the limiter spent.
     pub(super) unlifted_from: Option<(f64, u64)>,
     /// The most successes a run of this learning had when a throttle began: the pace
     /// reported until the shape is known is that many a minute (or a longer period seen).
@@ -467,15 +468,10 @@ impl Model {
                     // 0.934).
                     if std::mem::take(&mut l.serial_ending) {
                         l.unlifted_from = Some((now, ok_since_first));
-                        l.serial_more = l
-                            .serial_closed
-                            .take()
-                            .is_some_and(|(_, c)| c > 0)
-                            .then_some(now);
+                        l.serial_more = l.serial_closed.take().is_some_and(|(_, c)| c > 0);
                     }
-                } else if l.serial_more.is_some_and(|at| ticket.sent >= at) {
+                } else if std::mem::take(&mut l.serial_more) {
                     // The request after one at a time, alone too, passed: free again.
-                    l.serial_more = None;
                     l.unlifted_from = Some((now, ok_since_first));
                 }
                 let ended = if lifted || l.throttle.as_ref().is_some_and(|t| !paused(t)) {
@@ -508,7 +504,7 @@ impl Model {
                 if let (true, Some(t)) = (lifted, ended) {
                     // Throttles without a lift count only in a row.
                     (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
-                    (l.serial_ending, l.serial_closed, l.serial_more) = (false, None, None);
+                    (l.serial_ending, l.serial_closed, l.serial_more) = (false, None, false);
                     // What closed the ended run, and its serial phase, are its own.
                     (l.refused_at, l.closed, l.serial_since) = (None, false, None);
                     (l.closed_at, l.reopened_at) = (None, None);
@@ -603,7 +599,6 @@ impl Model {
                         }
                     }
                     None if ticket.slot == l.runs.len() as i64 && !stale => {
-                        l.serial_more = None;
                         l.guess = Some(l.guess.unwrap_or(0).max(l.run_ok));
                         // The first probe goes a round trip later, whatever the
                         // clock: capacity that returns gradually shows in it (but
@@ -702,7 +697,7 @@ impl Model {
             let after_lift = l.lifts.last().is_some_and(|&(_, hi)| from - hi < period_lo);
             if first_learning && !l.blurred && after_lift && per_second * period_lo > 1.0 {
                 (l.unlifted, l.unlifted_at, l.unlifted_from) = (0, None, None);
-                (l.serial_ending, l.serial_closed) = (false, None);
+                l.serial_ending = false;
                 return;
             }
             let mut rate = Rate::new(per_second, false);

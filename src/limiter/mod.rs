@@ -23,8 +23,9 @@
 //!    where round trips last an eighth of the period or more); otherwise a rate.
 //!    The first learning's first throttle ended by a request in flight, after a run of a
 //!    round trip or more, is followed by one request at a time until a success of one
-//!    sent since (a refusal of one still out begins no throttle; where those still out
-//!    that were sent after the ending's success were mostly refused, until two).
+//!    sent since, or of two where those still out that were sent after the ending's
+//!    success were refused more than they passed (a refusal of one still out begins no
+//!    throttle).
 //!    `UNLIFTED_MAX` throttles in a row ended by requests in flight, not a probe, are a
 //!    rate too (in the first learning, with no lift at a `Retry-After` pause's end, those
 //!    just after a lift make no rate faster than the lift's throttle allows a bucket, and
@@ -351,7 +352,7 @@ impl Model {
                     // flight, its run a round trip or more: one at a time, so that a
                     // limiter still closed refuses one, not each
                     // (`Learning::serial_ending`, `Learning::serial_more`).
-                    if in_flight > 0 && (l.serial_ending || l.serial_more.is_some()) {
+                    if in_flight > 0 && (l.serial_ending || l.serial_more) {
                         return Err(Wait::Answer);
                     }
                     l.run_out += 1;

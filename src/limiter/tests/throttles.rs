@@ -160,39 +160,60 @@ fn a_lift_ends_the_throttle_and_sending_is_free_again() {
 /// begins no throttle of its own. Not after a burst refused within its first round trip:
 /// the requests out were sent with the refused one, and a bucket answering slowly to many
 /// at once gets capacity back while they are out. Nor in a relearning (no better there).
-/// Where the requests out that were sent after the ending's success were refused more than
-/// they passed, one more goes alone: the limiter let that success through and closed again
-/// (a bucket of 2 a second refused every request of the batch sent after the first success
-/// alone), where past a window's boundary all sent after it pass.
+/// Where the requests out that were sent after the ending's success (strictly) were refused
+/// more than they passed, one more goes alone: the limiter let that success through and
+/// closed again (a bucket of 2 a second refused every request of the batch sent after the
+/// first success alone), where past a window's boundary all sent after it pass.
 #[test]
 fn a_first_throttle_ended_by_a_request_in_flight_goes_on_one_at_a_time() {
-    // The run before; the request still out sent after the ending's success, and refused.
-    for (run, relearnt, later, refused, serial, more) in [
-        (10, false, true, true, true, true),
-        (10, false, true, false, true, false),
-        (10, false, false, true, true, false),
-        (0, false, true, true, false, false),
-        (10, true, true, true, false, false),
+    // The requests still out at the ending: each sent that long after the ending's success
+    // (before it if negative), and refused or not.
+    const AFTER: f64 = 1e-4;
+    let refused_after: &[(f64, bool)] = &[(AFTER, true)];
+    for (run, relearnt, out, serial, more) in [
+        (10, false, refused_after, true, true),
+        (10, false, &[(AFTER, false)][..], true, false),
+        (10, false, &[(-AFTER, true)][..], true, false),
+        (10, false, &[(0.0, true)][..], true, false),
+        (
+            10,
+            false,
+            &[(AFTER, true), (2.0 * AFTER, false)][..],
+            true,
+            false,
+        ),
+        (0, false, refused_after, false, false),
+        (10, true, refused_after, false, false),
     ] {
-        let case = format!("{run}, {relearnt}, {later}, {refused}");
+        let case = format!("{run}, {relearnt}, {out:?}");
         let mut model = Model::new(0.0, MAX_PAUSE);
         if relearnt {
             model.relearn();
         }
-        // `run` successes one at a time, a round trip each, then three nearly at once.
+        // `run` successes one at a time, a round trip each, then the refused one, the
+        // ending's success and those still out, nearly at once, in the order sent.
         let (mut t, refused_before) = drive(&mut model, 1.0, run, |_| true);
         assert!(refused_before.is_empty());
         let a = model.try_send(d(t)).unwrap();
-        let [first, second] = [t, t + 1e-4].map(|at| model.try_send(d(at)).unwrap());
-        let (b, c) = if later {
-            (first, second)
-        } else {
-            (second, first)
-        };
+        let ending = t + AFTER;
+        let mut sends: Vec<(f64, Option<bool>)> = out
+            .iter()
+            .map(|&(after, refused)| (ending + after, Some(refused)))
+            .collect();
+        sends.push((ending, None));
+        sends.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let tickets: Vec<_> = sends
+            .iter()
+            .map(|&(at, refused)| (model.try_send(d(at)).unwrap(), refused))
+            .collect();
         t += RTT;
         // The first `429`, then a success of a request sent with it: the throttle ends.
         model.answered(a, d(t), Answer::Throttled(None));
-        model.answered(b, d(t), Answer::Passed);
+        let (b, _) = tickets
+            .iter()
+            .find(|(_, refused)| refused.is_none())
+            .unwrap();
+        model.answered(*b, d(t), Answer::Passed);
         assert!(!model.snapshot(d(t)).throttled);
         let next = model.try_send(d(t));
         assert_eq!(next.is_err(), serial, "{case}: {next:?}");
@@ -200,14 +221,17 @@ fn a_first_throttle_ended_by_a_request_in_flight_goes_on_one_at_a_time() {
             continue;
         }
         assert_eq!(next.unwrap_err(), Wait::Answer);
-        // The one still out is answered (refused, it begins no throttle); one goes, alone.
-        t += 0.001;
-        let answer = if refused {
-            Answer::Throttled(None)
-        } else {
-            Answer::Passed
-        };
-        model.answered(c, d(t), answer);
+        // Those still out are answered (refused, they begin no throttle); one goes, alone.
+        for &(ticket, refused) in &tickets {
+            let Some(refused) = refused else { continue };
+            t += 0.001;
+            let answer = if refused {
+                Answer::Throttled(None)
+            } else {
+                Answer::Passed
+            };
+            model.answered(ticket, d(t), answer);
+        }
         assert!(!model.snapshot(d(t)).throttled);
         let mut alone = model.try_send(d(t)).unwrap();
         assert_eq!(model.try_send(d(t)).unwrap_err(), Wait::Answer);
