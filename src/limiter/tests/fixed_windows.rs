@@ -447,6 +447,23 @@ fn an_excuse_s_bound_is_the_first_to_go() {
     assert!(w.bounds.iter().any(|b| b.k == 0));
 }
 
+/// Evidence for a boundary that agrees with the bound kept narrows it; evidence that
+/// contradicts it (a `Retry-After` date read with a skewed clock said too early) replaces it,
+/// and the period follows.
+#[test]
+fn a_boundary_s_bound_is_narrowed_by_agreement_and_replaced_by_contradiction() {
+    let mut model = window_with(vec![bound(0, -0.1, 0.1), bound(1, 9.8, 10.1)]);
+    let State::Window(w) = &mut model.state else {
+        unreachable!()
+    };
+    assert!(!w.add_bound(1, 9.9, 10.3));
+    assert_eq!((w.bounds[1].lo, w.bounds[1].hi), (9.9, 10.1));
+    // Said to lie past 10.2: the kept bound is wrong, not the new one.
+    assert!(!w.add_bound(1, 10.2, 10.4));
+    assert_eq!((w.bounds[1].lo, w.bounds[1].hi), (10.2, 10.4));
+    assert_eq!(w.period(), (10.1, 10.5));
+}
+
 /// The server says when the spent window ends: its `Retry-After` bounds the next boundary
 /// from above too (its end, plus the skew a date may carry and a round trip), tighter
 /// than the period alone, which knows it only to within 5.5 s here.
@@ -908,4 +925,27 @@ fn a_passed_lower_bound_test_reads_as_an_unplaced_success_only_before_its_bound_
     let mut w = spent();
     assert!(!answered(&mut w, lo - 0.5, Answer::Failed));
     assert_eq!(w.unsure, 1);
+}
+
+/// A window lowered to fewer than `MIN_ALLOWANCE` is a pace whose boundaries can no longer be
+/// told: the model paces at the rate of the window it was, and measures it from there.
+#[test]
+fn a_window_lowered_to_one_or_two_is_paced_as_the_rate_it_was() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let mut server = windows(2.0, |k| if k < 30 { 20 } else { 2 });
+    let mut t = learn(&mut model, 0.0, 60.0, &mut server);
+    assert_eq!(window_of(&model).0, 20);
+    let mut was = (0, 0.0);
+    while let State::Window(w) = &model.state {
+        assert!(t < 120.0, "still a window at {t}: {model:?}");
+        let (lo, hi) = w.period();
+        was = (w.allowance, (lo + hi) / 2.0);
+        t = drive(&mut model, t, 1, &mut server).0;
+    }
+    assert!(t > 60.0, "left the window at {t}, before the lowering");
+    assert!(was.0 >= window::MIN_ALLOWANCE, "{was:?}");
+    match &model.state {
+        State::Rate(r) => assert_eq!(r.per_second, was.0 as f64 / was.1, "{model:?}"),
+        other => panic!("not a rate at {t}: {other:?}"),
+    }
 }

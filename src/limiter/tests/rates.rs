@@ -112,11 +112,19 @@ fn a_guess_refused_after_a_rise_goes_back_to_the_pace_before_it() {
     assert!(!rate_of(&model).guessed);
 }
 
+/// A pace the caller fixed (`RateLimit::per_minute`) is kept whatever the server answers, and
+/// reported as fixed, not learnt.
 #[test]
 fn a_fixed_rate_is_kept() {
     let mut model = Model::fixed(10.0, MAX_PAUSE);
     let (t, _) = drive(&mut model, 0.0, 11, |_| true);
     assert!((t - 1.01).abs() < 1e-6, "{t}");
+    let (t, refused) = drive(&mut model, t, 11, |at| at > 1.5);
+    assert_eq!(refused.len(), 4, "{refused:?}");
+    assert!((t - 2.11).abs() < 1e-6, "{t}");
+    let snapshot = model.snapshot(d(t));
+    assert_eq!(snapshot.shape, Shape::Fixed { per_second: 10.0 });
+    assert_eq!(snapshot.pace, Some(10.0));
 }
 
 /// A bucket is empty at each throttle: its first rate is what passed from the first to the

@@ -295,3 +295,132 @@ fn a_lowering_takes_back_the_hold_its_refusals_lengthened() {
         assert_eq!(log.hold, hold, "lengthened {lengthened}: {model:?}");
     }
 }
+
+/// `LOG_REFUSALS` refusals in a row, each with more than a quarter of the copy free, are no
+/// log's (a window closed, a limit taken by others): the model learns again. A success
+/// between them starts the count over.
+#[test]
+fn refusals_in_a_row_with_the_copy_free_end_the_log() {
+    for (closed, learns) in [
+        (0.0..f64::INFINITY, true),
+        // The third passes (with the copy empty, each refused request goes again at once).
+        (0.0..0.02, false),
+    ] {
+        let mut model = logged(20, 2.0, false);
+        let (_, refused) = drive(&mut model, 0.0, log::LOG_REFUSALS as usize, |at| {
+            !closed.contains(&at)
+        });
+        let relearnt = matches!(model.state, State::Learning(_));
+        assert_eq!(relearnt, learns, "refused {refused:?}: {model:?}");
+        let expected = if learns {
+            log::LOG_REFUSALS as usize
+        } else {
+            2
+        };
+        assert_eq!(refused.len(), expected, "{refused:?}");
+    }
+}
+
+/// A log lowered, then lowered again before any success to under half its old limit, is
+/// no log the copy can follow: the model learns again. With a success between the two, the
+/// second lowering is followed.
+#[test]
+fn a_log_lowered_twice_to_under_half_before_a_success_is_learnt_again() {
+    for passed_between in [false, true] {
+        let mut model = logged(20, 2.0, true);
+        // Twelve successes answered from 0.0 to 1.1 s: twelve slots held at 1.5 s.
+        for i in 0..12 {
+            let at = 0.1 * f64::from(i);
+            model.passes.push_back((at - RTT, at));
+        }
+        let ticket = model.try_send(d(1.5)).expect("eight slots are free");
+        model.answered(ticket, d(1.5 + RTT), Answer::Throttled(None));
+        assert_eq!(log_limit(&model), 12, "{model:?}");
+        let mut t = 2.2;
+        if passed_between {
+            let ticket = model.try_send(d(t)).expect("slots aged");
+            model.answered(ticket, d(t + RTT), Answer::Passed);
+            t += 0.2;
+        }
+        // At 2.45 s the five successes answered before 0.45 s have aged: seven held (eight
+        // with the success between).
+        t = t.max(2.45);
+        let ticket = model.try_send(d(t)).expect("slots aged");
+        let held = ticket.slot;
+        model.answered(ticket, d(t + RTT), Answer::Throttled(None));
+        if passed_between {
+            assert_eq!(log_limit(&model), held as u64, "{model:?}");
+        } else {
+            assert_eq!(held, 7);
+            assert!(matches!(model.state, State::Learning(_)), "{model:?}");
+        }
+    }
+}
+
+/// A log lowered and then raised only part of the way back: the upward probes pass one more
+/// slot each until one is refused, and the limit is what they found less the slots the
+/// hold's slack may have lent them (one here: 15 found, 14 kept), while the old limit is
+/// still probed for.
+#[test]
+fn a_log_raised_part_of_the_way_back_is_found_by_its_upward_probes() {
+    let mut model = logged(20, 2.0, true);
+    let mut server = changing_log(2.0, |at| match at {
+        at if at < 100.0 => 20,
+        at if at < 200.0 => 10,
+        _ => 15,
+    });
+    let (t, _) = drive(&mut model, 0.0, 1_000, &mut server);
+    assert!(t < 100.0, "{t}");
+    let (t, _) = drive(&mut model, 100.0, 400, &mut server);
+    assert!(t < 200.0, "{t}");
+    assert!(
+        (9..=10).contains(&log_limit(&model)),
+        "{}",
+        log_limit(&model)
+    );
+    let (t, _) = drive(
+        &mut model,
+        200.0,
+        4 * window::UP_SPACING as usize,
+        &mut server,
+    );
+    assert_eq!(log_limit(&model), 14, "at {t}");
+    assert_eq!(
+        log_of(&model).before,
+        Some(20),
+        "the old limit is still probed for"
+    );
+    let (end, refused) = drive(&mut model, t, 1_000, &mut server);
+    let rate = 1_000.0 / (end - t);
+    assert!(rate > 6.9, "{rate} a second for 7.5");
+    assert!(refused.len() <= 25, "{} refused", refused.len());
+}
+
+/// With every slot of the copy held by a request in flight, no time frees one: the model
+/// waits for an answer.
+#[test]
+fn a_log_held_whole_by_requests_in_flight_waits_for_an_answer() {
+    let mut model = logged(2, 2.0, false);
+    let first = model.try_send(d(0.0)).expect("a slot is free");
+    model.try_send(d(0.0)).expect("a slot is free");
+    assert_eq!(model.try_send(d(0.0)).unwrap_err(), Wait::Answer);
+    model.answered(first, d(RTT), Answer::Passed);
+    // Answered, its slot is held for the hold: free again at 2.01 s.
+    assert_eq!(
+        model.try_send(d(RTT)).unwrap_err(),
+        Wait::Until(at(RTT + 2.0))
+    );
+}
+
+/// Refusals in a row wait for more of the copy each time, and past what it holds: each slot
+/// it does not hold is a hold over the limit after its last.
+#[test]
+fn refusals_in_a_row_wait_past_the_copy_a_hold_over_the_limit_a_slot() {
+    let mut model = logged(20, 2.0, true);
+    model.passes.extend([(0.99, 1.0), (1.09, 1.1)]);
+    // The first refusal waits for the oldest slot; the third, for four: the two held, then
+    // two more a tenth of a second (2 s over 20) apart after the last.
+    assert_eq!(model.next_aging(2.0, 20, 1.5, 1), 3.0);
+    assert_eq!(model.next_aging(2.0, 20, 1.5, 2), 3.1);
+    assert!((model.next_aging(2.0, 20, 1.5, 3) - 3.3).abs() < 1e-9);
+}

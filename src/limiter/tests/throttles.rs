@@ -1328,3 +1328,21 @@ fn a_throttle_probes_no_period_of_the_clock_an_earlier_throttle_outlasted() {
     assert!((on_clock[0] - 6.0 - RTT / 2.0).abs() < 1e-6, "{refused:?}");
     assert_eq!(refused.len(), 15, "{refused:?}");
 }
+
+/// A window refuted, then capacity that returns gradually: a sliding log that a client
+/// sending bursts took for a window. The model follows a log of the refuted window's
+/// allowance, held for that allowance over the rate the learning measured.
+#[test]
+fn a_window_refuted_then_a_rate_is_a_log_of_its_allowance() {
+    for refuted in [None, Some(20)] {
+        let mut model = Model::new(0.0, MAX_PAUSE);
+        model.refuted = refuted;
+        let t = learn(&mut model, 0.0, 60.0, bucket(10.0, 20.0, 20.0, 0.0));
+        match (&model.state, refuted) {
+            (State::Log(log), Some(limit)) => assert_eq!(log.limit, limit, "at {t}"),
+            (State::Rate(_), None) => {}
+            (other, _) => panic!("refuted {refuted:?}, at {t}: {other:?}"),
+        }
+        assert_eq!(model.refuted, None, "the hint is spent");
+    }
+}
