@@ -1841,6 +1841,30 @@ fn scenarios() -> Vec<Scenario> {
     };
     let hr = |s: Scenario, h: f64| Scenario { headroom: h, ..s };
     let r29 = vec![
+        // A token bucket answered at loopback speed, a token every 67 ms against round trips
+        // of a few: the probes wait for the clock's boundaries, and the tokens piled up
+        // meanwhile come back in a lump, as a window's allowance does. A 300-page export and
+        // a full one.
+        base(
+            "x_bucket_15_c4_loopback",
+            Shape::Bucket {
+                burst: 15.0,
+                per_second: 15.0,
+            },
+            300,
+            4,
+            loopback,
+        ),
+        base(
+            "x_bucket_15_c4_loopback_full",
+            Shape::Bucket {
+                burst: 15.0,
+                per_second: 15.0,
+            },
+            full,
+            4,
+            loopback,
+        ),
         base(
             "x_bucket_10_c24_slow_raised_half",
             bx(10.0, 10.0, f_raise_half, false),

@@ -249,3 +249,65 @@ impl Pacing {
         self.throttled_requests
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limiter::{Shape, Snapshot};
+
+    fn pacing(shape: Shape, set: Option<RateLimit>) -> Pacing {
+        let snapshot = Snapshot {
+            shape,
+            pace: Some(2.0),
+            throttled: true,
+            requests: 40,
+            throttles: 3,
+        };
+        Pacing::new(snapshot, set)
+    }
+
+    /// Each shape the model learns is reported in the public terms, rates a minute; a limit
+    /// set on the builder is reported as set, whatever the model's shape.
+    #[test]
+    fn each_shape_the_model_learns_is_reported_in_public_terms() {
+        let period = Duration::from_secs(60);
+        let reported = [
+            (Shape::Unknown, LimitShape::Unknown),
+            (
+                Shape::Window {
+                    allowance: 100,
+                    period,
+                },
+                LimitShape::FixedWindow {
+                    allowance: 100,
+                    period,
+                },
+            ),
+            (
+                Shape::Log { limit: 30, period },
+                LimitShape::SlidingWindow {
+                    allowance: 30,
+                    period,
+                },
+            ),
+            (
+                Shape::Rate { per_second: 15.0 },
+                LimitShape::Rate { per_minute: 900.0 },
+            ),
+            (
+                Shape::Fixed { per_second: 0.5 },
+                LimitShape::Rate { per_minute: 30.0 },
+            ),
+        ];
+        for (shape, public) in reported {
+            let p = pacing(shape, None);
+            assert_eq!(p.shape(), public, "{shape:?}");
+            assert_eq!(p.requests_per_minute(), Some(120.0));
+            assert!(p.is_throttled());
+            assert_eq!((p.requests(), p.throttled_requests()), (40, 3));
+        }
+        let set = RateLimit::per_minute(NonZeroU32::new(50).unwrap());
+        let p = pacing(Shape::Rate { per_second: 15.0 }, Some(set));
+        assert_eq!(p.shape(), LimitShape::Set(set));
+    }
+}

@@ -433,6 +433,36 @@ fn a_second_lift_sooner_than_any_window_allows_is_a_log_s_whatever_its_run() {
     assert_eq!(window_of(&model), (30, 3.0));
 }
 
+/// Three lifts whose runs got a window each, but that no period fits (10 s between the
+/// first two, 5 s between the last two): no window's. The model learns again. Lifts 10 s
+/// apart each are a window of 10 s.
+#[test]
+fn lifts_that_no_period_fits_are_learnt_again() {
+    for (third, fits) in [(15.0, false), (20.0, true)] {
+        let learning = Learning {
+            runs: vec![20, 20, 20],
+            reopenings: vec![0, 0, 0],
+            lifts: vec![(-0.05, 0.05), (9.95, 10.05), (third - 0.05, third + 0.05)],
+            waits: vec![
+                (-2.0, -1.99, None),
+                (8.0, 8.01, None),
+                (third - 2.0, third - 1.99, None),
+            ],
+            ..Learning::default()
+        };
+        let model = learnt_from(3_000.0, (0.01, 0.001), learning, third + 0.05, third + 0.04);
+        if fits {
+            assert_eq!(window_of(&model), (20, 10.0));
+        } else {
+            let State::Learning(l) = &model.state else {
+                panic!("{model:?}");
+            };
+            assert!(l.runs.is_empty() && l.lifts.is_empty(), "{l:?}");
+            assert_eq!(model.epoch, 1);
+        }
+    }
+}
+
 /// A sliding log of 20 per 1 s at loopback round trips (as the simulator traced it): the
 /// first throttle's probe a round trip on was refused and the clock's at 1 s passed, so the
 /// lift's lower bound is 3 ms after the first refusal and bounds no period; the second run,
