@@ -301,23 +301,19 @@ fn a_lowering_takes_back_the_hold_its_refusals_lengthened() {
 /// between them starts the count over.
 #[test]
 fn refusals_in_a_row_with_the_copy_free_end_the_log() {
-    for (closed, learns) in [
-        (0.0..f64::INFINITY, true),
-        // The third passes (with the copy empty, each refused request goes again at once).
-        (0.0..0.02, false),
-    ] {
+    // Every request refused; or all five but the third (with the copy empty, a refused
+    // request goes again at once; after the pass, each waits for that slot to age).
+    let n = log::LOG_REFUSALS as usize;
+    for (passes, requests, learns) in [(0.0..0.0, n, true), (0.02..0.03, 5, false)] {
         let mut model = logged(20, 2.0, false);
-        let (_, refused) = drive(&mut model, 0.0, log::LOG_REFUSALS as usize, |at| {
-            !closed.contains(&at)
-        });
+        let (_, refused) = drive(&mut model, 0.0, requests, |at| passes.contains(&at));
         let relearnt = matches!(model.state, State::Learning(_));
         assert_eq!(relearnt, learns, "refused {refused:?}: {model:?}");
-        let expected = if learns {
-            log::LOG_REFUSALS as usize
-        } else {
-            2
-        };
-        assert_eq!(refused.len(), expected, "{refused:?}");
+        assert_eq!(
+            refused.len(),
+            requests - usize::from(!learns),
+            "{refused:?}"
+        );
     }
 }
 
