@@ -294,10 +294,6 @@ mod tests {
                 Shape::Rate { per_second: 15.0 },
                 LimitShape::Rate { per_minute: 900.0 },
             ),
-            (
-                Shape::Fixed { per_second: 0.5 },
-                LimitShape::Rate { per_minute: 30.0 },
-            ),
         ];
         for (shape, public) in reported {
             let p = pacing(shape, None);
@@ -306,8 +302,14 @@ mod tests {
             assert!(p.is_throttled());
             assert_eq!((p.requests(), p.throttled_requests()), (40, 3));
         }
+        // A model paced at a set limit is `Fixed`, and only then.
         let set = RateLimit::per_minute(NonZeroU32::new(50).unwrap());
-        let p = pacing(Shape::Rate { per_second: 15.0 }, Some(set));
+        let p = pacing(
+            Shape::Fixed {
+                per_second: 50.0 / 60.0,
+            },
+            Some(set),
+        );
         assert_eq!(p.shape(), LimitShape::Set(set));
     }
 }

@@ -128,9 +128,9 @@
 //! none unplaced. Otherwise, if it passes, the bounds were wrong: after an upward probe got
 //! back an allowance a lowering took, the model becomes a sliding log; otherwise learning
 //! starts over, and if it finds capacity returning gradually (a log's relearning mostly
-//! does), a sliding log of the refuted window's allowance. Evidence that contradicts the
-//! boundaries (no period fits them all) drops the oldest; when fewer than two remain,
-//! learning starts over.
+//! does), a sliding log of the refuted window's highest allowance (before any lowering).
+//! Evidence that contradicts the boundaries (no period fits them all) drops the oldest;
+//! when fewer than two remain, learning starts over.
 
 use super::*;
 

@@ -301,8 +301,8 @@ fn a_lowering_takes_back_the_hold_its_refusals_lengthened() {
 /// between them starts the count over.
 #[test]
 fn refusals_in_a_row_with_the_copy_free_end_the_log() {
-    // Every request refused; or all five but the third (with the copy empty, a refused
-    // request goes again at once; after the pass, each waits for that slot to age).
+    // Every request refused; or all five but the third (a request refused with more than a
+    // quarter of the copy free goes again at once, before the pass and after it).
     let n = log::LOG_REFUSALS as usize;
     for (passes, requests, learns) in [(0.0..0.0, n, true), (0.02..0.03, 5, false)] {
         let mut model = logged(20, 2.0, false);
@@ -318,37 +318,40 @@ fn refusals_in_a_row_with_the_copy_free_end_the_log() {
 }
 
 /// A log lowered, then lowered again before any success to under half its old limit, is
-/// no log the copy can follow: the model learns again. With a success between the two, the
-/// second lowering is followed.
+/// no log the copy can follow: the model learns again. With a success between the two, or
+/// lowered again to half or more, the second lowering is followed.
 #[test]
 fn a_log_lowered_twice_to_under_half_before_a_success_is_learnt_again() {
-    for passed_between in [false, true] {
+    // (successes held at the first refusal, a success between, held at the second, learnt
+    // again)
+    for (first, passed_between, second, learns) in [
+        (12_u32, false, 7_u32, true),
+        (12, true, 8, false),
+        (16, false, 11, false),
+    ] {
         let mut model = logged(20, 2.0, true);
-        // Twelve successes answered from 0.0 to 1.1 s: twelve slots held at 1.5 s.
-        for i in 0..12 {
+        // `first` successes answered a tenth of a second apart from 0, all held at 1.6 s.
+        for i in 0..first {
             let at = 0.1 * f64::from(i);
             model.passes.push_back((at - RTT, at));
         }
-        let ticket = model.try_send(d(1.5)).expect("eight slots are free");
-        model.answered(ticket, d(1.5 + RTT), Answer::Throttled(None));
-        assert_eq!(log_limit(&model), 12, "{model:?}");
+        let ticket = model.try_send(d(1.6)).expect("slots are free");
+        model.answered(ticket, d(1.6 + RTT), Answer::Throttled(None));
+        assert_eq!(log_limit(&model), u64::from(first), "{model:?}");
         let mut t = 2.2;
         if passed_between {
             let ticket = model.try_send(d(t)).expect("slots aged");
             model.answered(ticket, d(t + RTT), Answer::Passed);
-            t += 0.2;
         }
-        // At 2.45 s the five successes answered before 0.45 s have aged: seven held (eight
-        // with the success between).
-        t = t.max(2.45);
+        // At 2.45 s the five successes answered before 0.45 s have aged.
+        t = 2.45;
         let ticket = model.try_send(d(t)).expect("slots aged");
-        let held = ticket.slot;
+        assert_eq!(ticket.slot, i64::from(second));
         model.answered(ticket, d(t + RTT), Answer::Throttled(None));
-        if passed_between {
-            assert_eq!(log_limit(&model), held as u64, "{model:?}");
-        } else {
-            assert_eq!(held, 7);
+        if learns {
             assert!(matches!(model.state, State::Learning(_)), "{model:?}");
+        } else {
+            assert_eq!(log_limit(&model), u64::from(second), "{model:?}");
         }
     }
 }
@@ -365,9 +368,9 @@ fn a_log_raised_part_of_the_way_back_is_found_by_its_upward_probes() {
         at if at < 200.0 => 10,
         _ => 15,
     });
-    let (t, _) = drive(&mut model, 0.0, 1_000, &mut server);
+    let (t, _) = drive(&mut model, 0.0, 900, &mut server);
     assert!(t < 100.0, "{t}");
-    let (t, _) = drive(&mut model, 100.0, 400, &mut server);
+    let (t, _) = drive(&mut model, t.max(100.0), 400, &mut server);
     assert!(t < 200.0, "{t}");
     assert!(
         (9..=10).contains(&log_limit(&model)),
@@ -386,6 +389,8 @@ fn a_log_raised_part_of_the_way_back_is_found_by_its_upward_probes() {
         Some(20),
         "the old limit is still probed for"
     );
+    // At 14 of the 15 a hold, 7 a second; the upward probes for 20, each refused, go once
+    // in 200 requests at most.
     let (end, refused) = drive(&mut model, t, 1_000, &mut server);
     let rate = 1_000.0 / (end - t);
     assert!(rate > 6.9, "{rate} a second for 7.5");
