@@ -385,13 +385,12 @@ impl Model {
                     (held as i64, Kind::Up)
                 } else if held >= room {
                     // The slot that comes back first: the oldest success still held, once as
-                    // many as are over the limit have aged.
+                    // many as are over the limit have aged. Past the copy (as many requests
+                    // in flight as the limit), only an answer frees one.
                     let aging = (held - room) as usize;
                     return Err(match self.passes.get(kept + aging) {
-                        Some(&(_, answer)) if self.in_flight < room => {
-                            Wait::Until(at(answer + log.hold))
-                        }
-                        _ => Wait::Answer,
+                        Some(&(_, answer)) => Wait::Until(at(answer + log.hold)),
+                        None => Wait::Answer,
                     });
                 } else {
                     // The slot holds what the log held: at the edge (one slot left), an
