@@ -4,27 +4,29 @@
 //! client keeps the answers of its last `limit` successes and sends while fewer than
 //! `limit` (those in flight counted) were answered less than a *hold* ago. The hold starts
 //! at the shortest time a success of the past was sent after `limit` others' answers (or,
-//! where none was, at the window's period or the learnt rate's) and is learnt from the
-//! answers at its edge (`HOLD_FAST` for a pass that tested the hold in force, sent under it
-//! on a slot it had let age within a step or a longest round trip, until the first refusal;
-//! after it `HOLD_DOWN` for each pass and `HOLD_UP`, but under headroom, for the first
-//! refusal of a run; the `HOLD_DOWN` step doubling each `HOLD_QUIET` successes at the edge
-//! without a refusal, twice at most, so that a hold settled too long comes back): the
-//! server counted each success at its arrival, before its answer, so the best hold is a
-//! little under the period (under headroom the client never fills the log, and its edge
-//! says nothing: successes keep the hold). After a refusal with the copy three quarters
-//! full or more, nothing goes until one of the copy's successes ages, and after each
-//! further refusal in a row until twice as many have as the time before (`STREAK_BACKOFF`).
-//! Refused with more of the copy free than the round trip's jitter and the hold's sawtooth
-//! explain (but at least half of it held), the limit is lowered to what the copy held (and
-//! a hold lengthened more than two `HOLD_UP` steps past where it settled goes back there:
-//! its lengthening is taken as the lowering's); upward probes (one request past the copy's
-//! limit, and one more each time one passes) then try for the old limit, a limit's worth of
-//! requests later, then twice as many after each refused probe up to `UP_SPACING`. Refused
-//! `LOG_REFUSALS` times in a row with a quarter of the copy free, lowered twice with no
-//! success between to under half the old limit, or the hold lengthened past `HOLD_MAX`
-//! times where it settled, the log is learnt again (a window taken for a log, a limit
-//! collapsed). Without a lowering, a log's limit is not probed upward.
+//! where none was, at the window's period or the learnt rate's; where a window became the
+//! log, one so found under two round trips and a second is a bucket's burst, paced as a
+//! rate: `burst_as_rate` in `mod.rs`) and is learnt from the answers at its edge
+//! (`HOLD_FAST` for a pass that tested the hold in force, sent under it on a slot it had
+//! let age within a step or a longest round trip, until the first refusal; after it
+//! `HOLD_DOWN` for each pass and `HOLD_UP`, but under headroom, for the first refusal of a
+//! run; the `HOLD_DOWN` step doubling each `HOLD_QUIET` successes at the edge without a
+//! refusal, twice at most, so that a hold settled too long comes back): the server counted
+//! each success at its arrival, before its answer, so the best hold is a little under the
+//! period (under headroom the client never fills the log, and its edge says nothing:
+//! successes keep the hold). After a refusal with the copy three quarters full or more,
+//! nothing goes until one of the copy's successes ages, and after each further refusal in a
+//! row until twice as many have as the time before (`STREAK_BACKOFF`). Refused with more of
+//! the copy free than the round trip's jitter and the hold's sawtooth explain (but at least
+//! half of it held), the limit is lowered to what the copy held (and a hold lengthened more
+//! than two `HOLD_UP` steps past where it settled goes back there: its lengthening is taken
+//! as the lowering's); upward probes (one request past the copy's limit, and one more each
+//! time one passes) then try for the old limit, a limit's worth of requests later, then
+//! twice as many after each refused probe up to `UP_SPACING`. Refused `LOG_REFUSALS` times
+//! in a row with a quarter of the copy free, lowered twice with no success between to under
+//! half the old limit, or the hold lengthened past `HOLD_MAX` times where it settled, the
+//! log is learnt again (a window taken for a log, a limit collapsed). Without a lowering, a
+//! log's limit is not probed upward.
 
 use super::*;
 use window::UP_SPACING;

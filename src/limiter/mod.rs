@@ -41,7 +41,9 @@
 //! 3. *A sliding log* (`log.rs`). The client keeps the answers of its last `limit`
 //!    successes and sends while fewer than `limit` were answered less than a *hold* ago;
 //!    the hold is learnt from the answers at the copy's edge, a lower limit from a refusal
-//!    with room left (and the old one probed for after it).
+//!    with room left (and the old one probed for after it). A window taken for a log whose
+//!    successes bound the hold to under two round trips (and a second) is a bucket's
+//!    burst: a rate.
 //! 4. *A rate* (`rate.rs`). Measured between two throttles far apart (a bucket is empty
 //!    at each) or over the last successes, paced `RATE_PROBE` above it so that it stays
 //!    measured.
@@ -69,7 +71,7 @@ mod rate;
 mod tests;
 mod window;
 
-use learning::{CLOCK_PERIODS, Learning, MINUTE, PreTick};
+use learning::{CLOCK_PERIODS, LOG_ROUND_TRIPS, Learning, MINUTE, PreTick};
 use log::{HISTORY, Log};
 use rate::{RATE_FIRST_SAMPLES, Rate, STALL};
 use window::{Bound, MIN_ALLOWANCE, Window, period};
@@ -528,6 +530,7 @@ impl Model {
                     {
                         self.epoch += 1;
                         self.enter_log(limit, hold);
+                        self.burst_as_rate(ticket.sent, now, rtt_hi);
                     } else {
                         self.relearn();
                         self.refuted = Some(limit);
@@ -569,6 +572,25 @@ impl Model {
 
     /// The evidence no longer fits a window: learn again from nothing (the round trip and the
     /// clock are kept).
+    /// A log just entered whose hold its successes bound to under `LOG_ROUND_TRIPS` round
+    /// trips, and to under the shortest period on the clock: its limit and more passed
+    /// that fast, as a token bucket's stored burst does at loopback round trips (a window
+    /// taken for one, its period bounded by passes a few milliseconds apart, became a log
+    /// of 9 per 4 ms, refused at once). No log a client can pace: a rate, what passed since
+    /// the first throttle. (At slow round trips, two last seconds, and a log's successes
+    /// crowd as well: a log of 100 a minute raised, at 16 at once, was followed better as
+    /// one.)
+    fn burst_as_rate(&mut self, sent: f64, now: f64, rtt_hi: f64) {
+        if let State::Log(log) = &self.state
+            && log.hold < (LOG_ROUND_TRIPS * rtt_hi).min(CLOCK_PERIODS[0])
+            && let Some(from) = self.first_throttle.filter(|&from| now > from)
+        {
+            let mut rate = Rate::new(self.ok_since_first as f64 / (now - from), false);
+            rate.drained_at(sent, now, self.share);
+            self.state = State::Rate(rate);
+        }
+    }
+
     fn relearn(&mut self) {
         self.epoch += 1;
         self.first_throttle = None;
