@@ -133,7 +133,7 @@ pub(super) const PERIOD_SLACK: f64 = 0.5;
 pub(super) const LIFTS_MAX: usize = 3;
 /// Throttles in a row ended by a request in flight, not a probe, that show a bucket (many out).
 pub(super) const UNLIFTED_MAX: u32 = 3;
-/// Round trips a period must exceed to probe a log's lift: shorter, a bucket's refill looks alike.
+/// Round trips a log's period (or hold) must exceed: shorter, a bucket's refill looks alike.
 pub(super) const LOG_ROUND_TRIPS: f64 = 2.0;
 /// Periods (seconds) the probes try on the clock in turn: an epoch-keyed window lifts on them.
 pub(super) const CLOCK_PERIODS: [f64; 15] = [

@@ -5,8 +5,8 @@
 //! `limit` (those in flight counted) were answered less than a *hold* ago. The hold starts
 //! at the shortest time a success of the past was sent after `limit` others' answers (or,
 //! where none was, at the window's period or the learnt rate's; where a window became the
-//! log, one so found under two round trips and a second is a bucket's burst, paced as a
-//! rate: `burst_as_rate` in `mod.rs`) and is learnt from the answers at its edge
+//! log, one so found under two round trips and a second is taken for a bucket's burst,
+//! paced as a rate: `burst_rate` in `mod.rs`) and is learnt from the answers at its edge
 //! (`HOLD_FAST` for a pass that tested the hold in force, sent under it on a slot it had
 //! let age within a step or a longest round trip, until the first refusal; after it
 //! `HOLD_DOWN` for each pass and `HOLD_UP`, but under headroom, for the first refusal of a
@@ -179,7 +179,7 @@ impl Model {
     /// only until the first refusal, which in a log others share comes at once (their
     /// slots are not in the copy, so its spacings are long): there the first hold is about
     /// where the hold stays, and under headroom it never shortens.
-    fn log_hold(&self, limit: u64, guess: f64) -> f64 {
+    pub(super) fn log_hold(&self, limit: u64, guess: f64) -> f64 {
         let limit = limit as usize;
         let mut hold = f64::INFINITY;
         for &(sent, _) in &self.passes {

@@ -42,11 +42,11 @@
 //!    successes and sends while fewer than `limit` were answered less than a *hold* ago;
 //!    the hold is learnt from the answers at the copy's edge, a lower limit from a refusal
 //!    with room left (and the old one probed for after it). A window taken for a log whose
-//!    successes bound the hold to under two round trips (and a second) is a bucket's
-//!    burst: a rate.
+//!    successes bound the hold to under two round trips (and a second) is taken for a
+//!    bucket's burst instead: a rate.
 //! 4. *A rate* (`rate.rs`). Measured between two throttles far apart (a bucket is empty
-//!    at each) or over the last successes, paced `RATE_PROBE` above it so that it stays
-//!    measured.
+//!    at each; at first, where a burst is taken for one, since the first throttle) or
+//!    over the last successes, paced `RATE_PROBE` above it so that it stays measured.
 //! 5. Evidence the shape cannot explain (no period fitting the boundaries, a rate
 //!    refused throughout or measured under a sixteenth of its highest, a log refused
 //!    with room to spare) starts the learning over. A `Retry-After` pauses every request
@@ -529,8 +529,15 @@ impl Model {
                         && limit >= MIN_ALLOWANCE
                     {
                         self.epoch += 1;
-                        self.enter_log(limit, hold);
-                        self.burst_as_rate(ticket.sent, now, rtt_hi);
+                        let hold = self.log_hold(limit, hold);
+                        self.state = match self.burst_rate(hold, now, rtt_hi) {
+                            Some(per_second) => {
+                                let mut rate = Rate::new(per_second, false);
+                                rate.drained_at(ticket.sent, now, self.share);
+                                State::Rate(rate)
+                            }
+                            None => State::Log(Log::new(limit, hold)),
+                        };
                     } else {
                         self.relearn();
                         self.refuted = Some(limit);
@@ -570,27 +577,26 @@ impl Model {
         }
     }
 
-    /// The evidence no longer fits a window: learn again from nothing (the round trip and the
-    /// clock are kept).
-    /// A log just entered whose hold its successes bound to under `LOG_ROUND_TRIPS` round
-    /// trips, and to under the shortest period on the clock: its limit and more passed
-    /// that fast, as a token bucket's stored burst does at loopback round trips (a window
-    /// taken for one, its period bounded by passes a few milliseconds apart, became a log
-    /// of 9 per 4 ms, refused at once). No log a client can pace: a rate, what passed since
-    /// the first throttle. (At slow round trips, two last seconds, and a log's successes
-    /// crowd as well: a log of 100 a minute raised, at 16 at once, was followed better as
-    /// one.)
-    fn burst_as_rate(&mut self, sent: f64, now: f64, rtt_hi: f64) {
-        if let State::Log(log) = &self.state
-            && log.hold < (LOG_ROUND_TRIPS * rtt_hi).min(CLOCK_PERIODS[0])
-            && let Some(from) = self.first_throttle.filter(|&from| now > from)
-        {
-            let mut rate = Rate::new(self.ok_since_first as f64 / (now - from), false);
-            rate.drained_at(sent, now, self.share);
-            self.state = State::Rate(rate);
-        }
+    /// Where a window becomes a log whose `hold` its successes bound to under
+    /// `LOG_ROUND_TRIPS` round trips and to under the shortest period on the clock (a
+    /// second): the rate to pace instead, what passed since the first throttle. Its limit
+    /// and more passed about as fast as the client sent them, which tells no hold a client
+    /// can pace, and is taken for a token bucket's stored burst (at loopback round trips, a
+    /// bucket taken for a window whose boundaries came to stand milliseconds apart became a
+    /// log of 9 per 4 ms, refused at once). A lower bound of the bucket's rate (it was
+    /// empty at that throttle, full at times since), raised as any rate not yet measured.
+    /// (Without the second's bound, at slow round trips, where two last seconds and a
+    /// log's successes crowd as well, logs of 100 a minute were followed better as logs.)
+    fn burst_rate(&self, hold: f64, now: f64, rtt_hi: f64) -> Option<f64> {
+        let from = self
+            .first_throttle
+            .filter(|&from| now > from && self.ok_since_first > 0)?;
+        (hold < (LOG_ROUND_TRIPS * rtt_hi).min(CLOCK_PERIODS[0]))
+            .then(|| self.ok_since_first as f64 / (now - from))
     }
 
+    /// The evidence no longer fits a window: learn again from nothing (the round trip and the
+    /// clock are kept).
     fn relearn(&mut self) {
         self.epoch += 1;
         self.first_throttle = None;

@@ -1,47 +1,48 @@
 //! Capacity returning gradually: a rate measured from successes and throttles.
 //!
 //! The client paces at the rate that passed between the first and the last throttle (a
-//! bucket is empty at each), from an interval after the success that ended the learning (it
-//! took the bucket's token: sent at once, the next request was refused), then at the rate
-//! of the last `RATE_SAMPLES` successes, or as many more (up to `RATE_BASELINE`) as span
-//! `RATE_SPAN` round trips (a request's sending tells its arrival only to a round trip),
-//! leaving out those answered later than `STALL` times the longest round trip expected
-//! (held up on their way); of `RATE_FIRST_SAMPLES`, under throttling, the first time, and
-//! again at each throttled success after it until those are a full sample (the first
-//! estimate is rough, and so is one from a few successes; a rate a window turned into was
-//! counted over whole windows and is not). They are measured, when throttled, at their
-//! sendings (the pace spaces them evenly; the round trip's jitter scatters their answers),
-//! and once the last `RATE_BASELINE` successes hold two `429`s at least twice
-//! `RATE_SAMPLES` successes apart, at the rate between the first and the last of those (a
-//! bucket is empty at each; over a few successes, a refused request's lost slot set the
-//! pace a few percent under the limit after each throttle; until those last successes,
-//! throttled `LOWERED_REFUSALS` times per `RATE_SAMPLES`, go a tenth slower: a lowered
-//! limit, measured again from them). The client paces `RATE_PROBE` above it (so that it
-//! stays measured, and a raise shows), a step that doubles each `RATE_SAMPLES` successes
-//! without a `429` until a throttle has measured it, and each `RATE_BASELINE` after (a
-//! limit raised), up to `RATE_PROBE_MAX` (a first estimate far too low rises in minutes,
-//! not hours). Under headroom the rate is paced at its share only once measured between
-//! throttles, or under throttling over twice `RATE_SAMPLES` successes spanning `RATE_SPAN`
-//! round trips, and then kept from further measures under throttling (paced at its share of
-//! an estimate, the client would measure that share and never rise); the latter only until
-//! `SPANNED_QUIET` successes without a `429`, when it is paced whole again until one (a
-//! sample that held a drain set it low). A first rate from fewer than `RATE_FIRST_SAMPLES`
-//! successes (a relearning whose throttles held all but its probes) is a guess: until a
-//! `429`, it rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes sent at the pace
-//! (a slower caller says nothing of the limit), and a `429` of a request sent after a rise
-//! takes that rise back: the pace before it passed. A rate refused throughout for
-//! `BLACKOUT` of its intervals, nothing passing, is no rate (a window or a log closed):
-//! learning starts over, so that probes, not the pace, find when capacity returns. So does
-//! a rate measured under `COLLAPSE` of the highest it was measured at (a first estimate or
-//! a guess is not measured): a cut that deep is rare, but a window others spend whole now
-//! and then, taken for a rate, is measured lower each time. Refused throughout for half a
-//! `BLACKOUT`, after `RATE_BASELINE` successes since it was learnt or last so, or closed
-//! (from its first refusal's sending to the sending of the success that ends it) for at
-//! most `PAUSE_SHARE` of the time it was open before (from the sending of its first success
-//! since learnt or last so), a rate was paused, not lowered: its measures start again from
-//! the success that ends it. (A limit the client paces up to an eighth above, a log taken
-//! for a rate and lowered by a tenth, closes as briefly: taken for paused, it costs its
-//! closings' refusals, up to a ninth of its requests, not its pace.)
+//! bucket is empty at each; where a window taken for a log showed a bucket's burst, from
+//! the first throttle to then: `burst_rate` in `mod.rs`), from an interval after the
+//! success that ended the learning (it took the bucket's token: sent at once, the next
+//! request was refused), then at the rate of the last `RATE_SAMPLES` successes, or as many
+//! more (up to `RATE_BASELINE`) as span `RATE_SPAN` round trips (a request's sending tells
+//! its arrival only to a round trip), leaving out those answered later than `STALL` times
+//! the longest round trip expected (held up on their way); of `RATE_FIRST_SAMPLES`, under
+//! throttling, the first time, and again at each throttled success after it until those are
+//! a full sample (the first estimate is rough, and so is one from a few successes; a rate a
+//! window turned into was counted over whole windows and is not). They are measured, when
+//! throttled, at their sendings (the pace spaces them evenly; the round trip's jitter
+//! scatters their answers), and once the last `RATE_BASELINE` successes hold two `429`s at
+//! least twice `RATE_SAMPLES` successes apart, at the rate between the first and the last
+//! of those (a bucket is empty at each; over a few successes, a refused request's lost slot
+//! set the pace a few percent under the limit after each throttle; until those last
+//! successes, throttled `LOWERED_REFUSALS` times per `RATE_SAMPLES`, go a tenth slower: a
+//! lowered limit, measured again from them). The client paces `RATE_PROBE` above it (so
+//! that it stays measured, and a raise shows), a step that doubles each `RATE_SAMPLES`
+//! successes without a `429` until a throttle has measured it, and each `RATE_BASELINE`
+//! after (a limit raised), up to `RATE_PROBE_MAX` (a first estimate far too low rises in
+//! minutes, not hours). Under headroom the rate is paced at its share only once measured
+//! between throttles, or under throttling over twice `RATE_SAMPLES` successes spanning
+//! `RATE_SPAN` round trips, and then kept from further measures under throttling (paced at
+//! its share of an estimate, the client would measure that share and never rise); the
+//! latter only until `SPANNED_QUIET` successes without a `429`, when it is paced whole
+//! again until one (a sample that held a drain set it low). A first rate from fewer than
+//! `RATE_FIRST_SAMPLES` successes (a relearning whose throttles held all but its probes) is
+//! a guess: until a `429`, it rises by `RATE_PROBE_MAX` each `RATE_FIRST_SAMPLES` successes
+//! sent at the pace (a slower caller says nothing of the limit), and a `429` of a request
+//! sent after a rise takes that rise back: the pace before it passed. A rate refused
+//! throughout for `BLACKOUT` of its intervals, nothing passing, is no rate (a window or a
+//! log closed): learning starts over, so that probes, not the pace, find when capacity
+//! returns. So does a rate measured under `COLLAPSE` of the highest it was measured at (a
+//! first estimate or a guess is not measured): a cut that deep is rare, but a window others
+//! spend whole now and then, taken for a rate, is measured lower each time. Refused
+//! throughout for half a `BLACKOUT`, after `RATE_BASELINE` successes since it was learnt or
+//! last so, or closed (from its first refusal's sending to the sending of the success that
+//! ends it) for at most `PAUSE_SHARE` of the time it was open before (from the sending of
+//! its first success since learnt or last so), a rate was paused, not lowered: its measures
+//! start again from the success that ends it. (A limit the client paces up to an eighth
+//! above, a log taken for a rate and lowered by a tenth, closes as briefly: taken for
+//! paused, it costs its closings' refusals, up to a ninth of its requests, not its pace.)
 
 use super::*;
 
@@ -149,9 +150,10 @@ impl Rate {
         }
     }
 
-    /// A success sent at `sent`, answered at `now`, took the token the bucket had: the next
-    /// request goes an interval (at the pace, under a headroom leaving `1 − share`) after
-    /// it, and one request at most at once (a slot past is no burst).
+    /// A request sent at `sent`, answered at `now`, found the bucket empty (a success took
+    /// its last token, or a refusal found none): the next request goes an interval (at the
+    /// pace, under a headroom leaving `1 − share`) after it, and one request at most at once
+    /// (a slot past is no burst).
     pub(super) fn drained_at(&mut self, sent: f64, now: f64, share: f64) {
         self.next = (sent + 1.0 / self.pace(share)).max(now);
     }

@@ -127,11 +127,11 @@
 //! boundary's probe standing for one), or a window's count that sets the allowance, leaves
 //! none unplaced. Otherwise, if it passes, the bounds were wrong: after an upward probe got
 //! back an allowance a lowering took, the model becomes a sliding log (or a rate, where its
-//! successes bound the log's hold to under two round trips); otherwise learning starts
-//! over, and if it finds capacity returning gradually (a log's relearning mostly does), a
-//! sliding log of the refuted window's highest allowance (before any lowering). Evidence
-//! that contradicts the boundaries (no period fits them all) drops the oldest; when fewer
-//! than two remain, learning starts over.
+//! successes bound the log's hold to under two round trips and a second); otherwise
+//! learning starts over, and if it finds capacity returning gradually (a log's relearning
+//! mostly does), a sliding log of the refuted window's highest allowance (before any
+//! lowering). Evidence that contradicts the boundaries (no period fits them all) drops the
+//! oldest; when fewer than two remain, learning starts over.
 
 use super::*;
 

@@ -548,12 +548,12 @@ fn the_reported_pace_of_a_rate_is_the_pace_it_runs_at() {
 fn a_bucket_s_burst_at_loopback_round_trips_is_no_log() {
     // A bucket of 15 a second with a burst of 15, answered in 0.5-3 ms to 4 at once: the
     // throttle's probes wait for the clock's boundaries while tokens pile up, so the bucket
-    // is taken for a window, and the window, refuted, for a log whose successes passed
-    // faster than two round trips (9 per 4 ms). Paced as a rate instead, it ends within a
-    // tenth of the bucket's, refusing under a fifth of 300 requests (kept as a log, these
-    // starts ended as a window of 3, or rates of 25 to 28 a second, with up to 84 refused).
-    // At other starts in the clock's second the window, or a log of it, is kept ("Not met
-    // yet" in docs/rate-limits.md).
+    // is taken for a window, and at these starts in the clock's second the window, refuted,
+    // for a log whose successes passed within two round trips. Paced as a rate instead, it
+    // ends within a tenth of the bucket's, refusing at most a fifth of 300 requests (with
+    // that log, of this driver's seven starts one ended as a window of 3 and three as
+    // rates of 25 to 28 a second, and each refused 42 to 84). At some other starts the
+    // window, or a log of a longer hold, is kept ("Not met yet" in docs/rate-limits.md).
     for offset in [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45] {
         let mut model = Model::new(0.0, MAX_PAUSE).aligned_to(d(6_000.0 + offset));
         let limiter = bucket(15.0, 15.0, 15.0, 0.0);
@@ -571,4 +571,24 @@ fn a_bucket_s_burst_at_loopback_round_trips_is_no_log() {
             refused.len()
         );
     }
+}
+
+#[test]
+fn a_log_s_hold_within_two_round_trips_and_a_second_is_a_burst_s() {
+    // 28 successes in the 2 s since the first throttle: 14 a second.
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    model.first_throttle = Some(1.0);
+    model.ok_since_first = 28;
+    // A hold of 4 ms under round trips of up to 5 ms: a burst, paced at what passed.
+    assert_eq!(model.burst_rate(0.004, 3.0, 0.005), Some(14.0));
+    // Longer than two round trips: a log's hold.
+    assert_eq!(model.burst_rate(0.011, 3.0, 0.005), None);
+    // Under two round trips of 2 s, but a second or longer: a log's too.
+    assert_eq!(model.burst_rate(0.99, 3.0, 2.0), Some(14.0));
+    assert_eq!(model.burst_rate(1.0, 3.0, 2.0), None);
+    // Nothing passed since the first throttle, or none yet: no rate to pace.
+    model.ok_since_first = 0;
+    assert_eq!(model.burst_rate(0.004, 3.0, 0.005), None);
+    model.first_throttle = None;
+    assert_eq!(model.burst_rate(0.004, 3.0, 0.005), None);
 }
