@@ -953,3 +953,41 @@ fn a_window_lowered_to_one_or_two_is_paced_as_the_rate_it_was() {
         other => panic!("not a rate at {t}: {other:?}"),
     }
 }
+
+/// A window probing upward after a lowering that ends with more through than its allowance
+/// and no `429` has its limit back: the allowance is what passed, the ceiling is cleared,
+/// and the window is marked restored (a lowering right after it is a swing, a log's sign).
+/// Short of the ceiling, the next windows keep probing for it.
+#[test]
+fn an_upward_probe_never_refused_restores_the_allowance_it_reached() {
+    for (passed, restored) in [(20, true), (18, false)] {
+        let mut model = window_with(vec![bound(0, -0.1, 0.1), bound(1, 9.9, 10.1)]);
+        let State::Window(w) = &mut model.state else {
+            unreachable!()
+        };
+        (w.allowance, w.ceiling, w.probing_up, w.eager) = (16, 20, true, true);
+        (w.sent, w.ok, w.out) = (passed, passed, 0);
+        w.roll(2, 1.0);
+        assert_eq!(w.allowance, passed);
+        assert_eq!(w.restored, restored.then_some(1), "{w:?}");
+        assert_eq!(w.ceiling, if restored { 0 } else { 20 });
+        assert!(w.eager, "the step doubled: the next window probes again");
+    }
+}
+
+/// Where new bounds place the present in a window before the one being counted (a boundary
+/// predicted too early, which a `429` showed), counting goes back there, to a window taken
+/// as spent, where no burst goes.
+#[test]
+fn counting_an_earlier_window_again_finds_it_spent() {
+    let mut model = window_with(vec![bound(0, -0.1, 0.1), bound(1, 9.9, 10.1)]);
+    let State::Window(w) = &mut model.state else {
+        unreachable!()
+    };
+    w.roll(2, 1.0);
+    (w.burst, w.hit) = (true, None);
+    w.roll(1, 1.0);
+    assert_eq!(w.index, 1);
+    assert_eq!(w.hit, Some(f64::NEG_INFINITY));
+    assert!(!w.burst);
+}
