@@ -954,24 +954,35 @@ fn a_window_lowered_to_one_or_two_is_paced_as_the_rate_it_was() {
     }
 }
 
-/// A window probing upward after a lowering that ends with more through than its allowance
-/// and no `429` has its limit back: the allowance is what passed, the ceiling is cleared,
-/// and the window is marked restored (a lowering right after it is a swing, a log's sign).
-/// Short of the ceiling, the next windows keep probing for it.
+/// A window probing upward, never refused, ends with what passed as its allowance: up to
+/// the ceiling a lowering left, the limit is back (the ceiling cleared, the window marked
+/// restored: a lowering right after it is a swing, a log's sign); short of it, the next
+/// windows keep probing for it; with no more through and no ceiling above, the probes go
+/// back to their first step and to once in `UP_SPACING` requests.
 #[test]
-fn an_upward_probe_never_refused_restores_the_allowance_it_reached() {
-    for (passed, restored) in [(20, true), (18, false)] {
+fn an_upward_probe_never_refused_sets_the_allowance_it_reached() {
+    for (passed, ceiling, restored, eager) in [
+        (20, 20, true, true),
+        (18, 20, false, true),
+        (16, 0, false, false),
+    ] {
         let mut model = window_with(vec![bound(0, -0.1, 0.1), bound(1, 9.9, 10.1)]);
         let State::Window(w) = &mut model.state else {
             unreachable!()
         };
-        (w.allowance, w.ceiling, w.probing_up, w.eager) = (16, 20, true, true);
+        (w.allowance, w.ceiling, w.probing_up, w.eager, w.step) = (16, ceiling, true, true, 0.5);
         (w.sent, w.ok, w.out) = (passed, passed, 0);
         w.roll(2, 1.0);
         assert_eq!(w.allowance, passed);
         assert_eq!(w.restored, restored.then_some(1), "{w:?}");
-        assert_eq!(w.ceiling, if restored { 0 } else { 20 });
-        assert!(w.eager, "the step doubled: the next window probes again");
+        assert_eq!(w.ceiling, if passed < ceiling { ceiling } else { 0 });
+        assert_eq!(w.eager, eager, "{w:?}");
+        let step = if passed > 16 {
+            1.0
+        } else {
+            window::FIRST_PROBE_STEP
+        };
+        assert_eq!(w.step, step, "{w:?}");
     }
 }
 
