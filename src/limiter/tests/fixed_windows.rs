@@ -1002,3 +1002,35 @@ fn counting_an_earlier_window_again_finds_it_spent() {
     assert_eq!(w.hit, Some(f64::NEG_INFINITY));
     assert!(!w.burst);
 }
+
+/// An excuse that narrowed a bound kept for its window gives that bound back when new
+/// evidence leaves no period that fits every bound (`an_excuse_s_bound_is_the_first_to_go`
+/// has one that added its window's first bound, and is removed).
+#[test]
+fn an_excuse_gives_back_the_bound_it_narrowed() {
+    let mut model = window_with(vec![
+        bound(0, -0.1, 0.1),
+        bound(1, 9.9, 10.1),
+        bound(2, 19.7, 20.3),
+    ]);
+    let State::Window(w) = &mut model.state else {
+        unreachable!()
+    };
+    // The excuse: window 2 began by 20.05 (a period of at most 10.075).
+    w.soft = Some((2, Some(bound(2, 19.7, 20.3))));
+    assert!(!w.add_bound(2, f64::NEG_INFINITY, 20.05));
+    assert_eq!(w.bounds[2].hi, 20.05);
+    // Window 3 had not begun by 30.2: at least 10.15 after window 2 began, by the excuse.
+    assert!(!w.add_bound(3, 30.2, 30.5));
+    let kept: Vec<_> = w.bounds.iter().map(|b| (b.k, b.lo, b.hi)).collect();
+    assert_eq!(
+        kept,
+        [
+            (0, -0.1, 0.1),
+            (1, 9.9, 10.1),
+            (2, 19.7, 20.3),
+            (3, 30.2, 30.5)
+        ]
+    );
+    assert!(w.soft.is_none());
+}
