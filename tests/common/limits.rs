@@ -1,15 +1,17 @@
 //! Rate limiters as servers apply them, in front of any handler: Rack::Attack's fixed window
 //! (every request counted, `429 Retry later` as text, `Retry-After` optional) and a token
-//! bucket. Times are scaled: the tests and benchmarks use windows of a second or so. Time is
-//! tokio's clock, so that tests can pause it; windows are aligned to a virtual epoch, as
-//! Rack::Attack aligns them to the real one, and an export can start at any phase of one.
+//! bucket. Times are scaled: the tests use windows of seconds, and a minute. Their clock is
+//! the system's read once, then tokio's (so that tests can pause it), as the client's model
+//! reads it: windows are aligned to the epoch the client sees, as Rack::Attack aligns them to
+//! the real one, and a test waits (in virtual time) for the point of a window it starts an
+//! export at.
 
 use std::{
     sync::{
-        Mutex,
+        Mutex, OnceLock,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Duration,
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use tokio::time::Instant;
@@ -34,23 +36,22 @@ pub enum Limit {
 pub struct Limited<H> {
     limit: Limit,
     handler: H,
-    start: Instant,
-    /// How far into a window the server starts.
-    phase: Duration,
+    /// When the limiter first read the system's clock, on tokio's, and the system's time
+    /// since the epoch then: the limiter's clock is that plus tokio's time since (paused, it
+    /// moves with the client's waits, not with the system's).
+    epoch: OnceLock<(Instant, Duration)>,
     state: Mutex<(u64, u32, f64, Instant)>,
     pub passed: AtomicUsize,
     pub refused: AtomicUsize,
-    /// When each request arrived (since the start) and whether it was refused.
+    /// When each request arrived (on the limiter's clock) and whether it was refused.
     pub log: Mutex<Vec<(Duration, bool)>>,
 }
 
 impl<H: Fn(&Request) -> Reply> Limited<H> {
+    /// A limiter on the clock the client's model aligns to: the system's, read when first
+    /// needed (after the client's build, which reads it too: the two agree to within the
+    /// time between the readings, the limiter's ahead), then tokio's.
     pub fn new(limit: Limit, handler: H) -> Self {
-        Self::at_phase(limit, handler, Duration::ZERO)
-    }
-
-    /// A limiter whose clock starts `phase` into a window.
-    pub fn at_phase(limit: Limit, handler: H, phase: Duration) -> Self {
         let burst = match limit {
             Limit::TokenBucket { burst, .. } => f64::from(burst),
             Limit::FixedWindow { .. } => 0.0,
@@ -59,13 +60,31 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
         Self {
             limit,
             handler,
-            start: now,
-            phase,
+            epoch: OnceLock::new(),
             state: Mutex::new((0, 0, burst, now)),
             passed: AtomicUsize::new(0),
             refused: AtomicUsize::new(0),
             log: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The limiter's clock: time since the epoch.
+    fn clock(&self, now: Instant) -> Duration {
+        let (start, epoch) = self.epoch.get_or_init(|| {
+            let epoch = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("the system clock is past the epoch");
+            (now, epoch)
+        });
+        now - *start + *epoch
+    }
+
+    /// How long (on tokio's clock) until the limiter's clock is `phase` into a window of
+    /// `window`: a test sleeps that long to start an export there.
+    pub fn until_phase(&self, window: Duration, phase: Duration) -> Duration {
+        let into = self.clock(Instant::now()).as_nanos() % window.as_nanos();
+        let wait = (phase.as_nanos() + window.as_nanos() - into) % window.as_nanos();
+        Duration::from_nanos(wait as u64)
     }
 
     pub fn answer(&self, request: &Request) -> Reply {
@@ -79,7 +98,7 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
                     window,
                     retry_after,
                 } => {
-                    let elapsed = now - self.start + self.phase;
+                    let elapsed = self.clock(now);
                     let index = (elapsed.as_nanos() / window.as_nanos()) as u64;
                     if index != *window_index {
                         *window_index = index;
@@ -87,7 +106,9 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
                     }
                     *count += 1; // every request counts, refused ones too
                     (*count > limit).then(|| {
-                        let ends = window * (index as u32 + 1);
+                        let ends = Duration::from_nanos(
+                            ((u128::from(index) + 1) * window.as_nanos()) as u64,
+                        );
                         retry_after.then(|| (ends - elapsed).as_secs_f64().ceil() as u64)
                     })
                 }
@@ -107,7 +128,7 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
         self.log
             .lock()
             .unwrap()
-            .push((now - self.start + self.phase, refusal.is_some()));
+            .push((self.clock(now), refusal.is_some()));
         match refusal {
             None => {
                 self.passed.fetch_add(1, Ordering::SeqCst);
