@@ -1,10 +1,9 @@
 //! Rate limiters as servers apply them, in front of any handler: Rack::Attack's fixed window
 //! (every request counted, `429 Retry later` as text, `Retry-After` optional) and a token
-//! bucket. Times are scaled: the tests use windows of seconds, and a minute. Their clock is
-//! the system's read once, then tokio's (so that tests can pause it), as the client's model
-//! reads it: windows are aligned to the epoch the client sees, as Rack::Attack aligns them to
-//! the real one, and a test waits (in virtual time) for the point of a window it starts an
-//! export at.
+//! bucket. Their clock is the system's read once, then tokio's (so that tests can pause it),
+//! as the client's model reads it: windows are aligned to the UNIX epoch the client sees (or
+//! one a fixed offset off it), as Rack::Attack aligns them to the real one, and a test waits
+//! (in virtual time) for the point of a window it starts an export at.
 
 use std::{
     sync::{
@@ -36,10 +35,13 @@ pub enum Limit {
 pub struct Limited<H> {
     limit: Limit,
     handler: H,
-    /// When the limiter first read the system's clock, on tokio's, and the system's time
-    /// since the epoch then: the limiter's clock is that plus tokio's time since (paused, it
-    /// moves with the client's waits, not with the system's).
-    epoch: OnceLock<(Instant, Duration)>,
+    /// When the limiter read the system's clock, on tokio's, and the system's time since the
+    /// UNIX epoch then: the limiter's clock is that plus tokio's time since (paused, it moves
+    /// with the client's waits, not with the system's) and `ahead`.
+    read: OnceLock<(Instant, Duration)>,
+    /// How far the limiter's clock is ahead of the system's (a server's clock off the
+    /// client's).
+    ahead: Duration,
     state: Mutex<(u64, u32, f64, Instant)>,
     pub passed: AtomicUsize,
     pub refused: AtomicUsize,
@@ -48,9 +50,8 @@ pub struct Limited<H> {
 }
 
 impl<H: Fn(&Request) -> Reply> Limited<H> {
-    /// A limiter on the clock the client's model aligns to: the system's, read when first
-    /// needed (after the client's build, which reads it too: the two agree to within the
-    /// time between the readings, the limiter's ahead), then tokio's.
+    /// A limiter on the clock the client's model aligns to: the system's, read by
+    /// `until_phase`, then tokio's.
     pub fn new(limit: Limit, handler: H) -> Self {
         let burst = match limit {
             Limit::TokenBucket { burst, .. } => f64::from(burst),
@@ -60,7 +61,8 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
         Self {
             limit,
             handler,
-            epoch: OnceLock::new(),
+            read: OnceLock::new(),
+            ahead: Duration::ZERO,
             state: Mutex::new((0, 0, burst, now)),
             passed: AtomicUsize::new(0),
             refused: AtomicUsize::new(0),
@@ -68,20 +70,33 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
         }
     }
 
-    /// The limiter's clock: time since the epoch.
+    /// The same limiter with its clock `by` ahead of the client's.
+    pub fn ahead(self, by: Duration) -> Self {
+        Self { ahead: by, ..self }
+    }
+
+    /// The limiter's clock: time since the UNIX epoch.
     fn clock(&self, now: Instant) -> Duration {
-        let (start, epoch) = self.epoch.get_or_init(|| {
-            let epoch = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .expect("the system clock is past the epoch");
-            (now, epoch)
-        });
-        now - *start + *epoch
+        let (read_at, since_epoch) = self
+            .read
+            .get()
+            .expect("a test reads the limiter's clock (`until_phase`) before a request");
+        now - *read_at + *since_epoch + self.ahead
     }
 
     /// How long (on tokio's clock) until the limiter's clock is `phase` into a window of
-    /// `window`: a test sleeps that long to start an export there.
+    /// `window`: a test sleeps that long to start an export there. The first call reads the
+    /// system's clock: made right after the client is built, with nothing awaited between
+    /// (on the paused clock, tokio's time between the readings would set the limiter's
+    /// behind the client's), it reads it after the client did, and the two clocks agree to
+    /// within the real time between the readings, the limiter's ahead.
     pub fn until_phase(&self, window: Duration, phase: Duration) -> Duration {
+        self.read.get_or_init(|| {
+            let since_epoch = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("the system clock is past the epoch");
+            (Instant::now(), since_epoch)
+        });
         let into = self.clock(Instant::now()).as_nanos() % window.as_nanos();
         let wait = (phase.as_nanos() + window.as_nanos() - into) % window.as_nanos();
         Duration::from_nanos(wait as u64)

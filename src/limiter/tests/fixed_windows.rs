@@ -803,11 +803,11 @@ fn an_upward_probe_sent_before_a_lowering_does_not_undo_it() {
     assert_eq!(log_limit(&model), 20, "{model:?}");
 }
 
-/// `tests/ratelimit.rs`'s exports through a minute window, at the model's level: there the
-/// limiter's windows start at tokio's paused clock while the client aligns its model to
-/// this machine's clock when the test runs, so each run meets the window at another offset.
-/// At every offset, by half seconds, and three starting points: at most one `429` a window
-/// once learnt (after the window the export starts in and the first two whole ones).
+/// `tests/ratelimit.rs`'s exports through a minute window, at the model's level, with the
+/// server's clock off the client's by any offset (there the two agree, and one test keeps
+/// the server's a fixed offset ahead): at every offset, by half seconds, and three starting
+/// points, at most one `429` a window once learnt (after the window the export starts in
+/// and the first two whole ones).
 #[test]
 fn a_minute_window_off_the_client_clock_by_any_offset_costs_at_most_one_429_a_window() {
     let mut bad = Vec::new();
