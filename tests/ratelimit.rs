@@ -1,8 +1,8 @@
 //! Rate limits through the whole client, over loopback sockets, on tokio's paused clock: the
 //! limiter's windows and the client's waits run in virtual time, so a 60-second window costs
-//! no real minute, and what is checked holds however loaded the machine (its load can move
-//! a request's virtual arrival a little, where tokio's clock advances while a socket's
-//! answer is on its way). Outages are not amplified.
+//! no real minute, and what is checked held in every run, idle or beside busy loops (load
+//! can move a request's virtual arrival a little, where tokio's clock advances while a
+//! socket's answer is on its way). Outages are not amplified.
 
 use crate::common;
 
@@ -95,7 +95,8 @@ async fn an_export_through_a_minute_window_from_any_phase_costs_at_most_one_429_
 
         let log = limited.log.lock().unwrap().clone();
         let windows = refused_per_window(&log, WINDOW);
-        // The window the export started in (unless at its start) and the first two whole ones.
+        // The window the export started in (unless within milliseconds of its start) and the
+        // first two whole ones.
         let learning = if phase_tenths == 0 { 2 } else { 3 };
         for (window, refused) in windows.iter().skip(learning) {
             assert!(
@@ -115,8 +116,8 @@ async fn an_export_through_a_minute_window_from_any_phase_costs_at_most_one_429_
             ),
             "{pacing:?}"
         );
-        // Learning costs refusals once, up front: no more than the 5% the issue allows an
-        // export over real sockets.
+        // The learning's refusals, and the upward probes' and boundary tests' after it: no
+        // more than the 5% the issue allows an export over real sockets.
         assert!(
             pacing.throttled_requests() * 20 <= pacing.requests(),
             "phase {phase_tenths}/10: {pacing:?}"
@@ -176,7 +177,6 @@ async fn clones_walking_at_once_share_one_model() {
             "{refused} refused in window {window}: {windows:?}"
         );
     }
-    println!("{pacing:?}, {windows:?}");
 }
 
 #[tokio::test(start_paused = true)]

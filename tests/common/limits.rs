@@ -20,7 +20,7 @@ use super::server::{Reply, Request};
 /// How a limiter decides.
 #[derive(Clone, Copy, Debug)]
 pub enum Limit {
-    /// `limit` requests per `window`, windows aligned to the limiter's epoch; `Retry-After`
+    /// `limit` requests per `window`, windows aligned to the limiter's clock; `Retry-After`
     /// (whole seconds, rounded up) when `retry_after`.
     FixedWindow {
         limit: u32,
@@ -39,8 +39,7 @@ pub struct Limited<H> {
     /// UNIX epoch then: the limiter's clock is that plus tokio's time since (paused, it moves
     /// with the client's waits, not with the system's) and `ahead`.
     read: OnceLock<(Instant, Duration)>,
-    /// How far the limiter's clock is ahead of the system's (a server's clock off the
-    /// client's).
+    /// How far the limiter's clock is ahead of the client's (a server's clock off it).
     ahead: Duration,
     state: Mutex<(u64, u32, f64, Instant)>,
     pub passed: AtomicUsize,
@@ -104,6 +103,9 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
 
     pub fn answer(&self, request: &Request) -> Reply {
         let now = Instant::now();
+        // Read before the lock: a test that never read the clock fails here, with the lock
+        // unpoisoned.
+        let at = self.clock(now);
         let refusal = {
             let mut state = self.state.lock().unwrap();
             let (window_index, count, tokens, refilled) = &mut *state;
@@ -113,7 +115,7 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
                     window,
                     retry_after,
                 } => {
-                    let elapsed = self.clock(now);
+                    let elapsed = at;
                     let index = (elapsed.as_nanos() / window.as_nanos()) as u64;
                     if index != *window_index {
                         *window_index = index;
@@ -140,10 +142,7 @@ impl<H: Fn(&Request) -> Reply> Limited<H> {
                 }
             }
         };
-        self.log
-            .lock()
-            .unwrap()
-            .push((self.clock(now), refusal.is_some()));
+        self.log.lock().unwrap().push((at, refusal.is_some()));
         match refusal {
             None => {
                 self.passed.fetch_add(1, Ordering::SeqCst);
