@@ -49,7 +49,9 @@
 //!    over the last successes, paced `RATE_PROBE` above it so that it stays measured.
 //! 5. Evidence the shape cannot explain (no period fitting the boundaries, a rate
 //!    refused throughout or measured under a sixteenth of its highest, a log refused
-//!    with room to spare) starts the learning over. A `Retry-After` pauses every request
+//!    `LOG_REFUSALS` times in a row with a quarter of its copy free, lowered twice with
+//!    no success between to under half, or its hold grown past `HOLD_MAX` times where it
+//!    settled) starts the learning over. A `Retry-After` pauses every request
 //!    until the time it names, whatever the shape.
 //!    Under headroom, each shape takes at most its share: of a window's allowance, of a
 //!    log's limit, of a rate once measured well (a window's rate of an exact period, at
