@@ -346,13 +346,20 @@ enum InFlight {
 
 impl InFlight {
     fn new() -> Self {
-        match tokio::runtime::Handle::try_current() {
-            Ok(_) => Self::Tasks(JoinSet::new()),
-            Err(_) => Self::Local(FuturesUnordered::new()),
-        }
+        Self::Local(FuturesUnordered::new())
     }
 
     fn push(&mut self, request: impl Future<Output = PageResult> + Send + 'static) {
+        // Tasks where a runtime runs the walk, so that its requests go on while the consumer
+        // works: decided by the first request, not when the stream was made (a stream made
+        // before the runtime started, then polled in it, had its requests wait on the
+        // consumer, and time out under a slow one).
+        if let Self::Local(futures) = self
+            && futures.is_empty()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            *self = Self::Tasks(JoinSet::new());
+        }
         match self {
             Self::Tasks(tasks) => {
                 tasks.spawn(request);
@@ -365,8 +372,8 @@ impl InFlight {
         match self {
             Self::Tasks(tasks) => match tasks.join_next().await? {
                 Ok(result) => Some(result),
-                // A panic in a request is passed on; a cancelled task means the runtime is
-                // shutting down, and nobody is left to read the walk.
+                // A panic in a request is passed on; a cancelled task means the runtime that
+                // ran it shut down (a reader may go on from another): the walk ends in error.
                 Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
                 Err(_) => None,
             },

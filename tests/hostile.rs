@@ -235,6 +235,83 @@ async fn a_slow_consumer_does_not_break_a_healthy_walk() {
     }
 }
 
+/// The same slow consumer, with the stream made before the runtime that polls it (a stream
+/// built in `main` before the runtime starts, or by sync code that then `block_on`s it): its
+/// requests still run while the consumer works. They ran only while it polled, and the
+/// per-attempt timeout ended them.
+#[test]
+fn a_walk_made_outside_the_runtime_survives_a_slow_consumer() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let (server, client) = runtime.block_on(async {
+        let server = TestServer::start(contacts_api(75)).await;
+        let client = builder(&server.base_url)
+            .retry(RetryPolicy::disabled())
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        (server, client)
+    });
+    let mut pages = client.search("x").paginate().concurrency(3).pages();
+    let seen = runtime.block_on(async {
+        let mut seen = 0;
+        while let Some(page) = pages.next().await {
+            seen += page.unwrap().payload.len();
+            tokio::time::sleep(Duration::from_millis(450)).await;
+        }
+        seen
+    });
+    assert_eq!(seen, 75);
+    assert_eq!(server.stats.count(), 6);
+}
+
+/// Requests in flight lost without an answer (each item read on a runtime of its own, as a
+/// sync wrapper might, which drops the requests it spawned) end the walk in error, on a
+/// server that sends no total as on one that does: never with success and pages unread.
+#[test]
+fn requests_lost_in_flight_end_the_walk_in_error() {
+    // The server on a runtime of its own, which lives throughout.
+    let server_runtime = tokio::runtime::Runtime::new().unwrap();
+    for total in [false, true] {
+        let server = server_runtime.block_on(TestServer::start(move |request| {
+            let p = i64::from(request.page());
+            let ids: Vec<i64> = ((p - 1) * 15 + 1..=(p * 15).min(75)).collect();
+            let count = if total { json!(75) } else { json!(ids.len()) };
+            let reply = Reply::json(&json!({
+                "meta": {"count": count, "current_page": p, "has_more": p * 15 < 75},
+                "payload": ids.into_iter().map(contact).collect::<Vec<_>>(),
+            }));
+            // Still out when the first page is read.
+            if p >= 3 {
+                reply.delay(Duration::from_secs(1))
+            } else {
+                reply
+            }
+        }));
+        let client = builder(&server.base_url).build().unwrap();
+        let mut pages = client.search("x").paginate().concurrency(4).pages();
+        let mut read = 0;
+        let outcome = loop {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            match runtime.block_on(pages.next()) {
+                Some(Ok(page)) => read += page.payload.len(),
+                Some(Err(error)) => break Err(error),
+                None => break Ok(()),
+            }
+        };
+        assert!(
+            matches!(outcome, Err(Error::Walk(WalkError::Interrupted(_)))) || read == 75,
+            "total {total}: {outcome:?} after {read} of 75 contacts"
+        );
+    }
+}
+
 #[tokio::test]
 async fn redirects_are_errors_that_name_the_host_and_carry_nothing_away() {
     let elsewhere = TestServer::start(contacts_api(15)).await;

@@ -97,4 +97,10 @@ pub enum WalkError {
     /// The walk reached its page cap before the server said it ended.
     #[error("the walk reached its cap of {0} pages before the server said it ended")]
     PageCap(u32),
+    /// The requests in flight ended without an answer (the runtime that ran them shut
+    /// down): whatever the pages from this one on held is unknown.
+    #[error(
+        "the requests for page {0} and after ended without an answer (the runtime running          them shut down): the walk cannot tell what they held; run it again"
+    )]
+    Interrupted(u32),
 }

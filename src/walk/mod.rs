@@ -249,12 +249,13 @@ impl Walk {
         self.arrived.insert(number, result);
     }
 
-    /// Every request in flight was lost without an answer (the runtime is shutting down):
-    /// the total says whether the walk is complete, never silence.
+    /// Every request in flight was lost without an answer (the runtime running them shut
+    /// down): the pages they asked for are unknown, so the walk ends in error. (Not by the
+    /// total: a server that sends none could not tell a walk cut short from a complete one.)
     pub(crate) fn lost_in_flight(&mut self) {
         self.in_flight = 0;
         if self.ending.is_none() {
-            self.ending = Some(self.completeness().map_err(Error::from));
+            self.ending = Some(Err(WalkError::Interrupted(self.next_yield).into()));
         }
     }
 

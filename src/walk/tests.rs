@@ -566,6 +566,34 @@ fn errors_end_it() {
     assert!(run.end.unwrap_err().contains("created_after"));
 }
 
+/// Requests lost without an answer end the walk in error, naming the first page not read,
+/// whether or not the server sent a total that the pages read would have matched.
+#[test]
+fn requests_lost_in_flight_end_it_in_error() {
+    for meta in [
+        json!({"current_page": 1, "has_more": true}),
+        json!({"count": 45, "current_page": 1}),
+    ] {
+        let mut walk = Walk::new(settings());
+        assert!(matches!(walk.poll(), Action::Send(1)));
+        let mut body = json!({"payload": slice(&ids(1..=45), 1)});
+        body["meta"] = meta.clone();
+        walk.answered(1, Ok(serde_json::from_value(body).unwrap()));
+        assert!(matches!(walk.poll(), Action::Yield(_)));
+        assert!(matches!(walk.poll(), Action::Send(2)));
+        walk.lost_in_flight();
+        let end = walk.poll();
+        assert!(
+            matches!(
+                end,
+                Action::End(Some(Error::Walk(WalkError::Interrupted(2))))
+            ),
+            "{meta}: {end:?}"
+        );
+        assert!(matches!(walk.poll(), Action::End(None)));
+    }
+}
+
 /// Oldest first, an answer's total below one that had arrived before it was sent is caught
 /// whatever the order the answers come in.
 #[test]
