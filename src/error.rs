@@ -561,6 +561,23 @@ impl Error {
         self
     }
 
+    /// This error without the query `q` in what the server said (a server or gateway may
+    /// echo it), nor in a decoding's excerpt.
+    pub(crate) fn without_query(mut self, q: &str) -> Self {
+        use crate::redact::query_left_out;
+        match &mut self {
+            Self::Api { message, .. } => *message = query_left_out(message, q),
+            Self::Decode {
+                message, excerpt, ..
+            } => {
+                *message = query_left_out(message, q);
+                *excerpt = query_left_out(excerpt, q);
+            }
+            _ => {}
+        }
+        self
+    }
+
     /// This error, marked as not retried for want of retry budget.
     pub(crate) fn with_retry_budget_spent(mut self) -> Self {
         match &mut self {
@@ -656,15 +673,29 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
     })
 }
 
-/// A body that could not be read: over the cap (see `src/transport.rs`), or cut off.
+/// A body that could not be read: refused (over the cap, or holding too many values: see
+/// `src/transport.rs`), or cut off.
 fn body_error(status: StatusCode, error: reqwest::Error) -> Error {
+    use crate::transport::BodyRefused;
     let mut source = std::error::Error::source(&error);
     while let Some(e) = source {
-        if let Some(too_large) = e.downcast_ref::<crate::transport::BodyTooLarge>() {
-            return Error::BodyTooLarge {
-                status,
-                limit: too_large.limit,
-            };
+        match e.downcast_ref::<BodyRefused>() {
+            Some(&BodyRefused::TooLarge { limit }) => {
+                return Error::BodyTooLarge { status, limit };
+            }
+            Some(&BodyRefused::TooManyValues { limit }) => {
+                return Error::Decode {
+                    status,
+                    path: ".".into(),
+                    message: format!(
+                        "the body holds more than {limit} JSON values, far more than a page of \
+                         contacts (one for each {} bytes of `ClientBuilder::max_body_size`)",
+                        crate::transport::BYTES_PER_VALUE
+                    ),
+                    excerpt: String::new(),
+                };
+            }
+            None => {}
         }
         source = e.source();
     }
@@ -722,9 +753,10 @@ fn decode_error<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Error {
             // serde_json's message ends with the position, which the excerpt shows instead.
             let message = inner.to_string();
             let message = match message.rfind(" at line ") {
-                Some(end) => message[..end].to_owned(),
-                None => message,
+                Some(end) => &message[..end],
+                None => &message,
             };
+            let message = crate::redact::quoted_values_left_out(message);
             (path, message, line, column)
         }
         Ok(_) => (
@@ -743,7 +775,8 @@ fn decode_error<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Error {
 }
 
 /// A few characters on either side of `line`:`column` (1-based, as serde_json counts): what
-/// failed, without the rest of the body, which holds other contacts' data.
+/// failed, without the rest of the body, which holds other contacts' data, and with its
+/// values left out (the contact failing may be the one holding the query).
 fn excerpt_at(body: &[u8], line: usize, column: usize) -> String {
     const AROUND: usize = 24;
     let line_start = if line <= 1 {
@@ -757,7 +790,8 @@ fn excerpt_at(body: &[u8], line: usize, column: usize) -> String {
     };
     let at = (line_start + column.saturating_sub(1)).min(body.len());
     let (start, end) = (at.saturating_sub(AROUND), (at + AROUND).min(body.len()));
-    let text = String::from_utf8_lossy(&body[start..end]);
+    let text = crate::redact::values_left_out(body, start, end);
+    let text = String::from_utf8_lossy(&text);
     // Lossy decoding of a window cut mid-character shows its ends as U+FFFD; trim those.
     let text = text.trim_matches('\u{FFFD}');
     format!(

@@ -21,6 +21,7 @@ mod pacer;
 mod paginate;
 mod position;
 mod rate_limit;
+mod redact;
 mod response;
 mod retry;
 #[cfg(feature = "sandbox")]

@@ -221,7 +221,12 @@ impl Search {
     pub(crate) fn new(client: Client, q: Option<String>) -> Self {
         Self {
             client,
-            q: q.map(|q| SearchContactsQ::try_from(q).map_err(|_| Refused)),
+            // Blank to the server too, which strips NUL with the whitespace (Ruby's `strip`)
+            // where the spec's pattern does not.
+            q: q.map(|q| match crate::lookup::stripped(&q) {
+                "" => Err(Refused),
+                _ => SearchContactsQ::try_from(q).map_err(|_| Refused),
+            }),
             parameters: Parameters::default(),
         }
     }
@@ -264,7 +269,11 @@ impl Search {
             (Err(error), Some(Note::RetryBudgetSpent)) => Err(error.with_retry_budget_spent()),
             (result, _) => result,
         }
-        .map_err(|error| error.with_host_of(self.client.base_url()));
+        .map_err(|error| error.with_host_of(self.client.base_url()))
+        .map_err(|error| match &self.q {
+            Some(Ok(q)) => error.without_query(q),
+            _ => error,
+        });
         self.checked(result)
     }
 

@@ -164,9 +164,14 @@ async fn a_success_body_that_does_not_decode_says_where() {
     };
     assert_eq!(status.as_u16(), 200);
     assert_eq!(path, "payload[1].blocked");
-    assert!(message.contains("expected a boolean"), "{message}");
-    // Around the failing value only: not the other contacts of the page.
-    assert!(excerpt.contains(r#""blocked":"no""#), "{excerpt}");
+    // The type expected and the one found, not the value (it may be personal data).
+    assert_eq!(
+        message, r#"invalid type: string "…", expected a boolean"#,
+        "{message}"
+    );
+    // Around the failing value only, and without the values (the contact failing may be
+    // the one holding the query): not the other contacts of the page.
+    assert!(excerpt.contains(r#""blocked":"…""#), "{excerpt}");
     assert!(!excerpt.contains("user1@example.com"), "{excerpt}");
     assert!(excerpt.chars().count() <= 50, "{excerpt}");
 
@@ -203,6 +208,8 @@ async fn bad_arguments_are_refused_before_any_request() {
         client.search("x").page(u32::MAX),
         client.search(""),
         client.search(" \t\n"),
+        // Blank to the server, which strips NUL too.
+        client.search(" \0\t"),
         client.search("x").sort("favourite_colour"),
         client.search("x").direction("sideways"),
         client.contacts().page(0),
@@ -220,6 +227,7 @@ async fn bad_arguments_are_refused_before_any_request() {
         [
             "page",
             "page",
+            "q",
             "q",
             "q",
             "sort",

@@ -387,12 +387,33 @@ async fn the_query_never_shows_in_errors_builders_or_traces() {
         Reply::json(&body)
     })
     .await;
+    // The contact holding the query fails to decode next to it (a search for an email
+    // finds the contact with that email).
+    let holder = TestServer::start(|_| {
+        let mut body = page([1, 2], 2, 1);
+        body["payload"][0]["email"] = PRIVATE.into();
+        body["payload"][0]["id"] = PRIVATE.into();
+        Reply::json(&body)
+    })
+    .await;
+    // A server that echoes the query in its message, as typed and URL-encoded.
+    let echo = TestServer::start(|_| {
+        Reply::status(
+            422,
+            "application/json",
+            json!({"error": "nothing matches 'Ada.Lovelace@example.com' (ada.lovelace%40example.com)"})
+                .to_string(),
+        )
+    })
+    .await;
     let fast = RetryPolicy::disabled();
     for base_url in [
         closed.as_str(),
         &hanging.base_url,
         &cut.base_url,
         &garbled.base_url,
+        &holder.base_url,
+        &echo.base_url,
     ] {
         let client = builder(base_url)
             .retry(fast.clone())

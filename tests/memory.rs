@@ -103,6 +103,44 @@ async fn bodies_are_read_within_their_caps_and_memory_stays_bounded() {
         items[15]
     );
 
+    // Bodies within the cap but dense with values, which decoded to 20 to 60 times their
+    // size: 1.7 million contacts of `{"id":1}`, and one contact whose custom attributes hold
+    // 7.8 million zeros. Both are refused before decoding.
+    for (head, chunk, tail) in [
+        (
+            r#"{"meta":{"current_page":1},"payload":[{"id":1}"#,
+            r#",{"id":1}"#,
+            "]}",
+        ),
+        (
+            r#"{"meta":{"current_page":1},"payload":[{"id":1,"custom_attributes":{"a":[0"#,
+            ",0",
+            "]}}]}",
+        ),
+    ] {
+        // Some 15.5 MiB, under the default cap of 16 MiB.
+        let chunk = chunk.repeat(mib(1) / chunk.len());
+        let server = TestServer::start(move |_| Reply::Repeated {
+            head: head.into(),
+            chunk: chunk.clone().into_bytes(),
+            repeat: 15,
+            tail: tail.into(),
+        })
+        .await;
+        let error = match client(&server.base_url).search("x").send().await {
+            Ok(page) => panic!("decoded {} contacts", page.payload.len()),
+            Err(error) => error,
+        };
+        assert!(
+            matches!(&error, Error::Decode { path, .. } if path == "."),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().contains("more than 65536 JSON values"),
+            "{error}"
+        );
+    }
+
     let grown = peak_rss_mib() - start_peak;
     println!("peak resident memory grew by {grown:.0} MiB");
     // Four pages at a 16 MiB cap, with the reading buffer's growth: well under 4 × 3 × 16.

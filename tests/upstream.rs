@@ -112,7 +112,9 @@ async fn ids(sandbox: &Sandbox, query: &str) -> Vec<i64> {
 
 /// Each field's order both ways, written out: name, email and phone number by their lower
 /// case with nulls last ascending and first descending; the timestamps and the raw text of
-/// company, city and country with nulls last both ways; ties in id order.
+/// company, city and country with nulls last both ways; ties in id order. Text compares by
+/// code point, as the sandbox does (upstream's database sorts by its collation, which may
+/// order case and accents otherwise: docs/sandbox.md).
 const ORDERS: &[(&str, [i64; 5], [i64; 5])] = &[
     ("name", [5, 2, 4, 1, 3], [3, 1, 2, 4, 5]),
     ("email", [3, 1, 4, 2, 5], [2, 5, 4, 1, 3]),

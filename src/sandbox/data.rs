@@ -403,9 +403,11 @@ fn random_draft(rng: &mut Rng, id: i64) -> Draft {
         5 => (String::new(), false),
         _ => (format!("{first} {last}"), true),
     };
+    // Unique, as upstream's index keeps emails in an account (the whole id: `id % 1000` let
+    // two contacts share one address).
     let email = (rng.u8(0..5) != 0).then(|| {
         let user = if ascii && first.is_ascii() && last.is_ascii() {
-            format!("{}.{}{}", first, last.replace('\'', ""), id % 1000).to_lowercase()
+            format!("{}.{}{}", first, last.replace('\'', ""), id).to_lowercase()
         } else {
             format!("user{id}")
         };
@@ -462,5 +464,25 @@ impl Record {
                 .iter()
                 .any(|wanted| self.labels.iter().any(|label| **label == **wanted))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generate;
+
+    #[test]
+    fn generated_emails_are_unique_as_upstream_keeps_them() {
+        let records = generate(7, 20_000, false);
+        let mut emails: Vec<&str> = records
+            .iter()
+            .map(|record| record.folded[1].as_str())
+            .filter(|email| !email.is_empty())
+            .collect();
+        let with_email = emails.len();
+        emails.sort_unstable();
+        emails.dedup();
+        assert!(with_email > 10_000, "{with_email}");
+        assert_eq!(emails.len(), with_email);
     }
 }

@@ -65,6 +65,14 @@ pub enum Reply {
         chunk: Vec<u8>,
         repeat: Option<usize>,
     },
+    /// A `200` JSON body of `head`, `chunk` repeated `repeat` times and `tail`, sent chunked
+    /// without ever holding more than one chunk: for bodies dense with values.
+    Repeated {
+        head: Vec<u8>,
+        chunk: Vec<u8>,
+        repeat: usize,
+        tail: Vec<u8>,
+    },
     /// Close the connection without answering.
     Close,
     /// Keep the connection open and never answer.
@@ -253,6 +261,34 @@ async fn answer(stream: &mut TcpStream, reply: Reply, stats: &Stats) -> bool {
                 sent += 1;
             }
             stream.write_all(b"0\r\n\r\n").await.is_ok()
+        }
+        Reply::Repeated {
+            head,
+            chunk,
+            repeat,
+            tail,
+        } => {
+            let framed = |part: &[u8]| {
+                let mut framed = format!("{:x}\r\n", part.len()).into_bytes();
+                framed.extend_from_slice(part);
+                framed.extend_from_slice(b"\r\n");
+                framed
+            };
+            let start = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+            if stream.write_all(start.as_bytes()).await.is_err()
+                || stream.write_all(&framed(&head)).await.is_err()
+            {
+                return false;
+            }
+            let chunk = framed(&chunk);
+            for _ in 0..repeat {
+                if stream.write_all(&chunk).await.is_err() {
+                    stats.abandoned.fetch_add(1, Ordering::SeqCst);
+                    return false;
+                }
+            }
+            stream.write_all(&framed(&tail)).await.is_ok()
+                && stream.write_all(b"0\r\n\r\n").await.is_ok()
         }
         Reply::Close => false,
         Reply::Hang => {
