@@ -395,11 +395,12 @@ impl ClientBuilder {
     }
 
     /// The largest success body read, in bytes (default 16 MiB). A larger one stops being
-    /// read at the cap and is an [`Error::BodyTooLarge`], not retried. A body may hold one JSON
-    /// value for each 256 bytes of the cap (65,536 at the default; a page of 15 contacts holds
-    /// about a thousand), so that it decodes to about its cap at most: one holding more is an
-    /// [`Error::Decode`], not retried. Error bodies are always cut at 64 KiB, which holds more
-    /// than any message needs.
+    /// read at the cap and is an [`Error::BodyTooLarge`], not retried. Nor may a body decode
+    /// to more than four times the cap, as estimated from its JSON values before decoding:
+    /// one dense with values (`0,0,…`, which decodes to 16 times its bytes) is an
+    /// [`Error::Decode`], not retried, while an honest page, estimated at 3 to 6 times its
+    /// bytes, passes up to two thirds of the cap. Error bodies are always cut at 64 KiB, which
+    /// holds more than any message needs.
     ///
     /// ```
     /// # let builder = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?);

@@ -562,17 +562,13 @@ impl Error {
     }
 
     /// This error without the query `q` in what the server said (a server or gateway may
-    /// echo it), nor in a decoding's excerpt.
+    /// echo it): its message, or the excerpt of a body that is not JSON (a JSON one's values
+    /// are left out already, and a decoder's message quotes none).
     pub(crate) fn without_query(mut self, q: &str) -> Self {
         use crate::redact::query_left_out;
         match &mut self {
             Self::Api { message, .. } => *message = query_left_out(message, q),
-            Self::Decode {
-                message, excerpt, ..
-            } => {
-                *message = query_left_out(message, q);
-                *excerpt = query_left_out(excerpt, q);
-            }
+            Self::Decode { excerpt, .. } => *excerpt = query_left_out(excerpt, q),
             _ => {}
         }
         self
@@ -683,14 +679,15 @@ fn body_error(status: StatusCode, error: reqwest::Error) -> Error {
             Some(&BodyRefused::TooLarge { limit }) => {
                 return Error::BodyTooLarge { status, limit };
             }
-            Some(&BodyRefused::TooManyValues { limit }) => {
+            Some(&BodyRefused::TooDense { cap }) => {
                 return Error::Decode {
                     status,
                     path: ".".into(),
                     message: format!(
-                        "the body holds more than {limit} JSON values, far more than a page of \
-                         contacts (one for each {} bytes of `ClientBuilder::max_body_size`)",
-                        crate::transport::BYTES_PER_VALUE
+                        "the body would decode to more than {} times the {cap}-byte cap \
+                         (see `ClientBuilder::max_body_size`): it is dense with values, far \
+                         more than a page of contacts holds",
+                        crate::decoded::DECODED_PER_CAP
                     ),
                     excerpt: String::new(),
                 };

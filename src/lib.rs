@@ -6,6 +6,7 @@
 mod auth;
 mod client;
 mod contact;
+mod decoded;
 mod enums;
 mod error;
 mod generated;

@@ -7,47 +7,76 @@
 /// Shown in place of what was left out.
 const LEFT_OUT: &str = "…";
 
-/// `body[start..end]` with the contents of every JSON string that is not an object's key
-/// left out, one [`LEFT_OUT`] for each (the whole body is read to know where strings begin).
+/// Shown in place of the query.
+const QUERY: &str = "<query>";
+
+/// `body[start..end]`, for a body that is JSON (an object or an array), with its values left
+/// out: the contents of every string that is no object's key, and every number, one
+/// [`LEFT_OUT`] each (`true`, `false` and `null` stay). The whole body before the window is
+/// read to know where strings begin. A stray quote (the syntax error the window may show)
+/// swaps strings and bare text after it, and both are left out. Other bodies (an HTML page, a
+/// gateway's text) are shown as they are: they hold no contact.
 pub(crate) fn values_left_out(body: &[u8], start: usize, end: usize) -> Vec<u8> {
+    let end = end.min(body.len());
+    let start = start.min(end);
+    let json = matches!(
+        body.iter().find(|byte| !byte.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    );
+    if !json {
+        return body[start..end].to_vec();
+    }
     let mut shown = Vec::with_capacity(end - start);
-    let mut i = 0;
-    while i < end {
-        if body[i] != b'"' {
-            if i >= start {
-                shown.push(body[i]);
-            }
-            i += 1;
-            continue;
-        }
-        // A string from `i` to its closing quote (or the body's end).
-        let mut close = i + 1;
-        while close < body.len() && body[close] != b'"' {
-            close += if body[close] == b'\\' { 2 } else { 1 };
-        }
-        let close = close.min(body.len());
-        let after = body[(close + 1).min(body.len())..]
-            .iter()
-            .find(|b| !b.is_ascii_whitespace());
-        let is_key = close < body.len() && after == Some(&b':');
-        // Its contents' part within the window.
-        let (from, to) = ((i + 1).max(start), close.min(end));
-        if i >= start {
-            shown.push(b'"');
-        }
+    // Shows `body[from..to]` (clipped to the window), or one `LEFT_OUT` for it.
+    let mut show = |from: usize, to: usize, whole: bool| {
+        let (from, to) = (from.max(start), to.min(end));
         if from < to {
-            if is_key {
+            if whole {
                 shown.extend_from_slice(&body[from..to]);
             } else {
                 shown.extend_from_slice(LEFT_OUT.as_bytes());
             }
         }
-        if (start..end).contains(&close) {
-            shown.push(b'"');
+    };
+    let mut i = 0;
+    while i < end {
+        let token_end = |from: usize| {
+            (from..body.len())
+                .find(|&j| is_delimiter(body[j]))
+                .unwrap_or(body.len())
+        };
+        if body[i] == b'"' {
+            // A string from `i` to its closing quote (or the body's end): a key if a colon
+            // follows it.
+            let mut close = i + 1;
+            while close < body.len() && body[close] != b'"' {
+                close += if body[close] == b'\\' { 2 } else { 1 };
+            }
+            let close = close.min(body.len());
+            let is_key = body
+                .get(close + 1..)
+                .and_then(|rest| rest.iter().find(|b| !b.is_ascii_whitespace()))
+                == Some(&b':');
+            show(i, i + 1, true);
+            show(i + 1, close, is_key);
+            show(close, (close + 1).min(body.len()), true);
+            i = close + 1;
+        } else if is_delimiter(body[i]) {
+            show(i, i + 1, true);
+            i += 1;
+        } else {
+            let to = token_end(i);
+            let literal = matches!(&body[i..to], b"true" | b"false" | b"null");
+            show(i, to, literal);
+            i = to;
         }
-        i = close + 1;
     }
     shown
+}
+
+/// JSON's punctuation and whitespace, which end a bare token (a number, a literal).
+fn is_delimiter(byte: u8) -> bool {
+    matches!(byte, b'{' | b'}' | b'[' | b']' | b':' | b',' | b'"') || byte.is_ascii_whitespace()
 }
 
 /// A decoder's message without the value it quotes (`invalid type: string "ada@…"`,
@@ -87,35 +116,78 @@ pub(crate) fn quoted_values_left_out(message: &str) -> String {
     }
 }
 
-/// `text` with the query `q` taken out wherever it appears, ignoring ASCII case, as typed or
-/// URL-encoded (a server that echoes what it was asked). A query of one or two characters
-/// holds nothing personal, and would take letters out of every word: it stays.
+/// `text` with the query `q` taken out wherever it appears as a word of its own (not inside a
+/// longer one), ignoring ASCII case, as typed or URL-encoded: a server that echoes what it was
+/// asked. Where `text` was cut (it begins or ends with [`LEFT_OUT`]), the part of the query
+/// left at the cut is taken out too. A query of one or two characters holds nothing
+/// personal, and would take letters out of words: it stays.
 pub(crate) fn query_left_out(text: &str, q: &str) -> String {
-    let q = q.trim();
+    let q = crate::lookup::stripped(q);
     if q.chars().count() < 3 {
         return text.to_owned();
     }
     let form: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
-    let percent = form.replace('+', "%20");
-    let mut text = text.to_owned();
-    for needle in [q, &form, &percent] {
-        text = left_out_ignoring_ascii_case(&text, needle);
+    let mut needles = vec![q.to_ascii_lowercase(), form.to_ascii_lowercase()];
+    needles.push(needles[1].replace('+', "%20"));
+    needles.sort_by_key(|needle| std::cmp::Reverse(needle.len()));
+    needles.dedup();
+    // ASCII lowering keeps every byte where it was: offsets in `lower` are `text`'s.
+    let lower = text.to_ascii_lowercase();
+    let word = |at: usize| !text[at..].starts_with(|c: char| c.is_alphanumeric());
+    let before = |at: usize| !text[..at].ends_with(|c: char| c.is_alphanumeric());
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while at < text.len() {
+        let found = needles.iter().find(|needle| {
+            lower[at..].starts_with(needle.as_str()) && before(at) && word(at + needle.len())
+        });
+        match found {
+            Some(needle) => {
+                out.push_str(QUERY);
+                at += needle.len();
+            }
+            None => {
+                let c = text[at..].chars().next().unwrap_or_default();
+                out.push(c);
+                at += c.len_utf8();
+            }
+        }
     }
-    text
+    cut_query_left_out(&out, &needles)
 }
 
-fn left_out_ignoring_ascii_case(text: &str, needle: &str) -> String {
-    let (lower, needle) = (text.to_ascii_lowercase(), needle.to_ascii_lowercase());
-    let mut out = String::with_capacity(text.len());
-    let mut from = 0;
-    // ASCII lowering keeps every byte where it was: the offsets are `text`'s.
-    while let Some(at) = lower[from..].find(&needle) {
-        out.push_str(&text[from..from + at]);
-        out.push_str("<query>");
-        from += at + needle.len();
+/// The part of a needle that a cut left at either end of `text`: its start before a final
+/// [`LEFT_OUT`], its end after a first one (three characters or more, a word of its own on
+/// the side not cut).
+fn cut_query_left_out(text: &str, needles: &[String]) -> String {
+    let mut text = text.to_owned();
+    if let Some(kept) = text.strip_suffix(LEFT_OUT) {
+        let lower = kept.to_ascii_lowercase();
+        let cut = needles.iter().find_map(|needle| {
+            (3..needle.len()).rev().find(|&n| {
+                needle.is_char_boundary(n)
+                    && lower.ends_with(&needle[..n])
+                    && !kept[..kept.len() - n].ends_with(|c: char| c.is_alphanumeric())
+            })
+        });
+        if let Some(n) = cut {
+            text = format!("{}{QUERY}{LEFT_OUT}", &kept[..kept.len() - n]);
+        }
     }
-    out.push_str(&text[from..]);
-    out
+    if let Some(kept) = text.strip_prefix(LEFT_OUT) {
+        let lower = kept.to_ascii_lowercase();
+        let cut = needles.iter().find_map(|needle| {
+            (3..needle.len()).rev().find(|&n| {
+                needle.is_char_boundary(needle.len() - n)
+                    && lower.starts_with(&needle[needle.len() - n..])
+                    && !kept[n..].starts_with(|c: char| c.is_alphanumeric())
+            })
+        });
+        if let Some(n) = cut {
+            text = format!("{LEFT_OUT}{QUERY}{}", &kept[n..]);
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -128,21 +200,35 @@ mod tests {
 
     #[test]
     fn a_body_keeps_its_keys_and_structure_not_its_values() {
-        let body = r#"{"email":"ada@example.com","id":7,"tags":["vip","a\"b"],"blocked":"no"}"#;
+        let body = r#"{"email":"ada@example.com","id":7,"tags":["vip","a\"b"],"ok":true,"x":null}"#;
         assert_eq!(
             excerpt(body, 0, body.len()),
-            r#"{"email":"…","id":7,"tags":["…","…"],"blocked":"…"}"#
+            r#"{"email":"…","id":…,"tags":["…","…"],"ok":true,"x":null}"#
         );
         // A window cut inside a value or a key.
         let at = body.find("example").unwrap();
-        assert_eq!(excerpt(body, at, at + 22), r#"…","id":7,"t"#);
+        assert_eq!(excerpt(body, at, at + 22), r#"…","id":…,"t"#);
         let at = body.find("mail").unwrap();
         assert_eq!(excerpt(body, at, at + 8), r#"mail":"…"#);
-        // An empty string, an unterminated one.
+        // An empty string, an unterminated one, a number cut by the window.
         assert_eq!(excerpt(r#"{"a":""}"#, 0, 8), r#"{"a":""}"#);
         assert_eq!(excerpt(r#"{"a":"ada@exa"#, 0, 13), r#"{"a":"…"#);
+        assert_eq!(excerpt(r#"{"phone":8613800000000}"#, 12, 23), "…}");
+        // A stray quote swaps strings and bare text: both are left out.
+        let stray = r#"{"name":"Ada "Lovelace","email":"ada.lovelace@example.com"}"#;
+        let shown = excerpt(stray, 0, stray.len());
+        assert!(
+            !shown.contains("Lovelace") && !shown.contains("ada."),
+            "{shown}"
+        );
         // Not JSON: shown as it is.
         assert_eq!(excerpt("<html>oops</html>", 0, 17), "<html>oops</html>");
+        // Bounds past the body, or crossed: no panic.
+        assert_eq!(excerpt(r#"{"a":1}"#, 3, 99), r#"":…}"#);
+        assert_eq!(excerpt(r#"{"a":1}"#, 9, 4), "");
+        // A window cut inside a multi-byte character is left to the lossy decoding.
+        let cjk = r#"{"名前":"張"}"#;
+        assert!(String::from_utf8_lossy(&values_left_out(cjk.as_bytes(), 3, 12)).contains('…'));
     }
 
     #[test]
@@ -178,18 +264,41 @@ mod tests {
     fn the_query_is_taken_out_as_typed_and_as_encoded() {
         let said = "no match for 'Ada.Lovelace@Example.com' (q=ada.lovelace%40example.com)";
         assert_eq!(
-            query_left_out(said, " ada.lovelace@example.com "),
+            query_left_out(said, " ada.lovelace@example.com\0"),
             "no match for '<query>' (q=<query>)"
         );
         assert_eq!(
             query_left_out("q=ada+lovelace or ada%20lovelace", "ada lovelace"),
             "q=<query> or <query>"
         );
+        // Only as a word of its own: not inside another, and never inside its own marker.
+        assert_eq!(
+            query_left_out("Internal Server Error: err", "err"),
+            "Internal Server Error: <query>"
+        );
+        assert_eq!(
+            query_left_out("no query matches", "query"),
+            "no <query> matches"
+        );
         assert_eq!(query_left_out("rate limited", "a"), "rate limited");
         assert_eq!(query_left_out("张三 not found", "张三丰"), "张三 not found");
         assert_eq!(
             query_left_out("张三丰 not found", "张三丰"),
             "<query> not found"
+        );
+        // Cut at either end of an excerpt.
+        let q = "ada.lovelace@example.com";
+        assert_eq!(
+            query_left_out("No results for: ada.love…", q),
+            "No results for: <query>…"
+        );
+        assert_eq!(
+            query_left_out("…mple.com was not found", q),
+            "…<query> was not found"
+        );
+        assert_eq!(
+            query_left_out("No results for ad…", q),
+            "No results for ad…"
         );
     }
 }

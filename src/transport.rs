@@ -17,6 +17,7 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::ResponseBuilderExt;
 
 use crate::{
+    decoded::{DECODED_PER_CAP, decoded_size},
     generated::Client,
     limiter::Answer,
     pacer::Pacer,
@@ -38,12 +39,6 @@ pub(crate) struct Transport {
     pub(crate) max_body: usize,
 }
 
-/// A success body may hold one JSON value for each this many bytes of its cap (65,536 at the
-/// default 16 MiB; a page of 15 contacts holds about a thousand). Decoded, a value takes 32
-/// bytes and more (a `serde_json::Value`; a contact of `{"id":1}` takes 264): pages of
-/// `0,0,…` or of `{"id":1},…` within the cap decoded to 20 to 60 times it.
-pub(crate) const BYTES_PER_VALUE: usize = 256;
-
 /// A success body refused before decoding. It travels to `src/error.rs` as the source of the
 /// body error the generated code sees, and is never retried.
 #[derive(Clone, Copy, Debug, thiserror::Error)]
@@ -51,33 +46,12 @@ pub(crate) enum BodyRefused {
     /// Over the cap.
     #[error("the body is larger than the {limit}-byte cap")]
     TooLarge { limit: usize },
-    /// Within the cap, but holding more JSON values than it allows.
-    #[error("the body holds more than {limit} JSON values")]
-    TooManyValues { limit: usize },
-}
-
-/// The JSON values in `body`, counted until `limit` is passed: each object and array, and
-/// each member or element after the first (its comma), and the first value.
-fn json_values(body: &[u8], limit: usize) -> usize {
-    let (mut values, mut in_string, mut escaped) = (1, false, false);
-    for &byte in body {
-        if in_string {
-            (escaped, in_string) = match byte {
-                _ if escaped => (false, true),
-                b'\\' => (true, true),
-                b'"' => (false, false),
-                _ => (false, true),
-            };
-        } else if matches!(byte, b'{' | b'[' | b',') {
-            values += 1;
-            if values > limit {
-                break;
-            }
-        } else if byte == b'"' {
-            in_string = true;
-        }
-    }
-    values
+    /// Within the cap, but estimated to take more than `DECODED_PER_CAP` times it decoded.
+    #[error(
+        "the body would decode to more than {} times the {cap}-byte cap",
+        DECODED_PER_CAP
+    )]
+    TooDense { cap: usize },
 }
 
 impl ClientHooks<Transport> for Client {
@@ -275,11 +249,11 @@ async fn buffered(response: reqwest::Response, max_body: usize) -> reqwest::Resu
             kept.extend_from_slice(&data);
         }
     }
-    let values = max_body / BYTES_PER_VALUE;
+    let decoded = max_body.saturating_mul(DECODED_PER_CAP);
     let refused = if too_large {
         Some(BodyRefused::TooLarge { limit: max_body })
-    } else if success && json_values(&kept, values) > values {
-        Some(BodyRefused::TooManyValues { limit: values })
+    } else if success && decoded_size(&kept, decoded) > decoded {
+        Some(BodyRefused::TooDense { cap: max_body })
     } else {
         None
     };
@@ -338,25 +312,4 @@ fn outcome(result: &Result<&reqwest::Response, &reqwest::Error>) -> Option<Outco
         Err(e) if e.is_builder() || e.is_redirect() => return None,
         Err(_) => Outcome::Connection,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::json_values;
-
-    #[test]
-    fn values_are_counted_outside_strings_until_the_limit() {
-        for (body, values) in [
-            ("1", 1),
-            ("[1,2,3]", 4),
-            (r#"{"a":1,"b":[true,null]}"#, 5),
-            // Commas, brackets and escaped quotes inside strings are not values.
-            (r#"{"a":"x,[{y\",z"}"#, 2),
-            ("", 1),
-        ] {
-            assert_eq!(json_values(body.as_bytes(), 100), values, "{body}");
-        }
-        // Counting stops past the limit.
-        assert_eq!(json_values(",".repeat(1000).as_bytes(), 10), 11);
-    }
 }

@@ -147,6 +147,56 @@ async fn retry_after_is_kept_in_seconds_or_as_a_date() {
     );
 }
 
+/// Pages of the sandbox's contacts, inboxes and attributes included (about 9 KiB each), at a
+/// cap of 32 KiB: none is refused as dense, though each holds some 500 JSON values.
+#[tokio::test]
+async fn honest_pages_pass_at_a_cap_a_few_times_their_size() {
+    let sandbox = common::sandbox(300).await;
+    let client = sandbox
+        .client()
+        .retry(RetryPolicy::disabled())
+        .max_body_size(32 * 1024)
+        .build()
+        .unwrap();
+    let contacts = client.contacts().paginate().collect().await.unwrap();
+    assert!(contacts.len() > 250, "{}", contacts.len());
+
+    // A body a third of the cap, dense with values (zeros in a contact's attributes, 16
+    // times their bytes decoded), is refused before decoding, and not retried.
+    let dense = format!(
+        r#"{{"meta":{{"current_page":1}},"payload":[{{"id":1,"custom_attributes":{{"a":[0{}]}}}}]}}"#,
+        ",0".repeat(5_500)
+    );
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(&dense);
+        })
+        .await;
+    let client = common::builder(&server.base_url())
+        .max_body_size(32 * 1024)
+        .build()
+        .unwrap();
+    let error = match client.search("x").send().await {
+        Ok(page) => panic!("decoded {} contacts", page.payload.len()),
+        Err(error) => error,
+    };
+    assert!(
+        matches!(&error, Error::Decode { path, .. } if path == "."),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("would decode to more than 4 times the 32768-byte cap"),
+        "{error}"
+    );
+    assert_eq!(mock.calls_async().await, 1);
+}
+
 #[tokio::test]
 async fn a_success_body_that_does_not_decode_says_where() {
     let mut bad = page([1, 2], 2, 1);

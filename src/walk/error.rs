@@ -100,7 +100,8 @@ pub enum WalkError {
     /// The requests in flight ended without an answer (the runtime that ran them shut
     /// down): whatever the pages from this one on held is unknown.
     #[error(
-        "the requests for page {0} and after ended without an answer (the runtime running          them shut down): the walk cannot tell what they held; run it again"
+        "the requests for page {0} and after ended without an answer (the runtime running \
+         them shut down): the walk cannot tell what they held; run it again"
     )]
     Interrupted(u32),
 }

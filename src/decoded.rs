@@ -1,0 +1,95 @@
+//! What a success body would take in memory once decoded, estimated before decoding it.
+//!
+//! The body cap bounds bytes, not what they decode to: a value of two bytes (`0,`) takes 16
+//! times that as a `serde_json::Value`, and a contact of nine (`{"id":1},`) 29 times as a
+//! [`Contact`]. Pages of 15 contacts within the cap but dense with such values grew memory
+//! by 20 to 60 times the cap; a page of honest contacts decodes to about its size.
+
+use std::mem::size_of;
+
+use crate::Contact;
+
+/// A success body may decode to this many times its cap at most, as estimated. An honest page
+/// is estimated at 3 to 6 times its bytes (the sandbox's 4.2; more where inboxes carry many
+/// small fields, which the estimate counts though decoding skips them), so it passes up to
+/// two thirds of the cap whatever its shape; one of `0,0,…` at 16 times, refused from a
+/// quarter of it.
+pub(crate) const DECODED_PER_CAP: usize = 4;
+
+/// The estimate of `body` decoded, counted until it passes `limit`: each JSON value as a
+/// `serde_json::Value` and each object as a [`Contact`] besides (the largest the crate
+/// decodes; an attribute map takes less). A body that is no JSON object or array fails to
+/// decode at its first byte: 0.
+pub(crate) fn decoded_size(body: &[u8], limit: usize) -> usize {
+    let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
+    if !matches!(first, Some(b'{' | b'[')) {
+        return 0;
+    }
+    let (value, object) = (size_of::<serde_json::Value>(), size_of::<Contact>());
+    // The first value, then each object or array and each value after a comma.
+    let (mut size, mut in_string, mut escaped) = (value, false, false);
+    for &byte in body {
+        if in_string {
+            (escaped, in_string) = match byte {
+                _ if escaped => (false, true),
+                b'\\' => (true, true),
+                b'"' => (false, false),
+                _ => (false, true),
+            };
+            continue;
+        }
+        size += match byte {
+            b'{' => value + object,
+            b'[' | b',' => value,
+            b'"' => {
+                in_string = true;
+                0
+            }
+            _ => 0,
+        };
+        if size > limit {
+            break;
+        }
+    }
+    size
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_objects_are_counted_outside_strings_until_the_limit() {
+        let (value, object) = (size_of::<serde_json::Value>(), size_of::<Contact>());
+        for (body, values, objects) in [
+            ("[1,2,3]", 4, 0),
+            (r#" {"a":1,"b":[true,null]}"#, 5, 1),
+            // Commas, brackets and escaped quotes inside strings are no values.
+            (r#"{"a":"x,[{y\",z"}"#, 2, 1),
+        ] {
+            let expected = values * value + objects * object;
+            assert_eq!(
+                decoded_size(body.as_bytes(), usize::MAX),
+                expected,
+                "{body}"
+            );
+            // Counting stops once the estimate passes the limit, not before.
+            assert_eq!(decoded_size(body.as_bytes(), expected), expected, "{body}");
+            assert!(
+                decoded_size(body.as_bytes(), expected - 1) > expected - 1,
+                "{body}"
+            );
+        }
+        // Not JSON (an HTML page, a string, nothing): it fails to decode at once.
+        for body in [
+            "<!DOCTYPE html><script>a=[1,2,{}]</script>",
+            r#""[1,2]""#,
+            "",
+            "  ",
+        ] {
+            assert_eq!(decoded_size(body.as_bytes(), 0), 0, "{body}");
+        }
+        let endless = format!("[{}", "0,".repeat(1_000_000));
+        assert!(decoded_size(endless.as_bytes(), 100) <= 100 + value);
+    }
+}
