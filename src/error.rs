@@ -669,8 +669,8 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
     })
 }
 
-/// A body that could not be read: refused (over the cap, or holding too many values: see
-/// `src/transport.rs`), or cut off.
+/// A body that could not be read: refused (over the cap, or estimated to decode past a
+/// multiple of it: see `src/transport.rs`), or cut off.
 fn body_error(status: StatusCode, error: reqwest::Error) -> Error {
     use crate::transport::BodyRefused;
     let mut source = std::error::Error::source(&error);

@@ -40,11 +40,6 @@ pub(crate) fn values_left_out(body: &[u8], start: usize, end: usize) -> Vec<u8> 
     };
     let mut i = 0;
     while i < end {
-        let token_end = |from: usize| {
-            (from..body.len())
-                .find(|&j| is_delimiter(body[j]))
-                .unwrap_or(body.len())
-        };
         if body[i] == b'"' {
             // A string from `i` to its closing quote (or the body's end): a key if a colon
             // follows it.
@@ -65,7 +60,9 @@ pub(crate) fn values_left_out(body: &[u8], start: usize, end: usize) -> Vec<u8> 
             show(i, i + 1, true);
             i += 1;
         } else {
-            let to = token_end(i);
+            let to = (i..body.len())
+                .find(|&j| is_delimiter(body[j]))
+                .unwrap_or(body.len());
             let literal = matches!(&body[i..to], b"true" | b"false" | b"null");
             show(i, to, literal);
             i = to;
@@ -157,7 +154,7 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
 }
 
 /// The part of a needle that a cut left at either end of `text`: its start before a final
-/// [`LEFT_OUT`], its end after a first one (three characters or more, a word of its own on
+/// [`LEFT_OUT`], its end after a first one (three bytes or more, a word of its own on
 /// the side not cut).
 fn cut_query_left_out(text: &str, needles: &[String]) -> String {
     let mut text = text.to_owned();

@@ -15,6 +15,22 @@ pub const SECRET: &str = "open sesame";
 pub const AUTHORIZATION: &str = "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==";
 pub const PATH: &str = "/api/v2/accounts/contacts";
 
+/// Checks that a search's body was refused before decoding, as dense with values past what
+/// a body under `cap` may decode to. (Matched, not unwrapped: a page decoded instead holds
+/// millions of values, too many to print.)
+pub fn assert_refused_as_dense(result: livedesk::Result<livedesk::ContactList>, cap: usize) {
+    let error = match result {
+        Ok(page) => panic!("decoded {} contacts", page.payload.len()),
+        Err(error) => error,
+    };
+    assert!(
+        matches!(&error, livedesk::Error::Decode { path, .. } if path == "."),
+        "{error:?}"
+    );
+    let said = format!("would decode to more than 4 times the {cap}-byte cap");
+    assert!(error.to_string().contains(&said), "{error}");
+}
+
 /// Retries as in production but with millisecond waits, so tests stay fast.
 /// Throttles are waited out for 2 s rather than 3 minutes.
 pub fn fast_retries() -> RetryPolicy {
