@@ -16,11 +16,19 @@ use crate::Contact;
 /// quarter of it.
 pub(crate) const DECODED_PER_CAP: usize = 4;
 
+/// Whether `body` is estimated to take more than `limit` bytes decoded ([`decoded_size`]).
+/// Not read where no body of its length could (each byte an object): an honest page is, at
+/// the default cap, and costs nothing.
+pub(crate) fn exceeds(body: &[u8], limit: usize) -> bool {
+    let most = size_of::<serde_json::Value>() + size_of::<Contact>();
+    body.len().saturating_mul(most) > limit && decoded_size(body, limit) > limit
+}
+
 /// The estimate of `body` decoded, counted until it passes `limit`: each JSON value as a
 /// `serde_json::Value` and each object as a [`Contact`] besides (the largest the crate
 /// decodes; an attribute map takes less). A body that is no JSON object or array fails to
 /// decode at its first byte: 0.
-pub(crate) fn decoded_size(body: &[u8], limit: usize) -> usize {
+fn decoded_size(body: &[u8], limit: usize) -> usize {
     let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
     if !matches!(first, Some(b'{' | b'[')) {
         return 0;
@@ -91,5 +99,10 @@ mod tests {
         }
         let endless = format!("[{}", "0,".repeat(1_000_000));
         assert!(decoded_size(endless.as_bytes(), 100) <= 100 + value);
+        // Read only where the body's length allows more than the limit.
+        assert!(exceeds(endless.as_bytes(), 100));
+        assert!(!exceeds(b"[0,0]", 4 * value));
+        assert!(!exceeds(b"[0,0]", 5 * (value + object)));
+        assert!(exceeds(b"[{},{}]", 3 * value + 2 * object - 1));
     }
 }

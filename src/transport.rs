@@ -17,7 +17,7 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::ResponseBuilderExt;
 
 use crate::{
-    decoded::{DECODED_PER_CAP, decoded_size},
+    decoded::{DECODED_PER_CAP, exceeds},
     generated::Client,
     limiter::Answer,
     pacer::Pacer,
@@ -252,7 +252,7 @@ async fn buffered(response: reqwest::Response, max_body: usize) -> reqwest::Resu
     let decoded = max_body.saturating_mul(DECODED_PER_CAP);
     let refused = if too_large {
         Some(BodyRefused::TooLarge { limit: max_body })
-    } else if success && decoded_size(&kept, decoded) > decoded {
+    } else if success && exceeds(&kept, decoded) {
         Some(BodyRefused::TooDense { cap: max_body })
     } else {
         None
