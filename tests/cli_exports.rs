@@ -2,7 +2,7 @@
 //! findings): a `--resume` against another account is refused, a `--since` file that holds
 //! no contact is refused rather than read as "from the start", a `--since` file that is not
 //! UTF-8 is a usage error naming the file and the line, and an export a tie cut short does
-//! not say to resume.
+//! not say to resume; and `--since` with `--limit` writes the limit (review 87).
 
 use crate::common;
 
@@ -247,4 +247,41 @@ async fn a_second_export_of_one_file_at_once_is_refused() {
     assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
     assert!(!csv_ids(&path).is_empty());
     assert_eq!(names(), ["everyone.csv"]);
+}
+
+/// `--since` with `--limit N` writes N contacts, to standard output and to a file: the
+/// contacts of the `--since` file's last second come again and are dropped, and the walk's
+/// limit counted them (it wrote N − 1).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_since_export_with_a_limit_writes_the_limit() {
+    let sandbox = unlimited(100, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.csv");
+    let all = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--limit", "30", "--output"])
+        .arg(&day1));
+    assert!(all.status.success(), "{}", stderr(&all));
+    assert_eq!(csv_ids(&day1).len(), 30);
+
+    let stdout = run(livedesk(&sandbox)
+        .args([
+            "contacts", "list", "--all", "--limit", "5", "--format", "csv", "--since",
+        ])
+        .arg(&day1));
+    assert!(stdout.status.success(), "{}", stderr(&stdout));
+    let rows = csv::Reader::from_reader(&stdout.stdout[..])
+        .records()
+        .count();
+    assert_eq!(rows, 5);
+
+    let day2 = dir.path().join("day2.csv");
+    let file = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--limit", "5", "--since"])
+        .arg(&day1)
+        .arg("--output")
+        .arg(&day2));
+    assert!(file.status.success(), "{}", stderr(&file));
+    let ids = csv_ids(&day2);
+    assert_eq!(ids.len(), 5);
+    assert!(ids.iter().all(|id| !csv_ids(&day1).contains(id)), "{ids:?}");
 }

@@ -15,6 +15,7 @@ mod cli_data;
 mod cli_exports;
 mod cli_messages;
 mod cli_network;
+mod cli_refusals;
 mod deadlines;
 mod decode;
 mod error_chain;

@@ -184,12 +184,24 @@ impl Export {
         let (partial, state_path, lock_path) = companions(path);
         let mut lock = Lock::take(path, lock_path)?;
         let saved = match fs::read(&state_path) {
-            Ok(bytes) => Some(serde_json::from_slice::<State>(&bytes).map_err(|e| {
-                Failure::Usage(format!(
-                    "{}: not a livedesk export state ({e}); delete it to start over",
-                    state_path.display()
-                ))
-            })?),
+            Ok(bytes) => {
+                let mut de = serde_json::Deserializer::from_slice(&bytes);
+                Some(
+                    serde_path_to_error::deserialize::<_, State>(&mut de).map_err(|e| {
+                        // The field, not its value (serde's message quotes it).
+                        let field = e.path().to_string();
+                        let what = if e.inner().is_data() && field != "." {
+                            format!("field {field} is not what livedesk writes")
+                        } else {
+                            "not JSON".to_owned()
+                        };
+                        Failure::Usage(format!(
+                            "{}: not a livedesk export state ({what}); delete it to start over",
+                            state_path.display()
+                        ))
+                    })?,
+                )
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e.into()),
         };
@@ -242,13 +254,28 @@ impl Export {
                 .open(&partial)
                 .ok()
                 .filter(|file| file.metadata().is_ok_and(|m| m.len() >= state.bytes));
-            file.ok_or_else(|| {
+            let file = file.ok_or_else(|| {
                 Failure::Usage(format!(
                     "--resume: {} is missing or shorter than {} says; delete both to start over",
                     partial.display(),
                     state_path.display()
                 ))
-            })?
+            })?;
+            // Nor a state that disagrees with its data (edited, or beside another file): the
+            // bytes it counts must hold as many whole contacts as it says.
+            let held = whole_records(&file, state.bytes, format)?;
+            if held != Some(state.written) {
+                return Err(Failure::Usage(format!(
+                    "--resume: {} says {} contacts in {} bytes of {}, which hold {}; delete \
+                     both to start over",
+                    state_path.display(),
+                    state.written,
+                    state.bytes,
+                    partial.display(),
+                    held.map_or("no whole number of contacts".to_owned(), |n| n.to_string())
+                )));
+            }
+            file
         } else {
             create_private(&partial, true)?
         };
@@ -323,6 +350,79 @@ impl Export {
     }
 }
 
+/// How many whole contacts the first `bytes` of an export's partial file hold, read as the
+/// export writes `format`, one at a time; `None` where they do not end on a contact's end.
+fn whole_records(file: &File, bytes: u64, format: Format) -> io::Result<Option<usize>> {
+    // The header or bracket comes with the first contact: no bytes, no contact.
+    if bytes == 0 {
+        return Ok(Some(0));
+    }
+    let prefix = || -> io::Result<_> {
+        let mut file = file.try_clone()?;
+        io::Seek::seek(&mut file, io::SeekFrom::Start(0))?;
+        Ok(io::BufReader::new(io::Read::take(file, bytes)))
+    };
+    // Every format but JSON ends each contact with a newline.
+    let (mut newlines, mut last) = (0, 0);
+    if format != Format::Json {
+        let mut reader = prefix()?;
+        loop {
+            let chunk = io::BufRead::fill_buf(&mut reader)?;
+            let Some(&end) = chunk.last() else { break };
+            newlines += chunk.iter().filter(|&&b| b == b'\n').count();
+            last = end;
+            let n = chunk.len();
+            io::BufRead::consume(&mut reader, n);
+        }
+        if last != b'\n' {
+            return Ok(None);
+        }
+    }
+    Ok(match format {
+        Format::Jsonl => Some(newlines),
+        // Its header line, then a line a contact.
+        Format::Table => newlines.checked_sub(1),
+        Format::Csv => {
+            // A row may hold newlines in quotes: counted as CSV, each as wide as the header.
+            let mut csv = csv::Reader::from_reader(prefix()?);
+            let columns = csv.byte_headers().map_or(0, csv::ByteRecord::len);
+            let mut record = csv::ByteRecord::new();
+            let mut rows = Some(0);
+            while let Ok(true) = csv.read_byte_record(&mut record) {
+                rows = rows.filter(|_| record.len() == columns).map(|n| n + 1);
+            }
+            rows
+        }
+        Format::Json => {
+            // `[` and the contacts so far, `,`-separated: closed, an array of that many.
+            let closed = io::Read::chain(prefix()?, &b"\n]"[..]);
+            let mut de = serde_json::Deserializer::from_reader(closed);
+            serde::de::Deserializer::deserialize_seq(&mut de, Count)
+                .ok()
+                .filter(|_| de.end().is_ok())
+        }
+    })
+}
+
+/// Counts a JSON array's elements without keeping them.
+struct Count;
+
+impl<'de> serde::de::Visitor<'de> for Count {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut n = 0;
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
 /// Syncs the directory that holds `path`: a file's own sync does not make its name (a
 /// creation, a rename) survive a power cut. Unix only: elsewhere a directory cannot be
 /// opened to be synced.
@@ -345,8 +445,8 @@ fn sync_dir(path: &Path) -> io::Result<()> {
 /// contact at a time, keeping only those.
 pub(crate) fn last_of(path: &Path) -> Result<Option<(i64, Vec<i64>)>, Failure> {
     let bad = |what: String| Failure::Usage(format!("--since {}: {what}", path.display()));
-    let file = File::open(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", path.display())))?;
+    // A file that cannot be read is a bad argument, refused before any request.
+    let file = File::open(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
     let reader = io::BufReader::new(file);
     let mut last = Last::default();
     match crate::format_of(path) {
@@ -391,19 +491,58 @@ pub(crate) fn last_of(path: &Path) -> Result<Option<(i64, Vec<i64>)>, Failure> {
                     )
                     .into(),
                 })?;
-                let contact: Placed =
-                    serde_json::from_str(&line).map_err(|e| bad(format!("line {}: {e}", n + 1)))?;
+                let mut de = serde_json::Deserializer::from_str(&line);
+                let contact: Placed = serde_path_to_error::deserialize(&mut de)
+                    .map_err(|e| bad(format!("line {}: {}", n + 1, record_error(e))))?;
                 last.see_placed(contact);
             }
         }
         Format::Json => {
             let mut de = serde_json::Deserializer::from_reader(reader);
-            serde::de::Deserializer::deserialize_seq(&mut de, &mut last)
-                .map_err(|e| bad(e.to_string()))?;
+            let mut track = serde_path_to_error::Track::new();
+            let tracked = serde_path_to_error::Deserializer::new(&mut de, &mut track);
+            serde::de::Deserializer::deserialize_seq(tracked, &mut last).map_err(|e| {
+                let e = serde_path_to_error::Error::new(track.path(), e);
+                bad(record_error(e))
+            })?;
+            // One array: what follows it (another appended) would be read as nothing.
+            de.end()
+                .map_err(|_| bad("more follows its array: one export a file".to_owned()))?;
         }
         Format::Table => return Err(bad("a table is no export to start from".to_owned())),
     }
     Ok(last.at.map(|at| (at, last.ids)))
+}
+
+/// Why a record of a JSON export could not be read, naming the record and the field but not
+/// the value (serde's message quotes it, and it may be an email).
+fn record_error(error: serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    // `[3].id`: the fourth record's `id`; `id`: the line's own.
+    let (record, field) = match path.strip_prefix('[').and_then(|p| p.split_once(']')) {
+        Some((index, field)) => (
+            index
+                .parse::<usize>()
+                .ok()
+                .map(|i| format!("record {}: ", i + 1)),
+            field.trim_start_matches('.'),
+        ),
+        None => (None, path.as_str()),
+    };
+    let record = record.unwrap_or_default();
+    if !inner.is_data() || field.is_empty() || field == "?" {
+        return format!(
+            "{record}not a JSON export's contact (column {})",
+            inner.column()
+        );
+    }
+    let expected = match field {
+        "id" => "a whole number",
+        "created_at" => "a time in unix seconds",
+        _ => "what an export writes",
+    };
+    format!("{record}field {field} is not {expected}")
 }
 
 /// What `--since` needs of a contact in a JSON export.

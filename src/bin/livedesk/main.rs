@@ -102,10 +102,30 @@ fn parse() -> Cli {
                 ContextKind::SuggestedSubcommand,
                 ContextValue::String(meant.to_owned()),
             );
+        } else if let Some(kind) = [ContextKind::InvalidSubcommand, ContextKind::InvalidArg]
+            .into_iter()
+            .find(|&kind| {
+                matches!(error.get(kind), Some(ContextValue::String(word)) if !word.starts_with('-'))
+            })
+            && error.get(ContextKind::SuggestedSubcommand).is_none()
+            && error.get(ContextKind::SuggestedArg).is_none()
+        {
+            // A word clap did not expect (not a flag, nor near a command's name: a typo) is
+            // often a query typed in the wrong place (`contacts EMAIL`, a name of two words
+            // unquoted): personal data, never echoed, nor in a suggestion that repeats it.
+            let mut hidden = clap::Error::new(error.kind());
+            hidden.insert(kind, ContextValue::String(HIDDEN.to_owned()));
+            if let Some(usage) = error.get(ContextKind::Usage) {
+                hidden.insert(ContextKind::Usage, usage.clone());
+            }
+            hidden.exit()
         }
         error.exit()
     })
 }
+
+/// Shown for an argument clap did not expect (quote a query of several words).
+const HIDDEN: &str = "(not shown: it may be personal data; quote a query of several words)";
 
 /// The command a guessed top-level one stands for.
 fn guessed(name: &str) -> Option<&'static str> {
@@ -288,7 +308,7 @@ async fn search_with(args: SearchArgs) -> Result<(), Failure> {
             let mut page = page?;
             say_sort_form(&client, &mut said);
             page.payload.retain(|contact| !seen.contains(&contact.id));
-            for contact in &page.payload {
+            for contact in limited(&page.payload, writer.written(), args.limit) {
                 writer.contact(contact)?;
             }
             // Each page reaches the reader as it comes.
@@ -390,9 +410,6 @@ fn walk_for(
     args: &SearchArgs,
 ) -> Result<(livedesk::Paginator, Vec<i64>, Option<i64>), Failure> {
     let mut walk = search.paginate().concurrency(args.concurrency);
-    if let Some(limit) = args.limit {
-        walk = walk.limit(limit);
-    }
     let mut seen = Vec::new();
     let after = match &args.since {
         None => args.created_after,
@@ -400,6 +417,17 @@ fn walk_for(
         // the others created then are not missed.
         Some(path) => match export::last_of(path)? {
             Some((last, ids)) => {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                if last > now.saturating_add(SINCE_AHEAD) {
+                    return Err(Failure::Usage(format!(
+                        "--since {}: its last contact (id {}) was created at {last} (unix \
+                         seconds), later than this machine's clock: a walk from there would \
+                         skip every contact created until then; give --created-after TIME \
+                         instead",
+                        path.display(),
+                        ids.first().copied().unwrap_or_default()
+                    )));
+                }
                 seen = ids;
                 Some(last.checked_sub(1).ok_or_else(|| {
                     Failure::Usage(format!(
@@ -426,8 +454,28 @@ fn walk_for(
     if let Some(before) = args.created_before {
         walk = walk.created_before(before);
     }
+    // The contacts of the `--since` file's last second come again and are dropped: the walk
+    // goes as many further, and the writing stops at the limit (`limited`).
+    if let Some(limit) = args.limit {
+        walk = walk.limit(limit.saturating_add(seen.len()));
+    }
     Ok((walk, seen, after))
 }
+
+/// The contacts that still go out under `--limit`, past the `written` ones.
+fn limited<'a>(
+    contacts: impl IntoIterator<Item = &'a livedesk::Contact>,
+    written: usize,
+    limit: Option<usize>,
+) -> impl Iterator<Item = &'a livedesk::Contact> {
+    let left = limit.map_or(usize::MAX, |limit| limit.saturating_sub(written));
+    contacts.into_iter().take(left)
+}
+
+/// How far past this machine's clock a `--since` file's last contact may be dated. Clocks
+/// kept by NTP differ by far less; a contact dated later (an importer's clock, a local time
+/// read as UTC) would start the walk past every contact created until then, silently.
+const SINCE_AHEAD: i64 = 3600;
 
 /// Refused before any request, not after a whole export that could not be put there.
 fn refuse_directory(path: &Path) -> Result<(), Failure> {
@@ -504,12 +552,11 @@ async fn export_to_file(
                 );
             }
         })?;
-        let contacts: Vec<&livedesk::Contact> = page
+        let new = page
             .payload
             .iter()
-            .filter(|contact| !seen.contains(&contact.id))
-            .collect();
-        for contact in &contacts {
+            .filter(|contact| !seen.contains(&contact.id));
+        for contact in limited(new, writer.written(), args.limit) {
             writer.contact(contact)?;
         }
         export.page(&mut writer, &page.payload)?;

@@ -1,0 +1,364 @@
+//! What the command line refuses before any request, with exit code 2 and the file or flag
+//! named (review 87): a `--since` file whose last contact is dated in the future, one with
+//! more after its array, or with a field of the wrong type (named, its value left out), a
+//! missing one; a state that disagrees with the partial file it counts; and a query typed
+//! where clap expects something else, which is never echoed.
+
+use crate::common;
+
+use std::{
+    path::Path,
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
+
+use livedesk::{Sandbox, SandboxData, SortField};
+use serde_json::{Value, json};
+
+use common::livedesk;
+
+const BIN: &str = env!("CARGO_BIN_EXE_livedesk");
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("the binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Whether `text` holds `word` as a word of its own (`id`, not the `id` of `invalid`).
+fn has_word(text: &str, word: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|w| w == word)
+}
+
+fn contact(id: i64, name: &str, created_at: i64) -> Value {
+    json!({
+        "id": id, "name": name, "email": format!("{}@example.com", name.to_lowercase()),
+        "phone_number": null, "identifier": null, "blocked": false, "thumbnail": "",
+        "availability_status": "offline", "additional_attributes": {},
+        "custom_attributes": {}, "created_at": created_at,
+    })
+}
+
+async fn serving(contacts: Vec<Value>) -> Sandbox {
+    Sandbox::builder()
+        .data(SandboxData::from_values(contacts).unwrap())
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap()
+}
+
+fn jsonl_ids(path: &Path) -> Vec<i64> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// A daily sync after an export whose last contact is dated days ahead (an importer's clock,
+/// a time zone taken for UTC): `--since` starts after that date, and the contacts created
+/// today, before it, are in no export of the chain, with exit code 0 and "no new contacts".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_since_file_dated_in_the_future_does_not_hide_what_is_new() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.jsonl");
+    let day2 = dir.path().join("day2.jsonl");
+    let skewed = contact(2, "Bob", now + 3 * 86_400);
+
+    let yesterday = serving(vec![contact(1, "Ada", now - 86_400), skewed.clone()]).await;
+    let first = run(livedesk(&yesterday)
+        .args(["contacts", "list", "--all", "--output"])
+        .arg(&day1));
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(jsonl_ids(&day1), [1, 2]);
+
+    // Today: Cy is new, created now.
+    let today = serving(vec![
+        contact(1, "Ada", now - 86_400),
+        skewed,
+        contact(3, "Cy", now),
+    ])
+    .await;
+    let sync = run(livedesk(&today)
+        .args(["contacts", "list", "--all", "--since"])
+        .arg(&day1)
+        .arg("--output")
+        .arg(&day2));
+    // Refused, naming the file and the contact: it exported nothing and said "no new
+    // contacts", Cy in no export of the chain.
+    assert_eq!(sync.status.code(), Some(2), "{}", stderr(&sync));
+    assert!(stderr(&sync).contains("day1.jsonl"), "{}", stderr(&sync));
+    assert!(stderr(&sync).contains("(id 2)"), "{}", stderr(&sync));
+    assert!(!day2.exists());
+    assert_eq!(today.requests(), 0);
+}
+
+/// JSON exports appended to one file day after day (`--format json >> all.json`): a
+/// `--since` of that file reads its first array only and ignores the rest, so the third day
+/// exports again, with exit code 0, the contacts of the second.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_since_json_file_with_more_after_its_array_is_refused() {
+    let sandbox = Sandbox::builder()
+        .contacts(90)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let client = sandbox.client().build().unwrap();
+    let all = client
+        .contacts()
+        .sort(SortField::CreatedAt)
+        .paginate()
+        .collect()
+        .await
+        .unwrap();
+    assert!(all.len() > 40);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("all.json");
+
+    let day1 = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--format", "json"])
+        .arg("--created-before")
+        .arg(all[30].created_at.unwrap().to_string()));
+    assert!(day1.status.success(), "{}", stderr(&day1));
+    std::fs::write(&log, &day1.stdout).unwrap();
+    let day2 = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--format", "json", "--since"])
+        .arg(&log));
+    assert!(day2.status.success(), "{}", stderr(&day2));
+    let mut appended = std::fs::read(&log).unwrap();
+    appended.extend_from_slice(&day2.stdout);
+    std::fs::write(&log, appended).unwrap();
+
+    // Nothing new on day 3.
+    let day3 = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--format", "jsonl", "--since"])
+        .arg(&log));
+    // Refused: it read the first array only, and exported the second day's contacts again.
+    assert_eq!(day3.status.code(), Some(2), "{}", stderr(&day3));
+    assert!(stderr(&day3).contains("all.json"), "{}", stderr(&day3));
+    assert!(day3.stdout.is_empty());
+}
+
+/// An export to `name` in `dir` (JSON), interrupted with SIGINT once its state counts
+/// contacts: its partial and state files are kept.
+#[cfg(unix)]
+fn interrupted(sandbox: &Sandbox, dir: &Path, name: &str) {
+    use std::os::unix::process::CommandExt;
+
+    let path = dir.join(name);
+    let mut command = livedesk(sandbox);
+    // SAFETY: between fork and exec only `signal(2)`, which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = command
+        .args([
+            "contacts",
+            "list",
+            "--all",
+            "--concurrency",
+            "1",
+            "--output",
+        ])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let state = dir.join(format!(".{name}.livedesk-state"));
+    let mut counted = false;
+    for _ in 0..3_000 {
+        if let Ok(bytes) = std::fs::read(&state)
+            && let Ok(value) = serde_json::from_slice::<Value>(&bytes)
+            && value["written"].as_u64().unwrap_or(0) > 0
+        {
+            counted = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(counted, "the export is under way");
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: `kill` only sends a signal to our own child, not yet waited for.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert!(state.exists());
+}
+
+/// The state beside an interrupted export, hand-edited so that it no longer agrees with the
+/// partial file (how many contacts it holds, or where its last one ends): a resume trusts it
+/// and renames a file into place that is not valid JSON, with exit code 0.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() {
+    let sandbox = Sandbox::builder()
+        .contacts(200)
+        .latency(Duration::from_millis(150))
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference.json");
+    let whole = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--output"])
+        .arg(&reference));
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let expected = std::fs::read(&reference).unwrap();
+
+    let kept = tempfile::tempdir().unwrap();
+    interrupted(&sandbox, kept.path(), "e.json");
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(kept.path().join(".e.json.livedesk-state")).unwrap())
+            .unwrap();
+    let bytes = state["bytes"].as_u64().unwrap();
+    for (what, field, value) in [
+        ("no contacts counted", "written", json!(0)),
+        ("the bytes cut mid-contact", "bytes", json!(bytes - 7)),
+    ] {
+        let case = tempfile::tempdir().unwrap();
+        for name in [".e.json.livedesk-partial", ".e.json.livedesk-state"] {
+            std::fs::copy(kept.path().join(name), case.path().join(name)).unwrap();
+        }
+        let mut edited = state.clone();
+        edited[field] = value;
+        std::fs::write(
+            case.path().join(".e.json.livedesk-state"),
+            edited.to_string(),
+        )
+        .unwrap();
+        let path = case.path().join("e.json");
+        let resumed = run(livedesk(&sandbox)
+            .args(["contacts", "list", "--all", "--resume", "--output"])
+            .arg(&path));
+        // Refused, naming the state: it finished with exit 0, and the file put in place was
+        // not valid JSON.
+        let stderr = stderr(&resumed);
+        assert_eq!(resumed.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains("livedesk-state"), "{what}: {stderr}");
+        assert!(!path.exists(), "{what}");
+    }
+    // The state as it was resumes to the whole export.
+    let path = kept.path().join("e.json");
+    let resumed = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--resume", "--output"])
+        .arg(&path));
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(std::fs::read(&path).unwrap(), expected);
+}
+
+/// A field of the wrong type in a `--since` file or a state file: the error names the field
+/// (as the CSV reader's "record N: field id is not a number" does) and leaves its value out,
+/// which may be an email. It showed serde's "invalid type: string \"ada@example.com\",
+/// expected i64 at line 1 column 23", naming neither field.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_field_of_a_since_or_state_file_is_named_and_its_value_left_out() {
+    let sandbox = Sandbox::builder()
+        .contacts(200)
+        .latency(Duration::from_millis(150))
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, field, value) in [
+        (
+            "keyed.jsonl",
+            "{\"id\":1,\"created_at\":1600000000}\n{\"id\":\"ada@example.com\",\"created_at\":1600000001}\n",
+            "id",
+            "ada@example.com",
+        ),
+        (
+            "times.json",
+            "[{\"id\":1,\"created_at\":\"2024-01-01T00:00:00+01:00 ada@example.com\"}]",
+            "created_at",
+            "ada@example.com",
+        ),
+    ] {
+        let since = dir.path().join(name);
+        std::fs::write(&since, text).unwrap();
+        let output = run(livedesk(&sandbox)
+            .args(["contacts", "list", "--all", "--since"])
+            .arg(&since));
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            !stderr.contains(value),
+            "{name}: the value is shown: {stderr}"
+        );
+        assert!(
+            has_word(&stderr, field),
+            "{name}: the field is not named: {stderr}"
+        );
+    }
+
+    interrupted(&sandbox, dir.path(), "e.json");
+    let state_path = dir.path().join(".e.json.livedesk-state");
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    state["bytes"] = json!(state["bytes"].to_string());
+    std::fs::write(&state_path, state.to_string()).unwrap();
+    let output = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--resume", "--output"])
+        .arg(dir.path().join("e.json")));
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        has_word(&stderr, "bytes"),
+        "the field is not named: {stderr}"
+    );
+}
+
+/// A `--since` file that does not exist is a bad argument refused before any request: exit
+/// code 2 naming the flag, as `--sandbox-data` and `--ca-cert` do (it exited 1 with
+/// "cannot read FILE").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_since_file_is_a_usage_error_naming_the_flag() {
+    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--since"])
+        .arg(dir.path().join("yesterday.csv")));
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--since"), "{stderr}");
+    assert_eq!(sandbox.requests(), 0);
+}
+
+/// A query typed where clap expects something else (`contacts EMAIL`, forgetting `search`;
+/// a name of two words unquoted) is echoed in clap's error: an email or a name on standard
+/// error, in a job's log.
+#[test]
+fn a_mistyped_query_is_not_echoed_in_the_usage_error() {
+    for (args, personal) in [
+        (
+            vec!["contacts", "ada.lovelace@example.com"],
+            "ada.lovelace@example.com",
+        ),
+        (
+            vec!["contacts", "search", "ada", "lovelace", "--sandbox"],
+            "lovelace",
+        ),
+    ] {
+        let output = run(Command::new(BIN).args(&args).stdin(Stdio::null()));
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains(personal), "{args:?}: {stderr}");
+    }
+}
