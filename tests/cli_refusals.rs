@@ -64,8 +64,9 @@ fn jsonl_ids(path: &Path) -> Vec<i64> {
 }
 
 /// A daily sync after an export whose last contact is dated days ahead (an importer's clock,
-/// a time zone taken for UTC): `--since` starts after that date, and the contacts created
-/// today, before it, are in no export of the chain, with exit code 0 and "no new contacts".
+/// a time zone taken for UTC): `--since` would start after that date, and the contacts
+/// created today, before it, would be in no export of the chain (it exported nothing, with
+/// exit code 0 and "no new contacts"): refused, naming the file and the contact.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_since_file_dated_in_the_future_does_not_hide_what_is_new() {
     let now = std::time::SystemTime::now()
@@ -106,8 +107,8 @@ async fn a_since_file_dated_in_the_future_does_not_hide_what_is_new() {
 }
 
 /// JSON exports appended to one file day after day (`--format json >> all.json`): a
-/// `--since` of that file reads its first array only and ignores the rest, so the third day
-/// exports again, with exit code 0, the contacts of the second.
+/// `--since` of that file read its first array only, and the third day exported the second
+/// day's contacts again, with exit code 0: refused, naming the file.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_since_json_file_with_more_after_its_array_is_refused() {
     let sandbox = Sandbox::builder()
@@ -150,6 +151,17 @@ async fn a_since_json_file_with_more_after_its_array_is_refused() {
     assert_eq!(day3.status.code(), Some(2), "{}", stderr(&day3));
     assert!(stderr(&day3).contains("all.json"), "{}", stderr(&day3));
     assert!(day3.stdout.is_empty());
+}
+
+/// A sandbox slow enough (150 ms a page) for an export to be interrupted part-way.
+async fn slow_sandbox() -> Sandbox {
+    Sandbox::builder()
+        .contacts(200)
+        .latency(Duration::from_millis(150))
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap()
 }
 
 /// An export to `name` in `dir` (JSON), interrupted with SIGINT once its state counts
@@ -202,18 +214,13 @@ fn interrupted(sandbox: &Sandbox, dir: &Path, name: &str) {
 }
 
 /// The state beside an interrupted export, hand-edited so that it no longer agrees with the
-/// partial file (how many contacts it holds, or where its last one ends): a resume trusts it
-/// and renames a file into place that is not valid JSON, with exit code 0.
+/// partial file (how many contacts it holds, or where its last one ends): a resume trusted it
+/// and put a file in place that was not valid JSON, with exit code 0. Refused, naming the
+/// state; the state as it was resumes to the whole export.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() {
-    let sandbox = Sandbox::builder()
-        .contacts(200)
-        .latency(Duration::from_millis(150))
-        .no_rate_limit()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = slow_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference.json");
     let whole = run(livedesk(&sandbox)
@@ -270,13 +277,7 @@ async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_field_of_a_since_or_state_file_is_named_and_its_value_left_out() {
-    let sandbox = Sandbox::builder()
-        .contacts(200)
-        .latency(Duration::from_millis(150))
-        .no_rate_limit()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = slow_sandbox().await;
     let dir = tempfile::tempdir().unwrap();
     for (name, text, field, value) in [
         (
@@ -342,7 +343,7 @@ async fn a_missing_since_file_is_a_usage_error_naming_the_flag() {
 }
 
 /// A query typed where clap expects something else (`contacts EMAIL`, forgetting `search`;
-/// a name of two words unquoted) is echoed in clap's error: an email or a name on standard
+/// a name of two words unquoted) was echoed in clap's error: an email or a name on standard
 /// error, in a job's log.
 #[test]
 fn a_mistyped_query_is_not_echoed_in_the_usage_error() {
