@@ -190,10 +190,10 @@ impl Export {
                     serde_path_to_error::deserialize::<_, State>(&mut de).map_err(|e| {
                         // The field, not its value (serde's message quotes it).
                         let field = e.path().to_string();
-                        let what = if e.inner().is_data() && field != "." {
-                            format!("field {field} is not what livedesk writes")
-                        } else {
-                            "not JSON".to_owned()
+                        let what = match (e.inner().is_data(), field.as_str()) {
+                            (true, "." | "?") => "fields missing".to_owned(),
+                            (true, _) => format!("field {field} is not what livedesk writes"),
+                            (false, _) => "not JSON".to_owned(),
                         };
                         Failure::Usage(format!(
                             "{}: not a livedesk export state ({what}); delete it to start over",
@@ -383,15 +383,19 @@ fn whole_records(file: &File, bytes: u64, format: Format) -> io::Result<Option<u
         // Its header line, then a line a contact.
         Format::Table => newlines.checked_sub(1),
         Format::Csv => {
-            // A row may hold newlines in quotes: counted as CSV, each as wide as the header.
+            // A row may hold newlines in quotes: counted as CSV, where a row cut short (as
+            // wide as no other) is an error.
             let mut csv = csv::Reader::from_reader(prefix()?);
-            let columns = csv.byte_headers().map_or(0, csv::ByteRecord::len);
             let mut record = csv::ByteRecord::new();
-            let mut rows = Some(0);
-            while let Ok(true) = csv.read_byte_record(&mut record) {
-                rows = rows.filter(|_| record.len() == columns).map(|n| n + 1);
+            let mut rows = 0;
+            loop {
+                match csv.read_byte_record(&mut record) {
+                    Ok(true) => rows += 1,
+                    Ok(false) => break Some(rows),
+                    Err(e) if e.is_io_error() => return Err(io::Error::other(e)),
+                    Err(_) => break None,
+                }
             }
-            rows
         }
         Format::Json => {
             // `[` and the contacts so far, `,`-separated: closed, an array of that many.
@@ -531,11 +535,11 @@ fn record_error(error: serde_path_to_error::Error<serde_json::Error>) -> String 
         None => (None, path.as_str()),
     };
     let record = record.unwrap_or_default();
-    if !inner.is_data() || field.is_empty() || field == "?" {
-        return format!(
-            "{record}not a JSON export's contact (column {})",
-            inner.column()
-        );
+    if inner.is_io() {
+        return format!("{record}cannot be read: {inner}");
+    }
+    if !inner.is_data() || matches!(field, "" | "." | "?") {
+        return format!("{record}not a contact as an export writes one");
     }
     let expected = match field {
         "id" => "a whole number",

@@ -102,21 +102,29 @@ fn parse() -> Cli {
                 ContextKind::SuggestedSubcommand,
                 ContextValue::String(meant.to_owned()),
             );
-        } else if let Some(kind) = [ContextKind::InvalidSubcommand, ContextKind::InvalidArg]
+        } else if matches!(
+            error.kind(),
+            ErrorKind::InvalidSubcommand | ErrorKind::UnknownArgument
+        ) && let Some(kind) = [ContextKind::InvalidSubcommand, ContextKind::InvalidArg]
             .into_iter()
             .find(|&kind| {
                 matches!(error.get(kind), Some(ContextValue::String(word)) if !word.starts_with('-'))
             })
-            && error.get(ContextKind::SuggestedSubcommand).is_none()
-            && error.get(ContextKind::SuggestedArg).is_none()
         {
-            // A word clap did not expect (not a flag, nor near a command's name: a typo) is
-            // often a query typed in the wrong place (`contacts EMAIL`, a name of two words
-            // unquoted): personal data, never echoed, nor in a suggestion that repeats it.
-            let mut hidden = clap::Error::new(error.kind());
+            // A word clap did not expect (not a flag) is often a query typed in the wrong
+            // place (`contacts EMAIL`, a name of two words unquoted): personal data, never
+            // echoed, even where clap finds it near a command's name (`sarah`, `search`). Its
+            // suggestion and usage stay.
+            let mut hidden = clap::Error::new(error.kind()).with_cmd(&Cli::command());
             hidden.insert(kind, ContextValue::String(HIDDEN.to_owned()));
-            if let Some(usage) = error.get(ContextKind::Usage) {
-                hidden.insert(ContextKind::Usage, usage.clone());
+            for kept in [
+                ContextKind::Usage,
+                ContextKind::SuggestedSubcommand,
+                ContextKind::SuggestedArg,
+            ] {
+                if let Some(value) = error.get(kept) {
+                    hidden.insert(kept, value.clone());
+                }
             }
             hidden.exit()
         }
@@ -326,7 +334,7 @@ async fn search_with(args: SearchArgs) -> Result<(), Failure> {
         }
         let page = search.send().await?;
         say_sort_form(&client, &mut false);
-        for contact in page.payload.iter().take(args.limit.unwrap_or(usize::MAX)) {
+        for contact in limited(&page.payload, 0, args.limit) {
             writer.contact(contact)?;
         }
         more = match page.meta.has_more {
@@ -421,9 +429,9 @@ fn walk_for(
                 if last > now.saturating_add(SINCE_AHEAD) {
                     return Err(Failure::Usage(format!(
                         "--since {}: its last contact (id {}) was created at {last} (unix \
-                         seconds), later than this machine's clock: a walk from there would \
-                         skip every contact created until then; give --created-after TIME \
-                         instead",
+                         seconds), more than an hour past this machine's clock: a walk from \
+                         there would skip every contact created until then; give \
+                         --created-after TIME instead",
                         path.display(),
                         ids.first().copied().unwrap_or_default()
                     )));
@@ -455,7 +463,8 @@ fn walk_for(
         walk = walk.created_before(before);
     }
     // The contacts of the `--since` file's last second come again and are dropped: the walk
-    // goes as many further, and the writing stops at the limit (`limited`).
+    // goes as many further, and the writing stops at the limit (`limited`; an export to a
+    // file has no limit).
     if let Some(limit) = args.limit {
         walk = walk.limit(limit.saturating_add(seen.len()));
     }
@@ -552,11 +561,7 @@ async fn export_to_file(
                 );
             }
         })?;
-        let new = page
-            .payload
-            .iter()
-            .filter(|contact| !seen.contains(&contact.id));
-        for contact in limited(new, writer.written(), args.limit) {
+        for contact in page.payload.iter().filter(|c| !seen.contains(&c.id)) {
             writer.contact(contact)?;
         }
         export.page(&mut writer, &page.payload)?;
