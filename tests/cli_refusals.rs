@@ -1,8 +1,9 @@
 //! What the command line refuses before any request, with exit code 2 and the file or flag
 //! named (review 87): a `--since` file whose last contact is dated in the future, one with
 //! more after its array, or with a field of the wrong type (named, its value left out), a
-//! missing one; a state that disagrees with the partial file it counts; and a query typed
-//! where clap expects something else, which is never echoed.
+//! missing one; a state that disagrees with the partial file it counts; an output in a
+//! folder that does not exist; and a query typed where clap expects something else, which is
+//! never echoed.
 
 use crate::common;
 
@@ -365,4 +366,19 @@ fn a_mistyped_query_is_not_echoed_in_the_usage_error() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(!stderr.contains(personal), "{args:?}: {stderr}");
     }
+}
+
+/// An output in a folder that does not exist is a bad argument refused before any request:
+/// exit code 2 naming `--output` (it exited 1).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_output_in_a_missing_folder_is_a_usage_error() {
+    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--output"])
+        .arg(dir.path().join("missing").join("everyone.csv")));
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--output"), "{stderr}");
+    assert_eq!(sandbox.requests(), 0);
 }

@@ -127,7 +127,14 @@ struct Lock {
 impl Lock {
     fn take(output: &Path, path: PathBuf) -> Result<Lock, Failure> {
         let keep = path.exists();
-        let file = create_private(&path, false)?;
+        // A folder that is missing or not writable is a bad argument, refused before any
+        // request.
+        let file = create_private(&path, false).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => {
+                Failure::Usage(format!("--output {}: {e}", output.display()))
+            }
+            _ => e.into(),
+        })?;
         match file.try_lock() {
             Ok(()) => Ok(Lock {
                 _file: file,
