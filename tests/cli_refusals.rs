@@ -112,12 +112,7 @@ async fn a_since_file_dated_in_the_future_does_not_hide_what_is_new() {
 /// day's contacts again, with exit code 0: refused, naming the file.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_since_json_file_with_more_after_its_array_is_refused() {
-    let sandbox = Sandbox::builder()
-        .contacts(90)
-        .no_rate_limit()
-        .start()
-        .await
-        .unwrap();
+    let sandbox = common::sandbox(90).await;
     let client = sandbox.client().build().unwrap();
     let all = client
         .contacts()
@@ -333,14 +328,20 @@ async fn a_bad_field_of_a_since_or_state_file_is_named_and_its_value_left_out() 
 /// "cannot read FILE").
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_since_file_is_a_usage_error_naming_the_flag() {
-    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
     let dir = tempfile::tempdir().unwrap();
+    refused_naming("--since", &dir.path().join("yesterday.csv")).await;
+}
+
+/// `contacts list --all FLAG PATH` against a sandbox of one contact: exit code 2 naming the
+/// flag, before any request.
+async fn refused_naming(flag: &str, path: &Path) {
+    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
     let output = run(livedesk(&sandbox)
-        .args(["contacts", "list", "--all", "--since"])
-        .arg(dir.path().join("yesterday.csv")));
+        .args(["contacts", "list", "--all", flag])
+        .arg(path));
     let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--since"), "{stderr}");
+    assert!(stderr.contains(flag), "{stderr}");
     assert_eq!(sandbox.requests(), 0);
 }
 
@@ -372,13 +373,6 @@ fn a_mistyped_query_is_not_echoed_in_the_usage_error() {
 /// exit code 2 naming `--output` (it exited 1).
 #[tokio::test(flavor = "multi_thread")]
 async fn an_output_in_a_missing_folder_is_a_usage_error() {
-    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
     let dir = tempfile::tempdir().unwrap();
-    let output = run(livedesk(&sandbox)
-        .args(["contacts", "list", "--all", "--output"])
-        .arg(dir.path().join("missing").join("everyone.csv")));
-    let stderr = stderr(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--output"), "{stderr}");
-    assert_eq!(sandbox.requests(), 0);
+    refused_naming("--output", &dir.path().join("missing").join("everyone.csv")).await;
 }
