@@ -28,6 +28,11 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("Provider", "crate::enums::Provider"),
 ];
 
+/// The spec's `sort` parameter (`SortKey`) is a `SortField` or upstream's `-field` form; this
+/// crate sends the field with `direction`, and `src/order.rs` writes the `-` form for a server
+/// that reads only that, so its setter takes the `SortField`.
+const SORT_KEY: (&str, &str) = ("SortKey", "crate::types::SortField");
+
 fn main() -> ExitCode {
     println!("cargo:rerun-if-changed={SPEC}");
     match generate() {
@@ -53,7 +58,7 @@ fn generate() -> Result<(), String> {
         .with_hooks(progenitor::HooksMode::Expected)
         .with_derive("PartialEq")
         .with_derive("schemars::JsonSchema");
-    for (schema, rust_type) in REPLACEMENTS {
+    for (schema, rust_type) in REPLACEMENTS.iter().chain([&SORT_KEY]) {
         settings.with_replacement(schema, rust_type, std::iter::empty());
     }
     let mut generator = progenitor::Generator::new(&settings);
@@ -91,6 +96,11 @@ fn parameter_rules(spec: &openapiv3::OpenAPI) -> String {
             ReferenceOr::Item(schema) => Some(schema.clone()),
             ReferenceOr::Reference { reference } => {
                 let name = reference.rsplit('/').next()?;
+                // The setter takes what the replacement's schema accepts.
+                let name = match name == SORT_KEY.0 {
+                    true => SORT_KEY.1.rsplit("::").next()?,
+                    false => name,
+                };
                 spec.components
                     .as_ref()?
                     .schemas

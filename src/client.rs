@@ -130,8 +130,9 @@ impl Client {
     }
 
     /// A search for contacts whose name, email, phone number, company name or identifier
-    /// contains `q` (not blank: a blank query is refused before any request, as it is not
-    /// the same as no query; use [`contacts`](Self::contacts) to list everyone). The server
+    /// contains `q` (upstream's fields; newer versions differ, as `docs/search.md` says).
+    /// A blank query is refused before any request, as it is not the same as no query: use
+    /// [`contacts`](Self::contacts) to list everyone. The server
     /// reads `%` and `_` in `q` as wildcards; [`search_literal`](Self::search_literal)
     /// searches for them as they are. Set the other parameters on the returned [`Search`],
     /// then [`send`](Search::send) it or [`paginate`](Search::paginate) it.

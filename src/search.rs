@@ -139,7 +139,8 @@ impl Search {
     }
 
     /// Only contacts carrying at least one of these labels; replaces earlier labels. An
-    /// empty list sets no filter.
+    /// empty list sets no filter. The search (with a query) of newer upstream versions, those
+    /// that send `has_more`, ignores labels; a listing applies them.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -186,9 +187,10 @@ impl Search {
         self
     }
 
-    /// The field to sort by; setting it gives a stable order across pages. A
-    /// [`SortField`], or its name as the API spells it (`"created_at"`): a name it does not
-    /// know is refused when sent.
+    /// The field to sort by: a [`SortField`], or its name as the API spells it
+    /// (`"created_at"`); a name it does not know is refused when sent. Upstream has no
+    /// tie-breaker: contacts with equal values may come in any order, and that order may
+    /// differ between pages.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {

@@ -22,7 +22,15 @@ fn rust_schema<T: JsonSchema>() -> Value {
 
 /// The schemas with no public Rust type: error bodies are read by the client into
 /// `Error::Api`'s message, whatever their shape (tests/errors.rs sends each documented one).
-const NOT_PUBLIC: &[&str] = &["ErrorBody"];
+const NOT_PUBLIC: &[&str] = &["ErrorBody", "SortKey", "SortFieldDescending"];
+
+/// The `sort` parameter's upstream form, `-field`, has no Rust value: the client sends the
+/// field with `direction` and writes the `-` form only for a server that reads no `direction`
+/// (`src/order.rs`, tested in `tests/order.rs`). `SortKey` and `SortFieldDescending` above are
+/// that form's schemas.
+fn rewritten_by_the_client(parameter: &str, example: &Value) -> bool {
+    parameter == "sort" && example.as_str().is_some_and(|v| v.starts_with('-'))
+}
 
 /// The Rust type's schema for each named component schema of the spec.
 fn component(name: &str) -> Value {
@@ -94,6 +102,9 @@ fn cases() -> Vec<(String, Value, Value)> {
     for param in operation["parameters"].as_array().unwrap() {
         let name = param["name"].as_str().unwrap();
         for (which, example) in examples(param) {
+            if rewritten_by_the_client(name, &example) {
+                continue;
+            }
             cases.push((
                 format!("parameter {name} {which}"),
                 parameter(name),
