@@ -127,6 +127,7 @@ fn main() {
                     last_page,
                     size,
                     missing,
+                    ..
                 })) => {
                     loud += 1;
                     format!(

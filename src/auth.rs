@@ -92,11 +92,21 @@ impl Credentials {
     /// `Basic base64(api_key:api_secret)`, marked sensitive so that `Debug` of headers and
     /// clients prints `Sensitive` instead.
     pub(crate) fn authorization(&self) -> HeaderValue {
-        let token = STANDARD.encode(format!("{}:{}", self.api_key, self.api_secret));
-        let mut value = HeaderValue::try_from(format!("Basic {token}"))
+        let mut value = HeaderValue::try_from(format!("Basic {}", self.token()))
             .expect("base64 output is always a valid header value");
         value.set_sensitive(true);
         value
+    }
+
+    fn token(&self) -> String {
+        STANDARD.encode(format!("{}:{}", self.api_key, self.api_secret))
+    }
+
+    /// `text` without the secret or the header's token (which encodes it), wherever they
+    /// are: a server or gateway may echo the header it refused, or the key pair.
+    pub(crate) fn left_out_of(&self, text: &str) -> String {
+        text.replace(&self.token(), SECRET)
+            .replace(&self.api_secret, SECRET)
     }
 }
 
@@ -108,6 +118,9 @@ impl fmt::Debug for Credentials {
             .finish()
     }
 }
+
+/// Shown in place of the secret.
+const SECRET: &str = "<secret>";
 
 pub(crate) fn env_var(name: &'static str) -> Result<String, Error> {
     match std::env::var(name) {

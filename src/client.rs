@@ -58,7 +58,8 @@ struct Inner {
     /// How the server reads `direction`, once seen (src/order.rs).
     order: crate::order::Learned,
     base_url: String,
-    api_key: String,
+    /// For `Debug` (the key) and to take the secret out of what a server says.
+    credentials: Credentials,
 }
 
 impl Client {
@@ -233,13 +234,17 @@ impl Client {
     pub(crate) fn base_url(&self) -> &str {
         &self.inner.base_url
     }
+
+    pub(crate) fn credentials(&self) -> &Credentials {
+        &self.inner.credentials
+    }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base_url)
-            .field("api_key", &self.inner.api_key)
+            .field("api_key", &self.inner.credentials.api_key())
             .finish_non_exhaustive()
     }
 }
@@ -270,7 +275,7 @@ impl fmt::Debug for Client {
 /// let client = builder.build()?;
 /// # Ok::<(), livedesk::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ClientBuilder {
     credentials: Credentials,
     base_url: String,
@@ -281,6 +286,23 @@ pub struct ClientBuilder {
     headroom: f64,
     max_body_size: usize,
     network: network::Settings,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            // Not checked until `build`: it may carry a password or a query.
+            .field("base_url", &network::shown(&self.base_url))
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
+            .field("headroom", &self.headroom)
+            .field("max_body_size", &self.max_body_size)
+            .field("network", &self.network)
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -374,7 +396,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Leaves this share of the learnt limit (0 to 0.9; default 0) to the account's other
+    /// Leaves this share of the learnt limit (0 to 0.9, else [`build`](Self::build) refuses it
+    /// with [`ConfigError::Headroom`]; default 0) to the account's other
     /// users, such as agents searching in the LiveDesk dashboard: the client then sends at
     /// most `1 - share` of what each window (or the rate, once two throttles have measured
     /// it) allows, over the export. It has no effect on a [`rate_limit`](Self::rate_limit)
@@ -387,21 +410,18 @@ impl ClientBuilder {
     /// # Ok::<(), livedesk::Error>(())
     /// ```
     pub fn headroom(mut self, share: f64) -> Self {
-        self.headroom = if share.is_nan() {
-            0.0
-        } else {
-            share.clamp(0.0, 0.9)
-        };
+        self.headroom = share;
         self
     }
 
     /// The largest success body read, in bytes (default 16 MiB). A larger one stops being
     /// read at the cap and is an [`Error::BodyTooLarge`], not retried. Nor may a body decode
-    /// to more than four times the cap, as estimated from its JSON values before decoding:
-    /// one dense with values (`0,0,…`, which decodes to 16 times its bytes) is an
-    /// [`Error::Decode`], not retried, while an honest page is estimated at a few times its
-    /// bytes (the sandbox's at 4.2): pages of tens of kilobytes pass at any cap of a megabyte
-    /// or more. Error bodies are always cut at 64 KiB, which holds more than any message
+    /// to more than four times the cap, as estimated from its JSON values, strings and keys
+    /// before decoding: one dense with values (`0,0,…`, which decodes to 16 times its bytes,
+    /// or an attribute map of short keys, 18 times) is an [`Error::Decode`], not retried,
+    /// while an honest page is estimated at about 12 times its bytes (a contact's own keys
+    /// counted as a map's): pages of tens of kilobytes pass at any cap of a megabyte or
+    /// more. Error bodies are always cut at 64 KiB, which holds more than any message
     /// needs.
     ///
     /// ```
@@ -486,6 +506,9 @@ impl ClientBuilder {
     /// ```
     pub fn build(self) -> Result<Client, Error> {
         let (base_url, loopback) = check_base_url(&self.base_url)?;
+        if !(0.0..=0.9).contains(&self.headroom) {
+            return Err(ConfigError::Headroom.into());
+        }
         let mut headers = HeaderMap::new();
         headers.insert(
             reqwest::header::AUTHORIZATION,
@@ -520,7 +543,7 @@ impl ClientBuilder {
                 engine: generated::Client::new_with_client(&base_url, http, transport),
                 order: crate::order::Learned::default(),
                 base_url,
-                api_key: self.credentials.api_key().to_owned(),
+                credentials: self.credentials,
             }),
         })
     }

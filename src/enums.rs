@@ -22,6 +22,12 @@ macro_rules! open_enum {
 
         impl $name {
             /// The value as it travels on the wire.
+            ///
+            #[doc = concat!(
+                "```\nuse livedesk::types::", stringify!($name), ";\n\n",
+                "let value = ", stringify!($name), "::from(\"not-yet-known\");\n",
+                "assert_eq!(value.as_str(), \"not-yet-known\");\n```"
+            )]
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $wire,)*

@@ -285,6 +285,10 @@ pub enum ConfigError {
     /// characters other than visible ASCII and spaces.
     #[error("the User-Agent suffix may hold visible ASCII characters and spaces only")]
     InvalidUserAgent,
+    /// [`ClientBuilder::headroom`](crate::ClientBuilder::headroom) was not a share from 0 to
+    /// 0.9.
+    #[error("the headroom must be a share of the limit from 0 to 0.9")]
+    Headroom,
 }
 
 /// A request that did not complete (connection refused or cut, timeout, body cut off):
@@ -564,11 +568,22 @@ impl Error {
     /// This error without the query `q` in what the server said (a server or gateway may
     /// echo it): its message, or the excerpt of a body that is not JSON (a JSON one's values
     /// are left out already, and a decoder's message quotes none).
-    pub(crate) fn without_query(mut self, q: &str) -> Self {
-        use crate::redact::query_left_out;
+    pub(crate) fn without_query(self, q: &str) -> Self {
+        self.server_text_mapped(|text| crate::redact::query_left_out(text, q))
+    }
+
+    /// This error without the API secret in what the server said (see
+    /// [`Credentials::left_out_of`](crate::Credentials)).
+    pub(crate) fn without_secret(self, credentials: &crate::Credentials) -> Self {
+        self.server_text_mapped(|text| credentials.left_out_of(text))
+    }
+
+    /// This error with `map` applied to what the server said: the message of an answer, or
+    /// the excerpt of a body that could not be decoded.
+    fn server_text_mapped(mut self, map: impl Fn(&str) -> String) -> Self {
         match &mut self {
-            Self::Api { message, .. } => *message = query_left_out(message, q),
-            Self::Decode { excerpt, .. } => *excerpt = query_left_out(excerpt, q),
+            Self::Api { message, .. } => *message = map(message),
+            Self::Decode { excerpt, .. } => *excerpt = map(excerpt),
             _ => {}
         }
         self

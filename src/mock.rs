@@ -51,12 +51,18 @@ const PATH: &str = "/api/v2/accounts/contacts";
 /// });
 /// # let _ = mock;
 /// ```
-pub trait MockServerExt {
+pub trait MockServerExt: sealed::Sealed {
     /// Mocks `GET /api/v2/accounts/contacts`: `config` sets what the request must carry and
     /// what the server answers.
     fn search_contacts<F>(&self, config: F) -> Mock<'_>
     where
         F: FnOnce(SearchContactsWhen, SearchContactsThen);
+}
+
+/// Only httpmock's server takes these helpers, so that adding one is not a breaking change.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for httpmock::MockServer {}
 }
 
 impl MockServerExt for MockServer {

@@ -126,6 +126,14 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
     let form: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
     let mut needles = vec![q.to_ascii_lowercase(), form.to_ascii_lowercase()];
     needles.push(needles[1].replace('+', "%20"));
+    // As a JSON string holds it, in a body of a shape not read as a message: escaped (`\\`,
+    // `\"`), and with every non-ASCII character as `\u` escapes (Python's default).
+    let json = serde_json::to_string(q).unwrap_or_default();
+    let json = json
+        .get(1..json.len().saturating_sub(1))
+        .unwrap_or_default();
+    needles.push(json.to_ascii_lowercase());
+    needles.push(ascii_escaped(json).to_ascii_lowercase());
     needles.sort_by_key(|needle| std::cmp::Reverse(needle.len()));
     needles.dedup();
     // ASCII lowering keeps every byte where it was: offsets in `lower` are `text`'s.
@@ -151,6 +159,21 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
         }
     }
     cut_query_left_out(&out, &needles)
+}
+
+/// `json` with every non-ASCII character written as `\u` escapes (UTF-16 units).
+fn ascii_escaped(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 /// The part of a needle that a cut left at either end of `text`: its start before a final

@@ -204,7 +204,7 @@ impl Search {
     }
 
     /// The sort direction, with [`sort`](Self::sort): a [`SortDirection`], or `"asc"` or
-    /// `"desc"` (anything else is refused when sent).
+    /// `"desc"` (anything else, or a direction without a `sort`, is refused when sent).
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -266,12 +266,19 @@ impl Search {
             builder = builder.q(q.clone().map_err(|_| invalid_argument("q"))?);
         }
         let builder = self.parameters.apply(builder)?;
+        if self.parameters.direction.is_some() && self.parameters.sort.is_none() {
+            return Err(Error::InvalidArgument {
+                argument: "direction",
+                reason: "it needs a `sort`: without a field there is no order to reverse".into(),
+            });
+        }
         let (result, note) = noted(async { from_generated(builder.send().await).await }).await;
         let result = match (result, note) {
             (Err(error), Some(Note::RetryBudgetSpent)) => Err(error.with_retry_budget_spent()),
             (result, _) => result,
         }
         .map_err(|error| error.with_host_of(self.client.base_url()))
+        .map_err(|error| error.without_secret(self.client.credentials()))
         .map_err(|error| match &self.q {
             Some(Ok(q)) => error.without_query(q),
             _ => error,

@@ -219,8 +219,9 @@ enum Read {
     Refused(reqwest::Response),
 }
 
-/// Reads the body within the attempt, so that a connection cut mid-body, or a body slower
-/// than the timeout, is retried like any other transport failure.
+/// Reads the body within the attempt, so that a success whose connection is cut mid-body, or
+/// whose body is slower than the timeout, is retried like any other transport failure; an
+/// error's body cut the same way keeps what came.
 ///
 /// A success body over `max_body` stops being read at the cap (or at once, when its
 /// `Content-Length` says so); an error body is cut at [`ERROR_BODY_CAP`], which keeps more
@@ -235,7 +236,15 @@ async fn buffered(response: reqwest::Response, max_body: usize) -> reqwest::Resu
     let mut kept = BytesMut::new();
     let mut too_large = declared.is_some_and(|len| success && len > cap as u64);
     while !too_large && let Some(frame) = body.frame().await {
-        let Ok(data) = frame?.into_data() else {
+        let frame = match frame {
+            Ok(frame) => frame,
+            // An error's status and headers have said what it is: a body cut or stalled after
+            // them ends its text there (a `401` is not retried as a network failure, and a
+            // `429` keeps its `Retry-After`).
+            Err(_) if !success => break,
+            Err(e) => return Err(e),
+        };
+        let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
         let room = cap - kept.len();

@@ -147,15 +147,16 @@ async fn retry_after_is_kept_in_seconds_or_as_a_date() {
     );
 }
 
-/// Pages of the sandbox's contacts, inboxes and attributes included (about 9 KiB each), at a
-/// cap of 32 KiB: none is refused as dense, though each holds some 500 JSON values.
+/// Pages of the sandbox's contacts, inboxes and attributes included (9 to 10 KiB each), at a
+/// cap of 48 KiB: none is refused as dense, though each holds some 500 JSON values (estimated
+/// at about 12 times their bytes, a contact's own keys counted as a map's).
 #[tokio::test]
 async fn honest_pages_pass_at_a_cap_a_few_times_their_size() {
     let sandbox = common::sandbox(300).await;
     let client = sandbox
         .client()
         .retry(RetryPolicy::disabled())
-        .max_body_size(32 * 1024)
+        .max_body_size(48 * 1024)
         .build()
         .unwrap();
     let contacts = client.contacts().paginate().collect().await.unwrap();
@@ -165,7 +166,7 @@ async fn honest_pages_pass_at_a_cap_a_few_times_their_size() {
     // times their bytes decoded), is refused before decoding, and not retried.
     let dense = format!(
         r#"{{"meta":{{"current_page":1}},"payload":[{{"id":1,"custom_attributes":{{"a":[0{}]}}}}]}}"#,
-        ",0".repeat(5_500)
+        ",0".repeat(8_000)
     );
     let server = MockServer::start_async().await;
     let mock = server
@@ -177,10 +178,10 @@ async fn honest_pages_pass_at_a_cap_a_few_times_their_size() {
         })
         .await;
     let client = common::builder(&server.base_url())
-        .max_body_size(32 * 1024)
+        .max_body_size(48 * 1024)
         .build()
         .unwrap();
-    common::assert_refused_as_dense(client.search("x").send().await, 32 * 1024);
+    common::assert_refused_as_dense(client.search("x").send().await, 48 * 1024);
     assert_eq!(mock.calls_async().await, 1);
 }
 
@@ -249,6 +250,8 @@ async fn bad_arguments_are_refused_before_any_request() {
         client.search(" \0\t"),
         client.search("x").sort("favourite_colour"),
         client.search("x").direction("sideways"),
+        // A direction needs a field to order by (review 91: it was sent and ignored).
+        client.search("x").direction(livedesk::SortDirection::Desc),
         client.contacts().page(0),
         client.contacts().sort("favourite_colour"),
     ];
@@ -268,6 +271,7 @@ async fn bad_arguments_are_refused_before_any_request() {
             "q",
             "q",
             "sort",
+            "direction",
             "direction",
             "page",
             "sort"
@@ -322,6 +326,18 @@ fn bad_credentials_and_base_urls_are_refused_when_the_client_is_built() {
         assert!(matches!(error, Error::Config(_)), "{url}");
         assert!(!error.to_string().contains(SECRET));
     }
+    // A headroom that is no share from 0 to 0.9 (review 91: it was clamped, silently).
+    for share in [-0.1, 0.95, 5.0, f64::NAN] {
+        let error = Client::builder(credentials.clone())
+            .headroom(share)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::Config(livedesk::ConfigError::Headroom)),
+            "{share}: {error:?}"
+        );
+    }
+    assert!(Client::builder(credentials).headroom(0.9).build().is_ok());
 }
 
 #[tokio::test]
@@ -354,4 +370,34 @@ async fn debug_and_display_never_show_the_secret() {
         assert!(!shown.contains(token), "{shown}");
     }
     assert!(format!("{credentials:?}").contains(KEY));
+
+    // A server or gateway that echoes the header it refused, or the key pair, has the
+    // secret taken out of its message (review 90: it was shown as sent).
+    for echoed in [
+        format!("Invalid Access Token: {AUTHORIZATION}"),
+        format!("bad credentials {KEY}:{SECRET}"),
+    ] {
+        let error = error_for(
+            401,
+            JSON,
+            &serde_json::json!({ "error": echoed }).to_string(),
+            None,
+        )
+        .await;
+        let (_, message, _) = api(&error);
+        assert!(message.contains("<secret>"), "{message}");
+        for shown in [format!("{error:?}"), error.to_string()] {
+            assert!(!shown.contains(SECRET) && !shown.contains(token), "{shown}");
+        }
+    }
+    // The builder's `Debug` shows of a base URL not yet checked neither its password nor
+    // its query (`build` refuses both).
+    let builder = Client::builder(credentials)
+        .base_url("https://ops:pa55word@livedesk.example.com/?q=ada.lovelace@example.com");
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("https://livedesk.example.com"), "{shown}");
+    assert!(
+        !shown.contains("pa55word") && !shown.contains("ada.lovelace"),
+        "{shown}"
+    );
 }

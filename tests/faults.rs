@@ -36,6 +36,47 @@ async fn a_connection_closed_mid_body_is_a_transport_error_after_the_retries() {
     );
 }
 
+/// An error's status and headers say what it is whatever happens to its body after them
+/// (review 90: a `401` whose body stalled was retried as a timeout, 4 attempts, and ended a
+/// network error with no status; a `429`'s `Retry-After` was lost).
+#[tokio::test]
+async fn an_error_whose_body_is_cut_or_stalls_keeps_its_status_and_is_not_retried() {
+    for (status, stall) in [(401, true), (404, false), (429, true)] {
+        let server = TestServer::start(move |_| Reply::CutShort {
+            status,
+            headers: vec![("retry-after".into(), "1".into())],
+            sent: br#"{"error":"Invalid"#.to_vec(),
+            stall,
+        })
+        .await;
+        // A `429` would be waited out and asked again: the first answer is enough here.
+        let retry = match status {
+            429 => RetryPolicy::disabled(),
+            _ => fast_retries().max_attempts(3),
+        };
+        let client = builder(&server.base_url)
+            .retry(retry)
+            .timeout(std::time::Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let error = client.search("x").send().await.unwrap_err();
+        let Error::Api {
+            status: got,
+            message,
+            retry_after,
+            ..
+        } = &error
+        else {
+            panic!("{status}: {error:?}")
+        };
+        assert_eq!(got.as_u16(), status);
+        // What came of the body is the message; a JSON body cut short is shown as text.
+        assert!(message.contains("Invalid"), "{message}");
+        assert_eq!(*retry_after, Some(std::time::Duration::from_secs(1)));
+        assert_eq!(server.stats.count(), 1, "{status} was retried");
+    }
+}
+
 #[tokio::test]
 async fn a_connection_closed_before_any_answer_is_a_transport_error() {
     let error = result_of(|| Reply::Close, RetryPolicy::disabled())

@@ -103,7 +103,8 @@ async fn contacts_added_at_the_front_during_a_walk_fail_it_instead_of_going_miss
                 error,
                 Some(Error::Walk(WalkError::CountMismatch {
                     count: 90,
-                    yielded: 75
+                    yielded: 75,
+                    ..
                 }))
             ),
             "{error:?}"
@@ -148,7 +149,8 @@ async fn a_deletion_hidden_by_a_later_addition_fails_the_walk() {
             Some(Error::Walk(WalkError::CountFell {
                 page: 2,
                 from: 40,
-                to: 39
+                to: 39,
+                ..
             }))
         ),
         "{error:?}"
@@ -439,6 +441,42 @@ async fn the_query_never_shows_in_errors_builders_or_traces() {
             // Nor the data of the contact beside a failure (it may be what was searched).
             assert!(!shown.contains("secret.example"), "{shown}");
             assert!(!shown.contains("86138"), "{shown}");
+        }
+    }
+}
+
+/// A query echoed inside a JSON body of a shape the client does not read as a message, as
+/// JSON writes it (review 90): escaped (a lookup sends `_` as `\_`, which JSON doubles) and
+/// with non-ASCII letters as `\u` escapes (Python's default).
+#[tokio::test]
+async fn a_query_echoed_in_json_escapes_is_left_out() {
+    let answer = |body: &'static str| {
+        TestServer::start(move |_| Reply::status(500, "application/json", body))
+    };
+    let lookup = answer(
+        r#"{"error":{"code":500,"message":"search failed for ada\\_lovelace@example.com"}}"#,
+    )
+    .await;
+    let error = builder(&lookup.base_url)
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap()
+        .find_by_email("ada_lovelace@example.com")
+        .await
+        .unwrap_err();
+    let named = answer(r#"{"detail":"no contact named Zo\u00eb M\u00fcller"}"#).await;
+    let search = builder(&named.base_url)
+        .retry(RetryPolicy::disabled())
+        .build()
+        .unwrap()
+        .search("Zoë Müller")
+        .send()
+        .await
+        .unwrap_err();
+    for (error, private) in [(error, "lovelace"), (search, "Zo\\u00eb")] {
+        assert!(error.to_string().contains("<query>"), "{error}");
+        for shown in renderings(&error) {
+            assert!(!shown.contains(private), "{shown}");
         }
     }
 }

@@ -103,27 +103,29 @@ async fn bodies_are_read_within_their_caps_and_memory_stays_bounded() {
         items[15]
     );
 
-    // Bodies within the cap but dense with values, which decoded to 20 to 60 times their
-    // size: 1.7 million contacts of `{"id":1}`, and one contact whose custom attributes hold
-    // 7.8 million zeros. Both are refused before decoding.
-    for (head, chunk, tail) in [
+    // Bodies within the cap but dense with values, which decoded to 16 to 60 times their
+    // size: 1.7 million contacts of `{"id":1}`, one contact whose custom attributes hold 7.8
+    // million zeros, or 1.7 million short keys (review 90: estimated at 3.6 times its bytes,
+    // decoded unique at 18), or a quarter of that many bytes of one-letter strings (estimated
+    // at 8 times, decoded at 16). All are refused before decoding.
+    let attributes = r#"{"meta":{"current_page":1},"payload":[{"id":1,"custom_attributes":{"#;
+    for (head, chunk, tail, repeat) in [
         (
-            r#"{"meta":{"current_page":1},"payload":[{"id":1}"#,
+            r#"{"meta":{"current_page":1},"payload":[{"id":1}"#.to_owned(),
             r#",{"id":1}"#,
             "]}",
+            15,
         ),
-        (
-            r#"{"meta":{"current_page":1},"payload":[{"id":1,"custom_attributes":{"a":[0"#,
-            ",0",
-            "]}}]}",
-        ),
+        (format!(r#"{attributes}"a":[0"#), ",0", "]}}]}", 15),
+        (format!(r#"{attributes}"a":0"#), r#","abcd":0"#, "}}]}", 15),
+        (format!(r#"{attributes}"a":["x""#), r#","x""#, "]}}]}", 6),
     ] {
-        // Some 15.5 MiB, under the default cap of 16 MiB.
+        // `repeat` MiB, some 15.5 of them under the default cap of 16 MiB.
         let chunk = chunk.repeat(mib(1) / chunk.len());
         let server = TestServer::start(move |_| Reply::Repeated {
-            head: head.into(),
+            head: head.clone().into(),
             chunk: chunk.clone().into_bytes(),
-            repeat: 15,
+            repeat,
             tail: tail.into(),
         })
         .await;

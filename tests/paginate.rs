@@ -189,7 +189,8 @@ async fn a_count_the_pages_do_not_deliver_is_an_error() {
             items[30],
             Err(Error::Walk(WalkError::CountMismatch {
                 count: 100,
-                yielded: 30
+                yielded: 30,
+                ..
             }))
         ),
         "{:?}",
@@ -288,7 +289,8 @@ async fn a_server_that_ignores_page_ends_the_walk_with_an_error() {
             items[1],
             Err(Error::Walk(WalkError::PageIgnored {
                 requested: 2,
-                answered: 1
+                answered: 1,
+                ..
             }))
         ),
         "{:?}",

@@ -297,7 +297,8 @@ impl SandboxBuilder {
     /// from the epoch (a minute's windows start on the minute). Every request to the search
     /// counts, throttled ones included, and as upstream the throttle comes before the
     /// credentials are checked: requests with a wrong key pair or none count and are
-    /// throttled too.
+    /// throttled too. A limit of 0 throttles every request (an account with no searches
+    /// left); [`no_rate_limit`](Self::no_rate_limit) turns the limit off.
     ///
     /// ```
     /// use std::time::Duration;

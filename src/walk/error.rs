@@ -8,7 +8,7 @@
 /// # async fn run(client: livedesk::Client) {
 /// match client.contacts().paginate().collect().await {
 ///     Ok(contacts) => println!("all {} of them", contacts.len()),
-///     Err(Error::Walk(WalkError::CountMismatch { count, yielded })) => {
+///     Err(Error::Walk(WalkError::CountMismatch { count, yielded, .. })) => {
 ///         eprintln!("{yielded} of {count}: contacts moved during the walk, run it again")
 ///     }
 ///     Err(other) => eprintln!("{other}"),
@@ -24,6 +24,7 @@ pub enum WalkError {
          moved between pages during the walk (contacts added, unless the walk is oldest first, \
          where they join its end; or contacts deleted); run it again"
     )]
+    #[non_exhaustive]
     CountMismatch {
         /// The server's total, from the last page.
         count: u64,
@@ -32,6 +33,7 @@ pub enum WalkError {
     },
     /// A page named another page than the one asked for.
     #[error("asked for page {requested}, the server answered page {answered}: it ignores `page`")]
+    #[non_exhaustive]
     PageIgnored {
         /// The page asked for.
         requested: u32,
@@ -51,6 +53,7 @@ pub enum WalkError {
         "the server's total fell from {from} to {to} at page {page}: contacts were deleted \
          during the walk, and others may have shifted onto pages already fetched; run it again"
     )]
+    #[non_exhaustive]
     CountFell {
         /// The page whose answer gave the lower total.
         page: u32,
@@ -82,6 +85,7 @@ pub enum WalkError {
          (unique in an account; contacts without one tie again), or narrow the search \
          (`labels`, `q`) so that no second's contacts straddle a page"
     )]
+    #[non_exhaustive]
     Tie {
         /// The creation time the contacts share, in unix seconds.
         created_at: i64,

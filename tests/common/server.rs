@@ -57,6 +57,14 @@ pub enum Reply {
     },
     /// Send the head and part of the body, then close the connection.
     CloseMidBody { declared_len: usize, sent: Vec<u8> },
+    /// An answer with `status` and `headers` whose body, declared 100 bytes longer, stops
+    /// after `sent`: the connection is closed, or (`stall`) kept open without another byte.
+    CutShort {
+        status: u16,
+        headers: Vec<(String, String)>,
+        sent: Vec<u8>,
+        stall: bool,
+    },
     /// A body of `chunk` repeated `repeat` times (forever if `None`), sent chunked, without
     /// ever holding more than one chunk: for bodies far larger than memory should allow.
     Stream {
@@ -291,6 +299,27 @@ async fn answer(stream: &mut TcpStream, reply: Reply, stats: &Stats) -> bool {
                 && stream.write_all(b"0\r\n\r\n").await.is_ok()
         }
         Reply::Close => false,
+        Reply::CutShort {
+            status,
+            headers,
+            sent,
+            stall,
+        } => {
+            let mut head = format!(
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\n",
+                sent.len() + 100
+            );
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&sent).await;
+            if stall && client_left_within(stream, Duration::from_secs(3600)).await {
+                stats.abandoned.fetch_add(1, Ordering::SeqCst);
+            }
+            false
+        }
         Reply::Hang => {
             if client_left_within(stream, Duration::from_secs(3600)).await {
                 stats.abandoned.fetch_add(1, Ordering::SeqCst);

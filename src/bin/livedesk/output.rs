@@ -164,14 +164,25 @@ impl<W: Write> Writer<W> {
     }
 }
 
-/// A contact as the API sent it: the generated type leaves out an empty `contact_inboxes`,
-/// which would read as "not asked for" (`--no-inboxes`).
+/// A contact as the API sent it: the generated type leaves out a null, an empty attribute
+/// map and an empty `contact_inboxes` (which would read as "not asked for", `--no-inboxes`),
+/// where upstream sends each key. The timestamps stay out when unknown, as upstream's do.
 fn wire(contact: &Contact, inboxes: bool) -> Value {
     let mut value = serde_json::to_value(contact).expect("a contact serializes");
-    if let (true, Some(object)) = (inboxes, value.as_object_mut()) {
-        object
-            .entry("contact_inboxes")
-            .or_insert_with(|| Value::Array(Vec::new()));
+    if let Some(object) = value.as_object_mut() {
+        for key in ["name", "email", "phone_number", "identifier"] {
+            object.entry(key).or_insert(Value::Null);
+        }
+        for key in ["additional_attributes", "custom_attributes"] {
+            object
+                .entry(key)
+                .or_insert_with(|| Value::Object(Default::default()));
+        }
+        if inboxes {
+            object
+                .entry("contact_inboxes")
+                .or_insert_with(|| Value::Array(Vec::new()));
+        }
     }
     value
 }
