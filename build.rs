@@ -28,10 +28,18 @@ const REPLACEMENTS: &[(&str, &str)] = &[
     ("Provider", "crate::enums::Provider"),
 ];
 
+/// The sort parameters' closed sets, hand-written in `src/enums.rs` so that a value refused is
+/// the crate's error, which names what the parameter accepts (the generated ones' error is a
+/// private type).
+const CLOSED: &[(&str, &str)] = &[
+    ("SortField", "crate::enums::SortField"),
+    ("SortDirection", "crate::enums::SortDirection"),
+];
+
 /// The spec's `sort` parameter (`SortKey`) is a `SortField` or upstream's `-field` form; this
 /// crate sends the field with `direction`, and `src/order.rs` writes the `-` form for a server
 /// that reads only that, so its setter takes the `SortField`.
-const SORT_KEY: (&str, &str) = ("SortKey", "crate::types::SortField");
+const SORT_KEY: (&str, &str) = ("SortKey", "crate::enums::SortField");
 
 fn main() -> ExitCode {
     println!("cargo:rerun-if-changed={SPEC}");
@@ -58,7 +66,7 @@ fn generate() -> Result<(), String> {
         .with_hooks(progenitor::HooksMode::Expected)
         .with_derive("PartialEq")
         .with_derive("schemars::JsonSchema");
-    for (schema, rust_type) in REPLACEMENTS.iter().chain([&SORT_KEY]) {
+    for (schema, rust_type) in REPLACEMENTS.iter().chain(CLOSED).chain([&SORT_KEY]) {
         settings.with_replacement(schema, rust_type, std::iter::empty());
     }
     let mut generator = progenitor::Generator::new(&settings);

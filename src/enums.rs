@@ -1,8 +1,9 @@
-//! Open enums: string sets the server extends without notice.
+//! The spec's string sets, hand-written in place of the generator's (see `build.rs`).
 //!
-//! The generator's enums are closed, so one unknown value would fail a whole page. These
-//! stand in for the spec's `AvailabilityStatus`, `ChannelType` and `Provider` schemas (see
-//! `REPLACEMENTS` in `build.rs`) and keep any value they do not know in `Other`.
+//! Open enums, for sets the server extends without notice: the generator's enums are closed,
+//! so one unknown value would fail a whole page. These stand in for the spec's
+//! `AvailabilityStatus`, `ChannelType` and `Provider` schemas (`REPLACEMENTS`) and keep any
+//! value they do not know in `Other`. Closed enums, for the sort parameters (`CLOSED`).
 
 use std::{borrow::Cow, convert::Infallible, fmt, str::FromStr};
 
@@ -176,5 +177,110 @@ open_enum! {
         Google = "google",
         /// `microsoft`
         Microsoft = "microsoft",
+    }
+}
+
+/// Closed enums: the sort parameters, which the client sends. A value outside the set is
+/// refused as the crate's [`Error::InvalidArgument`](crate::Error::InvalidArgument), which
+/// says what the parameter accepts (the generated types' error was a private type's
+/// `invalid value`).
+macro_rules! closed_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident ($argument:literal) { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+        )]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)*
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self {
+                    $(Self::$variant => $wire,)*
+                })
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = crate::Error;
+            fn from_str(value: &str) -> Result<Self, crate::Error> {
+                match value {
+                    $($wire => Ok(Self::$variant),)*
+                    _ => Err(crate::error::invalid_argument($argument)),
+                }
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = crate::Error;
+            fn try_from(value: &str) -> Result<Self, crate::Error> {
+                value.parse()
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = crate::Error;
+            fn try_from(value: String) -> Result<Self, crate::Error> {
+                value.parse()
+            }
+        }
+    };
+}
+
+closed_enum! {
+    /// A field the server can sort contacts by (the `sort` parameter). The newest upstream
+    /// versions call the company's key `company_name` and ignore `company` (the order is then
+    /// unspecified).
+    ///
+    /// ```
+    /// use livedesk::SortField;
+    ///
+    /// assert_eq!("created_at".parse::<SortField>()?, SortField::CreatedAt);
+    /// assert_eq!(SortField::LastActivityAt.to_string(), "last_activity_at");
+    /// let refused = "colour".parse::<SortField>().unwrap_err();
+    /// assert!(refused.to_string().contains("`created_at`"), "{refused}");
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    SortField ("sort") {
+        /// `email`
+        Email = "email",
+        /// `name`
+        Name = "name",
+        /// `phone_number`
+        PhoneNumber = "phone_number",
+        /// `last_activity_at`
+        LastActivityAt = "last_activity_at",
+        /// `created_at`
+        CreatedAt = "created_at",
+        /// `company`
+        Company = "company",
+        /// `city`
+        City = "city",
+        /// `country`
+        Country = "country",
+    }
+}
+
+closed_enum! {
+    /// Ascending or descending order (the `direction` parameter, with a `sort`).
+    ///
+    /// ```
+    /// use livedesk::SortDirection;
+    ///
+    /// assert_eq!(SortDirection::try_from("desc")?, SortDirection::Desc);
+    /// assert!("DESC".parse::<SortDirection>().is_err());
+    /// # Ok::<(), livedesk::Error>(())
+    /// ```
+    SortDirection ("direction") {
+        /// `asc`
+        Asc = "asc",
+        /// `desc`
+        Desc = "desc",
     }
 }

@@ -70,10 +70,9 @@ pub use walk::{MAX_REPEATED_PAGES, PAGE_SIZE, WalkError};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub mod types {
-    pub use crate::enums::{AvailabilityStatus, ChannelType, Provider};
+    pub use crate::enums::{AvailabilityStatus, ChannelType, Provider, SortDirection, SortField};
     pub use crate::generated::types::{
-        Contact, ContactInbox, ContactList, ContactListMeta, CurrentPage, Inbox, SortDirection,
-        SortField,
+        Contact, ContactInbox, ContactList, ContactListMeta, CurrentPage, Inbox,
     };
 }
 pub use types::{Contact, ContactList, SortDirection, SortField};

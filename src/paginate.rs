@@ -178,8 +178,11 @@ impl Paginator {
         self
     }
 
-    /// Where this walk starts: before its first contact. Advance it with each contact the
-    /// walk yields ([`Position::advance`]), save it, and [`resume`](Self::resume) from it.
+    /// Where this walk starts: before its first contact, past its
+    /// [`created_after`](Self::created_after) bound or [resumed](Self::resume) position if it
+    /// has one. Advance it with each contact the walk yields ([`Position::advance`]), save it,
+    /// and [`resume`](Self::resume) from it: a day with no new contacts saves the bound, not
+    /// the search's start.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) {
@@ -188,7 +191,7 @@ impl Paginator {
     /// # }
     /// ```
     pub fn position(&self) -> Position {
-        Position::start(&self.search)
+        Position::start(&self.search, self.after.as_ref())
     }
 
     /// Yields only the contacts after `position`, saved from an earlier walk of the same

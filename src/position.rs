@@ -55,12 +55,14 @@ pub struct Position {
 }
 
 impl Position {
-    pub(crate) fn start(search: &Search) -> Self {
+    /// Where a walk of `search` starts: before its first contact, or at its bound (a
+    /// `created_after`, or a resumed position).
+    pub(crate) fn start(search: &Search, after: Option<&After>) -> Self {
         Position {
             version: VERSION,
             search: fingerprint(search),
-            created_at: None,
-            ids: Vec::new(),
+            created_at: after.map(|after| after.created_at),
+            ids: after.map(|after| after.ids.clone()).unwrap_or_default(),
         }
     }
 
@@ -85,7 +87,8 @@ impl Position {
         }
     }
 
-    /// The creation time (unix seconds) of the last contact yielded, if any.
+    /// The creation time (unix seconds) of the last contact yielded; before any, where the
+    /// walk starts (the second after its `created_after` bound), if it has a start.
     ///
     /// ```
     /// # fn check(walk: livedesk::Paginator) {

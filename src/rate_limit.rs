@@ -21,7 +21,8 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// `requests` requests every `per`.
+    /// `requests` requests every `per`. A `per` shorter than `requests` nanoseconds leaves no
+    /// time between requests: no limit (and an infinite [`per_minute_rate`](Self::per_minute_rate)).
     ///
     /// ```
     /// # use std::{num::NonZeroU32, time::Duration};

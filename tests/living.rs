@@ -170,6 +170,21 @@ async fn a_position_round_trips_and_is_refused_by_another_search_or_version() {
         rest.iter().map(|c| c.id).collect::<Vec<_>>(),
         (6..=40).collect::<Vec<_>>()
     );
+    // A walk bounded by `created_after` starts past its bound (review 91: its position was
+    // the search's start, so a day with no new contacts saved one that exported them all).
+    let bounded = walk.clone().created_after(120).position();
+    assert_eq!(bounded.created_at(), Some(121));
+    let rest = walk
+        .clone()
+        .resume(bounded)
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|c| c.id).collect::<Vec<_>>(),
+        (21..=40).collect::<Vec<_>>()
+    );
 
     let refused = |result: livedesk::Result<livedesk::Paginator>| match result {
         Err(Error::InvalidArgument {
