@@ -2,10 +2,10 @@
 
 use super::{PAGE_SIZE, WalkError};
 
-/// How many times in a row an oldest-first walk reads its end again when the total grew past
+/// How many times in all an oldest-first walk reads its end again when the total grew past
 /// what it yielded. Each read takes in the contacts added up to its own answer, so one is
-/// usually enough; more in a row means contacts arrive faster than the end can be read, or
-/// are missing for another reason, and the walk fails.
+/// usually enough; more means contacts arrive faster than the end can be read, or are
+/// missing for another reason, and the walk fails.
 pub(crate) const MAX_END_READS: u32 = 8;
 
 /// At the end the data announced, for a walk from `first_page` that holds `yielded`
@@ -46,7 +46,7 @@ pub(crate) enum Short {
 }
 
 /// Oldest first, a total that grew past what the walk yielded after its last page was read
-/// is settled by reading the end again, up to [`MAX_END_READS`] times in a row; in any other
+/// is settled by reading the end again, up to [`MAX_END_READS`] times in all; in any other
 /// order contacts added push others onto pages already fetched, and the shortfall is loss.
 pub(crate) fn when_short(is_oldest_first: bool, end_reads: u32) -> Short {
     if is_oldest_first && end_reads < MAX_END_READS {

@@ -52,6 +52,23 @@ fn describe(shape: LimitShape, per_minute: Option<f64>, left: Option<Duration>) 
     format!("  {limit}{left}")
 }
 
+/// The bar's length once `written` pages are: the pages the server's `total` counts (or
+/// `--limit` needs, if fewer), grown with the total as contacts arrive during the walk, and
+/// never short of the pages written (the end read again, a total that lagged); `None` when
+/// nothing says.
+fn length(
+    current: Option<u64>,
+    written: u64,
+    total: Option<u64>,
+    limit: Option<u64>,
+) -> Option<u64> {
+    let pages = match (total, limit) {
+        (Some(total), Some(limit)) => total.min(limit),
+        (total, limit) => total.or(limit)?,
+    };
+    Some(pages.max(current.unwrap_or(0)).max(written))
+}
+
 pub(crate) struct Progress {
     bar: ProgressBar,
     contacts: Arc<AtomicU64>,
@@ -121,20 +138,15 @@ impl Progress {
 
     /// One more page written.
     pub(crate) fn page(&self, page: &ContactList) {
-        if self.bar.length().is_none() {
-            // The documented shape counts every match; `has_more` servers do not say.
-            let total = page
-                .meta
-                .count
-                .filter(|_| page.meta.has_more.is_none())
-                .map(|count| (count.max(0) as u64).div_ceil(u64::from(PAGE_SIZE)).max(1));
-            let pages = match (total, self.limit_pages) {
-                (Some(total), Some(limit)) => Some(total.min(limit)),
-                (total, limit) => total.or(limit),
-            };
-            if let Some(pages) = pages {
-                self.bar.set_length(pages);
-            }
+        // The documented shape counts every match; `has_more` servers do not say.
+        let total = page
+            .meta
+            .count
+            .filter(|_| page.meta.has_more.is_none())
+            .map(|count| (count.max(0) as u64).div_ceil(u64::from(PAGE_SIZE)).max(1));
+        let written = self.bar.position() + 1;
+        if let Some(pages) = length(self.bar.length(), written, total, self.limit_pages) {
+            self.bar.set_length(pages);
         }
         self.contacts
             .fetch_add(page.payload.len() as u64, Ordering::Relaxed);
@@ -193,5 +205,18 @@ mod tests {
             "  limit 100/min at a first guess, about 1 h 7 min left"
         );
         assert_eq!(describe(LimitShape::Unknown, None, None), "");
+    }
+
+    #[test]
+    fn the_bar_grows_with_the_total_and_never_falls_behind_the_pages_written() {
+        // The first page's total, or `--limit`'s pages if fewer; nothing when neither says.
+        assert_eq!(length(None, 1, Some(10), None), Some(10));
+        assert_eq!(length(None, 1, Some(10), Some(3)), Some(3));
+        assert_eq!(length(None, 1, None, None), None);
+        // Contacts arriving during the walk move its end (the bar showed 12/10 pages).
+        assert_eq!(length(Some(10), 5, Some(12), None), Some(12));
+        assert_eq!(length(Some(12), 13, Some(12), None), Some(13));
+        // A total that falls does not shrink the bar below what it showed.
+        assert_eq!(length(Some(12), 6, Some(11), None), Some(12));
     }
 }
