@@ -416,12 +416,11 @@ impl ClientBuilder {
 
     /// The largest success body read, in bytes (default 16 MiB). A larger one stops being
     /// read at the cap and is an [`Error::BodyTooLarge`], not retried. Nor may a body decode
-    /// to more than four times the cap, as estimated from its JSON values, strings and keys
-    /// before decoding: one dense with values (`0,0,…`, which decodes to 16 times its bytes,
-    /// or an attribute map of short keys, 18 times) is an [`Error::Decode`], not retried,
-    /// while an honest page is estimated at about 12 times its bytes (a contact's own keys
-    /// counted as a map's): pages of tens of kilobytes pass at any cap of a megabyte or
-    /// more. Error bodies are always cut at 64 KiB, which holds more than any message
+    /// to more than four times the cap, as estimated from what each part of it decodes into
+    /// before decoding: one dense with values (`0,0,…`, which decodes to 21 times its bytes,
+    /// or an attribute map of short keys, 18 times, or of arrays of one, 44 times) is an
+    /// [`Error::Decode`], not retried, while an honest page is estimated at about 7 times its
+    /// bytes: pages of tens of kilobytes pass at any cap of a megabyte or more. Error bodies are always cut at 64 KiB, which holds more than any message
     /// needs.
     ///
     /// ```

@@ -1,114 +1,262 @@
 //! What a success body would take in memory once decoded, estimated before decoding it.
 //!
-//! The body cap bounds bytes, not what they decode to: a value of two bytes (`0,`) takes 16
-//! times that as a `serde_json::Value`, a contact of nine (`{"id":1},`) 29 times as a
-//! [`Contact`], and an attribute of nine (`"abcd":0,`) about 18 times in its map (the key's
-//! `String` and heap block, the value, the map's node). Pages of 15 contacts within the cap
-//! but dense with such values grew memory by 16 to 60 times the cap; a page of honest
-//! contacts decodes to about its size.
+//! The body cap bounds bytes, not what they decode to. A page decodes into structs (the page,
+//! its meta, its contacts and their inboxes, whose keys take nothing) and into the
+//! `serde_json::Value`s of each contact's attribute maps, where every map, array and string
+//! takes heap of its own: `0,` decodes to 21 times its bytes (a `Value` in a `Vec` that grows
+//! by doubling), `[0],` to 44, `{"a":0},` to 89 (a map's node), `"abcd":0,` to 18 (a map's
+//! entry and its key's block), and a contact `{"id":1},` to 59. Pages of 15 contacts within the
+//! cap but dense with such values grew memory by 16 to 60 times the cap (reviews 84, 90, 92);
+//! a page of honest contacts decodes to about four times its size.
 
 use std::mem::size_of;
+
+use serde_json::Value;
 
 use crate::Contact;
 
 /// A success body may decode to this many times its cap at most, as estimated. An honest page
-/// is estimated at about 12 times its bytes (the sandbox's 11.8 to 12.2; an inbox entry alone
-/// 13.7: the estimate counts a contact's keys as a map's, and its small objects as contacts),
+/// is estimated at about 7 times its bytes (the sandbox's 6.5 to 6.9; it decodes to 4 to 5),
 /// far under the limit for pages of tens of kilobytes at any cap of a megabyte or more; one of
-/// `0,0,…` at 16 times, refused from a quarter of the cap.
+/// `0,0,…` at 32 times, refused from an eighth of the cap.
 pub(crate) const DECODED_PER_CAP: usize = 4;
 
 /// The smallest heap block a string takes (glibc's for up to 24 bytes, its header included).
 const MIN_ALLOC: usize = 32;
 
-/// Whether `body` is estimated to take more than `limit` bytes decoded ([`decoded_size`]).
-/// Not read where no body of its length could (the first value, then each byte an object,
-/// more than a key's or a string's byte costs): at the default cap, a body under 226 KB
-/// costs nothing.
-pub(crate) fn exceeds(body: &[u8], limit: usize) -> bool {
-    let value = size_of::<serde_json::Value>();
-    let most = body
-        .len()
-        .saturating_mul(value + size_of::<Contact>())
-        .saturating_add(value);
-    most > limit && decoded_size(body, limit) > limit
+/// How deep `serde_json` decodes: a body nested deeper fails to decode, so the scan stops.
+const DEPTH: usize = 128;
+
+/// The contact's members that hold `serde_json::Value` maps; every other object of a page is
+/// a struct.
+const VALUE_MAPS: [&[u8]; 2] = [b"additional_attributes", b"custom_attributes"];
+
+/// What a value decodes into, for the costs of what it holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// A struct: its members are inline, its keys take nothing.
+    Struct,
+    /// A `Vec` of structs (the page's contacts, a contact's inboxes).
+    Structs,
+    /// A `serde_json` map.
+    Map,
+    /// A `serde_json` array.
+    Array,
 }
 
-/// The estimate of `body` decoded, counted until it passes `limit`: each JSON value as a
-/// `serde_json::Value`, each object as a [`Contact`] besides (the largest the crate decodes;
-/// an attribute map takes less), each string's heap block (at least [`MIN_ALLOC`]), and each
-/// key as a map's entry (a contact's own keys take nothing, but telling them apart is not
-/// worth the scan). A body that is no
-/// JSON object or array fails to decode at its first byte: 0.
+/// Bytes each part of a body takes decoded, at most.
+struct Costs {
+    /// A struct held in a `Vec` that grows by doubling ([`Contact`], the largest, twice).
+    element_struct: usize,
+    /// A struct held inline, or the page itself.
+    inline_struct: usize,
+    /// A map's first node: eleven keys and values, and its header.
+    node: usize,
+    /// A map's entry: its slots in nodes kept half full as keys come in order, and the inner
+    /// nodes above them (128 bytes an entry measured besides its key, review 90).
+    entry: usize,
+    /// An array's first block (four slots).
+    block: usize,
+    /// An array's element, in a `Vec` that grows by doubling.
+    element: usize,
+}
+
+const COSTS: Costs = Costs {
+    element_struct: 2 * size_of::<Contact>(),
+    inline_struct: size_of::<Contact>(),
+    node: 11 * (size_of::<String>() + size_of::<Value>()) + 16,
+    entry: 3 * (size_of::<String>() + size_of::<Value>()),
+    block: 4 * size_of::<Value>(),
+    element: 2 * size_of::<Value>(),
+};
+
+/// Whether `body` is estimated to take more than `limit` bytes decoded ([`decoded_size`]).
+/// Not read where no body of its length could (no byte opens more than a contact in a `Vec`
+/// or a map's first node and entry): at the default cap, a body under 45 KB costs nothing.
+pub(crate) fn exceeds(body: &[u8], limit: usize) -> bool {
+    let per_byte = COSTS.element_struct + COSTS.node + COSTS.entry;
+    body.len().saturating_mul(per_byte) > limit && decoded_size(body, limit) > limit
+}
+
+/// The estimate of `body` decoded, counted until it passes `limit`, by what each part decodes
+/// into ([`Shape`], [`Costs`]): each string not empty its heap block (at least [`MIN_ALLOC`]),
+/// each key of a map its entry and the map its first node, each element of an array its slot
+/// and the array its first block, each contact (or inbox) a [`Contact`] in a growing `Vec`.
+/// A body that is no JSON object or array fails to decode at its first byte: 0.
 fn decoded_size(body: &[u8], limit: usize) -> usize {
-    let first = body.iter().find(|byte| !byte.is_ascii_whitespace());
-    if !matches!(first, Some(b'{' | b'[')) {
+    let first = body.iter().position(|byte| !byte.is_ascii_whitespace());
+    if !matches!(first.map(|at| body[at]), Some(b'{' | b'[')) {
         return 0;
     }
-    let (value, object) = (size_of::<serde_json::Value>(), size_of::<Contact>());
-    // A map entry: its key's `String` and its value's slot in the map's node, twice (keys
-    // that come in order leave the nodes half full).
-    let key = 2 * (size_of::<String>() + value);
-    // The first value, then each object or array and each value after a comma.
-    let (mut size, mut in_string, mut escaped, mut length) = (value, false, false, 0);
-    for &byte in body {
-        if in_string {
-            (escaped, in_string) = match byte {
-                _ if escaped => (false, true),
-                b'\\' => (true, true),
-                b'"' => (false, false),
-                _ => (false, true),
-            };
-            length += 1;
-            if !in_string {
-                size += length.max(MIN_ALLOC);
-            }
-            continue;
-        }
-        size += match byte {
-            b'{' => value + object,
-            b'[' | b',' => value,
-            b':' => key,
+    let heap = |text: &[u8]| match text.len() {
+        0 => 0,
+        len => len.max(MIN_ALLOC),
+    };
+    // The values being read, each with whether it holds anything yet.
+    let mut open: Vec<(Shape, bool)> = Vec::new();
+    // The struct member whose value comes next.
+    let mut member: &[u8] = b"";
+    let mut size = 0;
+    let mut at = first.unwrap_or_default();
+    while at < body.len() && size <= limit {
+        let byte = body[at];
+        match byte {
             b'"' => {
-                (in_string, length) = (true, 0);
-                0
+                let end = string_end(body, at + 1);
+                let text = &body[at + 1..end];
+                let is_key = body[(end + 1).min(body.len())..]
+                    .iter()
+                    .find(|byte| !byte.is_ascii_whitespace())
+                    == Some(&b':');
+                size += match (open.last_mut(), is_key) {
+                    (Some((Shape::Struct, _)), true) => {
+                        member = text;
+                        0
+                    }
+                    (Some((Shape::Map, held)), true) => {
+                        let first = !std::mem::replace(held, true);
+                        COSTS.entry + heap(text) + if first { COSTS.node } else { 0 }
+                    }
+                    _ => element(&mut open) + heap(text),
+                };
+                at = end + 1;
+                continue;
             }
-            _ => 0,
-        };
-        if size > limit {
-            break;
+            b'{' | b'[' => {
+                size += element(&mut open);
+                let into = match (open.last().map(|(into, _)| *into), byte) {
+                    (Some(Shape::Struct), _) if VALUE_MAPS.contains(&member) => {
+                        if byte == b'{' {
+                            Shape::Map
+                        } else {
+                            Shape::Array
+                        }
+                    }
+                    (None | Some(Shape::Struct), b'{') => {
+                        size += COSTS.inline_struct;
+                        Shape::Struct
+                    }
+                    (None | Some(Shape::Struct), _) => Shape::Structs,
+                    (Some(Shape::Structs), b'{') => {
+                        size += COSTS.element_struct;
+                        Shape::Struct
+                    }
+                    (_, b'{') => Shape::Map,
+                    _ => Shape::Array,
+                };
+                if open.len() == DEPTH {
+                    break;
+                }
+                open.push((into, false));
+            }
+            b'}' | b']' => {
+                open.pop();
+            }
+            b',' | b':' => {}
+            _ if byte.is_ascii_whitespace() => {}
+            _ => {
+                // A number, `true`, `false` or `null`: read to its end.
+                size += element(&mut open);
+                while at + 1 < body.len() && !b",]} \t\r\n".contains(&body[at + 1]) {
+                    at += 1;
+                }
+            }
         }
+        at += 1;
     }
     size
+}
+
+/// What a value costs as an element of the value being read: its slot in an array, and the
+/// array's block with the first (in a struct or a map, nothing more than its own).
+fn element(open: &mut [(Shape, bool)]) -> usize {
+    match open.last_mut() {
+        Some((Shape::Array, held)) => {
+            let first = !std::mem::replace(held, true);
+            COSTS.element + if first { COSTS.block } else { 0 }
+        }
+        _ => 0,
+    }
+}
+
+/// The index of the quote that closes a string whose contents start at `from` (or the
+/// body's end).
+fn string_end(body: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while at < body.len() && body[at] != b'"' {
+        at += if body[at] == b'\\' { 2 } else { 1 };
+    }
+    at.min(body.len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn values_and_objects_are_counted_outside_strings_until_the_limit() {
-        let (value, object) = (size_of::<serde_json::Value>(), size_of::<Contact>());
-        let key = 2 * (size_of::<String>() + value);
-        for (body, values, objects, strings, keys) in [
-            ("[1,2,3]", 4, 0, 0, 0),
-            (r#" {"a":1,"b":[true,null]}"#, 5, 1, 2, 2),
-            // Commas, brackets, colons and escaped quotes inside strings are no values.
-            (r#"{"a":"x,[{y\":z"}"#, 2, 1, 2, 1),
-        ] {
-            let expected = values * value + objects * object + strings * MIN_ALLOC + keys * key;
-            assert_eq!(
-                decoded_size(body.as_bytes(), usize::MAX),
-                expected,
-                "{body}"
-            );
-            // Counting stops once the estimate passes the limit, not before.
-            assert_eq!(decoded_size(body.as_bytes(), expected), expected, "{body}");
-            assert!(
-                decoded_size(body.as_bytes(), expected - 1) > expected - 1,
-                "{body}"
-            );
+    /// `item` repeated to about `bytes`, joined by commas, inside a contact's attribute.
+    fn dense(item: impl Fn(usize) -> String, bytes: usize) -> String {
+        let mut items = String::new();
+        let mut n = 0;
+        while items.len() < bytes {
+            items.push_str(&item(n));
+            items.push(',');
+            n += 1;
         }
+        format!(
+            r#"{{"meta":{{"current_page":1}},"payload":[{{"id":1,"custom_attributes":{{"a":[{}]}}}}]}}"#,
+            items.trim_end_matches(',')
+        )
+    }
+
+    fn ratio(body: &str) -> f64 {
+        decoded_size(body.as_bytes(), usize::MAX) as f64 / body.len() as f64
+    }
+
+    #[test]
+    fn dense_bodies_are_estimated_at_what_they_decode_to_or_more() {
+        // What each decoded to, in times its bytes, measured (reviews 84, 90 and 92).
+        let array = |item: &'static str| move |_| item.to_owned();
+        for (what, body, measured) in [
+            ("zeros", dense(array("0"), 100_000), 21.0),
+            ("arrays of one", dense(array("[0]"), 100_000), 44.5),
+            ("maps of one", dense(array(r#"{"a":0}"#), 100_000), 89.0),
+            ("short strings", dense(array(r#""x""#), 100_000), 16.0),
+        ] {
+            assert!(ratio(&body) >= measured, "{what}: {}", ratio(&body));
+        }
+        let keys: String = (0..10_000).map(|n| format!(r#""{n:04}":0,"#)).collect();
+        let keys = format!(
+            r#"{{"payload":[{{"id":1,"custom_attributes":{{{}}}}}]}}"#,
+            keys.trim_end_matches(',')
+        );
+        assert!(ratio(&keys) >= 18.0, "short keys: {}", ratio(&keys));
+        let contacts = format!(
+            r#"{{"payload":[{}]}}"#,
+            vec![r#"{"id":1}"#; 10_000].join(",")
+        );
+        assert!(ratio(&contacts) >= 58.6, "contacts: {}", ratio(&contacts));
+    }
+
+    #[test]
+    fn an_honest_page_is_estimated_at_a_few_times_its_bytes() {
+        // The documentation's contact, fifteen times: its keys are a struct's, its maps small.
+        let contact = r#"{"additional_attributes":{"source_id":"email:ed5c8362-425c-4589-8adb-61a033d8c5fb.support@engagelab.com"},"availability_status":"offline","email":"support@engagelab.com","id":64464046,"name":"support","phone_number":null,"blocked":false,"identifier":null,"thumbnail":"","custom_attributes":{},"last_activity_at":1778572024,"created_at":1778570103,"contact_inboxes":[{"source_id":"support@engagelab.com","inbox":{"id":985,"channel_id":107,"name":"邮箱","channel_type":"Channel::Email","provider":null}}]}"#;
+        let page = format!(
+            r#"{{"meta":{{"count":15,"current_page":1}},"payload":[{}]}}"#,
+            vec![contact; 15].join(",")
+        );
+        let ratio = ratio(&page);
+        assert!((3.0..8.0).contains(&ratio), "{ratio}");
+    }
+
+    #[test]
+    fn the_scan_reads_json_only_until_the_limit() {
+        // Commas, brackets, colons and escaped quotes inside strings are text.
+        let text = r#"{"payload":[{"name":"x,[{y\":z"}]}"#;
+        assert_eq!(
+            decoded_size(text.as_bytes(), usize::MAX),
+            COSTS.inline_struct + COSTS.element_struct + MIN_ALLOC
+        );
         // Not JSON (an HTML page, a string, nothing): it fails to decode at once.
         for body in [
             "<!DOCTYPE html><script>a=[1,2,{}]</script>",
@@ -118,22 +266,26 @@ mod tests {
         ] {
             assert_eq!(decoded_size(body.as_bytes(), 0), 0, "{body}");
         }
-        let endless = format!("[{}", "0,".repeat(1_000_000));
-        assert!(decoded_size(endless.as_bytes(), 100) <= 100 + value);
-        // Read only where the body's length allows more than the limit.
-        assert!(exceeds(endless.as_bytes(), 100));
-        assert!(!exceeds(b"[0,0]", 4 * value));
-        assert!(!exceeds(b"[0,0]", 5 * (value + object) + value));
-        // A string's heap block counts its length past the smallest.
-        let long = format!(r#"["{}"]"#, "x".repeat(100));
-        assert_eq!(decoded_size(long.as_bytes(), usize::MAX), 2 * value + 101);
-        // An attribute map of short keys (review 90's page: 18 times its bytes decoded) is
-        // estimated at more than that.
-        let map: String = (0..1000).map(|n| format!(r#""{n:04}":0,"#)).collect();
-        let map = format!("{{{}}}", map.trim_end_matches(','));
-        assert!(decoded_size(map.as_bytes(), usize::MAX) > 18 * map.len());
-        // The bound holds for a body of objects alone.
-        assert!(exceeds(b"{", value + object));
-        assert!(exceeds(b"[{},{}]", 3 * value + 2 * object - 1));
+        // Counting stops once the estimate passes the limit.
+        let endless = format!(
+            r#"{{"payload":[{{"custom_attributes":{{"a":[{}"#,
+            "0,".repeat(1_000_000)
+        );
+        assert!(
+            decoded_size(endless.as_bytes(), 1000) <= 1000 + COSTS.node + COSTS.entry + MIN_ALLOC
+        );
+        // Nesting deeper than serde_json decodes stops the scan (and its stack) there.
+        let deep = "[".repeat(1_000_000);
+        assert!(
+            decoded_size(deep.as_bytes(), usize::MAX)
+                < DEPTH * (COSTS.block + COSTS.element) + COSTS.block
+        );
+        // Read only where the body's length allows more than the limit, and the bound holds.
+        assert!(exceeds(endless.as_bytes(), 1000));
+        assert!(!exceeds(b"[0,0]", 4 * COSTS.element + COSTS.block));
+        assert!(exceeds(
+            br#"{"payload":[{}]}"#,
+            COSTS.inline_struct + COSTS.element_struct - 1
+        ));
     }
 }

@@ -10,6 +10,9 @@ const LEFT_OUT: &str = "…";
 /// Shown in place of the query.
 const QUERY: &str = "<query>";
 
+/// Shown in place of the API secret.
+const SECRET: &str = "<secret>";
+
 /// `body[start..end]`, for a body that is JSON (an object or an array), with its values left
 /// out: the contents of every string that is no object's key, and every number, one
 /// [`LEFT_OUT`] each (`true`, `false` and `null` stay). The whole body before the window is
@@ -114,42 +117,58 @@ pub(crate) fn quoted_values_left_out(message: &str) -> String {
 }
 
 /// `text` with the query `q` taken out wherever it appears as a word of its own (not inside a
-/// longer one), ignoring ASCII case, as typed or URL-encoded: a server that echoes what it was
-/// asked. Where `text` was cut (it begins or ends with [`LEFT_OUT`]), the part of the query
-/// left at the cut is taken out too. A query of one or two characters holds nothing
-/// personal, and would take letters out of words: it stays.
+/// longer one), ignoring case, as typed, URL-encoded or written in JSON, and a phone number's
+/// digits alone: a server that echoes what it was asked. Where `text` was cut (it begins or
+/// ends with [`LEFT_OUT`]), the part of the query left at the cut is taken out too. A query
+/// of one or two characters holds nothing personal, and would take letters out of words: it
+/// stays.
 pub(crate) fn query_left_out(text: &str, q: &str) -> String {
     let q = crate::lookup::stripped(q);
     if q.chars().count() < 3 {
         return text.to_owned();
     }
     let form: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
-    let mut needles = vec![q.to_ascii_lowercase(), form.to_ascii_lowercase()];
-    needles.push(needles[1].replace('+', "%20"));
+    let mut needles = vec![q.to_owned(), form.replace('+', "%20"), form];
     // As a JSON string holds it, in a body of a shape not read as a message: escaped (`\\`,
-    // `\"`), and with every non-ASCII character as `\u` escapes (Python's default).
+    // `\"`), with every non-ASCII character as `\u` escapes (Python's default), and with `&`,
+    // `<` and `>` so (Rails').
     let json = serde_json::to_string(q).unwrap_or_default();
     let json = json
         .get(1..json.len().saturating_sub(1))
         .unwrap_or_default();
-    needles.push(json.to_ascii_lowercase());
-    needles.push(ascii_escaped(json).to_ascii_lowercase());
+    needles.push(json.to_owned());
+    needles.push(ascii_escaped(json));
+    needles.push(
+        json.replace('&', "\\u0026")
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e"),
+    );
+    // A phone number echoed as its digits alone.
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() >= 7
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || "+-() .".contains(c))
+    {
+        needles.push(digits);
+    }
     needles.sort_by_key(|needle| std::cmp::Reverse(needle.len()));
     needles.dedup();
-    // ASCII lowering keeps every byte where it was: offsets in `lower` are `text`'s.
-    let lower = text.to_ascii_lowercase();
     let word = |at: usize| !text[at..].starts_with(|c: char| c.is_alphanumeric());
-    let before = |at: usize| !text[..at].ends_with(|c: char| c.is_alphanumeric());
+    // After a letter or digit, but for one that ends a JSON escape (`\n`, `\u00e9`).
+    let before = |at: usize| {
+        let prior = &text[..at];
+        !prior.ends_with(|c: char| c.is_alphanumeric()) || ends_with_escape(prior)
+    };
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     while at < text.len() {
-        let found = needles.iter().find(|needle| {
-            lower[at..].starts_with(needle.as_str()) && before(at) && word(at + needle.len())
+        let found = needles.iter().find_map(|needle| {
+            found_at(text, at, needle).filter(|&len| before(at) && word(at + len))
         });
         match found {
-            Some(needle) => {
+            Some(len) => {
                 out.push_str(QUERY);
-                at += needle.len();
+                at += len;
             }
             None => {
                 let c = text[at..].chars().next().unwrap_or_default();
@@ -158,7 +177,73 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
             }
         }
     }
-    cut_query_left_out(&out, &needles)
+    let lower: Vec<String> = needles.iter().map(|n| n.to_ascii_lowercase()).collect();
+    cut_query_left_out(&out, &lower)
+}
+
+/// The length in `text`'s bytes of `needle` found at `at`, ignoring case (each character's
+/// lower case, as Unicode gives it: `JOSÉ` is `josé`).
+fn found_at(text: &str, at: usize, needle: &str) -> Option<usize> {
+    let mut rest = text[at..].chars();
+    let mut len = 0;
+    for wanted in needle.chars() {
+        let c = rest.next()?;
+        if !c.to_lowercase().eq(wanted.to_lowercase()) {
+            return None;
+        }
+        len += c.len_utf8();
+    }
+    Some(len)
+}
+
+/// Whether `text` ends with a JSON escape whose last character is a letter or digit.
+fn ends_with_escape(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let short = bytes.len() >= 2
+        && bytes[bytes.len() - 2] == b'\\'
+        && b"nrtbf".contains(&bytes[bytes.len() - 1]);
+    let unicode = bytes.len() >= 6
+        && bytes[bytes.len() - 6..bytes.len() - 4] == *b"\\u"
+        && bytes[bytes.len() - 4..].iter().all(u8::is_ascii_hexdigit);
+    short || unicode
+}
+
+/// `text` without any of `secrets` (the API secret, the header's token), wherever they are,
+/// nor the part of one that a cut left at its start or end (three characters or more, next
+/// to a [`LEFT_OUT`]): each shown as `<secret>`.
+pub(crate) fn secrets_left_out(text: &str, secrets: &[&str]) -> String {
+    let secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+    let mut text = secrets
+        .iter()
+        .fold(text.to_owned(), |text, secret| text.replace(secret, SECRET));
+    // A secret's start where the text was cut after it, or its end where cut before it.
+    if let Some(kept) = text.strip_suffix(LEFT_OUT) {
+        let cut = secrets
+            .iter()
+            .filter_map(|s| {
+                (3..s.len())
+                    .rev()
+                    .find(|&n| s.is_char_boundary(n) && kept.ends_with(&s[..n]))
+            })
+            .max();
+        if let Some(n) = cut {
+            text = format!("{}{SECRET}{LEFT_OUT}", &kept[..kept.len() - n]);
+        }
+    }
+    if let Some(kept) = text.strip_prefix(LEFT_OUT) {
+        let cut = secrets
+            .iter()
+            .filter_map(|s| {
+                (3..s.len()).rev().find(|&n| {
+                    s.is_char_boundary(s.len() - n) && kept.starts_with(&s[s.len() - n..])
+                })
+            })
+            .max();
+        if let Some(n) = cut {
+            text = format!("{LEFT_OUT}{SECRET}{}", &kept[n..]);
+        }
+    }
+    text
 }
 
 /// `json` with every non-ASCII character written as `\u` escapes (UTF-16 units).
@@ -320,5 +405,71 @@ mod tests {
             query_left_out("No results for ad…", q),
             "No results for ad…"
         );
+    }
+
+    /// Review 92 and 93's echoes: another case beyond ASCII, after a JSON escape, `&` as
+    /// Rails writes it in JSON, a phone number's digits alone.
+    #[test]
+    fn the_query_is_taken_out_in_other_cases_and_escapes() {
+        assert_eq!(
+            query_left_out("no match for JOSÉ NÚÑEZ", "José Núñez"),
+            "no match for <query>"
+        );
+        assert_eq!(
+            query_left_out(r#"{"detail":"none named:\nada.lovelace@example.com"}"#, q()),
+            r#"{"detail":"none named:\n<query>"}"#
+        );
+        assert_eq!(
+            query_left_out(
+                r#"{"detail":"none named \u00e9ada.lovelace@example.com"}"#,
+                q()
+            ),
+            r#"{"detail":"none named \u00e9<query>"}"#
+        );
+        assert_eq!(
+            query_left_out(
+                r#"{"detail":"no contact named \"AT\u0026T Labs\""}"#,
+                "AT&T Labs"
+            ),
+            r#"{"detail":"no contact named \"<query>\""}"#
+        );
+        assert_eq!(
+            query_left_out("no contact with phone 4961805947", "+49 618 059-47"),
+            "no contact with phone <query>"
+        );
+        // A word ending in `n` before the query is still a word: `an` + query is no match.
+        assert_eq!(query_left_out("anada", "ada"), "anada");
+    }
+
+    fn q() -> &'static str {
+        "ada.lovelace@example.com"
+    }
+
+    #[test]
+    fn secrets_are_taken_out_whole_and_where_a_cut_left_part_of_one() {
+        let secrets = ["QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "open sesame"];
+        assert_eq!(
+            secrets_left_out(
+                "refused Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ== (open sesame)",
+                &secrets
+            ),
+            "refused Basic <secret> (<secret>)"
+        );
+        // Review 92: the excerpt's cut left the start of the token, or of the secret.
+        assert_eq!(
+            secrets_left_out("xxxx Basic QWxhZGRpbjpvcGVuI…", &secrets),
+            "xxxx Basic <secret>…"
+        );
+        assert_eq!(
+            secrets_left_out("xxxx Aladdin:open se…", &secrets),
+            "xxxx Aladdin:<secret>…"
+        );
+        assert_eq!(
+            secrets_left_out("…ame) refused", &secrets),
+            "…<secret>) refused"
+        );
+        // Fewer than three characters of one at a cut are left: they could be any word's.
+        assert_eq!(secrets_left_out("a word op…", &secrets), "a word op…");
+        assert_eq!(secrets_left_out("nothing here", &["", "x"]), "nothing here");
     }
 }

@@ -10,7 +10,7 @@ use crate::generated::types::ErrorBody;
 const EXCERPT_CHARS: usize = 300;
 
 /// The server's message from any body it sends: JSON in one of the documented shapes, plain
-/// text, or an HTML page.
+/// text, or an HTML page; on one line ([`one_line`]).
 pub(crate) fn server_message(status: StatusCode, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
@@ -23,12 +23,35 @@ pub(crate) fn server_message(status: StatusCode, body: &[u8]) -> String {
     } else {
         None
     };
-    let message = message.unwrap_or_else(|| excerpt(text));
+    // Cut again where the escapes lengthened it past the excerpt.
+    let message = excerpt(&one_line(&message.unwrap_or_else(|| excerpt(text))));
     if message.is_empty() {
         status.canonical_reason().unwrap_or("no message").to_owned()
     } else {
         message
     }
+}
+
+/// `text` as one line that a terminal shows as it is: line breaks and tabs as spaces, other
+/// control characters (an escape sequence's, a bell) and Unicode's line separators and
+/// direction overrides escaped (`\u{1b}`). A server's text could add lines to a log, or
+/// rewrite what a terminal shows (review 93: a fake `all done` line, a window title).
+fn one_line(text: &str) -> String {
+    let mut line = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => line.push(' '),
+            '\u{2028}'
+            | '\u{2029}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => line.extend(c.escape_unicode()),
+            c if c.is_control() => line.extend(c.escape_unicode()),
+            c => line.push(c),
+        }
+    }
+    line
 }
 
 fn json_message(body: ErrorBody) -> Option<String> {
@@ -142,6 +165,23 @@ mod tests {
         );
         assert_eq!(message(""), "Bad Gateway");
         assert_eq!(message(r#"{"unexpected":1}"#), r#"{"unexpected":1}"#);
+    }
+
+    /// Review 93: a message that would have written a fake line and a window title.
+    #[test]
+    fn a_message_is_one_line_a_terminal_shows_as_it_is() {
+        assert_eq!(
+            message("{\"error\":\"boom\\n\\u001b[2K\\rlivedesk: all done\\u001b]0;owned\\u0007\"}"),
+            "boom \\u{1b}[2K livedesk: all done\\u{1b}]0;owned\\u{7}"
+        );
+        assert_eq!(
+            message("line one\nline\ttwo\u{202e}"),
+            "line one line two\\u{202e}"
+        );
+        assert_eq!(
+            message("<html><title>a\u{1b}[31mred</title></html>"),
+            "a\\u{1b}[31mred"
+        );
     }
 
     #[test]

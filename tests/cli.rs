@@ -720,10 +720,8 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
         .start()
         .await
         .unwrap();
-    let pages = library_walk(&unlimited(300).await, "e")
-        .await
-        .len()
-        .div_ceil(15);
+    let matching = library_walk(&unlimited(300).await, "e").await;
+    let pages = matching.len().div_ceil(15);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.jsonl");
     let command = format!("{BIN} contacts search e --all --output {}", file.display());
@@ -747,6 +745,29 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
     ] {
         assert!(terminal.contains(&shown), "{shown:?} is not in {terminal}");
     }
+
+    // A walk that starts past page 1 (created after a time, or resumed) counts its pages by
+    // number, ending at the whole search's (review 93: it counted them from 1, and ended
+    // at its own count: 10/10).
+    let since = matching[matching.len() / 2].created_at.unwrap();
+    let later = Command::new("script")
+        .args([
+            "-qefc",
+            &format!(
+                "{BIN} contacts search e --all --created-after {since} --output {}",
+                dir.path().join("later.jsonl").display()
+            ),
+            "/dev/null",
+        ])
+        .env("LIVEDESK_BASE_URL", sandbox.base_url())
+        .env("LIVEDESK_API_KEY", "sandbox-key")
+        .env("LIVEDESK_API_SECRET", "sandbox-secret")
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let later = String::from_utf8_lossy(&later.stdout);
+    assert!(later.contains(&format!("{pages}/{pages} pages")), "{later}");
 
     // With the contacts on the terminal: a table by default, and no bar over it.
     let table = Command::new("script")

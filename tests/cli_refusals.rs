@@ -2,11 +2,13 @@
 //! named (review 87): a `--since` file whose last contact is dated in the future, one with
 //! more after its array, or with a field of the wrong type (named, its value left out), a
 //! missing one; a state that disagrees with the partial file it counts; an output in a
-//! folder that does not exist; and a query typed where clap expects something else, which is
-//! never echoed.
+//! folder that does not exist, or that is no regular file; and a query typed where clap
+//! expects something else, which is never echoed.
 
 use crate::common;
 
+#[cfg(unix)]
+use std::os::unix::fs::FileTypeExt;
 use std::{
     path::Path,
     process::{Command, Output, Stdio},
@@ -375,4 +377,45 @@ fn a_mistyped_query_is_not_echoed_in_the_usage_error() {
 async fn an_output_in_a_missing_folder_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     refused_naming("--output", &dir.path().join("missing").join("everyone.csv")).await;
+}
+
+/// An output that is a named pipe is refused before any request (review 93: it was replaced
+/// by a regular file, and the pipe's reader waited for ever); one that is a link is followed,
+/// the file it points to replaced and the link kept.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_output_that_is_a_pipe_is_refused_and_a_link_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("contacts.csv");
+    let made = Command::new("mkfifo").arg(&pipe).status().unwrap();
+    assert!(made.success());
+    refused_naming("--output", &pipe).await;
+    assert!(
+        std::fs::symlink_metadata(&pipe)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+
+    let target = dir.path().join("target.jsonl");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
+    for all in [false, true] {
+        let mut command = livedesk(&sandbox);
+        command.args(["contacts", "list", "--output"]).arg(&link);
+        if all {
+            command.arg("--all");
+        }
+        let output = run(&mut command);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(jsonl_ids(&target), [1]);
+    }
 }

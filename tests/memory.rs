@@ -103,11 +103,13 @@ async fn bodies_are_read_within_their_caps_and_memory_stays_bounded() {
         items[15]
     );
 
-    // Bodies within the cap but dense with values, which decoded to 16 to 60 times their
+    // Bodies within the cap but dense with values, which decoded to 16 to 89 times their
     // size: 1.7 million contacts of `{"id":1}`, one contact whose custom attributes hold 7.8
-    // million zeros, or 1.7 million short keys (review 90: estimated at 3.6 times its bytes,
-    // decoded unique at 18), or a quarter of that many bytes of one-letter strings (estimated
-    // at 8 times, decoded at 16). All are refused before decoding.
+    // million zeros, 1.7 million short keys (review 90: estimated at 3.6 times its bytes,
+    // decoded at 18 when unique; here one key, which the estimate cannot tell), 6 MiB of
+    // one-letter strings (estimated at 8 times, decoded at 16), 3.9 MiB of arrays of one zero
+    // (review 92: estimated at 16 times, decoded at 44.5: 158 MiB held) or 1 MiB of maps of
+    // one key (estimated at 59 times, decoded at 89). All are refused before decoding.
     let attributes = r#"{"meta":{"current_page":1},"payload":[{"id":1,"custom_attributes":{"#;
     for (head, chunk, tail, repeat) in [
         (
@@ -119,6 +121,13 @@ async fn bodies_are_read_within_their_caps_and_memory_stays_bounded() {
         (format!(r#"{attributes}"a":[0"#), ",0", "]}}]}", 15),
         (format!(r#"{attributes}"a":0"#), r#","abcd":0"#, "}}]}", 15),
         (format!(r#"{attributes}"a":["x""#), r#","x""#, "]}}]}", 6),
+        (format!(r#"{attributes}"a":[[0]"#), ",[0]", "]}}]}", 4),
+        (
+            format!(r#"{attributes}"a":[{{"a":0}}"#),
+            r#",{"a":0}"#,
+            "]}}]}",
+            1,
+        ),
     ] {
         // `repeat` MiB, some 15.5 of them under the default cap of 16 MiB.
         let chunk = chunk.repeat(mib(1) / chunk.len());

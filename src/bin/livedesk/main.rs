@@ -11,7 +11,7 @@ mod signals;
 
 use std::{
     io::{self, BufWriter, IsTerminal, Write},
-    path::Path,
+    path::{Path, PathBuf},
     process::ExitCode,
     time::Duration,
 };
@@ -244,13 +244,14 @@ fn built(builder: ClientBuilder, network: &Network) -> Result<Client, Failure> {
     })
 }
 
-async fn search_with(args: SearchArgs) -> Result<(), Failure> {
+async fn search_with(mut args: SearchArgs) -> Result<(), Failure> {
     let format = match (args.format, &args.output) {
         (Some(format), _) => format,
         (None, Some(path)) => format_of(path),
         (None, None) if io::stdout().is_terminal() => Format::Table,
         (None, None) => Format::Jsonl,
     };
+    args.output = args.output.as_deref().map(output_path).transpose()?;
     // The sandbox lives as long as the search.
     let (builder, _sandbox) = if args.target.sandbox {
         let builder = Sandbox::builder()
@@ -485,6 +486,29 @@ fn limited<'a>(
 /// kept by NTP differ by far less; a contact dated later (an importer's clock, a local time
 /// read as UTC) would start the walk past every contact created until then, silently.
 const SINCE_AHEAD: i64 = 3600;
+
+/// The file `--output` names, where an export can be put in its place (it is written beside
+/// it and renamed over it): a link is followed, so that the file it points to is replaced and
+/// the link stays; a directory, a named pipe, a device or a socket is refused before any
+/// request (review 93: a pipe was replaced by a file, and its reader waited for ever).
+fn output_path(path: &Path) -> Result<PathBuf, Failure> {
+    refuse_directory(path)?;
+    let usage = |what: &str| Failure::Usage(format!("--output {}: {what}", path.display()));
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let path = match is_link {
+        true => {
+            std::fs::canonicalize(path).map_err(|_| usage("is a link to no file; name a file"))?
+        }
+        false => path.to_path_buf(),
+    };
+    match std::fs::metadata(&path) {
+        Ok(metadata) if !metadata.is_file() => Err(usage(
+            "is not a regular file (a pipe, a device or a socket): write to standard output \
+             instead, and redirect it there",
+        )),
+        _ => Ok(path),
+    }
+}
 
 /// Refused before any request, not after a whole export that could not be put there.
 fn refuse_directory(path: &Path) -> Result<(), Failure> {

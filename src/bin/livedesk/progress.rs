@@ -144,13 +144,19 @@ impl Progress {
             .count
             .filter(|_| page.meta.has_more.is_none())
             .map(|count| (count.max(0) as u64).div_ceil(u64::from(PAGE_SIZE)).max(1));
-        let written = self.bar.position() + 1;
-        if let Some(pages) = length(self.bar.length(), written, total, self.limit_pages) {
+        // The page's number, not a count of pages: a resumed export or one since a time
+        // starts past page 1 (review 93: a resume at 80 of 158 pages showed 1/158).
+        let reached = page
+            .meta
+            .page()
+            .map_or(self.bar.position() + 1, u64::from)
+            .max(self.bar.position());
+        if let Some(pages) = length(self.bar.length(), reached, total, self.limit_pages) {
             self.bar.set_length(pages);
         }
         self.contacts
             .fetch_add(page.payload.len() as u64, Ordering::Relaxed);
-        self.bar.inc(1);
+        self.bar.set_position(reached);
     }
 
     /// The walk completed: the bar stays, with the final counts.
