@@ -462,6 +462,72 @@ async fn the_newer_shape_has_more_with_the_page_count() {
     assert_eq!(last["meta"]["count"], walked.len() - (last_page - 1) * 15);
 }
 
+/// The newest upstream versions (those that send `has_more`) search differently: labels
+/// ignored, contacts with a name only found, the id of a `q` of digits matched, the company
+/// name not; their listing is the documented one.
+#[tokio::test]
+async fn the_newer_shape_searches_as_the_newest_upstream() {
+    let contact = |id: i64, name: &str, email: Option<&str>, company: &str, labels: &[&str]| {
+        serde_json::json!({
+            "id": id, "name": name, "email": email, "created_at": 1_700_000_000 + id,
+            "additional_attributes": {"company_name": company}, "labels": labels,
+        })
+    };
+    let data = vec![
+        contact(
+            101,
+            "Ada Lovelace",
+            Some("ada@example.com"),
+            "Engines",
+            &["vip"],
+        ),
+        contact(102, "Ada Byron", Some("byron@example.com"), "", &[]),
+        contact(103, "Ada Nameonly", None, "", &["vip"]),
+        contact(
+            104,
+            "Grace",
+            Some("grace@example.com"),
+            "Ada Corp",
+            &["vip"],
+        ),
+    ];
+    let ids = |page: Value| -> Vec<i64> {
+        let mut ids: Vec<i64> = page["payload"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    for (newer, searched, labelled, by_id) in [
+        (false, vec![101, 102, 104], vec![101, 104], vec![]),
+        (true, vec![101, 102, 103], vec![101, 102, 103], vec![102]),
+    ] {
+        let sandbox = Sandbox::builder()
+            .data(livedesk::SandboxData::from_values(data.clone()).unwrap())
+            .has_more(newer)
+            .no_rate_limit()
+            .start()
+            .await
+            .unwrap();
+        assert_eq!(ids(get_ok(&sandbox, "q=ada").await), searched, "{newer}");
+        assert_eq!(
+            ids(get_ok(&sandbox, "q=ada&labels[]=vip").await),
+            labelled,
+            "{newer}"
+        );
+        assert_eq!(ids(get_ok(&sandbox, "q=102").await), by_id, "{newer}");
+        // The listing applies labels, and lists resolved contacts only, in both.
+        assert_eq!(
+            ids(get_ok(&sandbox, "labels[]=vip").await),
+            [101, 104],
+            "{newer}"
+        );
+    }
+}
+
 /// Waits for the start of a fixed window of `length` counted from the epoch.
 async fn window_start(length: Duration) {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();

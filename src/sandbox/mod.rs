@@ -332,8 +332,10 @@ impl SandboxBuilder {
         self
     }
 
-    /// Answers in the newer servers' shape: `meta.has_more`, with `count` the number of
-    /// contacts on the page.
+    /// Answers as the newest upstream versions: in their shape (`meta.has_more`, with `count`
+    /// the number of contacts on the page), and searching as they do (with `q`): `labels`
+    /// ignored, contacts with a name only found, the id of a `q` of digits matched, the
+    /// company name not. Their listing (no `q`) is the documented one.
     ///
     /// ```
     /// let builder = livedesk::Sandbox::builder().has_more(true);

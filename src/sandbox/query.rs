@@ -299,14 +299,26 @@ pub(crate) struct Key {
     labels: Option<Vec<String>>,
     /// The keys, in the order they apply (never empty).
     order: Vec<Order>,
+    /// A search as the newest upstream versions run it (those that send `has_more`).
+    newer: bool,
 }
 
 impl Key {
-    /// `q` stripped and non-blank, or `None` to list every contact.
-    pub(crate) fn new(q: Option<&str>, labels: Option<&[String]>, order: Vec<Order>) -> Key {
+    /// `q` stripped and non-blank, or `None` to list every contact; `newer`: search as the
+    /// newest upstream versions do, which ignore `labels` in a search.
+    pub(crate) fn new(
+        q: Option<&str>,
+        labels: Option<&[String]>,
+        order: Vec<Order>,
+        newer: bool,
+    ) -> Key {
+        let newer = newer && q.is_some();
         Key {
             q: q.map(str::to_owned),
-            labels: labels.map(|labels| labels.iter().map(|l| l.to_lowercase()).collect()),
+            labels: labels
+                .filter(|_| !newer)
+                .map(|labels| labels.iter().map(|l| l.to_lowercase()).collect()),
+            newer,
             order: if order.is_empty() {
                 vec![DEFAULT_ORDER]
             } else {
@@ -398,11 +410,20 @@ impl Index {
     /// async workers.
     pub(crate) fn search(&self, key: Key) -> Arc<[u32]> {
         // Upstream: `ILIKE '%q%'` on name, email, phone number and company name, `LIKE` on the
-        // identifier, with `q` unescaped (contacts_controller.rb, `search`).
+        // identifier, with `q` unescaped (contacts_controller.rb, `search`). The newest
+        // versions match neither the company name nor only resolved contacts, but the id of a
+        // `q` of digits (`account.contacts`, `search_conditions`).
         let patterns = key
             .q
             .as_deref()
             .map(|q| (Like::new(&q.to_lowercase()), Like::new(q)));
+        // Name, email and phone number; the company name (`folded`'s last) but by the newest.
+        let fields = if key.newer { 3 } else { 4 };
+        let id = key
+            .q
+            .as_deref()
+            .filter(|q| key.newer && q.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|q| q.parse::<i64>().ok());
         let mut matches: Vec<u32> = self
             .sorted(key.order[0])
             .iter()
@@ -410,15 +431,20 @@ impl Index {
             .filter(|&i| {
                 let record = &self.records[i as usize];
                 let text = patterns.as_ref().is_none_or(|(folded, exact)| {
-                    record.folded.iter().any(|field| folded.finds(field))
+                    record.folded[..fields]
+                        .iter()
+                        .any(|field| folded.finds(field))
                         || record
                             .identifier
                             .as_deref()
                             .is_some_and(|id| exact.finds(id))
+                        || id == Some(record.id)
                 });
                 // Only resolved contacts are ever listed or found upstream (`resolved_contacts`
-                // in contact.rb).
-                record.resolved && text && record.has_any_label(key.labels.as_deref())
+                // in contact.rb), but by the newest versions' search.
+                (record.resolved || key.newer)
+                    && text
+                    && record.has_any_label(key.labels.as_deref())
             })
             .collect();
         if key.order.len() > 1 {

@@ -148,7 +148,7 @@ async fn search(
         params.direction.as_deref(),
         settings.ignore_direction,
     );
-    let key = Key::new(q, params.labels.as_deref(), order);
+    let key = Key::new(q, params.labels.as_deref(), order, settings.has_more);
     let order = key.order().to_vec();
     let matches = match shared.index.cached(&key) {
         Some(matches) => matches,

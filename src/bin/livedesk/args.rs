@@ -299,7 +299,9 @@ pub(crate) struct SandboxArgs {
     #[arg(long)]
     pub(crate) retry_after: bool,
 
-    /// Answer in the newer servers' shape (`has_more`, count of the page).
+    /// Answer as the newest upstream versions: their shape (`has_more`, count of the page) and
+    /// their search (labels ignored, contacts with a name only found, ids matched, company
+    /// names not).
     #[arg(long)]
     pub(crate) has_more: bool,
 
