@@ -759,7 +759,8 @@ fn decode_error<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Error {
     let mut de = serde_json::Deserializer::from_slice(body);
     let (path, message, line, column) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(e) => {
-            let path = e.path().to_string();
+            // A map's key in the path is as the server wrote it: one line, as a message is.
+            let path = crate::response::one_line(&e.path().to_string());
             let inner = e.into_inner();
             let (line, column) = (inner.line(), inner.column());
             // serde_json's message ends with the position, which the excerpt shows instead.
@@ -768,7 +769,8 @@ fn decode_error<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Error {
                 Some(end) => &message[..end],
                 None => &message,
             };
-            let message = crate::redact::quoted_values_left_out(message);
+            let message =
+                crate::response::one_line(&crate::redact::quoted_values_left_out(message));
             (path, message, line, column)
         }
         Ok(_) => (

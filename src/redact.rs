@@ -143,14 +143,19 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
             .replace('<', "\\u003c")
             .replace('>', "\\u003e"),
     );
-    // A phone number echoed as its digits alone.
+    // As a server's message shows it: on one line, its control and direction characters
+    // escaped (a number copied from WhatsApp comes between direction marks).
+    let shown = crate::response::one_line(q);
+    // A phone number echoed as its digits alone, whatever marks surround them.
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let escaped = |c: char| crate::response::one_line(&c.to_string()) != c.to_string();
     if digits.len() >= 7
         && q.chars()
-            .all(|c| c.is_ascii_digit() || "+-() .".contains(c))
+            .all(|c| c.is_ascii_digit() || "+-() .".contains(c) || escaped(c))
     {
         needles.push(digits);
     }
+    needles.push(shown);
     needles.sort_by_key(|needle| std::cmp::Reverse(needle.len()));
     needles.dedup();
     let word = |at: usize| !text[at..].starts_with(|c: char| c.is_alphanumeric());
@@ -177,18 +182,22 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
             }
         }
     }
-    let lower: Vec<String> = needles.iter().map(|n| n.to_ascii_lowercase()).collect();
-    cut_query_left_out(&out, &lower)
+    cut_query_left_out(&out, &needles)
 }
 
 /// The length in `text`'s bytes of `needle` found at `at`, ignoring case (each character's
-/// lower case, as Unicode gives it: `JOSÉ` is `josé`).
+/// lower case, as Unicode gives it: `JOSÉ` is `josé`, and a final `ς` is `σ`; a case that
+/// changes the number of characters, `ß` as `SS`, is not matched).
 fn found_at(text: &str, at: usize, needle: &str) -> Option<usize> {
+    let folded = |c: char| {
+        c.to_lowercase()
+            .map(|lower| if lower == 'ς' { 'σ' } else { lower })
+    };
     let mut rest = text[at..].chars();
     let mut len = 0;
     for wanted in needle.chars() {
         let c = rest.next()?;
-        if !c.to_lowercase().eq(wanted.to_lowercase()) {
+        if !folded(c).eq(folded(wanted)) {
             return None;
         }
         len += c.len_utf8();
@@ -266,30 +275,41 @@ fn ascii_escaped(json: &str) -> String {
 /// the side not cut).
 fn cut_query_left_out(text: &str, needles: &[String]) -> String {
     let mut text = text.to_owned();
+    // A needle's parts of three characters or more, short of the whole: its starts (the cut
+    // came after them) or its ends (before them).
+    let parts = |needle: &str, starts: bool| -> Vec<String> {
+        let chars: Vec<char> = needle.chars().collect();
+        (3..chars.len())
+            .rev()
+            .map(|n| match starts {
+                true => chars[..n].iter().collect(),
+                false => chars[chars.len() - n..].iter().collect(),
+            })
+            .collect()
+    };
     if let Some(kept) = text.strip_suffix(LEFT_OUT) {
-        let lower = kept.to_ascii_lowercase();
         let cut = needles.iter().find_map(|needle| {
-            (3..needle.len()).rev().find(|&n| {
-                needle.is_char_boundary(n)
-                    && lower.ends_with(&needle[..n])
-                    && !kept[..kept.len() - n].ends_with(|c: char| c.is_alphanumeric())
+            parts(needle, true).into_iter().find_map(|part| {
+                let count = part.chars().count();
+                let (from, _) = kept.char_indices().rev().nth(count - 1)?;
+                (found_at(kept, from, &part) == Some(kept.len() - from)
+                    && !kept[..from].ends_with(|c: char| c.is_alphanumeric()))
+                .then_some(from)
             })
         });
-        if let Some(n) = cut {
-            text = format!("{}{QUERY}{LEFT_OUT}", &kept[..kept.len() - n]);
+        if let Some(from) = cut {
+            text = format!("{}{QUERY}{LEFT_OUT}", &kept[..from]);
         }
     }
     if let Some(kept) = text.strip_prefix(LEFT_OUT) {
-        let lower = kept.to_ascii_lowercase();
         let cut = needles.iter().find_map(|needle| {
-            (3..needle.len()).rev().find(|&n| {
-                needle.is_char_boundary(needle.len() - n)
-                    && lower.starts_with(&needle[needle.len() - n..])
-                    && !kept[n..].starts_with(|c: char| c.is_alphanumeric())
+            parts(needle, false).into_iter().find_map(|part| {
+                found_at(kept, 0, &part)
+                    .filter(|&len| !kept[len..].starts_with(|c: char| c.is_alphanumeric()))
             })
         });
-        if let Some(n) = cut {
-            text = format!("{LEFT_OUT}{QUERY}{}", &kept[n..]);
+        if let Some(len) = cut {
+            text = format!("{LEFT_OUT}{QUERY}{}", &kept[len..]);
         }
     }
     text
@@ -439,6 +459,32 @@ mod tests {
         );
         // A word ending in `n` before the query is still a word: `an` + query is no match.
         assert_eq!(query_left_out("anada", "ada"), "anada");
+        // Review 94: as a message shows a query with a tab or direction marks (escaped, on
+        // one line); a final sigma; a cut through letters beyond ASCII.
+        let shown = |q: &str| crate::response::one_line(&format!("No contact matches {q}"));
+        for q in [
+            "Ada\tLovelace",
+            "\u{202a}+49 618 059 47\u{202c}",
+            "\u{200f}שרה כהן",
+        ] {
+            assert_eq!(
+                query_left_out(&shown(q), q),
+                "No contact matches <query>",
+                "{q:?}"
+            );
+        }
+        assert_eq!(
+            query_left_out("ΟΔΟΣ not found", "οδος"),
+            "<query> not found"
+        );
+        assert_eq!(
+            query_left_out("no match for JOSÉ NÚ…", "José Núñez"),
+            "no match for <query>…"
+        );
+        assert_eq!(
+            query_left_out("…ÚÑEZ not found", "José Núñez"),
+            "…<query> not found"
+        );
     }
 
     fn q() -> &'static str {

@@ -36,13 +36,14 @@ pub(crate) fn server_message(status: StatusCode, body: &[u8]) -> String {
 /// control characters (an escape sequence's, a bell) and Unicode's line separators and
 /// direction overrides escaped (`\u{1b}`). A server's text could add lines to a log, or
 /// rewrite what a terminal shows (review 93: a fake `all done` line, a window title).
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     let mut line = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\n' | '\r' | '\t' => line.push(' '),
             '\u{2028}'
             | '\u{2029}'
+            | '\u{061c}'
             | '\u{200e}'
             | '\u{200f}'
             | '\u{202a}'..='\u{202e}'

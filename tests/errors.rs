@@ -229,6 +229,14 @@ async fn a_success_body_that_does_not_decode_says_where() {
         matches!(&error, Error::Decode { status, .. } if status.as_u16() == 204),
         "{error:?}"
     );
+
+    // A key in the path, as the server wrote it, is one line a terminal shows as it is
+    // (review 94: an escape sequence in an attribute's key reached the terminal raw).
+    let body = r#"{"payload":[{"id":1,"custom_attributes":{"x\u001b[2K\rdone":tru}}]}"#;
+    let error = error_for(200, JSON, body, None).await;
+    let shown = error.to_string();
+    assert!(!shown.contains(['\u{1b}', '\r']), "{shown:?}");
+    assert!(shown.contains("\\u{1b}"), "{shown:?}");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The progress bar of a walk: on standard error, and only when it is a terminal.
 
 use std::{
+    cell::Cell,
     io::IsTerminal,
     sync::{
         Arc,
@@ -53,7 +54,7 @@ fn describe(shape: LimitShape, per_minute: Option<f64>, left: Option<Duration>) 
 }
 
 /// The bar's length once `written` pages are: the pages the server's `total` counts (or
-/// `--limit` needs, if fewer), grown with the total as contacts arrive during the walk, and
+/// `--limit` ends at, if fewer), grown with the total as contacts arrive during the walk, and
 /// never short of the pages written (the end read again, a total that lagged); `None` when
 /// nothing says.
 fn length(
@@ -74,6 +75,8 @@ pub(crate) struct Progress {
     contacts: Arc<AtomicU64>,
     /// The pages `--limit` needs, when it has one.
     limit_pages: Option<u64>,
+    /// The number of the walk's first page, once written.
+    first: Cell<Option<u64>>,
     ticker: tokio::task::AbortHandle,
 }
 
@@ -132,6 +135,7 @@ impl Progress {
             bar,
             contacts,
             limit_pages,
+            first: Cell::new(None),
             ticker,
         })
     }
@@ -151,7 +155,10 @@ impl Progress {
             .page()
             .map_or(self.bar.position() + 1, u64::from)
             .max(self.bar.position());
-        if let Some(pages) = length(self.bar.length(), reached, total, self.limit_pages) {
+        let first = self.first.get().unwrap_or(reached);
+        self.first.set(Some(first));
+        let limit = self.limit_pages.map(|pages| first + pages - 1);
+        if let Some(pages) = length(self.bar.length(), reached, total, limit) {
             self.bar.set_length(pages);
         }
         self.contacts
@@ -222,6 +229,8 @@ mod tests {
         // Contacts arriving during the walk move its end (the bar showed 12/10 pages).
         assert_eq!(length(Some(10), 5, Some(12), None), Some(12));
         assert_eq!(length(Some(12), 13, Some(12), None), Some(13));
+        // A walk from page 80 with a limit of two pages (review 94: 80/80 at once).
+        assert_eq!(length(None, 80, Some(158), Some(81)), Some(81));
         // A total that falls does not shrink the bar below what it showed.
         assert_eq!(length(Some(12), 6, Some(11), None), Some(12));
     }
