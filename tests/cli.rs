@@ -726,18 +726,22 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
     let file = dir.path().join("out.jsonl");
     let command = format!("{BIN} contacts search e --all --output {}", file.display());
 
-    // `script` runs it on a pseudo-terminal.
-    let on_terminal = Command::new("script")
-        .args(["-qefc", &command, "/dev/null"])
-        .env("LIVEDESK_BASE_URL", sandbox.base_url())
-        .env("LIVEDESK_API_KEY", "sandbox-key")
-        .env("LIVEDESK_API_SECRET", "sandbox-secret")
-        .env("TERM", "xterm")
-        .stdin(Stdio::null())
-        .output()
-        .expect("`script` (bsdutils) runs the binary on a pseudo-terminal");
-    let terminal = String::from_utf8_lossy(&on_terminal.stdout);
-    assert!(on_terminal.status.success(), "{terminal}");
+    // `script` runs a command on a pseudo-terminal: whether it succeeded, and what it showed.
+    let on_terminal = |command: &str| {
+        let output = Command::new("script")
+            .args(["-qefc", command, "/dev/null"])
+            .env("LIVEDESK_BASE_URL", sandbox.base_url())
+            .env("LIVEDESK_API_KEY", "sandbox-key")
+            .env("LIVEDESK_API_SECRET", "sandbox-secret")
+            .env("TERM", "xterm")
+            .stdin(Stdio::null())
+            .output()
+            .expect("`script` (bsdutils) runs the binary on a pseudo-terminal");
+        let shown = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.success(), shown)
+    };
+    let (succeeded, terminal) = on_terminal(&command);
+    assert!(succeeded, "{terminal}");
     for shown in [
         format!("{pages}/{pages} pages"),
         "contacts".to_owned(),
@@ -750,40 +754,14 @@ async fn the_progress_bar_shows_on_a_terminal_only() {
     // number, ending at the whole search's (review 93: it counted them from 1, and ended
     // at its own count: 10/10).
     let since = matching[matching.len() / 2].created_at.unwrap();
-    let later = Command::new("script")
-        .args([
-            "-qefc",
-            &format!(
-                "{BIN} contacts search e --all --created-after {since} --output {}",
-                dir.path().join("later.jsonl").display()
-            ),
-            "/dev/null",
-        ])
-        .env("LIVEDESK_BASE_URL", sandbox.base_url())
-        .env("LIVEDESK_API_KEY", "sandbox-key")
-        .env("LIVEDESK_API_SECRET", "sandbox-secret")
-        .env("TERM", "xterm")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let later = String::from_utf8_lossy(&later.stdout);
+    let (_, later) = on_terminal(&format!(
+        "{BIN} contacts search e --all --created-after {since} --output {}",
+        dir.path().join("later.jsonl").display()
+    ));
     assert!(later.contains(&format!("{pages}/{pages} pages")), "{later}");
 
     // With the contacts on the terminal: a table by default, and no bar over it.
-    let table = Command::new("script")
-        .args([
-            "-qefc",
-            &format!("{BIN} contacts search e --all --limit 20"),
-            "/dev/null",
-        ])
-        .env("LIVEDESK_BASE_URL", sandbox.base_url())
-        .env("LIVEDESK_API_KEY", "sandbox-key")
-        .env("LIVEDESK_API_SECRET", "sandbox-secret")
-        .env("TERM", "xterm")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let table = String::from_utf8_lossy(&table.stdout);
+    let (_, table) = on_terminal(&format!("{BIN} contacts search e --all --limit 20"));
     assert!(table.starts_with("ID") && table.contains("NAME"), "{table}");
     assert!(!table.contains("pages"), "{table}");
 
