@@ -420,8 +420,8 @@ impl ClientBuilder {
     /// before decoding: one dense with values (`0,0,…`, which decodes to 21 times its bytes,
     /// or an attribute map of short keys, 18 times, or of arrays of one, 44 times) is an
     /// [`Error::Decode`], not retried, while an honest page is estimated at 7 to 10 times its
-    /// bytes: pages of tens of kilobytes pass at any cap of a megabyte or more. Error bodies are always cut at 64 KiB, which holds more than any message
-    /// needs.
+    /// bytes: pages of tens of kilobytes pass at any cap of a megabyte or more. Error bodies
+    /// are always cut at 64 KiB, which holds more than any message needs.
     ///
     /// ```
     /// # let builder = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?);

@@ -23,7 +23,7 @@ const VERSION: u32 = 1;
 /// yielded with that same time (contacts imported together share a second, and the server
 /// orders them differently from one request to the next), and a fingerprint of the search it
 /// belongs to: never the query itself, which is personal data (a 64-bit hash, unsalted: one who
-/// guesses the query can check the guess against it, so store positions as the exports).
+/// guesses the query can check the guess against it: keep positions as safe as the exports).
 ///
 /// ```no_run
 /// use futures::TryStreamExt;
