@@ -419,7 +419,7 @@ impl ClientBuilder {
     /// to more than four times the cap, as estimated from what each part of it decodes into
     /// before decoding: one dense with values (`0,0,…`, which decodes to 21 times its bytes,
     /// or an attribute map of short keys, 18 times, or of arrays of one, 44 times) is an
-    /// [`Error::Decode`], not retried, while an honest page is estimated at 7 to 10 times its
+    /// [`Error::Decode`], not retried, while an honest page is estimated at 5 to 10 times its
     /// bytes: pages of tens of kilobytes pass at any cap of a megabyte or more. Error bodies
     /// are always cut at 64 KiB, which holds more than any message needs.
     ///

@@ -662,7 +662,11 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
         // Only documented success codes are decoded, and the spec documents only 200.
         E::ResponseBodyError(e) => body_error(StatusCode::OK, e),
         E::CommunicationError(e) | E::InvalidUpgrade(e) => Error::Transport(TransportError::new(e)),
-        E::InvalidResponsePayload(body, _) => decode_error::<T>(StatusCode::OK, &body),
+        E::InvalidResponsePayload(body, error) => {
+            // Its message may quote a value as long as the body: gone before decoding again.
+            drop(error);
+            decode_error::<T>(StatusCode::OK, &body)
+        }
         E::ErrorResponse(response) => api_error(response.status(), response.headers(), b""),
         E::UnexpectedResponse(response) => {
             let status = response.status();
@@ -760,7 +764,7 @@ fn decode_error<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Error {
     let (path, message, line, column) = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(e) => {
             // A map's key in the path is as the server wrote it: one line, as a message is.
-            let path = crate::response::one_line(&e.path().to_string());
+            let path = crate::response::one_line(&crate::response::excerpt(&e.path().to_string()));
             let inner = e.into_inner();
             let (line, column) = (inner.line(), inner.column());
             // serde_json's message ends with the position, which the excerpt shows instead.
