@@ -47,10 +47,11 @@ macro_rules! open_enum {
         }
 
         impl From<String> for $name {
+            /// Keeps the string itself for a value it does not know, never a copy of it.
             fn from(value: String) -> Self {
-                match Self::from(value.as_str()) {
-                    Self::Other(_) => Self::Other(value),
-                    known => known,
+                match value.as_str() {
+                    $($wire => Self::$variant,)*
+                    _ => Self::Other(value),
                 }
             }
         }
