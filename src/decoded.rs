@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::Contact;
 
 /// A success body may decode to this many times its cap at most, as estimated. An honest page
-/// is estimated at 5 to 10 times its bytes (the sandbox's 5.4 to 5.8; they decode to 4 to 5),
+/// is estimated at 5 to 10 times its bytes (the sandbox's 5.4 to 6.3; they decode to 4 to 5),
 /// far under the limit for pages of tens of kilobytes at any cap of a megabyte or more; one of
 /// `0,0,…` at 32 times, refused from an eighth of the cap.
 pub(crate) const DECODED_PER_CAP: usize = 4;
@@ -107,7 +107,7 @@ const COSTS: Costs = Costs {
 
 /// Whether `body` is estimated to take more than `limit` bytes decoded ([`decoded_size`]).
 /// Not read where no body of its length could (no byte opens more than a contact in a `Vec`
-/// or a map's first node and entry): at the default cap, a body under 45 KB costs nothing.
+/// or a map's first node and entry): at the default cap, a body under 50 KB costs nothing.
 pub(crate) fn exceeds(body: &[u8], limit: usize) -> bool {
     let per_byte = COSTS.element_struct + COSTS.node + COSTS.entry;
     body.len().saturating_mul(per_byte) > limit && decoded_size(body, limit) > limit

@@ -148,10 +148,9 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
     let shown = crate::response::one_line(q);
     // A phone number echoed as its digits alone, whatever marks surround them.
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-    let escaped = |c: char| crate::response::one_line(&c.to_string()) != c.to_string();
     if digits.len() >= 7
         && q.chars()
-            .all(|c| c.is_ascii_digit() || "+-() .".contains(c) || escaped(c))
+            .all(|c| c.is_ascii_digit() || "+-() .".contains(c) || crate::response::escaped(c))
     {
         needles.push(digits);
     }

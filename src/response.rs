@@ -41,18 +41,27 @@ pub(crate) fn one_line(text: &str) -> String {
     for c in text.chars() {
         match c {
             '\n' | '\r' | '\t' => line.push(' '),
-            '\u{2028}'
-            | '\u{2029}'
-            | '\u{061c}'
-            | '\u{200e}'
-            | '\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}' => line.extend(c.escape_unicode()),
-            c if c.is_control() => line.extend(c.escape_unicode()),
+            c if escaped(c) => line.extend(c.escape_unicode()),
             c => line.push(c),
         }
     }
     line
+}
+
+/// Whether [`one_line`] escapes `c`: a control character, or one of Unicode's line
+/// separators and direction marks, embeddings, overrides and isolates.
+pub(crate) fn escaped(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn json_message(body: ErrorBody) -> Option<String> {

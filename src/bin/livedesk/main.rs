@@ -495,11 +495,10 @@ fn output_path(path: &Path) -> Result<PathBuf, Failure> {
     refuse_directory(path)?;
     let usage = |what: &str| Failure::Usage(format!("--output {}: {what}", path.display()));
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    let path = match is_link {
-        true => {
-            std::fs::canonicalize(path).map_err(|_| usage("is a link to no file; name a file"))?
-        }
-        false => path.to_path_buf(),
+    let path = if is_link {
+        std::fs::canonicalize(path).map_err(|_| usage("is a link to no file; name a file"))?
+    } else {
+        path.to_path_buf()
     };
     match std::fs::metadata(&path) {
         Ok(metadata) if !metadata.is_file() => Err(usage(
