@@ -122,7 +122,7 @@ async fn an_export_through_a_minute_window_from_any_phase_costs_at_most_one_429_
             pacing.throttled_requests() * 20 <= pacing.requests(),
             "phase {phase_tenths}/10: {pacing:?}"
         );
-        // 801 requests at 100 a window end in the ninth window the export meets: learning
+        // 802 requests at 100 a window end in the ninth window the export meets: learning
         // the minute costs no window.
         let ninth_begins = WINDOW * 8 - phase;
         assert!(

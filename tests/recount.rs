@@ -197,3 +197,116 @@ async fn arrivals_between_counts_and_pages_never_fail_an_oldest_first_walk() {
         assert_complete_or_failed(&ids, &None, &(1..=50).collect::<Vec<_>>());
     }
 }
+
+/// Pages read together (review 97): pages 2, 3 and 4 are in flight at once and the server
+/// reads page 3 last. While it answers page 3, after its count and before its page, a
+/// contact joins the order inside page 3 and pushes contact 45 onto page 4, already read
+/// without it. Every total (50) and every page agree with the 50 distinct contacts the walk
+/// yields, and no page holds more positions than a total: without a count taken after the
+/// last answer, the walk ended with success and without contact 45. Oldest first, the one
+/// that joins is an older contact newly listed (it got an email, or the walked label); by
+/// name, a new one. Oldest first, the end counted again (51) is read again and finds 45;
+/// by name, the walk fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_contact_counted_after_its_page_hides_one_on_a_page_read_before_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// (id, name, created_at, listed)
+    type Row = (i64, String, i64, bool);
+    for oldest_first in [true, false] {
+        let sort_key = move |row: &Row| {
+            if oldest_first {
+                (String::new(), row.2)
+            } else {
+                (row.1.clone(), 0)
+            }
+        };
+        // Contacts 1 to 50, and contact 100 (between 44 and 45 in either order), listed
+        // only from page 3's answer on.
+        let mut rows: Vec<Row> = (1..=50)
+            .map(|id| (id, format!("user{id:03}"), 1000 + 2 * id, true))
+            .collect();
+        rows.push((100, "user044x".to_owned(), 1089, false));
+        let account = Mutex::new(rows);
+        let answered = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+        let page_3_read_last = Arc::new(AtomicBool::new(false));
+        let server = TestServer::start({
+            let (answered, page_3_read_last) = (answered.clone(), page_3_read_last.clone());
+            move |request| {
+                let p = request.page() as usize;
+                if p == 3 {
+                    // The server reads page 3 after pages 2 and 4 (a bound so that a walk
+                    // that never sends them together fails below instead of hanging).
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    while !answered.iter().all(|a| a.load(Ordering::SeqCst))
+                        && Instant::now() < deadline
+                    {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                    page_3_read_last.store(
+                        answered.iter().all(|a| a.load(Ordering::SeqCst)),
+                        Ordering::SeqCst,
+                    );
+                }
+                let mut data = account.lock().unwrap();
+                // `contacts.count` first ...
+                let count = data.iter().filter(|row| row.3).count();
+                if p == 3 {
+                    // ... contact 100 joins the order ...
+                    data.iter_mut().find(|row| row.0 == 100).unwrap().3 = true;
+                }
+                // ... then the page.
+                let mut listed: Vec<Row> = data.iter().filter(|row| row.3).cloned().collect();
+                listed.sort_by_key(sort_key);
+                let payload: Vec<Value> = listed
+                    .iter()
+                    .skip((p - 1) * 15)
+                    .take(15)
+                    .map(|(id, name, created_at, _)| {
+                        contact_with(*id, json!({"name": name, "created_at": created_at}))
+                    })
+                    .collect();
+                match p {
+                    2 => answered[0].store(true, Ordering::SeqCst),
+                    4 => answered[1].store(true, Ordering::SeqCst),
+                    _ => {}
+                }
+                Reply::json(
+                    &json!({"meta": {"count": count, "current_page": p}, "payload": payload}),
+                )
+            }
+        })
+        .await;
+        let search = client(&server.base_url).contacts();
+        let search = if oldest_first {
+            search
+                .sort(SortField::CreatedAt)
+                .direction(SortDirection::Asc)
+        } else {
+            search.sort(SortField::Name)
+        };
+        let (ids, error) = walk(search, 4).await;
+        assert!(
+            page_3_read_last.load(Ordering::SeqCst),
+            "pages 2 to 4 went out together"
+        );
+        assert_complete_or_failed(&ids, &error, &(1..=50).collect::<Vec<_>>());
+        if oldest_first {
+            assert!(error.is_none(), "{error:?}");
+            assert!(ids.contains(&45) && ids.contains(&100), "{ids:?}");
+        } else {
+            assert!(
+                matches!(
+                    error,
+                    Some(Error::Walk(WalkError::CountMismatch {
+                        count: 51,
+                        yielded: 50,
+                        ..
+                    }))
+                ),
+                "{error:?}"
+            );
+        }
+    }
+}

@@ -120,6 +120,9 @@ pub(crate) struct Walk {
     next_yield: u32,
     /// Requests sent and not answered.
     in_flight: usize,
+    /// A request was sent while another was in flight: the server may have read their pages
+    /// in any order.
+    overlapped: bool,
     /// Pages that arrived before the ones before them.
     arrived: BTreeMap<u32, Result<ContactList>>,
     dedup: Dedup,
@@ -159,6 +162,7 @@ impl Walk {
             next_request: first_page,
             next_yield: first_page,
             in_flight: 0,
+            overlapped: false,
             arrived: BTreeMap::new(),
             dedup: Dedup::default(),
             totals: Totals::default(),
@@ -269,6 +273,7 @@ impl Walk {
         }
         let number = self.next_request;
         self.totals.sent(number);
+        self.overlapped |= self.in_flight > 0;
         self.in_flight += 1;
         self.next_request = number.saturating_add(1);
         Some(number)
@@ -348,14 +353,18 @@ impl Walk {
                 Ok(())
                     if self.recount == Recount::NotYet
                         && self.totals.count.is_some_and(|count| {
-                            end::positions(number, shape.received) > count
+                            self.overlapped || end::positions(number, shape.received) > count
                         }) =>
                 {
-                    // The pages held more contacts than any total counted: a total counted
-                    // before its own page was read (upstream counts, then reads the page), so
-                    // a contact that arrived in between is on the page and not in the count,
-                    // and could stand in for one the walk missed. Ask the end again, for a
-                    // total counted after every page the walk read.
+                    // Upstream counts, then reads the page: a contact that arrives in
+                    // between is on the page and not in its count, and pushes the page's
+                    // last contact onto the next. Read in order, the next page's count has
+                    // it, unless that page ended the walk: then the pages held more
+                    // positions than any total counted. Read together, the next page may
+                    // have been read first, without it, and no total or position shows
+                    // that. Either way the contact that arrived could stand in for one the
+                    // walk missed: ask the end again, for a total counted after every page
+                    // the walk read.
                     self.recount_end(number);
                     None
                 }
