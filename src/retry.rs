@@ -22,15 +22,18 @@ use http::StatusCode;
 /// of `initial_backoff × 2ⁿ⁻¹`, capped by `max_backoff`, and at least the server's
 /// `Retry-After`. A `Retry-After` longer than `max_backoff` on a failure, or on a `429` one
 /// that would end past `throttle_deadline`, ends the request at once, with the wait in the
-/// error ([`Error::retry_after`](crate::Error::retry_after)). No retry starts once `deadline`
-/// would pass during its wait.
+/// error ([`Error::retry_after`](crate::Error::retry_after)). No retry of a failure starts
+/// once `deadline` would pass during its wait, counting the time spent on attempts and
+/// backoffs, not the time spent waiting for the client's pace or a throttle to lift (which
+/// `throttle_deadline` bounds: no such retry starts past the later of the two deadlines,
+/// counting everything).
 ///
 /// | setting | default |
 /// |---|---|
 /// | `max_attempts` | 4 (the first try and 3 retries) |
 /// | `initial_backoff` | 500 ms |
 /// | `max_backoff` | 30 s |
-/// | `deadline` | 120 s from the first attempt |
+/// | `deadline` | 120 s of attempts and backoffs, from the first attempt |
 /// | `throttle_deadline` | 180 s from the first attempt |
 ///
 /// ```
@@ -145,7 +148,8 @@ impl RetryPolicy {
         self
     }
 
-    /// Time from the first attempt after which no retry starts; `None` for no limit.
+    /// Time from the first attempt after which no retry of a failure starts, not counting
+    /// time spent waiting for the client's pace or a throttle to lift; `None` for no limit.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -184,6 +188,13 @@ impl RetryPolicy {
     /// does not wait out throttles, whose callers want every answer at once.
     pub(crate) fn longest_pause(&self) -> Duration {
         self.throttle_deadline
+    }
+
+    /// The time from the first attempt after which no retry of a failure starts, whatever
+    /// part of it was spent waiting for the pacer: `deadline`, or the throttle deadline if later.
+    pub(crate) fn failure_cutoff(&self) -> Option<Duration> {
+        self.deadline
+            .map(|deadline| deadline.max(self.throttle_deadline))
     }
 
     /// Whether this policy ever retries: a failure, or a `429`.

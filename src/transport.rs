@@ -79,6 +79,8 @@ impl ClientHooks<Transport> for Client {
         let keep_pace = !transport.retry.waits_out_throttles();
         let method = request.method().clone();
         let (mut attempt, mut failures) = (0_u32, 0_u32);
+        // Time spent waiting for the pacer (a pace, a throttle): not the failures' to spend.
+        let mut paced = Duration::ZERO;
         loop {
             attempt = attempt.saturating_add(1);
             // Cloning costs a little on every request; only a policy that retries needs it.
@@ -87,8 +89,10 @@ impl ClientHooks<Transport> for Client {
             } else {
                 None
             };
+            let asked = Instant::now();
             let permit = transport.pacer.acquire(give_up, keep_pace).await;
             let start = Instant::now();
+            paced += start - asked;
             let result = match self.client().execute(request).await {
                 Ok(response) => buffered(response, transport.max_body).await,
                 Err(e) => Err(e),
@@ -143,12 +147,16 @@ impl ClientHooks<Transport> for Client {
                 failures = failures.saturating_add(1);
             }
             let decision = outcome.map(|outcome| {
-                let decision = transport.retry.decide(
-                    failures,
-                    outcome,
-                    first_start.elapsed(),
-                    fastrand::f64(),
-                );
+                // A throttle is bounded by all the time since the first attempt; a failure's
+                // retries by the time not spent waiting for the pacer.
+                let elapsed = if throttled.is_some() {
+                    first_start.elapsed()
+                } else {
+                    first_start.elapsed().saturating_sub(paced)
+                };
+                let decision = transport
+                    .retry
+                    .decide(failures, outcome, elapsed, fastrand::f64());
                 (outcome, decision)
             });
             let (Some(spare), Some((outcome, Decision::Retry(wait)))) = (spare, decision) else {
@@ -164,6 +172,13 @@ impl ClientHooks<Transport> for Client {
                 } else {
                     RETRY_COST
                 };
+                if transport
+                    .retry
+                    .failure_cutoff()
+                    .is_some_and(|cutoff| first_start.elapsed().saturating_add(wait) >= cutoff)
+                {
+                    return result;
+                }
                 if !transport.budget.spend(cost) {
                     note(Note::RetryBudgetSpent);
                     return result;

@@ -291,3 +291,64 @@ async fn the_rate_limit_is_shared_by_clones() {
     );
     assert_eq!(server.stats.count(), 6);
 }
+
+/// A server whose `n`th request (from 0) gets `special(n)`, and every other a page.
+async fn nth_special(
+    special: impl Fn(usize) -> Option<Reply> + Send + Sync + 'static,
+) -> TestServer {
+    let seen = AtomicUsize::new(0);
+    TestServer::start(move |request| {
+        special(seen.fetch_add(1, Ordering::SeqCst)).unwrap_or_else(|| contacts_api(3)(request))
+    })
+    .await
+}
+
+/// Review 99: time spent waiting for the pacer is not the failures' to spend. A request
+/// that waited out a `Retry-After` of 130 s (inside the default throttle deadline of 180 s)
+/// and then met one `502` failed without a retry: the default deadline (120 s) counted the
+/// wait.
+#[tokio::test(start_paused = true)]
+async fn a_failure_after_a_long_throttle_is_still_retried() {
+    let server = nth_special(|n| match n {
+        0 => Some(Reply::status(429, "text/plain", "Retry later").header("retry-after", "130")),
+        1 => Some(Reply::status(502, "text/plain", "Bad Gateway")),
+        _ => None,
+    })
+    .await;
+    let client = builder(&server.base_url)
+        .retry(RetryPolicy::default())
+        .build()
+        .unwrap();
+    let result = client.search("x").send().await;
+    assert!(
+        result.is_ok(),
+        "{:?}",
+        result.map(|page| page.payload.len())
+    );
+    assert_eq!(server.stats.count(), 3);
+}
+
+/// The same for a request queued behind a pace set by hand: three requests at one a minute,
+/// the third sent two minutes after it was asked for, keeps its retries.
+#[tokio::test(start_paused = true)]
+async fn a_request_queued_behind_the_pace_keeps_its_failure_retries() {
+    let server =
+        nth_special(|n| (n == 2).then(|| Reply::status(502, "text/plain", "Bad Gateway"))).await;
+    let client = builder(&server.base_url)
+        .retry(RetryPolicy::default())
+        .rate_limit(RateLimit::per_minute(NonZeroU32::new(1).unwrap()))
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..3)
+        .map(|_| tokio::spawn(client.clone().search("x").send()))
+        .collect();
+    for task in tasks {
+        let result = task.await.unwrap();
+        assert!(
+            result.is_ok(),
+            "{:?}",
+            result.map(|page| page.payload.len())
+        );
+    }
+    assert_eq!(server.stats.count(), 4);
+}

@@ -213,6 +213,9 @@ pub struct Model {
     passes: VecDeque<(f64, f64)>,
     /// Requests sent and not yet answered, of any state: a sliding log may count each.
     in_flight: u64,
+    /// Requests cancelled after they were let go, which a sliding log may hold: until when
+    /// (sending, a longest round trip and the hold then).
+    cancelled_until: VecDeque<f64>,
     /// The allowance of a window the evidence refuted, until the learning after it ends.
     refuted: Option<u64>,
     /// The first window learnt was given its burst test (`Window::burst_due`); later ones
@@ -270,6 +273,7 @@ impl Model {
             ok_since_first: 0,
             passes: VecDeque::new(),
             in_flight: 0,
+            cancelled_until: VecDeque::new(),
             refuted: None,
             log_tested: false,
             state: State::Learning(Learning::default()),
@@ -381,7 +385,14 @@ impl Model {
                     .passes
                     .partition_point(|&(_, answer)| answer + log.hold <= now);
                 let recent = (self.passes.len() - kept) as u64;
-                let held = recent + self.in_flight;
+                while self
+                    .cancelled_until
+                    .front()
+                    .is_some_and(|&until| until <= now)
+                {
+                    self.cancelled_until.pop_front();
+                }
+                let held = recent + self.in_flight + self.cancelled_until.len() as u64;
                 // Under headroom, a share of the limit is held at most.
                 let room = ((log.limit as f64 * share).floor() as u64).max(1);
                 if log.probe_due(held, room) {
@@ -392,8 +403,17 @@ impl Model {
                     // many as are over the limit have aged. Past the copy (as many requests
                     // in flight as the limit), only an answer frees one.
                     let aging = (held - room) as usize;
-                    return Err(match self.passes.get(kept + aging) {
-                        Some(&(_, answer)) => Wait::Until(at(answer + log.hold)),
+                    // The successes still held and the cancelled requests, by when each ages.
+                    let mut frees: Vec<f64> = self
+                        .passes
+                        .iter()
+                        .skip(kept)
+                        .map(|&(_, answer)| answer + log.hold)
+                        .chain(self.cancelled_until.iter().copied())
+                        .collect();
+                    frees.sort_by(f64::total_cmp);
+                    return Err(match frees.get(aging) {
+                        Some(&free) => Wait::Until(at(free)),
                         None => Wait::Answer,
                     });
                 } else {
@@ -465,7 +485,15 @@ impl Model {
 
     /// A request let go was cancelled before its answer: it may still have counted.
     pub fn cancelled(&mut self, ticket: Ticket) {
-        self.answered(ticket, Duration::from_secs_f64(ticket.sent), Answer::Failed);
+        if let State::Log(log) = &self.state
+            && ticket.epoch == self.epoch
+        {
+            // It may have reached the server, which holds it for the period.
+            let until = ticket.sent + self.rtt_hi() + log.hold;
+            let at = self.cancelled_until.partition_point(|&u| u <= until);
+            self.cancelled_until.insert(at, until);
+        }
+        self.answered(ticket, length(ticket.sent), Answer::Failed);
     }
 
     /// Takes an answer into the model.

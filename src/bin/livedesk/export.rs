@@ -126,21 +126,33 @@ struct Lock {
 
 impl Lock {
     fn take(output: &Path, path: PathBuf) -> Result<Lock, Failure> {
-        let keep = path.exists();
-        // A folder that is missing or not writable is a bad argument, refused before any
-        // request.
-        let file = create_private(&path, false).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => {
-                Failure::Usage(format!("--output {}: {e}", output.display()))
+        loop {
+            let keep = path.exists();
+            // A folder that is missing or not writable is a bad argument, refused before any
+            // request.
+            let file = create_private(&path, false).map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => {
+                    Failure::Usage(format!("--output {}: {e}", output.display()))
+                }
+                _ => e.into(),
+            })?;
+            // Else the export that held it removed it between our open and our lock: the
+            // lock taken is on a file no name leads to, which the next export would not see.
+            // Open the name again.
+            if Self::lock(output, &path, &file)? {
+                return Ok(Lock {
+                    _file: file,
+                    path,
+                    keep,
+                });
             }
-            _ => e.into(),
-        })?;
+        }
+    }
+
+    /// Locks `file`, opened at `path`: whether `path` still names it.
+    fn lock(output: &Path, path: &Path, file: &File) -> Result<bool, Failure> {
         match file.try_lock() {
-            Ok(()) => Ok(Lock {
-                _file: file,
-                path,
-                keep,
-            }),
+            Ok(()) => Ok(is_named(path, file)),
             Err(fs::TryLockError::WouldBlock) => Err(Failure::Usage(format!(
                 "another export of {} is running (it holds {}); wait for it to end",
                 output.display(),
@@ -151,6 +163,22 @@ impl Lock {
             }
         }
     }
+}
+
+/// Whether `path` names `file` (the same file on the same device).
+#[cfg(unix)]
+fn is_named(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::metadata(path), file.metadata()) {
+        (Ok(named), Ok(open)) => named.dev() == open.dev() && named.ino() == open.ino(),
+        _ => false,
+    }
+}
+
+/// Elsewhere a file open cannot be removed: the name still leads to it.
+#[cfg(not(unix))]
+fn is_named(_path: &Path, _file: &File) -> bool {
+    true
 }
 
 impl Drop for Lock {
@@ -602,5 +630,49 @@ impl<'de> serde::de::Visitor<'de> for &mut Last {
             self.see_placed(contact);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Review 98: an export that ends removes its lock file before its lock goes. Another
+    /// that opened the file just before then locks a file no name leads to; a third would
+    /// create and lock a new one, and both would write the same output. A lock is taken only
+    /// on the file its name still leads to.
+    #[test]
+    fn a_lock_is_taken_only_on_the_file_its_name_leads_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("everyone.csv");
+        let path = dir.path().join(".everyone.csv.livedesk-lock");
+        let file = create_private(&path, false).unwrap();
+        fs::remove_file(&path).unwrap();
+        assert!(!Lock::lock(&output, &path, &file).unwrap(), "removed");
+        drop(file);
+
+        let file = create_private(&path, false).unwrap();
+        fs::rename(&path, dir.path().join("elsewhere")).unwrap();
+        fs::write(&path, b"").unwrap();
+        assert!(!Lock::lock(&output, &path, &file).unwrap(), "replaced");
+        drop(file);
+
+        let file = create_private(&path, false).unwrap();
+        assert!(Lock::lock(&output, &path, &file).unwrap(), "named");
+        let other = create_private(&path, false).unwrap();
+        assert!(matches!(
+            Lock::lock(&output, &path, &other),
+            Err(Failure::Usage(_))
+        ));
+
+        // `take` opens the name again and locks the file there, which another sees.
+        drop((file, other));
+        let lock = Lock::take(&output, path.clone()).unwrap();
+        let other = create_private(&path, false).unwrap();
+        assert!(matches!(
+            Lock::lock(&output, &path, &other),
+            Err(Failure::Usage(_))
+        ));
+        drop(lock);
     }
 }

@@ -425,3 +425,84 @@ fn refusals_in_a_row_wait_past_the_copy_a_hold_over_the_limit_a_slot() {
     assert_eq!(model.next_aging(2.0, 20, 1.5, 2), 3.1);
     assert!((model.next_aging(2.0, 20, 1.5, 3) - 3.3).abs() < 1e-9);
 }
+
+/// Review 99. A request the model let go and the caller then cancelled (a `timeout` around
+/// `send()`, a dropped walk: `Permit::drop` calls `cancelled`) had already reached the
+/// server, which counts it in its sliding log for the whole period. `Permit`'s contract:
+/// "Dropped unreported (the request was cancelled), it counts as sent and unanswered."
+/// The model's copy of the log frees its slot at once instead, so it lets a second full
+/// log go within the period: every one of them refused.
+#[test]
+fn a_cancelled_request_keeps_its_slot_in_a_sliding_log_copy() {
+    let mut model = logged(10, 60.0, true);
+    let mut server = log(10, 60.0);
+    // Ten requests let go at 0 s, each counted by the server on arrival, each cancelled by
+    // its caller 5 s later (its own timeout), before any answer came back.
+    let tickets: Vec<Ticket> = (0..10)
+        .map(|i| {
+            model
+                .try_send(d(0.0))
+                .unwrap_or_else(|w| panic!("{i}: {w:?}"))
+        })
+        .collect();
+    for _ in &tickets {
+        assert!(server(0.005));
+    }
+    for ticket in tickets {
+        model.cancelled(ticket);
+    }
+    // Ten seconds on, the server's log is still full for 50 s.
+    let mut let_go = 0;
+    let mut refused = 0;
+    while let Ok(ticket) = model.try_send(d(10.0)) {
+        let_go += 1;
+        let passed = server(10.005);
+        refused += usize::from(!passed);
+        model.answered(
+            ticket,
+            d(10.01),
+            if passed {
+                Answer::Passed
+            } else {
+                Answer::Throttled(None)
+            },
+        );
+        if let_go >= 20 {
+            break;
+        }
+    }
+    assert_eq!(
+        let_go, 0,
+        "the copy let {let_go} go into a log it had filled 10 s before ({refused} refused): {model:?}"
+    );
+}
+
+/// Review 99. `cancelled` rebuilds the sending time with `Duration::from_secs_f64`, which panics
+/// where `answered` and `try_send` accept any `Duration` (the model's own `at` and `length`
+/// saturate "instead of panicking").
+#[test]
+fn cancelling_a_ticket_sent_at_a_far_time_does_not_panic() {
+    let mut model = Model::new(0.0, MAX_PAUSE);
+    let far = Duration::from_secs(u64::MAX - 1_000);
+    let ticket = model.force_send(far);
+    // `answered` takes the same time in its stride.
+    let other = model.force_send(far);
+    model.answered(other, far, Answer::Passed);
+    model.cancelled(ticket);
+}
+
+/// With nothing in flight and only cancelled requests held, the model names the time the
+/// first of them ages out of the log, never `Wait::Answer`, which no answer would end.
+#[test]
+fn cancelled_slots_age_out_of_the_log() {
+    let mut model = logged(10, 60.0, true);
+    let tickets: Vec<Ticket> = (0..10).map(|_| model.try_send(d(0.0)).unwrap()).collect();
+    for ticket in tickets {
+        model.cancelled(ticket);
+    }
+    match model.try_send(d(10.0)) {
+        Err(Wait::Until(at)) => assert!((60.0..61.0).contains(&secs(at)), "{at:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(model.try_send(d(61.0)).is_ok());
+}
