@@ -88,7 +88,10 @@ impl Search {
 /// - **Ties end it loudly.** Sorted oldest first, a run of contacts with one creation time
 ///   that filled more positions than it showed distinct contacts (the server ordered a tie
 ///   across pages differently for each page, so some never came out) ends the walk with
-///   [`WalkError::Tie`](crate::WalkError::Tie) as soon as the run ends.
+///   [`WalkError::Tie`](crate::WalkError::Tie) as soon as the run ends (or, where the
+///   server's total grew by as many as the run lacks, with
+///   [`WalkError::JoinedBehind`](crate::WalkError::JoinedBehind): contacts that joined the
+///   order behind the walk repeat the same way).
 /// - **Errors end it**: the first error that retries could not cure is the stream's last
 ///   item, after every page before it.
 /// - **It can be capped**: [`max_pages`](Self::max_pages) ends a walk that has not ended by
@@ -103,7 +106,10 @@ impl Search {
 /// total that grew past what the walk yielded after it read its last page is settled by
 /// reading the end again, one page at a time (up to 8 times in a row), not reported as loss:
 /// such a walk yields every contact that existed when it started, and those added since that
-/// it reached. Newest first, or without `sort` (whose order is not stable between pages),
+/// it reached. A contact that joins the order behind it at an old creation time (given an
+/// email, phone number or identifier, without which upstream does not list it; given the
+/// walked label; edited to match) shifts the pages after it, and ends the walk with
+/// [`WalkError::JoinedBehind`](crate::WalkError::JoinedBehind). Newest first, or without `sort` (whose order is not stable between pages),
 /// contacts added during the walk push others onto pages already fetched, and the count check
 /// ends the walk with an error rather than let them go missing.
 ///

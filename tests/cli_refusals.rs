@@ -214,8 +214,10 @@ fn interrupted(sandbox: &Sandbox, dir: &Path, name: &str) {
 
 /// The state beside an interrupted export, hand-edited so that it no longer agrees with the
 /// partial file (how many contacts it holds, or where its last one ends): a resume trusted it
-/// and put a file in place that was not valid JSON, with exit code 0. Refused, naming the
-/// state; the state as it was resumes to the whole export.
+/// and put a file in place that was not valid JSON, with exit code 0. So did one counting no
+/// contact in the bytes of the opening bracket (review 98: it was written again), and one
+/// counting contacts but no creation time to go on from (the walk started over, and wrote
+/// them twice). Refused, naming the state; the state as it was resumes to the whole export.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() {
@@ -234,16 +236,26 @@ async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() 
         serde_json::from_slice(&std::fs::read(kept.path().join(".e.json.livedesk-state")).unwrap())
             .unwrap();
     let bytes = state["bytes"].as_u64().unwrap();
-    for (what, field, value) in [
-        ("no contacts counted", "written", json!(0)),
-        ("the bytes cut mid-contact", "bytes", json!(bytes - 7)),
-    ] {
+    let edits: [(&str, &dyn Fn(&mut Value)); 4] = [
+        ("no contacts counted", &|s| s["written"] = json!(0)),
+        ("the bytes cut mid-contact", &|s| {
+            s["bytes"] = json!(bytes - 7)
+        }),
+        ("the bracket's byte counted as no contact", &|s| {
+            s["written"] = json!(0);
+            s["bytes"] = json!(1);
+        }),
+        ("no creation time to go on from", &|s| {
+            s["position"]["created_at"] = Value::Null;
+        }),
+    ];
+    for (what, edit) in edits {
         let case = tempfile::tempdir().unwrap();
         for name in [".e.json.livedesk-partial", ".e.json.livedesk-state"] {
             std::fs::copy(kept.path().join(name), case.path().join(name)).unwrap();
         }
         let mut edited = state.clone();
-        edited[field] = value;
+        edit(&mut edited);
         std::fs::write(
             case.path().join(".e.json.livedesk-state"),
             edited.to_string(),

@@ -310,3 +310,72 @@ async fn a_contact_counted_after_its_page_hides_one_on_a_page_read_before_it() {
         }
     }
 }
+
+/// Review 97: oldest first, a contact that joins the listing behind the walk at its old
+/// creation time (upstream lists only contacts with an email, phone number or identifier: a
+/// visitor created earlier who gives an email joins there) pushes the pages after it right,
+/// and the next page begins with the contact the page before ended with. The walk ended
+/// with `WalkError::Tie`, whose advice (sort by email) does not apply: no two contacts share
+/// a second. It ends with `JoinedBehind`, having yielded each contact once; the same repeat
+/// with a total that did not grow is still a tie.
+#[tokio::test]
+async fn a_contact_that_joins_behind_an_oldest_first_walk_is_named_not_taken_for_a_tie() {
+    for (joins, concurrency) in [(true, 1), (true, 4), (false, 1)] {
+        // (id, created_at, listed): 60 listed contacts, and contact 100 created between
+        // contacts 5 and 6, unlisted until page 1 has been answered.
+        let mut rows: Vec<(i64, i64, bool)> =
+            (1..=60).map(|id| (id, 1000 + 2 * id, true)).collect();
+        rows.push((100, 1011, false));
+        let account = Arc::new(Mutex::new(rows));
+        let server = TestServer::start({
+            let account = account.clone();
+            move |request| {
+                let p = request.page() as usize;
+                let mut data = account.lock().unwrap();
+                let mut listed: Vec<(i64, i64, bool)> =
+                    data.iter().filter(|row| row.2).copied().collect();
+                listed.sort_by_key(|row| row.1);
+                let payload: Vec<Value> = listed
+                    .iter()
+                    .skip((p - 1) * 15)
+                    .take(15)
+                    .map(|&(id, created_at, _)| contact_with(id, json!({"created_at": created_at})))
+                    .collect();
+                // Without the arrival, the total a tie leaves unchanged.
+                let count = if joins { listed.len() } else { 60 };
+                let body = json!({"meta": {"count": count, "current_page": p}, "payload": payload});
+                if p == 1 {
+                    // The visitor gives an email: contact 100 is listed from now on.
+                    data.iter_mut().find(|row| row.0 == 100).unwrap().2 = true;
+                }
+                Reply::json(&body)
+            }
+        })
+        .await;
+        let search = client(&server.base_url)
+            .contacts()
+            .sort(SortField::CreatedAt)
+            .direction(SortDirection::Asc);
+        let (ids, error) = walk(search, concurrency).await;
+        let seen: HashSet<i64> = ids.iter().copied().collect();
+        assert_eq!(seen.len(), ids.len(), "a contact came out twice: {ids:?}");
+        if joins {
+            assert!(
+                matches!(
+                    error,
+                    Some(Error::Walk(WalkError::JoinedBehind {
+                        page: 2,
+                        repeated: 1,
+                        ..
+                    }))
+                ),
+                "concurrency {concurrency}: {error:?}"
+            );
+        } else {
+            assert!(
+                matches!(error, Some(Error::Walk(WalkError::Tie { .. }))),
+                "{error:?}"
+            );
+        }
+    }
+}

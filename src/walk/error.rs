@@ -98,6 +98,26 @@ pub enum WalkError {
         /// How many of them no page listed.
         missing: u64,
     },
+    /// Sorted oldest first, a page began with contacts the page before it ended with, while
+    /// the server's total grew by as many: contacts joined the order behind the walk at
+    /// their old creation time (a contact given an email, phone number or identifier, the
+    /// walked label, or an edit that makes it match; the listing holds only contacts with
+    /// one of those) and pushed the rest onto later pages. The walk did not list them, and
+    /// cannot tell them from contacts of one second that the server ordered differently for
+    /// each page.
+    #[error(
+        "page {page} began with {repeated} contact(s) the page before it ended with, while \
+         the server's total grew: contacts joined the order behind the walk (a contact given \
+         an email, phone number or identifier, the walked label, or an edit that makes it \
+         match keeps its old creation time), and the walk did not list them; run it again"
+    )]
+    #[non_exhaustive]
+    JoinedBehind {
+        /// The page that began with the repeats.
+        page: u32,
+        /// How many contacts it repeated.
+        repeated: u64,
+    },
     /// The walk reached its page cap before the server said it ended.
     #[error("the walk reached its cap of {0} pages before the server said it ended")]
     PageCap(u32),

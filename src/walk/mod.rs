@@ -304,7 +304,7 @@ impl Walk {
             return None;
         }
         if self.is_oldest_first
-            && let Err(error) = self.ties.read(number, &page)
+            && let Err(error) = self.ties.read(number, &page, shape.total)
         {
             self.ending = Some(Err(error.into()));
             return None;

@@ -5,8 +5,11 @@
 //! The walk counts, for each run of equal creation times, the positions it filled and the
 //! distinct contacts that filled them: fewer contacts than positions means some of that
 //! second were never listed, and the walk fails naming the second and its pages. Sorted
-//! oldest first nothing else repeats a contact (contacts added join the end, deleted ones
-//! shift the rest left), so a repeat inside a run is the server's order of the tie.
+//! oldest first, contacts created during the walk join the end and deleted ones shift the
+//! rest left; the one other repeat is a contact that joins the order behind the walk at its
+//! old creation time (given an email, phone number or identifier, the walked label, or an
+//! edit that makes it match) and pushes the rest right. The server's total then grows:
+//! where it grew by as many as the run lacks, the walk fails saying so, not with a tie.
 
 use std::collections::HashSet;
 
@@ -29,19 +32,31 @@ struct Run {
     last_page: u32,
     positions: u64,
     ids: HashSet<i64>,
+    /// The server's totals on the run's first page and on its last.
+    totals: (Option<u64>, Option<u64>),
 }
 
 impl Run {
     /// The error for a run that showed fewer contacts than it had positions.
     fn check(self) -> Result<(), WalkError> {
         let distinct = self.ids.len() as u64;
-        if distinct < self.positions {
+        let missing = self.positions.saturating_sub(distinct);
+        let grew = match self.totals {
+            (Some(first), Some(last)) => last.saturating_sub(first),
+            _ => 0,
+        };
+        if missing > 0 && grew >= missing {
+            Err(WalkError::JoinedBehind {
+                page: self.last_page,
+                repeated: missing,
+            })
+        } else if missing > 0 {
             Err(WalkError::Tie {
                 created_at: self.created_at,
                 first_page: self.first_page,
                 last_page: self.last_page,
                 size: self.positions,
-                missing: self.positions - distinct,
+                missing,
             })
         } else {
             Ok(())
@@ -50,9 +65,14 @@ impl Run {
 }
 
 impl Ties {
-    /// Takes in page `number` as the server sent it (repeats included): an error when a
-    /// run of one creation time ended short of contacts.
-    pub(crate) fn read(&mut self, number: u32, page: &ContactList) -> Result<(), WalkError> {
+    /// Takes in page `number` as the server sent it (repeats included), with its total: an
+    /// error when a run of one creation time ended short of contacts.
+    pub(crate) fn read(
+        &mut self,
+        number: u32,
+        page: &ContactList,
+        total: Option<u64>,
+    ) -> Result<(), WalkError> {
         let first = u64::from(number - 1) * u64::from(PAGE_SIZE);
         for (index, contact) in page.payload.iter().enumerate() {
             let position = first + index as u64;
@@ -65,6 +85,7 @@ impl Ties {
                     run.positions += 1;
                     run.last_page = number;
                     run.ids.insert(contact.id);
+                    run.totals.1 = total;
                 }
                 (_, at) => {
                     if let Some(run) = self.run.take() {
@@ -78,6 +99,7 @@ impl Ties {
                         last_page: number,
                         positions: 1,
                         ids: HashSet::from([contact.id]),
+                        totals: (total, total),
                     });
                 }
             }

@@ -298,7 +298,9 @@ impl Export {
             })?;
             // Nor a state that disagrees with its data (edited, or beside another file): the
             // bytes it counts must hold as many whole contacts as it says.
-            let held = whole_records(&file, state.bytes, format)?;
+            // Bytes without a contact (a header alone) would be written again after them.
+            let held = whole_records(&file, state.bytes, format)?
+                .filter(|&held| (held == 0) == (state.bytes == 0));
             if held != Some(state.written) {
                 return Err(Failure::Usage(format!(
                     "--resume: {} says {} contacts in {} bytes of {}, which hold {}; delete \
@@ -308,6 +310,16 @@ impl Export {
                     state.bytes,
                     partial.display(),
                     held.map_or("no whole number of contacts".to_owned(), |n| n.to_string())
+                )));
+            }
+            // Contacts written with no position to go on from (they had no creation time):
+            // the walk would start over, and write them again.
+            if state.written > 0 && state.position.created_at().is_none() {
+                return Err(Failure::Usage(format!(
+                    "--resume: {} counts {} contacts written but no creation time to go on                      from (the server sent them without one); delete it and {} to start over",
+                    state_path.display(),
+                    state.written,
+                    partial.display()
                 )));
             }
             file
