@@ -285,3 +285,76 @@ async fn a_since_export_with_a_limit_writes_the_limit() {
     assert_eq!(ids.len(), 5);
     assert!(ids.iter().all(|id| !csv_ids(&day1).contains(id)), "{ids:?}");
 }
+
+/// Review 98: contacts that become visible after an export ran, dated before its last
+/// contact (an import stamped before it committed, a server's clock a few seconds behind),
+/// were in neither day's file: `--since` started at the file's last second, and every later
+/// sync starts past them. It looks again at the hour before (`--since-overlap`, 3,600 s by
+/// default), writing only what the file lacks; with no overlap they are missed, as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_sync_looks_again_at_the_hour_before_the_last_contact() {
+    use common::server::{Reply, TestServer};
+    use serde_json::{Value, json};
+    use std::sync::{Arc, Mutex};
+
+    let base = 1_700_000_000_i64;
+    let contact = |id: i64, at: i64| {
+        let mut contact = common::contact(id);
+        contact["created_at"] = json!(at);
+        contact
+    };
+    let account: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(
+        (1..=40).map(|id| contact(id, base + 10 * id)).collect(),
+    ));
+    let server = TestServer::start({
+        let account = account.clone();
+        move |request| {
+            let mut contacts = account.lock().unwrap().clone();
+            contacts.sort_by_key(|c| (c["created_at"].as_i64(), c["id"].as_i64()));
+            let page = request.page();
+            let payload: Vec<Value> = contacts
+                .iter()
+                .skip((page as usize - 1) * 15)
+                .take(15)
+                .cloned()
+                .collect();
+            Reply::json(&json!({
+                "meta": {"count": contacts.len(), "current_page": page},
+                "payload": payload,
+            }))
+        }
+    })
+    .await;
+    let export = |args: &[&str], output: &Path| {
+        let output = run(std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"))
+            .env("LIVEDESK_BASE_URL", &server.base_url)
+            .env("LIVEDESK_API_KEY", common::KEY)
+            .env("LIVEDESK_API_SECRET", common::SECRET)
+            .stdin(std::process::Stdio::null())
+            .args(["contacts", "list", "--all"])
+            .args(args)
+            .arg("--output")
+            .arg(output));
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.csv");
+    export(&[], &day1);
+    assert_eq!(csv_ids(&day1), (1..=40).collect::<Vec<_>>());
+
+    // After day 1's export: an import stamped 5 s before contact 40 commits (41 to 45), and a
+    // contact is created (46).
+    account.lock().unwrap().extend(
+        (41..=45)
+            .map(|id| contact(id, base + 395))
+            .chain([contact(46, base + 500)]),
+    );
+    let since = day1.to_str().unwrap();
+    let day2 = dir.path().join("day2.csv");
+    export(&["--since", since], &day2);
+    assert_eq!(csv_ids(&day2), [41, 42, 43, 44, 45, 46]);
+
+    let without = dir.path().join("without.csv");
+    export(&["--since", since, "--since-overlap", "0"], &without);
+    assert_eq!(csv_ids(&without), [46]);
+}

@@ -97,6 +97,13 @@ pub(crate) struct SearchArgs {
     )]
     pub(crate) since: Option<PathBuf>,
 
+    /// With --since: look again at the contacts created up to SECONDS before FILE's last
+    /// one, and add those it lacks (created then, they became visible after that export
+    /// ran: an import stamped before it committed, a server's clock behind, a visitor who
+    /// gave an email). Each such second costs pages read again.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub(crate) since_overlap: u32,
+
     /// Continue the interrupted export to --output from where it stopped (its progress is
     /// kept beside the file); the result is the file an uninterrupted export would have
     /// written.

@@ -8,6 +8,7 @@
 //! crash the partial file may hold more than the state counts; a resume cuts it back.
 
 use std::{
+    collections::HashSet,
     fs::{self, File, OpenOptions},
     io::{self, BufWriter, Write},
     path::{Path, PathBuf},
@@ -491,15 +492,28 @@ fn sync_dir(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Where a previous export ended: the latest creation time it holds and the ids of its
-/// contacts created then, read from the file (CSV, JSON or JSON lines, by its extension) one
-/// contact at a time, keeping only those.
-pub(crate) fn last_of(path: &Path) -> Result<Option<(i64, Vec<i64>)>, Failure> {
+/// Where a previous export ended, read from the file (CSV, JSON or JSON lines, by its
+/// extension) one contact at a time.
+pub(crate) struct Ended {
+    /// The latest creation time it holds.
+    pub(crate) at: i64,
+    /// A contact created then.
+    pub(crate) id: i64,
+    /// The ids of its contacts created at most `overlap` seconds before then.
+    pub(crate) recent: HashSet<i64>,
+}
+
+/// Where the export in `path` ended ([`Ended`], keeping the contacts of its last `overlap`
+/// seconds), or nothing if it holds no contact with a creation time.
+pub(crate) fn last_of(path: &Path, overlap: u32) -> Result<Option<Ended>, Failure> {
     let bad = |what: String| Failure::Usage(format!("--since {}: {what}", path.display()));
     // A file that cannot be read is a bad argument, refused before any request.
     let file = File::open(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
     let reader = io::BufReader::new(file);
-    let mut last = Last::default();
+    let mut last = Last {
+        overlap: i64::from(overlap),
+        ..Last::default()
+    };
     match crate::format_of(path) {
         Format::Csv => {
             let mut csv = csv::Reader::from_reader(reader);
@@ -562,7 +576,11 @@ pub(crate) fn last_of(path: &Path) -> Result<Option<(i64, Vec<i64>)>, Failure> {
         }
         Format::Table => return Err(bad("a table is no export to start from".to_owned())),
     }
-    Ok(last.at.map(|at| (at, last.ids)))
+    Ok(last.at.map(|at| Ended {
+        at,
+        id: last.id,
+        recent: last.recent.into_iter().map(|(_, id)| id).collect(),
+    }))
 }
 
 /// Why a record of a JSON export could not be read, naming the record and the field but not
@@ -603,22 +621,27 @@ struct Placed {
     created_at: Option<i64>,
 }
 
-/// The latest creation time seen, and the ids created then.
+/// The latest creation time seen, a contact created then, and the contacts created at
+/// most `overlap` seconds before it (creation time, id).
 #[derive(Default)]
 struct Last {
+    overlap: i64,
     at: Option<i64>,
-    ids: Vec<i64>,
+    id: i64,
+    recent: Vec<(i64, i64)>,
 }
 
 impl Last {
     fn see(&mut self, id: i64, at: i64) {
-        match self.at {
-            Some(last) if at < last => {}
-            Some(last) if at == last => self.ids.push(id),
-            _ => {
-                self.at = Some(at);
-                self.ids = vec![id];
-            }
+        if self.at.is_none_or(|last| at > last) {
+            self.at = Some(at);
+            self.id = id;
+            let from = at.saturating_sub(self.overlap);
+            self.recent.retain(|&(seen, _)| seen >= from);
+        }
+        let last = self.at.unwrap_or(at);
+        if at >= last.saturating_sub(self.overlap) {
+            self.recent.push((at, id));
         }
     }
 

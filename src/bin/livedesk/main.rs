@@ -10,6 +10,7 @@ mod sandbox_data;
 mod signals;
 
 use std::{
+    collections::HashSet,
     io::{self, BufWriter, IsTerminal, Write},
     path::{Path, PathBuf},
     process::ExitCode,
@@ -417,28 +418,34 @@ fn oldest_first(args: &SearchArgs) -> bool {
 fn walk_for(
     search: livedesk::Search,
     args: &SearchArgs,
-) -> Result<(livedesk::Paginator, Vec<i64>, Option<i64>), Failure> {
+) -> Result<(livedesk::Paginator, HashSet<i64>, Option<i64>), Failure> {
     let mut walk = search.paginate().concurrency(args.concurrency);
-    let mut seen = Vec::new();
+    let mut seen = HashSet::new();
     let after = match &args.since {
         None => args.created_after,
-        // From the previous export's last second: its contacts of that second are skipped,
-        // the others created then are not missed.
-        Some(path) => match export::last_of(path)? {
-            Some((last, ids)) => {
+        // From `--since-overlap` seconds before the previous export's last contact: the
+        // contacts it holds from then are skipped, those it lacks are not missed (created
+        // then, they became visible after it ran: an import stamped before it committed, a
+        // server's clock behind, a visitor who gave an email).
+        Some(path) => match export::last_of(path, args.since_overlap)? {
+            Some(export::Ended {
+                at: last,
+                id,
+                recent,
+            }) => {
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
                 if last > now.saturating_add(SINCE_AHEAD) {
                     return Err(Failure::Usage(format!(
-                        "--since {}: its last contact (id {}) was created at {last} (unix \
+                        "--since {}: its last contact (id {id}) was created at {last} (unix \
                          seconds), more than an hour past this machine's clock: a walk from \
                          there would skip every contact created until then; give \
                          --created-after TIME instead",
                         path.display(),
-                        ids.first().copied().unwrap_or_default()
                     )));
                 }
-                seen = ids;
-                Some(last.checked_sub(1).ok_or_else(|| {
+                seen = recent;
+                let from = last.checked_sub(i64::from(args.since_overlap));
+                Some(from.and_then(|from| from.checked_sub(1)).ok_or_else(|| {
                     Failure::Usage(format!(
                         "--since {}: its last contact's creation time is out of range",
                         path.display()
