@@ -260,10 +260,15 @@ impl Paginator {
     /// Yields only the contacts created before `unix_seconds`, and ends at the first contact
     /// created at or after it. Sorted as for [`created_after`](Self::created_after).
     ///
+    /// Both bounds leave their own second out: windows that follow each other, from `from`
+    /// up to `to` and from `to` on, take `created_after(from - 1)`, so that no second falls
+    /// between them.
+    ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
     /// let (from, to) = (1_700_000_000, 1_700_086_400);
-    /// let that_day = client.contacts().paginate().created_after(from).created_before(to).collect().await?;
+    /// // From `from` (included) to `to` (left out): the next day starts at `to - 1`.
+    /// let that_day = client.contacts().paginate().created_after(from - 1).created_before(to).collect().await?;
     /// # Ok(()) }
     /// ```
     pub fn created_before(mut self, unix_seconds: i64) -> Self {

@@ -83,7 +83,9 @@ pub(crate) struct SearchArgs {
     #[arg(long, value_name = "TIME", requires = "all", value_parser = unix_time)]
     pub(crate) created_after: Option<i64>,
 
-    /// Only contacts created before TIME; the walk stops at the first one created later.
+    /// Only contacts created before TIME; the walk stops at the first one created at TIME or
+    /// later. Both bounds leave their own second out: for windows that follow each other,
+    /// give the next --created-after one second before this TIME.
     #[arg(long, value_name = "TIME", requires = "all", value_parser = unix_time)]
     pub(crate) created_before: Option<i64>,
 
