@@ -217,7 +217,8 @@ fn interrupted(sandbox: &Sandbox, dir: &Path, name: &str) {
 /// and put a file in place that was not valid JSON, with exit code 0. So did one counting no
 /// contact in the bytes of the opening bracket (review 98: it was written again), and one
 /// counting contacts but no creation time to go on from (the walk started over, and wrote
-/// them twice). Refused, naming the state; the state as it was resumes to the whole export.
+/// them twice). So is a position of another search. Refused, naming the state; the state
+/// as it was resumes to the whole export.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() {
@@ -236,7 +237,7 @@ async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() 
         serde_json::from_slice(&std::fs::read(kept.path().join(".e.json.livedesk-state")).unwrap())
             .unwrap();
     let bytes = state["bytes"].as_u64().unwrap();
-    let edits: [(&str, &dyn Fn(&mut Value)); 4] = [
+    let edits: [(&str, &dyn Fn(&mut Value)); 5] = [
         ("no contacts counted", &|s| s["written"] = json!(0)),
         ("the bytes cut mid-contact", &|s| {
             s["bytes"] = json!(bytes - 7)
@@ -247,6 +248,10 @@ async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() 
         }),
         ("no creation time to go on from", &|s| {
             s["position"]["created_at"] = Value::Null;
+        }),
+        // Named as the state's other fields are (review 98: the library's message alone).
+        ("a position of another search", &|s| {
+            s["position"]["search"] = json!("0000000000000000");
         }),
     ];
     for (what, edit) in edits {

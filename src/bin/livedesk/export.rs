@@ -207,6 +207,11 @@ fn create_private(path: &Path, truncate: bool) -> io::Result<File> {
 }
 
 impl Export {
+    /// The file that keeps this export's progress.
+    pub(crate) fn state_path(&self) -> &Path {
+        &self.state_path
+    }
+
     /// Starts the export to `path`, or with `resume` continues the one interrupted there.
     /// Returns the writer positioned at the end of what is complete.
     pub(crate) fn open(

@@ -578,7 +578,20 @@ async fn export_to_file(
         format,
         !args.no_inboxes,
     )?;
-    let walk = walk.resume(export.position().clone())?;
+    // A position of another search or version: the state file and its field named.
+    let walk = walk
+        .resume(export.position().clone())
+        .map_err(|error| match error {
+            Error::InvalidArgument {
+                argument: "position",
+                reason,
+                ..
+            } => Failure::Usage(format!(
+                "--resume: {}: its field position is refused: {reason}; delete it to start over",
+                export.state_path().display()
+            )),
+            other => other.into(),
+        })?;
     let progress = Progress::start(client, args.limit);
     let pages = walk.pages();
     futures::pin_mut!(pages);
