@@ -348,14 +348,19 @@ impl Paginator {
     }
 }
 
-type PageResult = (u32, Result<ContactList>);
+/// What a request in flight answers: a page, or the page a walk starts from (with the
+/// largest total the search for it read).
+enum Answered {
+    Page(u32, Result<ContactList>),
+    Start(Result<(u32, Option<u64>)>),
+}
 
 /// Requests in flight: on tasks of their own when a tokio runtime is running (they progress
 /// while the consumer works, and are aborted when the walk is dropped), polled in place
 /// otherwise.
 enum InFlight {
-    Tasks(JoinSet<PageResult>),
-    Local(FuturesUnordered<Pin<Box<dyn Future<Output = PageResult> + Send>>>),
+    Tasks(JoinSet<Answered>),
+    Local(FuturesUnordered<Pin<Box<dyn Future<Output = Answered> + Send>>>),
 }
 
 impl InFlight {
@@ -363,7 +368,7 @@ impl InFlight {
         Self::Local(FuturesUnordered::new())
     }
 
-    fn push(&mut self, request: impl Future<Output = PageResult> + Send + 'static) {
+    fn push(&mut self, request: impl Future<Output = Answered> + Send + 'static) {
         // Tasks where a runtime runs the walk, so that its requests go on while the consumer
         // works: decided by the first request, not when the stream was made (a stream made
         // before the runtime started, then polled in it, had its requests wait on the
@@ -382,7 +387,7 @@ impl InFlight {
         }
     }
 
-    async fn next(&mut self) -> Option<PageResult> {
+    async fn next(&mut self) -> Option<Answered> {
         match self {
             Self::Tasks(tasks) => match tasks.join_next().await? {
                 Ok(result) => Some(result),
@@ -437,14 +442,19 @@ impl Shell {
     async fn next(&mut self) -> Option<Result<ContactList>> {
         loop {
             match self.walk.poll() {
+                // On a task as the pages are: the search's requests go on while the consumer
+                // works (polled only from `next`, one timed out under a busy consumer).
                 Action::FindStart(created_at) => {
-                    let found = find_start(&self.search, created_at).await;
-                    self.walk.start_found(found);
+                    let search = self.search.clone();
+                    self.in_flight.push(async move {
+                        Answered::Start(find_start(&search, created_at).await)
+                    });
                 }
                 Action::Send(number) => self.send(number),
                 Action::CancelInFlight => self.in_flight = InFlight::new(),
                 Action::Wait => match self.in_flight.next().await {
-                    Some((number, result)) => self.walk.answered(number, result),
+                    Some(Answered::Page(number, result)) => self.walk.answered(number, result),
+                    Some(Answered::Start(found)) => self.walk.start_found(found),
                     None => self.walk.lost_in_flight(),
                 },
                 Action::Yield(page) => return Some(Ok(page)),
@@ -465,7 +475,7 @@ impl Shell {
         let forms = self.forms.clone();
         self.in_flight.push(async move {
             let (result, form) = search.fetch_checked().await;
-            (number, forms.check(&search, result, form))
+            Answered::Page(number, forms.check(&search, result, form))
         });
     }
 }

@@ -760,3 +760,39 @@ proptest::proptest! {
         }
     }
 }
+
+/// Review 99: a consumer that polls the stream in a `select!` and works in its other branch
+/// (a progress tick) left the start search of a walk bounded by creation time (or resumed)
+/// unpolled: it ran in the stream's `next`, not on a task as the pages do, so its request's
+/// answer waited in the socket and the per-attempt timeout (30 s) ended it; it was asked
+/// again.
+#[tokio::test(start_paused = true)]
+async fn a_busy_consumer_does_not_time_out_the_walks_start_search() {
+    let server =
+        TestServer::start(|request| contacts_api(300)(request).delay(Duration::from_secs(2))).await;
+    let client = builder(&server.base_url)
+        .retry(RetryPolicy::default())
+        .build()
+        .unwrap();
+    let mut contacts = client
+        .search("x")
+        .paginate()
+        .created_after(1_700_000_000 + 200)
+        .contacts();
+    // The consumer's other branch wins first and works for a minute.
+    let mut ticks = 0;
+    let first = loop {
+        tokio::select! {
+            item = contacts.next() => break item,
+            () = tokio::time::sleep(Duration::from_millis(500)), if ticks == 0 => {
+                ticks += 1;
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        }
+    };
+    assert_eq!(first.unwrap().unwrap().id, 201);
+    let pages: Vec<u32> = server.stats.requests().iter().map(|r| r.page()).collect();
+    // The search reads page 1 first, once.
+    let page_1 = pages.iter().filter(|&&p| p == 1).count();
+    assert_eq!(page_1, 1, "page 1 asked {page_1} times: {pages:?}");
+}

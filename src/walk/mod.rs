@@ -99,6 +99,8 @@ enum Recount {
 enum Start {
     /// To be found, for the contacts at or after this creation time.
     Search(i64),
+    /// Being found: the shell reports it with [`Walk::start_found`].
+    Searching,
     /// Found, or given.
     Known,
 }
@@ -188,8 +190,13 @@ impl Walk {
                 self.totals.forget_in_flight();
                 return Action::End(ending.err());
             }
-            if let Start::Search(created_at) = self.start {
-                return Action::FindStart(created_at);
+            match self.start {
+                Start::Search(created_at) => {
+                    self.start = Start::Searching;
+                    return Action::FindStart(created_at);
+                }
+                Start::Searching => return Action::Wait,
+                Start::Known => {}
             }
             if self.is_cancelling {
                 self.is_cancelling = false;
@@ -258,6 +265,7 @@ impl Walk {
     /// total: a server that sends none could not tell a walk cut short from a complete one.)
     pub(crate) fn lost_in_flight(&mut self) {
         self.in_flight = 0;
+        self.start = Start::Known;
         if self.ending.is_none() {
             self.ending = Some(Err(WalkError::Interrupted(self.next_yield).into()));
         }
