@@ -62,7 +62,8 @@ pub enum Error {
         /// The server's message, from whichever body shape it sent (JSON `error`, `errors`,
         /// `message`; plain text; an HTML page's title), or the status's reason if none.
         message: String,
-        /// How long the server asked us to wait (`Retry-After`, seconds or HTTP date).
+        /// How long the server asked us to wait (`Retry-After`, seconds or HTTP date; a date
+        /// is read against the response's `Date` where it has one).
         retry_after: Option<Duration>,
         /// Whether a retry was due but not made because the client's retry budget is spent
         /// (see [`Error::is_retry_budget_spent`]).

@@ -139,10 +139,14 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         );
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    // Read against the server's own clock where it sends it (`Date`): a client's clock
+    // behind the server's read "in 2 s" as an hour and 2 s, and gave up; one ahead read
+    // every date as now.
+    let now = headers
+        .get(reqwest::header::DATE)
+        .and_then(|date| httpdate::parse_http_date(date.to_str().ok()?.trim()).ok())
+        .unwrap_or_else(SystemTime::now);
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -220,5 +224,14 @@ mod tests {
         );
         headers.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after(&headers), None);
+        // A date is read against the server's `Date` (review 99): its clock an hour ahead
+        // of this one, "in 2 s" is 2 s; without a `Date`, against this clock.
+        let server_now = SystemTime::now() + Duration::from_secs(3600);
+        headers.insert("date", httpdate::fmt_http_date(server_now).parse().unwrap());
+        let in_2_s = httpdate::fmt_http_date(server_now + Duration::from_secs(2));
+        headers.insert("retry-after", in_2_s.parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert("date", "not a date".parse().unwrap());
+        assert!(retry_after(&headers).unwrap() > Duration::from_secs(3600));
     }
 }
