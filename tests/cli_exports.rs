@@ -358,3 +358,70 @@ async fn a_daily_sync_looks_again_at_the_hour_before_the_last_contact() {
     export(&["--since", since, "--since-overlap", "0"], &without);
     assert_eq!(csv_ids(&without), [46]);
 }
+
+/// Review 98: a `--since` sync interrupted, then resumed with `--created-after` at the time
+/// the `--since` file gives (which leaves nothing of that file out): the resume was taken,
+/// and wrote the file's contacts again. Refused, naming `--since`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_since_sync_is_not_resumed_as_a_created_after_export() {
+    use common::server::{Reply, TestServer};
+    use serde_json::{Value, json};
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+
+    let base = 1_700_000_000_i64;
+    let throttled = Arc::new(AtomicBool::new(false));
+    let server = TestServer::start({
+        let throttled = throttled.clone();
+        move |request| {
+            if throttled.load(Ordering::SeqCst) {
+                return Reply::status(429, "text/plain", "Retry later");
+            }
+            let page = request.page();
+            let payload: Vec<Value> = (1..=40_i64)
+                .skip((page as usize - 1) * 15)
+                .take(15)
+                .map(|id| {
+                    let mut contact = common::contact(id);
+                    contact["created_at"] = json!(base + 10 * id);
+                    contact
+                })
+                .collect();
+            Reply::json(&json!({"meta": {"count": 40, "current_page": page}, "payload": payload}))
+        }
+    })
+    .await;
+    let export = |args: &[&str], output: &Path| {
+        run(std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"))
+            .env("LIVEDESK_BASE_URL", &server.base_url)
+            .env("LIVEDESK_API_KEY", common::KEY)
+            .env("LIVEDESK_API_SECRET", common::SECRET)
+            .stdin(std::process::Stdio::null())
+            .args(["contacts", "list", "--all"])
+            .args(args)
+            .arg("--output")
+            .arg(output))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.csv");
+    assert!(export(&[], &day1).status.success());
+
+    throttled.store(true, Ordering::SeqCst);
+    let day2 = dir.path().join("day2.csv");
+    let since = day1.to_str().unwrap();
+    let sync = export(&["--since", since, "--max-wait", "1"], &day2);
+    assert_eq!(sync.status.code(), Some(4), "{}", stderr(&sync));
+    throttled.store(false, Ordering::SeqCst);
+
+    // Where `--since` starts: an hour before the file's last contact, less a second.
+    let after = (base + 400 - 3600 - 1).to_string();
+    let resumed = export(&["--resume", "--created-after", &after], &day2);
+    assert_eq!(resumed.status.code(), Some(2), "{}", stderr(&resumed));
+    assert!(stderr(&resumed).contains("--since"), "{}", stderr(&resumed));
+    // Resumed as it ran, it ends with none of day 1's contacts (nothing is new).
+    let resumed = export(&["--resume", "--since", since], &day2);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(csv_ids(&day2).is_empty(), "{:?}", csv_ids(&day2));
+}

@@ -38,6 +38,10 @@ pub(crate) struct Settings {
     /// its data file). Absent from the states of earlier versions, which match any.
     #[serde(default)]
     pub(crate) account: Option<String>,
+    /// How many contacts the `--since` file held from where the walk starts, left out of
+    /// the export (none for `--created-after`). Absent from earlier states, which match any.
+    #[serde(default)]
+    pub(crate) skipped: Option<usize>,
 }
 
 impl Settings {
@@ -60,6 +64,10 @@ impl Settings {
             (
                 self.account.is_some() && other.account.is_some() && self.account != other.account,
                 "the account (--base-url, LIVEDESK_API_KEY or --sandbox)",
+            ),
+            (
+                self.skipped.is_some() && other.skipped.is_some() && self.skipped != other.skipped,
+                "--since (or --created-after in its place)",
             ),
         ]
         .into_iter()

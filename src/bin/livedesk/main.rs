@@ -569,6 +569,7 @@ async fn export_to_file(
         created_after: after,
         created_before: args.created_before,
         account: Some(export::query_fingerprint(Some(&account(args)))),
+        skipped: Some(seen.len()),
     };
     let (mut export, mut writer) = export::Export::open(
         path,
