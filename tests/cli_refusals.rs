@@ -237,7 +237,8 @@ async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() 
         serde_json::from_slice(&std::fs::read(kept.path().join(".e.json.livedesk-state")).unwrap())
             .unwrap();
     let bytes = state["bytes"].as_u64().unwrap();
-    let edits: [(&str, &dyn Fn(&mut Value)); 5] = [
+    type Edit<'a> = (&'a str, &'a dyn Fn(&mut Value));
+    let edits: [Edit; 5] = [
         ("no contacts counted", &|s| s["written"] = json!(0)),
         ("the bytes cut mid-contact", &|s| {
             s["bytes"] = json!(bytes - 7)
