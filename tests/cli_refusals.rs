@@ -437,3 +437,60 @@ async fn an_output_that_is_a_pipe_is_refused_and_a_link_is_followed() {
         assert_eq!(jsonl_ids(&target), [1]);
     }
 }
+
+/// An export that cannot write (here a file size limit; a full disk alike) said only the
+/// system's error ("File too large"), naming no file and not that its progress was kept.
+/// It names the output and says to resume; resumed with room, the file is whole.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_that_cannot_write_names_its_file_and_resumes() {
+    use std::os::unix::process::CommandExt;
+
+    let sandbox = Sandbox::builder()
+        .contacts(300)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference.jsonl");
+    let whole = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--output"])
+        .arg(&reference));
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let size = std::fs::metadata(&reference).unwrap().len();
+
+    let path = dir.path().join("everyone.jsonl");
+    let mut command = livedesk(&sandbox);
+    let limit = size / 3;
+    // SAFETY: between fork and exec only `setrlimit(2)` and `signal(2)`, async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            let rlimit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit);
+            // A write past the limit then fails (EFBIG) instead of killing the process.
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let failed = run(command
+        .args(["contacts", "list", "--all", "--output"])
+        .arg(&path));
+    let message = stderr(&failed);
+    assert!(!failed.status.success(), "{message}");
+    assert!(message.contains("everyone.jsonl"), "{message}");
+    assert!(message.contains("--resume"), "{message}");
+    assert!(!path.exists());
+
+    let resumed = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--resume", "--output"])
+        .arg(&path));
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(&reference).unwrap()
+    );
+}

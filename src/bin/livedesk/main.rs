@@ -606,9 +606,11 @@ async fn export_to_file(
             }
         })?;
         for contact in page.payload.iter().filter(|c| !seen.contains(&c.id)) {
-            writer.contact(contact)?;
+            writer.contact(contact).map_err(|e| write_failed(path, e))?;
         }
-        export.page(&mut writer, &page.payload)?;
+        export
+            .page(&mut writer, &page.payload)
+            .map_err(|e| write_failed(path, e))?;
         if let Some(progress) = &progress {
             progress.page(&page);
         }
@@ -626,6 +628,17 @@ async fn export_to_file(
         eprintln!("{written} contacts written to {}", path.display());
     }
     Ok(())
+}
+
+/// An export that could not be written (a full disk, a file size limit): its progress up to
+/// the last page written whole is kept, so the error names the file and says how to go on.
+fn write_failed(path: &Path, error: io::Error) -> Failure {
+    eprintln!("livedesk: the export can continue where it stopped: the same command with --resume");
+    io::Error::new(
+        error.kind(),
+        format!("cannot write the export to {}: {error}", path.display()),
+    )
+    .into()
 }
 
 /// A query of `-` becomes the first line of standard input (prompted for on a terminal).
