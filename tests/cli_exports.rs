@@ -415,8 +415,9 @@ async fn a_since_sync_is_not_resumed_as_a_created_after_export() {
     assert_eq!(sync.status.code(), Some(4), "{}", stderr(&sync));
     throttled.store(false, Ordering::SeqCst);
 
-    // Where `--since` starts: an hour before the file's last contact, less a second.
-    let after = (base + 400 - 3600 - 1).to_string();
+    // Where `--since` starts: the file's first contact (within the hour before its last),
+    // less a second.
+    let after = (base + 10 - 1).to_string();
     let resumed = export(&["--resume", "--created-after", &after], &day2);
     assert_eq!(resumed.status.code(), Some(2), "{}", stderr(&resumed));
     assert!(stderr(&resumed).contains("--since"), "{}", stderr(&resumed));
@@ -424,4 +425,69 @@ async fn a_since_sync_is_not_resumed_as_a_created_after_export() {
     let resumed = export(&["--resume", "--since", since], &day2);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert!(csv_ids(&day2).is_empty(), "{:?}", csv_ids(&day2));
+}
+
+/// Review 100: yesterday's file of a daily chain is itself a `--since` sync, holding only
+/// that day's new contacts. Looking again at the hour before its last contact went back
+/// into the day before's contacts, which it does not hold, and wrote them all again. The
+/// hour looked at again starts no earlier than the file's first contact.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chained_daily_sync_does_not_write_the_day_before_yesterdays_contacts_again() {
+    use common::server::{Reply, TestServer};
+    use serde_json::{Value, json};
+    use std::sync::{Arc, Mutex};
+
+    let base = 1_700_000_000_i64;
+    let contact = |id: i64, at: i64| {
+        let mut contact = common::contact(id);
+        contact["created_at"] = json!(at);
+        contact
+    };
+    let account: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(
+        (1..=40).map(|id| contact(id, base + 10 * id)).collect(),
+    ));
+    let server = TestServer::start({
+        let account = account.clone();
+        move |request| {
+            let mut contacts = account.lock().unwrap().clone();
+            contacts.sort_by_key(|c| (c["created_at"].as_i64(), c["id"].as_i64()));
+            let page = request.page();
+            let payload: Vec<Value> = contacts
+                .iter()
+                .skip((page as usize - 1) * 15)
+                .take(15)
+                .cloned()
+                .collect();
+            Reply::json(&json!({
+                "meta": {"count": contacts.len(), "current_page": page},
+                "payload": payload,
+            }))
+        }
+    })
+    .await;
+    let export = |args: &[&str], output: &Path| {
+        let output = run(std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"))
+            .env("LIVEDESK_BASE_URL", &server.base_url)
+            .env("LIVEDESK_API_KEY", common::KEY)
+            .env("LIVEDESK_API_SECRET", common::SECRET)
+            .stdin(std::process::Stdio::null())
+            .args(["contacts", "list", "--all"])
+            .args(args)
+            .arg("--output")
+            .arg(output));
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.csv");
+    export(&[], &day1);
+    // Day 2: one contact, ten minutes after day 1's last.
+    account.lock().unwrap().push(contact(41, base + 400 + 600));
+    let day2 = dir.path().join("day2.csv");
+    export(&["--since", day1.to_str().unwrap()], &day2);
+    assert_eq!(csv_ids(&day2), [41]);
+    // Day 3: one more. Only it is new.
+    account.lock().unwrap().push(contact(42, base + 400 + 1200));
+    let day3 = dir.path().join("day3.csv");
+    export(&["--since", day2.to_str().unwrap()], &day3);
+    assert_eq!(csv_ids(&day3), [42]);
 }

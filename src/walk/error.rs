@@ -109,7 +109,9 @@ pub enum WalkError {
         "page {page} began with {repeated} contact(s) the page before it ended with, while \
          the server's total grew: contacts joined the order behind the walk (a contact given \
          an email, phone number or identifier, the walked label, or an edit that makes it \
-         match keeps its old creation time), and the walk did not list them; run it again"
+         match keeps its old creation time), and the walk did not list them (or contacts \
+         of one creation time the server ordered differently for each page hid one); run \
+         it again"
     )]
     #[non_exhaustive]
     JoinedBehind {

@@ -512,7 +512,9 @@ pub(crate) struct Ended {
     pub(crate) at: i64,
     /// A contact created then.
     pub(crate) id: i64,
-    /// The ids of its contacts created at most `overlap` seconds before then.
+    /// The earliest creation time it holds: the export it came from covered that much.
+    pub(crate) first: i64,
+    /// The ids of its contacts created at most `overlap` seconds before `at`.
     pub(crate) recent: HashSet<i64>,
 }
 
@@ -592,6 +594,7 @@ pub(crate) fn last_of(path: &Path, overlap: u32) -> Result<Option<Ended>, Failur
     Ok(last.at.map(|at| Ended {
         at,
         id: last.id,
+        first: last.first.unwrap_or(at),
         recent: last.recent.into_iter().map(|(_, id)| id).collect(),
     }))
 }
@@ -634,18 +637,20 @@ struct Placed {
     created_at: Option<i64>,
 }
 
-/// The latest creation time seen, a contact created then, and the contacts created at
-/// most `overlap` seconds before it (creation time, id).
+/// The latest creation time seen, a contact created then, the earliest, and the contacts
+/// created at most `overlap` seconds before the latest (creation time, id).
 #[derive(Default)]
 struct Last {
     overlap: i64,
     at: Option<i64>,
     id: i64,
+    first: Option<i64>,
     recent: Vec<(i64, i64)>,
 }
 
 impl Last {
     fn see(&mut self, id: i64, at: i64) {
+        self.first = Some(self.first.map_or(at, |first| first.min(at)));
         if self.at.is_none_or(|last| at > last) {
             self.at = Some(at);
             self.id = id;

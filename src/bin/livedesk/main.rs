@@ -431,6 +431,7 @@ fn walk_for(
             Some(export::Ended {
                 at: last,
                 id,
+                first,
                 recent,
             }) => {
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -444,7 +445,12 @@ fn walk_for(
                     )));
                 }
                 seen = recent;
-                let from = last.checked_sub(i64::from(args.since_overlap));
+                // No earlier than the file's first contact: the file of a sync holds only
+                // what was new, and before it lie the files before it, whose contacts this
+                // one does not hold (they would be written again).
+                let from = last
+                    .checked_sub(i64::from(args.since_overlap))
+                    .map(|from| from.max(first));
                 Some(from.and_then(|from| from.checked_sub(1)).ok_or_else(|| {
                     Failure::Usage(format!(
                         "--since {}: its last contact's creation time is out of range",
