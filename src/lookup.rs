@@ -44,7 +44,9 @@ impl Client {
     pub async fn find_by_email(&self, email: &str) -> Result<Option<Contact>> {
         let email = stripped(email);
         let wanted = email.to_lowercase();
-        self.find("email", email, |contact| {
+        // Sent lowercased, as upstream stores it: a database whose ctype folds ASCII alone
+        // (`C`) matches `ÉLODIE@` to no stored `élodie@` (review 101).
+        self.find("email", &wanted, |contact| {
             contact
                 .email
                 .as_deref()

@@ -13,8 +13,9 @@
 //! The order can be seen on `created_at` and `last_activity_at` exactly, and on `name`,
 //! `email` and `phone_number` (which the server sorts by their lower case, NULLs last
 //! ascending and first descending, PostgreSQL's default): only pairs whose first difference
-//! is between two ASCII lowercase letters or digits count, as the server's database
-//! collation is not known. Byte order, and the C, root and English collations (glibc's and
+//! is between two ASCII letters or digits, ignoring the case of ASCII letters alone, count,
+//! as the server's database collation is not known, nor its ctype (under `C`, `LOWER`
+//! leaves `É` as it is: `É` sorts after `z` there, `é` before it elsewhere). Byte order, and the C, root and English collations (glibc's and
 //! ICU's), order those alike, but not every language's: Danish sorts `aa` after `z`,
 //! Estonian `z` before `t`, so a server in such a collation whose page holds no other pair
 //! can be read as sorted the other way and refused. A page whose pairs disagree is taken
@@ -121,20 +122,19 @@ enum Seen {
 }
 
 /// A contact's key for `field`, when the client can check that field's order: numbers
-/// exactly, text by its lower case; `None` is a null.
+/// exactly, text as it is (see `surely`); `None` is a null.
 enum Key {
     Number(Option<i64>),
     Text(Option<String>),
 }
 
 fn key(field: SortField, contact: &Contact) -> Option<Key> {
-    let lower = |text: &Option<String>| text.as_deref().map(str::to_lowercase);
     Some(match field {
         SortField::CreatedAt => Key::Number(contact.created_at),
         SortField::LastActivityAt => Key::Number(contact.last_activity_at),
-        SortField::Name => Key::Text(lower(&contact.name)),
-        SortField::Email => Key::Text(lower(&contact.email)),
-        SortField::PhoneNumber => Key::Text(lower(&contact.phone_number)),
+        SortField::Name => Key::Text(contact.name.clone()),
+        SortField::Email => Key::Text(contact.email.clone()),
+        SortField::PhoneNumber => Key::Text(contact.phone_number.clone()),
         _ => return None,
     })
 }
@@ -144,11 +144,19 @@ fn is_exact(field: SortField) -> bool {
     matches!(field, SortField::CreatedAt | SortField::LastActivityAt)
 }
 
-/// How two texts compare, where the collations the client assumes agree: their first
-/// difference is between two ASCII lowercase letters or digits (byte order and the C, root
-/// and English collations of glibc and ICU; a language's own may not, as the module says).
+/// How two texts compare by their lower case, where the collations and ctypes the client
+/// assumes agree: up to their first difference they are the same but for the case of ASCII
+/// letters (which every ctype's `LOWER` folds; other characters, the same, lower the same
+/// under any), and that difference is between two ASCII letters or digits (byte order and
+/// the C, root and English collations of glibc and ICU; a language's own may not, as the
+/// module says). Under a `C` ctype `LOWER` folds ASCII alone (review 101: `Élise` and
+/// `élise` lowered alike by the client read a right order as reversed).
 fn surely(a: &str, b: &str) -> Option<Ordering> {
-    let (x, y) = a.bytes().zip(b.bytes()).find(|(x, y)| x != y)?;
+    let (x, y) = a
+        .bytes()
+        .zip(b.bytes())
+        .map(|(x, y)| (x.to_ascii_lowercase(), y.to_ascii_lowercase()))
+        .find(|(x, y)| x != y)?;
     let plain = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     (plain(x) && plain(y)).then(|| x.cmp(&y))
 }
@@ -495,6 +503,13 @@ mod tests {
         assert_eq!(surely("a_d", "a@c"), None, "punctuation orders differ");
         assert_eq!(surely("ada", "adam"), None, "a prefix");
         assert_eq!(surely("zoë", "zoa"), None, "not ASCII");
+        // Review 101: ASCII case folded, other letters as they are (a `C` ctype's `LOWER`).
+        assert_eq!(surely("Ada", "adb"), Some(Ordering::Less));
+        assert_eq!(surely("Élise Martin", "élise dupont"), None, "É and é");
+        assert_eq!(
+            surely("élise Martin", "élise dupont"),
+            Some(Ordering::Greater)
+        );
         assert_eq!(surely("same", "same"), None);
     }
 }

@@ -223,8 +223,9 @@ impl Search {
     pub(crate) fn new(client: Client, q: Option<String>) -> Self {
         Self {
             client,
-            // Blank to the server too, which strips NUL with the whitespace (Ruby's `strip`)
-            // where the spec's pattern does not.
+            // Nothing once stripped as the server strips it (Ruby's `strip` takes NUL with
+            // the whitespace, where the spec's pattern does not): a NUL alone would search
+            // for "", which every contact matches (not blank to the server, review 101).
             q: q.map(|q| match crate::lookup::stripped(&q) {
                 "" => Err(Refused),
                 _ => SearchContactsQ::try_from(q).map_err(|_| Refused),

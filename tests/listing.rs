@@ -356,7 +356,8 @@ async fn several_exact_matches_are_an_error_naming_their_ids() {
         .mock_async(|when, then| {
             when.method(GET)
                 .path(common::PATH)
-                .query_param("q", "Lovelace56@example.org");
+                // Sent lowercased, as upstream stores emails.
+                .query_param("q", "lovelace56@example.org");
             then.status(200).json_body(near);
         })
         .await;
@@ -397,4 +398,30 @@ async fn lookups_ignore_the_whitespace_the_server_strips() {
     }
     let found = client.find_by_identifier(" ADA-1815 ").await.unwrap();
     assert_eq!(found.map(|c| c.id), Some(100_001));
+}
+
+/// Review 101: upstream stores emails lowercased and searches them with `ILIKE`, which a
+/// database whose ctype is `C` folds for ASCII alone: `ÉLODIE@example.com` sent as typed
+/// matched no stored `élodie@example.com`, and the lookup said there was none. The email is
+/// sent lowercased.
+#[tokio::test]
+async fn find_by_email_sends_the_email_lowercased_as_upstream_stores_it() {
+    use common::server::{Reply, TestServer};
+    use serde_json::json;
+
+    let server = TestServer::start(|request| {
+        // `ILIKE` under a `C` ctype: ASCII letters fold, others match as they are.
+        let q = request.query("q").first().cloned().unwrap_or_default();
+        let hit = "élodie@example.com".contains(&q.to_ascii_lowercase());
+        let mut contact = common::contact(7);
+        contact["email"] = json!("élodie@example.com");
+        let payload = if hit { vec![contact] } else { vec![] };
+        Reply::json(
+            &json!({"meta": {"count": payload.len(), "current_page": 1}, "payload": payload}),
+        )
+    })
+    .await;
+    let client = common::client(&server.base_url);
+    let found = client.find_by_email(" ÉLODIE@Example.com ").await.unwrap();
+    assert_eq!(found.map(|c| c.id), Some(7));
 }

@@ -340,3 +340,36 @@ async fn a_server_that_gives_neither_order_fails_the_search() {
         }
     }
 }
+
+/// Review 101: a database whose ctype is `C` lowers ASCII alone (`LOWER('Élise')` is
+/// `Élise`), so upstream's ascending order by name puts `Zoe` before `Élise` before
+/// `élise`. The client lowered every letter, read `élise martin` before `élise dupont` as a
+/// descending pair, and refused the page with `SortNotApplied`.
+#[tokio::test]
+async fn a_name_order_under_a_c_ctype_is_not_refused() {
+    use common::server::{Reply, TestServer};
+    use serde_json::json;
+
+    let server = TestServer::start(|request| {
+        let payload: Vec<_> = [(3, "Zoe Lise"), (2, "Élise Martin"), (1, "élise dupont")]
+            .into_iter()
+            .map(|(id, name)| {
+                let mut contact = common::contact(id);
+                contact["name"] = json!(name);
+                contact
+            })
+            .collect();
+        Reply::json(
+            &json!({"meta": {"count": 3, "current_page": request.page()}, "payload": payload}),
+        )
+    })
+    .await;
+    let page = common::client(&server.base_url)
+        .search("lise")
+        .sort(livedesk::SortField::Name)
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<i64> = page.payload.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [3, 2, 1]);
+}

@@ -119,8 +119,8 @@ async fn the_auth_scheme_is_read_in_any_case_and_a_dropped_sandbox_stops() {
 async fn a_blank_q_is_an_empty_page_with_a_null_count_and_no_q_lists_everyone() {
     let sandbox = sandbox(20).await;
     let auth = Some(("sandbox-key", "sandbox-secret"));
-    // Upstream's search action returns before searching when the stripped `q` is blank.
-    for query in ["q=", "q=+++", "q=%20%09%0B%00", "q=&page=2"] {
+    // Upstream's search action returns before searching when `q` is blank.
+    for query in ["q=", "q=+++", "q=%20%09%0B", "q=&page=2"] {
         let (status, _, body) = get(&sandbox, query, auth).await;
         let page = if query.contains("page=2") {
             "\"2\""
@@ -140,6 +140,12 @@ async fn a_blank_q_is_an_empty_page_with_a_null_count_and_no_q_lists_everyone() 
     // ideographic space alone is blank too (beside text, `strip` keeps it: tests/upstream.rs).
     let body = get_ok(&sandbox, "q=%E3%80%80").await;
     assert_eq!(body["meta"]["count"], Value::Null);
+    // A NUL is not blank to ActiveSupport, and Ruby's `strip` takes it off: the search is
+    // for "", which `ILIKE '%%'` finds in every contact listed (review 101).
+    for query in ["q=%00", "q=%20%09%0B%00"] {
+        let body = get_ok(&sandbox, query).await;
+        assert_eq!(body["meta"]["count"], 20 - 1, "{query}: {}", body["meta"]);
+    }
     // No `q` at all is the index: every contact the server lists.
     let listed = get_ok(&sandbox, "").await;
     assert_eq!(
@@ -460,6 +466,27 @@ async fn the_newer_shape_has_more_with_the_page_count() {
     let last = get_ok(&sandbox, &format!("q=e&page={last_page}")).await;
     assert_eq!(last["meta"]["has_more"], false);
     assert_eq!(last["meta"]["count"], walked.len() - (last_page - 1) * 15);
+    // A listing (no `q`) in the documented shape, as the newest upstream's `index` answers
+    // (review 101: it was in the search's).
+    let listing = get_ok(&sandbox, "page=1").await;
+    let listed = client(&sandbox)
+        .contacts()
+        .paginate()
+        .collect()
+        .await
+        .unwrap();
+    assert!(listed.len() > 15);
+    assert_eq!(
+        listing["meta"]["count"],
+        listed.len(),
+        "{}",
+        listing["meta"]
+    );
+    assert!(
+        listing["meta"].get("has_more").is_none(),
+        "{}",
+        listing["meta"]
+    );
 }
 
 /// The newest upstream versions (those that send `has_more`) search differently: labels

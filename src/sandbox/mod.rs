@@ -332,10 +332,11 @@ impl SandboxBuilder {
         self
     }
 
-    /// Answers as the newest upstream versions: in their shape (`meta.has_more`, with `count`
-    /// the number of contacts on the page), and searching as they do (with `q`): `labels`
-    /// ignored, contacts with a name only found, the id of a `q` of digits matched, the
-    /// company name not. Their listing (no `q`) is the documented one.
+    /// Answers searches (with `q`) as the newest upstream versions do: in their shape
+    /// (`meta.has_more`, with `count` the number of contacts on the page), and searching as
+    /// they do: `labels` ignored, contacts with a name only found, the id of a `q` of digits
+    /// matched, the company name not. Their listing (no `q`) is the documented one, in the
+    /// documented shape (`count` the total).
     ///
     /// ```
     /// let builder = livedesk::Sandbox::builder().has_more(true);

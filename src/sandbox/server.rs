@@ -126,9 +126,10 @@ async fn search(
     }
     let params = Params::parse(query.as_deref().unwrap_or(""));
     // Upstream, no `q` is the index action (every contact); a `q` is the search action,
-    // which strips it (Ruby's `strip`: ASCII whitespace only) and answers a blank one with an
-    // empty page and a null count, before searching (contacts_controller.rb, `search`).
-    let q = match params.stripped_q() {
+    // which answers a blank one with an empty page and a null count, before searching, and
+    // strips the others (Ruby's `strip`: ASCII whitespace and NUL) (contacts_controller.rb,
+    // `search`).
+    let q = match params.q.as_deref() {
         None if settings.require_query => {
             return json(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -136,12 +137,14 @@ async fn search(
             );
         }
         None => None,
-        // `params[:q].blank?` is ActiveSupport's: Unicode whitespace, though `strip` is
-        // Ruby's (ASCII): an ideographic space alone is blank, beside text it stays.
+        // `params[:q].blank?` is ActiveSupport's, on the `q` sent: Unicode whitespace, no
+        // NUL, though `strip` is Ruby's (ASCII and NUL): an ideographic space alone is
+        // blank, beside text it stays; a NUL is not blank, and stripped it searches for ""
+        // (`ILIKE '%%'`: everyone) (review 101).
         Some(q) if q.chars().all(char::is_whitespace) => {
             return json(StatusCode::OK, Shared::blank_page(&params));
         }
-        Some(q) => Some(q),
+        Some(_) => params.stripped_q(),
     };
     let order = order(
         params.sort.as_deref(),
@@ -229,7 +232,9 @@ impl Shared {
         };
 
         let current_page = current_page(params);
-        let meta = if self.settings.has_more {
+        // Only a search: the newest upstream's listing (its `index`) still counts the total
+        // (review 101).
+        let meta = if self.settings.has_more && params.q.is_some() {
             let more = start + on_page.len() < matches.len();
             format!(
                 r#"{{"count":{},"current_page":{current_page},"has_more":{more}}}"#,
