@@ -2,15 +2,29 @@
 //! findings): a `--resume` against another account is refused, a `--since` file that holds
 //! no contact is refused rather than read as "from the start", a `--since` file that is not
 //! UTF-8 is a usage error naming the file and the line, and an export a tie cut short does
-//! not say to resume; and `--since` with `--limit` writes the limit (review 87).
+//! not say to resume; and `--since` with `--limit` writes the limit (review 87); daily
+//! `--since` syncs look again at the hour before the file's last contact, no earlier than
+//! its first, and are not resumed as `--created-after` exports (reviews 98 and 100).
 
 use crate::common;
 
-use std::{path::Path, process::Output, time::Duration};
+use std::{
+    path::Path,
+    process::Output,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use livedesk::Sandbox;
+use serde_json::{Value, json};
 
-use common::livedesk;
+use common::{
+    livedesk,
+    server::{Reply, TestServer},
+};
 
 fn run(command: &mut std::process::Command) -> Output {
     command.output().expect("the binary runs")
@@ -286,116 +300,62 @@ async fn a_since_export_with_a_limit_writes_the_limit() {
     assert!(ids.iter().all(|id| !csv_ids(&day1).contains(id)), "{ids:?}");
 }
 
-/// Review 98: contacts that become visible after an export ran, dated before its last
-/// contact (an import stamped before it committed, a server's clock a few seconds behind),
-/// were in neither day's file: `--since` started at the file's last second, and every later
-/// sync starts past them. It looks again at the hour before (`--since-overlap`, 3,600 s by
-/// default), writing only what the file lacks; with no overlap they are missed, as before.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_daily_sync_looks_again_at_the_hour_before_the_last_contact() {
-    use common::server::{Reply, TestServer};
-    use serde_json::{Value, json};
-    use std::sync::{Arc, Mutex};
-
-    let base = 1_700_000_000_i64;
-    let contact = |id: i64, at: i64| {
-        let mut contact = common::contact(id);
-        contact["created_at"] = json!(at);
-        contact
-    };
-    let account: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(
-        (1..=40).map(|id| contact(id, base + 10 * id)).collect(),
-    ));
-    let server = TestServer::start({
-        let account = account.clone();
-        move |request| {
-            let mut contacts = account.lock().unwrap().clone();
-            contacts.sort_by_key(|c| (c["created_at"].as_i64(), c["id"].as_i64()));
-            let page = request.page();
-            let payload: Vec<Value> = contacts
-                .iter()
-                .skip((page as usize - 1) * 15)
-                .take(15)
-                .cloned()
-                .collect();
-            Reply::json(&json!({
-                "meta": {"count": contacts.len(), "current_page": page},
-                "payload": payload,
-            }))
-        }
-    })
-    .await;
-    let export = |args: &[&str], output: &Path| {
-        let output = run(std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"))
-            .env("LIVEDESK_BASE_URL", &server.base_url)
-            .env("LIVEDESK_API_KEY", common::KEY)
-            .env("LIVEDESK_API_SECRET", common::SECRET)
-            .stdin(std::process::Stdio::null())
-            .args(["contacts", "list", "--all"])
-            .args(args)
-            .arg("--output")
-            .arg(output));
-        assert!(output.status.success(), "{}", stderr(&output));
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let day1 = dir.path().join("day1.csv");
-    export(&[], &day1);
-    assert_eq!(csv_ids(&day1), (1..=40).collect::<Vec<_>>());
-
-    // After day 1's export: an import stamped 5 s before contact 40 commits (41 to 45), and a
-    // contact is created (46).
-    account.lock().unwrap().extend(
-        (41..=45)
-            .map(|id| contact(id, base + 395))
-            .chain([contact(46, base + 500)]),
-    );
-    let since = day1.to_str().unwrap();
-    let day2 = dir.path().join("day2.csv");
-    export(&["--since", since], &day2);
-    assert_eq!(csv_ids(&day2), [41, 42, 43, 44, 45, 46]);
-
-    let without = dir.path().join("without.csv");
-    export(&["--since", since, "--since-overlap", "0"], &without);
-    assert_eq!(csv_ids(&without), [46]);
+/// A contact created at `at` (unix seconds).
+fn dated(id: i64, at: i64) -> Value {
+    let mut contact = common::contact(id);
+    contact["created_at"] = json!(at);
+    contact
 }
 
-/// Review 98: a `--since` sync interrupted, then resumed with `--created-after` at the time
-/// the `--since` file gives (which leaves nothing of that file out): the resume was taken,
-/// and wrote the file's contacts again. Refused, naming `--since`.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_since_sync_is_not_resumed_as_a_created_after_export() {
-    use common::server::{Reply, TestServer};
-    use serde_json::{Value, json};
-    use std::sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    };
+/// An account that answers oldest first, 15 a page with the total, over contacts the test
+/// changes between runs; with `throttled` set, every request is refused (`429`).
+struct Living {
+    contacts: Arc<Mutex<Vec<Value>>>,
+    throttled: Arc<AtomicBool>,
+    server: TestServer,
+}
 
-    let base = 1_700_000_000_i64;
-    let throttled = Arc::new(AtomicBool::new(false));
-    let server = TestServer::start({
-        let throttled = throttled.clone();
-        move |request| {
-            if throttled.load(Ordering::SeqCst) {
-                return Reply::status(429, "text/plain", "Retry later");
+impl Living {
+    async fn start(contacts: Vec<Value>) -> Self {
+        let contacts = Arc::new(Mutex::new(contacts));
+        let throttled = Arc::new(AtomicBool::new(false));
+        let server = TestServer::start({
+            let (contacts, throttled) = (contacts.clone(), throttled.clone());
+            move |request| {
+                if throttled.load(Ordering::SeqCst) {
+                    return Reply::status(429, "text/plain", "Retry later");
+                }
+                let mut contacts = contacts.lock().unwrap().clone();
+                contacts.sort_by_key(|c| (c["created_at"].as_i64(), c["id"].as_i64()));
+                let page = request.page();
+                let payload: Vec<Value> = contacts
+                    .iter()
+                    .skip((page as usize - 1) * 15)
+                    .take(15)
+                    .cloned()
+                    .collect();
+                Reply::json(&json!({
+                    "meta": {"count": contacts.len(), "current_page": page},
+                    "payload": payload,
+                }))
             }
-            let page = request.page();
-            let payload: Vec<Value> = (1..=40_i64)
-                .skip((page as usize - 1) * 15)
-                .take(15)
-                .map(|id| {
-                    let mut contact = common::contact(id);
-                    contact["created_at"] = json!(base + 10 * id);
-                    contact
-                })
-                .collect();
-            Reply::json(&json!({"meta": {"count": 40, "current_page": page}, "payload": payload}))
+        })
+        .await;
+        Living {
+            contacts,
+            throttled,
+            server,
         }
-    })
-    .await;
-    let export = |args: &[&str], output: &Path| {
+    }
+
+    fn add(&self, more: impl IntoIterator<Item = Value>) {
+        self.contacts.lock().unwrap().extend(more);
+    }
+
+    /// `contacts list --all ARGS --output OUTPUT` against this account.
+    fn export(&self, args: &[&str], output: &Path) -> Output {
         run(std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"))
-            .env("LIVEDESK_BASE_URL", &server.base_url)
+            .env("LIVEDESK_BASE_URL", &self.server.base_url)
             .env("LIVEDESK_API_KEY", common::KEY)
             .env("LIVEDESK_API_SECRET", common::SECRET)
             .stdin(std::process::Stdio::null())
@@ -403,28 +363,83 @@ async fn a_since_sync_is_not_resumed_as_a_created_after_export() {
             .args(args)
             .arg("--output")
             .arg(output))
-    };
+    }
+
+    /// The same, which must succeed: the ids it wrote.
+    fn exported(&self, args: &[&str], output: &Path) -> Vec<i64> {
+        let run = self.export(args, output);
+        assert!(run.status.success(), "{}", stderr(&run));
+        csv_ids(output)
+    }
+}
+
+const BASE: i64 = 1_700_000_000;
+
+/// Contacts 1 to 40, ten seconds apart from `BASE`.
+fn forty() -> Vec<Value> {
+    (1..=40).map(|id| dated(id, BASE + 10 * id)).collect()
+}
+
+/// Review 98: contacts that become visible after an export ran, dated before its last
+/// contact (an import stamped before it committed, a server's clock a few seconds behind),
+/// were in neither day's file: `--since` started at the file's last second, and every later
+/// sync starts past them. It looks again at the hour before (`--since-overlap`, 3,600 s by
+/// default), writing only what the file lacks; with no overlap they are missed, as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_sync_looks_again_at_the_hour_before_the_last_contact() {
+    let account = Living::start(forty()).await;
     let dir = tempfile::tempdir().unwrap();
     let day1 = dir.path().join("day1.csv");
-    assert!(export(&[], &day1).status.success());
+    assert_eq!(account.exported(&[], &day1), (1..=40).collect::<Vec<_>>());
 
-    throttled.store(true, Ordering::SeqCst);
+    // After day 1's export: an import stamped 5 s before contact 40 commits (41 to 45), and a
+    // contact is created (46).
+    account.add(
+        (41..=45)
+            .map(|id| dated(id, BASE + 395))
+            .chain([dated(46, BASE + 500)]),
+    );
+    let since = day1.to_str().unwrap();
+    let day2 = dir.path().join("day2.csv");
+    assert_eq!(
+        account.exported(&["--since", since], &day2),
+        [41, 42, 43, 44, 45, 46]
+    );
+
+    let without = dir.path().join("without.csv");
+    let args = ["--since", since, "--since-overlap", "0"];
+    assert_eq!(account.exported(&args, &without), [46]);
+}
+
+/// Review 98: a `--since` sync interrupted, then resumed with `--created-after` at the time
+/// the `--since` file gives (which leaves nothing of that file out): the resume was taken,
+/// and wrote the file's contacts again. Refused, naming `--since`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_since_sync_is_not_resumed_as_a_created_after_export() {
+    let account = Living::start(forty()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.csv");
+    account.exported(&[], &day1);
+
+    account.throttled.store(true, Ordering::SeqCst);
     let day2 = dir.path().join("day2.csv");
     let since = day1.to_str().unwrap();
-    let sync = export(&["--since", since, "--max-wait", "1"], &day2);
+    let sync = account.export(&["--since", since, "--max-wait", "1"], &day2);
     assert_eq!(sync.status.code(), Some(4), "{}", stderr(&sync));
-    throttled.store(false, Ordering::SeqCst);
+    account.throttled.store(false, Ordering::SeqCst);
 
     // Where `--since` starts: the file's first contact (within the hour before its last),
     // less a second.
-    let after = (base + 10 - 1).to_string();
-    let resumed = export(&["--resume", "--created-after", &after], &day2);
+    let after = (BASE + 10 - 1).to_string();
+    let resumed = account.export(&["--resume", "--created-after", &after], &day2);
     assert_eq!(resumed.status.code(), Some(2), "{}", stderr(&resumed));
     assert!(stderr(&resumed).contains("--since"), "{}", stderr(&resumed));
     // Resumed as it ran, it ends with none of day 1's contacts (nothing is new).
-    let resumed = export(&["--resume", "--since", since], &day2);
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
-    assert!(csv_ids(&day2).is_empty(), "{:?}", csv_ids(&day2));
+    assert!(
+        account
+            .exported(&["--resume", "--since", since], &day2)
+            .is_empty()
+    );
 }
 
 /// Review 100: yesterday's file of a daily chain is itself a `--since` sync, holding only
@@ -433,61 +448,22 @@ async fn a_since_sync_is_not_resumed_as_a_created_after_export() {
 /// hour looked at again starts no earlier than the file's first contact.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chained_daily_sync_does_not_write_the_day_before_yesterdays_contacts_again() {
-    use common::server::{Reply, TestServer};
-    use serde_json::{Value, json};
-    use std::sync::{Arc, Mutex};
-
-    let base = 1_700_000_000_i64;
-    let contact = |id: i64, at: i64| {
-        let mut contact = common::contact(id);
-        contact["created_at"] = json!(at);
-        contact
-    };
-    let account: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(
-        (1..=40).map(|id| contact(id, base + 10 * id)).collect(),
-    ));
-    let server = TestServer::start({
-        let account = account.clone();
-        move |request| {
-            let mut contacts = account.lock().unwrap().clone();
-            contacts.sort_by_key(|c| (c["created_at"].as_i64(), c["id"].as_i64()));
-            let page = request.page();
-            let payload: Vec<Value> = contacts
-                .iter()
-                .skip((page as usize - 1) * 15)
-                .take(15)
-                .cloned()
-                .collect();
-            Reply::json(&json!({
-                "meta": {"count": contacts.len(), "current_page": page},
-                "payload": payload,
-            }))
-        }
-    })
-    .await;
-    let export = |args: &[&str], output: &Path| {
-        let output = run(std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"))
-            .env("LIVEDESK_BASE_URL", &server.base_url)
-            .env("LIVEDESK_API_KEY", common::KEY)
-            .env("LIVEDESK_API_SECRET", common::SECRET)
-            .stdin(std::process::Stdio::null())
-            .args(["contacts", "list", "--all"])
-            .args(args)
-            .arg("--output")
-            .arg(output));
-        assert!(output.status.success(), "{}", stderr(&output));
-    };
+    let account = Living::start(forty()).await;
     let dir = tempfile::tempdir().unwrap();
     let day1 = dir.path().join("day1.csv");
-    export(&[], &day1);
+    account.exported(&[], &day1);
     // Day 2: one contact, ten minutes after day 1's last.
-    account.lock().unwrap().push(contact(41, base + 400 + 600));
+    account.add([dated(41, BASE + 400 + 600)]);
     let day2 = dir.path().join("day2.csv");
-    export(&["--since", day1.to_str().unwrap()], &day2);
-    assert_eq!(csv_ids(&day2), [41]);
+    assert_eq!(
+        account.exported(&["--since", day1.to_str().unwrap()], &day2),
+        [41]
+    );
     // Day 3: one more. Only it is new.
-    account.lock().unwrap().push(contact(42, base + 400 + 1200));
+    account.add([dated(42, BASE + 400 + 1200)]);
     let day3 = dir.path().join("day3.csv");
-    export(&["--since", day2.to_str().unwrap()], &day3);
-    assert_eq!(csv_ids(&day3), [42]);
+    assert_eq!(
+        account.exported(&["--since", day2.to_str().unwrap()], &day3),
+        [42]
+    );
 }
