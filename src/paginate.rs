@@ -88,8 +88,8 @@ impl Search {
 /// - **Ties end it loudly.** Sorted oldest first, a run of contacts with one creation time
 ///   that filled more positions than it showed distinct contacts (the server ordered a tie
 ///   across pages differently for each page, so some never came out) ends the walk with
-///   [`WalkError::Tie`](crate::WalkError::Tie) as soon as the run ends (or, where the
-///   server's total grew by as many as the run lacks, with
+///   [`WalkError::Tie`](crate::WalkError::Tie) as soon as the run ends (or, where the run
+///   showed one contact alone and the server's total grew by as many as it lacks, with
 ///   [`WalkError::JoinedBehind`](crate::WalkError::JoinedBehind): contacts that joined the
 ///   order behind the walk repeat the same way).
 /// - **Errors end it**: the first error that retries could not cure is the stream's last
@@ -109,9 +109,10 @@ impl Search {
 /// it reached. A contact that joins the order behind it at an old creation time (given an
 /// email, phone number or identifier, without which upstream does not list it; given the
 /// walked label; edited to match) shifts the pages after it, and ends the walk with
-/// [`WalkError::JoinedBehind`](crate::WalkError::JoinedBehind). Newest first, or without `sort` (whose order is not stable between pages),
-/// contacts added during the walk push others onto pages already fetched, and the count check
-/// ends the walk with an error rather than let them go missing.
+/// [`WalkError::JoinedBehind`](crate::WalkError::JoinedBehind). Newest first, or without
+/// `sort` (whose order is not stable between pages), contacts added during the walk push
+/// others onto pages already fetched, and the count check ends the walk with an error
+/// rather than let them go missing.
 ///
 /// Pages are fetched [`concurrency`](Self::concurrency) at a time (once the first page has
 /// told the server's shape), on tasks of their own, so they keep arriving while the consumer

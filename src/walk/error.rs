@@ -98,8 +98,9 @@ pub enum WalkError {
         /// How many of them no page listed.
         missing: u64,
     },
-    /// Sorted oldest first, a page began with contacts the page before it ended with, while
-    /// the server's total grew by as many: contacts joined the order behind the walk at
+    /// Sorted oldest first, a page began with a contact the page before it ended with, of a
+    /// second no other contact seen has, while the server's total grew by as many as were
+    /// repeated: contacts joined the order behind the walk at
     /// their old creation time (a contact given an email, phone number or identifier, the
     /// walked label, or an edit that makes it match; the listing holds only contacts with
     /// one of those) and pushed the rest onto later pages. The walk did not list them, and

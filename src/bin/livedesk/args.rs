@@ -100,9 +100,9 @@ pub(crate) struct SearchArgs {
     pub(crate) since: Option<PathBuf>,
 
     /// With --since: look again at the contacts created up to SECONDS before FILE's last
-    /// one (no earlier than its first), and add those it lacks (created then, they became visible after that export
-    /// ran: an import stamped before it committed, a server's clock behind, a visitor who
-    /// gave an email). Each such second costs pages read again.
+    /// one (no earlier than its first), and add those it lacks (created then, they became
+    /// visible after that export ran: an import stamped before it committed, a server's
+    /// clock behind, a visitor who gave an email). Each such second costs pages read again.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub(crate) since_overlap: u32,
 

@@ -330,7 +330,8 @@ impl Export {
             // the walk would start over, and write them again.
             if state.written > 0 && state.position.created_at().is_none() {
                 return Err(Failure::Usage(format!(
-                    "--resume: {} counts {} contacts written but no creation time to go on                      from (the server sent them without one); delete it and {} to start over",
+                    "--resume: {} counts {} contacts written but no creation time to go on \
+                     from (the server sent them without one); delete it and {} to start over",
                     state_path.display(),
                     state.written,
                     partial.display()
