@@ -43,14 +43,16 @@ impl Client {
     /// ```
     pub async fn find_by_email(&self, email: &str) -> Result<Option<Contact>> {
         let email = stripped(email);
-        let wanted = email.to_lowercase();
+        // Each character on its own, as Ruby's `downcase` (no Final_Sigma rule).
+        let lower = |text: &str| -> String { text.chars().flat_map(char::to_lowercase).collect() };
+        let wanted = lower(email);
         // Sent lowercased, as upstream stores it: a database whose ctype folds ASCII alone
         // (`C`) matches `ÉLODIE@` to no stored `élodie@` (review 101).
         self.find("email", &wanted, |contact| {
             contact
                 .email
                 .as_deref()
-                .is_some_and(|found| found.to_lowercase() == wanted)
+                .is_some_and(|found| lower(found) == wanted)
         })
         .await
     }

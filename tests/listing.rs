@@ -425,3 +425,36 @@ async fn find_by_email_sends_the_email_lowercased_as_upstream_stores_it() {
     let found = client.find_by_email(" ÉLODIE@Example.com ").await.unwrap();
     assert_eq!(found.map(|c| c.id), Some(7));
 }
+
+/// Review 102: Ruby's `downcase` lowers each character on its own (no final-sigma rule),
+/// Rust's `to_lowercase` does not: `ΟΔΟΣ@` was sent as `οδος@`, which matches no stored
+/// `οδοσ@`.
+#[tokio::test]
+async fn find_by_email_lowercases_as_upstream_does_final_sigma() {
+    use common::server::{Reply, TestServer};
+    use serde_json::json;
+
+    // Ruby's "ΟΔΟΣ@example.com".downcase: each character on its own.
+    let stored: String = "ΟΔΟΣ@example.com"
+        .chars()
+        .flat_map(char::to_lowercase)
+        .collect();
+    assert_eq!(stored, "οδοσ@example.com");
+    let server = TestServer::start(move |request| {
+        // `ILIKE` under a glibc ctype: both sides lowered character by character.
+        let lower = |s: &str| -> String { s.chars().flat_map(char::to_lowercase).collect() };
+        let q = request.query("q").first().cloned().unwrap_or_default();
+        let hit = lower(&stored).contains(&lower(&q));
+        let mut contact = common::contact(7);
+        contact["email"] = json!(stored);
+        let payload = if hit { vec![contact] } else { vec![] };
+        Reply::json(
+            &json!({"meta": {"count": payload.len(), "current_page": 1}, "payload": payload}),
+        )
+    })
+    .await;
+    let client = common::client(&server.base_url);
+    let found = client.find_by_email("ΟΔΟΣ@example.com").await.unwrap();
+    let sent = server.stats.requests()[0].query("q");
+    assert_eq!(found.map(|c| c.id), Some(7), "sent q = {sent:?}");
+}

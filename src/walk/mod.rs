@@ -258,7 +258,18 @@ impl Walk {
             Ok(()) => Ok(page),
             // Counted after every page was read, a lower total is a deletion since then: it
             // fails no walk that holds every contact the largest total counted (review 100).
-            Err(_) if is_recount && self.completeness().is_ok() => Ok(page),
+            // The largest total seen, not only in page order: a page past the end counts too.
+            Err(WalkError::CountFell { from, .. })
+                if is_recount
+                    && end::completeness(
+                        self.totals.count.max(Some(from)),
+                        self.first_page,
+                        self.dedup.len() as u64,
+                    )
+                    .is_ok() =>
+            {
+                Ok(page)
+            }
             Err(error) => Err(error.into()),
         });
         self.arrived.insert(number, result);
