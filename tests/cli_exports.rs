@@ -467,3 +467,30 @@ async fn a_chained_daily_sync_does_not_write_the_day_before_yesterdays_contacts_
         [42]
     );
 }
+
+/// Review 102: in the same chain, a contact dated between day 1's last contact and day 2's
+/// first, visible only after day 2's sync ran (an import stamped before it committed), is
+/// in neither file; from day 2's file alone the sync cannot tell it from day 1's contacts,
+/// and starts past it. Given day 1's file too, it looks again from day 1's first contact,
+/// skipping what both hold, and finds it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chained_daily_sync_given_the_files_before_finds_a_late_contact() {
+    let account = Living::start(forty()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.csv");
+    account.exported(&[], &day1);
+    account.add([dated(41, BASE + 1000)]);
+    let day2 = dir.path().join("day2.csv");
+    assert_eq!(
+        account.exported(&["--since", day1.to_str().unwrap()], &day2),
+        [41]
+    );
+    // After day 2's sync: 43, stamped 100 s before 41, and 42.
+    account.add([dated(43, BASE + 900), dated(42, BASE + 1600)]);
+    let (day1, day2) = (day1.to_str().unwrap(), day2.to_str().unwrap());
+    let alone = dir.path().join("alone.csv");
+    assert_eq!(account.exported(&["--since", day2], &alone), [42]);
+    let day3 = dir.path().join("day3.csv");
+    let args = ["--since", day2, "--since", day1];
+    assert_eq!(account.exported(&args, &day3), [43, 42]);
+}

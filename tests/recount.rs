@@ -524,7 +524,14 @@ async fn a_recount_lower_than_a_total_seen_past_the_end_does_not_pass_a_walk_mis
     let throughout: Vec<i64> = (0..=29).filter(|&n| n != 5).map(|n| 100 + n).collect();
     assert_complete_or_failed(&ids, &error, &throughout);
     assert!(
-        matches!(error, Some(Error::Walk(WalkError::CountFell { from: 30, to: 29, .. }))),
+        matches!(
+            error,
+            Some(Error::Walk(WalkError::CountFell {
+                from: 30,
+                to: 29,
+                ..
+            }))
+        ),
         "{error:?}"
     );
 }

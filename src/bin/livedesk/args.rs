@@ -90,18 +90,20 @@ pub(crate) struct SearchArgs {
     pub(crate) created_before: Option<i64>,
 
     /// Only contacts created after the last contact of FILE, a previous export of the same
-    /// search (CSV, JSON or JSON lines): a daily sync fetches only what is new.
+    /// search (CSV, JSON or JSON lines): a daily sync fetches only what is new. Give it again
+    /// for the files before it in a chain of syncs (each holds only what was new that day):
+    /// together they say what was exported.
     #[arg(
         long,
         value_name = "FILE",
         requires = "all",
         conflicts_with = "created_after"
     )]
-    pub(crate) since: Option<PathBuf>,
+    pub(crate) since: Vec<PathBuf>,
 
-    /// With --since: look again at the contacts created up to SECONDS before FILE's last
-    /// one (no earlier than its first), and add those it lacks (created then, they became
-    /// visible after that export ran: an import stamped before it committed, a server's
+    /// With --since: look again at the contacts created up to SECONDS before the files' last
+    /// one (no earlier than their first), and add those they lack (created then, they became
+    /// visible after those exports ran: an import stamped before it committed, a server's
     /// clock behind, a visitor who gave an email). Each such second costs pages read again.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub(crate) since_overlap: u32,

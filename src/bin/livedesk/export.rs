@@ -8,7 +8,6 @@
 //! crash the partial file may hold more than the state counts; a resume cuts it back.
 
 use std::{
-    collections::HashSet,
     fs::{self, File, OpenOptions},
     io::{self, BufWriter, Write},
     path::{Path, PathBuf},
@@ -515,8 +514,8 @@ pub(crate) struct Ended {
     pub(crate) id: i64,
     /// The earliest creation time it holds: the export it came from covered that much.
     pub(crate) first: i64,
-    /// The ids of its contacts created at most `overlap` seconds before `at`.
-    pub(crate) recent: HashSet<i64>,
+    /// Its contacts created at most `overlap` seconds before `at` (creation time, id).
+    pub(crate) recent: Vec<(i64, i64)>,
 }
 
 /// Where the export in `path` ended ([`Ended`], keeping the contacts of its last `overlap`
@@ -596,7 +595,7 @@ pub(crate) fn last_of(path: &Path, overlap: u32) -> Result<Option<Ended>, Failur
         at,
         id: last.id,
         first: last.first.unwrap_or(at),
-        recent: last.recent.into_iter().map(|(_, id)| id).collect(),
+        recent: last.recent,
     }))
 }
 

@@ -385,10 +385,10 @@ async fn search_with(mut args: SearchArgs) -> Result<(), Failure> {
 /// contacts: the output stays a valid document of none (`[]`, a CSV header, no lines), and
 /// a table, which has no such use, is left out rather than printed as a bare header.
 fn say_none_found(args: &SearchArgs) {
-    let what = match (args.page, &args.since) {
+    let what = match (args.page, args.since.is_empty()) {
         _ if args.limit == Some(0) => return,
         (Some(page), _) if page > 1 => format!("no contacts on page {page}"),
-        (_, Some(_)) => "no new contacts since that export".to_owned(),
+        (_, false) => "no new contacts since that export".to_owned(),
         _ => "no contacts matched".to_owned(),
     };
     eprintln!("livedesk: {what}");
@@ -421,54 +421,47 @@ fn walk_for(
 ) -> Result<(livedesk::Paginator, HashSet<i64>, Option<i64>), Failure> {
     let mut walk = search.paginate().concurrency(args.concurrency);
     let mut seen = HashSet::new();
-    let after = match &args.since {
+    let after = match since(&args.since, args.since_overlap)? {
         None => args.created_after,
-        // From `--since-overlap` seconds before the previous export's last contact: the
-        // contacts it holds from then are skipped, those it lacks are not missed (created
-        // then, they became visible after it ran: an import stamped before it committed, a
-        // server's clock behind, a visitor who gave an email).
-        Some(path) => match export::last_of(path, args.since_overlap)? {
-            Some(export::Ended {
+        // From `--since-overlap` seconds before the previous exports' last contact: the
+        // contacts they hold from then are skipped, those they lack are not missed (created
+        // then, they became visible after they ran: an import stamped before it committed,
+        // a server's clock behind, a visitor who gave an email).
+        Some((path, ended)) => {
+            let export::Ended {
                 at: last,
                 id,
                 first,
                 recent,
-            }) => {
-                let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                if last > now.saturating_add(SINCE_AHEAD) {
-                    return Err(Failure::Usage(format!(
-                        "--since {}: its last contact (id {id}) was created at {last} (unix \
-                         seconds), more than an hour past this machine's clock: a walk from \
-                         there would skip every contact created until then; give \
-                         --created-after TIME instead",
-                        path.display(),
-                    )));
-                }
-                seen = recent;
-                // No earlier than the file's first contact: the file of a sync holds only
-                // what was new, and before it lie the files before it, whose contacts this
-                // one does not hold (they would be written again).
-                let from = last
-                    .checked_sub(i64::from(args.since_overlap))
-                    .map(|from| from.max(first));
-                Some(from.and_then(|from| from.checked_sub(1)).ok_or_else(|| {
-                    Failure::Usage(format!(
-                        "--since {}: its last contact's creation time is out of range",
-                        path.display()
-                    ))
-                })?)
-            }
-            // An export of no contacts (a sync on a day with nothing new) says nothing of
-            // where it ended: starting from the first contact would export everything again.
-            None => {
+            } = ended;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            if last > now.saturating_add(SINCE_AHEAD) {
                 return Err(Failure::Usage(format!(
-                    "--since {}: it holds no contact with a creation time, so it says nothing \
-                     of where that export ended; give --created-after TIME (or the last \
-                     export that holds contacts)",
-                    path.display()
+                    "--since {}: its last contact (id {id}) was created at {last} (unix \
+                     seconds), more than an hour past this machine's clock: a walk from \
+                     there would skip every contact created until then; give \
+                     --created-after TIME instead",
+                    path.display(),
                 )));
             }
-        },
+            // No earlier than the files' first contact: the file of a sync holds only what
+            // was new, and before it lie the files before it (given too, or their contacts
+            // would be written again).
+            let from = last
+                .checked_sub(i64::from(args.since_overlap))
+                .map(|from| from.max(first));
+            seen = recent
+                .into_iter()
+                .filter(|&(at, _)| from.is_none_or(|from| at >= from))
+                .map(|(_, id)| id)
+                .collect();
+            Some(from.and_then(|from| from.checked_sub(1)).ok_or_else(|| {
+                Failure::Usage(format!(
+                    "--since {}: its last contact's creation time is out of range",
+                    path.display()
+                ))
+            })?)
+        }
     };
     if let Some(after) = after {
         walk = walk.created_after(after);
@@ -483,6 +476,44 @@ fn walk_for(
         walk = walk.limit(limit.saturating_add(seen.len()));
     }
     Ok((walk, seen, after))
+}
+
+/// Where the `--since` files' exports ended, together (the latest last contact, with the
+/// file that holds it; the earliest first; the contacts of the overlap before the latest
+/// in any of them), or `None` without `--since`.
+fn since(paths: &[PathBuf], overlap: u32) -> Result<Option<(&PathBuf, export::Ended)>, Failure> {
+    let mut together: Option<(&PathBuf, export::Ended)> = None;
+    for path in paths {
+        let Some(ended) = export::last_of(path, overlap)? else {
+            continue;
+        };
+        together = Some(match together {
+            None => (path, ended),
+            Some((latest, mut merged)) => {
+                let latest = if ended.at > merged.at {
+                    merged.at = ended.at;
+                    merged.id = ended.id;
+                    path
+                } else {
+                    latest
+                };
+                merged.first = merged.first.min(ended.first);
+                merged.recent.extend(ended.recent);
+                (latest, merged)
+            }
+        });
+    }
+    match (together, paths.first()) {
+        // Exports of no contacts (syncs on days with nothing new) say nothing of where they
+        // ended: starting from the first contact would export everything again.
+        (None, Some(path)) => Err(Failure::Usage(format!(
+            "--since {}: it holds no contact with a creation time, so it says nothing of \
+             where that export ended; give --created-after TIME (or the last export that \
+             holds contacts)",
+            path.display()
+        ))),
+        (together, _) => Ok(together),
+    }
 }
 
 /// The contacts that still go out under `--limit`, past the `written` ones.
