@@ -46,6 +46,21 @@ fn assert_complete_or_failed(ids: &[i64], error: &Option<Error>, throughout: &[i
     }
 }
 
+/// A page as upstream answers it: its contacts, the total and the page number.
+fn page_reply(count: impl Into<Value>, page: impl Into<Value>, payload: Vec<Value>) -> Reply {
+    Reply::json(
+        &json!({"meta": {"count": count.into(), "current_page": page.into()}, "payload": payload}),
+    )
+}
+
+/// The listing of `server`'s contacts, oldest first.
+fn oldest_first(server: &TestServer) -> livedesk::Search {
+    client(&server.base_url)
+        .contacts()
+        .sort(SortField::CreatedAt)
+        .direction(SortDirection::Asc)
+}
+
 fn contact_with(id: i64, fields: Value) -> Value {
     let mut contact = common::contact(id);
     for (key, value) in fields.as_object().unwrap() {
@@ -102,7 +117,7 @@ async fn a_contact_counted_after_its_page_hides_one_that_moved_across_the_walk()
                     None => contact_with(id, json!({})),
                 })
                 .collect();
-            Reply::json(&json!({"meta": {"count": count, "current_page": p}, "payload": payload}))
+            page_reply(count, p, payload)
         }
     })
     .await;
@@ -156,7 +171,7 @@ async fn an_arrival_between_the_count_and_the_page_hides_a_tie_cut_short() {
             .skip((p as usize - 1) * 15)
             .take(15)
             .collect();
-        Reply::json(&json!({"meta": {"count": count, "current_page": p}, "payload": payload}))
+        page_reply(count, p, payload)
     })
     .await;
     let search = client(&server.base_url).contacts().sort(SortField::Email);
@@ -181,17 +196,11 @@ async fn arrivals_between_counts_and_pages_never_fail_an_oldest_first_walk() {
                 *total += 1;
                 let p = i64::from(request.page());
                 let ids = ((p - 1) * 15 + 1..=(p * 15).min(*total)).map(common::contact);
-                Reply::json(&json!({
-                    "meta": {"count": count, "current_page": p},
-                    "payload": ids.collect::<Vec<_>>(),
-                }))
+                page_reply(count, p, ids.collect::<Vec<_>>())
             }
         })
         .await;
-        let search = client(&server.base_url)
-            .contacts()
-            .sort(SortField::CreatedAt)
-            .direction(SortDirection::Asc);
+        let search = oldest_first(&server);
         let (ids, error) = walk(search, concurrency).await;
         assert!(error.is_none(), "concurrency {concurrency}: {error:?}");
         assert_complete_or_failed(&ids, &None, &(1..=50).collect::<Vec<_>>());
@@ -272,9 +281,7 @@ async fn a_contact_counted_after_its_page_hides_one_on_a_page_read_before_it() {
                     4 => answered[1].store(true, Ordering::SeqCst),
                     _ => {}
                 }
-                Reply::json(
-                    &json!({"meta": {"count": count, "current_page": p}, "payload": payload}),
-                )
+                page_reply(count, p, payload)
             }
         })
         .await;
@@ -352,10 +359,7 @@ async fn a_contact_that_joins_behind_an_oldest_first_walk_is_named_not_taken_for
             }
         })
         .await;
-        let search = client(&server.base_url)
-            .contacts()
-            .sort(SortField::CreatedAt)
-            .direction(SortDirection::Asc);
+        let search = oldest_first(&server);
         let (ids, error) = walk(search, concurrency).await;
         let seen: HashSet<i64> = ids.iter().copied().collect();
         assert_eq!(seen.len(), ids.len(), "a contact came out twice: {ids:?}");
@@ -409,14 +413,11 @@ async fn a_deletion_after_every_page_was_read_does_not_fail_a_walk() {
                 .take(15)
                 .cloned()
                 .collect();
-            Reply::json(&json!({"meta": {"count": contacts.len(), "current_page": page}, "payload": payload}))
+            page_reply(contacts.len(), page, payload)
         }
     })
     .await;
-    let search = client(&server.base_url)
-        .contacts()
-        .sort(SortField::CreatedAt)
-        .direction(SortDirection::Asc);
+    let search = oldest_first(&server);
     let (ids, error) = walk(search, 4).await;
     assert_eq!(ids, (1..=40).collect::<Vec<_>>());
     assert!(
@@ -456,13 +457,10 @@ async fn a_tie_cut_short_on_a_growing_account_is_still_a_tie() {
             ),
             _ => (21, vec![]),
         };
-        Reply::json(&json!({"meta": {"count": count, "current_page": page}, "payload": payload}))
+        page_reply(count, page, payload)
     })
     .await;
-    let search = client(&server.base_url)
-        .contacts()
-        .sort(SortField::CreatedAt)
-        .direction(SortDirection::Asc);
+    let search = oldest_first(&server);
     let (_, error) = walk(search, 1).await;
     assert!(
         matches!(error, Some(Error::Walk(WalkError::Tie { .. }))),
@@ -508,10 +506,7 @@ async fn a_recount_lower_than_a_total_seen_past_the_end_does_not_pass_a_walk_mis
                 }
                 _ => (b.len(), rows(&b, p), 0),
             };
-            Reply::json(
-                &json!({"meta": {"count": count, "current_page": page}, "payload": payload}),
-            )
-            .delay(std::time::Duration::from_millis(delay))
+            page_reply(count, page, payload).delay(std::time::Duration::from_millis(delay))
         }
     })
     .await;
