@@ -470,9 +470,9 @@ async fn a_chained_daily_sync_does_not_write_the_day_before_yesterdays_contacts_
 
 /// Review 102: in the same chain, a contact dated between day 1's last contact and day 2's
 /// first, visible only after day 2's sync ran (an import stamped before it committed), is
-/// in neither file; from day 2's file alone the sync cannot tell it from day 1's contacts,
-/// and starts past it. Given day 1's file too, it looks again from day 1's first contact,
-/// skipping what both hold, and finds it.
+/// in neither file; bounded at day 2's first contact, the sync started past it. Day 2's
+/// sync says beside its file (`.day2.csv.livedesk-holds`) that it holds every contact after
+/// day 1's last: the hour is looked at again from there, alone or with day 1's file too.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chained_daily_sync_given_the_files_before_finds_a_late_contact() {
     let account = Living::start(forty()).await;
@@ -489,8 +489,54 @@ async fn a_chained_daily_sync_given_the_files_before_finds_a_late_contact() {
     account.add([dated(43, BASE + 900), dated(42, BASE + 1600)]);
     let (day1, day2) = (day1.to_str().unwrap(), day2.to_str().unwrap());
     let alone = dir.path().join("alone.csv");
-    assert_eq!(account.exported(&["--since", day2], &alone), [42]);
+    assert_eq!(account.exported(&["--since", day2], &alone), [43, 42]);
     let day3 = dir.path().join("day3.csv");
     let args = ["--since", day2, "--since", day1];
     assert_eq!(account.exported(&args, &day3), [43, 42]);
+}
+
+/// Review 103: a sync's file holds the late contacts it found in the hour it looked at
+/// again, dated inside the file before it, so its first contact is no bound of what it
+/// holds: bounded there, the next sync wrote the file before's contacts again (day 1's 40
+/// into day 3), alone and given the last two files. Bounded by what each file's sync says
+/// it holds, none is written twice. A companion that is not livedesk's is refused, named.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_contact_in_a_sync_file_does_not_bring_back_the_file_before() {
+    let account = Living::start(forty()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let day1 = path("day1.csv");
+    assert_eq!(account.exported(&[], &day1), (1..=40).collect::<Vec<_>>());
+    // Day 2: 41 became visible late, stamped 5 s before 40; 42 is new.
+    account.add([dated(41, BASE + 395), dated(42, BASE + 1000)]);
+    let day1 = day1.to_str().unwrap();
+    let day2 = path("day2.csv");
+    assert_eq!(account.exported(&["--since", day1], &day2), [41, 42]);
+    let day2 = day2.to_str().unwrap();
+    // Day 3: 43 is new. From day 2's file alone, and with day 1's.
+    account.add([dated(43, BASE + 1600)]);
+    assert_eq!(
+        account.exported(&["--since", day2], &path("alone.csv")),
+        [43]
+    );
+    let day3 = path("day3.csv");
+    let both = ["--since", day2, "--since", day1];
+    assert_eq!(account.exported(&both, &day3), [43]);
+    // Day 4: 44 is new; given the last two files.
+    account.add([dated(44, BASE + 2200)]);
+    let two = ["--since", day3.to_str().unwrap(), "--since", day2];
+    assert_eq!(account.exported(&two, &path("day4.csv")), [44]);
+
+    std::fs::write(
+        path(".day2.csv.livedesk-holds"),
+        "{\"after\": \"yesterday\"}",
+    )
+    .unwrap();
+    let refused = account.export(&["--since", day2], &path("day5.csv"));
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains(".day2.csv.livedesk-holds"),
+        "{}",
+        stderr(&refused)
+    );
 }

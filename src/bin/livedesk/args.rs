@@ -91,8 +91,7 @@ pub(crate) struct SearchArgs {
 
     /// Only contacts created after the last contact of FILE, a previous export of the same
     /// search (CSV, JSON or JSON lines): a daily sync fetches only what is new. Give it again
-    /// for the files before it in a chain of syncs (each holds only what was new that day):
-    /// together they say what was exported.
+    /// for the files before it in a chain of syncs: together they say what was exported.
     #[arg(
         long,
         value_name = "FILE",
@@ -102,9 +101,10 @@ pub(crate) struct SearchArgs {
     pub(crate) since: Vec<PathBuf>,
 
     /// With --since: look again at the contacts created up to SECONDS before the files' last
-    /// one (no earlier than their first), and add those they lack (created then, they became
-    /// visible after those exports ran: an import stamped before it committed, a server's
-    /// clock behind, a visitor who gave an email). Each such second costs pages read again.
+    /// one (no earlier than they hold every contact from), and add those they lack (created
+    /// then, they became visible after those exports ran: an import stamped before it
+    /// committed, a server's clock behind, a visitor who gave an email). Each such second
+    /// costs pages read again.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     pub(crate) since_overlap: u32,
 

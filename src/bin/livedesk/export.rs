@@ -398,8 +398,23 @@ impl Export {
     /// The export completed: the state goes, then the partial file (synced) becomes the
     /// output. In that order, a crash between the two leaves a partial file and no state,
     /// which the next export simply overwrites; never a state whose partial file is gone.
-    pub(crate) fn complete(self) -> io::Result<()> {
+    pub(crate) fn complete(self, holds_after: Option<i64>) -> io::Result<()> {
         self.file.sync_all()?;
+        // What the output holds, for the next `--since` (a full export needs none: it holds
+        // everything up to its last contact). Written before the output is put in place: a
+        // crash between leaves the old output with a companion that bounds what the next
+        // sync looks at again later, never earlier (no contact written twice).
+        let holds = holds_path(&self.path);
+        match holds_after {
+            Some(after) => {
+                let next = holds.with_extension("next");
+                let mut file = create_private(&next, true)?;
+                file.write_all(&serde_json::to_vec(&Holds { after }).map_err(io::Error::other)?)?;
+                file.sync_all()?;
+                fs::rename(&next, &holds)?;
+            }
+            None => forget_holds(&self.path)?,
+        }
         fs::remove_file(&self.state_path)?;
         fs::rename(&self.partial, &self.path).map_err(|e| {
             io::Error::new(
@@ -512,8 +527,10 @@ pub(crate) struct Ended {
     pub(crate) at: i64,
     /// A contact created then.
     pub(crate) id: i64,
-    /// The earliest creation time it holds: the export it came from covered that much.
-    pub(crate) first: i64,
+    /// The file holds every contact created after this (unix seconds) up to `at`, as its
+    /// export saw them (its `.livedesk-holds` companion says so: a `--since` sync or a
+    /// `--created-after` export); `None`, every contact up to `at` (a full export).
+    pub(crate) holds_after: Option<i64>,
     /// Its contacts created at most `overlap` seconds before `at` (creation time, id).
     pub(crate) recent: Vec<(i64, i64)>,
 }
@@ -591,12 +608,61 @@ pub(crate) fn last_of(path: &Path, overlap: u32) -> Result<Option<Ended>, Failur
         }
         Format::Table => return Err(bad("a table is no export to start from".to_owned())),
     }
+    let holds_after = holds_after(path)?;
     Ok(last.at.map(|at| Ended {
         at,
         id: last.id,
-        first: last.first.unwrap_or(at),
+        holds_after,
         recent: last.recent,
     }))
+}
+
+/// The companion beside an export's output that says from when it holds every contact.
+fn holds_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.livedesk-holds"))
+}
+
+/// Removes the `.livedesk-holds` companion of `path`, whose output an export that does not
+/// hold every contact after a time (a page, a limit, another order) replaces.
+pub(crate) fn forget_holds(path: &Path) -> io::Result<()> {
+    match fs::remove_file(holds_path(path)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// What an export's `.livedesk-holds` companion says: it holds every contact created after
+/// this time (unix seconds), up to its last.
+#[derive(Serialize, Deserialize)]
+struct Holds {
+    after: i64,
+}
+
+/// From when the export in `path` holds every contact, if its companion says.
+fn holds_after(path: &Path) -> Result<Option<i64>, Failure> {
+    let companion = holds_path(path);
+    match fs::read(&companion) {
+        Ok(bytes) => serde_json::from_slice::<Holds>(&bytes)
+            .map(|holds| Some(holds.after))
+            .map_err(|_| {
+                Failure::Usage(format!(
+                    "--since {}: {} is not what livedesk writes (field after, a time in unix \
+                     seconds); delete it, and the file counts as a full export",
+                    path.display(),
+                    companion.display()
+                ))
+            }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io::Error::new(
+            e.kind(),
+            format!("cannot read {}: {e}", companion.display()),
+        )
+        .into()),
+    }
 }
 
 /// Why a record of a JSON export could not be read, naming the record and the field but not
@@ -637,20 +703,18 @@ struct Placed {
     created_at: Option<i64>,
 }
 
-/// The latest creation time seen, a contact created then, the earliest, and the contacts
-/// created at most `overlap` seconds before the latest (creation time, id).
+/// The latest creation time seen, a contact created then, and the contacts created at most
+/// `overlap` seconds before it (creation time, id).
 #[derive(Default)]
 struct Last {
     overlap: i64,
     at: Option<i64>,
     id: i64,
-    first: Option<i64>,
     recent: Vec<(i64, i64)>,
 }
 
 impl Last {
     fn see(&mut self, id: i64, at: i64) {
-        self.first = Some(self.first.map_or(at, |first| first.min(at)));
         if self.at.is_none_or(|last| at > last) {
             self.at = Some(at);
             self.id = id;

@@ -306,7 +306,7 @@ async fn search_with(mut args: SearchArgs) -> Result<(), Failure> {
     let mut more: Option<Option<i64>> = None;
 
     if args.all {
-        let (walk, seen, _) = walk_for(search, &args)?;
+        let Walk { walk, seen, .. } = walk_for(search, &args)?;
         // On a terminal showing the contacts themselves, the rows are the progress.
         let progress = (!io::stdout().is_terminal() || args.output.is_some())
             .then(|| Progress::start(&client, args.limit))
@@ -368,6 +368,7 @@ async fn search_with(mut args: SearchArgs) -> Result<(), Failure> {
         None => {}
     }
     if let (Some(temp), Some(path)) = (temp, &args.output) {
+        export::forget_holds(path)?;
         temp.persist(path).map_err(|e| {
             io::Error::new(
                 e.error.kind(),
@@ -415,12 +416,12 @@ fn oldest_first(args: &SearchArgs) -> bool {
 
 /// The walk `--all` makes: its settings, and its bounds by creation time. With `--since`,
 /// the contacts of the previous export's last second, which it already holds.
-fn walk_for(
-    search: livedesk::Search,
-    args: &SearchArgs,
-) -> Result<(livedesk::Paginator, HashSet<i64>, Option<i64>), Failure> {
+fn walk_for(search: livedesk::Search, args: &SearchArgs) -> Result<Walk, Failure> {
     let mut walk = search.paginate().concurrency(args.concurrency);
     let mut seen = HashSet::new();
+    // What the export will hold: every contact after the `--since` files' last, or after
+    // `--created-after` (for the `--since` of the next).
+    let mut holds = args.created_after;
     let after = match since(&args.since, args.since_overlap)? {
         None => args.created_after,
         // From `--since-overlap` seconds before the previous exports' last contact: the
@@ -431,7 +432,7 @@ fn walk_for(
             let export::Ended {
                 at: last,
                 id,
-                first,
+                holds_after,
                 recent,
             } = ended;
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -444,12 +445,12 @@ fn walk_for(
                     path.display(),
                 )));
             }
-            // No earlier than the files' first contact: the file of a sync holds only what
-            // was new, and before it lie the files before it (given too, or their contacts
-            // would be written again).
+            // No earlier than what the files hold together: before it lie contacts of files
+            // not given, which would be written again.
             let from = last
                 .checked_sub(i64::from(args.since_overlap))
-                .map(|from| from.max(first));
+                .map(|from| holds_after.map_or(from, |after| from.max(after.saturating_add(1))));
+            holds = Some(last);
             seen = recent
                 .into_iter()
                 .filter(|&(at, _)| from.is_none_or(|from| at >= from))
@@ -475,34 +476,49 @@ fn walk_for(
     if let Some(limit) = args.limit {
         walk = walk.limit(limit.saturating_add(seen.len()));
     }
-    Ok((walk, seen, after))
+    Ok(Walk {
+        walk,
+        seen,
+        after,
+        holds,
+    })
+}
+
+/// A walk as the command line's arguments ask it.
+struct Walk {
+    walk: livedesk::Paginator,
+    /// Contacts the `--since` files hold, skipped.
+    seen: HashSet<i64>,
+    /// The walk's start bound.
+    after: Option<i64>,
+    /// From when the export holds every contact (see `export::Ended::holds_after`).
+    holds: Option<i64>,
 }
 
 /// Where the `--since` files' exports ended, together (the latest last contact, with the
 /// file that holds it; the earliest first; the contacts of the overlap before the latest
 /// in any of them), or `None` without `--since`.
 fn since(paths: &[PathBuf], overlap: u32) -> Result<Option<(&PathBuf, export::Ended)>, Failure> {
-    let mut together: Option<(&PathBuf, export::Ended)> = None;
+    let mut files = Vec::new();
     for path in paths {
-        let Some(ended) = export::last_of(path, overlap)? else {
-            continue;
-        };
-        together = Some(match together {
-            None => (path, ended),
-            Some((latest, mut merged)) => {
-                let latest = if ended.at > merged.at {
-                    merged.at = ended.at;
-                    merged.id = ended.id;
-                    path
-                } else {
-                    latest
-                };
-                merged.first = merged.first.min(ended.first);
-                merged.recent.extend(ended.recent);
-                (latest, merged)
-            }
-        });
+        if let Some(ended) = export::last_of(path, overlap)? {
+            files.push((path, ended));
+        }
     }
+    // Latest first: each file holds every contact from its `holds_after` to its last, and
+    // the files hold every contact together from the earliest such bound that the later
+    // ones reach without a gap.
+    files.sort_by_key(|(_, ended)| std::cmp::Reverse(ended.at));
+    let mut files = files.into_iter();
+    let together = files.next().map(|(latest, mut merged)| {
+        for (_, ended) in files {
+            if merged.holds_after.is_some_and(|after| ended.at >= after) {
+                merged.holds_after = merged.holds_after.min(ended.holds_after);
+            }
+            merged.recent.extend(ended.recent);
+        }
+        (latest, merged)
+    });
     match (together, paths.first()) {
         // Exports of no contacts (syncs on days with nothing new) say nothing of where they
         // ended: starting from the first contact would export everything again.
@@ -590,7 +606,12 @@ async fn export_to_file(
     path: &Path,
 ) -> Result<(), Failure> {
     refuse_directory(path)?;
-    let (walk, seen, after) = walk_for(search, args)?;
+    let Walk {
+        walk,
+        seen,
+        after,
+        holds,
+    } = walk_for(search, args)?;
     let mut labels: Vec<String> = args
         .labels
         .iter()
@@ -657,7 +678,7 @@ async fn export_to_file(
     }
     let (out, written) = writer.finish()?;
     drop(out);
-    export.complete()?;
+    export.complete(holds)?;
     if written == 0 {
         say_none_found(args);
     }
