@@ -365,6 +365,20 @@ impl Living {
             .arg(output))
     }
 
+    /// `contacts list --all --format csv ARGS` against this account, its standard output
+    /// sent to `output` (as a shell's `> output` does).
+    fn redirected(&self, args: &[&str], output: &Path) -> Output {
+        let file = std::fs::File::create(output).unwrap();
+        run(std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"))
+            .env("LIVEDESK_BASE_URL", &self.server.base_url)
+            .env("LIVEDESK_API_KEY", common::KEY)
+            .env("LIVEDESK_API_SECRET", common::SECRET)
+            .stdin(std::process::Stdio::null())
+            .stdout(file)
+            .args(["contacts", "list", "--all", "--format", "csv"])
+            .args(args))
+    }
+
     /// The same, which must succeed: the ids it wrote.
     fn exported(&self, args: &[&str], output: &Path) -> Vec<i64> {
         let run = self.export(args, output);
@@ -539,4 +553,118 @@ async fn a_late_contact_in_a_sync_file_does_not_bring_back_the_file_before() {
         "{}",
         stderr(&refused)
     );
+}
+
+/// Review 104: day 2's sync found only a late contact (41, dated 5 s before day 1's last),
+/// so day 3's walk started after day 1's last, not after day 2's: its companion said it
+/// held every contact after 41's time, and day 4 wrote day 1's 40 again. It says after the
+/// later of the two.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_after_a_day_of_only_late_contacts_claims_no_more_than_it_holds() {
+    let account = Living::start(forty()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let day1 = path("day1.csv");
+    account.exported(&[], &day1);
+    account.add([dated(41, BASE + 395)]);
+    let day2 = path("day2.csv");
+    assert_eq!(
+        account.exported(&["--since", day1.to_str().unwrap()], &day2),
+        [41]
+    );
+    account.add([dated(42, BASE + 1000)]);
+    let day2 = day2.to_str().unwrap();
+    let day3 = path("day3.csv");
+    assert_eq!(account.exported(&["--since", day2], &day3), [42]);
+    account.add([dated(43, BASE + 1600)]);
+    let day3 = day3.to_str().unwrap();
+    assert_eq!(
+        account.exported(&["--since", day3], &path("alone.csv")),
+        [43]
+    );
+    let both = ["--since", day3, "--since", day2];
+    assert_eq!(account.exported(&both, &path("day4.csv")), [43]);
+}
+
+/// Review 104: a sync written with `--limit`, or to standard output redirected to a file,
+/// leaves no companion; read as a full export, the next sync looked back the whole hour and
+/// wrote day 1's contacts again. A file without a companion is read from its first contact.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_without_a_companion_does_not_bring_back_the_day_before() {
+    for how in ["limit", "stdout"] {
+        let account = Living::start(forty()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let day1 = dir.path().join("day1.csv");
+        account.exported(&[], &day1);
+        account.add([dated(41, BASE + 1000)]);
+        let day2 = dir.path().join("day2.csv");
+        let since = ["--since", day1.to_str().unwrap()];
+        if how == "limit" {
+            let args = [&since[..], &["--limit", "1000"]].concat();
+            assert_eq!(account.exported(&args, &day2), [41]);
+        } else {
+            let sync = account.redirected(&since, &day2);
+            assert!(sync.status.success(), "{}", stderr(&sync));
+            assert_eq!(csv_ids(&day2), [41]);
+        }
+        account.add([dated(42, BASE + 1600)]);
+        let day3 = dir.path().join("day3.csv");
+        let args = ["--since", day2.to_str().unwrap()];
+        assert_eq!(account.exported(&args, &day3), [42], "{how}");
+    }
+}
+
+/// Review 104: `--output` follows a link, and its companion is written beside the file the
+/// link leads to; `--since` the link looked beside the link, found none, and (day 2 holding
+/// a late contact dated before day 1's last) wrote day 1's contacts again.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_since_link_to_a_sync_reads_its_companion() {
+    let account = Living::start(forty()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let day1 = path("day1.csv");
+    account.exported(&[], &day1);
+    account.add([dated(41, BASE + 395), dated(42, BASE + 1000)]);
+    let day2 = path("day2.csv");
+    assert_eq!(
+        account.exported(&["--since", day1.to_str().unwrap()], &day2),
+        [41, 42]
+    );
+    std::os::unix::fs::symlink("day2.csv", path("latest.csv")).unwrap();
+    account.add([dated(43, BASE + 1600)]);
+    let latest = path("latest.csv");
+    let args = ["--since", latest.to_str().unwrap()];
+    assert_eq!(account.exported(&args, &path("day3.csv")), [43]);
+}
+
+/// Review 104: a companion left beside an output that an export to standard output then
+/// replaced (`> out.csv`, which livedesk cannot see) said the new file held only what the
+/// sync had, and the next sync missed a late contact in the hour before the full file's
+/// last. A companion whose last contact is not the file's is ignored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_companion_left_beside_a_replaced_output_is_ignored() {
+    let account = Living::start(forty()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let day0 = path("day0.csv");
+    let before = (BASE + 205).to_string();
+    let window = ["--created-before", before.as_str()];
+    assert_eq!(
+        account.exported(&window, &day0),
+        (1..=20).collect::<Vec<_>>()
+    );
+    let out = path("out.csv");
+    let since = ["--since", day0.to_str().unwrap()];
+    assert_eq!(
+        account.exported(&since, &out),
+        (21..=40).collect::<Vec<_>>()
+    );
+    let full = account.redirected(&[], &out);
+    assert!(full.status.success(), "{}", stderr(&full));
+    assert_eq!(csv_ids(&out), (1..=40).collect::<Vec<_>>());
+    // 41 turns up late, 250 s before out.csv's last contact; 42 is new.
+    account.add([dated(41, BASE + 150), dated(42, BASE + 1000)]);
+    let args = ["--since", out.to_str().unwrap()];
+    assert_eq!(account.exported(&args, &path("next.csv")), [41, 42]);
 }

@@ -400,21 +400,9 @@ impl Export {
     /// which the next export simply overwrites; never a state whose partial file is gone.
     pub(crate) fn complete(self, holds_after: Option<i64>) -> io::Result<()> {
         self.file.sync_all()?;
-        // What the output holds, for the next `--since` (a full export needs none: it holds
-        // everything up to its last contact). Written before the output is put in place: a
-        // crash between leaves the old output with a companion that bounds what the next
-        // sync looks at again later, never earlier (no contact written twice).
-        let holds = holds_path(&self.path);
-        match holds_after {
-            Some(after) => {
-                let next = holds.with_extension("next");
-                let mut file = create_private(&next, true)?;
-                file.write_all(&serde_json::to_vec(&Holds { after }).map_err(io::Error::other)?)?;
-                file.sync_all()?;
-                fs::rename(&next, &holds)?;
-            }
-            None => forget_holds(&self.path)?,
-        }
+        // The old output's companion goes before the output changes; a crash before the new
+        // one is written leaves none, and the next sync reads the file alone.
+        forget_holds(&self.path)?;
         fs::remove_file(&self.state_path)?;
         fs::rename(&self.partial, &self.path).map_err(|e| {
             io::Error::new(
@@ -422,7 +410,23 @@ impl Export {
                 format!("cannot write {}: {e}", self.path.display()),
             )
         })?;
-        sync_dir(&self.path)
+        sync_dir(&self.path)?;
+        // What the output holds, for the next `--since` (a full export needs none: it holds
+        // everything up to its last contact), with what tells this file from another.
+        let of = read_last(&self.path, 0)
+            .ok()
+            .and_then(|last| last.summary());
+        if let Some((after, of)) = holds_after.zip(of) {
+            let companion = holds_path(&self.path);
+            let next = companion.with_extension("next");
+            let mut file = create_private(&next, true)?;
+            let holds = Holds { after, of };
+            file.write_all(&serde_json::to_vec(&holds).map_err(io::Error::other)?)?;
+            file.sync_all()?;
+            fs::rename(&next, &companion)?;
+            sync_dir(&companion)?;
+        }
+        Ok(())
     }
 }
 
@@ -528,9 +532,10 @@ pub(crate) struct Ended {
     /// A contact created then.
     pub(crate) id: i64,
     /// The file holds every contact created after this (unix seconds) up to `at`, as its
-    /// export saw them (its `.livedesk-holds` companion says so: a `--since` sync or a
-    /// `--created-after` export); `None`, every contact up to `at` (a full export).
-    pub(crate) holds_after: Option<i64>,
+    /// export saw them: what its `.livedesk-holds` companion says (a `--since` sync or a
+    /// `--created-after` export), or, without one that matches the file, the second before
+    /// its first contact (a sync's file holds what was new, and late contacts: no further).
+    pub(crate) holds_after: i64,
     /// Its contacts created at most `overlap` seconds before `at` (creation time, id).
     pub(crate) recent: Vec<(i64, i64)>,
 }
@@ -538,6 +543,23 @@ pub(crate) struct Ended {
 /// Where the export in `path` ended ([`Ended`], keeping the contacts of its last `overlap`
 /// seconds), or nothing if it holds no contact with a creation time.
 pub(crate) fn last_of(path: &Path, overlap: u32) -> Result<Option<Ended>, Failure> {
+    let last = read_last(path, overlap)?;
+    let holds = holds(path)?;
+    Ok(last.at.map(|at| Ended {
+        at,
+        id: last.id,
+        holds_after: match holds {
+            // Left beside an output another export replaced (one to standard output,
+            // redirected there), it says nothing of this one.
+            Some(holds) if Some(holds.of) == last.summary() => holds.after,
+            _ => last.first.unwrap_or(at).saturating_sub(1),
+        },
+        recent: last.recent,
+    }))
+}
+
+/// The export in `path` read one contact at a time, keeping its last `overlap` seconds.
+fn read_last(path: &Path, overlap: u32) -> Result<Last, Failure> {
     let bad = |what: String| Failure::Usage(format!("--since {}: {what}", path.display()));
     // A file that cannot be read is a bad argument, refused before any request.
     let file = File::open(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
@@ -608,13 +630,7 @@ pub(crate) fn last_of(path: &Path, overlap: u32) -> Result<Option<Ended>, Failur
         }
         Format::Table => return Err(bad("a table is no export to start from".to_owned())),
     }
-    let holds_after = holds_after(path)?;
-    Ok(last.at.map(|at| Ended {
-        at,
-        id: last.id,
-        holds_after,
-        recent: last.recent,
-    }))
+    Ok(last)
 }
 
 /// The companion beside an export's output that says from when it holds every contact.
@@ -635,23 +651,34 @@ pub(crate) fn forget_holds(path: &Path) -> io::Result<()> {
     }
 }
 
-/// What an export's `.livedesk-holds` companion says: it holds every contact created after
-/// this time (unix seconds), up to its last.
+/// What an export's `.livedesk-holds` companion says: the export `of` holds every contact
+/// created after `after` (unix seconds), up to its last.
 #[derive(Serialize, Deserialize)]
 struct Holds {
     after: i64,
+    of: Summary,
 }
 
-/// From when the export in `path` holds every contact, if its companion says.
-fn holds_after(path: &Path) -> Result<Option<i64>, Failure> {
-    let companion = holds_path(path);
+/// What tells an export's file from another: its first and last creation times and how
+/// many contacts it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Summary {
+    first: i64,
+    last: i64,
+    contacts: u64,
+}
+
+/// What the companion of the export in `path` says, if it has one (beside the file a link
+/// leads to: where the export wrote it).
+fn holds(path: &Path) -> Result<Option<Holds>, Failure> {
+    let companion = holds_path(&fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()));
     match fs::read(&companion) {
         Ok(bytes) => serde_json::from_slice::<Holds>(&bytes)
-            .map(|holds| Some(holds.after))
+            .map(Some)
             .map_err(|_| {
                 Failure::Usage(format!(
-                    "--since {}: {} is not what livedesk writes (field after, a time in unix \
-                     seconds); delete it, and the file counts as a full export",
+                    "--since {}: {} is not what livedesk writes; delete it, and the file is \
+                     read alone",
                     path.display(),
                     companion.display()
                 ))
@@ -703,18 +730,31 @@ struct Placed {
     created_at: Option<i64>,
 }
 
-/// The latest creation time seen, a contact created then, and the contacts created at most
-/// `overlap` seconds before it (creation time, id).
+/// The latest creation time seen, a contact created then, the earliest, and the contacts
+/// created at most `overlap` seconds before the latest (creation time, id).
 #[derive(Default)]
 struct Last {
     overlap: i64,
     at: Option<i64>,
     id: i64,
+    first: Option<i64>,
+    contacts: u64,
     recent: Vec<(i64, i64)>,
 }
 
 impl Last {
+    /// What tells the file read from another, if it holds a contact.
+    fn summary(&self) -> Option<Summary> {
+        Some(Summary {
+            first: self.first?,
+            last: self.at?,
+            contacts: self.contacts,
+        })
+    }
+
     fn see(&mut self, id: i64, at: i64) {
+        self.contacts += 1;
+        self.first = Some(self.first.map_or(at, |first| first.min(at)));
         if self.at.is_none_or(|last| at > last) {
             self.at = Some(at);
             self.id = id;

@@ -449,8 +449,10 @@ fn walk_for(search: livedesk::Search, args: &SearchArgs) -> Result<Walk, Failure
             // not given, which would be written again.
             let from = last
                 .checked_sub(i64::from(args.since_overlap))
-                .map(|from| holds_after.map_or(from, |after| from.max(after.saturating_add(1))));
-            holds = Some(last);
+                .map(|from| from.max(holds_after.saturating_add(1)));
+            // Every contact after the files' last, or after what they hold if later (a file
+            // of late contacts alone ends before what it holds from).
+            holds = Some(last.max(holds_after));
             seen = recent
                 .into_iter()
                 .filter(|&(at, _)| from.is_none_or(|from| at >= from))
@@ -512,7 +514,7 @@ fn since(paths: &[PathBuf], overlap: u32) -> Result<Option<(&PathBuf, export::En
     let mut files = files.into_iter();
     let together = files.next().map(|(latest, mut merged)| {
         for (_, ended) in files {
-            if merged.holds_after.is_some_and(|after| ended.at >= after) {
+            if ended.at >= merged.holds_after {
                 merged.holds_after = merged.holds_after.min(ended.holds_after);
             }
             merged.recent.extend(ended.recent);
