@@ -389,6 +389,15 @@ impl Living {
 
 const BASE: i64 = 1_700_000_000;
 
+/// The account of `forty`, and its full export, `day1.csv` in a folder of its own.
+async fn day_one() -> (Living, tempfile::TempDir, std::path::PathBuf) {
+    let account = Living::start(forty()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = dir.path().join("day1.csv");
+    assert_eq!(account.exported(&[], &day1), (1..=40).collect::<Vec<_>>());
+    (account, dir, day1)
+}
+
 /// Contacts 1 to 40, ten seconds apart from `BASE`.
 fn forty() -> Vec<Value> {
     (1..=40).map(|id| dated(id, BASE + 10 * id)).collect()
@@ -430,10 +439,7 @@ async fn a_daily_sync_looks_again_at_the_hour_before_the_last_contact() {
 /// and wrote the file's contacts again. Refused, naming `--since`.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_since_sync_is_not_resumed_as_a_created_after_export() {
-    let account = Living::start(forty()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let day1 = dir.path().join("day1.csv");
-    account.exported(&[], &day1);
+    let (account, dir, day1) = day_one().await;
 
     account.throttled.store(true, Ordering::SeqCst);
     let day2 = dir.path().join("day2.csv");
@@ -462,10 +468,7 @@ async fn a_since_sync_is_not_resumed_as_a_created_after_export() {
 /// hour looked at again starts no earlier than the file's first contact.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chained_daily_sync_does_not_write_the_day_before_yesterdays_contacts_again() {
-    let account = Living::start(forty()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let day1 = dir.path().join("day1.csv");
-    account.exported(&[], &day1);
+    let (account, dir, day1) = day_one().await;
     // Day 2: one contact, ten minutes after day 1's last.
     account.add([dated(41, BASE + 400 + 600)]);
     let day2 = dir.path().join("day2.csv");
@@ -489,10 +492,7 @@ async fn a_chained_daily_sync_does_not_write_the_day_before_yesterdays_contacts_
 /// day 1's last: the hour is looked at again from there, alone or with day 1's file too.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chained_daily_sync_given_the_files_before_finds_a_late_contact() {
-    let account = Living::start(forty()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let day1 = dir.path().join("day1.csv");
-    account.exported(&[], &day1);
+    let (account, dir, day1) = day_one().await;
     account.add([dated(41, BASE + 1000)]);
     let day2 = dir.path().join("day2.csv");
     assert_eq!(
@@ -561,11 +561,8 @@ async fn a_late_contact_in_a_sync_file_does_not_bring_back_the_file_before() {
 /// later of the two.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sync_after_a_day_of_only_late_contacts_claims_no_more_than_it_holds() {
-    let account = Living::start(forty()).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (account, dir, day1) = day_one().await;
     let path = |name: &str| dir.path().join(name);
-    let day1 = path("day1.csv");
-    account.exported(&[], &day1);
     account.add([dated(41, BASE + 395)]);
     let day2 = path("day2.csv");
     assert_eq!(
@@ -620,11 +617,8 @@ async fn a_sync_without_a_companion_does_not_bring_back_the_day_before() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_since_link_to_a_sync_reads_its_companion() {
-    let account = Living::start(forty()).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (account, dir, day1) = day_one().await;
     let path = |name: &str| dir.path().join(name);
-    let day1 = path("day1.csv");
-    account.exported(&[], &day1);
     account.add([dated(41, BASE + 395), dated(42, BASE + 1000)]);
     let day2 = path("day2.csv");
     assert_eq!(
