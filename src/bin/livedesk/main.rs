@@ -415,7 +415,7 @@ fn oldest_first(args: &SearchArgs) -> bool {
 }
 
 /// The walk `--all` makes: its settings, and its bounds by creation time. With `--since`,
-/// the contacts of the previous export's last second, which it already holds.
+/// the contacts of the overlap before the previous exports' last, which they already hold.
 fn walk_for(search: livedesk::Search, args: &SearchArgs) -> Result<Walk, Failure> {
     let mut walk = search.paginate().concurrency(args.concurrency);
     let mut seen = HashSet::new();
