@@ -242,6 +242,22 @@ fn length(t: f64) -> Duration {
     Duration::try_from_secs_f64(t.max(0.0)).unwrap_or(Duration::MAX)
 }
 
+/// The `n`th (from 0) of two ascending sequences merged.
+fn nth_merged(a: impl Iterator<Item = f64>, b: impl Iterator<Item = f64>, n: usize) -> Option<f64> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    for _ in 0..n {
+        match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if y < x => b.next(),
+            (Some(_), _) => a.next(),
+            (None, _) => b.next(),
+        }?;
+    }
+    match (a.peek(), b.peek()) {
+        (Some(&x), Some(&y)) => Some(x.min(y)),
+        (x, y) => x.or(y).copied(),
+    }
+}
+
 /// A time to wait for, a nanosecond past its rounding up: woken at it, the caller finds it
 /// past, whatever the floating point made of it.
 fn at(t: f64) -> Duration {
@@ -403,17 +419,16 @@ impl Model {
                     // many as are over the limit have aged. Past the copy (as many requests
                     // in flight as the limit), only an answer frees one.
                     let aging = (held - room) as usize;
-                    // The successes still held and the cancelled requests, by when each ages.
-                    let mut frees: Vec<f64> = self
+                    // The successes still held and the cancelled requests, by when each ages
+                    // (both already in that order: merged, not sorted, on every wait).
+                    let successes = self
                         .passes
                         .iter()
                         .skip(kept)
-                        .map(|&(_, answer)| answer + log.hold)
-                        .chain(self.cancelled_until.iter().copied())
-                        .collect();
-                    frees.sort_by(f64::total_cmp);
-                    return Err(match frees.get(aging) {
-                        Some(&free) => Wait::Until(at(free)),
+                        .map(|&(_, answer)| answer + log.hold);
+                    let cancelled = self.cancelled_until.iter().copied();
+                    return Err(match nth_merged(successes, cancelled, aging) {
+                        Some(free) => Wait::Until(at(free)),
                         None => Wait::Answer,
                     });
                 } else {

@@ -100,12 +100,12 @@ pub enum WalkError {
     },
     /// Sorted oldest first, a page began with a contact the page before it ended with, of a
     /// second no other contact seen has, while the server's total grew by as many as were
-    /// repeated: contacts joined the order behind the walk at
-    /// their old creation time (a contact given an email, phone number or identifier, the
-    /// walked label, or an edit that makes it match; the listing holds only contacts with
-    /// one of those) and pushed the rest onto later pages. The walk did not list them, and
-    /// cannot tell them from contacts of one second that the server ordered differently for
-    /// each page.
+    /// repeated: contacts joined the order behind the walk at their old creation time (a
+    /// contact given an email, phone number or identifier, which the upstream server is
+    /// known to require of every contact it lists; the walked label; an edit that makes it
+    /// match) and pushed the rest onto later pages. The walk did not list them, and cannot
+    /// tell them from contacts of one second that the server ordered differently for each
+    /// page.
     #[error(
         "page {page} began with {repeated} contact(s) the page before it ended with, while \
          the server's total grew: contacts joined the order behind the walk (a contact given \

@@ -114,12 +114,20 @@ pub(crate) struct Export {
 
 /// The partial, state and lock files beside `path`: hidden, named after it.
 fn companions(path: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    (
+        beside(path, "partial"),
+        beside(path, "state"),
+        beside(path, "lock"),
+    )
+}
+
+/// The companion `suffix` beside `path`: hidden, named after it.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let beside = |suffix: &str| path.with_file_name(format!(".{name}.livedesk-{suffix}"));
-    (beside("partial"), beside("state"), beside("lock"))
+    path.with_file_name(format!(".{name}.livedesk-{suffix}"))
 }
 
 /// The lock of an export of a file, taken before its files are read or written: two exports
@@ -635,11 +643,7 @@ fn read_last(path: &Path, overlap: u32) -> Result<Last, Failure> {
 
 /// The companion beside an export's output that says from when it holds every contact.
 fn holds_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.livedesk-holds"))
+    beside(path, "holds")
 }
 
 /// Removes the `.livedesk-holds` companion of `path`, whose output an export that does not

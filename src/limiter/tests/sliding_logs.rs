@@ -506,3 +506,18 @@ fn cancelled_slots_age_out_of_the_log() {
     }
     assert!(model.try_send(d(61.0)).is_ok());
 }
+
+/// The slot a full copy frees next: the `n`th of the successes' and cancelled requests'
+/// agings, two ascending sequences merged.
+#[test]
+fn the_nth_of_two_agings_merged() {
+    let nth = |n| super::super::nth_merged([1.0, 3.0, 5.0].into_iter(), [2.0, 4.0].into_iter(), n);
+    assert_eq!(
+        (0..6).map(nth).collect::<Vec<_>>(),
+        [Some(1.0), Some(2.0), Some(3.0), Some(4.0), Some(5.0), None]
+    );
+    assert_eq!(
+        super::super::nth_merged([].into_iter(), [7.0].into_iter(), 0),
+        Some(7.0)
+    );
+}
