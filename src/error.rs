@@ -584,7 +584,12 @@ impl Error {
     fn server_text_mapped(mut self, map: impl Fn(&str) -> String) -> Self {
         match &mut self {
             Self::Api { message, .. } => *message = map(message),
-            Self::Decode { excerpt, .. } => *excerpt = map(excerpt),
+            // The path names a map's keys as the server wrote them
+            // (`custom_attributes.<key>`), and a key may hold the query (review 107).
+            Self::Decode { excerpt, path, .. } => {
+                *excerpt = map(excerpt);
+                *path = map(path);
+            }
             _ => {}
         }
         self
@@ -671,7 +676,9 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
         E::ErrorResponse(response) => api_error(response.status(), response.headers(), b""),
         E::UnexpectedResponse(response) => {
             let status = response.status();
-            if status.is_redirection() {
+            // `304` answers a conditional request, which the client never sends: no
+            // redirect, a status the spec does not document (review 107).
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 return Err(redirect(status, response.headers()));
             }
             let headers = response.headers().clone();

@@ -355,6 +355,42 @@ async fn redirects_are_errors_that_name_the_host_and_carry_nothing_away() {
         "{error:?}"
     );
     assert_eq!(looping.stats.count(), 1);
+
+    // A `304` answers a conditional request, which the client never sends: no redirect
+    // (review 107), a status the spec does not document, with its message.
+    let unmodified = TestServer::start(|_| Reply::status(304, "text/plain", "")).await;
+    let error = client(&unmodified.base_url)
+        .search("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Api { status, .. } if status.as_u16() == 304),
+        "{error:?}"
+    );
+}
+
+/// A map's key the server wrote may hold the query: the path a decode error names leaves it
+/// out, as the excerpt does (review 107).
+#[tokio::test]
+async fn a_map_key_holding_the_query_is_left_out_of_a_decode_errors_path() {
+    let body = format!(
+        r#"{{"meta":{{"count":1,"current_page":1}},"payload":[{{"id":1,"custom_attributes":{{"{PRIVATE}":[1,]}}}}]}}"#
+    );
+    let server =
+        TestServer::start(move |_| Reply::status(200, "application/json", body.clone())).await;
+    let error = client(&server.base_url)
+        .search(PRIVATE)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Decode { path, .. } if path == "payload[0].custom_attributes.<query>"),
+        "{error:?}"
+    );
+    for shown in renderings(&error) {
+        assert!(!shown.contains(PRIVATE), "{shown}");
+    }
 }
 
 /// Every way an error can be shown, down its `source()` chain.

@@ -270,7 +270,14 @@ async fn an_empty_page_that_says_more_follow_ends_the_walk_with_an_error() {
     let items = walk_pages(&server).await;
     assert_eq!(items.len(), 3);
     assert!(
-        matches!(items[2], Err(Error::Walk(WalkError::EmptyPage(3)))),
+        matches!(
+            items[2],
+            Err(Error::Walk(WalkError::ShortPage {
+                page: 3,
+                received: 0,
+                ..
+            }))
+        ),
         "{:?}",
         items[2]
     );

@@ -61,7 +61,8 @@ fn total_of_meta(meta: &ContactListMeta) -> Option<u64> {
 ///
 /// - a page that names another page than the one asked: the server ignores `page` (or
 ///   answered from a cache), and what it hides cannot be known;
-/// - an empty page that says more follow: what it was to hold is unknown;
+/// - a page short of what it says (more follow, or its own count on a `has_more` server):
+///   what it was to hold is unknown;
 /// - the page a resumed or time-bounded walk starts from must still begin before its start
 ///   (it was found as the page before the first to reach it), else contacts were deleted
 ///   in between and others shifted left;
@@ -80,8 +81,24 @@ pub(crate) fn page(
         }
         .into());
     }
-    if page.payload.is_empty() && page.meta.has_more == Some(true) {
-        return Err(WalkError::EmptyPage(number).into());
+    // Upstream reads one contact more than a page holds to say `has_more`, and counts the
+    // page it answers: a page that holds less than either lost contacts nothing else shows.
+    let received = page.payload.len();
+    let said = match page.meta.has_more {
+        Some(true) => PAGE_SIZE as usize,
+        Some(false) => page
+            .meta
+            .count
+            .and_then(|count| usize::try_from(count).ok())
+            .unwrap_or(0),
+        None => 0,
+    };
+    if received < said {
+        return Err(WalkError::ShortPage {
+            page: number,
+            received,
+        }
+        .into());
     }
     if let Some(after) = after
         && number == first_page

@@ -40,8 +40,8 @@ pub enum WalkError {
         /// The page the server said it answered.
         answered: u32,
     },
-    /// Too many full pages in a row held only contacts already yielded (or one, on a server
-    /// that gives no total to check the walk against).
+    /// Too many full pages in a row held only contacts already yielded (or one, the last
+    /// page included, on a server that gives no total to check the walk against).
     #[error(
         "{0} page(s) in a row held only contacts already yielded: the results shift under the \
          walk, or the server ignores `page`"
@@ -70,10 +70,21 @@ pub enum WalkError {
          deleted meanwhile; run it again"
     )]
     StartMoved(u32),
-    /// A page came back empty while the server said more contacts follow (`has_more:
-    /// true`): whatever it was to hold is unknown.
-    #[error("page {0} was empty, but the server said more contacts follow it")]
-    EmptyPage(u32),
+    /// A page held fewer contacts than its answer said: short of a full page (15) while the
+    /// server said more contacts follow (`has_more: true`), or fewer than its `count` on a
+    /// server whose `count` is the page's. Whatever it was to hold is unknown, and such a
+    /// server gives no total to notice it by later.
+    #[error(
+        "page {page} held {received} contact(s), fewer than its answer said (a page holds 15 \
+         where more follow it)"
+    )]
+    #[non_exhaustive]
+    ShortPage {
+        /// The page.
+        page: u32,
+        /// The contacts on it, repeats included.
+        received: usize,
+    },
     /// Contacts of one creation second (imported together) straddled pages, and the server
     /// ordered them differently for each page (its `ORDER BY created_at` has no
     /// tie-breaker): it showed some twice and never listed others.

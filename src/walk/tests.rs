@@ -225,7 +225,54 @@ fn it_ends_only_when_the_data_says_so() {
             ),
             &[1],
             vec![],
-            walk_error(WalkError::EmptyPage(1)),
+            walk_error(WalkError::ShortPage {
+                page: 1,
+                received: 0,
+            }),
+        ),
+        row(
+            "a page short of 15 that says more follow fails (review 107: the walk ended Ok \
+             without the five it lost)",
+            Box::new(|number, _| {
+                let ids: Vec<i64> = match number {
+                    2 => (16..=25).collect(),
+                    _ => (1..=45).collect(),
+                };
+                let payload = if number == 2 {
+                    slice(&ids, 1)
+                } else {
+                    slice(&ids, number)
+                };
+                json!({"meta": {"count": payload.len(), "current_page": number, "has_more": number < 3}, "payload": payload})
+            }),
+            &[1, 2],
+            ids(1..=15),
+            walk_error(WalkError::ShortPage {
+                page: 2,
+                received: 10,
+            }),
+        ),
+        row(
+            "a page that says it ends, short of its own count on a has_more server, fails",
+            Box::new(
+                |number, _| json!({"meta": {"count": 45, "current_page": number, "has_more": false}, "payload": slice(&(1..=45).collect::<Vec<_>>(), number)}),
+            ),
+            &[1],
+            vec![],
+            walk_error(WalkError::ShortPage {
+                page: 1,
+                received: 15,
+            }),
+        ),
+        row(
+            "a last page of contacts already yielded fails where no total checks the walk \
+             (review 107: it ended Ok with 15 of 30)",
+            Box::new(
+                |number, _| json!({"meta": {"count": 15, "current_page": number, "has_more": number < 2}, "payload": slice(&(1..=15).collect::<Vec<_>>(), 1)}),
+            ),
+            &[1, 2],
+            ids(1..=15),
+            walk_error(WalkError::RepeatedPages(1)),
         ),
         row(
             "a total too low: the full page where it expected the end is followed, and the end \
