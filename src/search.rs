@@ -266,6 +266,20 @@ impl Search {
         if let Some(q) = &self.q {
             builder = builder.q(q.clone().map_err(|_| invalid_argument("q"))?);
         }
+        // Upstream drops a blank label, and blank labels alone match no contact: an unset
+        // variable (`--label "$L"`) would export nothing, with success (review 106).
+        if let Some(Ok(labels)) = &self.parameters.labels
+            && labels
+                .iter()
+                .any(|label| crate::lookup::stripped(label).is_empty())
+        {
+            return Err(Error::InvalidArgument {
+                argument: "labels",
+                reason: "a label is blank: the server drops it, and blank labels alone match \
+                         no contact"
+                    .into(),
+            });
+        }
         let builder = self.parameters.apply(builder)?;
         if self.parameters.direction.is_some() && self.parameters.sort.is_none() {
             return Err(Error::InvalidArgument {

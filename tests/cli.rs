@@ -620,6 +620,10 @@ async fn one_page_of_many_says_so_and_a_directory_is_no_output() {
     );
     let everything = run(livedesk(&sandbox).args(["contacts", "search", "e", "--all"]));
     assert!(everything.status.success() && everything.stderr.is_empty());
+    // Cut by `--limit`, which `--all` would not lift: not advised (review 106).
+    let limited = run(livedesk(&sandbox).args(["contacts", "search", "e", "--limit", "2"]));
+    assert!(limited.status.success() && limited.stderr.is_empty());
+    assert_eq!(stdout(&limited).lines().count(), 2);
 
     let newer = Sandbox::builder()
         .has_more(true)

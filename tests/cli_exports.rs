@@ -247,6 +247,15 @@ async fn a_second_export_of_one_file_at_once_is_refused() {
         "{}",
         stderr(&refused)
     );
+    // Nor is the file written whole beside it (review 106: `--limit`, or another sort,
+    // replaced the output, and the running export renamed over that).
+    for other in [["--limit", "3"], ["--sort", "name"]] {
+        let refused = run(livedesk(&sandbox)
+            .args(["contacts", "list", "--all", "--output"])
+            .arg(&path)
+            .args(other));
+        assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    }
     let names = || {
         let mut names: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()

@@ -352,6 +352,94 @@ async fn a_missing_since_file_is_a_usage_error_naming_the_flag() {
     refused_naming("--since", &dir.path().join("yesterday.csv")).await;
 }
 
+/// A `--since` that is no file is refused (review 106: a folder exited 1, "cannot read";
+/// a named pipe was waited on for ever).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_since_that_is_no_file_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("yesterday.jsonl");
+    std::fs::create_dir(&folder).unwrap();
+    refused_naming("--since", &folder).await;
+    let pipe = dir.path().join("pipe.jsonl");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    refused_naming("--since", &pipe).await;
+}
+
+/// An output that is a file the command reads (`--since`, `--sandbox-data`), by its name or
+/// a link, is refused before any request (review 106: `--since full.csv -o full.csv`
+/// replaced a full export with the new contacts alone, exit code 0).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn an_output_that_the_command_reads_is_refused() {
+    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full.jsonl");
+    let done = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--output"])
+        .arg(&full));
+    assert!(done.status.success(), "{}", stderr(&done));
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&full, &link).unwrap();
+    for output in [&full, &link] {
+        for all in [true, false] {
+            let mut command = livedesk(&sandbox);
+            command.args(["contacts", "list", "--since"]).arg(&full);
+            command.arg("--output").arg(output);
+            if all {
+                command.arg("--all");
+            }
+            let refused = run(&mut command);
+            let stderr = stderr(&refused);
+            assert_eq!(refused.status.code(), Some(2), "{stderr}");
+            assert!(stderr.contains("--since"), "{stderr}");
+        }
+    }
+    assert_eq!(jsonl_ids(&full), [1]);
+    assert_eq!(sandbox.requests(), 1);
+
+    let data = dir.path().join("mine.json");
+    std::fs::write(&data, json!([contact(2, "Zoe", 1_600_000_000)]).to_string()).unwrap();
+    let refused = run(Command::new(BIN)
+        .args(["contacts", "search", "zz", "--sandbox", "--sandbox-data"])
+        .arg(&data)
+        .arg("--output")
+        .arg(&data));
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(std::fs::read_to_string(&data).unwrap().contains("Zoe"));
+}
+
+/// An export whose first request failed (credentials refused) wrote nothing: it does not say
+/// to resume, and the same command runs it again (review 106: refused, "add --resume").
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_that_failed_before_writing_runs_again() {
+    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("everyone.jsonl");
+    let export = |secret: &str| {
+        run(livedesk(&sandbox)
+            .env("LIVEDESK_API_SECRET", secret)
+            .args(["contacts", "list", "--all", "--output"])
+            .arg(&path))
+    };
+    let refused = export("a-typo");
+    assert_eq!(refused.status.code(), Some(3), "{}", stderr(&refused));
+    assert!(
+        !stderr(&refused).contains("--resume"),
+        "{}",
+        stderr(&refused)
+    );
+    let done = export("sandbox-secret");
+    assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+    assert_eq!(jsonl_ids(&path), [1]);
+}
+
 /// `contacts list --all FLAG PATH` against a sandbox of one contact: exit code 2 naming the
 /// flag, before any request.
 async fn refused_naming(flag: &str, path: &Path) {
@@ -381,6 +469,25 @@ fn a_mistyped_query_is_not_echoed_in_the_usage_error() {
         ),
         // Near a command's name (clap suggests `search`): hidden all the same.
         (vec!["contacts", "sarah"], "sarah"),
+        // A value given to the wrong option (review 106), also where its parser quotes it.
+        (
+            vec!["contacts", "search", "x", "--sort", "ada@example.com"],
+            "ada@example.com",
+        ),
+        (
+            vec!["contacts", "search", "x", "--page", "+8613800138000"],
+            "8613800138000",
+        ),
+        (
+            vec![
+                "contacts",
+                "list",
+                "--all",
+                "--created-after",
+                "ada@example.com",
+            ],
+            "ada@example.com",
+        ),
     ] {
         let output = run(Command::new(BIN).args(&args).stdin(Stdio::null()));
         let stderr = stderr(&output);

@@ -263,6 +263,10 @@ async fn bad_arguments_are_refused_before_any_request() {
         client.search("x").direction(livedesk::SortDirection::Desc),
         client.contacts().page(0),
         client.contacts().sort("favourite_colour"),
+        // Blank labels alone match no contact upstream (review 106: an unset variable
+        // exported nothing, with success).
+        client.contacts().label(""),
+        client.contacts().labels(["vip", " "]),
     ];
     let mut arguments = Vec::new();
     for builder in attempts {
@@ -283,7 +287,9 @@ async fn bad_arguments_are_refused_before_any_request() {
             "direction",
             "direction",
             "page",
-            "sort"
+            "sort",
+            "labels",
+            "labels"
         ]
     );
     assert_eq!(any.calls_async().await, 0);

@@ -131,13 +131,21 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// The lock of an export of a file, taken before its files are read or written: two exports
-/// of one file at once would write into one partial file. The system lets it go however the
+/// of one file at once would write into one partial file, or one replace the other's output. The system lets it go however the
 /// process ends; its file goes when it is dropped, unless `keep` (one a killed export left,
 /// kept where this run is refused before it begins, so that a refusal changes nothing).
 struct Lock {
     _file: File,
     path: PathBuf,
     keep: bool,
+}
+
+/// The lock of a file written whole, not resumably (`--limit`, other sorts), so that it is
+/// not written beside a resumable export of it (review 106: one replaced the other's).
+pub(crate) fn lock_output(path: &Path) -> Result<impl Drop, Failure> {
+    let mut lock = Lock::take(path, beside(path, "lock"))?;
+    lock.keep = false;
+    Ok(lock)
 }
 
 impl Lock {
@@ -262,6 +270,15 @@ impl Export {
             Err(e) => return Err(e.into()),
         };
         let state = match (saved, resume) {
+            // One that failed before it wrote anything (refused credentials, no network:
+            // review 106) kept nothing to continue: the same command starts it again.
+            (Some(saved), false) if saved.written == 0 && saved.bytes == 0 => State {
+                version: VERSION,
+                settings,
+                position: start,
+                bytes: 0,
+                written: 0,
+            },
             (Some(_), false) => {
                 return Err(Failure::Usage(format!(
                     "an interrupted export of {} is kept in {}: add --resume to continue it, \
@@ -368,6 +385,11 @@ impl Export {
             export.save()?;
         }
         Ok((export, writer))
+    }
+
+    /// Whether it has written nothing yet: nothing a `--resume` would keep.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.state.written == 0 && self.state.bytes == 0
     }
 
     /// Where the walk stands: what to resume it from.
@@ -569,8 +591,13 @@ pub(crate) fn last_of(path: &Path, overlap: u32) -> Result<Option<Ended>, Failur
 /// The export in `path` read one contact at a time, keeping its last `overlap` seconds.
 fn read_last(path: &Path, overlap: u32) -> Result<Last, Failure> {
     let bad = |what: String| Failure::Usage(format!("--since {}: {what}", path.display()));
-    // A file that cannot be read is a bad argument, refused before any request.
-    let file = File::open(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    // A file that cannot be read is a bad argument, refused before any request; so is what
+    // is no file (a folder, or a pipe whose opening would wait for ever: review 106).
+    let cannot = |e: io::Error| bad(format!("cannot read it: {e}"));
+    if !fs::metadata(path).map_err(cannot)?.is_file() {
+        return Err(bad("not a file".to_owned()));
+    }
+    let file = File::open(path).map_err(cannot)?;
     let reader = io::BufReader::new(file);
     let mut last = Last {
         overlap: i64::from(overlap),

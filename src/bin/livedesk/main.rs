@@ -128,13 +128,69 @@ fn parse() -> Cli {
                 }
             }
             hidden.exit()
+        } else if matches!(
+            error.kind(),
+            ErrorKind::InvalidValue | ErrorKind::ValueValidation
+        ) && let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue)
+        {
+            // A value given to the wrong option (an email to `--sort`, a phone number to
+            // `--page`: review 106) is personal data too; what the option takes stays.
+            hidden_value(&error, value).exit()
         }
         error.exit()
     })
 }
 
+/// `error`, an option's value refused, with the value left out (also from why it was).
+fn hidden_value(error: &clap::Error, value: &str) -> clap::Error {
+    let mut hidden = clap::Error::new(error.kind()).with_cmd(&Cli::command());
+    hidden.insert(
+        ContextKind::InvalidValue,
+        ContextValue::String(VALUE_HIDDEN.to_owned()),
+    );
+    for kept in [
+        ContextKind::InvalidArg,
+        ContextKind::ValidValue,
+        ContextKind::SuggestedValue,
+        ContextKind::Usage,
+    ] {
+        if let Some(kept_value) = error.get(kept) {
+            hidden.insert(kept, kept_value.clone());
+        }
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return hidden;
+    };
+    let Some(why) = std::error::Error::source(error) else {
+        return hidden;
+    };
+    // A parser's reason may quote the value, as given or as it read it (`+86…` as `86…`):
+    // such words are left out, not a range's bounds (`-1 is not in 1..=16`).
+    let read = value.trim().trim_start_matches('+');
+    let why = why
+        .to_string()
+        .split(' ')
+        .map(|word| {
+            if word == value || word == read || word.trim_matches(['\'', '"']) == read {
+                VALUE_HIDDEN
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    clap::Error::raw(
+        ErrorKind::ValueValidation,
+        format!("invalid value {VALUE_HIDDEN} for '{arg}': {why}\n\nFor more information, try '--help'.\n"),
+    )
+    .with_cmd(&Cli::command())
+}
+
 /// Shown for an argument clap did not expect (quote a query of several words).
 const HIDDEN: &str = "(not shown: it may be personal data; quote a query of several words)";
+
+/// Shown for an option's value refused.
+const VALUE_HIDDEN: &str = "(not shown: it may be personal data)";
 
 /// The command a guessed top-level one stands for.
 fn guessed(name: &str) -> Option<&'static str> {
@@ -253,6 +309,7 @@ async fn search_with(mut args: SearchArgs) -> Result<(), Failure> {
         (None, None) => Format::Jsonl,
     };
     args.output = args.output.as_deref().map(output_path).transpose()?;
+    refuse_output_read(&args)?;
     // The sandbox lives as long as the search.
     let (builder, _sandbox) = if args.target.sandbox {
         let builder = Sandbox::builder()
@@ -300,6 +357,11 @@ async fn search_with(mut args: SearchArgs) -> Result<(), Failure> {
                 .into(),
         ));
     }
+    let _lock = args
+        .output
+        .as_deref()
+        .map(export::lock_output)
+        .transpose()?;
     let (out, temp) = output(args.output.as_deref())?;
     let mut writer = Writer::new(format, !args.no_inboxes, out);
     // When a single page shows only some of the matches: how many match, if the server says.
@@ -359,6 +421,8 @@ async fn search_with(mut args: SearchArgs) -> Result<(), Failure> {
     // Said wherever the output goes: an export of one page must not pass for a whole one.
     match more {
         _ if written == 0 => say_none_found(&args),
+        // Cut by `--limit`, which `--all` would not lift (review 106).
+        Some(_) if args.limit.is_some_and(|limit| written >= limit) => {}
         Some(Some(count)) => {
             eprintln!("livedesk: {written} of {count} contacts; --all for every page")
         }
@@ -571,6 +635,47 @@ fn output_path(path: &Path) -> Result<PathBuf, Failure> {
     }
 }
 
+/// An `--output` that is a file the command reads (`--since`, `--sandbox-data`) would be
+/// replaced by what was read from it (review 106: a full export by the new contacts alone,
+/// with exit 0): refused before any request, links and other spellings of it too.
+fn refuse_output_read(args: &SearchArgs) -> Result<(), Failure> {
+    let Some(output) = &args.output else {
+        return Ok(());
+    };
+    let read = (args.since.iter().map(|path| ("--since", path))).chain(
+        args.target
+            .sandbox_data
+            .iter()
+            .map(|path| ("--sandbox-data", path)),
+    );
+    for (flag, path) in read {
+        if same_file(output, path) {
+            return Err(Failure::Usage(format!(
+                "--output {}: it is the file {flag} {} reads; write the export to another file",
+                output.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths lead to one existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
+    }
+}
+
 /// Refused before any request, not after a whole export that could not be put there.
 fn refuse_directory(path: &Path) -> Result<(), Failure> {
     if path.is_dir()
@@ -658,8 +763,11 @@ async fn export_to_file(
     futures::pin_mut!(pages);
     while let Some(page) = pages.next().await {
         let page = page.inspect_err(|error| {
-            // A tie cut short is read the same way again: its message says what to do.
-            if !matches!(error, livedesk::Error::Walk(livedesk::WalkError::Tie { .. })) {
+            // A tie cut short is read the same way again: its message says what to do. Nor
+            // is there anything to continue before a contact was written.
+            if !export.is_empty()
+                && !matches!(error, livedesk::Error::Walk(livedesk::WalkError::Tie { .. }))
+            {
                 eprintln!(
                     "livedesk: the export can continue where it stopped: the same command with --resume"
                 );
