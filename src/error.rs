@@ -667,6 +667,12 @@ pub(crate) async fn from_generated<T: DeserializeOwned>(
         },
         // Only documented success codes are decoded, and the spec documents only 200.
         E::ResponseBodyError(e) => body_error(StatusCode::OK, e),
+        // No request could be made of the arguments (review 106: a query of 70,000
+        // characters, past the longest URL there is), which no network would cure.
+        E::CommunicationError(e) if e.is_builder() => Error::InvalidArgument {
+            argument: "request",
+            reason: "no request can be made of it: its URL, the query included, is too long".into(),
+        },
         E::CommunicationError(e) | E::InvalidUpgrade(e) => Error::Transport(TransportError::new(e)),
         E::InvalidResponsePayload(body, error) => {
             // Its message may quote a value as long as the body: gone before decoding again.

@@ -592,6 +592,12 @@ async fn a_query_of_dash_is_read_from_standard_input() {
     assert!(!stdout(&direct).is_empty());
     assert_eq!(stdout(&piped), stdout(&direct));
 
+    // A line with no end within 64 KiB is refused, not searched for by its start (review
+    // 106). Exactly that much, all of which the command reads: none left to break the pipe.
+    let endless = with_stdin(&sandbox, &[b'a'; 64 * 1024]);
+    assert_eq!(endless.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&endless.stderr).contains("64 KiB"));
+
     let empty = with_stdin(&sandbox, b"");
     assert_eq!(
         empty.status.code(),

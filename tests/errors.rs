@@ -267,6 +267,8 @@ async fn bad_arguments_are_refused_before_any_request() {
         // exported nothing, with success).
         client.contacts().label(""),
         client.contacts().labels(["vip", " "]),
+        // Past the longest URL there is (review 106: a network error, to be retried).
+        client.search("a".repeat(70_000)),
     ];
     let mut arguments = Vec::new();
     for builder in attempts {
@@ -289,7 +291,8 @@ async fn bad_arguments_are_refused_before_any_request() {
             "page",
             "sort",
             "labels",
-            "labels"
+            "labels",
+            "request"
         ]
     );
     assert_eq!(any.calls_async().await, 0);

@@ -820,10 +820,12 @@ fn query_from_stdin(args: &mut SearchArgs) -> Result<(), Failure> {
         eprint!("query: ");
     }
     let mut line = String::new();
-    // The API takes 255 characters; a line with no end is not read without bound.
+    // The API takes 255 characters; a line with no end is not read without bound, nor
+    // searched for by its first 64 KiB (review 106).
+    const MOST: usize = 64 * 1024;
     stdin
         .lock()
-        .take(64 * 1024)
+        .take(MOST as u64)
         .read_line(&mut line)
         .map_err(|e| match e.kind() {
             io::ErrorKind::InvalidData => {
@@ -831,6 +833,11 @@ fn query_from_stdin(args: &mut SearchArgs) -> Result<(), Failure> {
             }
             _ => Failure::Io(e),
         })?;
+    if line.len() >= MOST && !line.ends_with('\n') {
+        return Err(Failure::Usage(
+            "the query on standard input is longer than 64 KiB".into(),
+        ));
+    }
     args.query = Some(line.trim_end_matches(['\r', '\n']).to_owned());
     Ok(())
 }
