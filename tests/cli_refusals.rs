@@ -278,6 +278,36 @@ async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() 
         assert!(stderr.contains("livedesk-state"), "{what}: {stderr}");
         assert!(!path.exists(), "{what}");
     }
+    // One that counts nothing written starts again from the start, whatever its position
+    // (review 106: it went on from there, exit 0 without the contacts before it).
+    let case = tempfile::tempdir().unwrap();
+    let mut edited = state.clone();
+    (edited["written"], edited["bytes"]) = (json!(0), json!(0));
+    std::fs::write(
+        case.path().join(".e.json.livedesk-state"),
+        edited.to_string(),
+    )
+    .unwrap();
+    std::fs::write(case.path().join(".e.json.livedesk-partial"), "").unwrap();
+    let path = case.path().join("e.json");
+    let resumed = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--resume", "--output"])
+        .arg(&path));
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(std::fs::read(&path).unwrap(), expected);
+
+    // JSON lines whose bytes were overwritten inside (review 106: counted by their
+    // newlines alone, and resumed into a file with a line that is no JSON).
+    interrupted(&sandbox, case.path(), "e.jsonl");
+    let partial = case.path().join(".e.jsonl.livedesk-partial");
+    let mut text = std::fs::read(&partial).unwrap();
+    text[..2].copy_from_slice(b"##");
+    std::fs::write(&partial, text).unwrap();
+    let resumed = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--resume", "--output"])
+        .arg(case.path().join("e.jsonl")));
+    assert_eq!(resumed.status.code(), Some(2), "{}", stderr(&resumed));
+
     // The state as it was resumes to the whole export.
     let path = kept.path().join("e.json");
     let resumed = run(livedesk(&sandbox)

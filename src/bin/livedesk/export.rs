@@ -271,8 +271,10 @@ impl Export {
         };
         let state = match (saved, resume) {
             // One that failed before it wrote anything (refused credentials, no network:
-            // review 106) kept nothing to continue: the same command starts it again.
-            (Some(saved), false) if saved.written == 0 && saved.bytes == 0 => State {
+            // review 106) kept nothing to continue: the same command starts it again, with
+            // --resume or without, from its start (a position past it, with nothing written
+            // before, is no export's: an edit's, which lost what lies between).
+            (Some(saved), _) if saved.written == 0 && saved.bytes == 0 => State {
                 version: VERSION,
                 settings,
                 position: start,
@@ -489,7 +491,15 @@ fn whole_records(file: &File, bytes: u64, format: Format) -> io::Result<Option<u
         }
     }
     Ok(match format {
-        Format::Jsonl => Some(newlines),
+        // A line a contact, each one JSON (review 106: one overwritten inside was kept).
+        Format::Jsonl => {
+            for line in io::BufRead::split(prefix()?, b'\n') {
+                if serde_json::from_slice::<serde::de::IgnoredAny>(&line?).is_err() {
+                    return Ok(None);
+                }
+            }
+            Some(newlines)
+        }
         // Its header line, then a line a contact.
         Format::Table => newlines.checked_sub(1),
         Format::Csv => {
