@@ -864,6 +864,20 @@ fn standalone(args: &[&str]) -> (Killed, String, String) {
     (child, banner, url)
 }
 
+/// The standalone sandbox runs until it is interrupted, by any of the signals that interrupt
+/// an export (review 106: SIGTERM killed it, exit code 143), and then stops with success.
+#[cfg(unix)]
+#[test]
+fn the_standalone_sandbox_stops_at_any_interruption() {
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
+        let (mut child, _, _) = standalone(&["--contacts", "1"]);
+        let pid = libc::pid_t::try_from(child.0.id()).unwrap();
+        // SAFETY: `kill` only sends a signal to our own child, not yet waited for.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        assert_eq!(child.0.wait().unwrap().code(), Some(0), "signal {signal}");
+    }
+}
+
 fn sandbox_client(url: &str) -> livedesk::Client {
     livedesk::Client::builder(livedesk::Credentials::new("sandbox-key", "sandbox-secret").unwrap())
         .base_url(url)

@@ -943,6 +943,9 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
         0 => "no rate limit".to_owned(),
         limit => format!("{limit} searches every {} s", args.window),
     };
+    // It runs until any interruption an export stops at (review 106: SIGTERM killed it,
+    // exit code 143), listened for before the banner, which tells a caller it may send one.
+    let stopped = interruption();
     print(format!(
         "LiveDesk sandbox: {} contacts on {}, {limit}; Ctrl-C stops it.\n\
          export LIVEDESK_BASE_URL={} LIVEDESK_API_KEY={SANDBOX_KEY} LIVEDESK_API_SECRET={SANDBOX_SECRET}\n",
@@ -950,6 +953,6 @@ async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
         sandbox.base_url(),
         sandbox.base_url(),
     ).as_bytes())?;
-    tokio::signal::ctrl_c().await?;
+    stopped.await;
     Ok(())
 }
