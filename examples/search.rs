@@ -48,9 +48,17 @@ async fn main() -> ExitCode {
     loop {
         match contacts.try_next().await {
             Ok(Some(contact)) => {
-                // A closed pipe (`| head`) means the reader has what it wants.
-                if print(&mut out, &contact).is_err() {
-                    return ExitCode::SUCCESS;
+                match print(&mut out, &contact) {
+                    Ok(()) => {}
+                    // A closed pipe (`| head`) means the reader has what it wants.
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                        return ExitCode::SUCCESS;
+                    }
+                    // Any other (a full disk) lost contacts.
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
                 }
             }
             Ok(None) => return ExitCode::SUCCESS,
