@@ -271,7 +271,12 @@ impl Search {
         if let Some(Ok(labels)) = &self.parameters.labels
             && labels
                 .iter()
-                .any(|label| crate::lookup::stripped(label).is_empty())
+                // Upstream splits a label at commas too (`labels=a,b`): `,` is as blank.
+                .any(|label| {
+                    label
+                        .split(',')
+                        .all(|part| crate::lookup::stripped(part).is_empty())
+                })
         {
             return Err(Error::InvalidArgument {
                 argument: "labels",

@@ -521,9 +521,8 @@ async fn exit_codes_tell_the_failures_apart() {
         Some(4)
     );
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let (_closed, addr) = common::closed_port();
+    let url = format!("http://{addr}");
     assert_eq!(
         code(
             livedesk(&sandbox)
@@ -1117,9 +1116,10 @@ async fn slow_sandbox(contacts: usize) -> Sandbox {
 }
 
 /// Starts `livedesk contacts search e --all --output path` (behind `wrapper`, such as
-/// `nohup`, if any) and returns once its state file stands beside `path`.
+/// `nohup`, if any) and returns once its state file beside `path` counts contacts written
+/// (one that counts none is started over, not resumed).
 #[cfg(unix)]
-fn export_under_way(sandbox: &Sandbox, path: &Path, wrapper: Option<&str>) -> Killed {
+fn export_under_way(base_url: &str, path: &Path, wrapper: Option<&str>) -> Killed {
     use std::os::unix::process::CommandExt;
 
     let mut command = Command::new(wrapper.unwrap_or(BIN));
@@ -1150,7 +1150,7 @@ fn export_under_way(sandbox: &Sandbox, path: &Path, wrapper: Option<&str>) -> Ki
                 "--output",
             ])
             .arg(path)
-            .env("LIVEDESK_BASE_URL", sandbox.base_url())
+            .env("LIVEDESK_BASE_URL", base_url)
             .env("LIVEDESK_API_KEY", "sandbox-key")
             .env("LIVEDESK_API_SECRET", "sandbox-secret")
             .stdin(Stdio::null())
@@ -1163,15 +1163,22 @@ fn export_under_way(sandbox: &Sandbox, path: &Path, wrapper: Option<&str>) -> Ki
     let state = path.with_file_name(format!(".{name}.livedesk-state"));
     // Polled, with a minute only as a guard against a hang: a loaded machine may take
     // seconds to start the binary, and that is no failure.
+    let written = || {
+        std::fs::read(&state)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|state| state["written"].as_u64())
+            .is_some_and(|written| written > 0)
+    };
     for _ in 0..3_000 {
-        if state.exists() {
+        if written() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
-        state.exists(),
-        "the export is under way (its partial and state files)"
+        written(),
+        "the export is under way (its state counts contacts)"
     );
     child
 }
@@ -1203,17 +1210,57 @@ async fn an_export_under_nohup_outlives_a_hangup() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.jsonl");
     std::fs::write(&path, "the previous export\n").unwrap();
-    let mut child = export_under_way(&sandbox, &path, Some("nohup"));
+    let mut child = export_under_way(sandbox.base_url(), &path, Some("nohup"));
     kill(&child, libc::SIGHUP);
     assert_eq!(child.0.wait().unwrap().code(), Some(0));
     let lines = std::fs::read_to_string(&path).unwrap().lines().count();
     assert_eq!(lines, library_walk(&sandbox, "e").await.len());
 }
 
+/// A server of 300 contacts that holds every page after the first until `release` is called
+/// (each call lets the pages held so far go): an export is still under way when the test
+/// signals it, however slowly a loaded machine runs the test, not only when it signals within
+/// the time a slow server's remaining pages take.
+#[cfg(unix)]
+struct Held {
+    server: TestServer,
+    gate: std::sync::Arc<(std::sync::Mutex<u64>, std::sync::Condvar)>,
+}
+
+#[cfg(unix)]
+impl Held {
+    async fn start() -> Held {
+        let gate = std::sync::Arc::new((std::sync::Mutex::new(0_u64), std::sync::Condvar::new()));
+        let server = TestServer::start({
+            let gate = gate.clone();
+            let pages = common::server::contacts_api(300);
+            move |request| {
+                if request.page() > 1 {
+                    let (released, changed) = &*gate;
+                    let released = released.lock().unwrap();
+                    let held_at = *released;
+                    // A minute only as a guard: a failed assertion never releases it.
+                    let _ = changed
+                        .wait_timeout_while(released, Duration::from_secs(60), |r| *r == held_at);
+                }
+                pages(request)
+            }
+        })
+        .await;
+        Held { server, gate }
+    }
+
+    fn release(&self) {
+        let (released, changed) = &*self.gate;
+        *released.lock().unwrap() += 1;
+        changed.notify_all();
+    }
+}
+
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_export_leaves_the_output_as_it_was() {
-    let sandbox = slow_sandbox(300).await;
+    let held = Held::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("contacts.csv");
     std::fs::write(&path, "the previous export\n").unwrap();
@@ -1223,9 +1270,12 @@ async fn an_interrupted_export_leaves_the_output_as_it_was() {
         ("HUP", libc::SIGHUP),
         ("QUIT", libc::SIGQUIT),
     ] {
-        let mut child = export_under_way(&sandbox, &path, None);
+        // Page 2 is held until the signal has been sent: the export cannot end first.
+        let mut child = export_under_way(&held.server.base_url, &path, None);
         kill(&child, number);
-        assert_eq!(child.0.wait().unwrap().code(), Some(130), "{signal}");
+        let status = child.0.wait().unwrap();
+        held.release();
+        assert_eq!(status.code(), Some(130), "{signal}");
         assert_eq!(
             files(dir.path()),
             [
@@ -1240,9 +1290,12 @@ async fn an_interrupted_export_leaves_the_output_as_it_was() {
             "the previous export\n"
         );
         // Without --resume, the kept progress is neither used nor overwritten.
-        let again = run(livedesk(&sandbox)
+        let again = run(Command::new(BIN)
             .args(["contacts", "search", "e", "--all", "--output"])
-            .arg(&path));
+            .arg(&path)
+            .env("LIVEDESK_BASE_URL", &held.server.base_url)
+            .env("LIVEDESK_API_KEY", "sandbox-key")
+            .env("LIVEDESK_API_SECRET", "sandbox-secret"));
         assert_eq!(again.status.code(), Some(2), "{signal}");
         assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
         for leftover in [
@@ -1359,7 +1412,7 @@ async fn an_export_killed_anywhere_resumes_to_the_same_file() {
         let expected = std::fs::read(&reference).unwrap();
 
         let path = dir.path().join(name);
-        let mut child = export_under_way(&sandbox, &path, None);
+        let mut child = export_under_way(sandbox.base_url(), &path, None);
         for round in 0..3 {
             // Let a page or two land, then kill it outright.
             std::thread::sleep(Duration::from_millis(200 + 150 * round));
@@ -1415,7 +1468,7 @@ async fn an_export_killed_anywhere_resumes_to_the_same_file() {
     // A resume whose settings differ says which, and changes nothing.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vips.csv");
-    let mut child = export_under_way(&sandbox, &path, None);
+    let mut child = export_under_way(sandbox.base_url(), &path, None);
     kill(&child, libc::SIGKILL);
     child.0.wait().unwrap();
     let kept = files(dir.path());

@@ -105,9 +105,7 @@ async fn no_proxy_wins_over_a_given_proxy() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_network_error_names_the_host_and_proxy_never_the_query_or_password() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
+    let (_closed, addr) = common::closed_port();
     let private = "ada.private+1@example.com";
 
     let (code, _, stderr) = run(&mut search(&format!("http://{addr}"), private));

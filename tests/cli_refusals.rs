@@ -383,7 +383,7 @@ async fn a_missing_since_file_is_a_usage_error_naming_the_flag() {
 }
 
 /// A `--since` that is no file is refused (review 106: a folder exited 1, "cannot read";
-/// a named pipe was waited on for ever).
+/// a named pipe nobody writes to was waited on for ever: it reads as empty now).
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_since_that_is_no_file_is_a_usage_error() {
@@ -518,6 +518,16 @@ fn a_mistyped_query_is_not_echoed_in_the_usage_error() {
             ],
             "ada@example.com",
         ),
+        // Review 108: a phone number with its `00` prefix, which the parser reads as a
+        // number without it; a value given to a flag that takes none.
+        (
+            vec!["contacts", "search", "x", "--page", "008613800138000"],
+            "8613800138000",
+        ),
+        (
+            vec!["contacts", "search", "--literal=ada@example.com"],
+            "ada@example.com",
+        ),
     ] {
         let output = run(Command::new(BIN).args(&args).stdin(Stdio::null()));
         let stderr = stderr(&output);
@@ -630,4 +640,45 @@ async fn an_export_that_cannot_write_names_its_file_and_resumes() {
         std::fs::read(&path).unwrap(),
         std::fs::read(&reference).unwrap()
     );
+}
+
+/// Review 108: a `--since` read through a pipe with a writer (`<(zcat day1.jsonl.gz)`) is
+/// read as a file; only what is neither is refused.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_since_through_a_pipe_is_read() {
+    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full.jsonl");
+    let done = run(livedesk(&sandbox)
+        .args(["contacts", "list", "--all", "--output"])
+        .arg(&full));
+    assert!(done.status.success(), "{}", stderr(&done));
+    let synced = run(Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{BIN} contacts list --all --since <(cat '{}')",
+            full.display()
+        ))
+        .env("LIVEDESK_BASE_URL", sandbox.base_url())
+        .env("LIVEDESK_API_KEY", "sandbox-key")
+        .env("LIVEDESK_API_SECRET", "sandbox-secret"));
+    assert!(synced.status.success(), "{}", stderr(&synced));
+}
+
+/// Review 108: a label of commas alone is blank too (upstream splits it at commas, and drops
+/// the blanks): an unset `--label "$A,$B"` exported nothing, with success.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_label_of_commas_is_refused() {
+    let sandbox = serving(vec![contact(1, "Ada", 1_600_000_000)]).await;
+    for label in [",", " , ", ""] {
+        let refused = run(livedesk(&sandbox).args(["contacts", "list", "--all", "--label", label]));
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{label:?}: {}",
+            stderr(&refused)
+        );
+    }
+    assert_eq!(sandbox.requests(), 0);
 }

@@ -127,11 +127,8 @@ async fn server_answers_say_it_once() {
 
 #[tokio::test]
 async fn a_refused_connection_names_the_host_and_its_cause_once() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_closed, addr) = common::closed_port();
+    let port = addr.port();
     let client = client_with(&format!("http://127.0.0.1:{port}"), RetryPolicy::disabled());
     let error = client.search(QUERY).send().await.unwrap_err();
     let lines = checked(&error);

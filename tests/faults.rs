@@ -189,11 +189,8 @@ async fn search_someone(client: livedesk::Client) -> (Error, String) {
 #[tokio::test]
 async fn transport_errors_say_what_happened_without_the_query() {
     // A loopback port nobody listens on any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_closed, addr) = common::closed_port();
+    let port = addr.port();
     let refused = client_with(&format!("http://127.0.0.1:{port}"), RetryPolicy::disabled());
     let (_, shown) = search_someone(refused).await;
     assert!(shown.contains("Connection refused"), "{shown}");

@@ -408,12 +408,8 @@ fn renderings(error: &Error) -> Vec<String> {
 #[tokio::test]
 async fn the_query_never_shows_in_errors_builders_or_traces() {
     // Refused, timed out, cut mid-body, undecodable: the query is nowhere.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
-        format!("http://127.0.0.1:{port}")
-    };
+    let (_closed_socket, addr) = common::closed_port();
+    let closed = format!("http://{addr}");
     let hanging = TestServer::start(|_| Reply::Hang).await;
     let cut = TestServer::start(|_| Reply::CloseMidBody {
         declared_len: 100,

@@ -122,9 +122,8 @@ async fn an_explicit_proxy_carries_every_request_and_keeps_its_password() {
     assert!(head.contains("authorization: basic qwxhzgrpbjpvcgvuihnlc2ftzq=="));
 
     // A proxy that is not there: the error says what happened, without the password.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let gone = format!("http://ops:pa55word@{}", closed.local_addr().unwrap());
-    drop(closed);
+    let (_closed, addr) = common::closed_port();
+    let gone = format!("http://ops:pa55word@{addr}");
     let error = once(&api.base_url)
         .proxy(gone)
         .build()

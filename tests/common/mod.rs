@@ -5,7 +5,7 @@ pub mod limits;
 pub mod server;
 pub mod skip;
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 use livedesk::{Client, ClientBuilder, Credentials, RetryPolicy};
 
@@ -114,4 +114,15 @@ pub fn livedesk(sandbox: &livedesk::Sandbox) -> std::process::Command {
         .env("LIVEDESK_API_SECRET", "sandbox-secret")
         .stdin(std::process::Stdio::null());
     command
+}
+
+/// A loopback address nobody listens on, for as long as the returned socket lives: bound but
+/// never listening, so a connection to it is refused, and no other test can take the port
+/// meanwhile (one bound, dropped, then connected to could be taken by a server another test
+/// started in between, and answer).
+pub fn closed_port() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
 }

@@ -269,18 +269,20 @@ impl Export {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e.into()),
         };
+        // One that failed before it wrote anything (refused credentials, no network: review
+        // 106) kept nothing to continue: the same command starts it again from its start,
+        // without --resume too (a position past the start with nothing written before it is
+        // no export's: an edit's, which lost what lies between).
+        let holds_nothing = |saved: &State| saved.written == 0 && saved.bytes == 0;
+        let fresh = |settings| State {
+            version: VERSION,
+            settings,
+            position: start.clone(),
+            bytes: 0,
+            written: 0,
+        };
         let state = match (saved, resume) {
-            // One that failed before it wrote anything (refused credentials, no network:
-            // review 106) kept nothing to continue: the same command starts it again, with
-            // --resume or without, from its start (a position past it, with nothing written
-            // before, is no export's: an edit's, which lost what lies between).
-            (Some(saved), _) if saved.written == 0 && saved.bytes == 0 => State {
-                version: VERSION,
-                settings,
-                position: start,
-                bytes: 0,
-                written: 0,
-            },
+            (Some(saved), false) if holds_nothing(&saved) => fresh(settings),
             (Some(_), false) => {
                 return Err(Failure::Usage(format!(
                     "an interrupted export of {} is kept in {}: add --resume to continue it, \
@@ -311,15 +313,13 @@ impl Export {
                         state_path.display()
                     )));
                 }
-                saved
+                if holds_nothing(&saved) {
+                    fresh(settings)
+                } else {
+                    saved
+                }
             }
-            (None, false) => State {
-                version: VERSION,
-                settings,
-                position: start,
-                bytes: 0,
-                written: 0,
-            },
+            (None, false) => fresh(settings),
         };
         let file = if resume {
             // The partial file must hold at least what the state counts; never made up.
@@ -604,10 +604,12 @@ fn read_last(path: &Path, overlap: u32) -> Result<Last, Failure> {
     // A file that cannot be read is a bad argument, refused before any request; so is what
     // is no file (a folder, or a pipe whose opening would wait for ever: review 106).
     let cannot = |e: io::Error| bad(format!("cannot read it: {e}"));
-    if !fs::metadata(path).map_err(cannot)?.is_file() {
+    let metadata = fs::metadata(path).map_err(cannot)?;
+    // A pipe with a writer (`--since <(zcat day1.csv.gz)`: review 108) is read as a file.
+    if !metadata.is_file() && !is_pipe(&metadata) {
         return Err(bad("not a file".to_owned()));
     }
-    let file = File::open(path).map_err(cannot)?;
+    let file = open_without_waiting(path).map_err(cannot)?;
     let reader = io::BufReader::new(file);
     let mut last = Last {
         overlap: i64::from(overlap),
@@ -676,6 +678,42 @@ fn read_last(path: &Path, overlap: u32) -> Result<Last, Failure> {
         Format::Table => return Err(bad("a table is no export to start from".to_owned())),
     }
     Ok(last)
+}
+
+#[cfg(unix)]
+fn is_pipe(metadata: &fs::Metadata) -> bool {
+    std::os::unix::fs::FileTypeExt::is_fifo(&metadata.file_type())
+}
+
+#[cfg(not(unix))]
+fn is_pipe(_metadata: &fs::Metadata) -> bool {
+    false
+}
+
+/// `path` opened for reading without waiting for a pipe's writer: one with none reads as
+/// empty (its end), not for ever.
+#[cfg(unix)]
+fn open_without_waiting(path: &Path) -> io::Result<File> {
+    use std::os::{fd::AsRawFd, unix::fs::OpenOptionsExt};
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    // Reads wait again, as a file's do.
+    // SAFETY: `fcntl` on a descriptor this function owns, reading and setting its flags.
+    unsafe {
+        let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+        if flags < 0 || libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_without_waiting(path: &Path) -> io::Result<File> {
+    File::open(path)
 }
 
 /// The companion beside an export's output that says from when it holds every contact.

@@ -130,7 +130,7 @@ fn parse() -> Cli {
             hidden.exit()
         } else if matches!(
             error.kind(),
-            ErrorKind::InvalidValue | ErrorKind::ValueValidation
+            ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::TooManyValues
         ) && let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue)
         {
             // A value given to the wrong option (an email to `--sort`, a phone number to
@@ -171,7 +171,10 @@ fn hidden_value(error: &clap::Error, value: &str) -> clap::Error {
         .to_string()
         .split(' ')
         .map(|word| {
-            if word == value || word == read || word.trim_matches(['\'', '"']) == read {
+            // A number is the value as the parser read it (`0086…` as `86…`: review 108);
+            // a range's bounds hold `..`.
+            let bare = word.trim_matches(['\'', '"']);
+            if word == value || word == read || bare == read || bare.parse::<i128>().is_ok() {
                 VALUE_HIDDEN
             } else {
                 word
