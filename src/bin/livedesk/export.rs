@@ -131,9 +131,10 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// The lock of an export of a file, taken before its files are read or written: two exports
-/// of one file at once would write into one partial file, or one replace the other's output. The system lets it go however the
-/// process ends; its file goes when it is dropped, unless `keep` (one a killed export left,
-/// kept where this run is refused before it begins, so that a refusal changes nothing).
+/// of one file at once would write into one partial file, or one replace the other's output.
+/// The system lets it go however the process ends; its file goes when it is dropped, unless
+/// `keep` (one a killed export left, kept where this run is refused before it begins, so
+/// that a refusal changes nothing).
 struct Lock {
     _file: File,
     path: PathBuf,
