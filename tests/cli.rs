@@ -1217,31 +1217,32 @@ async fn an_export_under_nohup_outlives_a_hangup() {
     assert_eq!(lines, library_walk(&sandbox, "e").await.len());
 }
 
-/// A server of 300 contacts that holds every page after the first until `release` is called
-/// (each call lets the pages held so far go): an export is still under way when the test
-/// signals it, however slowly a loaded machine runs the test, not only when it signals within
-/// the time a slow server's remaining pages take.
+/// A server of 300 contacts that holds every page after the first from `hold` until
+/// `release` (and its drop): an export is still under way when the test signals it, however
+/// slowly a loaded machine runs the test. A page asked after `release` (a killed export's
+/// request read late) goes at once, not after a minute on one of the runtime's workers.
 #[cfg(unix)]
 struct Held {
     server: TestServer,
-    gate: std::sync::Arc<(std::sync::Mutex<u64>, std::sync::Condvar)>,
+    gate: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
 }
 
 #[cfg(unix)]
 impl Held {
     async fn start() -> Held {
-        let gate = std::sync::Arc::new((std::sync::Mutex::new(0_u64), std::sync::Condvar::new()));
+        let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
         let server = TestServer::start({
             let gate = gate.clone();
             let pages = common::server::contacts_api(300);
             move |request| {
                 if request.page() > 1 {
-                    let (released, changed) = &*gate;
-                    let released = released.lock().unwrap();
-                    let held_at = *released;
+                    let (open, changed) = &*gate;
                     // A minute only as a guard: a failed assertion never releases it.
-                    let _ = changed
-                        .wait_timeout_while(released, Duration::from_secs(60), |r| *r == held_at);
+                    let _ = changed.wait_timeout_while(
+                        open.lock().unwrap(),
+                        Duration::from_secs(60),
+                        |open| !*open,
+                    );
                 }
                 pages(request)
             }
@@ -1250,10 +1251,25 @@ impl Held {
         Held { server, gate }
     }
 
-    fn release(&self) {
-        let (released, changed) = &*self.gate;
-        *released.lock().unwrap() += 1;
+    fn set(&self, open: bool) {
+        let (gate, changed) = &*self.gate;
+        *gate.lock().unwrap() = open;
         changed.notify_all();
+    }
+
+    fn hold(&self) {
+        self.set(false);
+    }
+
+    fn release(&self) {
+        self.set(true);
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -1271,6 +1287,7 @@ async fn an_interrupted_export_leaves_the_output_as_it_was() {
         ("QUIT", libc::SIGQUIT),
     ] {
         // Page 2 is held until the signal has been sent: the export cannot end first.
+        held.hold();
         let mut child = export_under_way(&held.server.base_url, &path, None);
         kill(&child, number);
         let status = child.0.wait().unwrap();
@@ -1474,10 +1491,7 @@ async fn an_export_killed_anywhere_resumes_to_the_same_file() {
     let kept = files(dir.path());
     for (args, what) in [
         (vec!["contacts", "search", "a"], "the query"),
-        (
-            vec!["contacts", "search", "e", "--label", "vip"],
-            "the labels",
-        ),
+        (vec!["contacts", "search", "e", "--label", "vip"], "--label"),
         (
             vec!["contacts", "search", "e", "--format", "jsonl"],
             "the format",

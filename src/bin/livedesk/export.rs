@@ -49,7 +49,7 @@ impl Settings {
         [
             (self.query != other.query, "the query"),
             (self.literal != other.literal, "--literal"),
-            (self.labels != other.labels, "the labels"),
+            (self.labels != other.labels, "--label"),
             (self.format != other.format, "the format"),
             (self.inboxes != other.inboxes, "--no-inboxes"),
             (
@@ -603,14 +603,18 @@ pub(crate) fn last_of(path: &Path, overlap: u32) -> Result<Option<Ended>, Failur
 fn read_last(path: &Path, overlap: u32) -> Result<Last, Failure> {
     let bad = |what: String| Failure::Usage(format!("--since {}: {what}", path.display()));
     // A file that cannot be read is a bad argument, refused before any request; so is what
-    // is no file (a folder, or a pipe whose opening would wait for ever: review 106).
+    // is no regular file (review 106: a folder; a named pipe, whose opening waited for ever
+    // for a writer, and one read before its writer came would pass for an empty export;
+    // `<(zcat …)`, which names no format and has no companion beside it: reviews 108, 109).
     let cannot = |e: io::Error| bad(format!("cannot read it: {e}"));
-    let metadata = fs::metadata(path).map_err(cannot)?;
-    // A pipe with a writer (`--since <(zcat day1.csv.gz)`: review 108) is read as a file.
-    if !metadata.is_file() && !is_pipe(&metadata) {
-        return Err(bad("not a file".to_owned()));
+    if !fs::metadata(path).map_err(cannot)?.is_file() {
+        return Err(bad(
+            "not a file: give the export's own file (decompressed), beside which its \
+             companion says what it holds"
+                .to_owned(),
+        ));
     }
-    let file = open_without_waiting(path).map_err(cannot)?;
+    let file = File::open(path).map_err(cannot)?;
     let reader = io::BufReader::new(file);
     let mut last = Last {
         overlap: i64::from(overlap),
@@ -679,42 +683,6 @@ fn read_last(path: &Path, overlap: u32) -> Result<Last, Failure> {
         Format::Table => return Err(bad("a table is no export to start from".to_owned())),
     }
     Ok(last)
-}
-
-#[cfg(unix)]
-fn is_pipe(metadata: &fs::Metadata) -> bool {
-    std::os::unix::fs::FileTypeExt::is_fifo(&metadata.file_type())
-}
-
-#[cfg(not(unix))]
-fn is_pipe(_metadata: &fs::Metadata) -> bool {
-    false
-}
-
-/// `path` opened for reading without waiting for a pipe's writer: one with none reads as
-/// empty (its end), not for ever.
-#[cfg(unix)]
-fn open_without_waiting(path: &Path) -> io::Result<File> {
-    use std::os::{fd::AsRawFd, unix::fs::OpenOptionsExt};
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    // Reads wait again, as a file's do.
-    // SAFETY: `fcntl` on a descriptor this function owns, reading and setting its flags.
-    unsafe {
-        let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
-        if flags < 0 || libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0
-        {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(file)
-}
-
-#[cfg(not(unix))]
-fn open_without_waiting(path: &Path) -> io::Result<File> {
-    File::open(path)
 }
 
 /// The companion beside an export's output that says from when it holds every contact.

@@ -132,6 +132,7 @@ fn parse() -> Cli {
             error.kind(),
             ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::TooManyValues
         ) && let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue)
+            && !value.is_empty()
         {
             // A value given to the wrong option (an email to `--sort`, a phone number to
             // `--page`: review 106) is personal data too; what the option takes stays.
@@ -167,14 +168,19 @@ fn hidden_value(error: &clap::Error, value: &str) -> clap::Error {
     // A parser's reason may quote the value, as given or as it read it (`+86…` as `86…`):
     // such words are left out, not a range's bounds (`-1 is not in 1..=16`).
     let read = value.trim().trim_start_matches('+');
+    let number = read.parse::<i128>().ok();
     let why = why
         .to_string()
         .split(' ')
         .map(|word| {
-            // A number is the value as the parser read it (`0086…` as `86…`: review 108);
-            // a range's bounds hold `..`.
+            // The value as the parser read it, a number (`0086…` as `86…`: review 108), not
+            // every number (the 3339 of "RFC 3339": review 109); a range's bounds hold `..`.
             let bare = word.trim_matches(['\'', '"']);
-            if word == value || word == read || bare == read || bare.parse::<i128>().is_ok() {
+            if word == value
+                || word == read
+                || bare == read
+                || number.is_some() && bare.parse::<i128>().ok() == number
+            {
                 VALUE_HIDDEN
             } else {
                 word
