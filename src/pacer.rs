@@ -79,28 +79,36 @@ impl Pacer {
     }
 
     /// Waits for this caller's turn, or until `give_up` (then goes anyway: its answer will
-    /// tell the caller what it needs to know). Past `give_up`, a pace is still kept, and only
-    /// a throttle (a `Retry-After` pause, or probes for a lift) is cut short, when the limit
-    /// was set (a set limit is kept as it is) or when `keep_pace`.
-    pub(crate) async fn acquire(&self, give_up: Option<Instant>, keep_pace: bool) -> Permit<'_> {
-        let keep_pace = keep_pace || self.set.is_some();
+    /// tell the caller what it needs to know) where a throttle holds it (a `Retry-After`
+    /// pause, or probes for a lift). The pace is always kept: the time spent waiting for a
+    /// turn in it is no throttle, and is added to `queued`, which moves `give_up` on (review
+    /// 110: a queue of 32 at a window of 10 a minute waited past the throttle deadline, went
+    /// all at once, and was refused).
+    pub(crate) async fn acquire(
+        &self,
+        give_up: Option<Instant>,
+        queued: &mut Duration,
+    ) -> Permit<'_> {
         loop {
             // Registered before asking, so that an answer in between is not missed.
             let mut notified = pin!(self.wake.notified());
             notified.as_mut().enable();
             let now = Instant::now();
+            let give_up = give_up.and_then(|at| at.checked_add(*queued));
             let past = give_up.is_some_and(|at| now >= at);
-            let decision = {
+            let (decision, throttled) = {
                 let mut model = self.lock();
                 let since = self.since(now);
-                if past && (!keep_pace || model.snapshot(since).throttled) {
-                    Ok(model.force_send(since))
+                let throttled = model.snapshot(since).throttled;
+                if throttled && past {
+                    (Ok(model.force_send(since)), throttled)
                 } else {
-                    model.try_send(since)
+                    (model.try_send(since), throttled)
                 }
             };
-            // Past it and not sent, the pace is waited for.
-            let give_up = give_up.filter(|_| !past);
+            // Throttled (or waiting for a probe's answer), no longer than `give_up`.
+            let throttled = throttled || matches!(decision, Err(Wait::Answer));
+            let give_up = give_up.filter(|_| throttled && !past);
             let until = match decision {
                 Ok(ticket) => {
                     return Permit {
@@ -127,6 +135,9 @@ impl Pacer {
                     }
                 }
                 None => notified.await,
+            }
+            if !throttled {
+                *queued = queued.saturating_add(now.elapsed());
             }
         }
     }

@@ -161,9 +161,11 @@ impl RetryPolicy {
         self
     }
 
-    /// How long `429`s are waited out, from the first attempt, before the last one is
-    /// returned. Zero waits none out: each `429` comes back at once, and no throttle holds a
-    /// request back (a pace, learnt or set, still spaces them).
+    /// How long a request waits out `429`s, from its first attempt (but the time it waits
+    /// for its turn in the client's pace, however long the queue), before the last one is
+    /// returned. Zero waits none out: each `429`
+    /// comes back at once, and no throttle holds a request back (a pace, learnt or set,
+    /// still spaces them).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -176,16 +178,9 @@ impl RetryPolicy {
         self
     }
 
-    pub(crate) fn throttle_deadline_from(
-        &self,
-        start: tokio::time::Instant,
-    ) -> Option<tokio::time::Instant> {
-        // A deadline past what an `Instant` can hold is no deadline.
-        start.checked_add(self.throttle_deadline)
-    }
-
-    /// The longest `Retry-After` of a `429` that pauses the client: none for a policy that
-    /// does not wait out throttles, whose callers want every answer at once.
+    /// The longest `Retry-After` of a `429` that pauses the client, and how long a request
+    /// waits out throttles: none for a policy that does not wait out throttles, whose
+    /// callers want every answer at once.
     pub(crate) fn longest_pause(&self) -> Duration {
         self.throttle_deadline
     }

@@ -74,9 +74,11 @@ impl ClientHooks<Transport> for Client {
         request.headers_mut().remove("api-version");
         let transport = self.inner();
         let first_start = Instant::now();
-        let give_up = transport.retry.throttle_deadline_from(first_start);
-        // A policy that does not wait out throttles is never held by one, but keeps the pace.
-        let keep_pace = !transport.retry.waits_out_throttles();
+        // Past it, a throttle holds this request no longer (at once for a policy that waits
+        // none out: it keeps the pace, and is never held by a throttle); the time it waits
+        // for its turn in the pace moves it on.
+        let give_up = first_start.checked_add(transport.retry.longest_pause());
+        let mut queued = Duration::ZERO;
         let method = request.method().clone();
         let (mut attempt, mut failures) = (0_u32, 0_u32);
         // Time spent waiting for the pacer (a pace, a throttle): not the failures' to spend.
@@ -90,7 +92,7 @@ impl ClientHooks<Transport> for Client {
                 None
             };
             let asked = Instant::now();
-            let permit = transport.pacer.acquire(give_up, keep_pace).await;
+            let permit = transport.pacer.acquire(give_up, &mut queued).await;
             let start = Instant::now();
             paced += start - asked;
             let result = match self.client().execute(request).await {
@@ -147,10 +149,10 @@ impl ClientHooks<Transport> for Client {
                 failures = failures.saturating_add(1);
             }
             let decision = outcome.map(|outcome| {
-                // A throttle is bounded by all the time since the first attempt; a failure's
-                // retries by the time not spent waiting for the pacer.
+                // A throttle is bounded by the time since the first attempt but its turns in
+                // the pace; a failure's retries by the time not spent waiting for the pacer.
                 let elapsed = if throttled.is_some() {
-                    first_start.elapsed()
+                    first_start.elapsed().saturating_sub(queued)
                 } else {
                     first_start.elapsed().saturating_sub(paced)
                 };

@@ -432,9 +432,10 @@ async fn a_failed_export_leaves_the_output_untouched() {
     );
     let stderr = String::from_utf8(output.stderr).unwrap();
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{stderr}");
+    assert_eq!(lines.len(), 3, "{stderr}");
     assert!(lines[0].contains("--resume"), "{stderr}");
     assert!(lines[1].contains("429"), "{stderr}");
+    assert!(lines[2].contains("--max-wait"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -106,13 +106,14 @@ async fn a_long_throttle_is_said_once_when_no_progress_bar_shows_it() {
         run(livedesk(&throttled).args(["contacts", "search", "ada", "--max-wait", "8"]));
     assert_eq!(code, Some(4), "{stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{stderr}");
+    assert_eq!(lines.len(), 3, "{stderr}");
     assert_eq!(
         lines[0],
         "livedesk: rate limited (429): waiting for the server's limit to lift, up to 8 s \
          (--max-wait)"
     );
     assert!(lines[1].starts_with("livedesk: error: "), "{stderr}");
+    assert!(lines[2].contains("--max-wait"), "{stderr}");
     // Short throttles, met at every window of a walk, say nothing: see
     // `the_progress_bar_shows_on_a_terminal_only` in tests/cli.rs.
 }

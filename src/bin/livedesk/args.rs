@@ -140,7 +140,8 @@ pub(crate) struct SearchArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 180)]
     pub(crate) max_wait: u64,
 
-    /// Leave this share of the learnt rate limit, in percent, to the account's other users.
+    /// Leave this share of the learnt rate limit, in percent (0 to 90), to the account's other
+    /// users.
     #[arg(long, value_name = "PERCENT", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=90))]
     pub(crate) headroom: u8,
 

@@ -68,6 +68,16 @@ async fn main() -> ExitCode {
         Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("livedesk: error: {}", chain(&failure));
+            // A progress bar says nothing of --max-wait: the error says what would get further
+            // (review 110).
+            if let Failure::Api(error) = &failure
+                && error.kind() == livedesk::ErrorKind::RateLimited
+            {
+                eprintln!(
+                    "livedesk: still rate limited after --max-wait; a longer --max-wait waits \
+                     longer (an hour for a limiter whose windows last an hour)"
+                );
+            }
             if let Failure::Interrupted = failure {
                 // At once: the runtime's shutdown would wait for a DNS lookup in flight.
                 std::process::exit(exit::INTERRUPTED.into());
@@ -133,6 +143,8 @@ fn parse() -> Cli {
             ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::TooManyValues
         ) && let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue)
             && !value.is_empty()
+            // A short number (`--headroom 100`) is no one's phone number (review 110).
+            && !(value.len() <= 6 && value.bytes().all(|b| b.is_ascii_digit()))
         {
             // A value given to the wrong option (an email to `--sort`, a phone number to
             // `--page`: review 106) is personal data too; what the option takes stays.

@@ -43,7 +43,10 @@ fn describe(shape: LimitShape, per_minute: Option<f64>, left: Option<Duration>) 
     let left = left
         .map(|left| {
             let minutes = left.as_secs().div_ceil(60);
-            if minutes >= 60 {
+            if left < Duration::from_secs(60) {
+                // Not "about 0 min" in the last second.
+                ", under a minute left".to_owned()
+            } else if minutes >= 60 {
                 format!(", about {} h {} min left", minutes / 60, minutes % 60)
             } else {
                 format!(", about {minutes} min left")
@@ -204,6 +207,11 @@ mod tests {
         assert_eq!(
             limit_found(&pacing, Some(150)),
             "  limit 100/min, about 2 min left"
+        );
+        // Not "about 0 min" in the last seconds (review 110).
+        assert_eq!(
+            limit_found(&pacing, Some(20)),
+            "  limit 100/min, under a minute left"
         );
         assert_eq!(limit_found(&pacing, None), "  limit 100/min");
         // Nothing learnt yet: nothing to say.
