@@ -54,6 +54,13 @@ async fn serving(contacts: Vec<Value>) -> Sandbox {
         .unwrap()
 }
 
+/// `contacts list --all --resume --output path` against `sandbox`.
+fn resume(sandbox: &Sandbox, path: impl AsRef<Path>) -> Output {
+    run(livedesk(sandbox)
+        .args(["contacts", "list", "--all", "--resume", "--output"])
+        .arg(path.as_ref()))
+}
+
 fn jsonl_ids(path: &Path) -> Vec<i64> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -268,9 +275,7 @@ async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() 
         )
         .unwrap();
         let path = case.path().join("e.json");
-        let resumed = run(livedesk(&sandbox)
-            .args(["contacts", "list", "--all", "--resume", "--output"])
-            .arg(&path));
+        let resumed = resume(&sandbox, &path);
         // Refused, naming the state: it finished with exit 0, and the file put in place was
         // not valid JSON.
         let stderr = stderr(&resumed);
@@ -290,9 +295,7 @@ async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() 
     .unwrap();
     std::fs::write(case.path().join(".e.json.livedesk-partial"), "").unwrap();
     let path = case.path().join("e.json");
-    let resumed = run(livedesk(&sandbox)
-        .args(["contacts", "list", "--all", "--resume", "--output"])
-        .arg(&path));
+    let resumed = resume(&sandbox, &path);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert_eq!(std::fs::read(&path).unwrap(), expected);
 
@@ -303,16 +306,12 @@ async fn a_resume_does_not_trust_a_state_that_disagrees_with_the_partial_file() 
     let mut text = std::fs::read(&partial).unwrap();
     text[..2].copy_from_slice(b"##");
     std::fs::write(&partial, text).unwrap();
-    let resumed = run(livedesk(&sandbox)
-        .args(["contacts", "list", "--all", "--resume", "--output"])
-        .arg(case.path().join("e.jsonl")));
+    let resumed = resume(&sandbox, case.path().join("e.jsonl"));
     assert_eq!(resumed.status.code(), Some(2), "{}", stderr(&resumed));
 
     // The state as it was resumes to the whole export.
     let path = kept.path().join("e.json");
-    let resumed = run(livedesk(&sandbox)
-        .args(["contacts", "list", "--all", "--resume", "--output"])
-        .arg(&path));
+    let resumed = resume(&sandbox, &path);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert_eq!(std::fs::read(&path).unwrap(), expected);
 }
@@ -362,9 +361,7 @@ async fn a_bad_field_of_a_since_or_state_file_is_named_and_its_value_left_out() 
     let mut state: Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
     state["bytes"] = json!(state["bytes"].to_string());
     std::fs::write(&state_path, state.to_string()).unwrap();
-    let output = run(livedesk(&sandbox)
-        .args(["contacts", "list", "--all", "--resume", "--output"])
-        .arg(dir.path().join("e.json")));
+    let output = resume(&sandbox, dir.path().join("e.json"));
     let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -632,9 +629,7 @@ async fn an_export_that_cannot_write_names_its_file_and_resumes() {
     assert!(message.contains("--resume"), "{message}");
     assert!(!path.exists());
 
-    let resumed = run(livedesk(&sandbox)
-        .args(["contacts", "list", "--all", "--resume", "--output"])
-        .arg(&path));
+    let resumed = resume(&sandbox, &path);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert_eq!(
         std::fs::read(&path).unwrap(),

@@ -345,11 +345,7 @@ async fn redirects_are_errors_that_name_the_host_and_carry_nothing_away() {
         Reply::status(307, "text/plain", "").header("location", &request.target)
     })
     .await;
-    let error = client(&looping.base_url)
-        .search("x")
-        .send()
-        .await
-        .unwrap_err();
+    let error = error_of(&looping).await;
     assert!(
         matches!(error, Error::Redirect { host: None, .. }),
         "{error:?}"
@@ -359,11 +355,7 @@ async fn redirects_are_errors_that_name_the_host_and_carry_nothing_away() {
     // A `304` answers a conditional request, which the client never sends: no redirect
     // (review 107), a status the spec does not document, with its message.
     let unmodified = TestServer::start(|_| Reply::status(304, "text/plain", "")).await;
-    let error = client(&unmodified.base_url)
-        .search("x")
-        .send()
-        .await
-        .unwrap_err();
+    let error = error_of(&unmodified).await;
     assert!(
         matches!(&error, Error::Api { status, .. } if status.as_u16() == 304),
         "{error:?}"
@@ -391,6 +383,15 @@ async fn a_map_key_holding_the_query_is_left_out_of_a_decode_errors_path() {
     for shown in renderings(&error) {
         assert!(!shown.contains(PRIVATE), "{shown}");
     }
+}
+
+/// The error a search of `server` ends with.
+async fn error_of(server: &TestServer) -> Error {
+    client(&server.base_url)
+        .search("x")
+        .send()
+        .await
+        .unwrap_err()
 }
 
 /// Every way an error can be shown, down its `source()` chain.
