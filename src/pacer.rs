@@ -78,16 +78,17 @@ impl Pacer {
         Pacing::new(self.lock().snapshot(self.since(Instant::now())), self.set)
     }
 
-    /// Waits for this caller's turn, or until `give_up` (then goes anyway: its answer will
-    /// tell the caller what it needs to know) where a throttle holds it (a `Retry-After`
-    /// pause, or probes for a lift). The pace is always kept: the time spent waiting for a
-    /// turn in it is no throttle, and is added to `queued`, which moves `give_up` on (review
-    /// 110: a queue of 32 at a window of 10 a minute waited past the throttle deadline, went
-    /// all at once, and was refused).
+    /// Waits for this caller's turn, or until `give_up` moved on by `queued` (then goes
+    /// anyway: its answer will tell the caller what it needs to know) where a throttle holds
+    /// it (a `Retry-After` pause, or probes for a lift). The pace is always kept; while
+    /// `in_queue`, the time spent waiting for a turn in it is no throttle, and is added to
+    /// `queued` (review 110: a queue of 32 at a window of 10 a minute waited past the
+    /// throttle deadline, went all at once, and was refused).
     pub(crate) async fn acquire(
         &self,
         give_up: Option<Instant>,
         queued: &mut Duration,
+        in_queue: bool,
     ) -> Permit<'_> {
         loop {
             // Registered before asking, so that an answer in between is not missed.
@@ -136,7 +137,7 @@ impl Pacer {
                 }
                 None => notified.await,
             }
-            if !throttled {
+            if in_queue && !throttled {
                 *queued = queued.saturating_add(now.elapsed());
             }
         }

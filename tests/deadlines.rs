@@ -9,12 +9,15 @@ use std::{
     num::NonZeroU32,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
 };
 
-use common::server::{Reply, TestServer, contacts_api};
+use common::{
+    limits::{Limit, Limited},
+    server::{Reply, TestServer, contacts_api},
+};
 use livedesk::{Client, Credentials, RateLimit, RetryPolicy};
 use tokio::time::Instant;
 
@@ -246,4 +249,136 @@ async fn one_attempt_for_failures_still_waits_out_a_throttle() {
         .unwrap();
     let page = client.search("x").send().await;
     assert!(page.is_ok(), "{page:?}");
+}
+
+/// Review 111: a set pace and a server that refuses everything, without `Retry-After`: a set pace never
+/// shows as throttled, so every wait between refusals was counted as a turn in the pace and
+/// the deadline never came. The request must end within the throttle deadline (180 s) and
+/// a turn or two of the pace.
+#[tokio::test(start_paused = true)]
+async fn a_set_pace_in_a_429_storm_ends_at_the_throttle_deadline() {
+    let server = TestServer::start(|_| Reply::status(429, "text/plain", "Retry later")).await;
+    let client = default_client(&server.base_url)
+        .rate_limit(RateLimit::per_minute(NonZeroU32::new(6).unwrap()))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let result = tokio::time::timeout(Duration::from_secs(3_600), client.search("x").send()).await;
+    let took = start.elapsed();
+    let error = result
+        .unwrap_or_else(|_| {
+            panic!(
+                "still waiting after {took:?}, {} requests refused",
+                server.stats.count()
+            )
+        })
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    assert!(took <= Duration::from_secs(180 + 20), "took {took:?}");
+}
+
+/// Review 111: a window of 10 a minute, learnt, then closed for good (the account's other users took
+/// it all, or the limit went to zero): no `Retry-After`. A walk gives up within the throttle
+/// deadline of the close (it took 260 to 292 s at 180 while every refusal's wait counted as
+/// a turn in the pace).
+#[tokio::test(start_paused = true)]
+async fn a_learnt_window_closed_for_good_ends_near_the_throttle_deadline() {
+    for (open, concurrency) in [(40, 4), (80, 4), (200, 4), (200, 16), (400, 64), (400, 1)] {
+        closed_for_good(open, concurrency).await;
+    }
+}
+
+async fn closed_for_good(open: usize, concurrency: usize) {
+    let window = Duration::from_secs(60);
+    let limited = Arc::new(Limited::new(
+        Limit::FixedWindow {
+            limit: 10,
+            window,
+            retry_after: false,
+        },
+        contacts_api(15 * 1_000),
+    ));
+    let served = Arc::new(AtomicUsize::new(0));
+    let closed = Arc::new(AtomicBool::new(false));
+    let closed_at = Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let server = TestServer::start({
+        let (limited, served, closed, closed_at) = (
+            limited.clone(),
+            served.clone(),
+            closed.clone(),
+            closed_at.clone(),
+        );
+        move |request| {
+            if served.fetch_add(1, Ordering::SeqCst) >= open {
+                closed.store(true, Ordering::SeqCst);
+                closed_at.lock().unwrap().get_or_insert_with(Instant::now);
+                Reply::status(429, "text/plain", "Retry later\n")
+            } else {
+                limited.answer(request)
+            }
+        }
+    })
+    .await;
+    let client = default_client(&server.base_url).build().unwrap();
+    tokio::time::sleep(limited.until_phase(window, Duration::from_secs(5))).await;
+    let result = tokio::time::timeout(
+        Duration::from_secs(6 * 3_600),
+        client
+            .search("x")
+            .paginate()
+            .concurrency(concurrency)
+            .collect(),
+    )
+    .await;
+    let closed_at = closed_at.lock().unwrap().expect("closed");
+    let took = closed_at.elapsed();
+    let refused = served.load(Ordering::SeqCst) - open;
+    let error = result
+        .unwrap_or_else(|_| panic!("still waiting {took:?} after the close, {refused} refused"))
+        .unwrap_err();
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
+    // The deadline, and a turn of the pace (6 s) for the last request refused.
+    assert!(
+        took <= Duration::from_secs(180 + 6),
+        "open {open}, {concurrency} at once: gave up {took:?} after the close, {refused} refused"
+    );
+}
+
+/// Review 110's queue (64 at once, a window of 10 a minute) with one `503` on a page late in
+/// it: a request now waits in the pace far past the throttle deadline, and
+/// `RetryPolicy::failure_cutoff` (the later of the two deadlines, counting the pace) then
+/// refused the failure its retries: one `503` failed the export.
+#[tokio::test(start_paused = true)]
+async fn a_failure_after_a_long_queue_is_still_retried() {
+    let window = Duration::from_secs(60);
+    let limited = Arc::new(Limited::new(
+        Limit::FixedWindow {
+            limit: 10,
+            window,
+            retry_after: false,
+        },
+        contacts_api(2_250),
+    ));
+    let failed = Arc::new(AtomicBool::new(false));
+    let server = TestServer::start({
+        let (limited, failed) = (limited.clone(), failed.clone());
+        move |request| {
+            if request.page() == 120 && !failed.swap(true, Ordering::SeqCst) {
+                Reply::status(503, "text/plain", "Service Unavailable")
+            } else {
+                limited.answer(request)
+            }
+        }
+    })
+    .await;
+    let client = default_client(&server.base_url).build().unwrap();
+    tokio::time::sleep(limited.until_phase(window, Duration::from_secs(5))).await;
+    let contacts = client
+        .search("x")
+        .paginate()
+        .concurrency(64)
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(contacts.len(), 2_250);
 }
