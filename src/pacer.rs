@@ -23,6 +23,10 @@ pub(crate) struct Pacer {
     /// Wakes the waiters when an answer (or a cancellation) may have changed the decision.
     wake: tokio::sync::Notify,
     set: Option<RateLimit>,
+    /// The last answer was a `429`: a wait in the pace now is a throttle, not a queue,
+    /// whoever's turns fill it (review 112: a request never refused itself waited 101
+    /// minutes behind 31 others' refusals at a set pace).
+    refusing: std::sync::atomic::AtomicBool,
 }
 
 /// A caller's turn to send; report what came of it. Dropped unreported (the request was
@@ -61,6 +65,7 @@ impl Pacer {
             origin,
             wake: tokio::sync::Notify::new(),
             set,
+            refusing: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -80,15 +85,14 @@ impl Pacer {
 
     /// Waits for this caller's turn, or until `give_up` moved on by `queued` (then goes
     /// anyway: its answer will tell the caller what it needs to know) where a throttle holds
-    /// it (a `Retry-After` pause, or probes for a lift). The pace is always kept; while
-    /// `in_queue`, the time spent waiting for a turn in it is no throttle, and is added to
-    /// `queued` (review 110: a queue of 32 at a window of 10 a minute waited past the
-    /// throttle deadline, went all at once, and was refused).
+    /// it (a `Retry-After` pause, or probes for a lift). The pace is always kept; while the
+    /// client's requests pass, the time spent waiting for a turn in it is no throttle, and is
+    /// added to `queued` (review 110: a queue of 32 at a window of 10 a minute waited past
+    /// the throttle deadline, went all at once, and was refused).
     pub(crate) async fn acquire(
         &self,
         give_up: Option<Instant>,
         queued: &mut Duration,
-        in_queue: bool,
     ) -> Permit<'_> {
         loop {
             // Registered before asking, so that an answer in between is not missed.
@@ -137,7 +141,8 @@ impl Pacer {
                 }
                 None => notified.await,
             }
-            if in_queue && !throttled {
+            let refusing = self.refusing.load(std::sync::atomic::Ordering::Acquire);
+            if !throttled && !refusing {
                 *queued = queued.saturating_add(now.elapsed());
             }
         }
@@ -151,6 +156,15 @@ impl Pacer {
                 let mut model = self.lock();
                 let before = model.snapshot(now);
                 model.answered(ticket, now, answer);
+                match answer {
+                    Answer::Throttled(_) => self
+                        .refusing
+                        .store(true, std::sync::atomic::Ordering::Release),
+                    Answer::Passed => self
+                        .refusing
+                        .store(false, std::sync::atomic::Ordering::Release),
+                    Answer::Failed => {}
+                }
                 (before, model.snapshot(now))
             };
             self.wake.notify_waiters();

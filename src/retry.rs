@@ -26,7 +26,7 @@ use http::StatusCode;
 /// once `deadline` would pass during its wait, counting the time spent on attempts and
 /// backoffs, not the time spent waiting for the client's pace or a throttle to lift (which
 /// `throttle_deadline` bounds: no such retry starts past the later of the two deadlines,
-/// counting everything but the request's turns in the pace before its first `429`).
+/// counting everything but the request's turns in the pace while the client's requests pass).
 ///
 /// | setting | default |
 /// |---|---|
@@ -162,8 +162,8 @@ impl RetryPolicy {
     }
 
     /// How long a request waits out `429`s, from its first attempt (but the time it waits
-    /// for its turn in the client's pace before its first `429`, however long the queue),
-    /// before the last one is returned: once refused, every wait counts, a pace's too. Zero
+    /// for its turn in the client's pace while the client's requests pass, however long the
+    /// queue), before the last one is returned: while they are refused, every wait counts. Zero
     /// waits none out: each `429` comes back at once, and no throttle holds a request back
     /// (a pace, learnt or set, still spaces them).
     ///
@@ -186,8 +186,8 @@ impl RetryPolicy {
     }
 
     /// The time from the first attempt after which no retry of a failure starts, whatever
-    /// part of it was spent waiting for a throttle (not the turns in the pace before a
-    /// `429`, which the throttle deadline does not count either): `deadline`, or the
+    /// part of it was spent waiting for a throttle (not the turns in the pace while requests
+    /// pass, which the throttle deadline does not count either): `deadline`, or the
     /// throttle deadline if later.
     pub(crate) fn failure_cutoff(&self) -> Option<Duration> {
         self.deadline

@@ -79,10 +79,6 @@ impl ClientHooks<Transport> for Client {
         // for its turn in the pace moves it on.
         let give_up = first_start.checked_add(transport.retry.longest_pause());
         let mut queued = Duration::ZERO;
-        // Once this request has been refused, its waits are its throttle, paced or not: a
-        // set pace or a learnt shape never shows as throttled, and a storm of `429`s would
-        // otherwise be all turns in the pace and never reach the deadline (review 111).
-        let mut refused = false;
         let method = request.method().clone();
         let (mut attempt, mut failures) = (0_u32, 0_u32);
         // Time spent waiting for the pacer (a pace, a throttle): not the failures' to spend.
@@ -96,10 +92,7 @@ impl ClientHooks<Transport> for Client {
                 None
             };
             let asked = Instant::now();
-            let permit = transport
-                .pacer
-                .acquire(give_up, &mut queued, !refused)
-                .await;
+            let permit = transport.pacer.acquire(give_up, &mut queued).await;
             let start = Instant::now();
             paced += start - asked;
             let result = match self.client().execute(request).await {
@@ -155,7 +148,6 @@ impl ClientHooks<Transport> for Client {
             if throttled.is_none() && !matches!(&result, Ok(r) if r.status().is_success()) {
                 failures = failures.saturating_add(1);
             }
-            refused |= throttled.is_some();
             let decision = outcome.map(|outcome| {
                 // A throttle is bounded by the time since the first attempt but its turns in
                 // the pace; a failure's retries by the time not spent waiting for the pacer.

@@ -382,3 +382,68 @@ async fn a_failure_after_a_long_queue_is_still_retried() {
         .unwrap();
     assert_eq!(contacts.len(), 2_250);
 }
+
+/// Review 112: a set pace, 32 requests at once, a server refusing everything. A request
+/// never refused itself counted its waits behind the others' refusals as turns in the pace,
+/// and the last ended after 101 minutes: while the client's requests are refused, every wait
+/// counts, and each ends by the deadline and about a turn for each of the others.
+#[tokio::test(start_paused = true)]
+async fn a_queue_behind_others_refusals_ends_near_the_throttle_deadline() {
+    let server = TestServer::start(|_| Reply::status(429, "text/plain", "Retry later")).await;
+    let client = default_client(&server.base_url)
+        .rate_limit(RateLimit::per_minute(NonZeroU32::new(6).unwrap()))
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let start = Instant::now();
+                let result = client.search("x").send().await;
+                (start.elapsed(), result.is_err())
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (took, failed) = task.await.unwrap();
+        assert!(failed);
+        // The deadline, and a turn of the pace (10 s) for each of the others.
+        assert!(
+            took <= Duration::from_secs(180 + 32 * 10 + 10),
+            "took {took:?}"
+        );
+    }
+}
+
+/// Review 112: review 110's queue (64 at once, a window of 10 a minute) behind a limiter that
+/// says `Retry-After`: the requests refused in the first burst counted every later turn in
+/// the pace, and the export failed with a `429` after 3 minutes, from every phase.
+#[tokio::test(start_paused = true)]
+async fn a_queue_behind_a_retry_after_limiter_keeps_the_pace() {
+    let window = Duration::from_secs(60);
+    for phase in [5, 40] {
+        let limited = Arc::new(Limited::new(
+            Limit::FixedWindow {
+                limit: 10,
+                window,
+                retry_after: true,
+            },
+            contacts_api(2_250),
+        ));
+        let server = TestServer::start({
+            let limited = limited.clone();
+            move |request| limited.answer(request)
+        })
+        .await;
+        let client = default_client(&server.base_url).build().unwrap();
+        tokio::time::sleep(limited.until_phase(window, Duration::from_secs(phase))).await;
+        let contacts = client
+            .search("x")
+            .paginate()
+            .concurrency(64)
+            .collect()
+            .await
+            .unwrap();
+        assert_eq!(contacts.len(), 2_250, "phase {phase}");
+    }
+}
