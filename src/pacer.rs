@@ -4,7 +4,10 @@
 
 use std::{
     pin::pin,
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -26,7 +29,7 @@ pub(crate) struct Pacer {
     /// The last answer was a `429`: a wait in the pace now is a throttle, not a queue,
     /// whoever's turns fill it (review 112: a request never refused itself waited 101
     /// minutes behind 31 others' refusals at a set pace).
-    refusing: std::sync::atomic::AtomicBool,
+    refusing: AtomicBool,
 }
 
 /// A caller's turn to send; report what came of it. Dropped unreported (the request was
@@ -65,7 +68,7 @@ impl Pacer {
             origin,
             wake: tokio::sync::Notify::new(),
             set,
-            refusing: std::sync::atomic::AtomicBool::new(false),
+            refusing: AtomicBool::new(false),
         }
     }
 
@@ -141,8 +144,7 @@ impl Pacer {
                 }
                 None => notified.await,
             }
-            let refusing = self.refusing.load(std::sync::atomic::Ordering::Acquire);
-            if !throttled && !refusing {
+            if !throttled && !self.refusing.load(Ordering::Relaxed) {
                 *queued = queued.saturating_add(now.elapsed());
             }
         }
@@ -156,13 +158,10 @@ impl Pacer {
                 let mut model = self.lock();
                 let before = model.snapshot(now);
                 model.answered(ticket, now, answer);
+                // A failure says nothing of the limit: the flag stays as it was.
                 match answer {
-                    Answer::Throttled(_) => self
-                        .refusing
-                        .store(true, std::sync::atomic::Ordering::Release),
-                    Answer::Passed => self
-                        .refusing
-                        .store(false, std::sync::atomic::Ordering::Release),
+                    Answer::Throttled(_) => self.refusing.store(true, Ordering::Relaxed),
+                    Answer::Passed => self.refusing.store(false, Ordering::Relaxed),
                     Answer::Failed => {}
                 }
                 (before, model.snapshot(now))

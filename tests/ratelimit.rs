@@ -260,28 +260,3 @@ async fn an_outage_is_not_multiplied_by_retries() {
     );
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
 }
-
-/// A long queue is no throttle: at 64 at once against a window of 10 a minute, each request
-/// waits its turn in the pace far longer than the throttle deadline (180 s). Those past it
-/// went all at once at the next throttle, were refused, and the export failed with a `429`
-/// while the model held the limit (review 110); the deadline counts time throttled alone.
-#[tokio::test(start_paused = true)]
-async fn a_queue_longer_than_the_throttle_deadline_keeps_the_pace() {
-    let window = Duration::from_secs(60);
-    let limit = Limit::FixedWindow {
-        limit: 10,
-        window,
-        retry_after: false,
-    };
-    let (server, limited) = limited_contacts(2_250, limit, Duration::ZERO).await;
-    let client = default_client(&server.base_url);
-    tokio::time::sleep(limited.until_phase(window, Duration::from_secs(5))).await;
-    let contacts = client
-        .search("x")
-        .paginate()
-        .concurrency(64)
-        .collect()
-        .await
-        .unwrap();
-    assert_eq!(contacts.len(), 2_250);
-}
