@@ -117,11 +117,11 @@ pub(crate) fn quoted_values_left_out(message: &str) -> String {
 }
 
 /// `text` with the query `q` taken out wherever it appears as a word of its own (not inside a
-/// longer one), ignoring case, as typed, URL-encoded or written in JSON, and a phone number's
-/// digits alone: a server that echoes what it was asked. Where `text` was cut (it begins or
-/// ends with [`LEFT_OUT`]), the part of the query left at the cut is taken out too. A query
-/// of one or two characters holds nothing personal, and would take letters out of words: it
-/// stays.
+/// longer one), ignoring case, as typed, URL-encoded, written in JSON or in HTML, and a
+/// phone number's digits alone: a server that echoes what it was asked. Where `text` was cut
+/// (it begins or ends with [`LEFT_OUT`]), the part of the query left at the cut is taken out
+/// too. A query of one or two characters holds nothing personal, and would take letters out
+/// of words: it stays.
 pub(crate) fn query_left_out(text: &str, q: &str) -> String {
     let q = crate::lookup::stripped(q);
     if q.chars().count() < 3 {
@@ -143,6 +143,15 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
             .replace('<', "\\u003c")
             .replace('>', "\\u003e"),
     );
+    // As an HTML page shows it (a gateway's or Rails' error page): `&`, `<`, `>` and the
+    // quotes as entities, an apostrophe as Rails (`&#39;`) or Python (`&#x27;`) writes it.
+    let html = q
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    needles.push(html.replace('\'', "&#39;"));
+    needles.push(html.replace('\'', "&#x27;"));
     // As a server's message shows it: on one line, its control and direction characters
     // escaped (a number copied from WhatsApp comes between direction marks).
     let shown = crate::response::one_line(q);
@@ -451,6 +460,18 @@ mod tests {
                 "AT&T Labs"
             ),
             r#"{"detail":"no contact named \"<query>\""}"#
+        );
+        // As an HTML page echoes it.
+        assert_eq!(
+            query_left_out(
+                "<p>No contact named &quot;O&#39;Brien &amp; Sons&quot;</p>",
+                "\"O'Brien & Sons\""
+            ),
+            "<p>No contact named <query></p>"
+        );
+        assert_eq!(
+            query_left_out("<p>none for o&#x27;brien</p>", "O'Brien"),
+            "<p>none for <query></p>"
         );
         assert_eq!(
             query_left_out("no contact with phone 4961805947", "+49 618 059-47"),
