@@ -36,7 +36,7 @@ const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
 /// # async fn run() -> livedesk::Result<()> {
 /// let client = Client::builder(Credentials::new("my-key", "my-secret")?).build()?;
 /// let page = client.search("support@engagelab.com").send().await?;
-/// println!("{:?} contacts match", page.meta.count);
+/// println!("{:?} contacts match", page.meta.total());
 /// # Ok(()) }
 /// ```
 ///
@@ -276,6 +276,7 @@ impl fmt::Debug for Client {
 /// # Ok::<(), livedesk::Error>(())
 /// ```
 #[derive(Clone)]
+#[must_use = "a builder makes no client until `build`"]
 pub struct ClientBuilder {
     credentials: Credentials,
     base_url: String,

@@ -7,6 +7,50 @@
 
 use std::{borrow::Cow, convert::Infallible, fmt, str::FromStr};
 
+/// A value of an open enum ([`AvailabilityStatus`], [`ChannelType`], [`Provider`]) that this
+/// version of the crate does not know: its text, as the server sent it, and nothing to build
+/// one from but the enum's `From<&str>`, which gives a known value its own variant. Its
+/// text is not a pattern to match: a value known later leaves `Other` for a variant of its
+/// own, so compare with [`as_str`](AvailabilityStatus::as_str) on the enum instead.
+///
+/// ```
+/// use livedesk::types::AvailabilityStatus;
+///
+/// let status = AvailabilityStatus::from("busy");
+/// assert!(matches!(&status, AvailabilityStatus::Other(value) if value.as_str() == "busy"));
+/// assert_eq!(status.as_str(), "busy");
+/// // A known value never lands in `Other`, so values compare as their text does.
+/// assert_eq!(AvailabilityStatus::from("online".to_owned()), AvailabilityStatus::Online);
+/// ```
+///
+/// `Other` is not built from text, so it never holds a value a variant names:
+///
+/// ```compile_fail,E0308
+/// let email = livedesk::types::ChannelType::Other("Channel::Email".to_owned());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownValue(String);
+
+impl UnknownValue {
+    /// The value as the server sent it.
+    ///
+    /// ```
+    /// # use livedesk::types::{ChannelType, UnknownValue};
+    /// if let ChannelType::Other(value) = ChannelType::from("Channel::Carrier") {
+    ///     assert_eq!(value.as_str(), "Channel::Carrier");
+    /// }
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
@@ -18,7 +62,10 @@ macro_rules! open_enum {
         pub enum $name {
             $($(#[$vmeta])* $variant,)*
             /// A value this version of the crate does not know, kept as the server sent it.
-            Other(String),
+            /// Read it with [`as_str`](Self::as_str), never by matching its text: a later
+            /// version that knows the value gives it a variant of its own. Only values no
+            /// variant names are held here, so equal values compare equal.
+            Other(UnknownValue),
         }
 
         impl $name {
@@ -32,7 +79,7 @@ macro_rules! open_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $wire,)*
-                    Self::Other(other) => other,
+                    Self::Other(other) => other.as_str(),
                 }
             }
         }
@@ -41,7 +88,7 @@ macro_rules! open_enum {
             fn from(value: &str) -> Self {
                 match value {
                     $($wire => Self::$variant,)*
-                    other => Self::Other(other.to_owned()),
+                    other => Self::Other(UnknownValue(other.to_owned())),
                 }
             }
         }
@@ -51,7 +98,7 @@ macro_rules! open_enum {
             fn from(value: String) -> Self {
                 match value.as_str() {
                     $($wire => Self::$variant,)*
-                    _ => Self::Other(value),
+                    _ => Self::Other(UnknownValue(value)),
                 }
             }
         }
@@ -107,7 +154,8 @@ open_enum! {
     /// use livedesk::types::AvailabilityStatus;
     ///
     /// let status: AvailabilityStatus = serde_json::from_str(r#""away""#)?;
-    /// assert_eq!(status, AvailabilityStatus::Other("away".into()));
+    /// assert_eq!(status.as_str(), "away");
+    /// assert!(matches!(status, AvailabilityStatus::Other(_)));
     /// assert_eq!(AvailabilityStatus::from("online"), AvailabilityStatus::Online);
     /// # Ok::<(), serde_json::Error>(())
     /// ```

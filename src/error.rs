@@ -28,7 +28,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// ```no_run
 /// # async fn run(client: livedesk::Client) {
 /// match client.search("support").send().await {
-///     Ok(page) => println!("{} contacts", page.meta.count.unwrap_or_default()),
+///     Ok(page) => println!("{} contacts", page.meta.total().unwrap_or_default()),
 ///     Err(livedesk::Error::Api { status, message, .. }) => eprintln!("{status}: {message}"),
 ///     Err(other) => eprintln!("{other}"),
 /// }
@@ -154,6 +154,22 @@ pub enum Error {
         what: String,
     },
 
+    /// A search with a query and labels was answered by a server whose search ignores
+    /// labels: the newer upstream versions, those that answer with `meta.has_more`, apply
+    /// labels to a listing only, and their page holds contacts without the labels. Never
+    /// returned as a success: list with the labels instead ([`Client::contacts`](crate::Client::contacts)),
+    /// or search without them.
+    #[error(
+        "the server's search ignores `labels` (a version that answers with `has_more`): its \
+         contacts are not filtered by them; list with the labels and no query instead, or \
+         search without labels"
+    )]
+    #[non_exhaustive]
+    LabelsNotApplied {
+        /// The labels the search asked for.
+        labels: Vec<String>,
+    },
+
     /// The request did not complete: connection refused or closed, timeout, body cut off.
     /// It names the host; its [`source`](std::error::Error::source) chain says what happened.
     #[error(transparent)]
@@ -181,8 +197,9 @@ const BUDGET_SPENT: &str = " (not retried: the client's retry budget is spent af
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// Refused before any request (a bad argument or setting), or a listing the server
-    /// refused for lacking a query: the call must change.
+    /// Refused before any request (a bad argument or setting), a listing the server
+    /// refused for lacking a query, or a search with labels on a server whose search ignores
+    /// them: the call must change.
     Usage,
     /// Credentials missing or malformed, or refused by the server (`401`, `403`).
     Auth,
@@ -488,9 +505,10 @@ impl Error {
             ) => ErrorKind::Auth,
             // Not the caller's settings: how the crate was built, or the system's TLS.
             Self::Config(ConfigError::NoTls | ConfigError::HttpClient(_)) => ErrorKind::Other,
-            Self::Config(_) | Self::InvalidArgument { .. } | Self::QueryRequired { .. } => {
-                ErrorKind::Usage
-            }
+            Self::Config(_)
+            | Self::InvalidArgument { .. }
+            | Self::QueryRequired { .. }
+            | Self::LabelsNotApplied { .. } => ErrorKind::Usage,
             Self::Api { status, .. } => match status.as_u16() {
                 401 | 403 => ErrorKind::Auth,
                 429 => ErrorKind::RateLimited,

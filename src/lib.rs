@@ -70,7 +70,9 @@ pub use walk::{MAX_REPEATED_PAGES, PAGE_SIZE, WalkError};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub mod types {
-    pub use crate::enums::{AvailabilityStatus, ChannelType, Provider, SortDirection, SortField};
+    pub use crate::enums::{
+        AvailabilityStatus, ChannelType, Provider, SortDirection, SortField, UnknownValue,
+    };
     pub use crate::generated::types::{
         Contact, ContactInbox, ContactList, ContactListMeta, CurrentPage, Inbox,
     };

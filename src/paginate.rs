@@ -132,6 +132,7 @@ impl Search {
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "a walk sends nothing until its `pages`, `contacts` or `collect` is polled"]
 pub struct Paginator {
     search: Search,
     concurrency: usize,
@@ -146,8 +147,8 @@ pub struct Paginator {
 }
 
 impl Paginator {
-    /// Pages requested at once (default [`DEFAULT_CONCURRENCY`]); 1 walks strictly one page
-    /// after another. At most this many pages are held in memory.
+    /// Pages requested at once (default [`DEFAULT_CONCURRENCY`], at least 1: 0 is taken as 1);
+    /// 1 walks strictly one page after another. At most this many pages are held in memory.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -172,8 +173,8 @@ impl Paginator {
         self
     }
 
-    /// Ends a walk that has not ended by itself after `pages` pages with
-    /// [`WalkError::PageCap`](crate::WalkError::PageCap) (no cap by default).
+    /// Ends a walk that has not ended by itself after `pages` pages (at least 1: 0 is taken
+    /// as 1) with [`WalkError::PageCap`](crate::WalkError::PageCap) (no cap by default).
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -210,7 +211,9 @@ impl Paginator {
     /// Refused ([`Error::InvalidArgument`] naming `position`) for a position of another
     /// search or format version, and for a walk not sorted by `created_at`, oldest first:
     /// in any other order, contacts added or deleted between the walks move others across the
-    /// position, and no position can promise completeness.
+    /// position, and no position can promise completeness. A position past the start of its
+    /// walk finds its page by creation time: a [`page`](Search::page) set on the search is
+    /// then refused as the walk's first item.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client, saved: livedesk::Position) -> livedesk::Result<()> {
@@ -240,7 +243,9 @@ impl Paginator {
     /// page 1). A daily sync asks for the contacts created since the last one.
     ///
     /// The walk must be sorted by `created_at`, oldest first: without a sort it is sorted so;
-    /// with another, its first item is [`Error::InvalidArgument`].
+    /// with another, its first item is [`Error::InvalidArgument`], as it is with a
+    /// [`page`](Search::page) set (the start is found by creation time, not by page). Called
+    /// again, the later of the two bounds holds: bounds narrow a walk, never widen it.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -259,7 +264,8 @@ impl Paginator {
     }
 
     /// Yields only the contacts created before `unix_seconds`, and ends at the first contact
-    /// created at or after it. Sorted as for [`created_after`](Self::created_after).
+    /// created at or after it. Sorted as for [`created_after`](Self::created_after); called
+    /// again, the earlier of the two bounds holds.
     ///
     /// Both bounds leave their own second out: windows that follow each other, from `from`
     /// up to `to` and from `to` on, take `created_after(from - 1)`, so that no second falls
@@ -415,11 +421,27 @@ struct Shell {
 impl Shell {
     fn new(paginator: Paginator) -> Self {
         let search = paginator.search;
-        let refused = paginator.refused.map(|argument| Error::InvalidArgument {
-            argument,
-            reason: "a walk bounded by creation time must be sorted by `created_at`, oldest first"
-                .to_owned(),
-        });
+        let refused = paginator
+            .refused
+            .map(|argument| Error::InvalidArgument {
+                argument,
+                reason: "a walk bounded by creation time must be sorted by `created_at`, oldest \
+                         first"
+                    .to_owned(),
+            })
+            // Its start is found by creation time, which would drop the page unread (review
+            // 114: `page(3)` with `created_after` yielded pages 1 and 2 too).
+            .or_else(|| {
+                (paginator.after.is_some() && search.parameters.page.is_some()).then(|| {
+                    Error::InvalidArgument {
+                        argument: "page",
+                        reason: "a walk with a `created_after` bound or resumed from a position \
+                                 starts where its contacts start, found by creation time: leave \
+                                 `page` unset"
+                            .to_owned(),
+                    }
+                })
+            });
         let walk = Walk::new(Settings {
             // An invalid page is reported by the first request, like any other invalid
             // argument.
@@ -492,6 +514,23 @@ impl ContactListMeta {
     /// ```
     pub fn page(&self) -> Option<u32> {
         self.current_page.as_ref().and_then(CurrentPage::number)
+    }
+
+    /// How many contacts match the search in all, when the server says: `count` on servers
+    /// that answer in the documented shape, `None` on those that send `has_more` (their
+    /// `count` is this page's size, not the matches) and where `count` is missing or
+    /// negative. Read this, not `count`, for "N contacts match".
+    ///
+    /// ```
+    /// let total: livedesk::ContactList = serde_json::from_str(r#"{"meta":{"count":40}}"#)?;
+    /// assert_eq!(total.meta.total(), Some(40));
+    /// let page_size: livedesk::ContactList =
+    ///     serde_json::from_str(r#"{"meta":{"count":15,"has_more":true}}"#)?;
+    /// assert_eq!(page_size.meta.total(), None);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn total(&self) -> Option<u64> {
+        crate::walk::total_of_meta(self)
     }
 }
 

@@ -25,6 +25,18 @@ use crate::{
 ///
 /// `Debug` never shows the query, which holds personal data (an email, a phone number).
 ///
+/// A setter returns the changed search, and a search left unused is a warning: a filter set
+/// on a copy that is then dropped would otherwise go unnoticed.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// # let client = livedesk::Client::builder(livedesk::Credentials::new("k", "s")?).build()?;
+/// let search = client.contacts();
+/// search.clone().label("vip"); // dropped: `search` lists everyone
+/// # let _ = search;
+/// # Ok::<(), livedesk::Error>(())
+/// ```
+///
 /// ```no_run
 /// use livedesk::{SortDirection, SortField};
 ///
@@ -39,6 +51,7 @@ use crate::{
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
+#[must_use = "a search sends nothing until `send` or `paginate`"]
 pub struct Search {
     pub(crate) client: Client,
     /// `None` lists every contact; a refused query is reported when sent.
@@ -140,7 +153,8 @@ impl Search {
 
     /// Only contacts carrying at least one of these labels; replaces earlier labels. An
     /// empty list sets no filter. The search (with a query) of newer upstream versions, those
-    /// that send `has_more`, ignores labels; a listing applies them.
+    /// that send `has_more`, ignores labels, so such an answer to a search with labels is
+    /// [`Error::LabelsNotApplied`], never contacts unfiltered; a listing applies them.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -314,6 +328,8 @@ impl Search {
     ///   "nothing matches";
     /// - a listing answered `400` or `422` was refused for lacking a query (nothing else about
     ///   it can be refused: every other argument was checked before sending).
+    /// - a search with labels answered in the shape of the newer upstream versions (with
+    ///   `meta.has_more`), whose search ignores labels: [`Error::LabelsNotApplied`].
     ///
     /// Both are [`Error::QueryRequired`] for a listing's first page; an empty page with no
     /// count is [`Error::Decode`] otherwise.
@@ -329,6 +345,16 @@ impl Search {
                     status,
                     message: Some(message),
                 })
+            }
+            // A search (with a query) answered in the newer shape: those versions' search
+            // ignores labels, so the page holds contacts without them (review 114).
+            Ok(page) if !self.is_listing() && page.meta.has_more.is_some() => {
+                match &self.parameters.labels {
+                    Some(Ok(labels)) if !labels.is_empty() => Err(Error::LabelsNotApplied {
+                        labels: labels.clone(),
+                    }),
+                    _ => Ok(page),
+                }
             }
             Ok(page)
                 if page.payload.is_empty()

@@ -458,3 +458,56 @@ async fn find_by_email_lowercases_as_upstream_does_final_sigma() {
     let sent = server.stats.requests()[0].query("q");
     assert_eq!(found.map(|c| c.id), Some(7), "sent q = {sent:?}");
 }
+
+/// The newer upstream versions (those that answer with `has_more`) ignore labels in a
+/// search: a search with labels there returned contacts without them, with success (a "vip"
+/// export held every contact matching the query).
+#[tokio::test]
+async fn a_search_with_labels_is_an_error_where_the_server_ignores_labels_in_a_search() {
+    let contact = |id: i64, email: &str, labels: &[&str]| {
+        serde_json::json!({"id": id, "name": "Ada", "email": email,
+            "created_at": 1_700_000_000 + id, "labels": labels})
+    };
+    let data = vec![contact(1, "a@x.com", &["vip"]), contact(2, "b@x.com", &[])];
+    let sandbox = Sandbox::builder()
+        .data(livedesk::SandboxData::from_values(data).unwrap())
+        .has_more(true)
+        .no_rate_limit()
+        .start()
+        .await
+        .unwrap();
+    let client = client(&sandbox);
+    let refused = |result: livedesk::Result<Vec<i64>>| match result {
+        Err(error) => {
+            assert_eq!(error.kind(), livedesk::ErrorKind::Usage, "{error}");
+            assert!(error.to_string().contains("ignores `labels`"), "{error}");
+            assert!(
+                matches!(&error, Error::LabelsNotApplied { labels, .. } if labels == &["vip"]),
+                "{error:?}"
+            );
+        }
+        Ok(ids) => panic!("the labels were dropped, and {ids:?} came back as a success"),
+    };
+    refused(
+        client
+            .search("ada")
+            .label("vip")
+            .send()
+            .await
+            .map(|p| ids(&p.payload)),
+    );
+    refused(
+        client
+            .search("ada")
+            .label("vip")
+            .paginate()
+            .collect()
+            .await
+            .map(|c| ids(&c)),
+    );
+    // The listing applies labels there; a search without labels is answered as it was.
+    let listed = client.contacts().label("vip").paginate().collect().await;
+    assert_eq!(ids(&listed.unwrap()), [1]);
+    let searched = client.search("ada").paginate().collect().await;
+    assert_eq!(ids(&searched.unwrap()), [1, 2]);
+}

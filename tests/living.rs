@@ -480,3 +480,45 @@ async fn a_walk_by_time_fails_on_a_contact_without_one_and_skips_nothing_before(
         items.last()
     );
 }
+
+/// A walk bounded by `created_after`, or resumed from a position past its start, finds its
+/// first page by creation time: a `page` set on its search was dropped (`page(3)` with
+/// `created_after(0)` yielded pages 1 and 2 as well), where a walk without a bound starts at
+/// it. It is refused, before any request.
+#[tokio::test]
+async fn a_page_is_refused_on_a_walk_whose_start_is_found_by_creation_time() {
+    let sandbox = common::sandbox(60).await;
+    let client = common::sandbox_client(&sandbox);
+    let sorted = || client.contacts().sort(SortField::CreatedAt);
+    let all = sorted().paginate().collect().await.unwrap();
+    let from_page_3 = sorted().page(3).paginate().collect().await.unwrap();
+    assert_eq!(from_page_3.len(), all.len() - 30);
+
+    let refused = |result: livedesk::Result<Vec<Contact>>| match result {
+        Err(Error::InvalidArgument { argument, .. }) => assert_eq!(argument, "page"),
+        other => panic!("{:?}", other.map(|contacts| contacts.len())),
+    };
+    let before = sandbox.requests();
+    refused(sorted().page(3).paginate().created_after(0).collect().await);
+    let mut position = sorted().paginate().position();
+    position.advance(&all[5]);
+    let resumed = sorted()
+        .page(3)
+        .paginate()
+        .resume(position.clone())
+        .unwrap();
+    refused(resumed.collect().await);
+    assert_eq!(sandbox.requests(), before, "no request for a refused walk");
+
+    // Without a page, both run; a position at the walk's start keeps the page.
+    let after = sorted()
+        .paginate()
+        .resume(position)
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(after.unwrap().len(), all.len() - 6);
+    let start = sorted().paginate().position();
+    let resumed = sorted().page(3).paginate().resume(start).unwrap();
+    assert_eq!(resumed.collect().await.unwrap().len(), from_page_3.len());
+}

@@ -186,6 +186,7 @@ impl fmt::Debug for Sandbox {
 /// | [`bulk_imports`](Self::bulk_imports) | off: no two generated contacts share a second |
 /// | [`port`](Self::port) | any free port on 127.0.0.1 |
 #[derive(Debug)]
+#[must_use = "a builder starts no sandbox until `start`"]
 pub struct SandboxBuilder {
     contacts: usize,
     seed: u64,

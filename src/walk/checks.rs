@@ -49,7 +49,7 @@ pub(crate) fn total_of(page: &ContactList) -> Option<u64> {
     total_of_meta(&page.meta)
 }
 
-fn total_of_meta(meta: &ContactListMeta) -> Option<u64> {
+pub(crate) fn total_of_meta(meta: &ContactListMeta) -> Option<u64> {
     match meta.has_more {
         None => meta.count.and_then(|count| u64::try_from(count).ok()),
         Some(_) => None,

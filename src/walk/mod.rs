@@ -24,7 +24,7 @@ use crate::{Error, Result, position::After, types::ContactList};
 pub use dedup::MAX_REPEATED_PAGES;
 pub use error::WalkError;
 
-pub(crate) use checks::total_of;
+pub(crate) use checks::{total_of, total_of_meta};
 pub(crate) use plan::expected_last_page;
 
 use bounds::Bounds;
