@@ -6,7 +6,7 @@ use std::{
     pin::pin,
     sync::{
         Mutex,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -30,6 +30,12 @@ pub(crate) struct Pacer {
     /// whoever's turns fill it (review 112: a request never refused itself waited 101
     /// minutes behind 31 others' refusals at a set pace).
     refusing: AtomicBool,
+    /// When the last request passed, in nanoseconds since `origin`, plus one (zero: none
+    /// yet). Everything a request waited before it was its queue, whatever held it: the
+    /// limiter let the client through since (review 113: the `Retry-After` pauses that a
+    /// window of 10 a minute ended with its 10 passes counted against every waiter's
+    /// deadline, 179 s of 180 by the third window, and 24 of 64 at once failed).
+    last_pass: AtomicU64,
 }
 
 /// A caller's turn to send; report what came of it. Dropped unreported (the request was
@@ -69,6 +75,7 @@ impl Pacer {
             wake: tokio::sync::Notify::new(),
             set,
             refusing: AtomicBool::new(false),
+            last_pass: AtomicU64::new(0),
         }
     }
 
@@ -81,6 +88,18 @@ impl Pacer {
         at.saturating_duration_since(self.origin)
     }
 
+    /// Raises `queued` (of a request first attempted at `from`) to all its time up to the
+    /// client's last pass: its deadline counts from its first attempt or the last pass,
+    /// whichever is later, but the turns in the pace it waited since.
+    pub(crate) fn credit(&self, from: Instant, queued: &mut Duration) {
+        let last = self.last_pass.load(Ordering::Relaxed);
+        if let Some(nanos) = last.checked_sub(1)
+            && let Some(at) = self.origin.checked_add(Duration::from_nanos(nanos))
+        {
+            *queued = (*queued).max(at.saturating_duration_since(from));
+        }
+    }
+
     /// What the model knows now.
     pub(crate) fn pacing(&self) -> Pacing {
         Pacing::new(self.lock().snapshot(self.since(Instant::now())), self.set)
@@ -91,13 +110,16 @@ impl Pacer {
     /// it (a `Retry-After` pause, or probes for a lift). The pace is always kept; while the
     /// client's requests pass, the time spent waiting for a turn in it is no throttle, and is
     /// added to `queued` (review 110: a queue of 32 at a window of 10 a minute waited past
-    /// the throttle deadline, went all at once, and was refused).
+    /// the throttle deadline, went all at once, and was refused), and so is all the time
+    /// from `from` (the request's first attempt) to the client's last pass ([`Self::credit`]).
     pub(crate) async fn acquire(
         &self,
+        from: Instant,
         give_up: Option<Instant>,
         queued: &mut Duration,
     ) -> Permit<'_> {
         loop {
+            self.credit(from, queued);
             // Registered before asking, so that an answer in between is not missed.
             let mut notified = pin!(self.wake.notified());
             notified.as_mut().enable();
@@ -161,7 +183,11 @@ impl Pacer {
                 // A failure says nothing of the limit: the flag stays as it was.
                 match answer {
                     Answer::Throttled(_) => self.refusing.store(true, Ordering::Relaxed),
-                    Answer::Passed => self.refusing.store(false, Ordering::Relaxed),
+                    Answer::Passed => {
+                        self.refusing.store(false, Ordering::Relaxed);
+                        let nanos = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX - 1);
+                        self.last_pass.fetch_max(nanos + 1, Ordering::Relaxed);
+                    }
                     Answer::Failed => {}
                 }
                 (before, model.snapshot(now))

@@ -26,7 +26,8 @@ use http::StatusCode;
 /// once `deadline` would pass during its wait, counting the time spent on attempts and
 /// backoffs, not the time spent waiting for the client's pace or a throttle to lift (which
 /// `throttle_deadline` bounds: no such retry starts past the later of the two deadlines,
-/// counting everything but the request's turns in the pace while the client's requests pass).
+/// counting everything but the request's turns in the pace while the client's requests pass,
+/// and from the client's last pass if later).
 ///
 /// | setting | default |
 /// |---|---|
@@ -163,7 +164,9 @@ impl RetryPolicy {
 
     /// How long a request waits out `429`s, from its first attempt (but the time it waits
     /// for its turn in the client's pace while the client's requests pass, however long the
-    /// queue), before the last one is returned: while they are refused, every wait counts. Zero
+    /// queue), before the last one is returned: while they are refused, every wait counts, but
+    /// never from before the client's last pass (a throttle the limiter ended by letting the
+    /// client's requests through was their queue, a `Retry-After` pause's too). Zero
     /// waits none out: each `429` comes back at once, and no throttle holds a request back
     /// (a pace, learnt or set, still spaces them).
     ///

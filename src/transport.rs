@@ -92,7 +92,10 @@ impl ClientHooks<Transport> for Client {
                 None
             };
             let asked = Instant::now();
-            let permit = transport.pacer.acquire(give_up, &mut queued).await;
+            let permit = transport
+                .pacer
+                .acquire(first_start, give_up, &mut queued)
+                .await;
             let start = Instant::now();
             paced += start - asked;
             let result = match self.client().execute(request).await {
@@ -148,6 +151,8 @@ impl ClientHooks<Transport> for Client {
             if throttled.is_none() && !matches!(&result, Ok(r) if r.status().is_success()) {
                 failures = failures.saturating_add(1);
             }
+            // Others' passes while this one was out make its wait up to them queue too.
+            transport.pacer.credit(first_start, &mut queued);
             let decision = outcome.map(|outcome| {
                 // A throttle is bounded by the time since the first attempt but its turns in
                 // the pace; a failure's retries by the time not spent waiting for the pacer.
