@@ -344,7 +344,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Longest wait for one attempt, from sending to the whole answer.
+    /// Longest wait for one attempt, from sending to the whole answer (zero is refused by
+    /// [`build`](Self::build) with [`ConfigError::ZeroTimeout`]).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -357,7 +358,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Longest wait for a connection to open.
+    /// Longest wait for a connection to open (zero is refused by [`build`](Self::build) with
+    /// [`ConfigError::ZeroTimeout`]).
     ///
     /// ```
     /// # use std::time::Duration;
@@ -508,6 +510,13 @@ impl ClientBuilder {
         let (base_url, loopback) = check_base_url(&self.base_url)?;
         if !(0.0..=0.9).contains(&self.headroom) {
             return Err(ConfigError::Headroom.into());
+        }
+        // Every attempt would time out at once, and be retried until the budget is spent.
+        if self.timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout("timeout").into());
+        }
+        if self.connect_timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout("connect_timeout").into());
         }
         let mut headers = HeaderMap::new();
         headers.insert(

@@ -307,6 +307,11 @@ pub enum ConfigError {
     /// 0.9.
     #[error("the headroom must be a share of the limit from 0 to 0.9")]
     Headroom,
+    /// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout) (`"timeout"`) or
+    /// [`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout)
+    /// (`"connect_timeout"`) was zero: no request could complete in it.
+    #[error("the {0} is zero: no request could complete in it")]
+    ZeroTimeout(&'static str),
 }
 
 /// A request that did not complete (connection refused or cut, timeout, body cut off):

@@ -355,7 +355,30 @@ fn bad_credentials_and_base_urls_are_refused_when_the_client_is_built() {
             "{share}: {error:?}"
         );
     }
-    assert!(Client::builder(credentials).headroom(0.9).build().is_ok());
+    assert!(
+        Client::builder(credentials.clone())
+            .headroom(0.9)
+            .build()
+            .is_ok()
+    );
+    // A zero timeout: every attempt failed at once, and was retried for 2.6 s (review 114).
+    let zero = Duration::ZERO;
+    for (builder, which) in [
+        (
+            Client::builder(credentials.clone()).timeout(zero),
+            "timeout",
+        ),
+        (
+            Client::builder(credentials).connect_timeout(zero),
+            "connect_timeout",
+        ),
+    ] {
+        let error = builder.build().unwrap_err();
+        assert!(
+            matches!(error, Error::Config(livedesk::ConfigError::ZeroTimeout(w)) if w == which),
+            "{which}: {error:?}"
+        );
+    }
 }
 
 #[tokio::test]

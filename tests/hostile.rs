@@ -309,7 +309,10 @@ fn requests_lost_in_flight_end_the_walk_in_error() {
             }
         };
         assert!(
-            matches!(outcome, Err(Error::Walk(WalkError::Interrupted(3)))),
+            matches!(
+                outcome,
+                Err(Error::Walk(WalkError::Interrupted { page: 3, .. }))
+            ),
             "total {total}: {outcome:?} after {read} of 75 contacts"
         );
     }

@@ -381,7 +381,7 @@ async fn a_start_that_moved_before_the_walk_read_it_fails_the_walk() {
         matches!(
             result,
             Err(Error::Walk(
-                WalkError::StartMoved(_) | WalkError::CountFell { .. }
+                WalkError::StartMoved { .. } | WalkError::CountFell { .. }
             ))
         ),
         "{result:?}"

@@ -227,7 +227,10 @@ async fn a_server_that_never_ends_is_stopped_by_max_pages() {
         .await;
     assert_eq!(items.len(), 21);
     assert!(
-        matches!(items[20], Err(Error::Walk(WalkError::PageCap(20)))),
+        matches!(
+            items[20],
+            Err(Error::Walk(WalkError::PageCap { pages: 20, .. }))
+        ),
         "{:?}",
         items[20]
     );
@@ -323,7 +326,10 @@ async fn a_server_that_ignores_page_ends_the_walk_with_an_error() {
     let items = walk_pages(&server).await;
     assert_eq!(items.len(), 2);
     assert!(
-        matches!(items[1], Err(Error::Walk(WalkError::RepeatedPages(1)))),
+        matches!(
+            items[1],
+            Err(Error::Walk(WalkError::RepeatedPages { pages: 1, .. }))
+        ),
         "without a total, one page of repeats ends the walk: {:?}",
         items[1]
     );
@@ -335,7 +341,7 @@ async fn a_server_that_ignores_page_ends_the_walk_with_an_error() {
     assert!(
         matches!(
             items[1],
-            Err(Error::Walk(WalkError::RepeatedPages(n))) if n == livedesk::MAX_REPEATED_PAGES + 1
+            Err(Error::Walk(WalkError::RepeatedPages { pages, .. })) if pages == livedesk::MAX_REPEATED_PAGES + 1
         ),
         "{:?}",
         items[1]

@@ -109,7 +109,7 @@ pub(crate) fn page(
             .and_then(|contact| contact.created_at)
             .is_some_and(|at| at >= after.created_at)
     {
-        return Err(WalkError::StartMoved(number).into());
+        return Err(WalkError::StartMoved { page: number }.into());
     }
     if is_bounded_by_time
         && let Some(index) = page.payload.iter().position(|c| c.created_at.is_none())

@@ -49,7 +49,9 @@ impl Dedup {
     pub(crate) fn repeated_page(&mut self, is_checked: bool) -> Result<(), WalkError> {
         self.repeats += 1;
         if self.repeats > MAX_REPEATED_PAGES || !is_checked {
-            Err(WalkError::RepeatedPages(self.repeats))
+            Err(WalkError::RepeatedPages {
+                pages: self.repeats,
+            })
         } else {
             Ok(())
         }

@@ -43,10 +43,14 @@ pub enum WalkError {
     /// Too many full pages in a row held only contacts already yielded (or one, the last
     /// page included, on a server that gives no total to check the walk against).
     #[error(
-        "{0} page(s) in a row held only contacts already yielded: the results shift under the \
-         walk, or the server ignores `page`"
+        "{pages} page(s) in a row held only contacts already yielded: the results shift under \
+         the walk, or the server ignores `page`"
     )]
-    RepeatedPages(u32),
+    #[non_exhaustive]
+    RepeatedPages {
+        /// How many pages in a row held only repeats.
+        pages: u32,
+    },
     /// A page's total was lower than one an earlier answer gave: contacts were deleted during
     /// the walk, and the contacts after them may have shifted onto pages already fetched.
     #[error(
@@ -66,10 +70,14 @@ pub enum WalkError {
     /// its start when the walk read it: contacts before it were deleted in between, and some
     /// after it may have shifted onto earlier pages.
     #[error(
-        "page {0} no longer began before the walk's start when it was read: contacts were \
+        "page {page} no longer began before the walk's start when it was read: contacts were \
          deleted meanwhile; run it again"
     )]
-    StartMoved(u32),
+    #[non_exhaustive]
+    StartMoved {
+        /// The page found to start from.
+        page: u32,
+    },
     /// A page held fewer contacts than its answer said: short of a full page (15) while the
     /// server said more contacts follow (`has_more: true`), or fewer than its `count` on a
     /// server whose `count` is the page's. Whatever it was to hold is unknown, and such a
@@ -133,13 +141,21 @@ pub enum WalkError {
         repeated: u64,
     },
     /// The walk reached its page cap before the server said it ended.
-    #[error("the walk reached its cap of {0} pages before the server said it ended")]
-    PageCap(u32),
+    #[error("the walk reached its cap of {pages} pages before the server said it ended")]
+    #[non_exhaustive]
+    PageCap {
+        /// The cap, in pages.
+        pages: u32,
+    },
     /// The requests in flight ended without an answer (the runtime that ran them shut
     /// down): whatever the pages from this one on held is unknown.
     #[error(
-        "the requests for page {0} and after ended without an answer (the runtime running \
+        "the requests for page {page} and after ended without an answer (the runtime running \
          them shut down): the walk cannot tell what they held; run it again"
     )]
-    Interrupted(u32),
+    #[non_exhaustive]
+    Interrupted {
+        /// The first page whose answer was lost.
+        page: u32,
+    },
 }

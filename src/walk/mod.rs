@@ -282,7 +282,10 @@ impl Walk {
         self.in_flight = 0;
         self.start = Start::Known;
         if self.ending.is_none() {
-            self.ending = Some(Err(WalkError::Interrupted(self.next_yield).into()));
+            self.ending = Some(Err(WalkError::Interrupted {
+                page: self.next_yield,
+            }
+            .into()));
         }
     }
 

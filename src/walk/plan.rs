@@ -97,9 +97,11 @@ impl Cap {
     /// page `number` without an end.
     pub(crate) fn reached(self, number: u32) -> Option<WalkError> {
         if number >= LAST_POSSIBLE_PAGE {
-            Some(WalkError::PageCap(number))
+            Some(WalkError::PageCap { pages: number })
         } else if self.last().is_some_and(|cap| number >= cap) {
-            Some(WalkError::PageCap(number - self.first_page + 1))
+            Some(WalkError::PageCap {
+                pages: number - self.first_page + 1,
+            })
         } else {
             None
         }

@@ -272,7 +272,7 @@ fn it_ends_only_when_the_data_says_so() {
             ),
             &[1, 2],
             ids(1..=15),
-            walk_error(WalkError::RepeatedPages(1)),
+            walk_error(WalkError::RepeatedPages { pages: 1 }),
         ),
         row(
             "a total too low: the full page where it expected the end is followed, and the end \
@@ -471,14 +471,14 @@ fn repeats_are_dropped() {
             shifted(5, Some(20)),
             &[1, 2, 3, 4, 5, 6],
             ids(1..=15),
-            walk_error(WalkError::RepeatedPages(5)),
+            walk_error(WalkError::RepeatedPages { pages: 5 }),
         ),
         row(
             "without a total, one page of repeats ends the walk",
             shifted(1, None),
             &[1, 2],
             ids(1..=15),
-            walk_error(WalkError::RepeatedPages(1)),
+            walk_error(WalkError::RepeatedPages { pages: 1 }),
         ),
         row(
             "a repeat among new contacts is dropped (17 positions for a total of 16: the end \
@@ -536,7 +536,7 @@ fn caps_and_limits() {
             (1..=3)
                 .flat_map(|p| (0..15).map(move |i| p * 100 + i))
                 .collect(),
-            walk_error(WalkError::PageCap(3)),
+            walk_error(WalkError::PageCap { pages: 3 }),
         )
         .with(|s| s.max_pages = Some(3)),
         row(
@@ -572,7 +572,9 @@ fn caps_and_limits() {
             (0..15)
                 .map(|i| i64::from(LAST_POSSIBLE_PAGE) * 100 + i)
                 .collect(),
-            walk_error(WalkError::PageCap(LAST_POSSIBLE_PAGE)),
+            walk_error(WalkError::PageCap {
+                pages: LAST_POSSIBLE_PAGE,
+            }),
         )
         .with(|s| s.first_page = LAST_POSSIBLE_PAGE),
     ]);
@@ -635,7 +637,7 @@ fn requests_lost_in_flight_end_it_in_error() {
         assert!(
             matches!(
                 end,
-                Action::End(Some(Error::Walk(WalkError::Interrupted(2))))
+                Action::End(Some(Error::Walk(WalkError::Interrupted { page: 2 })))
             ),
             "{meta}: {end:?}"
         );
@@ -721,7 +723,7 @@ fn bounds_by_creation_time() {
             2,
             vec![2],
             vec![],
-            walk_error(WalkError::StartMoved(2)),
+            walk_error(WalkError::StartMoved { page: 2 }),
         ),
         (
             "before a time: ends at the first contact at or past it",
