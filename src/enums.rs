@@ -5,13 +5,14 @@
 //! `AvailabilityStatus`, `ChannelType` and `Provider` schemas (`REPLACEMENTS`) and keep any
 //! value they do not know in `Other`. Closed enums, for the sort parameters (`CLOSED`).
 
-use std::{borrow::Cow, convert::Infallible, fmt, str::FromStr};
+use std::{borrow::Cow, convert::Infallible, fmt, marker::PhantomData, str::FromStr};
 
 /// A value of an open enum ([`AvailabilityStatus`], [`ChannelType`], [`Provider`]) that this
 /// version of the crate does not know: its text, as the server sent it, and nothing to build
 /// one from but the enum's `From<&str>`, which gives a known value its own variant. Its
 /// text is not a pattern to match: a value known later leaves `Other` for a variant of its
-/// own, so compare with [`as_str`](AvailabilityStatus::as_str) on the enum instead.
+/// own, so compare with [`as_str`](AvailabilityStatus::as_str) on the enum instead. Each
+/// enum has its own (`E` is the enum): a value unknown to one may be known to another.
 ///
 /// ```
 /// use livedesk::types::AvailabilityStatus;
@@ -28,10 +29,22 @@ use std::{borrow::Cow, convert::Infallible, fmt, str::FromStr};
 /// ```compile_fail,E0308
 /// let email = livedesk::types::ChannelType::Other("Channel::Email".to_owned());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UnknownValue(String);
+///
+/// nor from another enum's unknown value (`Channel::Email` is no availability status):
+///
+/// ```compile_fail,E0308
+/// use livedesk::types::{AvailabilityStatus, ChannelType};
+/// if let AvailabilityStatus::Other(value) = AvailabilityStatus::from("Channel::Email") {
+///     let email = ChannelType::Other(value);
+/// }
+/// ```
+pub struct UnknownValue<E>(String, PhantomData<fn() -> E>);
 
-impl UnknownValue {
+impl<E> UnknownValue<E> {
+    fn new(value: String) -> Self {
+        Self(value, PhantomData)
+    }
+
     /// The value as the server sent it.
     ///
     /// ```
@@ -45,7 +58,46 @@ impl UnknownValue {
     }
 }
 
-impl fmt::Display for UnknownValue {
+// By hand: derived, they would ask the same of `E`.
+impl<E> Clone for UnknownValue<E> {
+    fn clone(&self) -> Self {
+        Self::new(self.0.clone())
+    }
+}
+
+impl<E> fmt::Debug for UnknownValue<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("UnknownValue").field(&self.0).finish()
+    }
+}
+
+impl<E> PartialEq for UnknownValue<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<E> Eq for UnknownValue<E> {}
+
+impl<E> std::hash::Hash for UnknownValue<E> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl<E> PartialOrd for UnknownValue<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<E> Ord for UnknownValue<E> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl<E> fmt::Display for UnknownValue<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -65,7 +117,7 @@ macro_rules! open_enum {
             /// Read it with [`as_str`](Self::as_str), never by matching its text: a later
             /// version that knows the value gives it a variant of its own. Only values no
             /// variant names are held here, so equal values compare equal.
-            Other(UnknownValue),
+            Other(UnknownValue<$name>),
         }
 
         impl $name {
@@ -88,7 +140,7 @@ macro_rules! open_enum {
             fn from(value: &str) -> Self {
                 match value {
                     $($wire => Self::$variant,)*
-                    other => Self::Other(UnknownValue(other.to_owned())),
+                    other => Self::Other(UnknownValue::new(other.to_owned())),
                 }
             }
         }
@@ -98,7 +150,7 @@ macro_rules! open_enum {
             fn from(value: String) -> Self {
                 match value.as_str() {
                     $($wire => Self::$variant,)*
-                    _ => Self::Other(UnknownValue(value)),
+                    _ => Self::Other(UnknownValue::new(value)),
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! Walking every page of a search: streams of pages and of contacts, with bounded concurrency.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, num::NonZeroU32, pin::Pin, sync::Arc};
 
 use futures::{
     StreamExt, TryStreamExt,
@@ -212,8 +212,8 @@ impl Paginator {
     /// search or format version, and for a walk not sorted by `created_at`, oldest first:
     /// in any other order, contacts added or deleted between the walks move others across the
     /// position, and no position can promise completeness. A position past the start of its
-    /// walk finds its page by creation time: a [`page`](Search::page) set on the search is
-    /// then refused as the walk's first item.
+    /// walk finds its page by creation time: a [`page`](Search::page) past the first set on
+    /// the search is then refused as the walk's first item.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client, saved: livedesk::Position) -> livedesk::Result<()> {
@@ -244,8 +244,9 @@ impl Paginator {
     ///
     /// The walk must be sorted by `created_at`, oldest first: without a sort it is sorted so;
     /// with another, its first item is [`Error::InvalidArgument`], as it is with a
-    /// [`page`](Search::page) set (the start is found by creation time, not by page). Called
-    /// again, the later of the two bounds holds: bounds narrow a walk, never widen it.
+    /// [`page`](Search::page) past the first set (the start is found by creation time, not by
+    /// page). Called again, the later of the two bounds holds: bounds narrow a walk, never
+    /// widen it.
     ///
     /// ```no_run
     /// # async fn run(client: livedesk::Client) -> livedesk::Result<()> {
@@ -430,16 +431,17 @@ impl Shell {
                     .to_owned(),
             })
             // Its start is found by creation time, which would drop the page unread (review
-            // 114: `page(3)` with `created_after` yielded pages 1 and 2 too).
+            // 114: `page(3)` with `created_after` yielded pages 1 and 2 too). Page 1 is the
+            // start either way, and drops nothing (review 116).
             .or_else(|| {
-                (paginator.after.is_some() && search.parameters.page.is_some()).then(|| {
-                    Error::InvalidArgument {
-                        argument: "page",
-                        reason: "a walk with a `created_after` bound or resumed from a position \
-                                 starts where its contacts start, found by creation time: leave \
-                                 `page` unset"
-                            .to_owned(),
-                    }
+                let past_the_start =
+                    !matches!(search.parameters.page, None | Some(Ok(NonZeroU32::MIN)));
+                (paginator.after.is_some() && past_the_start).then(|| Error::InvalidArgument {
+                    argument: "page",
+                    reason: "a walk with a `created_after` bound or resumed from a position \
+                             starts where its contacts start, found by creation time: leave \
+                             `page` unset (or 1)"
+                        .to_owned(),
                 })
             });
         let walk = Walk::new(Settings {

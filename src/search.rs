@@ -327,12 +327,12 @@ impl Search {
     ///   would answer a listing; it says nothing of what matches, so it is never taken as
     ///   "nothing matches";
     /// - a listing answered `400` or `422` was refused for lacking a query (nothing else about
-    ///   it can be refused: every other argument was checked before sending).
+    ///   it can be refused: every other argument was checked before sending);
     /// - a search with labels answered in the shape of the newer upstream versions (with
     ///   `meta.has_more`), whose search ignores labels: [`Error::LabelsNotApplied`].
     ///
-    /// Both are [`Error::QueryRequired`] for a listing's first page; an empty page with no
-    /// count is [`Error::Decode`] otherwise.
+    /// The first two are [`Error::QueryRequired`] for a listing's first page; an empty page
+    /// with no count is [`Error::Decode`] otherwise.
     fn checked(&self, result: Result<ContactList>) -> Result<ContactList> {
         match result {
             Err(Error::Api {

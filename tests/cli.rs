@@ -560,6 +560,8 @@ async fn exit_codes_tell_the_failures_apart() {
     .to_owned();
     for line in [
         "2  usage",
+        // Review 116: exit 2 for a search whose labels the server ignores, as the README says.
+        "search ignores labels",
         "3  authentication",
         "4  rate limited",
         "5  network",

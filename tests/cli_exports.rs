@@ -671,3 +671,49 @@ async fn a_companion_left_beside_a_replaced_output_is_ignored() {
     let args = ["--since", out.to_str().unwrap()];
     assert_eq!(account.exported(&args, &path("next.csv")), [41, 42]);
 }
+
+/// Review 116: a search with labels whose second page came in the newer shape (`has_more`,
+/// a server upgraded between pages or between an interruption and its `--resume`) fails
+/// with `LabelsNotApplied`; the hint to run the same command with `--resume` led to the same
+/// failure again, and is not given: the command must change.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_whose_labels_the_server_stopped_applying_gives_no_resume_hint() {
+    let server = TestServer::start(|request| {
+        let page = request.page();
+        let ids = ((page - 1) * 15 + 1..=page * 15).map(i64::from);
+        let payload: Vec<Value> = ids.map(common::contact).collect();
+        Reply::json(&match page {
+            1 => json!({"meta": {"count": 30, "current_page": 1}, "payload": payload}),
+            _ => json!({"meta": {"count": 15, "current_page": page, "has_more": false},
+                        "payload": payload}),
+        })
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("vip.csv");
+    let output = run(std::process::Command::new(env!("CARGO_BIN_EXE_livedesk"))
+        .args([
+            "contacts",
+            "search",
+            "user",
+            "--label",
+            "vip",
+            "--all",
+            "--concurrency",
+            "1",
+        ])
+        .arg("--output")
+        .arg(&out)
+        .env("LIVEDESK_BASE_URL", &server.base_url)
+        .env("LIVEDESK_API_KEY", "key")
+        .env("LIVEDESK_API_SECRET", "secret")
+        .stdin(std::process::Stdio::null()));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ignores `labels`"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!stderr(&output).contains("--resume"), "{}", stderr(&output));
+    assert!(!out.exists());
+}

@@ -695,3 +695,45 @@ async fn a_resume_that_differs_is_refused_where_nothing_was_written() {
         stderr(&resumed)
     );
 }
+
+/// Review 116: `--page` conflicts with `--all`, and clap then took `--all` as present, so
+/// `--created-after`, `--created-before` and `--since` (which require `--all`) passed with
+/// `--page` and went unread: one page came back, contacts outside the bound among them, with
+/// success. Each is refused with exit code 2 before any request, `--page` named; so is
+/// `--resume`, whose refusal spoke of the sort.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_with_an_option_of_walks_is_refused_before_any_request() {
+    let sandbox = serving(
+        (1..=20)
+            .map(|i| contact(i, &format!("C{i}"), 1_700_000_000 + i))
+            .collect(),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let since = dir.path().join("since.csv");
+    let out = dir.path().join("out.csv");
+    let cases: [&[&str]; 4] = [
+        &["--created-after", "1700000010"],
+        &["--created-before", "1700000005"],
+        &["--since", since.to_str().unwrap()],
+        &["--resume", "--output", out.to_str().unwrap()],
+    ];
+    for option in cases {
+        let output = run(livedesk(&sandbox)
+            .args(["contacts", "list", "--page", "1", "--format", "jsonl"])
+            .args(option));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{option:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("--page"),
+            "{option:?}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty(), "{option:?}");
+    }
+    assert_eq!(sandbox.requests(), 0);
+}

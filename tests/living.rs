@@ -522,3 +522,43 @@ async fn a_page_is_refused_on_a_walk_whose_start_is_found_by_creation_time() {
     let resumed = sorted().page(3).paginate().resume(start).unwrap();
     assert_eq!(resumed.collect().await.unwrap().len(), from_page_3.len());
 }
+
+/// Review 116: page 1 is where a walk starts anyway, and drops nothing of one whose start is
+/// found by creation time: `page(1)` (a page option that defaults to 1) is not refused.
+#[tokio::test]
+async fn page_1_is_kept_on_a_walk_whose_start_is_found_by_creation_time() {
+    let sandbox = common::sandbox(60).await;
+    let client = common::sandbox_client(&sandbox);
+    let sorted = || client.contacts().sort(SortField::CreatedAt);
+    let all = sorted().paginate().collect().await.unwrap();
+    let after = all[20].created_at.unwrap();
+    let bounded = sorted()
+        .page(1)
+        .paginate()
+        .created_after(after)
+        .collect()
+        .await;
+    let expected = all.iter().filter(|c| c.created_at.unwrap() > after).count();
+    assert_eq!(bounded.unwrap().len(), expected);
+    let mut position = sorted().paginate().position();
+    position.advance(&all[5]);
+    let resumed = sorted().page(1).paginate().resume(position).unwrap();
+    assert_eq!(resumed.collect().await.unwrap().len(), all.len() - 6);
+    // Page 0 is still refused, not replaced by the start.
+    let zero = sorted()
+        .page(0)
+        .paginate()
+        .created_after(after)
+        .collect()
+        .await;
+    assert!(
+        matches!(
+            zero,
+            Err(Error::InvalidArgument {
+                argument: "page",
+                ..
+            })
+        ),
+        "{zero:?}"
+    );
+}

@@ -80,13 +80,15 @@ pub(crate) struct SearchArgs {
 
     /// Only contacts created after TIME (RFC 3339, `2024-05-01T00:00:00Z`, or unix seconds),
     /// found by binary search over the pages rather than a walk from the first.
-    #[arg(long, value_name = "TIME", requires = "all", value_parser = unix_time)]
+    // `--page` conflicts with `--all`, which clap then takes as present: without its own
+    // conflict, `--page` made every walk option pass unread (review 116).
+    #[arg(long, value_name = "TIME", requires = "all", conflicts_with = "page", value_parser = unix_time)]
     pub(crate) created_after: Option<i64>,
 
     /// Only contacts created before TIME; the walk stops at the first one created at TIME or
     /// later. Both bounds leave their own second out: for windows that follow each other,
     /// give the next --created-after one second before this TIME.
-    #[arg(long, value_name = "TIME", requires = "all", value_parser = unix_time)]
+    #[arg(long, value_name = "TIME", requires = "all", conflicts_with = "page", value_parser = unix_time)]
     pub(crate) created_before: Option<i64>,
 
     /// Only contacts created after the last contact of FILE, a previous export of the same
@@ -96,7 +98,7 @@ pub(crate) struct SearchArgs {
         long,
         value_name = "FILE",
         requires = "all",
-        conflicts_with = "created_after"
+        conflicts_with_all = ["created_after", "page"]
     )]
     pub(crate) since: Vec<PathBuf>,
 
@@ -111,7 +113,7 @@ pub(crate) struct SearchArgs {
     /// Continue the interrupted export to --output from where it stopped (its progress is
     /// kept beside the file); the result is the file an uninterrupted export would have
     /// written.
-    #[arg(long, requires = "output", conflicts_with = "limit")]
+    #[arg(long, requires = "output", conflicts_with_all = ["limit", "page"])]
     pub(crate) resume: bool,
 
     /// Stop after this many contacts (fetching only the pages they need).

@@ -9,8 +9,8 @@ pub(crate) const HELP: &str = "\
 Exit codes:
   0  success
   1  other error (the server failed, sent something unreadable, or a walk was incomplete)
-  2  usage: bad arguments or settings, or a server that requires a query was asked for a
-     listing without one
+  2  usage: bad arguments or settings, a server that requires a query was asked for a
+     listing without one, or a server whose search ignores labels for a search with them
   3  authentication: credentials missing or refused (401, 403)
   4  rate limited: still throttled (429) after waiting
   5  network: no connection, timeout, or a connection cut

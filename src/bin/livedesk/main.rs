@@ -785,9 +785,12 @@ async fn export_to_file(
     while let Some(page) = pages.next().await {
         let page = page.inspect_err(|error| {
             // A tie cut short is read the same way again: its message says what to do. Nor
-            // is there anything to continue before a contact was written.
+            // is there anything to continue before a contact was written, nor the same command
+            // to run again where the call must change (a search whose labels the server
+            // ignores: review 116).
             if !export.is_empty()
                 && !matches!(error, livedesk::Error::Walk(livedesk::WalkError::Tie { .. }))
+                && error.kind() != livedesk::ErrorKind::Usage
             {
                 eprintln!(
                     "livedesk: the export can continue where it stopped: the same command with --resume"
