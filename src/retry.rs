@@ -162,13 +162,17 @@ impl RetryPolicy {
         self
     }
 
-    /// How long a request waits out `429`s, from its first attempt (but the time it waits
-    /// for its turn in the client's pace while the client's requests pass, however long the
-    /// queue), before the last one is returned: while they are refused, every wait counts, but
-    /// never from before the client's last pass (a throttle the limiter ended by letting the
-    /// client's requests through was their queue, a `Retry-After` pause's too). Zero
-    /// waits none out: each `429` comes back at once, and no throttle holds a request back
-    /// (a pace, learnt or set, still spaces them).
+    /// How long a request waits out `429`s before the last one is returned (default 180 s).
+    /// It counts from the request's first attempt, or from the client's last pass if later
+    /// (a throttle the limiter ended by letting the client's requests through, a
+    /// `Retry-After` pause's too, was their queue), leaving out the request's turns in the
+    /// client's pace while its requests pass (however long the queue); after a `429`, until a
+    /// pass, every wait counts. A request refused itself six times after others passed (its
+    /// query or its endpoint refused for good) is also bounded from its first `429`. A
+    /// `Retry-After` as long as this deadline is not waited out: for windows of an hour, which
+    /// may ask for a whole one, give a little more. Zero waits none out: each `429` comes
+    /// back at once, and no throttle holds a request back (a pace, learnt or set, still
+    /// spaces them).
     ///
     /// ```
     /// # use std::time::Duration;

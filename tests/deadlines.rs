@@ -611,3 +611,117 @@ async fn one_query_refused_for_good_fails_alone() {
         failed.first()
     );
 }
+
+/// Review 115: one query refused for good (a `429` on it alone) while a steady stream of
+/// others passes, one at a time, for half an hour (a long-lived client, or an export on a
+/// clone): each of their passes moved the refused one's deadline on, and it was retried for
+/// as long as the others went on (1,980 s). It ends within the deadline, a timeout and a
+/// window's wait, whatever the others do.
+#[tokio::test(start_paused = true)]
+async fn one_query_refused_for_good_beside_a_steady_stream_ends_near_the_deadline() {
+    let mut bad = Vec::new();
+    for (set, retry_after) in [(false, false), (false, true), (true, false)] {
+        let limited = ten_a_minute(3, retry_after);
+        let refused_y = Arc::new(AtomicUsize::new(0));
+        let server = TestServer::start({
+            let (limited, refused_y) = (limited.clone(), refused_y.clone());
+            move |request| {
+                if request.query("q").first().is_some_and(|q| q == "y") {
+                    refused_y.fetch_add(1, Ordering::SeqCst);
+                    Reply::status(429, "text/plain", "Retry later")
+                } else {
+                    limited.answer(request)
+                }
+            }
+        })
+        .await;
+        let mut builder = default_client(&server.base_url);
+        if set {
+            builder = builder.rate_limit(RateLimit::per_minute(NonZeroU32::new(10).unwrap()));
+        }
+        let client = builder.build().unwrap();
+        tokio::time::sleep(limited.until_phase(WINDOW, Duration::from_secs(5))).await;
+        // Learn the window first.
+        for _ in 0..25 {
+            client.search("x").send().await.unwrap();
+        }
+        let stream = {
+            let client = client.clone();
+            async move {
+                let start = Instant::now();
+                let mut failed = 0;
+                while start.elapsed() < Duration::from_secs(30 * 60) {
+                    failed += usize::from(client.search("x").send().await.is_err());
+                }
+                failed
+            }
+        };
+        let y = async {
+            let start = Instant::now();
+            let result =
+                tokio::time::timeout(Duration::from_secs(3 * 3_600), client.search("y").send())
+                    .await;
+            (start.elapsed(), result)
+        };
+        let ((took, y), failed) = tokio::join!(y, stream);
+        let status = y.ok().and_then(|y| y.err()).and_then(|e| e.status());
+        if status.map(|s| s.as_u16()) != Some(429)
+            || failed > 0
+            || took > Duration::from_secs(180 + 30 + 60)
+        {
+            bad.push(format!(
+                "set {set}, Retry-After {retry_after}: the refused query ended after {took:?} \
+                 ({status:?}, {} attempts), {failed} of the others failed",
+                refused_y.load(Ordering::SeqCst)
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// Review 115: a window of 1,000 an hour on the clock, a walk of 2,100 pages, waits of most
+/// of an hour in the pace and in throttles: it passes with a throttle deadline a little over
+/// the hour. At exactly the hour (what the CLI's message asked for), a window saying
+/// `Retry-After` failed: its refusal in the first second of a window asks for 3,600 s, which
+/// no deadline of 3,600 s waits out (after 2,600 s from phase 300, 4,200 s from 3,000).
+#[tokio::test(start_paused = true)]
+async fn an_hour_long_window_is_walked_with_a_max_wait_over_the_hour() {
+    const HOUR: Duration = Duration::from_secs(3_600);
+    let mut bad = Vec::new();
+    for (phase, concurrency, retry_after) in [(300, 64, false), (300, 4, true), (3_000, 64, true)] {
+        let limited = Arc::new(Limited::new(
+            Limit::FixedWindow {
+                limit: 1_000,
+                window: HOUR,
+                retry_after,
+            },
+            contacts_api(15 * 2_100),
+        ));
+        let server = TestServer::start({
+            let limited = limited.clone();
+            move |request| limited.answer(request)
+        })
+        .await;
+        let client = default_client(&server.base_url)
+            .retry(RetryPolicy::default().throttle_deadline(Duration::from_secs(3_700)))
+            .build()
+            .unwrap();
+        tokio::time::sleep(limited.until_phase(HOUR, Duration::from_secs(phase))).await;
+        let start = Instant::now();
+        let result = client
+            .search("x")
+            .paginate()
+            .concurrency(concurrency)
+            .collect()
+            .await;
+        if let Err(e) = result {
+            bad.push(format!(
+                "phase {phase}, {concurrency} at once, Retry-After {retry_after}: failed after {:?} ({} passed, {} refused): {e}",
+                start.elapsed(),
+                limited.passed.load(Ordering::SeqCst),
+                limited.refused.load(Ordering::SeqCst),
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}

@@ -75,7 +75,8 @@ async fn main() -> ExitCode {
             {
                 eprintln!(
                     "livedesk: still rate limited after --max-wait; a longer --max-wait waits \
-                     longer (an hour for a limiter whose windows last an hour)"
+                     longer (a little over an hour, 3700, for a limiter whose windows last an \
+                     hour: it may ask for a whole window)"
                 );
             }
             if let Failure::Interrupted = failure {
