@@ -138,7 +138,8 @@ pub(crate) struct SearchArgs {
     #[arg(long, short, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 
-    /// How long to wait out rate limiting (429) before giving up.
+    /// How long to wait out rate limiting (429) while no request passes, before giving up
+    /// (a turn in the learnt pace is no wait).
     #[arg(long, value_name = "SECONDS", default_value_t = 180)]
     pub(crate) max_wait: u64,
 
