@@ -30,7 +30,7 @@ pub(crate) const ERROR_BODY_CAP: usize = 64 * 1024;
 /// A request refused this many times, each after some of the client's requests passed since
 /// its previous refusal, is refused for good (its query, or its endpoint): its deadline counts
 /// from its first refusal, whatever passes (review 115: one query refused for good beside a
-/// steady stream of others was retried for as long as they went on, 1,980 s of a 30-minute
+/// steady stream of others was retried for as long as they went on, 2,108 s of a 30-minute
 /// stream; sound exports, at 1 to 64 at once, showed at most 3).
 const REFUSED_BESIDE_PASSES: u32 = 6;
 
