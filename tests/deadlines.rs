@@ -468,6 +468,42 @@ async fn sixty_four_at_once(client: &Client, q: &str) -> Vec<(Duration, Option<S
     results
 }
 
+/// Fails the test with the first of `searches` that failed, if any did.
+fn assert_none_failed(searches: Vec<(Duration, Option<String>)>) {
+    let failed: Vec<_> = searches
+        .into_iter()
+        .filter_map(|(took, error)| error.map(|e| (took.as_secs(), e)))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 64 failed: {:?}",
+        failed.len(),
+        failed.first()
+    );
+}
+
+/// A server behind `limited` that refuses every search for `y` (`429`, no `Retry-After`),
+/// and how many it refused.
+async fn refusing_y<H>(limited: &Arc<Limited<H>>) -> (TestServer, Arc<AtomicUsize>)
+where
+    H: Fn(&common::server::Request) -> Reply + Send + Sync + 'static,
+{
+    let refused = Arc::new(AtomicUsize::new(0));
+    let server = TestServer::start({
+        let (limited, refused) = (limited.clone(), refused.clone());
+        move |request| {
+            if request.query("q").first().is_some_and(|q| q == "y") {
+                refused.fetch_add(1, Ordering::SeqCst);
+                Reply::status(429, "text/plain", "Retry later")
+            } else {
+                limited.answer(request)
+            }
+        }
+    })
+    .await;
+    (server, refused)
+}
+
 /// Review 113: 64 searches at once against a window of 10 a minute on the clock that says
 /// `Retry-After`, started 0 to 4 s into a window. The learning's first throttles ended in
 /// `Retry-After` pauses of 59-60 s (10 passed at each boundary, the 11th was refused), and
@@ -523,18 +559,9 @@ async fn a_failure_late_in_a_queue_behind_retry_after_is_retried() {
     .await;
     let client = default_client(&server.base_url).build().unwrap();
     tokio::time::sleep(limited.until_phase(WINDOW, Duration::from_secs(1))).await;
-    let failed: Vec<_> = sixty_four_at_once(&client, "x")
-        .await
-        .into_iter()
-        .filter_map(|(_, error)| error)
-        .collect();
+    let searches = sixty_four_at_once(&client, "x").await;
     assert!(failures.load(Ordering::SeqCst) > 0, "no 503 was sent");
-    assert!(
-        failed.is_empty(),
-        "{} failed: {:?}",
-        failed.len(),
-        failed.first()
-    );
+    assert_none_failed(searches);
 }
 
 /// Review 113: a set pace a little faster than the server allows (it refuses one request in
@@ -559,17 +586,7 @@ async fn a_set_pace_refused_one_request_in_four_loses_none() {
         .rate_limit(RateLimit::per_minute(NonZeroU32::new(6).unwrap()))
         .build()
         .unwrap();
-    let failed: Vec<_> = sixty_four_at_once(&client, "x")
-        .await
-        .into_iter()
-        .filter_map(|(took, error)| error.map(|e| (took.as_secs(), e)))
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "{} of 64 failed: {:?}",
-        failed.len(),
-        failed.first()
-    );
+    assert_none_failed(sixty_four_at_once(&client, "x").await);
 }
 
 /// Review 113: one query refused for good (a `429` on it alone, no `Retry-After`) beside 64
@@ -579,17 +596,7 @@ async fn a_set_pace_refused_one_request_in_four_loses_none() {
 #[tokio::test(start_paused = true)]
 async fn one_query_refused_for_good_fails_alone() {
     let limited = ten_a_minute(3, false);
-    let server = TestServer::start({
-        let limited = limited.clone();
-        move |request| {
-            if request.query("q").first().is_some_and(|q| q == "y") {
-                Reply::status(429, "text/plain", "Retry later")
-            } else {
-                limited.answer(request)
-            }
-        }
-    })
-    .await;
+    let (server, _) = refusing_y(&limited).await;
     let client = default_client(&server.base_url).build().unwrap();
     tokio::time::sleep(limited.until_phase(WINDOW, Duration::from_secs(5))).await;
     // Learn the window.
@@ -600,41 +607,20 @@ async fn one_query_refused_for_good_fails_alone() {
     );
     let error = y.expect("the refused query ends").unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(429));
-    let failed: Vec<_> = x
-        .into_iter()
-        .filter_map(|(took, e)| e.map(|e| (took.as_secs(), e)))
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "{} of 64 failed: {:?}",
-        failed.len(),
-        failed.first()
-    );
+    assert_none_failed(x);
 }
 
 /// Review 115: one query refused for good (a `429` on it alone) while a steady stream of
 /// others passes, one at a time, for half an hour (a long-lived client, or an export on a
 /// clone): each of their passes moved the refused one's deadline on, and it was retried for
-/// as long as the others went on (1,980 s). It ends within the deadline, a timeout and a
+/// as long as the others went on (2,108 s). It ends within the deadline, a timeout and a
 /// window's wait, whatever the others do.
 #[tokio::test(start_paused = true)]
 async fn one_query_refused_for_good_beside_a_steady_stream_ends_near_the_deadline() {
     let mut bad = Vec::new();
     for (set, retry_after) in [(false, false), (false, true), (true, false)] {
         let limited = ten_a_minute(3, retry_after);
-        let refused_y = Arc::new(AtomicUsize::new(0));
-        let server = TestServer::start({
-            let (limited, refused_y) = (limited.clone(), refused_y.clone());
-            move |request| {
-                if request.query("q").first().is_some_and(|q| q == "y") {
-                    refused_y.fetch_add(1, Ordering::SeqCst);
-                    Reply::status(429, "text/plain", "Retry later")
-                } else {
-                    limited.answer(request)
-                }
-            }
-        })
-        .await;
+        let (server, refused_y) = refusing_y(&limited).await;
         let mut builder = default_client(&server.base_url);
         if set {
             builder = builder.rate_limit(RateLimit::per_minute(NonZeroU32::new(10).unwrap()));
