@@ -100,12 +100,6 @@ impl Pacer {
         }
     }
 
-    /// A mark of the client's last pass (zero: none yet): a larger one later means some
-    /// request passed in between.
-    pub(crate) fn pass_mark(&self) -> u64 {
-        self.last_pass.load(Ordering::Relaxed)
-    }
-
     /// What the model knows now.
     pub(crate) fn pacing(&self) -> Pacing {
         Pacing::new(self.lock().snapshot(self.since(Instant::now())), self.set)

@@ -27,13 +27,6 @@ use crate::{
 /// Longest error body kept: enough for any message a server or gateway puts in one.
 pub(crate) const ERROR_BODY_CAP: usize = 64 * 1024;
 
-/// A request refused this many times, each after some of the client's requests passed since
-/// its previous refusal, is refused for good (its query, or its endpoint): its deadline counts
-/// from its first refusal, whatever passes (review 115: one query refused for good beside a
-/// steady stream of others was retried for as long as they went on, 2,108 s of a 30-minute
-/// stream; sound exports, at 1 to 64 at once, showed at most 3).
-const REFUSED_BESIDE_PASSES: u32 = 6;
-
 /// The hand-written state the generated client carries (its `inner`).
 #[derive(Clone, Debug)]
 pub(crate) struct Transport {
@@ -90,9 +83,6 @@ impl ClientHooks<Transport> for Client {
         let (mut attempt, mut failures) = (0_u32, 0_u32);
         // Time spent waiting for the pacer (a pace, a throttle): not the failures' to spend.
         let mut paced = Duration::ZERO;
-        // This request's first `429`, how many of its `429`s came after others' passes since
-        // its previous one, and the client's pass mark at its last `429`.
-        let (mut refused_at, mut refused_beside, mut pass_mark) = (None::<Instant>, 0_u32, 0);
         loop {
             attempt = attempt.saturating_add(1);
             // Cloning costs a little on every request; only a policy that retries needs it.
@@ -161,27 +151,13 @@ impl ClientHooks<Transport> for Client {
             if throttled.is_none() && !matches!(&result, Ok(r) if r.status().is_success()) {
                 failures = failures.saturating_add(1);
             }
-            if throttled.is_some() {
-                let mark = transport.pacer.pass_mark();
-                if refused_at.is_some() && mark > pass_mark {
-                    refused_beside = refused_beside.saturating_add(1);
-                }
-                refused_at.get_or_insert_with(Instant::now);
-                pass_mark = mark;
-            }
             // Others' passes while this one was out make its wait up to them queue too.
             transport.pacer.credit(first_start, &mut queued);
             let decision = outcome.map(|outcome| {
                 // A throttle is bounded by the time since the first attempt but its turns in
                 // the pace; a failure's retries by the time not spent waiting for the pacer.
                 let elapsed = if throttled.is_some() {
-                    let elapsed = first_start.elapsed().saturating_sub(queued);
-                    match refused_at {
-                        Some(at) if refused_beside >= REFUSED_BESIDE_PASSES => {
-                            elapsed.max(at.elapsed())
-                        }
-                        _ => elapsed,
-                    }
+                    first_start.elapsed().saturating_sub(queued)
                 } else {
                     first_start.elapsed().saturating_sub(paced)
                 };
