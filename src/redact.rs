@@ -143,15 +143,9 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
             .replace('<', "\\u003c")
             .replace('>', "\\u003e"),
     );
-    // As an HTML page shows it (a gateway's or Rails' error page): `&`, `<`, `>` and the
-    // quotes as entities, an apostrophe as Rails (`&#39;`) or Python (`&#x27;`) writes it.
-    let html = q
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
-    needles.push(html.replace('\'', "&#39;"));
-    needles.push(html.replace('\'', "&#x27;"));
+    // As an HTML page shows it (a gateway's or a framework's error page), any character
+    // may be an entity: [`found_at`] reads them (review 117: `&#64;`, `&#x40;`, `&commat;`,
+    // PHP's `&#039;`, Go's `&#34;`, `&eacute;` were left in).
     // As a server's message shows it: on one line, its control and direction characters
     // escaped (a number copied from WhatsApp comes between direction marks).
     let shown = crate::response::one_line(q);
@@ -195,22 +189,107 @@ pub(crate) fn query_left_out(text: &str, q: &str) -> String {
 
 /// The length in `text`'s bytes of `needle` found at `at`, ignoring case (each character's
 /// lower case, as Unicode gives it: `JOSÉ` is `josé`, and a final `ς` is `σ`; a case that
-/// changes the number of characters, `ß` as `SS`, is not matched).
+/// changes the number of characters, `ß` as `SS`, is not matched), any of its characters
+/// written as an HTML entity too ([`entity_at`]).
 fn found_at(text: &str, at: usize, needle: &str) -> Option<usize> {
+    matched(&text[at..], needle.chars()).and_then(|(len, rest)| rest.is_none().then_some(len))
+}
+
+/// How far `text` matches the start of `needle` ([`found_at`]'s way): the bytes matched, and
+/// `None` where all of `needle` was, else what of it is left once `text` ran out.
+fn matched(text: &str, mut needle: std::str::Chars<'_>) -> Option<(usize, Option<String>)> {
     let folded = |c: char| {
         c.to_lowercase()
             .map(|lower| if lower == 'ς' { 'σ' } else { lower })
     };
-    let mut rest = text[at..].chars();
     let mut len = 0;
-    for wanted in needle.chars() {
-        let c = rest.next()?;
-        if !folded(c).eq(folded(wanted)) {
-            return None;
-        }
-        len += c.len_utf8();
+    while let Some(wanted) = needle.clone().next() {
+        let rest = &text[len..];
+        let entity = entity_at(rest).filter(|&(c, _)| folded(c).eq(folded(wanted)));
+        let taken = match (entity, rest.chars().next()) {
+            (Some((_, taken)), _) => taken,
+            (None, Some(c)) if folded(c).eq(folded(wanted)) => c.len_utf8(),
+            (None, Some(_)) => return None,
+            (None, None) => return Some((len, Some(needle.collect()))),
+        };
+        needle.next();
+        len += taken;
     }
-    Some(len)
+    Some((len, None))
+}
+
+/// The character an HTML character reference at the start of `text` stands for, and its
+/// length: a numeric one (`&#64;`, `&#x40;`, zeros ahead or not) or a named one of those
+/// written for characters a query holds (ASCII punctuation, the Latin-1 letters).
+fn entity_at(text: &str) -> Option<(char, usize)> {
+    let rest = text.strip_prefix('&')?;
+    let end = rest.bytes().take(10).position(|b| b == b';')?;
+    let name = &rest[..end];
+    let c = match name.strip_prefix('#') {
+        Some(number) => {
+            let (digits, radix) = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => (hex, 16),
+                None => (number, 10),
+            };
+            if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+                return None;
+            }
+            char::from_u32(u32::from_str_radix(digits, radix).ok()?)?
+        }
+        None => named_entity(name)?,
+    };
+    Some((c, end + 2))
+}
+
+/// A named entity's character, for those an HTML page writes for a query's characters.
+fn named_entity(name: &str) -> Option<char> {
+    const PUNCTUATION: [(&str, char); 20] = [
+        ("amp", '&'),
+        ("lt", '<'),
+        ("gt", '>'),
+        ("quot", '"'),
+        ("apos", '\''),
+        ("commat", '@'),
+        ("period", '.'),
+        ("plus", '+'),
+        ("lpar", '('),
+        ("rpar", ')'),
+        ("lowbar", '_'),
+        ("percnt", '%'),
+        ("num", '#'),
+        ("sol", '/'),
+        ("colon", ':'),
+        ("comma", ','),
+        ("excl", '!'),
+        ("quest", '?'),
+        ("equals", '='),
+        ("nbsp", '\u{a0}'),
+    ];
+    // HTML 4's names of U+00C0 to U+00FF, in order (the lower case ones are the upper case
+    // ones' names in lower case, but for `szlig` and `yuml`).
+    const LATIN: [&str; 32] = [
+        "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave",
+        "Eacute", "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve",
+        "Oacute", "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc",
+        "Uuml", "Yacute", "THORN", "szlig",
+    ];
+    if let Some(&(_, c)) = PUNCTUATION.iter().find(|(n, _)| *n == name) {
+        return Some(c);
+    }
+    if name == "yuml" {
+        return Some('ÿ');
+    }
+    let (index, lower) = LATIN.iter().enumerate().find_map(|(i, n)| {
+        if *n == name {
+            Some((i, false))
+        } else if i != 23 && i != 31 && n.to_lowercase() == name {
+            Some((i, true))
+        } else {
+            None
+        }
+    })?;
+    let code = 0xc0 + u32::try_from(index).ok()? + if lower { 0x20 } else { 0 };
+    char::from_u32(code)
 }
 
 /// Whether `text` ends with a JSON escape whose last character is a letter or digit.
@@ -283,37 +362,69 @@ fn ascii_escaped(json: &str) -> String {
 /// the side not cut).
 fn cut_query_left_out(text: &str, needles: &[String]) -> String {
     let mut text = text.to_owned();
-    // A needle's parts of three characters or more, short of the whole: its starts (the cut
-    // came after them) or its ends (before them).
-    let parts = |needle: &str, starts: bool| -> Vec<String> {
+    // A needle's ends of three characters or more, short of the whole (the cut came before
+    // them).
+    let ends = |needle: &str| -> Vec<String> {
         let chars: Vec<char> = needle.chars().collect();
         (3..chars.len())
             .rev()
-            .map(|n| match starts {
-                true => chars[..n].iter().collect(),
-                false => chars[chars.len() - n..].iter().collect(),
-            })
+            .map(|n| chars[chars.len() - n..].iter().collect())
             .collect()
     };
     if let Some(kept) = text.strip_suffix(LEFT_OUT) {
-        let cut = needles.iter().find_map(|needle| {
-            parts(needle, true).into_iter().find_map(|part| {
-                let count = part.chars().count();
-                let (from, _) = kept.char_indices().rev().nth(count - 1)?;
-                (found_at(kept, from, &part) == Some(kept.len() - from)
-                    && !kept[..from].ends_with(|c: char| c.is_alphanumeric()))
-                .then_some(from)
+        // Where the query's start may end: the cut, or an entity it went through (`&`,
+        // `&#6`, `&comm`: review 117).
+        let partial = kept
+            .rfind('&')
+            .filter(|&at| {
+                let name = &kept[at + 1..];
+                name.len() < 10 && name.bytes().all(|b| b == b'#' || b.is_ascii_alphanumeric())
             })
-        });
+            .unwrap_or(kept.len());
+        // The earliest start, a word's, from which the rest is a needle's start of three
+        // characters or more (entities read), short of the whole.
+        let longest = needles.iter().map(String::len).max().unwrap_or(0);
+        let earliest = kept.len().saturating_sub(longest.saturating_mul(11));
+        let cut = kept
+            .char_indices()
+            .map(|(from, _)| from)
+            .filter(|&from| from >= earliest)
+            .filter(|&from| !kept[..from].ends_with(|c: char| c.is_alphanumeric()))
+            .find(|&from| {
+                needles.iter().any(|needle| {
+                    let count = needle.chars().count();
+                    [kept.len(), partial].into_iter().any(|to| {
+                        from <= to
+                            && matches!(
+                                matched(&kept[from..to], needle.chars()),
+                                Some((_, Some(left))) if count - left.chars().count() >= 3
+                            )
+                    })
+                })
+            });
         if let Some(from) = cut {
             text = format!("{}{QUERY}{LEFT_OUT}", &kept[..from]);
         }
     }
     if let Some(kept) = text.strip_prefix(LEFT_OUT) {
-        let cut = needles.iter().find_map(|needle| {
-            parts(needle, false).into_iter().find_map(|part| {
-                found_at(kept, 0, &part)
-                    .filter(|&len| !kept[len..].starts_with(|c: char| c.is_alphanumeric()))
+        // The rest of an entity the cut went through (`64;`) is part of the query's end.
+        let skipped = kept
+            .bytes()
+            .take(10)
+            .position(|b| b == b';')
+            .filter(|&at| {
+                kept.as_bytes()[..at]
+                    .iter()
+                    .all(|b| *b == b'#' || b.is_ascii_alphanumeric())
+            })
+            .map_or(0, |at| at + 1);
+        let cut = [0, skipped].into_iter().find_map(|skip| {
+            needles.iter().find_map(|needle| {
+                ends(needle).into_iter().find_map(|part| {
+                    found_at(kept, skip, &part)
+                        .map(|len| skip + len)
+                        .filter(|&len| !kept[len..].starts_with(|c: char| c.is_alphanumeric()))
+                })
             })
         });
         if let Some(len) = cut {
@@ -509,6 +620,56 @@ mod tests {
 
     fn q() -> &'static str {
         "ada.lovelace@example.com"
+    }
+
+    /// Review 117: an HTML page writes characters as entities other than the five Rails
+    /// writes: numeric ones (`&#64;`, `&#x40;`, PHP's `&#039;`, Go's `&#34;`, ASP.NET's
+    /// `&#233;`, ASP.NET Core's `&#xE9;`) and named ones (`&commat;`, `&eacute;`).
+    #[test]
+    fn the_query_is_taken_out_of_html_in_any_entity() {
+        for (page, q) in [
+            ("<p>none for ada.lovelace&#64;example.com</p>", q()),
+            ("<p>none for ada.lovelace&#x40;example.com</p>", q()),
+            ("<p>none for ada.lovelace&#X40;example&#46;com</p>", q()),
+            ("<p>none for ada.lovelace&commat;example.com</p>", q()),
+            ("<p>none for O&#039;Brien</p>", "O'Brien"),
+            ("<p>none for &#34;Ada&#34;</p>", "\"Ada\""),
+            (
+                "<p>none for Jos&eacute; N&uacute;&ntilde;ez</p>",
+                "José Núñez",
+            ),
+            ("<p>none for Jos&#233; N&#250;&#241;ez</p>", "José Núñez"),
+            ("<p>none for Jos&#xE9; N&#xFA;&#xF1;ez</p>", "José Núñez"),
+            ("<p>none for &#x2B;49 618 059 47</p>", "+49 618 059 47"),
+        ] {
+            assert_eq!(query_left_out(page, q), "<p>none for <query></p>", "{page}");
+        }
+        // Cut at the excerpt's edge, inside or after an entity.
+        assert_eq!(
+            query_left_out("none for ada.lovelace&#64;exa…", q()),
+            "none for <query>…"
+        );
+        assert_eq!(
+            query_left_out("none for ada.lovelace&#6…", q()),
+            "none for <query>…"
+        );
+        assert_eq!(
+            query_left_out("…64;example.com not found", q()),
+            "…<query> not found"
+        );
+        assert_eq!(
+            query_left_out("…amp; Sons not found", q()),
+            "…amp; Sons not found"
+        );
+        // Nothing else changes: entities elsewhere, and a query only near one.
+        for text in [
+            "<p>AT&amp;T &lt;b&gt; &#64; &commat; &bogus; &#xZZ; &#; &</p>",
+            "<p>ada.lovelace&#64;example.comx</p>",
+            "<p>xada.lovelace&#64;example.com</p>",
+            "<p>ada.lovelace&#65;example.com</p>",
+        ] {
+            assert_eq!(query_left_out(text, q()), text);
+        }
     }
 
     #[test]
