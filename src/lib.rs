@@ -6,6 +6,7 @@
 mod auth;
 mod client;
 mod contact;
+mod deadline;
 mod decoded;
 mod enums;
 mod error;

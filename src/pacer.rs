@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use crate::{
     Pacing, RateLimit,
+    deadline::{Account, Passes},
     limiter::{Answer, Model, Ticket, Wait},
 };
 
@@ -30,12 +31,13 @@ pub(crate) struct Pacer {
     /// whoever's turns fill it (review 112: a request never refused itself waited 101
     /// minutes behind 31 others' refusals at a set pace).
     refusing: AtomicBool,
-    /// When the last request passed, in nanoseconds since `origin`, plus one (zero: none
-    /// yet). Everything a request waited before it was its queue, whatever held it: the
-    /// limiter let the client through since (review 113: the `Retry-After` pauses that a
-    /// window of 10 a minute ended with its 10 passes counted against every waiter's
-    /// deadline, 179 s of 180 by the third window, and 24 of 64 at once failed).
+    /// When the last pass came back, and when the last-sent of those that passed was sent,
+    /// in nanoseconds since `origin`, plus one (zero: none yet); and how many passed and how
+    /// many were refused: what requests' deadlines read ([`Passes`]).
     last_pass: AtomicU64,
+    last_pass_sent: AtomicU64,
+    passed: AtomicU64,
+    refused: AtomicU64,
 }
 
 /// A caller's turn to send; report what came of it. Dropped unreported (the request was
@@ -43,6 +45,8 @@ pub(crate) struct Pacer {
 pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
     ticket: Option<Ticket>,
+    /// When it was given (the request goes at once).
+    sent: Instant,
 }
 
 impl Drop for Permit<'_> {
@@ -76,6 +80,9 @@ impl Pacer {
             set,
             refusing: AtomicBool::new(false),
             last_pass: AtomicU64::new(0),
+            last_pass_sent: AtomicU64::new(0),
+            passed: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
         }
     }
 
@@ -88,15 +95,25 @@ impl Pacer {
         at.saturating_duration_since(self.origin)
     }
 
-    /// Raises `queued` (of a request first attempted at `from`) to all its time up to the
-    /// client's last pass: its deadline counts from its first attempt or the last pass,
-    /// whichever is later, but the turns in the pace it waited since.
-    pub(crate) fn credit(&self, from: Instant, queued: &mut Duration) {
-        let last = self.last_pass.load(Ordering::Relaxed);
-        if let Some(nanos) = last.checked_sub(1)
-            && let Some(at) = self.origin.checked_add(Duration::from_nanos(nanos))
-        {
-            *queued = (*queued).max(at.saturating_duration_since(from));
+    /// A time as a mark: its nanoseconds since `origin`, plus one (zero: none).
+    fn mark(&self, at: Instant) -> u64 {
+        u64::try_from(self.since(at).as_nanos())
+            .unwrap_or(u64::MAX - 1)
+            .saturating_add(1)
+    }
+
+    fn instant(&self, mark: &AtomicU64) -> Option<Instant> {
+        let nanos = mark.load(Ordering::Relaxed).checked_sub(1)?;
+        self.origin.checked_add(Duration::from_nanos(nanos))
+    }
+
+    /// What the client's requests did so far.
+    pub(crate) fn passes(&self) -> Passes {
+        Passes {
+            answered: self.instant(&self.last_pass),
+            sent: self.instant(&self.last_pass_sent),
+            passed: self.passed.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
         }
     }
 
@@ -105,26 +122,20 @@ impl Pacer {
         Pacing::new(self.lock().snapshot(self.since(Instant::now())), self.set)
     }
 
-    /// Waits for this caller's turn, or until `give_up` moved on by `queued` (then goes
+    /// Waits for this caller's turn, or until the request's throttle deadline (then goes
     /// anyway: its answer will tell the caller what it needs to know) where a throttle holds
     /// it (a `Retry-After` pause, or probes for a lift). The pace is always kept; while the
-    /// client's requests pass, the time spent waiting for a turn in it is no throttle, and is
-    /// added to `queued` (review 110: a queue of 32 at a window of 10 a minute waited past
-    /// the throttle deadline, went all at once, and was refused), and so is all the time
-    /// from `from` (the request's first attempt) to the client's last pass ([`Self::credit`]).
-    pub(crate) async fn acquire(
-        &self,
-        from: Instant,
-        give_up: Option<Instant>,
-        queued: &mut Duration,
-    ) -> Permit<'_> {
-        loop {
-            self.credit(from, queued);
+    /// client's requests pass, the time spent waiting for a turn in it is its queue, which
+    /// moves the deadline on ([`Account::queue`], [`Account::credit`]).
+    pub(crate) async fn acquire(&self, account: &mut Account) -> Permit<'_> {
+        let asked = Instant::now();
+        let permit = loop {
+            account.credit(&self.passes());
             // Registered before asking, so that an answer in between is not missed.
             let mut notified = pin!(self.wake.notified());
             notified.as_mut().enable();
             let now = Instant::now();
-            let give_up = give_up.and_then(|at| at.checked_add(*queued));
+            let give_up = account.give_up();
             let past = give_up.is_some_and(|at| now >= at);
             let (decision, throttled) = {
                 let mut model = self.lock();
@@ -141,9 +152,10 @@ impl Pacer {
             let give_up = give_up.filter(|_| throttled && !past);
             let until = match decision {
                 Ok(ticket) => {
-                    return Permit {
+                    break Permit {
                         pacer: self,
                         ticket: Some(ticket),
+                        sent: now,
                     };
                 }
                 Err(Wait::Until(at)) => Some(
@@ -167,26 +179,34 @@ impl Pacer {
                 None => notified.await,
             }
             if !throttled && !self.refusing.load(Ordering::Relaxed) {
-                *queued = queued.saturating_add(now.elapsed());
+                account.queue(now.elapsed());
             }
-        }
+        };
+        account.pace(asked.elapsed());
+        permit
     }
 
     /// Takes what an attempt ended with into the model.
     pub(crate) fn report(&self, mut permit: Permit<'_>, answer: Answer) {
         if let Some(ticket) = permit.ticket.take() {
-            let now = self.since(Instant::now());
+            let at = Instant::now();
+            let now = self.since(at);
             let (before, after) = {
                 let mut model = self.lock();
                 let before = model.snapshot(now);
                 model.answered(ticket, now, answer);
                 // A failure says nothing of the limit: the flag stays as it was.
                 match answer {
-                    Answer::Throttled(_) => self.refusing.store(true, Ordering::Relaxed),
+                    Answer::Throttled(_) => {
+                        self.refusing.store(true, Ordering::Relaxed);
+                        self.refused.fetch_add(1, Ordering::Relaxed);
+                    }
                     Answer::Passed => {
                         self.refusing.store(false, Ordering::Relaxed);
-                        let nanos = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX - 1);
-                        self.last_pass.fetch_max(nanos + 1, Ordering::Relaxed);
+                        self.passed.fetch_add(1, Ordering::Relaxed);
+                        let (answered, sent) = (self.mark(at), self.mark(permit.sent));
+                        self.last_pass.fetch_max(answered, Ordering::Relaxed);
+                        self.last_pass_sent.fetch_max(sent, Ordering::Relaxed);
                     }
                     Answer::Failed => {}
                 }

@@ -17,6 +17,7 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::ResponseBuilderExt;
 
 use crate::{
+    deadline::Account,
     decoded::{DECODED_PER_CAP, exceeds},
     generated::Client,
     limiter::Answer,
@@ -73,16 +74,11 @@ impl ClientHooks<Transport> for Client {
         // progenitor sends the spec's version with every request; the server has no use for it.
         request.headers_mut().remove("api-version");
         let transport = self.inner();
-        let first_start = Instant::now();
-        // Past it, a throttle holds this request no longer (at once for a policy that waits
-        // none out: it keeps the pace, and is never held by a throttle); the time it waits
-        // for its turn in the pace moves it on.
-        let give_up = first_start.checked_add(transport.retry.longest_pause());
-        let mut queued = Duration::ZERO;
+        // Its time against the deadlines (a throttle holds it at once no longer for a policy
+        // that waits none out: it keeps the pace, and is never held by a throttle).
+        let mut account = Account::new(Instant::now(), transport.retry.longest_pause());
         let method = request.method().clone();
         let (mut attempt, mut failures) = (0_u32, 0_u32);
-        // Time spent waiting for the pacer (a pace, a throttle): not the failures' to spend.
-        let mut paced = Duration::ZERO;
         loop {
             attempt = attempt.saturating_add(1);
             // Cloning costs a little on every request; only a policy that retries needs it.
@@ -91,13 +87,8 @@ impl ClientHooks<Transport> for Client {
             } else {
                 None
             };
-            let asked = Instant::now();
-            let permit = transport
-                .pacer
-                .acquire(first_start, give_up, &mut queued)
-                .await;
+            let permit = transport.pacer.acquire(&mut account).await;
             let start = Instant::now();
-            paced += start - asked;
             let result = match self.client().execute(request).await {
                 Ok(response) => buffered(response, transport.max_body).await,
                 Err(e) => Err(e),
@@ -152,14 +143,18 @@ impl ClientHooks<Transport> for Client {
                 failures = failures.saturating_add(1);
             }
             // Others' passes while this one was out make its wait up to them queue too.
-            transport.pacer.credit(first_start, &mut queued);
+            let (now, passes) = (Instant::now(), transport.pacer.passes());
+            account.credit(&passes);
+            if throttled.is_some() {
+                account.throttled(now, &passes);
+            }
             let decision = outcome.map(|outcome| {
-                // A throttle is bounded by the time since the first attempt but its turns in
-                // the pace; a failure's retries by the time not spent waiting for the pacer.
+                // A throttle is bounded by the time since the first attempt but its queue; a
+                // failure's retries by the time not spent waiting for the pacer.
                 let elapsed = if throttled.is_some() {
-                    first_start.elapsed().saturating_sub(queued)
+                    account.throttled_for(now)
                 } else {
-                    first_start.elapsed().saturating_sub(paced)
+                    account.unpaced(now)
                 };
                 let decision = transport
                     .retry
@@ -182,8 +177,7 @@ impl ClientHooks<Transport> for Client {
                 if transport.retry.failure_cutoff().is_some_and(|cutoff| {
                     // Not the turns in the pace either (review 111: a `503` after a queue
                     // past the throttle deadline was never retried).
-                    let elapsed = first_start.elapsed().saturating_sub(queued);
-                    elapsed.saturating_add(wait) >= cutoff
+                    account.held(now).saturating_add(wait) >= cutoff
                 }) {
                     return result;
                 }

@@ -606,6 +606,57 @@ async fn one_query_refused_for_good_fails_alone() {
     assert_none_failed(x);
 }
 
+/// Review 115: one query refused for good (a `429` on it alone) while a steady stream of
+/// others passes, one at a time, for half an hour (a long-lived client, or an export on a
+/// clone): each of their passes moved the refused one's deadline on, and it was retried for
+/// as long as they went on (2,108 s). It ends within the deadline, a timeout and a window's
+/// wait, whatever the others do.
+#[tokio::test(start_paused = true)]
+async fn one_query_refused_for_good_beside_a_steady_stream_ends_near_the_deadline() {
+    let mut bad = Vec::new();
+    for (set, retry_after) in [(false, false), (false, true), (true, false)] {
+        let limited = ten_a_minute(3, retry_after);
+        let server = refusing_y(&limited).await;
+        let mut builder = default_client(&server.base_url);
+        if set {
+            builder = builder.rate_limit(RateLimit::per_minute(NonZeroU32::new(10).unwrap()));
+        }
+        let client = builder.build().unwrap();
+        tokio::time::sleep(limited.until_phase(WINDOW, Duration::from_secs(5))).await;
+        // Learn the window first.
+        for _ in 0..25 {
+            client.search("x").send().await.unwrap();
+        }
+        let stream = async {
+            let start = Instant::now();
+            let mut failed = 0;
+            while start.elapsed() < Duration::from_secs(30 * 60) {
+                failed += usize::from(client.search("x").send().await.is_err());
+            }
+            failed
+        };
+        let y = async {
+            let start = Instant::now();
+            let result =
+                tokio::time::timeout(Duration::from_secs(3 * 3_600), client.search("y").send())
+                    .await;
+            (start.elapsed(), result)
+        };
+        let ((took, y), failed) = tokio::join!(y, stream);
+        let status = y.ok().and_then(|y| y.err()).and_then(|e| e.status());
+        if status.map(|s| s.as_u16()) != Some(429)
+            || failed > 0
+            || took > Duration::from_secs(180 + 30 + 60)
+        {
+            bad.push(format!(
+                "set {set}, Retry-After {retry_after}: the refused query ended after {took:?} \
+                 ({status:?}), {failed} of the others failed"
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
 /// Review 115: a window of 1,000 an hour on the clock, a walk of 2,100 pages, waits of most
 /// of an hour in the pace and in throttles: it passes with a throttle deadline a little over
 /// the hour. At exactly the hour (what the CLI's message asked for), a window saying
