@@ -432,10 +432,13 @@ impl Shell {
             })
             // Its start is found by creation time, which would drop the page unread (review
             // 114: `page(3)` with `created_after` yielded pages 1 and 2 too). Page 1 is the
-            // start either way, and drops nothing (review 116).
+            // start either way, and drops nothing (review 116). An invalid page is left to
+            // the first request, which names it as such.
             .or_else(|| {
-                let past_the_start =
-                    !matches!(search.parameters.page, None | Some(Ok(NonZeroU32::MIN)));
+                let past_the_start = matches!(
+                    search.parameters.page,
+                    Some(Ok(page)) if page > NonZeroU32::MIN
+                );
                 (paginator.after.is_some() && past_the_start).then(|| Error::InvalidArgument {
                     argument: "page",
                     reason: "a walk with a `created_after` bound or resumed from a position \

@@ -544,21 +544,27 @@ async fn page_1_is_kept_on_a_walk_whose_start_is_found_by_creation_time() {
     position.advance(&all[5]);
     let resumed = sorted().page(1).paginate().resume(position).unwrap();
     assert_eq!(resumed.collect().await.unwrap().len(), all.len() - 6);
-    // Page 0 is still refused, not replaced by the start.
+    // Page 0 is still refused, not replaced by the start, and as an invalid page (it was
+    // told to leave the page unset, as if page 0 were past the start).
     let zero = sorted()
         .page(0)
         .paginate()
         .created_after(after)
         .collect()
         .await;
-    assert!(
-        matches!(
-            zero,
+    let plain = sorted().page(0).send().await;
+    match (zero, plain) {
+        (
             Err(Error::InvalidArgument {
                 argument: "page",
+                reason,
                 ..
-            })
-        ),
-        "{zero:?}"
-    );
+            }),
+            Err(Error::InvalidArgument {
+                reason: plain_reason,
+                ..
+            }),
+        ) => assert_eq!(reason, plain_reason),
+        other => panic!("{other:?}"),
+    }
 }
