@@ -3931,6 +3931,41 @@ fn scenarios() -> Vec<Scenario> {
             ),
         ]
     };
+    // Review 119's: a bucket of 5 refilled at 10 a minute and a window of 10 a minute behind
+    // a loaded server (round trips of 2 to 25 s, far longer than the bucket's refill
+    // interval of 6 s), at 16 and 64 at once: each throttle's lift and run tell no shape
+    // while so many are out.
+    let r119 = {
+        let loaded = (2.0, 25.0);
+        let b119 = Shape::Bucket {
+            burst: 5.0,
+            per_second: 10.0 / 60.0,
+        };
+        vec![
+            base(
+                "x_r119_bucket_5_10min_c64_loaded",
+                b119.clone(),
+                200,
+                64,
+                loaded,
+            ),
+            base("x_r119_bucket_5_10min_c16_loaded", b119, 200, 16, loaded),
+            base(
+                "x_r119_window_10_60_c64_loaded",
+                window(10, 60.0),
+                200,
+                64,
+                loaded,
+            ),
+            base(
+                "x_r119_window_10_60_c16_loaded",
+                window(10, 60.0),
+                200,
+                16,
+                loaded,
+            ),
+        ]
+    };
     if std::env::var("SIM_EXTRA").is_ok() {
         v.extend(extra);
         v.extend(r29);
@@ -3943,6 +3978,7 @@ fn scenarios() -> Vec<Scenario> {
         v.extend(r38);
         v.extend(r39);
         v.extend(r43);
+        v.extend(r119);
     }
     v
 }
