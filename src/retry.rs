@@ -167,10 +167,11 @@ impl RetryPolicy {
     /// (a throttle the limiter ended by letting the client's requests through, a
     /// `Retry-After` pause's too, was their queue), leaving out the request's turns in the
     /// client's pace while its requests pass (however long the queue); after a `429`, until a
-    /// pass, every wait counts. A request singled out (refused six times after requests sent
-    /// since its previous `429` came back passed, more of the client's passing than refused
-    /// meanwhile: its query or its endpoint refused for good) counts from its first `429`
-    /// too. A `Retry-After` as long as this deadline is not waited out: for windows of an
+    /// pass, every wait counts. A request singled out six times after its first `429` (each
+    /// time refused again after a request sent since its previous `429` came back passed,
+    /// more of the client's passing than others were refused meanwhile: its query or its
+    /// endpoint refused for good) counts from its first `429` too; several such requests at
+    /// once end one after another (each one's refusals count against the others'). A `Retry-After` as long as this deadline is not waited out: for windows of an
     /// hour, which may ask for a whole one, give a little more. Zero waits none out: each `429` comes
     /// back at once, and no throttle holds a request back (a pace, learnt or set, still
     /// spaces them).

@@ -657,6 +657,62 @@ async fn one_query_refused_for_good_beside_a_steady_stream_ends_near_the_deadlin
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
+/// Review 118: three queries refused for good beside the steady stream of the test above.
+/// Each one's refusals count against the others' being singled out, so they end one after
+/// another, about two minutes apart (195, 309 and 423 s), not near the deadline together:
+/// they all end, and none of the others fails.
+#[tokio::test(start_paused = true)]
+async fn several_queries_refused_for_good_beside_a_steady_stream_end_one_after_another() {
+    let limited = ten_a_minute(3, false);
+    let server = TestServer::start({
+        let limited = limited.clone();
+        move |request| {
+            if request
+                .query("q")
+                .first()
+                .is_some_and(|q| ["y", "z", "w"].contains(&q.as_str()))
+            {
+                Reply::status(429, "text/plain", "Retry later")
+            } else {
+                limited.answer(request)
+            }
+        }
+    })
+    .await;
+    let client = default_client(&server.base_url).build().unwrap();
+    tokio::time::sleep(limited.until_phase(WINDOW, Duration::from_secs(5))).await;
+    for _ in 0..25 {
+        client.search("x").send().await.unwrap();
+    }
+    let stop = Instant::now() + Duration::from_secs(60 * 60);
+    let stream = async {
+        let mut failed = 0;
+        while Instant::now() < stop {
+            failed += usize::from(client.search("x").send().await.is_err());
+        }
+        failed
+    };
+    let refused = futures::future::join_all(["y", "z", "w"].map(|q| {
+        let search = client.search(q).send();
+        async move {
+            let start = Instant::now();
+            let result = tokio::time::timeout(Duration::from_secs(3_000), search).await;
+            let status = result.ok().and_then(|r| r.err()).and_then(|e| e.status());
+            (start.elapsed(), status.map(|s| s.as_u16()))
+        }
+    }));
+    let (mut refused, failed) = tokio::join!(refused, stream);
+    assert_eq!(failed, 0);
+    refused.sort();
+    let ends: Vec<_> = refused.iter().map(|(took, _)| took.as_secs()).collect();
+    assert!(
+        refused.iter().all(|&(_, status)| status == Some(429))
+            && ends[0] <= 180 + 30 + 60
+            && ends.windows(2).all(|w| w[1] - w[0] <= 150),
+        "{refused:?}"
+    );
+}
+
 /// Review 115: a window of 1,000 an hour on the clock, a walk of 2,100 pages, waits of most
 /// of an hour in the pace and in throttles: it passes with a throttle deadline a little over
 /// the hour. At exactly the hour (what the CLI's message asked for), a window saying
