@@ -432,20 +432,21 @@ impl Shell {
             })
             // Its start is found by creation time, which would drop the page unread (review
             // 114: `page(3)` with `created_after` yielded pages 1 and 2 too). Page 1 is the
-            // start either way, and drops nothing (review 116). An invalid page is left to
-            // the first request, which names it as such.
-            .or_else(|| {
-                let past_the_start = matches!(
-                    search.parameters.page,
-                    Some(Ok(page)) if page > NonZeroU32::MIN
-                );
-                (paginator.after.is_some() && past_the_start).then(|| Error::InvalidArgument {
-                    argument: "page",
-                    reason: "a walk with a `created_after` bound or resumed from a position \
-                             starts where its contacts start, found by creation time: leave \
-                             `page` unset (or 1)"
-                        .to_owned(),
-                })
+            // start either way, and drops nothing (review 116). An invalid page is refused
+            // as the request would refuse it, but here: the search for the start sets its own
+            // pages, and would send its requests before the walk's first page refused it.
+            .or_else(|| match (&paginator.after, &search.parameters.page) {
+                (Some(_), Some(Err(_))) => Some(crate::error::invalid_argument("page")),
+                (Some(_), Some(Ok(page))) if *page > NonZeroU32::MIN => {
+                    Some(Error::InvalidArgument {
+                        argument: "page",
+                        reason: "a walk with a `created_after` bound or resumed from a position \
+                                 starts where its contacts start, found by creation time: \
+                                 leave `page` unset (or 1)"
+                            .to_owned(),
+                    })
+                }
+                _ => None,
             });
         let walk = Walk::new(Settings {
             // An invalid page is reported by the first request, like any other invalid

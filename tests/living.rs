@@ -545,26 +545,40 @@ async fn page_1_is_kept_on_a_walk_whose_start_is_found_by_creation_time() {
     let resumed = sorted().page(1).paginate().resume(position).unwrap();
     assert_eq!(resumed.collect().await.unwrap().len(), all.len() - 6);
     // Page 0 is still refused, not replaced by the start, and as an invalid page (it was
-    // told to leave the page unset, as if page 0 were past the start).
+    // told to leave the page unset, as if page 0 were past the start), before any request
+    // (the search for the start sent its own pages first: review 120).
+    let before = sandbox.requests();
     let zero = sorted()
         .page(0)
         .paginate()
         .created_after(after)
         .collect()
         .await;
+    let mut position = sorted().paginate().position();
+    position.advance(&all[20]);
+    let zero_resumed = sorted()
+        .page(0)
+        .paginate()
+        .resume(position)
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(sandbox.requests(), before, "no request for a refused walk");
     let plain = sorted().page(0).send().await;
-    match (zero, plain) {
-        (
-            Err(Error::InvalidArgument {
-                argument: "page",
-                reason,
-                ..
-            }),
-            Err(Error::InvalidArgument {
-                reason: plain_reason,
-                ..
-            }),
-        ) => assert_eq!(reason, plain_reason),
-        other => panic!("{other:?}"),
+    for zero in [zero, zero_resumed] {
+        match (zero, &plain) {
+            (
+                Err(Error::InvalidArgument {
+                    argument: "page",
+                    reason,
+                    ..
+                }),
+                Err(Error::InvalidArgument {
+                    reason: plain_reason,
+                    ..
+                }),
+            ) => assert_eq!(&reason, plain_reason),
+            other => panic!("{other:?}"),
+        }
     }
 }
