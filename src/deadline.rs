@@ -94,9 +94,7 @@ impl Account {
     /// than they were refused in between (review 117: counted on passes sent before it and
     /// answered late, or while most requests were refused and a few won a bucket's token,
     /// sound requests behind round trips of 2 to 25 s at 32 and 64 at once scored 6 to 11,
-    /// and exports failed with a `429`). Another request refused for good counts among the
-    /// others refused, so several at once are singled out one after another (review 118:
-    /// three end at 194, 308 and 422 s).
+    /// and exports failed with a `429`).
     pub(crate) fn throttled(&mut self, now: Instant, passes: &Passes) {
         let Some(refusals) = &mut self.refusals else {
             self.refusals = Some(Refusals {

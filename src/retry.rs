@@ -170,11 +170,13 @@ impl RetryPolicy {
     /// pass, every wait counts. A request singled out six times after its first `429` (each
     /// time refused again after a request sent since its previous `429` came back passed,
     /// more of the client's passing than others were refused meanwhile: its query or its
-    /// endpoint refused for good) counts from its first `429` too; several such requests at
-    /// once end one after another (each one's refusals count against the others'). A `Retry-After` as long as this deadline is not waited out: for windows of an
-    /// hour, which may ask for a whole one, give a little more. Zero waits none out: each `429` comes
-    /// back at once, and no throttle holds a request back (a pace, learnt or set, still
-    /// spaces them).
+    /// endpoint refused for good) counts from its first `429` too. Several such requests at
+    /// once are retried one at a time, each ending about two minutes after the one before,
+    /// and more than a few may be retried as long as the others pass: the pace gives its
+    /// turns to one of them while the others wait. A `Retry-After` as long as this deadline
+    /// is not waited out: for windows of an hour, which may ask for a whole one, give a
+    /// little more. Zero waits none out: each `429` comes back at once, and no throttle holds
+    /// a request back (a pace, learnt or set, still spaces them).
     ///
     /// ```
     /// # use std::time::Duration;
