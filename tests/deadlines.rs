@@ -487,10 +487,32 @@ async fn refusing_y<H>(limited: &Arc<Limited<H>>) -> TestServer
 where
     H: Fn(&common::server::Request) -> Reply + Send + Sync + 'static,
 {
+    refusing(limited, &["y"]).await
+}
+
+/// Searches one at a time for `length`: how many failed.
+async fn steady_stream(client: &Client, length: Duration) -> usize {
+    let start = Instant::now();
+    let mut failed = 0;
+    while start.elapsed() < length {
+        failed += usize::from(client.search("x").send().await.is_err());
+    }
+    failed
+}
+
+/// A server behind `limited` that refuses every search for one of `queries`.
+async fn refusing<H>(limited: &Arc<Limited<H>>, queries: &'static [&'static str]) -> TestServer
+where
+    H: Fn(&common::server::Request) -> Reply + Send + Sync + 'static,
+{
     TestServer::start({
         let limited = limited.clone();
         move |request| {
-            if request.query("q").first().is_some_and(|q| q == "y") {
+            if request
+                .query("q")
+                .first()
+                .is_some_and(|q| queries.contains(&q.as_str()))
+            {
                 Reply::status(429, "text/plain", "Retry later")
             } else {
                 limited.answer(request)
@@ -627,14 +649,7 @@ async fn one_query_refused_for_good_beside_a_steady_stream_ends_near_the_deadlin
         for _ in 0..25 {
             client.search("x").send().await.unwrap();
         }
-        let stream = async {
-            let start = Instant::now();
-            let mut failed = 0;
-            while start.elapsed() < Duration::from_secs(30 * 60) {
-                failed += usize::from(client.search("x").send().await.is_err());
-            }
-            failed
-        };
+        let stream = steady_stream(&client, Duration::from_secs(30 * 60));
         let y = async {
             let start = Instant::now();
             let result =
@@ -665,34 +680,13 @@ async fn one_query_refused_for_good_beside_a_steady_stream_ends_near_the_deadlin
 #[tokio::test(start_paused = true)]
 async fn several_queries_refused_for_good_beside_a_steady_stream_end_one_after_another() {
     let limited = ten_a_minute(3, false);
-    let server = TestServer::start({
-        let limited = limited.clone();
-        move |request| {
-            if request
-                .query("q")
-                .first()
-                .is_some_and(|q| ["y", "z", "w"].contains(&q.as_str()))
-            {
-                Reply::status(429, "text/plain", "Retry later")
-            } else {
-                limited.answer(request)
-            }
-        }
-    })
-    .await;
+    let server = refusing(&limited, &["y", "z", "w"]).await;
     let client = default_client(&server.base_url).build().unwrap();
     tokio::time::sleep(limited.until_phase(WINDOW, Duration::from_secs(5))).await;
     for _ in 0..25 {
         client.search("x").send().await.unwrap();
     }
-    let stop = Instant::now() + Duration::from_secs(60 * 60);
-    let stream = async {
-        let mut failed = 0;
-        while Instant::now() < stop {
-            failed += usize::from(client.search("x").send().await.is_err());
-        }
-        failed
-    };
+    let stream = steady_stream(&client, Duration::from_secs(60 * 60));
     let refused = futures::future::join_all(["y", "z", "w"].map(|q| {
         let search = client.search(q).send();
         async move {
