@@ -13,8 +13,8 @@ use tokio::time::Instant;
 /// others was retried for as long as they went on, 2,108 s of a 30-minute stream). In 344
 /// sound scenarios (review 118: windows, buckets, logs, round trips of 20 ms to 25 s, 1 to
 /// 128 at once, set paces up to three times too fast) no request was singled out more than
-/// 3 times: twice that leaves a margin, and still ends a refused query within seconds of its
-/// deadline (each time costs one turn in the pace).
+/// 3 times: twice that leaves a margin, and still ends a refused query 6 to 23 s past its
+/// deadline beside a steady stream (each time costs one turn in the pace).
 const SINGLED_OUT: u32 = 6;
 
 /// What the client's requests did so far: kept by the pacer for all of them.

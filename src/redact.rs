@@ -218,12 +218,16 @@ fn matched(text: &str, mut needle: std::str::Chars<'_>) -> Option<(usize, Option
     Some((len, None))
 }
 
+/// The bytes after an entity's `&` within which its `;` comes: the longest read is
+/// `&#x10FFFF;` (9 and the `;`).
+const ENTITY_SPAN: usize = 10;
+
 /// The character an HTML character reference at the start of `text` stands for, and its
 /// length: a numeric one (`&#64;`, `&#x40;`, zeros ahead or not) or a named one of those
 /// written for characters a query holds (ASCII punctuation, the Latin-1 letters).
 fn entity_at(text: &str) -> Option<(char, usize)> {
     let rest = text.strip_prefix('&')?;
-    let end = rest.bytes().take(10).position(|b| b == b';')?;
+    let end = rest.bytes().take(ENTITY_SPAN).position(|b| b == b';')?;
     let name = &rest[..end];
     let c = match name.strip_prefix('#') {
         Some(number) => {
@@ -265,8 +269,9 @@ fn named_entity(name: &str) -> Option<char> {
         ("equals", '='),
         ("nbsp", '\u{a0}'),
     ];
-    // HTML 4's names of U+00C0 to U+00FF, in order (the lower case ones are the upper case
-    // ones' names in lower case, but for `szlig` and `yuml`).
+    // HTML 4's names of U+00C0 to U+00DF, in order; those of U+00E0 to U+00FF are the same
+    // in lower case, but for `times` and `szlig`, whose partners are `divide` (not read)
+    // and `yuml`.
     const LATIN: [&str; 32] = [
         "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave",
         "Eacute", "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve",
@@ -282,7 +287,7 @@ fn named_entity(name: &str) -> Option<char> {
     let (index, lower) = LATIN.iter().enumerate().find_map(|(i, n)| {
         if *n == name {
             Some((i, false))
-        } else if i != 23 && i != 31 && n.to_lowercase() == name {
+        } else if !matches!(*n, "times" | "szlig") && n.to_lowercase() == name {
             Some((i, true))
         } else {
             None
@@ -378,13 +383,17 @@ fn cut_query_left_out(text: &str, needles: &[String]) -> String {
             .rfind('&')
             .filter(|&at| {
                 let name = &kept[at + 1..];
-                name.len() < 10 && name.bytes().all(|b| b == b'#' || b.is_ascii_alphanumeric())
+                name.len() < ENTITY_SPAN
+                    && name.bytes().all(|b| b == b'#' || b.is_ascii_alphanumeric())
             })
             .unwrap_or(kept.len());
         // The earliest start, a word's, from which the rest is a needle's start of three
         // characters or more (entities read), short of the whole.
         let longest = needles.iter().map(String::len).max().unwrap_or(0);
-        let earliest = kept.len().saturating_sub(longest.saturating_mul(11));
+        // (Each of its characters an entity at most: `&` and `ENTITY_SPAN`.)
+        let earliest = kept
+            .len()
+            .saturating_sub(longest.saturating_mul(ENTITY_SPAN + 1));
         let cut = kept
             .char_indices()
             .map(|(from, _)| from)
@@ -410,7 +419,7 @@ fn cut_query_left_out(text: &str, needles: &[String]) -> String {
         // The rest of an entity the cut went through (`64;`) is part of the query's end.
         let skipped = kept
             .bytes()
-            .take(10)
+            .take(ENTITY_SPAN)
             .position(|b| b == b';')
             .filter(|&at| {
                 kept.as_bytes()[..at]

@@ -174,10 +174,11 @@ impl RetryPolicy {
     /// once are retried one at a time, each ending about two minutes after the one before,
     /// and more than a few may be retried as long as the others pass: the pace gives its
     /// turns to one of them while the others wait (and one the pace passes over at every
-    /// turn, as behind a stream of others answered in lockstep, waits as long). A `Retry-After` as long as this deadline
-    /// is not waited out: for windows of an hour, which may ask for a whole one, give a
-    /// little more. Zero waits none out: each `429` comes back at once, and no throttle holds
-    /// a request back (a pace, learnt or set, still spaces them).
+    /// turn, as behind a stream of others answered in lockstep, waits as long). A
+    /// `Retry-After` as long as this deadline is not waited out: for windows of an hour,
+    /// which may ask for a whole one, give a little more. Zero waits none out: each `429`
+    /// comes back at once, and no throttle holds a request back (a pace, learnt or set, still
+    /// spaces them).
     ///
     /// ```
     /// # use std::time::Duration;
